@@ -26,7 +26,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
@@ -332,6 +332,7 @@ def with_store(
     *,
     read_only: bool = False,
     existing: bool = False,
+    rehearse: Callable[[Store], Awaitable[object]] | None = None,
 ) -> T:
     """Open the configured store, run ``action``, map our errors to exit codes.
 
@@ -342,6 +343,15 @@ def with_store(
     already holds (a retry made due now): no store is created either, as a writer; a new,
     empty one could hold nothing for them, and left behind in the wrong directory it would
     take the next command run there.
+
+    Otherwise a store that is not there is made, but only for a change that is made:
+    ``rehearse``, given, is run first on a new, empty store of its own in a temporary
+    directory, thrown away after, and a refusal it raises is the command's, with no store made
+    where the settings point (a mistyped ``INTEGRATOR_DATABASE_URL`` and a refused command
+    would leave a stray empty store, and every read there would answer "nothing found"
+    instead of "no store at …"). It must do nothing outside that store; it may end by raising
+    ``Rehearsed`` where the change would be made. The real store is then made and ``action``
+    run on it.
     """
     from deadletter import TermsRefused
     from integrator.errors import IntegratorError
@@ -364,6 +374,8 @@ def with_store(
                 await require_store(settings)
                 made = False
             except NoStore:
+                if rehearse is not None:
+                    await _rehearsed(rehearse)  # refused: raised here, nothing made
                 made = True
             store = await open_store(settings)
             if made:
@@ -383,6 +395,33 @@ def with_store(
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
         fail(option_rule(exc), 2)
+
+
+class Rehearsed(Exception):
+    """Raised by a rehearsal (``with_store``'s ``rehearse``) where the change would be made:
+    everything that could refuse it has passed."""
+
+
+async def _rehearsed(rehearse: Callable[[Store], Awaitable[object]]) -> None:
+    """Run ``rehearse`` on a new, empty store in a temporary directory, then remove it. A
+    store that cannot be made there (a temporary directory unusable) skips the rehearsal: the
+    command goes on as it did before there was one."""
+    import tempfile
+
+    from integrator.store import Store
+    from integrator.store.errors import StoreError
+
+    with tempfile.TemporaryDirectory(prefix="integrator-rehearsal-") as where:  # absolute
+        try:
+            store = await Store.open(f"sqlite:///{where}/empty.db")
+        except StoreError:
+            return
+        try:
+            await rehearse(store)
+        except Rehearsed:
+            pass
+        finally:
+            await store.close()
 
 
 def new_store_said(store: Store) -> str:
@@ -424,6 +463,7 @@ def with_admin(
     *,
     read_only: bool = False,
     existing: bool = False,
+    sends: bool = False,
 ) -> T:
     """Like ``with_store``, with the operators' destination service on that store; a reason
     it refuses is named as the option people typed (``--reason: at most 1000 characters``),
@@ -433,7 +473,17 @@ def with_admin(
     documented layout keeps it to the service's user) exits 1 with one line naming the
     directory, the operation and the permission it takes, and what to do instead, for every
     ``destinations`` command: this is where they all open the service.
+
+    A change where no store is yet is rehearsed first (``with_store``'s ``rehearse``): the
+    same ``action`` on the service over a new, empty store of its own, stopped where the
+    change would be written (the service takes its ``lock`` around every write of a file and
+    its revision), or, ``sends``, where a test message would be made (the service reads its
+    clock for it, after every check). Refused there, it is refused before the store the
+    settings point at is made. An ``action`` therefore raises its refusals (a ``StateConflict``
+    too), rather than return them: a rehearsal that returns counts as accepted.
     """
+    import asyncio
+
     from integrator.clock import SystemClock
     from integrator.destination_dir import DirectoryUnusable
     from integrator.errors import ConfigurationError
@@ -447,6 +497,27 @@ def with_admin(
 
     async def action_on_store(store: Store) -> T:
         admin = DestinationAdmin(store=store, settings=settings, today=today, now=clock.now)
+        return await action_of(admin)
+
+    class WriteStops(asyncio.Lock):
+        async def __aenter__(self) -> None:
+            raise Rehearsed
+
+    def sending() -> datetime:
+        raise Rehearsed
+
+    async def rehearsal(store: Store) -> None:
+        await action_of(
+            DestinationAdmin(
+                store=store,
+                settings=settings,
+                today=today,
+                now=sending if sends else clock.now,
+                lock=WriteStops(),
+            )
+        )
+
+    async def action_of(admin: DestinationAdmin) -> T:
         try:
             return await action(admin)
         except ReasonRefused as exc:  # the service names the API's field; people typed this
@@ -460,7 +531,9 @@ def with_admin(
                 )
             raise
 
-    return with_store(action_on_store, settings, read_only=read_only, existing=existing)
+    return with_store(
+        action_on_store, settings, read_only=read_only, existing=existing, rehearse=rehearsal
+    )
 
 
 async def resolve_message_ids(

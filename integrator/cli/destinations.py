@@ -509,20 +509,18 @@ def remove(
 ) -> None:
     """Remove a destination; refused while messages wait (exit 1, nothing removed), unless
     --force."""
+    from integrator.errors import StateConflict
     from integrator.operators import DestinationBusy
 
-    async def go(admin: DestinationAdmin) -> Change | DestinationBusy:
+    async def go(admin: DestinationAdmin) -> Change:
         try:
             return await admin.remove(
                 destination_id, actor=local_actor(), force=force, reason=reason
             )
-        except DestinationBusy as refused:
-            return refused
+        except DestinationBusy as refused:  # raised, not returned: ``with_admin`` rehearses
+            raise StateConflict(refused.explain("remove with --force")) from None
 
-    result = with_admin(go)
-    if isinstance(result, DestinationBusy):
-        fail(result.explain("remove with --force"), result.exit_code)
-    _report(result, as_json)
+    _report(with_admin(go), as_json)
 
 
 @destinations_app.command("rollback")
@@ -608,19 +606,18 @@ def send_test(
     A paused destination is refused (exit 1, nothing sent): its traffic was stopped on purpose.
     --even-if-paused sends it all the same, and the audit entry says so.
     """
+    from integrator.errors import StateConflict
     from integrator.operators import DestinationPaused, TestResult
 
-    async def go(admin: DestinationAdmin) -> TestResult | DestinationPaused:
+    async def go(admin: DestinationAdmin) -> TestResult:
         try:
             return await admin.test(
                 destination_id, event_type, actor=local_actor(), even_if_paused=even_if_paused
             )
-        except DestinationPaused as refused:
-            return refused
+        except DestinationPaused as refused:  # raised, not returned: ``with_admin`` rehearses
+            raise StateConflict(refused.explain("send one anyway with --even-if-paused")) from None
 
-    result = with_admin(go)
-    if isinstance(result, DestinationPaused):
-        fail(result.explain("send one anyway with --even-if-paused"), result.exit_code)
+    result = with_admin(go, sends=True)  # a new store is made only for a message sent
     if as_json:
         print_json(result.__dict__)
     else:

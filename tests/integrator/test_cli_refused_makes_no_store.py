@@ -1,0 +1,174 @@
+"""A change refused where there is no store makes none; a change made there still makes one.
+
+The commands that change something make the store when there is none (the compose file's seed
+adds the first destinations to an empty database). But a refused one made it too, before it
+was refused: a mistyped ``INTEGRATOR_DATABASE_URL`` and one refused ``destinations pause``
+left a new, empty store (and its directory) behind, and every read there answered "0 shown"
+instead of "no store at …". Each refusal is now found before the store is made (a rehearsal
+on an empty store of its own: ``integrator.cli.common.with_admin``).
+
+Run as ``python -m integrator`` processes, as people run them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from destinations.config import dump_destination
+from integrator.store import AuditFilter, Store
+from tests.integrator.support import destination
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "integrator", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@pytest.fixture
+def where(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose store URL is mistyped (``typo/int.db``: no store, no directory),
+    with destinations ``noord`` (active), ``stil`` (paused) and ``kapot`` (a refused file,
+    never recorded: no good definition to work on)."""
+    dest_dir = tmp_path / "destinations"
+    dest_dir.mkdir()
+    port = free_port()  # nothing listens there
+    for config in (
+        destination("noord", port, providers=["ziekenhuis-noord"]),
+        destination("stil", port, providers=["ziekenhuis-stil"], enabled=False),
+    ):
+        (dest_dir / f"{config.id}.yaml").write_text(dump_destination(config), encoding="utf-8")
+    (dest_dir / "kapot.yaml").write_text("id: kapot\nport: [\n", encoding="utf-8")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("INTEGRATOR_") and key not in ("COLUMNS", "LINES")
+    }
+    env.update(
+        {
+            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/typo/int.db",
+            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
+            "INTEGRATOR_LOG_FORMAT": "json",
+        }
+    )
+    return env, tmp_path
+
+
+def _new_destination(dest_id: str) -> str:
+    return dump_destination(destination(dest_id, free_port(), providers=["ziekenhuis-zuid"]))
+
+
+REFUSED: list[tuple[tuple[str, ...], int, str]] = [
+    (("destinations", "pause", "nopez"), 2, "no destination with id 'nopez'; configured: "),
+    (("destinations", "resume", "nopez"), 2, "no destination with id 'nopez'"),
+    (("destinations", "pause", "kapot"), 2, "'kapot' is broken and has no good definition"),
+    (("destinations", "update", "nopez", "--set", "port=2576"), 2, "no destination with id"),
+    (("destinations", "update", "noord", "--set", "port=twee"), 2, "--set port:"),
+    (("destinations", "update", "noord", "--set", "port"), 2, "--set 'port': write KEY=VALUE"),
+    (("destinations", "update", "noord", "--set", "id=zuid"), 2, "id: cannot be changed"),
+    (
+        ("destinations", "update", "noord", "--set", "port=2576", "--expect-revision", "1"),
+        1,
+        "noord",
+    ),
+    (("destinations", "pause", "noord", "--reason", "x" * 1001), 2, "--reason: at most"),
+    (("destinations", "remove", "nopez"), 2, "no destination with id 'nopez'"),
+    (("destinations", "rollback", "noord", "1"), 2, "destination 'noord' has no revision 1"),
+    (("destinations", "rollback", "nopez", "1"), 2, "no destination with id 'nopez'"),
+    (("destinations", "test", "nopez"), 2, "no destination with id 'nopez'"),
+    (("destinations", "test", "stil"), 1, "send one anyway with --even-if-paused"),
+    (("destinations", "add", "bad.yaml"), 2, "bad.yaml: name: required"),
+    (("destinations", "add", "noord.yaml"), 2, "destination 'noord' exists already"),
+    (("destinations", "add", "zuid.yaml", "--reason", "x" * 1001), 2, "--reason: at most"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "said"), REFUSED, ids=[" ".join(c)[:60] for c, _, _ in REFUSED]
+)
+def test_a_refused_change_makes_no_store(
+    where: tuple[dict[str, str], Path], command: tuple[str, ...], code: int, said: str
+) -> None:
+    env, tmp_path = where
+    (tmp_path / "bad.yaml").write_text("id: bad\n", encoding="utf-8")
+    (tmp_path / "noord.yaml").write_text(_new_destination("noord"), encoding="utf-8")
+    (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
+    before = sorted(p.name for p in (tmp_path / "destinations").iterdir())
+
+    refused = _cli(*command, env=env, cwd=tmp_path)
+
+    assert refused.returncode == code, refused.stderr
+    text = " ".join(refused.stderr.split())
+    assert said in text, text
+    assert "no store was at" not in text
+    assert not (tmp_path / "typo").exists()  # neither the store nor its directory
+    assert sorted(p.name for p in (tmp_path / "destinations").iterdir()) == before
+
+
+def test_after_a_refused_change_a_read_still_finds_no_store(
+    where: tuple[dict[str, str], Path],
+) -> None:
+    """The reviewer's case: a read after the refusal said "Messages (0 shown)", exit 0."""
+    env, tmp_path = where
+    assert _cli("destinations", "pause", "nopez", env=env, cwd=tmp_path).returncode == 2
+
+    read = _cli("messages", "list", "--zd", "ZD100000001", env=env, cwd=tmp_path)
+
+    assert read.returncode == 1, read.stdout
+    assert f"error: no store at sqlite:///{tmp_path}/typo/int.db;" in read.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def _audited(url: str, action: str) -> int:
+    async def go() -> int:
+        store = await Store.open(url)
+        try:
+            return len(await store.list_audit(AuditFilter(action=action)))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("command", [("pause", "noord"), ("add", "zuid.yaml")])
+def test_a_change_made_where_there_is_no_store_still_makes_it(
+    where: tuple[dict[str, str], Path], command: tuple[str, ...]
+) -> None:
+    env, tmp_path = where
+    (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
+
+    made = _cli("destinations", *command, env=env, cwd=tmp_path)
+
+    assert made.returncode == 0, made.stderr
+    assert "warning: no store was at" in " ".join(made.stderr.split())
+    assert (tmp_path / "typo" / "int.db").is_file()
+    assert _audited(env["INTEGRATOR_DATABASE_URL"], f"destination.{command[0]}") == 1
+
+
+def test_a_test_message_tried_where_there_is_no_store_is_kept_in_a_new_one(
+    where: tuple[dict[str, str], Path],
+) -> None:
+    """Nothing listens at ``noord``'s port: the test fails (exit 1), but it was sent, and its
+    audit entry is kept, in the store made for it."""
+    env, tmp_path = where
+
+    tried = _cli("destinations", "test", "noord", env=env, cwd=tmp_path)
+
+    assert tried.returncode == 1, tried.stderr
+    assert "warning: no store was at" in " ".join(tried.stderr.split())
+    assert _audited(env["INTEGRATOR_DATABASE_URL"], "destination.test") == 1
