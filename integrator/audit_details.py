@@ -18,8 +18,10 @@ CLI escapes rich markup), so a detail can never become markup.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 NOTHING: Final = "—"
@@ -37,21 +39,38 @@ class YesNo:
 ENGLISH: Final = YesNo()
 
 
-def value_text(value: Any, words: YesNo = ENGLISH, *, nested: bool = False) -> str:
-    """One detail's value in words: ``viewer@CARD, lab@LAB``, ``yes``/``ja``, ``—``."""
+TimeText = Callable[[datetime], str]
+"""How a door shows a time (the CLI: in its time zone, to the second, ``presenters.shown_time``)."""
+
+_RECORDED_TIME: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)"
+)
+"""A time as the trail records one in a detail (``expires_at``, ``dead_since``): ISO 8601 in
+UTC. Shown so, it read an hour off every other time of the same listing."""
+
+
+def value_text(
+    value: Any, words: YesNo = ENGLISH, *, nested: bool = False, times: TimeText | None = None
+) -> str:
+    """One detail's value in words: ``viewer@CARD, lab@LAB``, ``yes``/``ja``, ``—``; a
+    recorded time as ``times`` shows one, when given."""
     if value is None:
         return NOTHING
     if isinstance(value, bool):  # before int: a bool is one
         return words.yes if value else words.no
     if isinstance(value, str):
+        if times is not None and _RECORDED_TIME.fullmatch(value):
+            return times(datetime.fromisoformat(value))
         return value
     if isinstance(value, Mapping):
-        pairs = ", ".join(f"{k}: {value_text(v, words, nested=True)}" for k, v in value.items())
+        pairs = ", ".join(
+            f"{k}: {value_text(v, words, nested=True, times=times)}" for k, v in value.items()
+        )
         if not pairs:
             return NOTHING
         return f"({pairs})" if nested else pairs
     if isinstance(value, list | tuple):
-        return ", ".join(value_text(v, words, nested=True) for v in value) or NOTHING
+        return ", ".join(value_text(v, words, nested=True, times=times) for v in value) or NOTHING
     return str(value)
 
 
@@ -60,11 +79,12 @@ def detail_pairs(
     words: YesNo = ENGLISH,
     *,
     leave_out: Collection[str] = (),
+    times: TimeText | None = None,
 ) -> list[tuple[str, str]]:
     """An entry's details as ``(key, value)`` in the order recorded, but for ``leave_out``
-    (those a door shows in a column of their own)."""
+    (those a door shows in a column of their own); its times as ``times`` shows them."""
     return [
-        (key, value_text(value, words))
+        (key, value_text(value, words, times=times))
         for key, value in (details or {}).items()
         if key not in leave_out
     ]

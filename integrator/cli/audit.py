@@ -209,7 +209,7 @@ def _listing(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int
         "action": Column("action", lambda r: escape(r["action"])),
         "target": Column("target", lambda r: escape(short.get(r["target"], r["target"]))),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
-        "details": Column("details", _details_cell, free_text=True),
+        "details": Column("details", lambda r: _details_cell(r, zone), free_text=True),
     }
     always = ("at", "actor", "action", "target")
     if fits(columns, rows, {*always, "details"}, width=width):
@@ -229,18 +229,19 @@ def _listing(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int
     below.add_column(justify="right", no_wrap=True)
     below.add_column(overflow="fold")
     for r in rows:
-        if cell := _details_cell(r):
+        if cell := _details_cell(r, zone):
             below.add_row(str(r["id"]), cell)
     return [table] if not below.rows else [table, "details (by id):", below]
 
 
-def _details_cell(row: dict[str, Any]) -> str:
+def _details_cell(row: dict[str, Any], zone: tzinfo) -> str:
     """An entry's details as ``key: value`` pairs (``integrator.audit_details``, as the
     console's audit page shows them), one after the other: what ``--json`` and ``--csv``
-    give, in words rather than JSON, escaped for rich."""
+    give, in words rather than JSON, its times as the table's, escaped for rich."""
     from integrator.audit_details import detail_pairs
 
-    return escape("; ".join(f"{key}: {value}" for key, value in detail_pairs(row["details"])))
+    pairs = detail_pairs(row["details"], times=lambda moment: shown_time(moment, zone))
+    return escape("; ".join(f"{key}: {value}" for key, value in pairs))
 
 
 @audit_app.command("verify")

@@ -112,3 +112,13 @@ def test_the_console_and_the_cli_say_details_alike() -> None:
         ("source", "10.0.0.7"),
         ("who", "a: —"),
     ]
+
+
+def test_a_time_in_the_details_is_shown_as_the_tables_times(tmp_path: Path) -> None:
+    """Recorded in UTC (``expires_at``, ``dead_since``), it read an hour off the ``at`` column
+    and every other listing's times; ``--json`` keeps it as recorded."""
+    rows = listed(tmp_path)
+    rows[0]["details"] = {"expires_at": "2026-12-06T09:00:18.048840+00:00", "note": "09:00"}
+    text = " ".join(rendered(rows, 200).split())
+    assert "expires_at: 2026-12-06T10:00:18+01:00" in text
+    assert "note: 09:00" in text  # only a whole recorded time is one
