@@ -76,8 +76,9 @@ def receiver(
     from destinations.receiver import MllpReceiver
     from integrator.hl7view import decode_message, segment_lines
 
+    ack_code = ack_code.strip().upper()  # in any case, as statuses and versions are read
     if ack_code not in {"AA", "AE", "AR", "CA", "CE", "CR"}:
-        fail("--ack must be one of AA AE AR CA CE CR", 2)
+        fail("--ack: one of AA, AE, AR, CA, CE, CR", 2)
 
     def show(data: bytes) -> None:
         lines = segment_lines(decode_message(data))
