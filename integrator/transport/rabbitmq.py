@@ -26,18 +26,22 @@ deleted) is noticed (``cancel.py``, shared with the intake consumer): the queue 
 and consumed on the same channel, and until then ``not_consuming`` names the destination for
 readiness.
 
-Duplicates: any delivery of a message a worker here holds right now (another engine
-re-published it while it was on the wire) is acked and skipped. A message the broker
-*redelivers*, or one that recovery re-published, may already be done: for those (and only those:
-it costs a store read) ``still_pending`` is asked first; a message that is delivered, dead,
-cancelled or held is acked and skipped. ``release`` hands a queue on only after this engine's
-attempts are committed, since the engine taking it over waits only for its own. The message a worker
-gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count,
-and is not attempted before the later of the ``not_before`` header of a retry a stopping runner
-handed back (``delivery.py``) and a ``retrying`` message's ``next_attempt_at``: a fifo retry
-that a stopping runner left unsettled comes back at the head of the queue, but with the headers
-it was first published with (a requeue cannot change them, and a new publish would go to the
-back, behind the messages it must hold).
+Duplicates: any delivery of a message a worker here holds right now (another engine re-published it
+while it was on the wire) is acked and skipped. A message the broker *redelivers*, or one that
+recovery re-published, may already be done: for those (a store read, so not for every delivery)
+``still_pending`` is asked first; a message that is delivered, dead, cancelled or held is acked and
+skipped. So is every message that was already waiting in the queue when a consumer started
+(``_Waiting``): a ``destinations remove --force`` dead-letters what waits in the store but leaves
+its copies in the broker, and the copies no consumer had been handed came back unchecked when the
+destination returned (a rollback, its file added again), turning dead letters support may have
+resent meanwhile into a second delivery. ``release`` hands a queue on only after this engine's
+attempts are committed, since the engine taking it over waits only for its own. The message a
+worker gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt
+count, and is not attempted before the later of the ``not_before`` header of a retry a stopping
+runner handed back (``delivery.py``) and a ``retrying`` message's ``next_attempt_at``: a fifo retry
+that a stopping runner left unsettled comes back at the head of the queue, but with the headers it
+was first published with (a requeue cannot change them, and a new publish would go to the back,
+behind the messages it must hold).
 """
 
 from __future__ import annotations
@@ -115,7 +119,47 @@ class _Inbound:
     acks: ChannelAcks
     tag: int
     message: OutboundMessage
+    #: Redelivered or re-published: maybe attempted already, so checked after ``barrier``.
     check: bool
+    #: Never delivered before, but waiting in the queue when the consumer started
+    #: (``_Waiting``): checked against the store, without the barrier.
+    waiting: bool = False
+
+
+@dataclass
+class _Waiting:
+    """How many of a consumer's first never-delivered deliveries are checked against the
+    store: the queue's ready count when it subscribed.
+
+    Why: ``destinations remove --force`` stops the destination's runner, releases its queue and
+    dead-letters in the store what waited, but the copies stay in the broker. Those a consumer
+    had prefetched come back ``redelivered`` and were checked; the others have never been
+    delivered, carry no flag, and the runner that started when the destination came back (a
+    rollback, its file added again, an engine started meanwhile) sent them, and their attempts
+    turned ``dead`` into ``delivered``: the referral twice at the hospital when support had
+    resent the dead letters. Any message cancelled or dead-lettered while no runner here
+    consumed the queue is the same case.
+
+    Why this and not purging the queue at the removal: other engines share the broker and may
+    still publish pending messages to it (their catalog not yet reloaded, a re-publish of what
+    was owed), and a later revision's messages may be there by the time a purge ran; a purge
+    drops whatever is in the queue, the store cannot tell it which, and a message dropped
+    while pending is lost until a recovery re-publishes it. A check drops nothing: what the store
+    still lists as pending is handed out as before. The ready count bounds the check to what
+    was in the queue before this consumer: the queue hands out never-delivered messages in the
+    order they came, so the first ``left`` never-delivered deliveries include every one that
+    was waiting; what is published later is not checked (steady state: one integer test per
+    delivery), and what was prefetched elsewhere comes back ``redelivered`` (checked anyway).
+    Taken again at every subscribe (a reconnect, a consume after the broker's cancel): what a
+    lost channel had prefetched comes back flagged, the rest is counted anew. The cost is one
+    passive declare per subscribe and one store read per message that was waiting then, the
+    first time it is delivered: after a restart behind a backlog, as its redelivered or
+    re-published copies already cost. No barrier for these: a copy never delivered has no
+    attempt in flight to wait for; and one still pending goes out as it was published (its
+    headers are current), not rebuilt from the store.
+    """
+
+    left: int = 0
 
 
 @dataclass
@@ -548,26 +592,29 @@ class RabbitMQTransport:
                 # this one is not needed. (A retry is published again only after its settle.)
                 self._skip(consumer, item, "in hand")
                 continue
-            if item.check and self._still_pending is not None:
-                if self._barrier is not None:
+            if (item.check or item.waiting) and self._still_pending is not None:
+                if item.check and self._barrier is not None:
                     await self._barrier()  # the previous attempts are committed before we look
                 try:
                     current = await self._still_pending(item.message.message_id)
                 except Exception as exc:  # store away: sending again keeps the MSH-10
                     log.warning(
-                        "could not check a redelivered message; delivering it",
+                        "could not check a message against the store; delivering it",
                         destination=destination_id,
                         message_id=item.message.message_id,
                         error_type=type(exc).__name__,
                     )
                     return self._hand_out(consumer, item)
                 if current is None:
-                    self._skip(consumer, item, "done")
+                    self._skip(consumer, item, "done" if item.check else "no longer pending")
                     continue
-                # The store's copy, not before its next_attempt_at (a fifo retry a stopped
-                # runner left unsettled comes back with the headers it was first published
-                # with) nor the time it was handed back with.
-                item.message = _not_before(current, item.message.not_before)
+                if item.check:
+                    # The store's copy, not before its next_attempt_at (a fifo retry a stopped
+                    # runner left unsettled comes back with the headers it was first published
+                    # with) nor the time it was handed back with.
+                    item.message = _not_before(current, item.message.not_before)
+                # One that only waited is sent as it was published, as any first delivery: its
+                # headers are current (the recorder was not waited for; the store may lag them).
             return self._hand_out(consumer, item)
 
     def _hand_out(self, consumer: _Consumer, item: _Inbound) -> RabbitDelivery:
@@ -600,17 +647,18 @@ class RabbitMQTransport:
         destination_id = consumer.destination_id
         acks = ChannelAcks(channel)
 
+        waiting = _Waiting()
+
         async def on_message(delivered: DeliveredMessage) -> None:
             message = _decode(delivered, destination_id)
             headers = delivered.header.properties.headers or {}
+            check = redelivered(delivered) or bool(headers.get(REPUBLISHED))
+            was_waiting = False
+            if not check and waiting.left:  # called in delivery order, without a wait
+                waiting.left -= 1
+                was_waiting = True
             consumer.queue.put_nowait(
-                _Inbound(
-                    generation,
-                    acks,
-                    delivery_tag(delivered),
-                    message,
-                    redelivered(delivered) or bool(headers.get(REPUBLISHED)),
-                )
+                _Inbound(generation, acks, delivery_tag(delivered), message, check, was_waiting)
             )
 
         def current() -> bool:
@@ -627,9 +675,9 @@ class RabbitMQTransport:
         consumer.again.watch(
             channel,
             current=current,
-            subscribe=lambda: self._subscribe(channel, destination_id, on_message),
+            subscribe=lambda: self._subscribe(channel, destination_id, on_message, waiting=waiting),
         )
-        await self._subscribe(channel, destination_id, on_message)
+        await self._subscribe(channel, destination_id, on_message, waiting=waiting)
         consumer.again.cancelled = False
         self.link.watch(channel, f"delivery:{destination_id}")
 
@@ -638,10 +686,18 @@ class RabbitMQTransport:
         channel: AbstractChannel,
         destination_id: str,
         on_message: ConsumerCallback,
+        *,
+        waiting: _Waiting | None = None,
     ) -> None:
-        """Declare the destination's queue and binding (as at start) and consume it."""
+        """Declare the destination's queue and binding (as at start) and consume it; with
+        ``waiting``, the messages ready in it now are checked as they come (``_Waiting``)."""
         generation = self.link.generation
         await self.topology.declare_destination(channel, destination_id)
+        if waiting is not None:
+            ready = await channel.queue_declare(
+                self.topology.delivery_queue(destination_id), passive=True
+            )
+            waiting.left = ready.message_count or 0
         if generation == self.link.generation:
             # Declared on this connection: the first publish there need not declare it again.
             # It did, a destination at a time, two round trips each on the publisher channel,
