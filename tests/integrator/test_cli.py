@@ -32,15 +32,16 @@ SAMPLES = ROOT / "config" / "samples"
 
 
 def process_cli(
-    *args: str, env: dict[str, str], timeout: float = 60
+    *args: str, env: dict[str, str], timeout: float = 60, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
+    """``integrator ARGS`` as its own process, run in ``cwd`` (a relative store URL is there)."""
     return subprocess.run(
         [sys.executable, "-m", "integrator", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=ROOT,
+        cwd=cwd,
         check=False,
     )
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,21 +22,12 @@ import pytest
 from destinations.config import dump_destination
 from integrator.store import AuditFilter, Store
 from tests.integrator.support import destination
+from tests.integrator.test_cli import process_cli
 from tests.services import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "integrator", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
+    return process_cli(*args, env=env, timeout=120, cwd=cwd)
 
 
 @pytest.fixture
