@@ -216,6 +216,9 @@ class AttemptRecorder:
             except StoreError as exc:
                 stalled.cancel()
                 if not isinstance(exc, RetryableError):
+                    # The store answers (it refused the statement): delivery need not wait for
+                    # it, also when a slow write had closed the gate (``_stalled``).
+                    self._writable.set()
                     return exc
                 self._failed(exc, rows)
             except Exception as exc:  # the store is down: keep the batch and try again

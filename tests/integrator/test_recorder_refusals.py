@@ -14,6 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from destinations.worker import AttemptResult
+from integrator import recorder as recorder_module
 from integrator.recorder import NOT_KEPT, AttemptRecorder, Row
 from integrator.store import Store, StoreError, StoreUnavailable
 from tests.store.factories import T0, StepClock, make_event, make_message
@@ -60,6 +61,7 @@ def _refusing(
 
     async def record_attempts(rows: Sequence[Row]) -> None:
         asked.append(len(rows))
+        await asyncio.sleep(0.01)  # a write takes a while: past a short STALLED_AFTER_S
         if outage[0]:
             outage[0] = False
             raise StoreUnavailable("record attempts failed (OperationalError, 08006)")
@@ -73,13 +75,15 @@ def _refusing(
     return asked
 
 
-async def _record(store: Store, results: list[AttemptResult]) -> None:
+async def _record(store: Store, results: list[AttemptResult]) -> bool:
+    """Record ``results``; whether delivery's gate is open after (``AttemptRecorder.is_open``)."""
     recorder = AttemptRecorder(store)
     recorder.start()
     try:
         for result in results:
             await recorder.record(result)
         await asyncio.wait_for(recorder.drain(), 10)
+        return recorder.is_open()
     finally:
         await recorder.close(within=1)
 
@@ -120,11 +124,15 @@ async def test_an_attempt_refused_even_bare_is_said_and_the_others_are_recorded(
     _refusing(store, monkeypatch, lambda row: row[0].message_id == poisoned)
     with capture_logs() as logs:
         await _record(store, [_result(poisoned, POISON), _result(other)])
+        # Alone, and after writes slow enough to close delivery's gate: it opens again (the
+        # store answers), else delivery waited for a write that would never come.
+        monkeypatch.setattr(recorder_module, "STALLED_AFTER_S", 0.001)
+        assert await _record(store, [_result(poisoned, POISON)]) is True
 
     assert await store.list_attempts(poisoned) == []
     assert [a.outcome for a in await store.list_attempts(other)] == ["delivered"]
-    [line] = [e for e in logs if e["log_level"] == "error"]
-    assert line["event"] == "an attempt was not recorded: the store refused it"
+    line, again = [e for e in logs if e["log_level"] == "error"]
+    assert line["event"] == again["event"] == "an attempt was not recorded: the store refused it"
     assert line["message_id"] == poisoned
 
 
