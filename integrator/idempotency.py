@@ -134,7 +134,10 @@ async def once(
 
     ``work`` raising (a refusal, or anything unexpected) releases the key and raises on; a
     store that cannot release the key or keep the answer leaves the claim to be abandoned
-    (:data:`ABANDONED_AFTER`) and does not change what the request answers."""
+    (:data:`ABANDONED_AFTER`) and does not change what the request answers. ``work``
+    cancelled (the engine's stop cuts off the requests still open) leaves the claim too: it
+    may have committed what it did (a resend is committed before it is handed to delivery),
+    and a key released then let the client's repeat resend the message a second time."""
     if key is None:
         return await work()
     caller = caller_of(identity)
@@ -156,7 +159,7 @@ async def once(
         return Answer(first.status, first.answer, replayed=True)
     try:
         answer = await work()
-    except BaseException:
+    except Exception:
         try:
             await store.release_idempotency_key(caller, key)
         except StoreError as exc:  # the work's own outcome is the answer, not this

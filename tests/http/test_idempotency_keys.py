@@ -222,3 +222,30 @@ async def test_a_replayed_batch_resend_carries_the_first_answers_note(
         assert (again.status_code, again.json()) == (status, first.json())
         assert again.headers["idempotency-replayed"] == "true"
         assert again.headers[NOTE] == NEVER_SENDING
+
+
+async def test_a_keyed_resend_cut_off_after_its_commit_is_not_done_again_by_its_repeat(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """The engine's stop cancels the requests still open: a resend committed and waiting to be
+    handed to delivery released its key, and the client's repeat (it got no answer) resent
+    the message a second time. Its claim is left now: the repeat is refused as in progress."""
+    original = await submit(engine, referral_data)
+    handing = asyncio.Event()
+
+    async def slow(*args: Any, **kwargs: Any) -> None:  # a broker slow to confirm, say
+        handing.set()
+        await asyncio.Event().wait()
+
+    url = f"/api/v1/messages/{original}/resend"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "publish", slow)
+        first = asyncio.create_task(api.post(url, json={"reason": "lost"}, headers=KEY))
+        await asyncio.wait_for(handing.wait(), 10)
+        first.cancel()  # cut off: the client gets no answer
+        await asyncio.gather(first, return_exceptions=True)
+    assert await _resends(engine) == 1  # committed before it was handed on
+
+    again = await api.post(url, json={"reason": "lost"}, headers=KEY)
+    assert again.status_code == 409, again.text
+    assert await _resends(engine) == 1
