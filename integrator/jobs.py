@@ -161,12 +161,8 @@ class JobRegistry:
         if job.state == "interrupted" and row.state == "running":
             # Its engine died: the progress it last wrote may lag behind what it committed
             # (written every PROGRESS_EVERY seconds, not with each chunk), so count its work in
-            # the store, as the next start's ``interrupt_jobs`` will: the resends it made, the
-            # dead letters it discarded (never fewer than its progress said).
-            if job.kind == RESEND_JOB:
-                job.done = await store.job_resends(job_id)
-            elif job.kind == DISCARD_JOB:
-                job.done = max(job.done, await store.job_discards(job_id, row.created_at))
+            # the store, as the next start's ``interrupt_jobs`` will.
+            job.done = await _committed(store, job, row.created_at)
         return job
 
     async def _orphaned(self, store: Store, row: JobRow) -> bool:
@@ -268,6 +264,12 @@ class JobRegistry:
             log.warning("job stopped", job_id=job.id, kind=job.kind, done=job.done)
         except asyncio.CancelledError:
             job.state, job.error = "interrupted", interrupted_because(job.kind)
+            if self._store is not None:
+                # Its progress moves after a chunk is handed on and its starter asked again;
+                # stopped in between, the chunk is committed and ``done`` lagged behind it:
+                # "done 0" after 200 resends, which a person would then make again.
+                with contextlib.suppress(Exception):  # the next start counts it then
+                    job.done = await _committed(self._store(), job, job.created_at)
             await self._finish(job, beat)
             raise
         except Exception as exc:  # the caller reads why from the job
@@ -314,3 +316,14 @@ class JobRegistry:
         finished = [j for j in self._jobs.values() if j.state != "running"]
         for job in finished[: max(0, len(finished) - KEEP)]:
             del self._jobs[job.id]
+
+
+async def _committed(store: Store, job: Job, created_at: datetime) -> int:
+    """How far ``job`` got by what it committed, which its progress may lag behind: the resends
+    it made, the dead letters it discarded, never fewer than its progress said (which counts
+    what it skipped too); another kind keeps its progress."""
+    if job.kind == RESEND_JOB:
+        return max(job.done, await store.job_resends(job.id))
+    if job.kind == DISCARD_JOB:
+        return max(job.done, await store.job_discards(job.id, created_at))
+    return job.done

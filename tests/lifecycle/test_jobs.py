@@ -477,3 +477,45 @@ async def test_a_dead_engines_discard_job_reads_with_every_dead_letter_it_discar
         never.set()
         await dying.wait()
         await store.close()
+
+
+async def test_a_resend_job_stopped_after_a_committed_chunk_says_how_far_it_got(
+    tmp_path: Path, receiver: MllpReceiver
+) -> None:
+    """Its progress moves only after a chunk is handed to delivery and its starter asked again:
+    stopped in between, the job read "done 0" with 200 resends committed, and a person who
+    believed it resent them all again."""
+    engine = await started(tmp_path, receiver)
+    ids = []
+    for _ in range(250):
+        message = make_message()
+        assert await engine.store.accept_event(make_event(), [message])
+        await engine.store.set_status(message.id, "dead")
+        ids.append(message.id)
+    asked = asyncio.Event()
+
+    async def held(identity: Any) -> Any:  # the starter asked again after the first chunk
+        asked.set()
+        await asyncio.Event().wait()
+
+    try:
+        engine.access.current = held  # type: ignore[method-assign]
+        async with api_client(engine) as client:
+            answer = await client.post(
+                "/api/v1/resend", json={"message_ids": ids, "reason": "GP called"}
+            )
+            assert answer.status_code == 202, answer.text
+            job_id = answer.json()["id"]
+            await asyncio.wait_for(asked.wait(), 20)
+    finally:
+        await engine.stop()
+
+    engine = await started(tmp_path, receiver)
+    try:
+        made = await engine.store.job_resends(job_id)
+        async with api_client(engine) as client:
+            read = (await client.get(f"/api/v1/jobs/{job_id}")).json()
+        assert made > 0
+        assert (read["state"], read["done"], read["total"]) == ("interrupted", made, 250)
+    finally:
+        await engine.stop()
