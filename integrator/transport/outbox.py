@@ -68,15 +68,18 @@ class Outbox:
         self._store = store
         self._destinations = destinations  # asked each time: destinations change at run time
 
-    async def still_pending(self, message_id: str) -> OutboundMessage | None:
+    async def still_pending(
+        self, message_id: str, *, payload: bool = True
+    ) -> OutboundMessage | None:
         """The message as the store has it now, a retry with its time (``with_its_time``), or
-        None if nothing more is owed for it.
+        None if nothing more is owed for it; ``payload=False``: its HL7 left out (``b""``), for
+        who needs only whether it is owed.
 
         With its time: the broker gives back a fifo retry that a stopping runner left unsettled
         with the headers it was first published with, and a recovery copy has none either; the
         store's ``next_attempt_at`` is then the only record of when it may go out.
         """
-        record = await self._store.get_message(message_id)
+        record = await self._store.get_message(message_id, payload=payload)
         if record is None or record.status not in PENDING_STATUSES:
             return None
         return with_its_time(record)

@@ -54,6 +54,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import aiormq
 from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, DeliveredMessage
@@ -76,7 +77,18 @@ from integrator.transport.topology import (
 
 log = get_logger("integrator.transport.rabbitmq")
 
-StillPending = Callable[[str], Awaitable[OutboundMessage | None]]
+
+class StillPending(Protocol):
+    """The message as the store has it now, or None when nothing more is owed for it
+    (``Outbox.still_pending``); ``payload=False``: only whether it is, its HL7 left out (a
+    message that only waited in the queue goes out as published, and a restart behind a
+    backlog reads each of those once: its payload, an attachment's megabytes, is not needed)."""
+
+    def __call__(
+        self, message_id: str, *, payload: bool = True
+    ) -> Awaitable[OutboundMessage | None]: ...
+
+
 Barrier = Callable[[], Awaitable[None]]
 Load = Callable[[Sequence[str]], Awaitable[list[OutboundMessage]]]
 """The pending messages among these ids, as the store has them now (others are left out)."""
@@ -596,7 +608,7 @@ class RabbitMQTransport:
                 if item.check and self._barrier is not None:
                     await self._barrier()  # the previous attempts are committed before we look
                 try:
-                    current = await self._still_pending(item.message.message_id)
+                    current = await self._still_pending(item.message.message_id, payload=item.check)
                 except Exception as exc:  # store away: sending again keeps the MSH-10
                     log.warning(
                         "could not check a message against the store; delivering it",

@@ -180,9 +180,10 @@ async def test_only_what_waited_when_the_consumer_started_costs_a_store_read(
     still_pending = transport._still_pending
     assert still_pending is not None
 
-    async def counting(message_id: str) -> OutboundMessage | None:
+    async def counting(message_id: str, *, payload: bool = True) -> OutboundMessage | None:
         checked.append(message_id)
-        return await still_pending(message_id)
+        assert not payload  # only whether it is owed: a waiting copy goes out as published
+        return await still_pending(message_id, payload=payload)
 
     transport.configure(still_pending=counting)
     waiting = await rabbit.messages("dest-a", 5)
