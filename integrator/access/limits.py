@@ -16,8 +16,13 @@ from typing import Final
 from destinations.config import MAX_CLUSTER
 from integrator.reasons import MAX_REASON
 
-MAX_EMAIL_LENGTH: Final = 320
-"""An e-mail address: RFC 5321's longest path less its angle brackets (as most mail software)."""
+MAX_EMAIL_LENGTH: Final = 121
+"""An e-mail address: what the audit trail can name. It records a person as ``person:<address>``
+in its ``actor`` columns (``integrator.store.tables``: 128 characters), and PostgreSQL refuses a
+longer value where SQLite keeps it: an unknown 300-character address at the sign-in form was a
+500 there and its failed sign-in went unaudited, and an invitation of a 130-character address
+was made, then every attempt to accept it failed. RFC 5321 allows 320 (254 in practice); real
+addresses are far shorter than 121."""
 MAX_NAME_LENGTH: Final = 200
 """A person's display name, as the audit trail and the people list show it."""
 MAX_TOKEN_NAME_LENGTH: Final = 100

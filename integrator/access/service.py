@@ -1024,7 +1024,7 @@ class AccessService:
         the person's id and the key id, never the secret. Recovery codes still work.
         """
         address = typed_address(email)
-        is_address = bool(_EMAIL.match(address))
+        is_address = len(address) <= MAX_EMAIL_LENGTH and bool(_EMAIL.match(address))
         # What is not an address is not recorded: it may be a password typed in the wrong field.
         target = _person_target(address if is_address else "(not an e-mail address)")
         person = await self._store.get_person(email=address) if is_address else None

@@ -1,6 +1,6 @@
 """Request bodies of the people and token routes, with the maxima the OpenAPI document shows.
 
-The maxima are the service's own (``integrator.access.limits``: an address is at most 320
+The maxima are the service's own (``integrator.access.limits``: an address is at most 121
 characters, a name 200, a token is valid at most 730 days), so a body that passes here fails
 only on rules that need the store (an address that has an account, a grant outside the
 caller's clusters). Unknown keys are refused, as everywhere in the API.
