@@ -2,8 +2,9 @@
 
 PostgreSQL keeps no NUL in text: a search term, a filter or a person's name holding one made
 the store fail, and the route answered a plain 500 (with an ERROR log line per request), where
-SQLite answered. So a query value holding one, or a JSON body holding the escape ``\\u0000``, is
-a 422 naming where (``query`` and the parameter, or ``body``) and the rule, never the value, on
+SQLite answered. So a path or query value holding one, or a JSON body holding the escape
+``\\u0000``, is a 422 naming where (``path`` or ``query`` and the parameter, or ``body``) and
+the rule, never the value, on
 every route but ``POST /api/v1/events``: intake takes what a referral holds and keeps what it
 refuses as rejected input (its own rules, ``integrator.intake``).
 """
@@ -25,8 +26,15 @@ def _error(loc: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def refuse_nul(request: Request) -> None:
-    """A 422 for each query parameter holding a NUL, or for a JSON body that writes one."""
+    """A 422 for each path or query parameter holding a NUL, or for a JSON body that writes
+    one (a path's ``%00``: ``/destinations/a%00b/history`` asked the store for that id, a 500
+    on PostgreSQL where SQLite answered 404)."""
     errors = [
+        _error(("path", key))
+        for key, value in request.path_params.items()
+        if isinstance(value, str) and "\0" in value
+    ]
+    errors += [
         _error(("query", key)) for key, value in request.query_params.items() if "\0" in value
     ]
     # The scope's path, not ``request.url``: building the URL object cost more than this check.

@@ -1,4 +1,4 @@
-"""A NUL character (U+0000) in a query value or a JSON body is a 422 naming where it was, on
+"""A NUL character (U+0000) in a path, a query value or a JSON body is a 422 naming where it was, on
 every route, on PostgreSQL too (whose text holds none: the store failed and the route answered
 a plain 500, with an ERROR log line per request); nothing is stored and nothing echoed."""
 
@@ -31,11 +31,16 @@ async def test_a_nul_is_refused_where_it_was_on_postgresql(tmp_path: Path) -> No
             ),
         ]
         people = (await api.get("/api/v1/people")).json()
-    for answer in queries + bodies:
+        paths = [
+            await api.get("/api/v1/destinations/a%00b/history"),
+            await api.get("/api/v1/destinations/a%00b"),
+        ]
+    for answer in queries + bodies + paths:
         assert answer.status_code == 422, answer.text
         [error] = answer.json()["detail"]
         assert error["msg"] == "must not contain the NUL character (U+0000)"
         assert "a\x00b" not in answer.text and "\\u0000" not in answer.text
     assert [a.json()["detail"][0]["loc"] for a in queries[:2]] == [["query", "control_id"]] * 2
     assert {tuple(a.json()["detail"][0]["loc"]) for a in bodies} == {("body",)}
+    assert {tuple(a.json()["detail"][0]["loc"]) for a in paths} == {("path", "destination_id")}
     assert all(p["email"] != "x@example.nl" for p in people)  # nobody was invited
