@@ -25,6 +25,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from integrator.cli.once import refuse_repeated
+from integrator.cli.undecodable import refuse_undecodable
 
 
 class _UntypedOption(TyperOption):
@@ -72,7 +73,7 @@ def flowing(text: str | None) -> str | None:
 class PlainCommand(TyperCommand):
     """A command whose help lists its parameters without type labels, in flowing paragraphs;
     and, being every command's class, one that refuses an option given twice that takes one
-    value (``integrator.cli.once``)."""
+    value (``integrator.cli.once``) and a value that is not UTF-8 (``.undecodable``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +83,7 @@ class PlainCommand(TyperCommand):
         given = list(args)  # click's parser takes the items out of the list it is given
         rest = super().parse_args(ctx, args)  # ``--json`` noted first, for the error's object
         refuse_repeated(self, ctx, given)
+        refuse_undecodable(self, ctx, given)
         return rest
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg,override]

@@ -41,7 +41,7 @@ def refuse_repeated(command: Any, ctx: Any, args: Sequence[str]) -> None:
     for param in order:
         given = counted[id(param)]
         if given > 1 and _takes_one(param):
-            raise RepeatedOption(f"{_name(param)}: {_rule(param, given)}", ctx=ctx)
+            raise RepeatedOption(f"{option_name(param)}: {_rule(param, given)}", ctx=ctx)
 
 
 def _takes_one(param: Any) -> bool:
@@ -52,7 +52,10 @@ def _takes_one(param: Any) -> bool:
     )
 
 
-def _name(param: Any) -> str:
+def option_name(param: Any) -> str:
+    """An option by its long name as typed (``--zd``); an argument as help shows it (``EMAIL``)."""
+    if getattr(param, "param_type_name", "") != "option":
+        return str(getattr(param, "human_readable_name", param.name)).upper()
     opts = [str(o) for o in (*param.opts, *param.secondary_opts)]
     return ([o for o in opts if o.startswith("--")] or opts)[0]
 
