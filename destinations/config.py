@@ -69,11 +69,21 @@ _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
 # Lengths of the free-text keys. Every tool shows these values (a 5000-character name made the
 # destinations page 60,000 px wide), so each has a bound, generous for any real value:
-MAX_ID = 100
+MAX_ID = 64
+"""A destination's id at most: the width of the store's columns that hold one
+(``messages.destination_id``, ``destination_pauses.destination_id``). A longer one was taken
+and worked on SQLite, which does not hold text to a column's width, while PostgreSQL refused
+every event for its providers and, once it was paused, the engine's start."""
 MAX_NAME = 200
 MAX_CLUSTER = 64
 MAX_HOST = 253  # the longest DNS name
 MAX_PROVIDER = 128  # an event's provider.id may be this long (schemas/), so any can be served
+_PROVIDER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""What an event's ``provider.id`` cannot hold (the control characters the schemas' provider id
+rule refuses, ``provider_id_format``), so no event could ever match an entry holding one; and
+PostgreSQL refuses a NUL in every query that names the entry (a store error naming neither the
+file nor the key)."""
+PROVIDER_CONTROL_RULE: Final = "provider ids must not hold control characters"
 
 
 class Rule(ValueError):
@@ -377,6 +387,8 @@ class DestinationConfig(_Frozen):
     def _providers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not provider.strip() for provider in value):
             raise Rule("provider_empty", "provider ids must not be empty")
+        if any(_PROVIDER_CONTROL.search(provider) for provider in value):
+            raise Rule("provider_control", PROVIDER_CONTROL_RULE)
         if len(set(value)) != len(value):
             raise Rule("provider_twice", "each provider id may appear only once")
         return value

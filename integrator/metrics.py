@@ -165,7 +165,7 @@ SPECS: tuple[Spec, ...] = (
         "at scrape and on every destination change",
         "1 while a destination's own file (`<id>.yaml`) is refused: it runs on its last good "
         "definition (or, with none known, not at all) and the file's edit is not in force. "
-        "`destination` is the id when it has the form of one (a-z, 0-9, '-', at most 100 "
+        "`destination` is the id when it has the form of one (a-z, 0-9, '-', at most 64 "
         "characters), else `other`.",
     ),
     Spec(

@@ -472,6 +472,7 @@ EN: Final[dict[str, str]] = {
         "must use only a-z, 0-9 and '-', begin and end with a letter or digit, and hold a letter"
     ),
     "refusal.definition.provider_empty": "provider ids must not be empty",
+    "refusal.definition.provider_control": "provider ids must not hold control characters",
     "refusal.definition.provider_twice": "each provider id may appear only once",
     "refusal.definition.providers_list": (
         "must be a list of provider ids, such as [lab-west, lab-east]"
@@ -1090,6 +1091,9 @@ NL: Final[dict[str, str]] = {
         "erin"
     ),
     "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",
+    "refusal.definition.provider_control": (
+        "een id van een zorgaanbieder mag geen stuurtekens bevatten"
+    ),
     "refusal.definition.provider_twice": "elke zorgaanbieder mag maar één keer voorkomen",
     "refusal.definition.providers_list": (
         "moet een lijst van ids van zorgaanbieders zijn, zoals [lab-west, lab-east]"

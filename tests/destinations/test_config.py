@@ -328,7 +328,7 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("name", "", "name", "at least 1 character"),
     # Free text is bounded: a 5000-character name made the console 60,000 px wide.
     ("name", "N" * 201, "name", "at most 200 characters"),
-    ("id", "a" * 101, "id", "at most 100 characters"),
+    ("id", "a" * 65, "id", "at most 64 characters"),
     ("cluster", "C" * 65, "cluster", "at most 64 characters"),
     ("providers", ["a", "p" * 129], "providers[1]", "at most 128 characters"),
     ("host", "h" * 254, "host", "at most 253 characters"),
