@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, AccessRefusals, BadAccessInput
-from integrator.access.limits import MAX_EMAIL_LENGTH
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import InvitationLink, PersonView, TokenView
@@ -39,7 +38,10 @@ P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/people", "nav.people", P.PEOPLE_MANAGE)]
 Admin = Annotated[Visitor, Depends(needs(P.PEOPLE_MANAGE))]
-Text = Annotated[str, Form(max_length=MAX_EMAIL_LENGTH)]  # the longest the service takes
+# A bound on what a posted field carries, above every field's own: the service names each
+# field's rule itself, all at once (a 250-character name beside a wrong address and no role
+# says all three), where a form bound refused the form before the service saw it.
+Text = Annotated[str, Form(max_length=MAX_REASON)]
 Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Roles = Annotated[list[str], Form(max_length=GRANT_ROWS)]
 Clusters = Annotated[list[str], Form(max_length=GRANT_ROWS)]
