@@ -62,10 +62,19 @@ class _StoreParts(Protocol):
 
 
 def _no_resend_in_delivery() -> ColumnElement[bool]:
-    child = messages.alias("child")
+    """No later message of its resend family is in delivery: not its own resends only, but a
+    resend of one of them too (A, resent as R1, that one resent as R2). Asked of direct
+    resends alone, A was pruned while R2 was still queued, though the chain is read from its
+    first message (``deadletter.family``). A sibling's resend in delivery keeps it too: one
+    indexed look-up (``family_root``, ``status``, ``seq``), and a message kept a little longer."""
+    later = messages.alias("later")
     return ~(
-        select(child.c.id)
-        .where(child.c.resend_of == messages.c.id, child.c.status.in_(IN_DELIVERY))
+        select(later.c.id)
+        .where(
+            later.c.family_root == func.coalesce(messages.c.family_root, messages.c.id),
+            later.c.status.in_(IN_DELIVERY),
+            later.c.seq > messages.c.seq,
+        )
         .exists()
     )
 

@@ -109,6 +109,23 @@ async def test_a_message_with_a_resend_in_delivery_is_kept_until_that_one_is_don
     assert (await reread(store, original)).pruned_at == far
 
 
+async def test_a_chains_first_message_is_kept_while_a_resend_of_its_resend_is_in_delivery(
+    store: Store,
+) -> None:
+    """Only direct resends were asked: the original of a chain A -> R1 (dead) -> R2 (queued)
+    lost its payload while R2 was still owed, though the chain is read from A."""
+    original = await stored(store, "delivered")
+    middle = await resent(store, original, "dead")
+    last = await resent(store, middle, "queued")
+    far = T0 + timedelta(days=365)
+    await prune(store, RETENTION, now=far, actor=ACTOR)
+    assert (await reread(store, original)).pruned_at is None
+    assert (await reread(store, original)).payload == original.payload
+    await store.set_status(last.id, "delivered")
+    await prune(store, RETENTION, now=far, actor=ACTOR)
+    assert (await reread(store, original)).pruned_at == far
+
+
 async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> None:
     event = make_event()
     done, waiting = make_message(), make_message(destination_id="ziekenhuis-zuid")
