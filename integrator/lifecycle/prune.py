@@ -368,8 +368,11 @@ class _Walk:
 
     async def audit(self, before: datetime, *, actor: str) -> None:
         after = 0
+        newest = await self._store.newest_audit_id()  # as the run found it: its own appends
         while True:
-            found = await self._store.old_audit(before=before, after_id=after, limit=self._batch)
+            found = await self._store.old_audit(
+                before=before, after_id=after, limit=self._batch, newest=newest
+            )
             if not found:
                 return
             if self._report.dry_run:

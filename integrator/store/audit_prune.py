@@ -91,14 +91,32 @@ class AuditPruneMixin:
         async with self._engine.connect() as conn:
             return await read_anchor(conn)
 
+    @guarded("find the newest audit entry")
+    async def newest_audit_id(self: _StoreParts) -> int | None:
+        """The id of the newest audit entry; None when there is none."""
+        async with self._engine.connect() as conn:
+            newest: int | None = (await conn.execute(select(func.max(audit_log.c.id)))).scalar()
+        return newest
+
     @guarded("find audit entries past retention")
     async def old_audit(
-        self: _StoreParts, *, before: datetime, after_id: int, limit: int
+        self: _StoreParts,
+        *,
+        before: datetime,
+        after_id: int,
+        limit: int,
+        newest: int | None = None,
     ) -> list[int]:
         """Ids of the oldest audit entries after ``after_id`` written before ``before``, oldest
-        first: the run of such entries from there, never past a newer one nor the newest."""
+        first: the run of such entries from there, never past a newer one nor the newest.
+
+        ``newest``: the newest as a prune found it when it began. Each batch it prunes appends
+        its own ``data.prune_audit`` entry, and the entry that was the newest then counted as
+        prunable in the next batch: the run pruned one more than its dry run said, and how
+        many depended on ``--batch``."""
         async with self._engine.connect() as conn:
-            newest = (await conn.execute(select(func.max(audit_log.c.id)))).scalar()
+            if newest is None:
+                newest = (await conn.execute(select(func.max(audit_log.c.id)))).scalar()
             rows = await conn.execute(
                 select(audit_log.c.id, audit_log.c.at)
                 .where(audit_log.c.id > after_id)
@@ -107,7 +125,7 @@ class AuditPruneMixin:
             )
             found: list[int] = []
             for row in rows:
-                if row.at >= before or row.id == newest:
+                if row.at >= before or (newest is not None and row.id >= newest):
                     break
                 found.append(row.id)
         return found

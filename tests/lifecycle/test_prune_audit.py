@@ -72,6 +72,20 @@ async def test_entries_past_the_period_go_and_nothing_newer(
     assert check.intact and check.checked == 5 and check.starts_after == anchor
 
 
+@pytest.mark.parametrize("batch", [2, 500])
+async def test_a_dry_run_counts_what_the_run_prunes_whatever_the_batch(
+    store: Store, clock: StepClock, site: Site, batch: int
+) -> None:
+    """All old: the newest stays, by either. In batches, each batch's own entry made the one
+    that was the newest prunable in the next: the run pruned 5 where its dry run said 4."""
+    written = await entries_on(store, clock, 0, 5)
+    dry = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, dry_run=True, batch=batch)
+    real = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=batch)
+    assert dry.counts["audit"] == real.counts["audit"] == 4
+    assert written[-1] in await remaining(site)
+    assert (await store.verify_audit()).intact
+
+
 async def test_the_prune_entry_records_its_count_and_each_batch_the_anchor(
     store: Store, clock: StepClock
 ) -> None:
