@@ -64,3 +64,27 @@ def test_result_tables_fit_a_narrow_window(browser: Browser, live: LiveEngine, l
         page.locator("form[data-once] button[type=submit]").click()
         fits(page, page.locator("#done-results"), words["outcome"])
         screenshot(page, f"deadletters-done-narrow-{lang}")
+
+
+FIELDS_PAST_THEIR_CELLS = """() => Array.from(document.querySelectorAll(
+  'form.search select, form.search input')).filter(field => {
+  const own = field.getBoundingClientRect(), cell = field.parentElement.getBoundingClientRect();
+  return own.right > cell.right + 1;
+}).map(field => field.id)"""
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize("width", [640, 1280])
+def test_search_fields_stay_in_their_cells(
+    browser: Browser, live: LiveEngine, lang: str, width: int
+) -> None:
+    """A dropdown was as wide as its longest choice (Status: "wachtend (in de wachtrij of
+    opnieuw proberen)"): it ran under the next field, whose dropdown then opened at a click on
+    its arrow, and for a viewer (no BSN field) at 640 px the page scrolled sideways."""
+    person = live.person(f"cellen.{lang}.{width}@example.org", Grant(Role.VIEWER, "CARD"))
+    with signed_in_page(browser, live, person, lang=lang) as page:
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in ("/messages", "/events", "/deadletters"):
+            page.goto(path)
+            assert page.evaluate(FIELDS_PAST_THEIR_CELLS) == [], (path, lang, width)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
