@@ -57,6 +57,8 @@ FIELDS_EN: Final[dict[str, str]] = {
     "refusal.field.target": "target",
     "refusal.field.message": "message",
     "refusal.field.bsn": "bsn",
+    "refusal.field.mode": "mode",
+    "refusal.field.to": "to",
 }
 """The name a refusal gives its input (``Said.field``, a form field FastAPI refused) before
 its rule: on an English page as the API names it (``email: …``), unchanged."""
@@ -90,6 +92,8 @@ FIELDS_NL: Final[dict[str, str]] = {
     "refusal.field.target": "onderwerp",
     "refusal.field.message": "bericht-id",
     "refusal.field.bsn": "BSN",
+    "refusal.field.mode": "manier",
+    "refusal.field.to": "andere bestemming",
 }
 """The same inputs as a Dutch page names them, the words of the forms' labels, so a refusal
 that names its input (the admin forms' refusals said together, an error page) is Dutch

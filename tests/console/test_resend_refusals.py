@@ -61,7 +61,8 @@ async def test_a_refused_target_or_id_is_not_repeated(engine: Engine) -> None:
         preview = await post(
             anna, f"/messages/{delivered}/resend/preview", {"reason": "x", "to": "Jan van der Berg"}
         )
-        assert "to: geen ingestelde bestemming heeft dit id" in preview.text
+        # Named as the form labels it, as every field on a Dutch page: not by the API's "to".
+        assert "andere bestemming: geen ingestelde bestemming heeft dit id" in preview.text
         _without(preview, "Jan van der Berg")
     assert (await engine.store.list_resends(delivered))[1] == []
 
@@ -113,3 +114,13 @@ async def test_the_preview_page_leads_back_to_its_message(engine: Engine) -> Non
             assert preview.status_code == 200, preview.text
             assert 'name="once"' not in preview.text  # nothing would be resent
             assert f'<a href="/messages/{delivered}">{words}</a>' in preview.text
+
+
+async def test_a_refused_mode_is_named_by_the_forms_word_on_a_dutch_page(engine: Engine) -> None:
+    delivered, _ = await _ids(engine)
+    async with signed_in(engine, "anna@example.org", Grant(Role.RESEND), lang="nl") as anna:
+        preview = await post(
+            anna, f"/messages/{delivered}/resend/preview", {"reason": "x", "mode": "bogus"}
+        )
+    assert preview.status_code == 422, preview.text
+    assert "manier: " in preview.text and "mode: " not in preview.text
