@@ -12,15 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from integrator.cli import app
+from tests.integrator.test_cli_repeated_options import runner
+
+__all__ = ["runner"]  # the fixture: the CLI in process, on a store that is not there
 
 NOT_UTF8 = b"J\xe9nsen".decode("utf-8", "surrogateescape")  # as Python reads the command line
 RULE = "not UTF-8 text; set the terminal to UTF-8 (LANG=C.UTF-8, say) and type it again"
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("INTEGRATOR_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
-    return CliRunner()
 
 
 @pytest.mark.parametrize(
@@ -39,4 +36,4 @@ def test_a_value_that_is_not_utf8_is_refused_naming_where(
     assert done.exit_code == 2, done.output
     error = json.loads(done.stdout.splitlines()[0])["error"]
     assert (error["message"], error["fields"]) == (f"{where}: {RULE}", [where])
-    assert not (tmp_path / "store.db").exists()  # refused before anything was opened
+    assert not (tmp_path / "none.db").exists()  # refused before anything was opened
