@@ -17,7 +17,7 @@ from integrator import paging
 from integrator.audit import checked_audit_filter
 from integrator.kept_searches import searched_bsn
 from integrator.patient_views import record_search
-from integrator.store import AuditFilter, AuditRecord
+from integrator.store import AuditFilter, AuditRecord, Store
 
 if TYPE_CHECKING:
     from integrator.access.permissions import Identity
@@ -54,6 +54,7 @@ async def find_audit(
     (``integrator.paging``); a bad term is ``BadSearch`` naming it. A search by BSN is
     recorded (``patient_data.view``, ``audit.search``) before it is answered."""
     paging.one_way(offset=offset, after=after)
+    await checked_after(engine.store, after)
     flt = await checked_audit_filter(engine, scope, bsn=bsn, **terms)
     found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset, before_id=after)
     await record_search(
@@ -65,6 +66,14 @@ async def find_audit(
         source=source,
     )
     return AuditPage(found[:limit], len(found) > limit, flt)
+
+
+async def checked_after(store: Store, after: int | None) -> None:
+    """Refuse an ``after`` that names no entry (``BadSearch``, as the other listings do): the
+    trail would be paged from its newest entry again, and a client with a stale or mistyped
+    cursor read the same entries once more, or for ever."""
+    if after is not None and not await store.has_audit_entry(after):
+        raise paging.unknown("audit entry")
 
 
 async def page_kept_audit(

@@ -1703,6 +1703,13 @@ class Store(
             return await append_audit(conn, rows, schema=self.schema)
 
     @guarded("read the audit log")
+    async def has_audit_entry(self, entry_id: int) -> bool:
+        """Whether the trail holds the entry ``entry_id`` (a page's ``after``, say)."""
+        async with self._engine.connect() as conn:
+            found = await conn.execute(select(audit_log.c.id).where(audit_log.c.id == entry_id))
+            return found.first() is not None
+
+    @guarded("read the audit log")
     async def list_audit(
         self,
         flt: AuditFilter | None = None,

@@ -151,3 +151,19 @@ async def test_an_audit_after_must_be_an_entry_number(api: httpx.AsyncClient) ->
     assert answer.status_code == 422
     [error] = answer.json()["detail"]
     assert error["loc"] == ["query", "after"] and "greater than or equal to 1" in error["msg"]
+
+
+async def test_an_audit_after_that_names_no_entry_is_refused_not_paged_from_the_newest(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """As the other listings refuse theirs: it answered the first page again, and a client
+    with a stale or mistyped cursor read the same entries once more, or for ever."""
+    await accept(engine, referral_data)
+    refusal = NAMES_NO.format(what="audit entry")
+    answer = await api.get("/api/v1/audit", params={"after": "999999"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == refusal
+    searched = await api.post("/api/v1/audit/search", json={"after": 999999})
+    assert searched.status_code == 422 and searched.json()["detail"] == refusal
+    [newest] = (await api.get("/api/v1/audit", params={"limit": 1})).json()
+    assert (await api.get("/api/v1/audit", params={"after": newest["id"]})).status_code == 200

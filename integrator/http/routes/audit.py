@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.audit import audit_entry_view, checked_audit_filter, export_audit
-from integrator.audit_reads import find_audit
+from integrator.audit_reads import checked_after, find_audit
 from integrator.engine import Engine
 from integrator.http.answers import AUDIT_ENTRY
 from integrator.http.bodies import PageAfterEntry, PageLimit, PageOffset
@@ -109,6 +109,7 @@ async def audit(
     trail spans every cluster, so any entry's id may start a page)."""
     try:
         one_way(offset=offset, after=after)
+        await checked_after(engine.store, after)
     except BadSearch as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     flt = await _filter(
