@@ -187,3 +187,15 @@ async def test_rejected_input_kept_naming_data_as_a_key_is_listed_without_it(
     assert [r["path"] for r in one.json()["reason"]] == ["patient.name.…", "patient.name.…", "$"]
     assert "van der Berg" not in listed.text + one.text
     assert "jansen" not in listed.text + one.text
+
+
+async def test_its_times_are_written_as_every_other_answers_are(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """UTC with ``+00:00``: left to the encoder, rejected input alone ended in ``Z``."""
+    rejected_id = await _rejected(api)
+    [listed] = (await api.get("/api/v1/rejected")).json()
+    [searched] = (await api.post("/api/v1/rejected/search", json={})).json()
+    one = (await api.get(f"/api/v1/rejected/{rejected_id}")).json()
+    for row in (listed, searched, one):
+        assert row["received_at"].endswith("+00:00"), row["received_at"]

@@ -29,6 +29,7 @@ from integrator.http.deps import TOTAL, EngineDep, SourceDep, TopLimit, total_he
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.periods import since_field, since_query, until_field, until_query
+from integrator.presenters import iso_time
 from integrator.rejected_reads import (
     SOURCES,
     BadRejectedId,
@@ -100,7 +101,14 @@ async def _listed(
             status_code=422, detail=without_values(str(exc), sent_values(exc, terms.values()))
         ) from None
     response.headers[TOTAL] = str(listing.total)
-    return listing.rows
+    return [_times_written(row) for row in listing.rows]
+
+
+def _times_written(row: dict[str, Any]) -> dict[str, Any]:
+    """``received_at`` as the API writes every time: UTC with ``+00:00`` (``iso_time``). Left
+    to the encoder it ended in ``Z`` here alone, which a script comparing the strings, or
+    Python's ``fromisoformat`` before 3.11, does not take as the others."""
+    return {**row, "received_at": iso_time(row["received_at"])}
 
 
 @router.get("/rejected", responses=TOTAL_HEADER)
@@ -165,4 +173,4 @@ async def rejected_one(
         raise HTTPException(status_code=403, detail=str(refusal)) from None
     if detail is None:
         raise HTTPException(status_code=404, detail=str(RejectedNotFound()))
-    return detail
+    return _times_written(detail)
