@@ -66,8 +66,9 @@ def is_bsn_key(key: str) -> bool:
 def _error(key: str, allowed: frozenset[str], known: frozenset[str], path: str) -> dict[str, Any]:
     if is_bsn_key(key):
         rule = f"unknown query parameter: {bsn_search(path)}"
-    elif allowed:
-        rule = f"unknown query parameter; this route takes {', '.join(sorted(allowed))}"
+    elif taken := sorted(name for name in allowed if not is_bsn_key(name)):
+        # A ``bsn`` a route declares is declared to be refused (never in a URL): not offered.
+        rule = f"unknown query parameter; this route takes {', '.join(taken)}"
     else:
         rule = "unknown query parameter; this route takes none"
     return {"type": "extra_forbidden", "loc": ("query", safe_name(key, known)), "msg": rule}

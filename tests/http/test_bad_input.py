@@ -134,6 +134,11 @@ async def test_an_unknown_query_parameter_is_named_with_what_the_route_takes(
     ]
     assert "this route takes none" in response.json()["detail"][0]["msg"]
 
+    # A route that declares ``bsn`` only to refuse it (never in a URL) does not offer it.
+    response = await api.get("/api/v1/events?stauts=x")
+    said = refused(response, "query", "…")["msg"]
+    assert "provider" in said and "bsn" not in said, said
+
     # a key that could be data itself is not repeated either
     response = await api.get(f"/api/v1/audit?{BSN}=1")
     assert refused(response, "query", "…")["type"] == "extra_forbidden"
