@@ -44,9 +44,11 @@ log = get_logger("integrator.http")
 WITHHELD: Final = "…"
 # An error's location starts with where the value came from: FastAPI's own words.
 _SOURCES: Final = frozenset({"body", "query", "path", "header", "cookie"})
-WELL_KNOWN: Final = frozenset({"bsn", "patient_bsn", "burgerservicenummer"})
+WELL_KNOWN: Final = frozenset({"bsn", "patient_bsn", "burgerservicenummer", "Authorization"})
 """Keys the API declares nowhere but names when sent: a BSN put where none goes (``?bsn=``),
-refused with where a BSN is searched instead (``integrator.http.query``)."""
+refused with where a BSN is searched instead (``integrator.http.query``); and the
+``Authorization`` header, which the OpenAPI document declares as the bearer security scheme,
+not as a parameter (given twice it was named ``…``, where product.md §7 names it)."""
 
 
 def without_values(text: str, values: Iterable[object]) -> str:
