@@ -39,7 +39,9 @@ Needs = Permission | Signed | None
 
 ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     ("GET", "/healthz"): None,
+    ("HEAD", "/healthz"): None,  # a probe by HEAD: the status alone (RFC 9110)
     ("GET", "/readyz"): None,
+    ("HEAD", "/readyz"): None,
     ("GET", "/metrics"): P.METRICS_READ,
     ("POST", "/api/v1/events"): P.EVENTS_SUBMIT,
     # Event summaries carry identifiers only (ZD number, provider), like message summaries.

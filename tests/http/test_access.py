@@ -41,7 +41,7 @@ from tests.http.support import EVERY_ROLE, MAKER, bearer, finished, make_token, 
 from tests.integrator.support import destination, settings_for
 
 BSN = "999990019"  # the sample referral's patient
-OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
+OPEN = {(method, path) for method in ("GET", "HEAD") for path in ("/healthz", "/readyz")}
 UNKNOWN = str(uuid.uuid4())
 
 
