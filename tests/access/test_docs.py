@@ -53,7 +53,10 @@ def test_every_route_served_declares_exactly_one_permission() -> None:
     }
     assert documented <= served
     public = {route for route, permission in ROUTE_PERMISSIONS.items() if permission is None}
-    assert public == {("GET", "/healthz"), ("GET", "/readyz")}  # docs/product.md §7
+    # docs/product.md §7: the probes, by GET or HEAD
+    assert public == {
+        (method, path) for method in ("GET", "HEAD") for path in ("/healthz", "/readyz")
+    }
     signed_in = {route for route, needs in ROUTE_PERMISSIONS.items() if needs is SIGNED_IN}
     assert signed_in == {("GET", "/docs"), ("GET", "/docs/assets/{name}"), ("GET", "/openapi.json")}
     assert signed_in.isdisjoint(documented)
