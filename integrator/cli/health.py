@@ -4,6 +4,8 @@ An image has no curl, and the API may speak HTTPS with a certificate only the en
 settings know how to trust; this command reads the same settings as ``run`` and asks
 ``/healthz`` (alive) or, with ``--ready``, ``/readyz`` (store and transport reachable).
 It needs no token and no search key, so it works before anything else is configured.
+With ``--json`` a monitoring script reads the same verdict as one object, each check's state
+included, instead of parsing the error line.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from integrator.cli.common import fail, run
+from integrator.cli.common import JsonOption, fail, print_json, run
 
 if TYPE_CHECKING:
     from integrator.settings import Settings
@@ -23,9 +25,11 @@ def health(
         bool, typer.Option("--ready", help="Ask /readyz: the store and transport too.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 5.0,
+    as_json: JsonOption = False,
 ) -> None:
     """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1 (naming the
-    checks that failed, as "transport: disconnected")."""
+    checks that failed, as "transport: disconnected"). --json: {"url", "status", "healthy",
+    "checks"}, "status" null when nothing answered."""
     import os
 
     from pydantic import ValidationError
@@ -45,11 +49,17 @@ def health(
         fail(f"bad settings: {count} problem(s); `integrator run` names them", 2)
     path = "/readyz" if ready else "/healthz"
     status, body = run(_ask(settings, path, timeout))
+    url = f"{engine_url(settings)}{path}"
+    checks = _checks(body)
+    if as_json:
+        healthy = status == 200
+        print_json({"url": url, "status": status or None, "healthy": healthy, "checks": checks})
     if status != 200:
-        failing = _failing_checks(body)
+        failing = ", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok")
         why = f" ({failing})" if failing else ""
-        fail(f"{engine_url(settings)}{path}: {status or 'no answer'}{why}")
-    typer.echo("ok")
+        fail(f"{url}: {status or 'no answer'}{why}")
+    if not as_json:
+        typer.echo("ok")
 
 
 #: At most this many characters of a check's name or state are shown (the answer is the
@@ -57,23 +67,20 @@ def health(
 _MAX_SHOWN = 40
 
 
-def _failing_checks(body: bytes) -> str:
-    """The checks ``/readyz`` says failed, as ``transport: disconnected``, from its JSON body
-    (``{"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}``: names
-    and states only, no secrets); empty when the body says none or is not that."""
+def _checks(body: bytes) -> dict[str, str]:
+    """Each check ``/readyz`` names with its state (``{"transport": "disconnected"}``), from
+    its JSON body (``{"status": "not ready", "checks": {...}}``: names and states only, no
+    secrets), each cut to ``_MAX_SHOWN`` characters; empty when the body names none or is not
+    that (``/healthz``, or something else on the port)."""
     import json
 
     try:
         checks = json.loads(body).get("checks")
     except (ValueError, AttributeError):
-        return ""
+        return {}
     if not isinstance(checks, dict):
-        return ""
-    return ", ".join(
-        f"{str(name)[:_MAX_SHOWN]}: {str(state)[:_MAX_SHOWN]}"
-        for name, state in checks.items()
-        if state != "ok"
-    )
+        return {}
+    return {str(name)[:_MAX_SHOWN]: str(state)[:_MAX_SHOWN] for name, state in checks.items()}
 
 
 async def _ask(settings: Settings, path: str, timeout: float) -> tuple[int, bytes]:
