@@ -61,8 +61,12 @@ def submit(
     if as_json:
         print_json([o.to_json() for o in outcomes])
     else:
-        where = "the running engine" if live else "the store (sent when the engine runs)"
-        console.print(f"Submitted to {where}:")
+        where = (
+            "Sent to the running engine"
+            if live
+            else "Written to the store (sent when the engine runs)"
+        )
+        console.print(f"{where}: {_tally(outcomes)}")
         for outcome in outcomes:
             data = outcome.to_json()
             if data["accepted"]:
@@ -91,3 +95,15 @@ def submit(
         raise typer.Exit(1)  # not taken at all: try those files again
     if any(not o.to_json()["accepted"] for o in outcomes):
         raise typer.Exit(2)
+
+
+def _tally(outcomes: list[Any]) -> str:
+    """How the files fared, as "1 accepted, 1 refused", so the line above a refusal does not
+    read as if everything was submitted."""
+    accepted = sum(1 for o in outcomes if o.failed is None and o.to_json()["accepted"])
+    failed = sum(1 for o in outcomes if o.failed is not None)
+    refused = len(outcomes) - accepted - failed
+    parts = [f"{accepted} accepted", f"{refused} refused"]
+    if failed:
+        parts.append(f"{failed} not taken")
+    return ", ".join(parts)

@@ -201,9 +201,12 @@ def test_submit_bad_input_exits_2_with_field_errors(
     del bad["referrer"]["agb"]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
-    result = cli("submit", str(path), env=env)
+    result = cli("submit", str(SAMPLES / "referral.json"), str(path), env=env)
     assert result.returncode == 2
     assert "zd_number" in result.stdout and "referrer.agb" in result.stdout
+    # The line above the files says how they fared, not "Submitted" above a refusal.
+    first = result.stdout.splitlines()[0]
+    assert first == "Written to the store (sent when the engine runs): 1 accepted, 1 refused"
     as_json = cli("submit", "--json", str(path), env=env)
     [outcome] = json.loads(as_json.stdout)
     assert {e["path"] for e in outcome["errors"]} == {"zd_number", "referrer.agb"}

@@ -169,7 +169,7 @@ def test_an_engine_on_another_port_refuses_every_store_fallback(
     # With the engine gone, the store way works as before.
     after = cli("submit", str(event_file(tmp_path, NOORD)), env=elsewhere)
     assert after.returncode == 0, after.stderr
-    assert "Submitted to the store (sent when the engine runs)" in after.stdout
+    assert "Written to the store (sent when the engine runs)" in after.stdout
 
 
 def test_an_engine_without_http_refuses_too_and_says_so(
@@ -207,7 +207,7 @@ def test_a_stale_row_of_a_crashed_engine_does_not_block(
     asyncio.run(leave_a_row())
     submitted = cli("submit", str(event_file(tmp_path, NOORD)), env=env)
     assert submitted.returncode == 0, submitted.stderr
-    assert "Submitted to the store (sent when the engine runs)" in submitted.stdout
+    assert "Written to the store (sent when the engine runs)" in submitted.stdout
     resent = cli("resend", store_with_work["message_id"], "--reason", "x", "--json", env=env)
     assert resent.returncode == 0, resent.stderr
     assert json.loads(resent.stdout)["via"] == "store"
@@ -237,5 +237,5 @@ def test_a_fresh_row_of_an_engine_that_crashed_on_this_host_does_not_block(
     asyncio.run(leave_a_row())
     submitted = cli("submit", str(event_file(tmp_path, NOORD)), env=env)
     assert submitted.returncode == 0, submitted.stderr
-    assert "Submitted to the store (sent when the engine runs)" in submitted.stdout
+    assert "Written to the store (sent when the engine runs)" in submitted.stdout
     assert presence_rows(env) == []
