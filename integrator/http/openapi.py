@@ -567,6 +567,7 @@ ANSWER_HEADERS: Final[dict[tuple[str, str], dict[str, Any]]] = {
     ("/api/v1/destinations/{destination_id}", "put"): _ETAG,
     ("/api/v1/destinations/{destination_id}", "patch"): _ETAG,
     ("/api/v1/messages", "get"): _NOTE,
+    ("/api/v1/messages.csv", "get"): _NOTE,
     ("/api/v1/messages/search", "post"): _NOTE,
     ("/api/v1/resend", "post"): {**_NOTE, **_REPLAYED},
     ("/api/v1/messages/{message_id}/resend", "post"): _REPLAYED,

@@ -54,7 +54,8 @@ async def test_the_document_declares_what_the_routes_answer(tmp_path: Path) -> N
     one = paths["/api/v1/destinations/{destination_id}"]
     for method in ("get", "put", "patch"):
         assert "ETag" in one[method]["responses"]["200"]["headers"], method
-    assert "X-Integrator-Note" in paths["/api/v1/messages"]["get"]["responses"]["200"]["headers"]
+    for path in ("/api/v1/messages", "/api/v1/messages.csv"):
+        assert "X-Integrator-Note" in paths[path]["get"]["responses"]["200"]["headers"], path
     for path, status in (
         ("/api/v1/resend", "202"),
         ("/api/v1/resend", "200"),
