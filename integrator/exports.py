@@ -5,7 +5,12 @@ on. So each export writes an audit entry *before* its first row goes out (no rec
 export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``), the terms it
 was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
-patient-data view (``integrator.patient_views``), never as the BSN.
+patient-data view (``integrator.patient_views``), never as the BSN. A free-text term
+(``FREE_TEXT``: the audit trail's target and actor, an event's provider) is compared whole
+with what the store holds, so a patient's name and birth date typed there finds nothing; kept
+as typed in an entry that lasts five years and cannot be edited, it would put patient data in
+the trail every admin reads. So such a term is recorded only when the export held a row, when
+it equalled something the engine itself wrote; otherwise ``NOT_KEPT`` stands in its place.
 
 The command line's exports are written as they are read (``integrator.export_stream``), so
 the rows are counted before the entry is written and an export that stops early is recorded
@@ -38,6 +43,13 @@ EXPORTS: Final = {
 """What can be exported, and the audit action of its export."""
 
 
+FREE_TEXT: Final = frozenset({"target", "actor", "provider"})
+"""Terms whose text is not checked against a form, only compared with what is stored."""
+NOT_KEPT: Final = "(matched nothing: not kept)"
+"""The record of a free-text term of an export that held no row: it may be typed patient
+data."""
+
+
 async def record_export(
     store: Store,
     actor: str,
@@ -53,10 +65,15 @@ async def record_export(
     """Audit that ``actor`` exported ``rows`` rows of ``what`` as CSV, with ``terms``.
 
     ``terms`` as the caller gave them; a ``bsn`` among them is left out and ``bsn_hash`` (the
-    filter's keyed hash of it) recorded instead. ``source`` is the client's address when the
-    export came through the HTTP API or the console.
+    filter's keyed hash of it) recorded instead, and with no row a free-text term is
+    ``NOT_KEPT``. ``source`` is the client's address when the export came through the HTTP API
+    or the console.
     """
-    given = {name: value for name, value in terms.items() if value is not None and name != "bsn"}
+    given = {
+        name: NOT_KEPT if name in FREE_TEXT and not rows else value
+        for name, value in terms.items()
+        if value is not None and name != "bsn"
+    }
     if bsn_hash is not None:
         given["bsn_hash"] = bsn_hash
     details: dict[str, object] = {

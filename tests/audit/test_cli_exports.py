@@ -140,3 +140,35 @@ def test_events_list_takes_json_or_csv_not_both(env: dict[str, str]) -> None:
     done = cli(env, "events", "list", "--json", "--csv")
     assert done.exit_code == 2 and "choose one" in done.stderr
     assert exports(env) == []
+
+
+def test_free_text_that_matched_nothing_is_not_kept_in_the_export_entry(
+    env: dict[str, str],
+) -> None:
+    """A patient's name and birth date typed as the audit trail's target (docs/console.md
+    says such a target is searched as written) found nothing; the export's entry, kept for
+    years and read by every admin, must not hold it. A term that matched entries equals what
+    the engine wrote and is kept as typed."""
+    typed = "Zzmarkerfamily 1961-04-12"
+    for args in (
+        ("audit", "list", "--target", typed, "--csv"),
+        ("audit", "list", "--actor", f"token:{typed}", "--csv"),
+        ("events", "list", "--provider", typed, "--csv"),
+    ):
+        done = cli(env, *args)
+        assert done.exit_code == 0, done.output
+    entries = exports(env)
+    assert [e.details["terms"] for e in reversed(entries)] == [
+        {"target": "(matched nothing: not kept)"},
+        {"actor": "(matched nothing: not kept)"},
+        {"provider": "(matched nothing: not kept)"},
+    ]
+    assert "Zzmarkerfamily" not in repr(entries)
+    # The first export's own entry has the target audit.csv: found, so kept as typed.
+    done = cli(env, "audit", "list", "--target", "audit.csv", "--actor", "local:piet", "--csv")
+    assert done.exit_code == 0, done.output
+    assert exports(env)[0].details["terms"] == {"target": "audit.csv", "actor": "local:piet"}
+    assert exports(env)[0].details["rows"] == 2
+    done = cli(env, "events", "list", "--provider", "ziekenhuis-noord", "--csv")
+    assert done.exit_code == 0, done.output
+    assert exports(env)[0].details["terms"] == {"provider": "ziekenhuis-noord"}
