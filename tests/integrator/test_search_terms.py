@@ -191,6 +191,9 @@ def test_a_bsn_that_cannot_be_one_is_refused_naming_bsn_without_echoing_it(typed
         ({"zd_number": "999 990 019"}, "zd_number"),
         ({"zd_number": "ZD100000001", "provider": "patient 999.990.019"}, "provider"),
         ({"since": "999990019", "until": "123456782"}, "since"),  # the first that holds one
+        # A ZD number's nine digits are exempt, not a BSN typed beside one.
+        ({"provider": "ZD 100 000 001 999 990 019"}, "provider"),
+        ({"provider": "ZD1000000019 99990019"}, "provider"),
     ],
 )
 def test_a_bsn_in_another_term_is_refused_naming_the_term_not_the_value(
@@ -207,6 +210,10 @@ def test_a_bsn_in_another_term_is_refused_naming_the_term_not_the_value(
     "terms",
     [
         {"zd_number": "ZD999990019"},  # a ZD number's digits are an identifier
+        # ...also as people type it (``normalise_zd``): these digits pass the eleven-test.
+        {"zd_number": "ZD 999990019"},
+        {"zd_number": "zd 999 990 019"},
+        {"zd_number": " Zd\t999 99 0019 "},
         {"zd_number": "999990018", "provider": "12345678"},  # fails the eleven-test; too short
         {"since": "2026-11-30T09:15", "until": "24h"},
     ],
