@@ -321,5 +321,7 @@ async def read_rejected(
     record = await store.get_rejected(rejected_id)
     if record is None:
         return None
-    await record_view(store, identity, record.id, view="rejected", bsn_hash=None, source=source)
+    await record_view(
+        store, identity, record.id, view="rejected", bsn_hash=record.bsn_hash, source=source
+    )
     return {**_described(record), "body": record.raw.decode("utf-8", errors="replace")}

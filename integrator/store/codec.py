@@ -222,6 +222,7 @@ def rejected_record(row: Row[Any], sealer: Sealer) -> RejectedEventRecord:
         zd_number=row.zd_number,
         provider_id=row.provider_id,
         caller=row.caller,
+        bsn_hash=row.bsn_hash,
     )
 
 

@@ -305,6 +305,9 @@ class RejectedEventRecord:
     zd_number: str | None = None
     provider_id: str | None = None
     caller: str | None = None  # who sent it (``Store.reject_event``); None before 0020
+    #: The keyed hash of a well-formed BSN the body held (``rejected_keys``), else None: a view
+    #: of it is recorded with it, so "who looked at this patient" finds that view too.
+    bsn_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

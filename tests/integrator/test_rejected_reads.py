@@ -167,3 +167,25 @@ async def test_a_term_that_cannot_be_used_is_refused_naming_the_rule_not_the_val
     assert refused.value.field == "since" and "123456782" not in str(refused.value)
     with pytest.raises(NeedsEveryCluster):  # the permission first: no rule learnt without it
         await find_rejected(store, settings, ONE_CLUSTER, limit=10, source="pigeon")
+
+
+async def test_a_view_of_rejected_input_with_a_bsn_is_found_by_that_patient(store: Store) -> None:
+    """Who looked at this patient? That is asked by the BSN's keyed hash: a view of rejected input
+    that held a well-formed BSN records that hash (it was always null), so the audit trail's
+    search by BSN finds it; one without a BSN that can be read records null."""
+    from integrator.rejected_keys import read_keys
+    from integrator.settings import Settings
+    from integrator.store import AuditFilter
+
+    settings = Settings(search_key="rejected-views-search-key")
+    raw = json.dumps(BODY).encode()
+    with_bsn = await store.reject_event(raw, "http", RULES, read_keys(raw, settings.bsn_hash))
+    without = await store.reject_event(b'{"patient": {"bsn": "12"}}', "http", RULES)
+    for rejected_id in (with_bsn, without):
+        assert await read_rejected(store, EVERYWHERE, rejected_id) is not None
+    hashed = settings.bsn_hash("123456782")
+    found = await store.list_audit(AuditFilter(bsn_hash=hashed), limit=50)
+    assert [(e.action, e.target) for e in found] == [("patient_data.view", with_bsn)]
+    assert found[0].details["bsn_hash"] == hashed
+    [other] = [e for e in await store.list_audit(limit=50) if e.target == without]
+    assert other.details["bsn_hash"] is None
