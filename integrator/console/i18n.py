@@ -358,6 +358,7 @@ EN: Final[dict[str, str]] = {
     "event_page.pruned": "Content pruned on",
     "event_page.zd_warnings": "Warnings about its ZD number",
     "event_page.patient_data": "Patient",
+    "event_page.patient_name": "Name",
     "event_page.messages": "Messages made of it",
     "event_page.unrouted": (
         "Unrouted: no message was made of it, as no destination served its provider when it "
@@ -384,7 +385,7 @@ NL: Final[dict[str, str]] = {
     "lang.switch": "Taal",
     "lang.nl": "Nederlands",
     "lang.en": "English",
-    "lang.choose": "Wissel",
+    "lang.choose": "Wijzigen",
     "lang.later": "Taal: te wisselen op de volgende pagina (deze is het antwoord op een formulier)",
     "session.signed_in_as": "Ingelogd als {who}",
     "session.logout": "Uitloggen",
@@ -446,12 +447,12 @@ NL: Final[dict[str, str]] = {
     "error.refused": (
         "Het verzoek is geweigerd en er is niets gedaan: het kwam niet van de eigen pagina's "
         "van deze console, of van een pagina waarvan de sessie intussen is beëindigd "
-        "(bijvoorbeeld afgemeld in een ander tabblad). Laad de pagina opnieuw, meld je aan als "
+        "(bijvoorbeeld uitgelogd in een ander tabblad). Laad de pagina opnieuw, log in als "
         "daarom gevraagd wordt, en probeer het nog eens."
     ),
     "error.bad_input.title": "Dat kan niet",
     "error.bsn_in_address": (
-        "bsn: een BSN gaat mee in het zoekformulier, nooit in een webadres, waar logs en de "
+        "bsn: een BSN hoort in het zoekformulier, nooit in een webadres, waar logs en de "
         "browsergeschiedenis het bewaren. Er is niets gezocht of geëxporteerd: zoek op BSN met "
         "het formulier (de pagina's en de export ervan noemen dan de zoekopdracht, niet het BSN)."
     ),
@@ -520,7 +521,7 @@ NL: Final[dict[str, str]] = {
         "{count} {count|onbestelbaar bericht|onbestelbare berichten} van {name}"
     ),
     "dashboard.held_named": "{count} vastgehouden voor {name}",
-    "dashboard.updated": "Ververst vanzelf; laatst om {time}",
+    "dashboard.updated": "Wordt vanzelf bijgewerkt; laatst om {time}",
     "dashboard.done.pause": "{name} gepauzeerd, als revisie {revision}.",
     "dashboard.done.resume": "{name} hervat, als revisie {revision}.",
     "dashboard.done.pause_unchanged": "{name} was al gepauzeerd: er is niets veranderd.",
@@ -549,7 +550,7 @@ NL: Final[dict[str, str]] = {
         "met dit ZD-nummer binnen: geen bestemming bedient de zorgaanbieder, dus er is niets "
         "verstuurd (niet gerouteerd)."
     ),
-    "messages.unrouted_link": "Toon de niet-gerouteerde gebeurtenissen met ZD-nummer {zd_number}",
+    "messages.unrouted_link": "Toon de gebeurtenissen zonder bestemming met ZD-nummer {zd_number}",
     "messages.created": "Aangemaakt",
     "messages.attempts": "Pogingen",
     "messages.error": "Laatste fout",
@@ -587,8 +588,8 @@ NL: Final[dict[str, str]] = {
     "status.queued": "in de wachtrij",
     "status.sending": "wordt verstuurd",
     "status.delivered": "afgeleverd",
-    "status.retrying": "opnieuw proberen",
-    "status.waiting": "wachtend (in de wachtrij of opnieuw proberen)",
+    "status.retrying": "wordt opnieuw geprobeerd",
+    "status.waiting": "wachtend (in de wachtrij of tussen twee pogingen)",
     "status.held": "vastgehouden",
     "status.dead": "onbestelbaar",
     "status.cancelled": "geannuleerd",
@@ -603,7 +604,7 @@ NL: Final[dict[str, str]] = {
     "message.received": "Ontvangen",
     "message.released": "Vrijgegeven na vasthouden",
     "message.timeline": "Tijdlijn",
-    "message.timeline.intake": "Gebeurtenis ontvangen van {source}",
+    "message.timeline.intake": "Gebeurtenis ontvangen via {source}",
     "message.timeline.mapped": "Omgezet als {version} ({message_type}), MSH-10 {control_id}",
     "message.timeline.held": "Vastgehouden, niet omgezet; MSH-10 {control_id} gereserveerd",
     "message.timeline.released": (
@@ -631,8 +632,8 @@ NL: Final[dict[str, str]] = {
     "message.resends": "Herzendingen van dit bericht",
     "message.try_now": "Nu proberen",
     "message.try_now.hint": (
-        "Het wacht op zijn volgende poging, om {when}. Is de ontvanger weer bereikbaar, laat het "
-        "dan nu proberen: hetzelfde bericht, met dezelfde MSH-10."
+        "Dit bericht wacht op de volgende poging, om {when}. Is de ontvanger weer bereikbaar? "
+        "Probeer het dan nu: hetzelfde bericht, met dezelfde MSH-10."
     ),
     "message.try_now.reason": "Reden (niet verplicht)",
     "message.try_now.button": "Nu proberen",
@@ -657,10 +658,10 @@ NL: Final[dict[str, str]] = {
     "message.resend.confirm": "Nu herzenden",
     "message.resend.would_skip": "Zou niet herzonden worden: {note}",
     "message.resend.same": "Wat verstuurd zou worden is gelijk aan wat verstuurd is.",
-    "message.resend.made_when_sent": "nieuw, gezet bij het herzenden",
+    "message.resend.made_when_sent": "nieuw, wordt ingevuld bij het herzenden",
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
-    "message.resend.after": "Zou versturen",
+    "message.resend.after": "Wordt verstuurd",
     "message.resend.earlier": (
         "Dit bericht is al {count} {count|keer|keer} herzonden (nieuwste eerst): kijk eerst "
         "naar {count|die herzending|die herzendingen}; Nu herzenden maakt er nog een."
@@ -685,10 +686,10 @@ NL: Final[dict[str, str]] = {
         "de geschiedenis van een bestemming, voor iedereen die die mag lezen."
     ),
     "once.again.resend": "Dit is al gedaan op {at} door {by}; er is niets opnieuw verstuurd.",
-    "once.again.discard": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gewijzigd.",
+    "once.again.discard": "Dit is al gedaan op {at} door {by}; er is niets nog eens gedaan.",
     "once.pending": (
         "Deze bevestiging is verstuurd op {at} door {by} en wordt nog uitgevoerd; er is niets "
-        "opnieuw verstuurd. Laad deze pagina zo opnieuw om te zien wat ze deed."
+        "opnieuw verstuurd. Laad deze pagina zo opnieuw om te zien wat er gebeurd is."
     ),
     "once.failed": (
         "Deze bevestiging is verstuurd op {at} door {by}, maar de engine faalde tijdens het "
@@ -709,7 +710,7 @@ NL: Final[dict[str, str]] = {
     "events.event_type": "Soort",
     "events.since": "Vanaf",
     "events.until": "Tot",
-    "events.unrouted_only": "Alleen niet-gerouteerde",
+    "events.unrouted_only": "Alleen zonder bestemming",
     "events.search": "Zoeken",
     "events.none": "Geen gebeurtenissen gevonden.",
     "events.provider_unknown": (
@@ -729,6 +730,7 @@ NL: Final[dict[str, str]] = {
     "event_page.pruned": "Inhoud opgeschoond op",
     "event_page.zd_warnings": "Waarschuwingen over het ZD-nummer",
     "event_page.patient_data": "Patiënt",
+    "event_page.patient_name": "Naam",
     "event_page.messages": "Berichten die ervan gemaakt zijn",
     "event_page.unrouted": (
         "Niet gerouteerd: er is geen bericht van gemaakt, want geen bestemming bediende haar "

@@ -595,7 +595,7 @@ NL: Final[dict[str, str]] = {
     "nav.destinations": "Bestemmingen",
     "nav.versions": "Berichtversies",
     "nav.deadletters": "Onbestelbare berichten",
-    "nav.unrouted": "Niet-gerouteerde gebeurtenissen",
+    "nav.unrouted": "Gebeurtenissen zonder bestemming",
     "nav.rejected": "Geweigerde invoer",
     "nav.audit": "Audittrail",
     "nav.people": "Personen",
@@ -816,12 +816,13 @@ NL: Final[dict[str, str]] = {
     "dead.period_shown": "Alleen de berichten die in deze periode onbestelbaar werden staan hier.",
     "dead.period_clear": "Alles tonen",
     "dead.destination_shown": "Alleen de onbestelbare berichten voor {destination} staan hier.",
-    "dead.destination_clear": "Die van alle bestemmingen tonen",
+    "dead.destination_clear": "Alle bestemmingen tonen",
     "dead.why": "Waarom onbestelbaar",
     "dead.confirm.period": (
-        "Alleen die van {since} tot {until} onbestelbaar werden, zoals de lijst ze toonde."
+        "Alleen de berichten die tussen {since} en {until} onbestelbaar werden, zoals de lijst ze "
+        "toonde."
     ),
-    "dead.state": "Stand",
+    "dead.state": "Afhandeling",
     "dead.state.open": "open",
     "dead.state.resending": "wordt herzonden",
     "dead.state.resolved": "opgelost",
@@ -889,57 +890,57 @@ NL: Final[dict[str, str]] = {
     ),
     "batch.start": "Deze berichten herzenden…",
     "batch.note": (
-        "Laat eerst zien wat herzonden en wat overgeslagen zou worden, en waarom; "
+        "Je ziet eerst wat herzonden en wat overgeslagen wordt, en waarom; "
         "hoogstens {limit} tegelijk."
     ),
-    "unrouted.title": "Gebeurtenissen die geen bestemming bedient",
+    "unrouted.title": "Gebeurtenissen zonder bestemming",
     "unrouted.intro": (
         "Gebeurtenissen die zijn opgeslagen terwijl geen bestemming hun zorgaanbieder bediende "
         "(hoogstens {shown}). Routeer ze zodra een bestemming die bedient."
     ),
-    "unrouted.empty": "Geen niet-gerouteerde gebeurtenissen.",
+    "unrouted.empty": "Geen gebeurtenissen zonder bestemming.",
     "unrouted.event": "Gebeurtenis",
     "unrouted.provider": "Zorgaanbieder",
     "unrouted.received": "Ontvangen",
     "unrouted.select_one": "Gebeurtenis {id} kiezen",
     "unrouted.forbidden": (
-        "Een niet-gerouteerde gebeurtenis ligt in geen cluster, dus haar pagina's zijn alleen "
+        "Een gebeurtenis zonder bestemming ligt in geen cluster, dus haar pagina's zijn alleen "
         "voor wie de bevoegdheid voor alle clusters heeft. Vraag een beheerder als je ze nodig "
         "hebt."
     ),
-    "unrouted.providers": "Niet-gerouteerde gebeurtenissen per zorgaanbieder",
+    "unrouted.providers": "Gebeurtenissen zonder bestemming, per zorgaanbieder",
     "unrouted.waiting": "Niet gerouteerd",
     "unrouted.serving": "Nu bediend door",
     "unrouted.route": "Routeren",
     "unrouted.served_by_none": (
-        "nog geen bestemming bedient deze: routeren zou niets maken; voeg eerst een bestemming "
+        "nog geen bestemming bedient deze: routeren levert niets op; voeg eerst een bestemming "
         "voor deze zorgaanbieder toe"
     ),
-    "unrouted.route_provider": "Alle van {provider} routeren…",
+    "unrouted.route_provider": "Alle gebeurtenissen van {provider} routeren…",
     "unrouted.only_provider": "Alleen zorgaanbieder {provider}.",
     "unrouted.show_all": "Alle zorgaanbieders tonen",
     "unrouted.cut": (
         "{shown} van {total} getoond, nieuwste eerst. De CSV-export, "
         "`integrator events list --unrouted` of de API geven de andere."
     ),
-    "unrouted.count": "{total} niet-gerouteerde {total|gebeurtenis|gebeurtenissen}.",
-    "unrouted.confirm_title": "Alle niet-gerouteerde gebeurtenissen van {provider} routeren",
+    "unrouted.count": "{total} {total|gebeurtenis|gebeurtenissen} zonder bestemming.",
+    "unrouted.confirm_title": "Alle gebeurtenissen zonder bestemming van {provider} routeren",
     "unrouted.confirm_count": (
-        "{total} niet-gerouteerde {total|gebeurtenis|gebeurtenissen} van zorgaanbieder {provider}; "
-        "{going} {going|zou|zouden} nu gerouteerd worden."
+        "{total} {total|gebeurtenis|gebeurtenissen} zonder bestemming van zorgaanbieder "
+        "{provider}; {going} {going|zou|zouden} nu gerouteerd worden."
     ),
     "unrouted.destination": "Bestemming",
-    "unrouted.messages_count": "Berichten die ze zou krijgen",
+    "unrouted.messages_count": "Nieuwe berichten",
     "unrouted.would_skip": "Zou niet gerouteerd worden",
     "unrouted.confirm_do": "{count} {count|gebeurtenis|gebeurtenissen} routeren",
-    "unrouted.cancel": "Annuleren, terug naar de niet-gerouteerde gebeurtenissen",
+    "unrouted.cancel": "Annuleren, terug naar de gebeurtenissen zonder bestemming",
     "once.again.route": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gerouteerd.",
     "unrouted.route_hint": "Hoogstens {max} gebeurtenissen tegelijk.",
     "unrouted.route_now": "Nu routeren",
     "unrouted.done": "Gerouteerd",
     "unrouted.done_count": "{routed} van {total} {total|gebeurtenis|gebeurtenissen} gerouteerd.",
     "unrouted.messages": "Berichten gemaakt voor",
-    "unrouted.back": "Terug naar de niet-gerouteerde gebeurtenissen",
+    "unrouted.back": "Terug naar de gebeurtenissen zonder bestemming",
     "unrouted.csv": "Exporteren als CSV",
     "unrouted.csv_note": (
         "Hoogstens {limit} gebeurtenissen, nieuwste eerst; alleen kenmerken, geen "
@@ -957,8 +958,8 @@ NL: Final[dict[str, str]] = {
         "`integrator rejected list --limit N` en GET /api/v1/rejected?limit=N tonen verder."
     ),
     "rejected.count": "Gevonden: {total}",
-    "rejected.since": "Ontvangen vanaf (datum, datum-tijd, of terug vanaf nu: 24h)",
-    "rejected.until": "Ontvangen tot en met (datum, datum-tijd, of terug vanaf nu: 2h)",
+    "rejected.since": "Ontvangen vanaf (datum, datum-tijd, of een periode tot nu, zoals 24h)",
+    "rejected.until": "Ontvangen tot en met (datum, datum-tijd, of een periode tot nu, zoals 2h)",
     "rejected.zd_number": "ZD-nummer",
     "rejected.provider": "Zorgaanbieder",
     "rejected.bsn": "BSN",
@@ -1016,8 +1017,8 @@ NL: Final[dict[str, str]] = {
     "audit.message": "Bericht-id",
     "audit.destination": "Bestemming",
     "audit.target": "Onderwerp",
-    "audit.since": "Vanaf (datum, datum-tijd, of terug vanaf nu: 24h)",
-    "audit.until": "Tot en met (datum, datum-tijd, of terug vanaf nu: 2h)",
+    "audit.since": "Vanaf (datum, datum-tijd, of een periode tot nu, zoals 24h)",
+    "audit.until": "Tot en met (datum, datum-tijd, of een periode tot nu, zoals 2h)",
     "audit.search": "Zoeken",
     "audit.by_patient": "Zoeken op patiënt",
     "audit.bsn": "BSN van de patiënt",

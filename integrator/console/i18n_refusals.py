@@ -25,7 +25,7 @@ _MOMENT_EN: Final = (
 _MOMENT_NL: Final = (
     "geef een datum (2026-11-27), een datum-tijd zoals de lijsten die tonen "
     "(2026-11-27T09:30:05+01:00; zonder tijdverschil is het de lokale tijd; 11-27 09:30 is "
-    "van dit jaar), of een tijd terug vanaf nu (30m, 2h, 3d, 2w)"
+    "van dit jaar), of een periode tot nu (30m, 2h, 3d, 2w)"
 )
 
 FIELDS_EN: Final[dict[str, str]] = {
@@ -701,7 +701,7 @@ NL: Final[dict[str, str]] = {
     "refusal.form.too_long": "hoogstens {max_length} items",
     "refusal.form.greater_than_equal": "minstens {ge}",
     "refusal.form.less_than_equal": "hoogstens {le}",
-    "refusal.search.moment": f"geen ISO-datum of -datum-tijd; {_MOMENT_NL}",
+    "refusal.search.moment": f"geen geldige datum of datum-tijd; {_MOMENT_NL}",
     "refusal.search.year": (
         "geef een jaar van {earliest} tot en met {latest}; laat het veld leeg om zonder die "
         "grens te zoeken"
@@ -1301,7 +1301,7 @@ NL: Final[dict[str, str]] = {
         "id {position} is geen id van een gebeurtenis (een UUID, of het begin ervan)"
     ),
     "refusal.events.too_many": (
-        "meer dan {most} niet-gerouteerde gebeurtenissen: routeer ze via de API of op de "
+        "meer dan {most} gebeurtenissen zonder bestemming: routeer ze via de API of op de "
         "server, een periode tegelijk"
     ),
     "refusal.events.provider_unknown": (

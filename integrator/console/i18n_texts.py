@@ -214,17 +214,17 @@ NL: Final[dict[str, str]] = {
         "gebruik vanaf {sunset}, ga over op '{successor}'"
     ),
     "text.notice.unrouted_waiting": (
-        "{count} niet-gerouteerde {count|gebeurtenis wacht|gebeurtenissen wachten} op aanbieder "
-        "'{provider}', die deze bestemming nu bedient: deze wijziging routeert ze niet; routeer ze "
-        "op de pagina Niet-gerouteerde gebeurtenissen of met `integrator events route --provider "
-        "{provider} "
+        "{count} {count|gebeurtenis zonder bestemming wacht|"
+        "gebeurtenissen zonder bestemming wachten} op aanbieder '{provider}', die deze "
+        "bestemming nu bedient: deze wijziging routeert ze niet; routeer ze op de pagina "
+        "Gebeurtenissen zonder bestemming of met `integrator events route --provider {provider} "
         '--reason "..."`'
     ),
     "text.notice.unrouted_still_waiting": (
-        "{count} niet-gerouteerde {count|gebeurtenis wacht|gebeurtenissen wachten} nog op "
-        "aanbieder '{provider}', die deze bestemming bedient: routeer ze op de pagina "
-        "Niet-gerouteerde gebeurtenissen of met `integrator events route --provider {provider} "
-        '--reason "..."`'
+        "{count} {count|gebeurtenis zonder bestemming wacht|"
+        "gebeurtenissen zonder bestemming wachten} nog op aanbieder '{provider}', die deze "
+        "bestemming bedient: routeer ze op de pagina Gebeurtenissen zonder bestemming of met "
+        '`integrator events route --provider {provider} --reason "..."`'
     ),
     "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),
     "text.rule.json_syntax": "is geen geldige JSON",

@@ -52,7 +52,7 @@ async def test_the_waiting_figure_leads_to_the_waiting_messages_only(engine: Eng
     assert count == len(shown)  # the figure counts what it leads to
     # The form shows the term chosen, in the person's words.
     assert '<option value="waiting" selected>waiting (queued or retrying)</option>' in listed.text
-    assert "wachtend (in de wachtrij of opnieuw proberen)" in html.unescape(dutch.text)
+    assert "wachtend (in de wachtrij of tussen twee pogingen)" in html.unescape(dutch.text)
 
 
 def test_waiting_is_a_search_term_for_every_pending_status(tmp_path: Path) -> None:

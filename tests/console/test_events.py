@@ -217,7 +217,7 @@ def test_the_event_pages_speak_dutch(
         refused = page.locator("#e-zd_number-error").inner_text()
         assert refused.startswith("een ZD-nummer is ZD en 9 cijfers"), refused
         page.get_by_label("ZD-nummer").fill("")  # kept to be mended: left out instead
-        page.get_by_label("Alleen niet-gerouteerde").check()
+        page.get_by_label("Alleen zonder bestemming").check()
         page.get_by_role("button", name="Zoeken").click()
         page.get_by_role("link", name=unrouted[:8]).click()
         page.wait_for_url(f"**/events/{unrouted}")

@@ -179,7 +179,7 @@ def test_a_provider_and_a_zd_number_still_filter_rejected_input(support: Page) -
             "the period starts at or after it ends",
             REFUSAL,
         ),
-        ("nl", "geen ISO-datum", "de periode begint op of na het einde", REFUSAL_NL),
+        ("nl", "geen geldige datum", "de periode begint op of na het einde", REFUSAL_NL),
     ],
 )
 def test_the_messages_page_says_a_refusal_beside_its_field_without_its_code(

@@ -20,7 +20,7 @@ WIDTH = 640
 
 TEXTS = {
     "en": {"status": "Status", "state": "State", "outcome": "Outcome", "reason": "Reason"},
-    "nl": {"status": "Status", "state": "Stand", "outcome": "Uitkomst", "reason": "Reden"},
+    "nl": {"status": "Status", "state": "Afhandeling", "outcome": "Uitkomst", "reason": "Reden"},
 }
 
 

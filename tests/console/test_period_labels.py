@@ -13,7 +13,7 @@ from integrator.console.i18n import CATALOGUES
 from integrator.search import parse_period
 from tests.integrator.support import settings_for
 
-BACK_FROM_NOW = {"en": "back from now", "nl": "terug vanaf nu"}
+BACK_FROM_NOW = {"en": "back from now", "nl": "een periode tot nu"}
 
 
 @pytest.mark.parametrize("language", sorted(CATALOGUES))

@@ -91,7 +91,7 @@ async def test_search_terms_are_refused_in_dutch(engine: Engine) -> None:
         csv = await sam.get("/messages.csv", params={"bsn": "123456782"})
     # Beside its field, so without the field's (English) code, as the other search pages.
     dutch(beside(zd, "zd_number"), "een ZD-nummer is ZD en 9 cijfers")
-    dutch(beside(since, "since"), "geen ISO-datum", "een tijd terug vanaf nu")
+    dutch(beside(since, "since"), "geen geldige datum", "een periode tot nu")
     dutch(beside(where, "destination"), "geen bestemming heeft dat id", "ingesteld: lab-west")
     dutch(beside(bsn, "bsn"), "een BSN is 9 cijfers die de elfproef doorstaan")
     for answer in (zd, since, where, bsn):
@@ -99,7 +99,7 @@ async def test_search_terms_are_refused_in_dutch(engine: Engine) -> None:
     dutch(problems(actor), "geef person:<e-mailadres>")
     dutch(problems(audit_where), "geen auditregel", "ingesteld: lab-west")
     # Refused for every page before the page is reached: said on the error page itself.
-    dutch(html.unescape(csv.text), "bsn: een BSN gaat mee in het zoekformulier")
+    dutch(html.unescape(csv.text), "bsn: een BSN hoort in het zoekformulier")
     for answer in (zd, since, where, bsn):
         assert "nosuch" not in problems(answer) and "123456789" not in answer.text
 

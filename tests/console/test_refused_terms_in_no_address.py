@@ -32,7 +32,7 @@ class Refused(NamedTuple):
 
 
 ZD_RULE = ("a ZD number is ZD and 9 digits", "een ZD-nummer is ZD en 9 cijfers")
-MOMENT_RULE = ("not an ISO date or date-time", "geen ISO-datum of -datum-tijd")
+MOMENT_RULE = ("not an ISO date or date-time", "geen geldige datum of datum-tijd")
 ACTOR_RULE = ("give person:<email>", "geef person:<e-mailadres>")
 
 CASES = {

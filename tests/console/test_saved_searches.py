@@ -208,7 +208,7 @@ def save_error(page: str) -> str:
     ("lang", "form", "said"),
     [
         ("nl", {"bsn": BSN}, "BSN: een BSN is een patiëntgegeven en wordt nooit bewaard"),
-        ("nl", {"since": "gisteren"}, "Vanaf: geen ISO-datum of -datum-tijd; geef een datum"),
+        ("nl", {"since": "gisteren"}, "Vanaf: geen geldige datum of datum-tijd; geef een datum"),
         ("nl", {"status": "kwijt"}, "Status: geen berichtstatus; kies uit "),
         ("nl", {"zd_number": "123 456 782"}, "ZD-nummer: een BSN is een patiëntgegeven"),
         ("nl", {"name": " ", "until": "2h"}, "Naam: geef de zoekopdracht een naam"),

@@ -157,7 +157,7 @@ def test_the_offer_speaks_dutch(browser: Browser, live: LiveEngine, retrying: No
     page = page_of(browser, live, Grant(Role.RESEND, "CARD"), lang="nl")
     page.goto(f"/messages/{message_id}")
     expect(page.get_by_role("region", name="Nu proberen")).to_contain_text(
-        "Het wacht op zijn volgende poging"
+        "Dit bericht wacht op de volgende poging"
     )
     page.goto("/destinations/noord")
     expect(page.get_by_role("button", name="Wachtende berichten nu proberen")).to_be_visible()
