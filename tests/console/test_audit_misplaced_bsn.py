@@ -42,7 +42,8 @@ async def test_a_bsn_in_a_term_is_refused_beside_it_and_never_redirected(
     async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN)) as ada:
         form = await ada.get("/audit")
         # Both of the page's forms post: nothing typed goes into an address by the browser.
-        assert form.text.count('<form autocomplete="off" class="search" method="post" action="/audit">') == 2
+        tag = '<form autocomplete="off" class="search" method="post" action="/audit">'
+        assert form.text.count(tag) == 2
         typed = {"csrf": csrf(form.text), term: BSN, "action": "destination.remove"}
         posted = await ada.post("/audit", data={**typed, term: BSN}, headers=ORIGIN)
         by_patient = await ada.post(
