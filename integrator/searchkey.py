@@ -34,7 +34,7 @@ from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import ConfigurationError
 from integrator.settings import MIN_SEARCH_KEY, Settings
-from integrator.store.searchcheck import registered_in_sqlite
+from integrator.store.searchcheck import holds_bsn_hashes_in_sqlite, registered_in_sqlite
 
 #: The setting that places a SQLite store, and the key file beside it.
 SETTING = "INTEGRATOR_DATABASE_URL"
@@ -82,7 +82,7 @@ def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
         key: str | None = _read(path)
     elif create:
         database = path.with_name(path.name.removesuffix(KEY_SUFFIX))
-        if registered_in_sqlite(database):
+        if registered_in_sqlite(database) or holds_bsn_hashes_in_sqlite(database):
             raise SearchKeyError(lost_key_file(path))
         key = _create(path)
     else:
@@ -94,12 +94,14 @@ def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
 
 def lost_key_file(path: Path) -> str:
     """The refusal of a writer's start on a store whose key file is gone: the store's BSN
-    hashes were made with the key it held (the check is registered). A new random file was
-    made here before, and the start then refused as a mismatch blaming a setting that was not
-    set, saying nothing was written while the new file stayed behind."""
+    hashes were made with the key it held (the check is registered, or, in a store from before
+    revision 0022, an event has a hash). A new random file was made here before, and the start
+    then refused as a mismatch blaming a setting that was not set, saying nothing was written
+    while the new file stayed behind; in a store from before 0022, the new key was registered
+    as the store's, and the old hashes were never found again."""
     return (
         f"the search key file {path} is missing, and this store's BSN hashes were made with the "
-        "key it held (the store keeps that key's check): a new key would never find them, so "
+        "key it held: a new key would never find them, so "
         f"none was made. Copy the {KEY_SUFFIX} file from the store's backup (the "
         f"FILE{KEY_SUFFIX} beside the backup's FILE), or from where it was moved, to {path} "
         "(mode 0600), or set INTEGRATOR_SEARCH_KEY to that key; nothing was written"

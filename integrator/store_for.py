@@ -35,6 +35,7 @@ async def open_store(
             clock=utc_now if clock is None else clock,
             sealer=settings.sealer() if sealer is None else sealer,
             search_check=settings.search_check(),
+            hash_bsn=settings.bsn_hash if settings.search_key is not None else None,
         )
     except SearchKeyMismatch:
         if settings.search_key_file is None:

@@ -173,13 +173,21 @@ class SealingMixin:
         )
 
     @guarded("check the search key")
-    async def _check_search_key(self: _StoreParts, check: str, *, register: bool) -> None:
+    async def _check_search_key(
+        self: _StoreParts,
+        check: str,
+        *,
+        register: bool,
+        hash_bsn: Callable[[str], str] | None = None,
+    ) -> None:
         await searchcheck.check_search_key(
             self._engine,
             check,
             self._transaction,
             register=register,
             now=self._now,
+            sealer=self._sealer,
+            hash_bsn=hash_bsn,
         )
 
     @property

@@ -15,6 +15,13 @@ HMACs of a known text under it), and it is no BSN's hash. At open, when a key is
   (``Store.open``) registers its key's check; a reader (``Store.open_existing``) leaves that to
   the next writer. Two first writers at once: the row's primary key lets one insert, the other's
   insert does nothing and it compares with the row, in the same transaction.
+- before that, a store from before 0022 may hold BSN hashes already, made with a key nothing
+  recorded: the first engine after the upgrade registered whatever key it was given (a typo, a
+  SQLite key file that did not come along and was made anew), and from then on the right key
+  was refused as the wrong one. So the configured key is first tried on the newest event that
+  has a BSN hash and still its payload (``made_with``): its BSN, hashed with the key, must give
+  the stored hash, else ``SearchKeyMismatch`` (``UNRECORDED_MISMATCH``), for readers too. With
+  every such payload pruned there is nothing to try it on, and the key is taken as given.
 
 Without a key (a SQLite store whose key file is not made yet, opened by a reader) nothing is
 checked: such a command cannot hash a BSN anyway (``Settings.bsn_hash`` says so).
@@ -41,7 +48,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.logging import get_logger
-from integrator.store.errors import SearchKeyMismatch
+from integrator.store.codec import load_json
+from integrator.store.errors import SealedValueError, SearchKeyMismatch
+from integrator.store.sealing import Sealer, aad
+from integrator.store.tables import events
 from integrator.store.tables import search_key_check as table
 
 log = get_logger("integrator.store.searchcheck")
@@ -56,6 +66,16 @@ MISMATCH = (
     f"could never be found by BSN with the right key. Set {SETTING} to the key the engines of "
     "this store use (a SQLite store without the setting: its key file <database>.search-key, "
     "kept with the database); nothing was written"
+)
+
+
+UNRECORDED_MISMATCH = (
+    f"{SETTING}: the search key is not the one this store's BSN hashes were made with (the "
+    "store is from before it kept a check of its key, and its newest event's BSN, hashed with "
+    "this key, does not give the hash stored with it): with it a search by BSN finds nothing. "
+    f"Set {SETTING} to the key the engines of this store used before the upgrade (a SQLite "
+    "store without the setting: its key file <database>.search-key, kept with the database); "
+    "nothing was written"
 )
 
 
@@ -99,6 +119,48 @@ def registered_in_sqlite(database: Path) -> bool:
     return row is not None
 
 
+def holds_bsn_hashes_in_sqlite(database: Path) -> bool:
+    """Whether the SQLite store in the file ``database`` holds an event's BSN hash, read as
+    ``registered_in_sqlite`` reads: a store from before revision 0022 has hashes but no
+    check, and a key file made anew for it would never find them."""
+    if not database.is_file():
+        return False
+    try:
+        uri = f"{database.absolute().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            row = db.execute("SELECT 1 FROM events WHERE bsn_hash IS NOT NULL LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
+async def made_with(
+    conn: AsyncConnection, sealer: Sealer, hash_bsn: Callable[[str], str]
+) -> bool | None:
+    """Whether the store's BSN hashes were made with the key ``hash_bsn`` hashes with, tried on
+    the newest event that has a hash and still its payload; None when none can tell (no such
+    event, or its BSN cannot be read)."""
+    row = (
+        await conn.execute(
+            select(events.c.id, events.c.payload, events.c.bsn_hash)
+            .where(events.c.bsn_hash.is_not(None), events.c.pruned_at.is_(None))
+            .order_by(events.c.received_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    try:
+        payload = load_json(sealer.open_text(row.payload, aad("events", "payload", row.id)))
+    except (SealedValueError, ValueError):
+        return None
+    patient = payload.get("patient") if isinstance(payload, dict) else None
+    bsn = patient.get("bsn") if isinstance(patient, dict) else None
+    if not isinstance(bsn, str) or not bsn:
+        return None
+    return hmac.compare_digest(hash_bsn(bsn), str(row.bsn_hash))
+
+
 async def _stored(conn: AsyncConnection) -> str | None:
     return (
         await conn.execute(select(table.c.check_value).where(table.c.id == _ROW))
@@ -117,10 +179,21 @@ async def check_search_key(
     *,
     register: bool,
     now: Callable[[], datetime],
+    sealer: Sealer | None = None,
+    hash_bsn: Callable[[str], str] | None = None,
 ) -> None:
-    """Raise ``SearchKeyMismatch`` unless ``check`` is the store's; see the module."""
+    """Raise ``SearchKeyMismatch`` unless ``check`` is the store's; see the module.
+    ``hash_bsn``: the configured key's BSN hash, to try it on a store without a check
+    (``made_with``, which opens an event's payload with ``sealer``); None: not tried."""
     async with engine.connect() as conn:
         stored = await _stored(conn)
+        if (
+            stored is None
+            and hash_bsn is not None
+            and sealer is not None
+            and await made_with(conn, sealer, hash_bsn) is False
+        ):
+            raise SearchKeyMismatch(UNRECORDED_MISMATCH)
     if stored is not None:
         _compare(stored, check)
         return

@@ -274,6 +274,7 @@ class Store(
         schema: str | None = None,
         sealer: Sealer | None = None,
         search_check: str | None = None,
+        hash_bsn: Callable[[str], str] | None = None,
     ) -> Store:
         """Connect, migrate to the newest schema and check the data keys and the search key.
 
@@ -283,7 +284,8 @@ class Store(
         a new current key is registered (``integrator.store.keycheck``). ``search_check``: the
         search key's check value (``Settings.search_check``); another key's than the store's
         raises ``SearchKeyMismatch``, and a store without one gets it registered
-        (``integrator.store.searchcheck``); None: not checked.
+        (``integrator.store.searchcheck``); None: not checked. ``hash_bsn``: that key's BSN
+        hash, tried on a store from before it kept a check (``searchcheck.made_with``).
         """
         target = resolve(url, schema)
         engine = create_engine(target)
@@ -293,7 +295,7 @@ class Store(
             await store._check_writable()
             await store._check_data_keys(register=True)
             if search_check is not None:
-                await store._check_search_key(search_check, register=True)
+                await store._check_search_key(search_check, register=True, hash_bsn=hash_bsn)
         except StoreUnavailable as exc:
             await engine.dispose()
             if exc.cause is not None:
@@ -1056,6 +1058,7 @@ class Store(
         schema: str | None = None,
         sealer: Sealer | None = None,
         search_check: str | None = None,
+        hash_bsn: Callable[[str], str] | None = None,
     ) -> Store:
         """Like :meth:`open`, for commands that only read: never creates a store, and never
         registers a key (a store without the search key's check gets it from the next writer).
@@ -1074,7 +1077,7 @@ class Store(
                 await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=False)
             if search_check is not None:
-                await store._check_search_key(search_check, register=False)
+                await store._check_search_key(search_check, register=False, hash_bsn=hash_bsn)
         except BaseException:
             await engine.dispose()
             raise

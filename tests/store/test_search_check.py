@@ -4,15 +4,21 @@ compared at every open that has a key (``integrator.store.searchcheck``)."""
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from integrator.searchkey import SearchKeyError, key_file_for, resolve_search_key
+from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.errors import SearchKeyMismatch
-from integrator.store.searchcheck import search_key_check
+from integrator.store.searchcheck import registered_in_sqlite, search_key_check
 from integrator.store.tables import search_key_check as check_table
 from tests.store.conftest import Site
+from tests.store.factories import make_event
 from tests.store.helpers import migrate_to, raw_connection
 
 # About making, opening or migrating a store: a new, empty schema on PostgreSQL.
@@ -21,6 +27,7 @@ pytestmark = pytest.mark.fresh_schema
 KEY_A = "search-key-a-0123456789"
 KEY_B = "search-key-b-0123456789"
 CHECK_A, CHECK_B = search_key_check(KEY_A), search_key_check(KEY_B)
+BSN = "999990019"
 
 
 async def _open(site: Site, check: str | None, *, existing: bool = False) -> Store:
@@ -108,3 +115,60 @@ async def test_a_store_from_before_revision_0022_gets_the_check_at_its_next_writ
     store = await _open(site, CHECK_A)
     await store.close()
     assert await _entries(site) == [CHECK_A]
+
+
+def _hash_with(key: str) -> Callable[[str], str]:
+    return Settings(search_key=key).bsn_hash
+
+
+async def _from_before_the_check(site: Site, key: str) -> None:
+    """A store as one from before revision 0022 is after its upgrade: no check, and an
+    event whose BSN was hashed with ``key``."""
+    store = await _open(site, None)
+    try:
+        event = make_event(
+            payload=json.dumps({"patient": {"bsn": BSN}}), bsn_hash=_hash_with(key)(BSN)
+        )
+        assert await store.accept_events([(event, [])]) == [True]
+    finally:
+        await store.close()
+
+
+async def test_a_store_without_the_check_refuses_a_key_its_hashes_were_not_made_with(
+    site: Site,
+) -> None:
+    """The first writer after an upgrade registered whatever key it was given (a typo, a key
+    file made anew), and from then on refused the right one as the wrong one. Now the key is
+    tried on the newest event's BSN first, by writers and readers alike."""
+    await _from_before_the_check(site, KEY_A)
+    for existing in (False, True):
+        opening = Store.open_existing if existing else Store.open
+        with pytest.raises(SearchKeyMismatch) as refused:
+            await opening(
+                site.url, schema=site.schema, search_check=CHECK_B, hash_bsn=_hash_with(KEY_B)
+            )
+        text = str(refused.value)
+        assert "from before it kept a check of its key" in text
+        assert text.endswith("nothing was written")
+        assert KEY_A not in text and KEY_B not in text and BSN not in text
+    assert await _entries(site) == []  # the wrong key was not registered
+    store = await Store.open(
+        site.url, schema=site.schema, search_check=CHECK_A, hash_bsn=_hash_with(KEY_A)
+    )
+    await store.close()
+    assert await _entries(site) == [CHECK_A]
+
+
+def test_a_sqlite_store_with_hashes_but_no_check_gets_no_new_key_file(tmp_path: Path) -> None:
+    """Its key file not copied along with it, a store from before revision 0022 got a new
+    random one, which the engine then registered as the store's key."""
+    database = tmp_path / "store.db"
+    asyncio.run(_from_before_the_check(Site("sqlite", f"sqlite:///{database}"), KEY_A))
+    assert not registered_in_sqlite(database)
+    settings = Settings(database_url=f"sqlite:///{database}")
+    with pytest.raises(SearchKeyError) as refused:
+        resolve_search_key(settings, create=True)
+    assert "is missing, and this store's BSN hashes were made with the key it held" in str(
+        refused.value
+    )
+    assert not key_file_for(settings.database_url).exists()  # type: ignore[union-attr]
