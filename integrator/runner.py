@@ -139,6 +139,20 @@ def _warn_of_wildcard_links(settings: Settings) -> None:
         log.warning("invitation links will not open", problem=warning)
 
 
+def _warn_of_a_guessable_search_key(settings: Settings) -> None:
+    """A store made with a key anyone could guess keeps it (only it finds the store's BSN
+    hashes; a new store refuses one: ``integrator.store.searchcheck``): said at every start,
+    where the operator reads, since its hashes can be turned back into BSNs."""
+    weakness = settings.search_key_weakness()
+    if weakness is not None:
+        log.warning(
+            "search key can be guessed",
+            setting="INTEGRATOR_SEARCH_KEY",
+            problem=f"{weakness}: whoever knows it can turn the store's BSN hashes back into "
+            "BSNs; keep the store, its backups and its audit exports away from them",
+        )
+
+
 async def run_engine(engine: Engine) -> None:
     """Run ``engine`` until a signal; with its HTTP API unless it was made with ``http=False``."""
     settings = engine.settings
@@ -199,6 +213,7 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
         server = _QuietServer(config)
         server_task = asyncio.create_task(server.serve(sockets=[listener]), name="http")
         _warn_of_wildcard_links(engine.settings)
+        _warn_of_a_guessable_search_key(engine.settings)
     try:
         waiters = [asyncio.create_task(stop.wait())]
         if server_task is not None:

@@ -11,7 +11,7 @@ import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
@@ -28,6 +28,11 @@ MIN_SEARCH_KEY = 16
 There is no default key: one everybody knows lets a BSN hash be reversed by trying every BSN.
 Unset, ``integrator.searchkey.resolve_search_key`` finds the store's own random key.
 """
+EXAMPLE_SEARCH_KEYS: Final = frozenset({"change-me-to-at-least-16-characters"})
+"""The placeholders the project's example settings files hold (``deploy.env.example``)."""
+MIN_DISTINCT_IN_SEARCH_KEY = 8
+"""A search key of fewer different characters (``aaaaaaaaaaaaaaaa``) is taken for no random one:
+``openssl rand -hex 32`` gives 16, a generated key file as many."""
 
 
 AUDIT_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
@@ -221,6 +226,20 @@ class Settings(BaseSettings):
         from integrator.datakeys import sealer_for
 
         return sealer_for(None if self.data_keys is None else self.data_keys.get_secret_value())
+
+    def search_key_weakness(self) -> str | None:
+        """Why the configured search key is one anyone could guess, or None: the example's
+        placeholder, or too few different characters. A new store refuses it
+        (``integrator.store.searchcheck``); the engine of a store made with it warns at start
+        (its hashes were made with it, and only it finds them)."""
+        if self.search_key is None:
+            return None
+        key = self.search_key.get_secret_value()
+        if key in EXAMPLE_SEARCH_KEYS:
+            return "it is the example settings' placeholder"
+        if len(set(key)) < MIN_DISTINCT_IN_SEARCH_KEY:
+            return f"it has fewer than {MIN_DISTINCT_IN_SEARCH_KEY} different characters"
+        return None
 
     def bsn_hash(self, bsn: str) -> str:
         """The value of ``events.bsn_hash`` for this BSN under this engine's key."""

@@ -28,14 +28,23 @@ async def open_store(
     caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
     the wall clock when None. A search key refused by the store (``SearchKeyMismatch``) that
     was read from the store's key file is said to be that file's."""
-    opening = Store.open_existing if existing else Store.open
+    hash_bsn = settings.bsn_hash if settings.search_key is not None else None
     try:
-        return await opening(
+        if existing:
+            return await Store.open_existing(
+                settings.database_url,
+                clock=utc_now if clock is None else clock,
+                sealer=settings.sealer() if sealer is None else sealer,
+                search_check=settings.search_check(),
+                hash_bsn=hash_bsn,
+            )
+        return await Store.open(
             settings.database_url,
             clock=utc_now if clock is None else clock,
             sealer=settings.sealer() if sealer is None else sealer,
             search_check=settings.search_check(),
-            hash_bsn=settings.bsn_hash if settings.search_key is not None else None,
+            hash_bsn=hash_bsn,
+            search_key_weakness=settings.search_key_weakness(),
         )
     except SearchKeyMismatch:
         if settings.search_key_file is None:

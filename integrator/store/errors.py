@@ -78,6 +78,11 @@ class SearchKeyMismatch(StoreConfigError, ConfigurationError):
     """
 
 
+class WeakSearchKey(StoreConfigError, ConfigurationError):
+    """A new store refuses a search key anyone could guess (``Settings.search_key_weakness``);
+    exit 2, naming the setting and why, never the key."""
+
+
 class SealedValueError(StoreError):
     """A stored value is sealed and does not open (see ``integrator.store.sealing``)."""
 

@@ -179,6 +179,7 @@ class SealingMixin:
         *,
         register: bool,
         hash_bsn: Callable[[str], str] | None = None,
+        weakness: str | None = None,
     ) -> None:
         await searchcheck.check_search_key(
             self._engine,
@@ -188,6 +189,7 @@ class SealingMixin:
             now=self._now,
             sealer=self._sealer,
             hash_bsn=hash_bsn,
+            weakness=weakness,
         )
 
     @property

@@ -22,6 +22,10 @@ HMACs of a known text under it), and it is no BSN's hash. At open, when a key is
   has a BSN hash and still its payload (``made_with``): its BSN, hashed with the key, must give
   the stored hash, else ``SearchKeyMismatch`` (``UNRECORDED_MISMATCH``), for readers too. With
   every such payload pruned there is nothing to try it on, and the key is taken as given.
+- a key anyone could guess (``Settings.search_key_weakness``: the example's placeholder) is not
+  registered for a store that holds no BSN hash yet (``WeakSearchKey``): its hashes could be
+  turned back into BSNs by trying every BSN. A store that holds hashes made with such a key
+  keeps it (only it finds them); its engine warns at start.
 
 Without a key (a SQLite store whose key file is not made yet, opened by a reader) nothing is
 checked: such a command cannot hash a BSN anyway (``Settings.bsn_hash`` says so).
@@ -49,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.logging import get_logger
 from integrator.store.codec import load_json
-from integrator.store.errors import SealedValueError, SearchKeyMismatch
+from integrator.store.errors import SealedValueError, SearchKeyMismatch, WeakSearchKey
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import events
 from integrator.store.tables import search_key_check as table
@@ -134,6 +138,20 @@ def holds_bsn_hashes_in_sqlite(database: Path) -> bool:
     return row is not None
 
 
+def weak_key_said(weakness: str) -> str:
+    """The refusal of a key anyone could guess for a new store (``WeakSearchKey``)."""
+    return (
+        f"{SETTING}: {weakness}: whoever knows the search key can turn the store's BSN hashes "
+        "back into BSNs by trying every BSN, so a new store takes a random one (openssl rand "
+        "-hex 32), the same for every engine and command; nothing was written"
+    )
+
+
+async def _holds_bsn_hashes(conn: AsyncConnection) -> bool:
+    found = await conn.execute(select(events.c.id).where(events.c.bsn_hash.is_not(None)).limit(1))
+    return found.first() is not None
+
+
 async def made_with(
     conn: AsyncConnection, sealer: Sealer, hash_bsn: Callable[[str], str]
 ) -> bool | None:
@@ -181,10 +199,12 @@ async def check_search_key(
     now: Callable[[], datetime],
     sealer: Sealer | None = None,
     hash_bsn: Callable[[str], str] | None = None,
+    weakness: str | None = None,
 ) -> None:
     """Raise ``SearchKeyMismatch`` unless ``check`` is the store's; see the module.
     ``hash_bsn``: the configured key's BSN hash, to try it on a store without a check
-    (``made_with``, which opens an event's payload with ``sealer``); None: not tried."""
+    (``made_with``, which opens an event's payload with ``sealer``); None: not tried.
+    ``weakness``: why the key could be guessed, if it could (``WeakSearchKey``)."""
     async with engine.connect() as conn:
         stored = await _stored(conn)
         if (
@@ -199,6 +219,10 @@ async def check_search_key(
         return
     if not register:
         return
+    if weakness is not None:
+        async with engine.connect() as conn:
+            if not await _holds_bsn_hashes(conn):
+                raise WeakSearchKey(weak_key_said(weakness))
     async with transaction() as conn:
         # First statement writes (SQLite's write lock); a concurrent first writer's row wins.
         insert: Insert = (

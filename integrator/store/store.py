@@ -275,6 +275,7 @@ class Store(
         sealer: Sealer | None = None,
         search_check: str | None = None,
         hash_bsn: Callable[[str], str] | None = None,
+        search_key_weakness: str | None = None,
     ) -> Store:
         """Connect, migrate to the newest schema and check the data keys and the search key.
 
@@ -285,7 +286,9 @@ class Store(
         search key's check value (``Settings.search_check``); another key's than the store's
         raises ``SearchKeyMismatch``, and a store without one gets it registered
         (``integrator.store.searchcheck``); None: not checked. ``hash_bsn``: that key's BSN
-        hash, tried on a store from before it kept a check (``searchcheck.made_with``).
+        hash, tried on a store from before it kept a check (``searchcheck.made_with``);
+        ``search_key_weakness``: why that key could be guessed (``WeakSearchKey`` for a new
+        store).
         """
         target = resolve(url, schema)
         engine = create_engine(target)
@@ -295,7 +298,12 @@ class Store(
             await store._check_writable()
             await store._check_data_keys(register=True)
             if search_check is not None:
-                await store._check_search_key(search_check, register=True, hash_bsn=hash_bsn)
+                await store._check_search_key(
+                    search_check,
+                    register=True,
+                    hash_bsn=hash_bsn,
+                    weakness=search_key_weakness,
+                )
         except StoreUnavailable as exc:
             await engine.dispose()
             if exc.cause is not None:

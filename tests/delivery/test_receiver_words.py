@@ -24,7 +24,9 @@ async def test_a_nul_in_a_negative_acks_text_is_kept_and_delivery_goes_on(
 ) -> None:
     async with MisbehavingReceiver(["AE_nul"]) as receiver, scratch_database() as (_, url):
         catalog = build_catalog([(f"{DEST}.yaml", fast_destination(receiver.port))], today=TODAY)
-        settings = settings_for(tmp_path, database_url=url, search_key="k" * 32)
+        settings = settings_for(
+            tmp_path, database_url=url, search_key="receiver-words-search-key-0123"
+        )
         engine = Engine(settings, catalog=catalog)
         await engine.start()
         try:

@@ -114,11 +114,13 @@ def test_the_example_secrets_file_names_every_variable_compose_requires() -> Non
     assert required and required <= named
 
 
-def test_the_example_search_key_is_long_enough_to_start_with() -> None:
-    """So a first try with the example file fails on nothing but the values to change."""
+def test_the_example_search_key_is_a_setting_a_new_store_refuses_as_the_placeholder() -> None:
+    """So a first try with the example file fails on nothing but the values to change, and the
+    key's refusal says it is the example's placeholder (a key everyone knows)."""
     for line in (ROOT / "deploy.env.example").read_text().splitlines():
         if line.startswith("INTEGRATOR_SEARCH_KEY="):
-            Settings(search_key=line.split("=", 1)[1])
+            settings = Settings(search_key=line.split("=", 1)[1])
+            assert settings.search_key_weakness() == "it is the example settings' placeholder"
             return
     raise AssertionError("deploy.env.example lacks INTEGRATOR_SEARCH_KEY")
 

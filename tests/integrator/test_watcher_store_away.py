@@ -43,7 +43,9 @@ async def test_a_port_edited_while_the_database_refuses_applies_when_it_is_back(
     async with scratch_database() as (name, url):
         try:
             async with MllpReceiver() as old_home, MllpReceiver() as new_home:
-                settings = settings_for(tmp_path, database_url=url, search_key="k" * 32)
+                settings = settings_for(
+                    tmp_path, database_url=url, search_key="watcher-store-away-search-key"
+                )
                 settings.destinations_dir.mkdir()
                 path = settings.destinations_dir / "noord.yaml"
                 first = destination("noord", old_home.port, providers=["ziekenhuis-noord"])

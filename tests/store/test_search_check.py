@@ -14,7 +14,7 @@ from sqlalchemy import select
 from integrator.searchkey import SearchKeyError, key_file_for, resolve_search_key
 from integrator.settings import Settings
 from integrator.store import Store
-from integrator.store.errors import SearchKeyMismatch
+from integrator.store.errors import SearchKeyMismatch, WeakSearchKey
 from integrator.store.searchcheck import registered_in_sqlite, search_key_check
 from integrator.store.tables import search_key_check as check_table
 from tests.store.conftest import Site
@@ -172,3 +172,43 @@ def test_a_sqlite_store_with_hashes_but_no_check_gets_no_new_key_file(tmp_path: 
         refused.value
     )
     assert not key_file_for(settings.database_url).exists()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("change-me-to-at-least-16-characters", "it is the example settings' placeholder"),
+        ("aaaaaaaaaaaaaaaaaaaa", "it has fewer than 8 different characters"),
+        ("abababab12121212", "it has fewer than 8 different characters"),
+    ],
+)
+async def test_a_new_store_refuses_a_search_key_anyone_could_guess(
+    site: Site, key: str, why: str
+) -> None:
+    """deploy.env.example's placeholder started an engine without a word: whoever knows the
+    key turns the BSN hashes back into BSNs by trying every one. A store that already holds
+    hashes made with such a key keeps it (only it finds them)."""
+    settings = Settings(search_key=key)
+    weakness = settings.search_key_weakness()
+    assert weakness == why
+    with pytest.raises(WeakSearchKey) as refused:
+        await Store.open(
+            site.url,
+            schema=site.schema,
+            search_check=search_key_check(key),
+            search_key_weakness=weakness,
+        )
+    assert str(refused.value).startswith(f"INTEGRATOR_SEARCH_KEY: {why}: whoever knows")
+    assert key not in str(refused.value) and refused.value.exit_code == 2
+    assert await _entries(site) == []
+    await _from_before_the_check(site, key)  # hashes made with it: it stays the store's key
+    store = await Store.open(
+        site.url,
+        schema=site.schema,
+        search_check=search_key_check(key),
+        hash_bsn=settings.bsn_hash,
+        search_key_weakness=weakness,
+    )
+    await store.close()
+    assert await _entries(site) == [search_key_check(key)]
+    assert Settings(search_key=KEY_A).search_key_weakness() is None
