@@ -291,6 +291,7 @@ EN: Final[dict[str, str]] = {
         "was done."
     ),
     "batch.start": "Resend these messages…",
+    "confirm.to_form": "Skip the list: to the reason and the button",
     "batch.note": (
         "Shows first what would be resent and what skipped, and why; at most {limit} at once."
     ),
@@ -889,6 +890,7 @@ NL: Final[dict[str, str]] = {
         "De audittrail bewaart wat er gedaan is."
     ),
     "batch.start": "Deze berichten herzenden…",
+    "confirm.to_form": "Lijst overslaan: naar de reden en de knop",
     "batch.note": (
         "Je ziet eerst wat herzonden en wat overgeslagen wordt, en waarom; "
         "hoogstens {limit} tegelijk."

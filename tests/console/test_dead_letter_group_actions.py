@@ -68,3 +68,14 @@ def test_the_group_s_buttons_are_a_few_keys_from_its_start(support: Page) -> Non
     support.keyboard.press("Enter")
     support.wait_for_url("**/deadletters?answer=*")
     expect(support.get_by_role("heading", level=1)).to_be_visible()
+    # The confirmation lists every letter before its reason and button: a link skips it.
+    rows = support.locator("table tbody tr")
+    expect(rows).to_have_count(LETTERS)
+    support.get_by_role("link", name="Skip the list: to the reason and the button").focus()
+    support.keyboard.press("Enter")
+    support.keyboard.press("Tab")
+    assert support.evaluate("document.activeElement.id") == "confirm-reason"
+    support.keyboard.type("receiver back")
+    support.keyboard.press("Tab")
+    assert support.evaluate("document.activeElement.type") == "submit"
+    screenshot(support, "deadletters-confirm-skip")
