@@ -302,8 +302,9 @@ EN: Final[dict[str, str]] = {
         "below). Resend now again only if one more resend is needed."
     ),
     "message.resend.back": "Back to the message",
-    "message.resend.mode.auto": (
-        "automatic: the same bytes to its own destination, mapped again for another"
+    "message.resend.mode.auto": "automatic",
+    "message.resend.mode.hint": (
+        "Automatic: the same bytes to its own destination, mapped again for another."
     ),
     "resend_mode.original": "same bytes",
     "resend_mode.remap": "mapped again",
@@ -672,8 +673,9 @@ NL: Final[dict[str, str]] = {
         "nodig is."
     ),
     "message.resend.back": "Terug naar het bericht",
-    "message.resend.mode.auto": (
-        "automatisch: dezelfde bytes naar de eigen bestemming, opnieuw omgezet voor een andere"
+    "message.resend.mode.auto": "automatisch",
+    "message.resend.mode.hint": (
+        "Automatisch: dezelfde bytes naar de eigen bestemming, opnieuw omgezet voor een andere."
     ),
     "resend_mode.original": "dezelfde bytes",
     "resend_mode.remap": "opnieuw omgezet",

@@ -88,3 +88,35 @@ def test_search_fields_stay_in_their_cells(
             page.goto(path)
             assert page.evaluate(FIELDS_PAST_THEIR_CELLS) == [], (path, lang, width)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+
+
+CHOICES_CUT = """() => Array.from(
+  document.querySelectorAll('form[action$="/resend/preview"] select')).flatMap(select => {
+    const style = getComputedStyle(select), font = `${style.fontSize} ${style.fontFamily}`;
+    const room = select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 16;  // the arrow
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = font;
+    return Array.from(select.options)
+      .filter(option => context.measureText(option.text).width > room)
+      .map(option => `${select.id}: ${option.text}`);
+  })"""
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize("width", [640, 1280])
+def test_the_resend_form_shows_each_choice_whole(
+    browser: Browser, live: LiveEngine, lang: str, width: int
+) -> None:
+    """The resend's Mode showed "automatisch: dezelfde bytes naar de eigen best…": the choice
+    that says what happens for another destination was cut off unless opened. The choices are
+    short now, the explanation a hint beneath."""
+    message_id = dead_letter(live)
+    person = live.person(f"keuze.{lang}.{width}@example.org", Grant(Role.RESEND, "CARD"))
+    with signed_in_page(browser, live, person, lang=lang) as page:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"/messages/{message_id}")
+        assert page.locator("#resend-mode").is_visible()
+        assert page.evaluate(CHOICES_CUT) == [], (lang, width)
+        hint = page.locator("#resend-mode-hint").inner_text()
+        assert hint.startswith("Automatic:" if lang == "en" else "Automatisch:")
