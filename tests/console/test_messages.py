@@ -83,6 +83,30 @@ def test_support_finds_a_referral_by_zd_number_and_reads_it(
     assert ("patient_data.view", referral) in views
 
 
+def test_support_finds_a_message_by_the_msh_10_the_hospital_quotes(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    """The hospital's interface team quotes a message's MSH-10; the API and the CLI found it,
+    the console had no field for it. Typed as read out (lower case, spaces around), found;
+    a search for one message is not offered to be saved."""
+    message = live.call(live.engine.store.get_message(referral))
+    assert message is not None
+    support.goto("/messages")
+    support.get_by_label("MSH-10 (the message's control id)").fill(
+        f"  {message.control_id.lower()} "
+    )
+    support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/messages?search=*")
+    rows = support.locator("#message-list tbody tr")
+    assert rows.count() == 1
+    assert rows.first.get_by_role("link").get_attribute("href") == f"/messages/{referral}"
+    assert support.locator("#save-name").count() == 0
+    support.get_by_label("MSH-10 (the message's control id)").fill("INT99999999999999999")
+    support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/messages?search=*")
+    assert support.locator("#message-list tbody tr").count() == 0
+
+
 def test_a_bsn_search_is_posted_kept_and_audited(
     support: Page, live: LiveEngine, referral: str
 ) -> None:

@@ -112,6 +112,7 @@ def _beside(exc: BadSearch, withheld: Iterable[object] = ()) -> tuple[str, Said]
 
 def _query_terms(
     zd_number: QueryTerm = "",
+    control_id: QueryTerm = "",
     destination: QueryTerm = "",
     status: QueryTerm = "",
     version: QueryTerm = "",
@@ -123,6 +124,7 @@ def _query_terms(
     return _terms(
         {
             "zd_number": zd_number,
+            "control_id": control_id,
             "destination": destination,
             "status": status,
             "version": version,
@@ -135,6 +137,7 @@ def _query_terms(
 
 def _form_terms(
     zd_number: Term = "",
+    control_id: Term = "",
     destination: Term = "",
     status: Term = "",
     version: Term = "",
@@ -143,7 +146,9 @@ def _form_terms(
     until: Term = "",
 ) -> dict[str, str]:
     """The same terms posted in a form (beside a BSN, which only ever travels there)."""
-    return _query_terms(zd_number, destination, status, version, event_type, since, until)
+    return _query_terms(
+        zd_number, control_id, destination, status, version, event_type, since, until
+    )
 
 
 QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
@@ -239,7 +244,8 @@ async def _results(
         "messages.html",
         status=422 if save_problem or problem or resend_refused else 200,
         saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
-        may_save=shown and bool(terms),
+        # A search for one message by its MSH-10 is not one to keep and run again.
+        may_save=shown and bool(terms) and "control_id" not in terms,
         save_problem=save_problem,
         save_name=save_name,  # a refused name shown back to be mended
         unrouted=unrouted,
