@@ -131,6 +131,22 @@ class LeftRunning(Exception):
         self.job_id, self.done, self.total = job_id, done, total
 
 
+class EngineGone(IntegratorError):
+    """The engine stopped answering while a command followed its job (a deploy's stop, a
+    crash): said with how far the job had got and where to look, not as a traceback of a
+    failed poll. What the job did is committed and audited chunk by chunk; an engine marks a
+    job it did not finish ``interrupted`` when it starts again (``integrator.jobs``)."""
+
+    def __init__(self, what: str, job_id: str, done: int, total: int) -> None:
+        super().__init__(
+            f"the engine stopped answering while its {what} job {job_id} ran, at {done} of "
+            f"{total} (each chunk done is committed and audited; the engine marks the job "
+            f"interrupted when it starts again): once it is back, GET /api/v1/jobs/{job_id} "
+            "says how far it got; run the command again for the rest"
+        )
+        self.job_id, self.done, self.total = job_id, done, total
+
+
 async def follow_job(
     client: httpx.AsyncClient,
     job: dict[str, Any],
@@ -145,7 +161,8 @@ async def follow_job(
 
     ``check`` turns a refused answer into the command's own error; ``progress(done, total)``
     drives a progress bar. A job that failed is a ``RuntimeError`` naming ``what`` it did.
-    ``stop()`` true: ``LeftRunning`` (the job itself goes on in the engine).
+    ``stop()`` true: ``LeftRunning`` (the job itself goes on in the engine). An engine that
+    stops answering meanwhile (no connection, or 503 while it stops): ``EngineGone``.
     """
     while job["state"] == "running":
         if stop is not None and stop():
@@ -153,7 +170,13 @@ async def follow_job(
         if progress is not None:
             progress(job["done"], job["total"])
         await asyncio.sleep(poll)
-        response = await client.get(f"/api/v1/jobs/{job['id']}")
+        gone = EngineGone(what, str(job["id"]), int(job["done"]), int(job["total"]))
+        try:
+            response = await client.get(f"/api/v1/jobs/{job['id']}")
+        except httpx.TransportError as exc:
+            raise gone from exc
+        if response.status_code == 503:
+            raise gone
         check(response)
         job = response.json()
     if job["state"] != "done":

@@ -206,7 +206,7 @@ def run_resend(
     import dataclasses
 
     from deadletter import RefusedValue, ResendRequest, TermsRefused
-    from integrator.engine_api import LeftRunning
+    from integrator.engine_api import EngineGone, LeftRunning
     from integrator.errors import IntegratorError
     from integrator.interruptions import Interrupted, Interruptions
     from integrator.message_reads import configured_catalog
@@ -298,6 +298,12 @@ def run_resend(
             f"stopped following job {exc.job_id} at {exc.done} of {exc.total}: the engine goes "
             f"on resending in the background; GET /api/v1/jobs/{exc.job_id} follows it",
             interruptions.exit_code or 1,
+        )
+    except EngineGone as exc:  # stopped or crashed under the job: how far, and how to finish
+        fail(
+            f"{exc}: a message a filter picks that was resent is skipped; one named by its id "
+            "would be resent again, so name only those not done",
+            exc.exit_code,
         )
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
         fail(value_rule(exc), exc.exit_code)
