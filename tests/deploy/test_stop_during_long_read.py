@@ -37,6 +37,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.engine import stop_budget_s
 from integrator.store import Store
+from integrator.store.searchcheck import search_key_check
 from tests.deploy import slow_reads
 from tests.http.support import bearer, how_it_ended, token_in_store
 from tests.integrator.test_cli import ROOT
@@ -168,10 +169,10 @@ def test_a_stop_during_a_long_postgresql_read_ends_at_once(
     ends there, and the connection closes, without waiting for the query."""
     dsn = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{pg_database}"
     env["INTEGRATOR_DATABASE_URL"] = dsn.replace("postgresql:", "postgresql+asyncpg:", 1)
-    env["INTEGRATOR_SEARCH_KEY"] = "a-test-search-key-of-enough-length"
+    env["INTEGRATOR_SEARCH_KEY"] = SEARCH_KEY
     log = tmp_path / "engine.log"
     with asyncio.Runner() as runner:
-        runner.run(_made(env["INTEGRATOR_DATABASE_URL"]))
+        runner.run(_made(env["INTEGRATOR_DATABASE_URL"], SEARCH_KEY))
         locker = runner.run(asyncpg.connect(dsn))
         try:
             # Held until the end: the count waits on it in the server, for as long as it lasts.
@@ -195,9 +196,14 @@ def test_a_stop_during_a_long_postgresql_read_ends_at_once(
     assert not [event for event in events if event.startswith("stopping: gave up")], events
 
 
-async def _made(url: str) -> None:
-    """The store's tables, made as an engine's first start makes them."""
-    await (await Store.open(url)).close()
+SEARCH_KEY = "a-test-search-key-of-enough-length"
+
+
+async def _made(url: str, search_key: str) -> None:
+    """The store's tables, made as an engine's first start makes them, its search key's check
+    registered (without it, the engine's open would try the key on the events table first,
+    which the test locks: ``integrator.store.searchcheck``)."""
+    await (await Store.open(url, search_check=search_key_check(search_key))).close()
 
 
 async def _waiting_count(conn: asyncpg.Connection, database: str) -> bool:
