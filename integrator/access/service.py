@@ -402,6 +402,11 @@ class AccessService:
         # Invitations go out by e-mail when there is a mailer; else the link is returned.
         self._mailer = mailer
 
+    @property
+    def default_token_validity(self) -> timedelta:
+        """How long a token is valid when its maker says nothing: the console's form says it."""
+        return self._settings.token_default_validity
+
     # -- people and invitations ----------------------------------------------------------------
 
     async def create_admin(

@@ -28,6 +28,8 @@ def test_support_makes_a_token_of_their_own_within_their_grants_and_revokes_it(
     # Only the roles the person holds are offered.
     offered = page.get_by_label("Role 1").locator("option").all_inner_texts()
     assert "admin" not in offered and "resend" in offered
+    # The validity's label says what empty means: the engine's default, 90 days.
+    assert page.get_by_label("Valid for (days; empty: 90)").count() == 1
 
     page.get_by_label("Name", exact=True).fill("sam-laptop")
     page.get_by_label("Role 1").select_option("resend")

@@ -67,6 +67,7 @@ async def _tokens_page(
         rows=GRANT_ROWS,
         own_only=not manages,
         form=form,
+        default_days=engine.access.default_token_validity.days,
     )
 
 
