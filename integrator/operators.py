@@ -84,6 +84,7 @@ from integrator.catalog import (
     shared_providers,
     version_warnings,
 )
+from integrator.change_intents import Intent, drop_intent, keep_intent, read_intent
 from integrator.clusters import cluster_of
 from integrator.delivery import mllp_client
 from integrator.deprecation import resolve_version
@@ -1274,24 +1275,39 @@ class DestinationAdmin:
         file: str | None,
     ) -> bool:
         """Record ``now`` (None: the file was deleted) as the revision after ``last``, with its
-        audit entry; False when another engine recorded it first."""
+        audit entry; False when another engine recorded it first.
+
+        A file a tool's change wrote before its process stopped, its revision not committed,
+        says what the change's intent says: recorded as that change, by its actor, with its
+        reason (``integrator.change_intents``); an intent the file does not say is stale."""
         before = dump_destination(_recorded(last)) if last else ""
         after = dump_destination(_recorded(now)) if now else ""
         details = file_audit.changes(last, now)
         if file is not None:
             details["file"] = Path(file).name
+        intent = read_intent(self._dir, destination_id)
+        if intent is not None and now is not None and intent.definition == now:
+            verb = DESTINATION_CHANGES[history_actions.read_action(intent.action)[0]]
+            actor, action, reason = intent.actor, intent.action, intent.reason
+            audit = RevisionAudit(actor, verb, {"recorded": RECORDED_LATE})
+        else:
+            actor, action, reason = history_actions.FILE_ACTOR, history_actions.FILE, None
+            audit = RevisionAudit(history_actions.FILE_ACTOR, file_audit.EDIT, details)
         try:
             number = await self._store.add_destination_revision_if_changed(
                 destination_id,
-                actor=history_actions.FILE_ACTOR,
-                action=history_actions.FILE,
+                actor=actor,
+                action=action,
                 config=now,
                 diff=_diff(before, after),
-                audit=RevisionAudit(history_actions.FILE_ACTOR, file_audit.EDIT, details),
+                audit=audit,
+                reason=reason,
             )
         except Conflict:
             # Another engine read the same file at the same moment and recorded it first.
             return False
+        if intent is not None:
+            drop_intent(self._dir, destination_id)
         return number is not None
 
     async def _audit_refused(self, destination_id: str, broken: Broken) -> None:
@@ -1577,12 +1593,23 @@ class DestinationAdmin:
                 reason=reason,
                 keep=not unchanged,
             )
-            number = await _under_revision(
-                recording,
-                path,
-                before,
-                lambda: _rewrite(path, text, refused_copy, before) if rewrites else None,
-            )
+            # Kept until the revision is committed: a process stopped in between leaves the
+            # next load who made the change and why (``integrator.change_intents``).
+            intent = not unchanged and rewrites
+            if intent:
+                keep_intent(
+                    self._dir, config.id, Intent(actor, action, reason, definition_of(config))
+                )
+            try:
+                number = await _under_revision(
+                    recording,
+                    path,
+                    before,
+                    lambda: _rewrite(path, text, refused_copy, before) if rewrites else None,
+                )
+            finally:
+                if intent:
+                    drop_intent(self._dir, config.id)
             revision = None if unchanged else number
             details: dict[str, Any] = {"revision": revision, **self._where()}
             if broken is not None and rewrites:
@@ -2093,6 +2120,13 @@ def _file_as_read(
     if not says:
         raise _Overtaken
     return text
+
+
+RECORDED_LATE = (
+    "at the next load of its file: the process making the change stopped after writing the "
+    "file and before recording it"
+)
+"""Said in the audit entry of a change recorded from its intent (``integrator.change_intents``)."""
 
 
 async def _under_revision(

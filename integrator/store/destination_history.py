@@ -194,6 +194,7 @@ class DestinationHistoryMixin:
         config: dict[str, Any] | None,
         diff: str,
         audit: RevisionAudit | None = None,
+        reason: str | None = None,
     ) -> int | None:
         """Append a revision unless the last one holds this exact definition (None then).
 
@@ -229,7 +230,7 @@ class DestinationHistoryMixin:
                     action=action,
                     config=None if config is None else dump_json(config),
                     diff=diff,
-                    reason=None,
+                    reason=reason,
                 )
             )
             if audit is not None:
@@ -238,7 +239,7 @@ class DestinationHistoryMixin:
                     "actor": audit.actor,
                     "action": audit.action,
                     "target": destination_id,
-                    "reason": None,
+                    "reason": reason,
                     "details": dump_json({**audit.details, "revision": number}),
                 }
                 await append_audit(conn, [entry], schema=self.schema)
