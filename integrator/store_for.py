@@ -7,6 +7,8 @@ It lives outside ``integrator.store``, which does not import the settings.
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.errors import SearchKeyMismatch
@@ -28,24 +30,17 @@ async def open_store(
     caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
     the wall clock when None. A search key refused by the store (``SearchKeyMismatch``) that
     was read from the store's key file is said to be that file's."""
-    hash_bsn = settings.bsn_hash if settings.search_key is not None else None
+    common: dict[str, Any] = {
+        "clock": utc_now if clock is None else clock,
+        "sealer": settings.sealer() if sealer is None else sealer,
+        "search_check": settings.search_check(),
+        "hash_bsn": settings.bsn_hash if settings.search_key is not None else None,
+    }
     try:
-        if existing:
-            return await Store.open_existing(
-                settings.database_url,
-                clock=utc_now if clock is None else clock,
-                sealer=settings.sealer() if sealer is None else sealer,
-                search_check=settings.search_check(),
-                hash_bsn=hash_bsn,
-            )
-        return await Store.open(
-            settings.database_url,
-            clock=utc_now if clock is None else clock,
-            sealer=settings.sealer() if sealer is None else sealer,
-            search_check=settings.search_check(),
-            hash_bsn=hash_bsn,
-            search_key_weakness=settings.search_key_weakness(),
-        )
+        if existing:  # a reader registers no key: a guessable one is the next writer's to refuse
+            return await Store.open_existing(settings.database_url, **common)
+        weakness = settings.search_key_weakness()
+        return await Store.open(settings.database_url, **common, search_key_weakness=weakness)
     except SearchKeyMismatch:
         if settings.search_key_file is None:
             raise  # the setting's key: the message names the setting

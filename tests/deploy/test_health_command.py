@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
 import sys
-import threading
+from typing import Any
 
 from tests.http.support import ROOT
+from tests.json_answers import answering
 
 
 def test_no_engine_listening_is_exit_1_naming_where_it_asked(env: dict[str, str]) -> None:
@@ -27,74 +27,38 @@ def test_no_engine_listening_is_exit_1_naming_where_it_asked(env: dict[str, str]
         assert f"127.0.0.1:{port}{path}: no answer" in done.stderr
 
 
-class _NotReady(http.server.BaseHTTPRequestHandler):
-    """Answers as an engine with its broker link down answers /readyz (integrator.scrape)."""
+NOT_READY = {"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}
+"""What an engine with its broker link down answers on /readyz (integrator.scrape), with 503."""
+READY = {"status": "ready", "checks": {"store": "ok", "transport": "ok"}}
 
-    def do_GET(self) -> None:
-        body = json.dumps(
-            {"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}
-        ).encode()
-        self.send_response(503)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def _health(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "integrator", "health", "--ready", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_not_ready_names_the_checks_that_failed_and_is_exit_1(env: dict[str, str]) -> None:
     port = int(env["INTEGRATOR_HTTP_PORT"])
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _NotReady)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "integrator", "health", "--ready", "--timeout", "5"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering(503, NOT_READY, port):
+        done = _health(env, "--timeout", "5")
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"127.0.0.1:{port}/readyz: 503 (transport: disconnected)" in done.stderr
     assert "store" not in done.stderr  # only what failed
 
 
-class _Ready(_NotReady):
-    def do_GET(self) -> None:
-        body = json.dumps({"status": "ready", "checks": {"store": "ok", "transport": "ok"}})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-
-def _health_json(env: dict[str, str], handler: type[_NotReady] | None) -> tuple[int, str, str]:
+def _health_json(env: dict[str, str], answer: tuple[int, Any] | None) -> tuple[int, str, str]:
     port = int(env["INTEGRATOR_HTTP_PORT"])
-    server = None
-    if handler is not None:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "integrator", "health", "--ready", "--json", "--timeout", "3"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+    if answer is None:
+        done = _health(env, "--json", "--timeout", "3")
+    else:
+        with answering(*answer, port):
+            done = _health(env, "--json", "--timeout", "3")
     return done.returncode, done.stdout, done.stderr
 
 
@@ -102,7 +66,7 @@ def test_json_gives_the_verdict_and_every_check_for_a_monitoring_script(
     env: dict[str, str],
 ) -> None:
     url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}/readyz"
-    code, out, err = _health_json(env, _Ready)
+    code, out, err = _health_json(env, (200, READY))
     assert code == 0, out + err
     assert json.loads(out) == {
         "url": url,
@@ -110,7 +74,7 @@ def test_json_gives_the_verdict_and_every_check_for_a_monitoring_script(
         "healthy": True,
         "checks": {"store": "ok", "transport": "ok"},
     }
-    code, out, err = _health_json(env, _NotReady)
+    code, out, err = _health_json(env, (503, NOT_READY))
     assert code == 1, out + err
     assert json.loads(out) == {
         "url": url,
