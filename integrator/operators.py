@@ -1597,9 +1597,10 @@ class DestinationAdmin:
             # next load who made the change and why (``integrator.change_intents``).
             intent = not unchanged and rewrites
             if intent:
-                keep_intent(
-                    self._dir, config.id, Intent(actor, action, reason, definition_of(config))
-                )
+                with files_of(self._dir, "write"):  # a directory it may not write: said so
+                    keep_intent(
+                        self._dir, config.id, Intent(actor, action, reason, definition_of(config))
+                    )
             try:
                 number = await _under_revision(
                     recording,

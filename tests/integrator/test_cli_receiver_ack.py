@@ -26,7 +26,8 @@ def test_an_ack_code_in_lower_case_is_taken() -> None:
     try:
         assert receiver.stdout is not None
         first = receiver.stdout.readline()
-        assert "answering AE" in first, (first, receiver.stderr.read() if receiver.poll() else "")
+        said = receiver.stderr.read() if receiver.poll() is not None and receiver.stderr else ""
+        assert "answering AE" in first, (first, said)
     finally:
         receiver.kill()
         receiver.wait()
