@@ -24,7 +24,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Collection
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import structlog
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from destinations.config import DestinationConfig
 
 _CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
+_HANDSHAKE_SPARE = 5.0  # seconds the loop's TLS handshake timeout waits past connect_timeout
 
 _log = structlog.get_logger(__name__)
 
@@ -305,10 +306,11 @@ class MllpClient:
             raise error from exc
         except ConnectionLost as exc:
             self._abort()
-            if opened and self._ssl_context is not None and protocol.bytes_received == heard:
-                raise ConnectionLost(_tls_closed(protocol.lost_with)) from exc
-            exc.answers = tuple(answers)
-            raise
+            closed = self._closed(protocol, answers, stray_before, heard, opened=opened)
+            if closed is None:
+                exc.answers = tuple(answers)
+                raise
+            raise closed from exc
         except DeliveryError as exc:
             self._abort()
             exc.answers = tuple(answers)
@@ -322,6 +324,30 @@ class MllpClient:
         elif isinstance(more, Answers):
             protocol.settled.append(more.key)
         return answers
+
+    def _closed(
+        self,
+        protocol: _AckProtocol,
+        answers: list[bytes],
+        stray_before: int,
+        heard: int,
+        *,
+        opened: bool,
+    ) -> ConnectionLost | None:
+        """Why the receiver closed before (another) answer, when more can be said than
+        "connection closed before the ACK arrived" (None: nothing more). A TLS connection
+        opened for the send that closed before any byte: the handshake's refusal, likely
+        (``TLS_CLOSED``). Bytes that came and made no frame: what they were, as a timeout says
+        it, so a receiver's framing mistake is not taken for silence (``_closed_after``)."""
+        if opened and self._ssl_context is not None and protocol.bytes_received == heard:
+            return ConnectionLost(_tls_closed(protocol.lost_with))
+        stray = protocol.decoder.discarded_bytes - stray_before
+        said = _closed_after(answers, stray, protocol.decoder.pending_bytes)
+        if said is None:
+            return None
+        closed = ConnectionLost(said)
+        closed.answers = tuple(answers)
+        return closed
 
     async def _read_answers(
         self,
@@ -378,27 +404,61 @@ class MllpClient:
         return await self._connect(), True
 
     async def _connect(self) -> _AckProtocol:
+        """A new connection: TCP, then the TLS handshake when the destination has TLS, both
+        within one ``connect_timeout``.
+
+        The two are made one after the other rather than in one ``create_connection``, so a
+        timeout says which did not finish: a receiver that speaks plain MLLP on the port
+        ignores the ClientHello (bytes outside a frame) and never answers it, and that read
+        "connect … timed out" although TCP had connected, pointing at the network instead of
+        at TLS (``HANDSHAKE_UNANSWERED``)."""
         loop = asyncio.get_running_loop()
         protocol = _AckProtocol(loop, self._max_frame_size)
-        options: dict[str, Any] = {}
-        if self._ssl_context is not None:
-            options["ssl"] = self._ssl_context
-            if self._server_hostname is not None:
-                options["server_hostname"] = self._server_hostname
         where = f"{self.host}:{self.port}"
+        tcp: asyncio.Transport | None = None
         try:
             async with asyncio.timeout(self.connect_timeout):
-                await loop.create_connection(lambda: protocol, self.host, self.port, **options)
+                tcp, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
+                if self._ssl_context is not None:
+                    protocol.transport = await self._handshake(loop, tcp, protocol)
         except TimeoutError as exc:
-            raise ConnectFailed(
-                CONNECT_TIMED_OUT(where=where, seconds=f"{self.connect_timeout:g}")
-            ) from exc
+            seconds = f"{self.connect_timeout:g}"
+            if tcp is None:
+                raise ConnectFailed(CONNECT_TIMED_OUT(where=where, seconds=seconds)) from exc
+            tcp.abort()
+            raise ConnectFailed(HANDSHAKE_UNANSWERED(where=where, seconds=seconds)) from exc
         except OSError as exc:  # includes ssl.SSLError and name resolution errors
+            if tcp is not None:
+                tcp.abort()
             tls = self._ssl_context is not None
             raise ConnectFailed(CONNECT_FAILED(where=where, cause=_describe(exc, tls))) from exc
+        except BaseException:  # cancelled: no connection is left behind half made
+            if tcp is not None:
+                tcp.abort()
+            raise
         self._protocol = protocol
         self.connection_count += 1
         return protocol
+
+    async def _handshake(
+        self, loop: asyncio.AbstractEventLoop, tcp: asyncio.Transport, protocol: _AckProtocol
+    ) -> asyncio.Transport:
+        """The TLS transport over ``tcp``, once the handshake is done (the caller bounds the
+        wait). The loop's own handshake timeout is set past the caller's, so the caller's
+        says what happened; its ``ConnectionAbortedError`` would read as a receiver that
+        dropped the handshake. A connection lost without an error in the handshake leaves no
+        transport: that is a dropped handshake too."""
+        assert self._ssl_context is not None
+        transport = await loop.start_tls(
+            tcp,
+            protocol,
+            self._ssl_context,
+            server_hostname=self._server_hostname or self.host,
+            ssl_handshake_timeout=self.connect_timeout + _HANDSHAKE_SPARE,
+        )
+        if transport is None:
+            raise ConnectionResetError()
+        return transport
 
     def _abort(self) -> None:
         protocol, self._protocol = self._protocol, None
@@ -477,6 +537,33 @@ UNFINISHED_FRAME = Shape(
 )
 
 
+CLOSED_IN_FRAME = Shape(
+    "delivery.closed_in_frame",
+    "connection closed before the ACK arrived: an MLLP frame of {count} bytes began but never "
+    "ended (no 0x1C 0x0D end block)",
+    count=NUMBER,
+)
+"""The receiver closed while its answer's frame was open: half an ACK, a crash mid-answer."""
+CLOSED_AFTER_UNFRAMED = Shape(
+    "delivery.closed_after_unframed",
+    "connection closed before the ACK arrived: {count} bytes came outside an MLLP frame "
+    "(no 0x0B start block before them)",
+    count=NUMBER,
+)
+"""The receiver sent bytes outside any frame and closed: an unframed answer, or a TLS alert
+from a receiver that expects TLS where the destination has none."""
+HANDSHAKE_UNANSWERED = Shape(
+    "delivery.tls_handshake_unanswered",
+    "TLS handshake with {where} got no answer within {seconds}s "
+    "(does the receiver speak TLS on this port?)",
+    where=ADDRESS,
+    seconds=SECONDS,
+)
+"""TCP connected, the TLS handshake did not finish within ``connect_timeout`` (which bounds
+both): most often a receiver that speaks plain MLLP on the port, reading the ClientHello as
+bytes outside a frame and waiting for more."""
+
+
 _DROPPED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLEOFError)
 """Errors of a connection the peer dropped: during a TLS handshake, the receiver refusing it."""
 _TLS_REASON = re.compile(r"[A-Z0-9_]+")
@@ -518,6 +605,17 @@ def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -
     if stray and not answers:
         return UNFRAMED_ANSWER(seconds=seconds, count=str(stray))
     return (NO_APPLICATION_ACK if answers else NO_ACK)(seconds=seconds)
+
+
+def _closed_after(answers: list[bytes], stray: int, unfinished: int) -> str | None:
+    """What came before the receiver closed without (another) answer, as ``_no_ack`` says it
+    when the timeout runs out: an open frame, or bytes outside any frame (after an answer
+    those are its trailing line ends, not worth a word); None when nothing did."""
+    if unfinished:
+        return CLOSED_IN_FRAME(count=str(unfinished))
+    if stray and not answers:
+        return CLOSED_AFTER_UNFRAMED(count=str(stray))
+    return None
 
 
 def _keep_alive(sock: socket.socket | None) -> None:

@@ -52,7 +52,7 @@ from destinations.client import Answers
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy, age_start
-from shapes import ANY, TEXT, Shape
+from shapes import ANY, NUMBER, TEXT, Shape
 
 _log = structlog.get_logger(__name__)
 
@@ -261,6 +261,15 @@ NEGATIVE_ACK = Shape("delivery.negative_ack", "ACK {ack}", ack=r"[A-Z]{2}|None")
 NEGATIVE_ACK_SAYING = Shape(
     "delivery.negative_ack_saying", "ACK {ack}: {text}", ack=r"[A-Z]{2}|None", text=ANY
 )
+NEGATIVE_ACK_CUT = Shape(
+    "delivery.negative_ack_cut",
+    "ACK {ack}: {text}… ({more} more characters; the whole ACK is kept with the attempt)",
+    ack=r"[A-Z]{2}|None",
+    text=ANY,
+    more=NUMBER,
+)
+"""A negative ACK whose words ran longer than ``QUOTED_MAX``: their start, and how much more
+there was (``_ack_error``)."""
 GAVE_UP = Shape("delivery.gave_up", "{error}; {why}", error=TEXT, why=r"gave up after .+")
 SECOND_COMMIT_ACK = Shape(
     "delivery.second_commit_ack",
@@ -268,10 +277,27 @@ SECOND_COMMIT_ACK = Shape(
 )
 
 
+QUOTED_MAX = 1_000
+"""The most characters of a receiver's words (MSA-3 / ERR) an attempt's error quotes."""
+
+
 def _ack_error(code: str | None, text: str, detail: str) -> str:
-    """The receiver's own words about a negative ACK (MSA-3 / ERR), for support staff."""
+    """The receiver's own words about a negative ACK (MSA-3 / ERR), for support staff; at
+    most ``QUOTED_MAX`` characters of them, then how many more there were.
+
+    The receiver decides how long its words are, up to the 64 MiB an MLLP frame may hold: one
+    that echoed the message or a blob in MSA-3 had its whole text stored three times per
+    attempt (the ACK's bytes, the attempt's error, the message's last error), and every view
+    that lays the error out (``messages show``, ``deadletter show``) took minutes. The ACK's
+    bytes stay as received, so the whole text is still there for who needs it.
+    """
     said = ": ".join(part for part in (text, detail) if part)
-    return NEGATIVE_ACK_SAYING(ack=code, text=said) if said else NEGATIVE_ACK(ack=code)
+    if not said:
+        return NEGATIVE_ACK(ack=code)
+    if len(said) > QUOTED_MAX:
+        more = len(said) - QUOTED_MAX
+        return NEGATIVE_ACK_CUT(ack=code, text=said[:QUOTED_MAX], more=more)
+    return NEGATIVE_ACK_SAYING(ack=code, text=said)
 
 
 _ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})

@@ -49,7 +49,15 @@ from integrator.cli.common import (
     value_rule,
     with_store,
 )
-from integrator.cli.views import Column, attempts_table, fits, fitted_table, short_ids
+from integrator.cli.views import (
+    Column,
+    attempts_table,
+    fits,
+    fitted_table,
+    short_ids,
+    shown_ack,
+    shown_text,
+)
 from integrator.period_words import since_help, until_help
 from integrator.presenters import dead_letter_summary, shown_time
 from integrator.reasons import MAX_REASON
@@ -260,7 +268,9 @@ def deadletter_show(
         value = detail[key]
         if key in _TIMES:
             value = shown_time(value, settings.zone)
-        summary.add_row(key, str(value) if value is not None else "-")
+        # ``reason`` may quote the receiver's words: a remote system's, shown safe (and as
+        # text: a ``[`` in them is no markup).
+        summary.add_row(key, escape(shown_text(str(value))) if value is not None else "-")
     summary.add_row("state", escape(_state(detail, zone=settings.zone)))
     if detail["state"] == "discarded":
         summary.add_row("discard reason", escape(detail["discard_reason"] or "-"))
@@ -275,7 +285,7 @@ def deadletter_show(
     console.print(attempts)
     if detail["last_ack"]:
         console.print("Last ACK:")
-        console.print(detail["last_ack"].replace("\r", "\n"), markup=False)
+        console.print("\n".join(shown_ack(detail["last_ack"])), markup=False)
 
 
 # The selectors `deadletter resend` and `deadletter discard` share: what `deadletter list`

@@ -30,7 +30,7 @@ from integrator.cli.common import (
     with_admin,
 )
 from integrator.cli.try_now import try_now_in_store
-from integrator.cli.views import Column, fitted_table
+from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -627,11 +627,10 @@ def send_test(
             f"[{colour}]{result.outcome}[/] in {result.round_trip_ms:.1f} ms"
             + (f", ACK {result.ack_code}" if result.ack_code else "")
         )
-        if result.ack:
-            for segment in result.ack.replace("\n", "\r").split("\r"):
-                if segment:
-                    console.print(f"  {segment}", markup=False, soft_wrap=True)
+        # The receiver's words, a remote system's: shown safe for the terminal, and cut.
+        for segment in shown_ack(result.ack or ""):
+            console.print(f"  {segment}", markup=False, soft_wrap=True)
         if result.error:
-            console.print(f"  {result.error}", markup=False)
+            console.print(f"  {shown_text(result.error)}", markup=False)
     if result.outcome != "delivered":
         raise typer.Exit(1)

@@ -47,6 +47,7 @@ from integrator.cli.views import (
     fitted_table,
     messages_table,
     short_ids,
+    shown_text,
     status_cell,
 )
 from integrator.period_words import since_help, until_help
@@ -277,7 +278,8 @@ def messages_show(
         value = status_cell(detail) if key == "status" else detail[key]
         if key.endswith("_at"):
             value = shown_time(value, zone)
-        summary.add_row(key, escape(str(value)) if value is not None else "-")
+        # ``last_error`` may quote the receiver's words: a remote system's, shown safe.
+        summary.add_row(key, escape(shown_text(str(value))) if value is not None else "-")
     for warning in detail["warnings"]:
         summary.add_row("warning", escape(warning))
     console.print(summary)

@@ -7,6 +7,7 @@ gives them, which is what ``--since`` and ``--until`` accept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -191,6 +192,57 @@ def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> i
     return sum(widths) + len(widths) - 1
 
 
+SHOWN_TEXT_MAX = 10_000
+"""The most characters of a receiver's text (a raw ACK, an error quoting it) the CLI's human
+output shows; ``--json`` gives it whole."""
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 control characters but tab and line feed, DEL, and C1."""
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character but tab and line feed replaced by a visible
+    stand-in, so that it can be printed to a terminal.
+
+    A receiver's ACK (MSA-3, ERR, the raw frame) comes from a remote system, buggy or hostile:
+    printed as it is, its escape sequences recoloured, erased or overwrote the lines of
+    ``messages show`` and ``deadletter show`` or set the window's title (rich drops BEL and
+    backspace, not ESC). C0 characters and DEL become their Unicode control pictures, one
+    character wide like what they stand for, as the store already shows a NUL (ESC is ``␛``,
+    BEL ``␇``, CR ``␍``, DEL ``␡``); C1 characters, which have no pictures, become their code
+    written out (``\\x9b``, ``CSI``, which some terminals take as ESC ``[``). ``--json`` gives
+    the text exact."""
+    return _CONTROL.sub(_stand_in, text)
+
+
+def _stand_in(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return f"\\x{code:02x}"
+
+
+def shown_text(text: str, limit: int = SHOWN_TEXT_MAX) -> str:
+    """A receiver's text as the CLI shows it to a person: terminal-safe, and its first
+    ``limit`` characters only, with a note of how many more there are.
+
+    A receiver decides how long its ACK is (up to the 64 MiB of an MLLP frame); rich took
+    minutes to lay out a few MiB of it in a table, for a text no one reads on a screen."""
+    if len(text) <= limit:
+        return terminal_safe(text)
+    more = len(text) - limit
+    return terminal_safe(text[:limit]) + f"\u2026 ({more:,} more characters; --json gives it whole)"
+
+
+def shown_ack(ack: str) -> list[str]:
+    """An ACK as received, as lines for a person: one per segment (``\\r``; a ``\\n`` parts
+    the frames of an attempt that got several), empty ones left out, cut and made safe as
+    ``shown_text`` does (the cut's note ends the last line)."""
+    return [line for line in shown_text(ack.replace("\r", "\n")).split("\n") if line]
+
+
 def attempts_table(
     history: Sequence[dict[str, Any]], zone: tzinfo | None = None, *, width: int
 ) -> Table:
@@ -202,7 +254,7 @@ def attempts_table(
         "ms": Column("ms", lambda a: f"{a['duration_ms']:.1f}", "right"),
         "outcome": Column("outcome", lambda a: a["outcome"]),
         "ack": Column("ACK", lambda a: a["ack_code"] or "-"),
-        "error": Column("error", lambda a: escape(a["error"] or ""), free_text=True),
+        "error": Column("error", lambda a: escape(shown_text(a["error"] or "")), free_text=True),
     }
     return fitted_table(
         history,

@@ -22,6 +22,7 @@ from integrator.console.shaped import Family
 ERRORS: Final = Family(
     (
         worker.GAVE_UP,
+        worker.NEGATIVE_ACK_CUT,  # before the uncut one, whose words would read it whole
         worker.NEGATIVE_ACK_SAYING,
         worker.NEGATIVE_ACK,
         ack_reason.WITHHELD,
@@ -35,8 +36,11 @@ ERRORS: Final = Family(
         worker.FAILED,
         worker.SECOND_COMMIT_ACK,
         client.CONNECT_TIMED_OUT,
+        client.HANDSHAKE_UNANSWERED,
         client.CONNECT_FAILED,
         client.CONNECTION_CLOSED,
+        client.CLOSED_IN_FRAME,
+        client.CLOSED_AFTER_UNFRAMED,
         client.SKIPPED,
         client.UNFRAMED_ANSWER,
         client.UNFINISHED_FRAME,

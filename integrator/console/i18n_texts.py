@@ -22,6 +22,9 @@ EN: Final[dict[str, str]] = {
     "text.delivery.failed": "{kind}: {cause}",
     "text.delivery.negative_ack": "ACK {ack}",
     "text.delivery.negative_ack_saying": "ACK {ack}: {text}",
+    "text.delivery.negative_ack_cut": (
+        "ACK {ack}: {text}… ({more} more characters; the whole ACK is kept with the attempt)"
+    ),
     "text.delivery.negative_ack_withheld": "ACK {ack} (receiver's text withheld)",
     "text.delivery.gave_up": "{error}; {why}",
     "text.delivery.not_kept": (
@@ -43,6 +46,10 @@ EN: Final[dict[str, str]] = {
         "a second commit ACK came where the application ACK was expected"
     ),
     "text.delivery.connect_timed_out": "connect to {where} timed out after {seconds}s",
+    "text.delivery.tls_handshake_unanswered": (
+        "TLS handshake with {where} got no answer within {seconds}s "
+        "(does the receiver speak TLS on this port?)"
+    ),
     "text.delivery.connect_failed": "connect to {where} failed: {cause}",
     "text.delivery.refused": "ConnectionRefusedError: {detail}",
     "text.delivery.socket_error": "{kind}: {detail}",
@@ -61,6 +68,14 @@ EN: Final[dict[str, str]] = {
         "(was the client certificate missing or refused?)"
     ),
     "text.delivery.connection_closed": "connection closed before the ACK arrived",
+    "text.delivery.closed_in_frame": (
+        "connection closed before the ACK arrived: an MLLP frame of {count} bytes began but never "
+        "ended (no 0x1C 0x0D end block)"
+    ),
+    "text.delivery.closed_after_unframed": (
+        "connection closed before the ACK arrived: {count} bytes came outside an MLLP frame "
+        "(no 0x0B start block before them)"
+    ),
     "text.delivery.no_ack": "no ACK within {seconds}s",
     "text.delivery.unframed_answer": (
         "no ACK within {seconds}s: {count} bytes came outside an MLLP frame "
@@ -124,6 +139,10 @@ NL: Final[dict[str, str]] = {
     "text.delivery.failed": "{cause} ({kind})",
     "text.delivery.negative_ack": "de ontvanger antwoordde met ACK {ack}",
     "text.delivery.negative_ack_saying": 'de ontvanger antwoordde met ACK {ack}: "{text}"',
+    "text.delivery.negative_ack_cut": (
+        'de ontvanger antwoordde met ACK {ack}: "{text}…" ({more} tekens meer; de hele ACK '
+        "is bij de poging bewaard)"
+    ),
     "text.delivery.negative_ack_withheld": (
         "de ontvanger antwoordde met ACK {ack} (de tekst van de ontvanger wordt hier niet getoond)"
     ),
@@ -147,6 +166,10 @@ NL: Final[dict[str, str]] = {
         "er kwam een tweede commit-ACK waar de applicatie-ACK werd verwacht"
     ),
     "text.delivery.connect_timed_out": "verbinden met {where} duurde langer dan {seconds}s",
+    "text.delivery.tls_handshake_unanswered": (
+        "de TLS-handshake met {where} kreeg binnen {seconds}s geen antwoord "
+        "(spreekt de ontvanger TLS op deze poort?)"
+    ),
     "text.delivery.connect_failed": "verbinden met {where} mislukt: {cause}",
     "text.delivery.refused": 'de verbinding werd geweigerd ("{detail}")',
     "text.delivery.socket_error": "{kind}: {detail}",
@@ -165,6 +188,14 @@ NL: Final[dict[str, str]] = {
         "(ontbrak het clientcertificaat of werd het geweigerd?)"
     ),
     "text.delivery.connection_closed": "de verbinding werd verbroken voordat de ACK binnenkwam",
+    "text.delivery.closed_in_frame": (
+        "de verbinding werd verbroken voordat de ACK binnenkwam: een MLLP-frame van {count} "
+        "bytes begon maar eindigde niet (geen eindblok 0x1C 0x0D)"
+    ),
+    "text.delivery.closed_after_unframed": (
+        "de verbinding werd verbroken voordat de ACK binnenkwam: {count} bytes kwamen buiten "
+        "een MLLP-frame (geen startbyte 0x0B ervoor)"
+    ),
     "text.delivery.no_ack": "geen ACK binnen {seconds}s",
     "text.delivery.unframed_answer": (
         "geen ACK binnen {seconds}s: {count} bytes kwamen buiten een MLLP-frame "

@@ -75,9 +75,11 @@ async def _attempt(
         await sender.close()
 
 
-def _answering(answer: bytes | None, *, raw: bool = False) -> ScriptedServer:
+def _answering(
+    answer: bytes | None, *, raw: bool = False, then_close: bool = False
+) -> ScriptedServer:
     """A receiver that reads one message and sends ``answer`` (None: hangs up; b"": silent),
-    framed, or ``raw`` as it is."""
+    framed, or ``raw`` as it is; ``then_close``: and hangs up."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await read_frame(reader)
@@ -86,9 +88,26 @@ def _answering(answer: bytes | None, *, raw: bool = False) -> ScriptedServer:
         if answer:
             writer.write(answer if raw else b"\x0b" + answer + b"\x1c\x0d")
             await writer.drain()
-        await asyncio.sleep(2)
+        if not then_close:
+            await asyncio.sleep(2)
 
     return ScriptedServer(handle)
+
+
+async def _tls_to_plain() -> str:
+    """TLS to a receiver that reads the ClientHello as bytes outside a frame, and waits."""
+    async with _answering(b"") as server:
+        sender = MllpClient(
+            "127.0.0.1",
+            server.port,
+            connect_timeout=0.3,
+            ack_timeout=0.3,
+            ssl_context=ssl.create_default_context(),
+            server_hostname="localhost",
+        )
+        with pytest.raises(DeliveryError) as failed:
+            await sender.send(make_message("C4"))
+    return worker.FAILED(kind=type(failed.value).__name__, cause=failed.value)
 
 
 def _nack(code: str, text: str) -> bytes:
@@ -100,6 +119,7 @@ async def _over_the_wire() -> list[str]:
     found: list[str] = []
     for answer, control_id, attempts in (
         (_nack("AE", RECEIVER_SAYS), "C1", 5),  # the receiver's words
+        (_nack("AE", RECEIVER_SAYS * 40), "C1", 5),  # so many words that they are cut
         (make_ack("C1", "AE"), "C1", 1),  # no words; and the last attempt: gave up
         (make_ack("C1", "AR"), "C1", 5),
         (make_ack("OTHER", "AA"), "C1", 5),  # MSA-2 names another message
@@ -116,6 +136,12 @@ async def _over_the_wire() -> list[str]:
             wrongly = await _attempt(server.port, "C1")
         assert wrongly.error is not None
         found.append(wrongly.error)
+    for raw in (b"\x0b" + make_ack("C1", "AA")[:30], b"\x15\x03\x03\x00\x02\x02\x28"):
+        async with _answering(raw, raw=True, then_close=True) as server:  # part, then closed
+            closed = await _attempt(server.port, "C1")
+        assert closed.error is not None
+        found.append(closed.error)
+    found.append(await _tls_to_plain())
     # Enhanced mode: the commit ACK came, the application ACK did not.
     async with _answering(make_ack("C3", "CA")) as server:
         late = await _attempt(server.port, "C3", payload=enhanced_message("C3"))
@@ -260,7 +286,12 @@ async def test_every_error_the_engine_writes_is_worded_in_dutch(written: list[st
 
 
 RECEIVERS: frozenset[str] = frozenset(
-    {"delivery.negative_ack", "delivery.negative_ack_saying", "delivery.negative_ack_withheld"}
+    {
+        "delivery.negative_ack",
+        "delivery.negative_ack_saying",
+        "delivery.negative_ack_cut",
+        "delivery.negative_ack_withheld",
+    }
 )
 """The shapes of a negative ACK: what the receiver answered about a message."""
 
@@ -319,6 +350,24 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
         (  # an earlier engine's error, as the listings show it (integrator.ack_reason)
             "AckControlIdMismatch: MSA-2 (length 41+) does not match the MSH-10 sent 'C1'",
             "MSA-2 (lengte 41+) is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
+        ),
+        (
+            f"ACK AE: {RECEIVER_SAYS}… (5242880 more characters; the whole ACK is kept with "
+            "the attempt); gave up after 3 attempts (max_attempts 3)",
+            f'de ontvanger antwoordde met ACK AE: "{RECEIVER_SAYS}…" (5242880 tekens meer; '
+            "de hele ACK is bij de poging bewaard); opgegeven na 3 pogingen (max_attempts 3)",
+        ),
+        (
+            "ConnectFailed: TLS handshake with his.example:2575 got no answer within 2s (does "
+            "the receiver speak TLS on this port?)",
+            "de TLS-handshake met his.example:2575 kreeg binnen 2s geen antwoord (spreekt de "
+            "ontvanger TLS op deze poort?) (ConnectFailed)",
+        ),
+        (
+            "ConnectionLost: connection closed before the ACK arrived: an MLLP frame of 37 bytes "
+            "began but never ended (no 0x1C 0x0D end block)",
+            "de verbinding werd verbroken voordat de ACK binnenkwam: een MLLP-frame van 37 bytes "
+            "begon maar eindigde niet (geen eindblok 0x1C 0x0D) (ConnectionLost)",
         ),
         (
             "destination removed by person:anna@example.org: contract ended",
