@@ -253,6 +253,10 @@ EN: Final[dict[str, str]] = {
     "message.value": "Value",
     "message.raw": "Raw text",
     "message.ack": "ACK",
+    "message.ack_cut": (
+        "The first {shown} characters of the ACK are shown; {more} more are not. The API gives "
+        "it whole (GET /api/v1/messages/{id})."
+    ),
     "message.ack_withheld": (
         "An ACK was received; its text is only shown to who may read patient data."
     ),
@@ -622,6 +626,10 @@ NL: Final[dict[str, str]] = {
     "message.value": "Waarde",
     "message.raw": "Ruwe tekst",
     "message.ack": "ACK",
+    "message.ack_cut": (
+        "De eerste {shown} tekens van de ACK staan hier; nog {more} niet. De API geeft haar "
+        "helemaal (GET /api/v1/messages/{id})."
+    ),
     "message.ack_withheld": (
         "Er is een ACK ontvangen; de tekst ervan ziet alleen wie patiëntgegevens mag lezen."
     ),

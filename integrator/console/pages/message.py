@@ -87,6 +87,12 @@ async def _message(engine: Engine, visitor: Visitor, message_id: str) -> Message
         raise NotFound() from None
 
 
+ACK_SHOWN_MAX = 20_000
+"""The most characters of an ACK the message's page lays out: a receiver decides how long its
+ACK is (up to the 64 MiB of an MLLP frame), and one that echoed the message in MSA-3 made a page
+of megabytes, each separator its own element. The API gives the ACK whole."""
+
+
 def separated(text: str) -> list[list[tuple[str, bool]]]:
     """Each segment as pieces of text and separators, so a page can make the separators
     visible (``|``, ``^``, ``~``, ``\\``, ``&``), one segment per line."""
@@ -222,6 +228,7 @@ async def message_page(
         # Long values (attachments in base64) shortened, as the CLI shows them.
         raw=separated("\r".join(segment_lines(detail["hl7"], max_field=200))) if full else [],
         separated=separated,
+        ack_shown_max=ACK_SHOWN_MAX,
         may_resend=visitor.may(P.MESSAGES_RESEND, cluster),
         targets=sorted(
             d
