@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -380,6 +381,15 @@ class Deactivated:
 
 KnownClusters = Callable[[], Awaitable[Collection[str]]]
 """The clusters the configured destinations are in, asked when a grant names one."""
+
+
+def grants_seen(by: Identity, grants: Iterable[Grant]) -> str:
+    """A fingerprint of the grants among ``grants`` that ``by`` may change: what a form to
+    change them is drawn from, carried back with it (``AccessService.set_grants``'s ``seen``).
+    Only those, so a change in a cluster ``by`` does not manage refuses nothing and shows
+    nothing of it."""
+    mine = sorted(str(g) for g in grants if by.may(Permission.PEOPLE_MANAGE, g.cluster))
+    return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
 
 
 class AccessService:
@@ -742,8 +752,14 @@ class AccessService:
         *,
         reason: str | None = None,
         source: str | None = None,
+        seen: str | None = None,
     ) -> PersonView:
         """Make ``grants`` the person's grants inside ``by``'s clusters.
+
+        ``seen``: ``grants_seen`` of the grants the caller's form was drawn from. When the
+        grants ``by`` may change are no longer those, the change is refused: a form drawn
+        before a colleague took a role away gave it back without a word, recorded as this
+        admin's.
 
         Grants the person holds outside those clusters are left alone, so an admin of one
         cluster cannot take away what another cluster's admin gave. A reason is required. The
@@ -780,6 +796,14 @@ class AccessService:
                 )
             )
         held = _grants(person.grants, active=True)
+        if seen is not None and seen != grants_seen(by, held):
+            problems.add(
+                BadAccessInput(
+                    "the roles changed since this page was shown; nothing was saved: look at "
+                    "them again and make the change anew",
+                    field="grants",
+                ).coded("access.grants_changed")
+            )
         if not problems.denied:
             with problems.gathered():
                 self._refuse_giving_patient_data(by, [g for g in grants if g not in held])

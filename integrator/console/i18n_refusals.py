@@ -194,6 +194,10 @@ EN: Final[dict[str, str]] = {
         "{email} has roles outside your clusters; an admin for those must do this"
     ),
     "refusal.access.role_needed": "give at least one role",
+    "refusal.access.grants_changed": (
+        "the roles changed since this page was shown; nothing was saved: look at them again "
+        "and make the change anew"
+    ),
     "refusal.access.keep_a_role": (
         "give at least one role (to take every role away, deactivate the account)"
     ),
@@ -789,6 +793,10 @@ NL: Final[dict[str, str]] = {
         "{email} heeft rollen buiten je clusters; een beheerder van die clusters moet dit doen"
     ),
     "refusal.access.role_needed": "geef minstens één rol",
+    "refusal.access.grants_changed": (
+        "de rollen zijn gewijzigd sinds deze pagina werd getoond; er is niets opgeslagen: "
+        "bekijk ze opnieuw en maak de wijziging nog eens"
+    ),
     "refusal.access.keep_a_role": (
         "geef minstens één rol (om alle rollen in te trekken: deactiveer het account)"
     ),

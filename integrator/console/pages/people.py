@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied, AccessRefusals, BadAccessInput
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
-from integrator.access.service import InvitationLink, PersonView, TokenView
+from integrator.access.service import InvitationLink, PersonView, TokenView, grants_seen
 from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
 from integrator.console.answers import show_once
 from integrator.console.errors import BadInput, NotFound
@@ -164,6 +164,12 @@ def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
     return Problem(form, tuple(said(one) for one in refused), reason), 403 if denied else 422
 
 
+def _refused_for(exc: Exception, code: str) -> bool:
+    """Whether one of the service's refusals in ``exc`` is the one coded ``code``."""
+    refused = list(exc.problems) if isinstance(exc, AccessRefusals) else [exc]
+    return any(getattr(one, "code", None) == code for one in refused)
+
+
 async def _person_page(
     request: Request,
     visitor: Visitor,
@@ -211,6 +217,8 @@ async def _person_page(
         manageable=manageable,
         may_act_on_account=whole,
         once=reinvite_once,
+        # What the roles form is drawn from: a save after a colleague's change is refused.
+        seen=grants_seen(visitor.signed_in, found.grants),
     )
 
 
@@ -228,6 +236,7 @@ async def set_grants(
     reason: Reason = "",
     role: Roles = [],  # noqa: B006
     cluster: Clusters = [],  # noqa: B006
+    seen: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
@@ -238,12 +247,21 @@ async def set_grants(
             grants_of(role, cluster),
             reason=reason,
             source=source_of(request),
+            seen=seen or None,
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         problem, status = _problem_of(exc, "grants", reason)
-        typed = typed_grants(role, cluster)
+        # Roles changed since the form was drawn: it shows them as they are now, not what
+        # was typed over the old ones (saved again, that would give back what was taken).
+        stale = _refused_for(exc, "access.grants_changed")
+        typed = None if stale else typed_grants(role, cluster)
         return await _person_page(
-            request, visitor, found, problem=problem, typed=typed, status=status
+            request,
+            visitor,
+            await _person(engine, visitor, person_id) if stale else found,
+            problem=problem,
+            typed=typed,
+            status=409 if stale else status,
         )
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
