@@ -12,6 +12,7 @@ token (``integrator.console.once``, ``action_of_test``), made when the page is d
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -171,17 +172,30 @@ def kept_warning(warning: object) -> dict[str, Any]:
     """A change's warning as kept for the page after the redirect: its English, and its code
     and values when it is a coded note (a provider another destination serves too)."""
     code, values = code_of(warning)
-    return {"text": str(warning), "code": code, "values": {k: str(v) for k, v in values.items()}}
+    return {"text": str(warning), "code": code, "values": {k: _kept(v) for k, v in values.items()}}
 
 
-def shown_warnings(result: Any, destination_id: str) -> list[object]:
+def _kept(value: object) -> str | list[str]:
+    """A warning's value as JSON keeps it: a list stays a list (the page joins its items in
+    the person's language), where ``str`` made it Python's ``['lab-west']``."""
+    if isinstance(value, list | tuple | frozenset | set):
+        return [str(item) for item in value]
+    return str(value)
+
+
+def shown_warnings(
+    result: Any, destination_id: str, *, besides: Collection[str] = ()
+) -> list[object]:
     """The warnings kept by ``kept_warning`` for ``destination_id``, to say with ``t.notice``:
-    a coded one as a ``Said``, a sentence as its text."""
+    a coded one as a ``Said``, a sentence as its text; none whose English is in ``besides``
+    (what the page says anyway)."""
     if not isinstance(result, dict) or result.get("destination") != destination_id:
         return []
     shown: list[object] = []
     for warning in result.get("warnings") or []:
         text = str(warning.get("text", ""))
+        if text in besides:
+            continue
         code = warning.get("code")
         shown.append(Said(text, code, values=warning.get("values") or {}) if code else text)
     return shown
@@ -202,7 +216,10 @@ async def destination(
     require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
     context = await destination_context(engine, visitor, destination_id)
     result = await kept_result(engine, visitor, CHANGE_ACTION, change) if change else None
-    warnings = shown_warnings(result, destination_id)
+    # A change's warning that is also one of the page's own notices now (a provider another
+    # destination serves) is said once, as the notice.
+    current = {str(notice) for notice in context["notices"]}
+    warnings = shown_warnings(result, destination_id, besides=current)
     return page(
         request,
         visitor,
