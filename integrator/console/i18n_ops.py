@@ -510,9 +510,9 @@ EN: Final[dict[str, str]] = {
     "people.deactivate.cancel": "Cancel",
     "people.deactivate.kept_title": "Machine tokens made by this person",
     "people.deactivate.kept": (
-        "{email} made these {count} machine tokens. They go on working after the account is "
-        "deactivated, so an upstream system does not stop because the person who made its "
-        "token left. Revoke those that should stop:"
+        "{email} made {count} machine {count|token|tokens}. {count|It goes|They go} on "
+        "working after the account is deactivated, so an upstream system does not stop because "
+        "the person who made its token left. Revoke {count|it if it|those that} should stop:"
     ),
     "people.deactivate.kept_none": "{email} made no machine token that works now.",
     "people.deactivate.kept_revoke": "Revoke them on the API tokens page",
@@ -1121,11 +1121,12 @@ NL: Final[dict[str, str]] = {
     "people.deactivate.cancel": "Annuleren",
     "people.deactivate.kept_title": "Machinetokens die deze persoon heeft gemaakt",
     "people.deactivate.kept": (
-        "{email} heeft deze {count} machinetokens gemaakt. Ze blijven werken nadat het account "
-        "is gedeactiveerd, zodat een aanleverend systeem niet stopt omdat wie de token maakte "
-        "weg is. Trek de tokens in die moeten stoppen:"
+        "{email} heeft {count} {count|machinetoken|machinetokens} gemaakt. "
+        "{count|Het blijft|Ze blijven} werken nadat het account is gedeactiveerd, zodat een "
+        "aanleverend systeem niet stopt omdat wie het token maakte weg is. Trek "
+        "{count|het in als het moet|de tokens in die moeten} stoppen:"
     ),
-    "people.deactivate.kept_none": "{email} heeft geen machinetoken gemaakt die nu werkt.",
+    "people.deactivate.kept_none": "{email} heeft geen machinetoken gemaakt dat nu werkt.",
     "people.deactivate.kept_revoke": "Trek ze in op de pagina API-tokens",
     "people.deactivate.loses": "Verliest: {grants} (leest patiëntgegevens)",
     "people.deactivate.loses_note": (

@@ -96,3 +96,17 @@ def test_values_people_read_are_translated() -> None:
     assert translate("en", "message.resend") == "Resend"
     assert "patiëntgegevens" in translate("nl", "reason.hint")
     assert "patient data" in translate("en", "reason.hint")
+
+
+def test_one_machine_token_kept_is_said_in_the_singular() -> None:
+    """The deactivation page said "these 1 machine tokens" / "deze 1 machinetokens"."""
+    from integrator.console.i18n import translate
+
+    one = {
+        lang: translate(lang, "people.deactivate.kept", email="a@b.nl", count=1)
+        for lang in ("en", "nl")
+    }
+    assert one["en"].startswith("a@b.nl made 1 machine token. It goes on working")
+    assert one["nl"].startswith("a@b.nl heeft 1 machinetoken gemaakt. Het blijft werken")
+    two = translate("nl", "people.deactivate.kept", email="a@b.nl", count=2)
+    assert two.startswith("a@b.nl heeft 2 machinetokens gemaakt. Ze blijven werken")
