@@ -1,6 +1,7 @@
 """Grants as the people and tokens forms send them: rows of a role and a cluster.
 
-A blank row is no grant; an empty cluster is all clusters. Whether a grant may be given is
+A blank row is no grant (a row with only a cluster is refused); an empty cluster is all
+clusters. Whether a grant may be given is
 ``AccessService``'s to decide; an unknown role is refused by ``parse_grant``, whose message
 names the rule. A cluster is passed on as typed (not stripped): a blank or padded name is the
 service's to refuse when given, and a grant stored with one is taken away by its own name.
@@ -27,9 +28,16 @@ class Refusal(Coded, ValueError):
 
 
 def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
+    """The grants the rows name. A row with a cluster typed and no role chosen is refused: it
+    was dropped without a word, and the person got fewer roles than the admin meant."""
     grants: list[Grant] = []
     for role, cluster in zip_longest(roles, clusters, fillvalue=""):
         if not role.strip():
+            if cluster.strip():
+                raise Refusal(
+                    f"a row names cluster {cluster.strip()} but no role: choose its role, or "
+                    "empty its cluster"
+                ).coded("access.cluster_without_role", cluster=cluster.strip())
             continue
         try:
             grants.append(parse_grant(role.strip(), cluster or None))

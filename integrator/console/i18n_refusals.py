@@ -198,6 +198,9 @@ EN: Final[dict[str, str]] = {
         "the roles changed since this page was shown; nothing was saved: look at them again "
         "and make the change anew"
     ),
+    "refusal.access.cluster_without_role": (
+        "a row names cluster {cluster} but no role: choose its role, or empty its cluster"
+    ),
     "refusal.access.keep_a_role": (
         "give at least one role (to take every role away, deactivate the account)"
     ),
@@ -796,6 +799,9 @@ NL: Final[dict[str, str]] = {
     "refusal.access.grants_changed": (
         "de rollen zijn gewijzigd sinds deze pagina werd getoond; er is niets opgeslagen: "
         "bekijk ze opnieuw en maak de wijziging nog eens"
+    ),
+    "refusal.access.cluster_without_role": (
+        "een rij noemt cluster {cluster} maar geen rol: kies de rol, of maak het cluster leeg"
     ),
     "refusal.access.keep_a_role": (
         "geef minstens één rol (om alle rollen in te trekken: deactiveer het account)"

@@ -30,6 +30,7 @@ SAID = {
         "days": "a whole number of days",
         "reason": "a reason is required",
         "keep": "give at least one role (to take every role away",
+        "no_role": "a row names cluster LAB but no role: choose its role, or empty its cluster",
     },
     "nl": {
         "email": "geen e-mailadres",
@@ -42,6 +43,7 @@ SAID = {
         "days": "een heel aantal dagen",
         "reason": "een reden is verplicht",
         "keep": "geef minstens één rol",
+        "no_role": "een rij noemt cluster LAB maar geen rol: kies de rol, of maak het cluster leeg",
     },
 }
 LABELS = {
@@ -221,3 +223,19 @@ def test_accepting_says_passwords_that_differ_with_a_wrong_code(
         context.close()
     person = live.call(live.engine.store.get_person(email="rosa.accept@example.org"))
     assert person is not None and person.status == "invited"
+
+
+def test_a_row_with_a_cluster_and_no_role_is_refused_not_dropped(
+    page: Page, live: LiveEngine
+) -> None:
+    """It was dropped without a word: the person was invited with fewer roles than meant."""
+    page.goto("/people")
+    lang = _lang(page)
+    email = f"rita.{lang}@example.org"
+    page.get_by_label(LABELS[lang]["email"]).fill(email)
+    page.locator("#invite-role-0").select_option("viewer")
+    page.locator("#invite-cluster-0").fill("CARD")
+    page.locator("#invite-cluster-1").fill("LAB")
+    assert _post(page, LABELS[lang]["invite"]) == 422
+    assert SAID[lang]["no_role"] in page.locator("main").inner_text()
+    assert live.call(live.engine.store.get_person(email=email)) is None
