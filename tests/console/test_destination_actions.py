@@ -102,6 +102,9 @@ async def test_a_refused_test_message_sends_nothing_and_its_form_can_be_posted_a
         refused = await pia.post("/destinations/lab-west/test", data=form, headers=ORIGIN)
         assert refused.status_code == 422, refused.text
         assert "gepauzeerd" in html.unescape(refused.text)
+        # Said beside the form, whose box sends one anyway: not an error page without it.
+        assert 'id="test-refused"' in refused.text
+        assert 'id="test-even-if-paused"' in refused.text
         assert receiver.message_count == 0
         anyway = {**form, "even_if_paused": "true"}  # the same token: released by the refusal
         sent = await pia.post("/destinations/lab-west/test", data=anyway, headers=ORIGIN)

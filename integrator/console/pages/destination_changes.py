@@ -361,17 +361,42 @@ async def send_test(
         except UnknownDestination:
             raise NotFound() from None
         except PermanentError as exc:
-            raise BadInput(said(exc)) from None
+            raise _TestRefused(exc) from None
         return asdict(result)  # a synthetic message's facts and its ACK: no patient data
 
-    return await once_then_result(
-        engine,
-        visitor,
-        action_of_test(destination_id),
-        once_token,
-        work,
-        result_at=f"/destinations/{destination_id}/tested",
-    )
+    try:
+        return await once_then_result(
+            engine,
+            visitor,
+            action_of_test(destination_id),
+            once_token,
+            work,
+            result_at=f"/destinations/{destination_id}/tested",
+        )
+    except _TestRefused as refused:
+        # Said beside the test's form, on the destination's page: its box to send one to a
+        # paused destination anyway is there (an error page of its own said "tick the box"
+        # and had none).
+        context = await destination_context(engine, visitor, destination_id)
+        return page(
+            request,
+            visitor,
+            "destination.html",
+            status=422,
+            saved=None,
+            test_problem=said(refused.cause),
+            **context,
+        )
+
+
+class _TestRefused(BadInput):
+    """The service refused the test before sending anything: a ``ConsoleError``, so the
+    one-time token is released (``integrator.console.once``) and the same form may be posted
+    again; ``cause`` is said beside the form."""
+
+    def __init__(self, cause: PermanentError) -> None:
+        super().__init__(said(cause))
+        self.cause = cause
 
 
 @router.get("/destinations/{destination_id}/tested/{confirmation_id}")
