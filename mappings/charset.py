@@ -8,7 +8,11 @@ surrogates (which a JSON body can carry but UTF-8 cannot) become `?`.
 
 A transliteration can never produce an HL7 delimiter or a control character: a fullwidth `＾`
 decomposes to `^`, which would split a component after escaping already ran, so such results
-become `?` as well.
+become `?` as well. Nor the HL7 null: a value of two typographic double quotes (`“”`) would
+become `""`, "delete this value" to a receiver, so it is sent as `\\X2222\\`, as escaping sends
+a `""` typed as such. Text is composed (NFC) first, so a letter typed decomposed (`u` and a
+combining diaeresis, as phones and Macs send it) is the Latin-1 `ü`, not `u?`; a combining mark
+nothing composes with is dropped, its letter kept.
 
 The returned warnings state how many characters were changed, never which ones: they are
 logged and shown to operators, and the characters come from patient data.
@@ -92,8 +96,21 @@ def encode(text: str, charset: str) -> tuple[bytes, tuple[str, ...]]:
     return text.encode(codec, "replace"), (_counted(replaced, SURROGATES_ONE, SURROGATES),)
 
 
+_QUOTES: Final = '"“”„‟″'
+_QUOTE_PAIR: Final = re.compile(f"(?:(?<=[|^~&\r])|^)[{_QUOTES}]{{2}}(?=[|^~&\r]|$)")
+"""A value of two double quotes, one at least typographic: transliterated, it would be `""`,
+which a receiver reads as "delete this value" (an escaped `""` is `\\X2222\\` already)."""
+
+
 def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
-    changed = 0
+    # Composed first: a name typed on a phone or a Mac comes decomposed (NFD), `u` and a
+    # combining diaeresis, whose mark has no Latin-1 form of its own; composed, `ü` is Latin-1.
+    # "Müller" went out as "Mu?ller".
+    text = unicodedata.normalize("NFC", text)
+    typographic = [pair for pair in _QUOTE_PAIR.findall(text) if pair != '""']
+    if typographic:
+        text = _QUOTE_PAIR.sub(lambda pair: "\\X2222\\" if pair[0] != '""' else pair[0], text)
+    changed = 2 * len(typographic)
     unmatched = 0
     out: list[str] = []
     for char in text:
@@ -105,7 +122,7 @@ def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
         if substitute == REPLACEMENT:
             unmatched += 1
         out.append(substitute)
-    warnings = [_counted(changed, TRANSLITERATED_ONE, TRANSLITERATED)]
+    warnings = [_counted(changed, TRANSLITERATED_ONE, TRANSLITERATED)] if changed else []
     if unmatched:
         warnings.append(_counted(unmatched, REPLACED_ONE, REPLACED))
     return "".join(out).encode("latin-1"), tuple(warnings)
@@ -115,6 +132,8 @@ def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
 def transliterate_char(char: str) -> str:
     """A Latin-1 stand-in for one character outside Latin-1; `?` when there is none."""
     substitute = _TABLE.get(char)
+    if substitute is None and unicodedata.combining(char):
+        return ""  # a mark no letter before it composes with: the letter stays, unmarked
     if substitute is None:
         decomposed = unicodedata.normalize("NFKD", char)
         substitute = "".join(part for part in decomposed if not unicodedata.combining(part))

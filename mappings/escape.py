@@ -12,8 +12,9 @@ Line breaks, by data type:
   (HL7 v2 §2.7.5). `\\.br\\` is only defined for FT, TX and CF, so in an ST or a name it would
   be shown literally; the hex escape gives back exactly the characters that were sent.
 
-Other C0 controls except TAB become `\\Xhh\\` too. A value that is exactly `""` would mean
-"delete this field" (HL7 null) to a receiver, so it is sent as `\\X2222\\`.
+Other control characters except TAB (C0, DEL and C1, U+0080 to U+009F) become `\\Xhh\\` too.
+A value that is exactly `""` would mean "delete this field" (HL7 null) to a receiver, so it is
+sent as `\\X2222\\`.
 Characters outside ASCII are left alone: the charset step (`mappings.charset`) handles them.
 """
 
@@ -30,7 +31,7 @@ _DELIMITERS: Final[dict[int, str]] = {
     ord("~"): "\\R\\",
 }
 _CONTROLS: Final[dict[int, str]] = {
-    code: f"\\X{code:02X}\\" for code in range(0x20) if code != ord("\t")
+    code: f"\\X{code:02X}\\" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != ord("\t")
 }
 
 _TEXT_TABLE: Final[dict[int, str]] = {**_CONTROLS, **_DELIMITERS}
@@ -42,11 +43,11 @@ _FT_TABLE: Final[dict[int, str]] = {
 }
 
 # One scan decides whether a value needs the (slower) translation; most values do not.
-_NEEDS_ESCAPE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\\|^&~]").search
+_NEEDS_ESCAPE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\\|^&~]").search
 # For long ASCII values (base64 attachments, up to 20 MiB) deleting the same characters from
 # the bytes and comparing lengths is about three times faster than the regular expression.
 _LONG: Final = 512
-_ESCAPED_BYTES: Final = bytes(code for code in range(0x20) if code != ord("\t")) + b"\\|^&~"
+_ESCAPED_BYTES: Final = bytes(code for code in range(0x20) if code != ord("\t")) + b"\x7f\\|^&~"
 _HL7_NULL: Final = '""'
 _HL7_NULL_ESCAPED: Final = "\\X2222\\"
 
@@ -55,7 +56,7 @@ _HL7_NULL_ESCAPED: Final = "\\X2222\\"
 # the backslash first (every replacement holds backslashes, and nothing else that is replaced):
 # what `str.translate` with the table gives, without its lookup of every character (a letter
 # with one line break took 3 µs that way).
-_FIND_ESCAPED: Final = re.compile(r"[\x00-\x08\x0a-\x1f\\|^&~]").findall
+_FIND_ESCAPED: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\\|^&~]").findall
 
 
 def _translate(value: str, table: dict[int, str]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,9 +79,39 @@ def test_lone_surrogates_are_replaced_in_utf8() -> None:
 def test_latin1_never_fails_and_never_adds_delimiters(text: str) -> None:
     data, warnings = encode(text, LATIN1)
     decoded = data.decode("latin-1")
-    for delimiter in "|^~\\&\r\n":
+    for delimiter in "|^~&\r\n":
         assert decoded.count(delimiter) == text.count(delimiter)
-    assert bool(warnings) == any(char > "\xff" for char in text)
+    # Only as the two of a `\X2222\` for a value of typographic quotes (the HL7 null).
+    added = decoded.count("\\") - text.count("\\")
+    assert added >= 0 and added % 2 == 0
+    composed = unicodedata.normalize("NFC", text)
+    assert bool(warnings) == any(char > "\xff" for char in composed)
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        # Decomposed (NFD), as phones and Macs type: composed, the letters are Latin-1.
+        ("Mu\u0308ller Zoe\u0308", "Müller Zoë"),
+        ("Wis\u0301niewska", "Wisniewska"),  # ś is not Latin-1: transliterated, not `s?`
+        ("q\u0307", "q"),  # a mark nothing composes with: dropped, its letter kept
+    ],
+)
+def test_latin1_composes_decomposed_letters_first(text: str, sent: str) -> None:
+    assert encode(text, LATIN1)[0] == sent.encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("PID|1||“”|x", "PID|1||\\X2222\\|x"),
+        ("RF1|„“^”“~‟″\r", "RF1|\\X2222\\^\\X2222\\~\\X2222\\\r"),
+        ("OBX|say “hi”|“”x", 'OBX|say "hi"|""x'),  # not a whole value: plain quotes
+    ],
+)
+def test_latin1_never_makes_the_hl7_null_of_typographic_quotes(text: str, sent: str) -> None:
+    """`“”` transliterated was `""`: "delete this value" to a receiver."""
+    assert encode(text, LATIN1)[0] == sent.encode("latin-1")
 
 
 @given(st.text(st.characters(exclude_categories=())))  # surrogates included

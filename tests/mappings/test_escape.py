@@ -25,6 +25,8 @@ DELIMITERS = "|^~\\&"
         ("\\F\\", "\\E\\F\\E\\"),
         ("line1\rline2\nline3\r\nend", "line1\\X0D\\line2\\X0A\\line3\\X0D\\\\X0A\\end"),
         ("\x0bframe\x1c", "\\X0B\\frame\\X1C\\"),
+        # DEL and C1 are control characters too (the wire rules: every one but TAB).
+        ("del\x7fnel\x85csi\x9b", "del\\X7F\\nel\\X85\\csi\\X9B\\"),
         ("tab\tstays", "tab\tstays"),
         ('""', "\\X2222\\"),
         ('say ""', 'say ""'),
@@ -91,7 +93,7 @@ def test_trailing_escape_sequence_is_not_trimmed() -> None:
     assert segment("NTE", escape("|")) == "NTE|\\F\\"
 
 
-@given(st.text(), st.sampled_from(["", "|", "\n", "\x1c", "é", "~\\"]))
+@given(st.text(), st.sampled_from(["", "|", "\n", "\x1c", "\x7f", "\x85", "é", "~\\"]))
 def test_long_values_take_the_fast_check_with_the_same_result(text: str, extra: str) -> None:
     # Values of 512+ characters (base64 attachments) are checked on their ASCII bytes.
     long_value = "QUJD" * 150 + text + extra

@@ -33,7 +33,8 @@ ALPHABET = st.one_of(
 
 
 def _escaped_width(text: str) -> int:
-    return sum(3 if char in "|^~\\&" else 1 for char in text)
+    """A delimiter is sent as `\\F\\` (3 wide), a C1 control as `\\X85\\` (5 wide)."""
+    return sum(3 if char in "|^~\\&" else 5 if "\x80" <= char <= "\x9f" else 1 for char in text)
 
 
 def _within(text: str, width: int) -> str:
