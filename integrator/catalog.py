@@ -12,7 +12,7 @@ other refused file (a misnamed copy, say) is no destination's file and only repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -204,14 +204,21 @@ def refusals_by_destination(
 
 
 def version_warnings(
-    config: DestinationConfig, *, today: date, source: str, in_service: bool = False
+    config: DestinationConfig,
+    *,
+    today: date,
+    source: str,
+    in_service: bool | Mapping[str, str] = False,
 ) -> list[str]:
     """Check the destination's message versions; raise for a rule broken, return warnings.
 
     ``in_service``: its message versions are those already running (its last recorded
     revision's; its other keys may be edited, a pause say). They may have passed their sunset
     since; that is not "switching to a retired version", so it loads, and its new messages are
-    held or auto-upgraded (product.md §3).
+    held or auto-upgraded (product.md §3). ``True``: all of them; a mapping: the versions in
+    service by event type (the last revision's ``messages``), so each event type is judged on
+    its own. Moving referrals to a supported version must not be refused because the lab
+    orders stay on one retired since: only a retired version an event type newly takes is.
     """
     warnings: list[str] = []
     for event_type, name in config.messages.items():
@@ -237,7 +244,7 @@ def version_warnings(
                 values={"version": name, "event_type": version.event_type},
             )
         status = version.status_on(today)
-        if status == "retired" and in_service:
+        if status == "retired" and _kept(in_service, event_type, name):
             retired = RETIRED_UPGRADED if config.auto_upgrade else RETIRED_HELD
             warnings.append(
                 retired(
@@ -269,13 +276,32 @@ def version_warnings(
     return warnings
 
 
+def _kept(in_service: bool | Mapping[str, str], event_type: str, name: str) -> bool:
+    """Whether ``event_type``'s version ``name`` is one already in service (``version_warnings``
+    says what ``in_service`` holds)."""
+    if isinstance(in_service, bool):
+        return in_service
+    return in_service.get(event_type) == name
+
+
+def _serving(
+    in_service: Collection[str] | Mapping[str, Mapping[str, str]], destination_id: str
+) -> bool | Mapping[str, str]:
+    """``build_catalog``'s ``in_service`` for one destination, as ``version_warnings`` takes it."""
+    if isinstance(in_service, Mapping):
+        return in_service.get(destination_id, False)
+    return destination_id in in_service
+
+
 def build_catalog(
     configs: Iterable[tuple[str, DestinationConfig]],
     *,
     today: date,
     errors: Iterable[DestinationFileError] = (),
-    in_service: Collection[str] = (),
+    in_service: Collection[str] | Mapping[str, Mapping[str, str]] = (),
 ) -> Catalog:
+    """The catalog of ``configs``; ``in_service``: the ids whose versions are all in service,
+    or by id the versions in service (``version_warnings``), which a hand edit keeps."""
     accepted: dict[str, DestinationConfig] = {}
     sources: dict[str, str] = {}
     problems = list(errors)
@@ -284,7 +310,7 @@ def build_catalog(
         try:
             warnings.extend(
                 version_warnings(
-                    config, today=today, source=source, in_service=config.id in in_service
+                    config, today=today, source=source, in_service=_serving(in_service, config.id)
                 )
             )
         except DestinationFileError as exc:

@@ -490,16 +490,19 @@ class TestResult:
 
 def _revision_in_service(
     now: dict[str, Any], last: DestinationRevision | None
-) -> tuple[int | None, bool]:
+) -> tuple[int | None, Mapping[str, str]]:
     """The last recorded revision (``last``), when the file's definition (``now``, as
-    ``definition_of`` gives it) says the same; and whether it keeps that revision's message
-    versions. A hand edit of other keys (a pause, a port) is no switch to a version retired
-    since: it loads, as the same change made with the CLI or the API does (``_validate``'s
-    ``current``)."""
+    ``definition_of`` gives it) says the same; and that revision's message versions, by event
+    type. A hand edit of other keys (a pause, a port), or of another event type's version, is
+    no switch to a version retired since: it loads, as the same change made with the CLI or
+    the API does (``_validate``'s ``current``)."""
     if last is None or last.config is None:
-        return None, False
-    keeps = last.config.get("messages") == now.get("messages")
-    return (last.revision if last.config == now else None), keeps
+        return None, {}
+    messages = last.config.get("messages")
+    versions = (
+        {str(k): str(v) for k, v in messages.items()} if isinstance(messages, Mapping) else {}
+    )
+    return (last.revision if last.config == now else None), versions
 
 
 class DestinationAdmin:
@@ -594,15 +597,14 @@ class DestinationAdmin:
             sorted({config.id for _, config in loaded} | set(refused))
         )
         revisions = {}
-        keeping = set()  # files whose versions are those in service (edited or not)
+        keeping: dict[str, Mapping[str, str]] = {}  # versions in service, by destination
         for _, config in loaded:
-            revision, keeps_versions = _revision_in_service(
+            revision, versions = _revision_in_service(
                 self._reads.definition_of(config), lasts.get(config.id)
             )
             if revision is not None:
                 revisions[config.id] = revision
-            if keeps_versions:
-                keeping.add(config.id)
+            keeping[config.id] = versions
         files = build_catalog(loaded, today=self._today(), errors=errors, in_service=keeping)
         destinations = dict(files.destinations)
         sources = dict(files.sources)
@@ -1491,8 +1493,10 @@ class DestinationAdmin:
                 config = _parsed(
                     definition, source, check_files=config.tls != current.tls, recorded=False
                 )
-            keeps_versions = current is not None and current.messages == config.messages
-            version_warnings(config, today=self._today(), source=source, in_service=keeps_versions)
+            # Judged per event type: a version retired since that the destination keeps does
+            # not stop another event type moving; one it newly takes is refused.
+            in_service = {} if current is None else {str(k): v for k, v in current.messages.items()}
+            version_warnings(config, today=self._today(), source=source, in_service=in_service)
         except DestinationFileError as exc:
             raise DefinitionRefused(exc) from None
         return config

@@ -28,6 +28,7 @@ from deadletter import (
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
+from integrator.deprecation import HELD_RETIRED
 from integrator.engine import Engine
 from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.intake import Intake
@@ -43,7 +44,8 @@ Progress = Callable[[int, int], None]
 
 
 class IntakeRenderer:
-    """Remaps through the engine's intake mapping; a retired version maps with its successor."""
+    """Remaps through the engine's intake mapping, as intake maps a new message: a retired
+    version maps with its successor under ``auto_upgrade`` and is not resent without it."""
 
     def __init__(self, intake: Intake, store: Store, clock: Clock) -> None:
         self._intake = intake
@@ -77,20 +79,36 @@ class IntakeRenderer:
                 destination=destination_id,
                 event_type=event.type,
             )
-        # A resend is a deliberate act: never held for a retired version, mapped with the
-        # successor (as auto_upgrade would), and the message's warnings say so.
-        upgrading = destination.model_copy(update={"auto_upgrade": True})
-        message = self._intake.render(event, upgrading, configured, self._clock.now())
+        # Mapped as a new message of this destination is (product.md §3): on a retired version
+        # the successor only with auto_upgrade. Without it the hospital gets nothing in the
+        # successor's format until the destination is moved, a resend neither; and no held
+        # copy is made, which would go out later, unasked, when the destination is moved.
+        message = self._intake.render(event, destination, configured, self._clock.now())
         if message.status == "held":
-            if not message.warnings:
-                return "cannot be mapped"
-            return Note(
-                "; ".join(message.warnings), "resend.skip.remap_held", warnings=message.warnings
-            )
+            return _held_remap(message, destination_id)
         # As a released held message: the new mapping's own notes, and the original's warnings
         # about the event (its ZD number's history), which a new mapping does not change.
         kept = zd_warnings(original.warnings)
         return dataclasses.replace(message, warnings=message.warnings + kept) if kept else message
+
+
+def _held_remap(message: NewMessage, destination_id: str) -> str:
+    """Why a remap that its destination would hold is not resent. Said as a skip, not in the
+    held note's words (``release it``): no message is held, so none is released later."""
+    if not message.warnings:
+        return "cannot be mapped"
+    values = HELD_RETIRED.read(message.warnings[0])
+    if values is None:  # retired with no supported successor: the note says so
+        return Note(
+            "; ".join(message.warnings), "resend.skip.remap_held", warnings=message.warnings
+        )
+    text = (
+        f"not resent: message version {values['version']} is retired since {values['sunset']} "
+        f"and destination {destination_id} has no auto_upgrade, so its messages are held, "
+        f"not sent in {values['successor']}; move the destination to {values['successor']}, "
+        "then resend"
+    )
+    return Note(text, "resend.skip.remap_held", warnings=[text])
 
 
 def outbound(results: Sequence[ResendResult], clock: Clock) -> list[OutboundMessage]:
