@@ -77,6 +77,7 @@ from integrator.retry_waits import DueRetries, RetryWaits
 from integrator.transport import Delivery, Transport
 from integrator.transport.committed import publish_committed
 from integrator.transport.embedded import Loader
+from integrator.transport.link import cancelled_elsewhere
 
 log = get_logger("integrator.delivery")
 
@@ -446,7 +447,18 @@ class DestinationRunner:
                     await self._until_reachable()  # no message taken while it is down
                 except _Stopping:
                     return
-            delivery = await self._transport.receive(self.destination.id)
+            try:
+                delivery = await self._transport.receive(self.destination.id)
+            except asyncio.CancelledError:
+                if not cancelled_elsewhere():
+                    raise
+                # The broker connection went under the receive: take the next after it is back.
+                log.warning("receiving cut off by the broker connection; receiving again")
+                try:
+                    await self._backoff(UNEXPECTED_FAILURE_PAUSE)
+                except _Stopping:
+                    return
+                continue
             if self._stopping.is_set():
                 return  # taken while stopping: left unsettled, so it stays queued
             self._busy.add(task)
@@ -470,6 +482,14 @@ class DestinationRunner:
         while True:
             try:
                 await self._handle(worker, delivery)
+                return
+            except asyncio.CancelledError:
+                if not cancelled_elsewhere():
+                    raise
+                # A broker call of the settle cut off by the connection: the message stays
+                # unsettled, and the broker gives it again after the reconnect (the store
+                # decides then whether it is still owed): not this loop's end.
+                log.warning("delivery cut off by the broker connection", **_ids(delivery.message))
                 return
             except Exception as exc:
                 log.error(

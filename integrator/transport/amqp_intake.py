@@ -68,7 +68,12 @@ from integrator.logging import get_logger
 from integrator.store import Store, StoreUnavailable
 from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.cancel import INTAKE, ConsumeAgain
-from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
+from integrator.transport.link import (
+    BROKER_ERRORS,
+    cancelled_elsewhere,
+    delivery_tag,
+    redelivered,
+)
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
 from integrator.turnstile import Turn
@@ -220,7 +225,13 @@ class AmqpIntake:
             try:
                 await self._handle(batch, turn)
             except asyncio.CancelledError:
-                raise
+                if not cancelled_elsewhere():
+                    raise  # the intake stops
+                # The broker connection went under the batch (``cancelled_elsewhere``): as a
+                # failed batch, its deliveries given back; the broker gives them again.
+                log.warning("intake batch cut off by the broker connection; taking the next")
+                for received in batch:
+                    await self._give_back(received)
             except Exception as exc:  # never let one batch stop the intake
                 log.error("intake batch failed", error_type=type(exc).__name__)
                 for received in batch:

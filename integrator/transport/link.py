@@ -47,6 +47,17 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 #: What a connect hook may raise: the broker's errors and our own refusals (e.g. too old).
 SETUP_ERRORS: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportError)
 
+
+def cancelled_elsewhere() -> bool:
+    """Whether a ``CancelledError`` caught now came from a call someone else cancelled, not
+    from a cancel of this task: aiormq ends the calls a connection it gave up on still owed
+    (its heartbeat ran out on a half-open network) as cancelled. A worker loop that let such
+    an error through ended as if stopped, and nothing took its place: the AMQP intake, or a
+    destination's delivery, stopped for good while ``/readyz`` said ready."""
+    task = asyncio.current_task()
+    return task is not None and not task.cancelling()
+
+
 OTHER_ARGUMENTS = (
     "a queue or exchange of that name is on the broker with other arguments than this "
     "version declares (made by another program, or another installation under the same "

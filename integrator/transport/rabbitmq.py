@@ -512,6 +512,12 @@ class RabbitMQTransport:
             for message, confirm in zip(chunk, confirms, strict=True):
                 if isinstance(confirm, aiormq.exceptions.PublishError):
                     returned.append(message)
+                elif isinstance(confirm, asyncio.CancelledError):
+                    # aiormq ends the confirms a connection it gave up on still owed (its
+                    # heartbeat ran out: gone half-open) as cancelled. The connection went, not
+                    # this task: raised as it is, it ended an intake worker as if stopped, its
+                    # message owed to no one, and a request with a bare 500.
+                    raise ConnectionError("the broker connection went before its confirm")
                 elif isinstance(confirm, BaseException):
                     raise confirm  # the channel or connection went: the first such error
                 elif not isinstance(confirm, Basic.Ack):

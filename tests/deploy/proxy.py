@@ -2,7 +2,8 @@
 
 The engine is pointed at the proxy instead of the real PostgreSQL or RabbitMQ. ``cut`` closes
 the listening port and every connection through it, which the engine sees exactly as a server
-that went away; ``restore`` listens again on the same port.
+that went away; ``restore`` listens again on the same port. ``freeze_at_next_write`` and
+``thaw`` stop and start the bytes without closing anything: a connection gone half-open.
 
 While cut, the port stays bound (a socket that does not listen: connections are refused as by a
 closed port), so nothing else can take it: left free, it was once handed to another test's
@@ -37,6 +38,25 @@ class CuttableProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
+        # Frozen: no byte passes either way, every socket stays open (a half-open network: a
+        # partition, a firewall's state dropped). Armed: frozen at the next chunk from the
+        # client of ``_arm_at`` bytes or more (a publish with its body, not a heartbeat).
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        self._arm_at: int | None = None
+
+    def freeze_at_next_write(self, at_least: int = 200) -> None:
+        """Freeze the connections through the proxy when the client next writes a chunk of
+        ``at_least`` bytes: that chunk is held too, its sender waiting for an answer."""
+        self._arm_at = at_least
+
+    def thaw(self) -> None:
+        self._arm_at = None
+        self._flowing.set()
+
+    @property
+    def frozen(self) -> bool:
+        return not self._flowing.is_set()
 
     async def start(self) -> int:
         sock, self._held = self._held or _bound(self.port), None
@@ -77,14 +97,20 @@ class CuttableProxy:
             writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
-        for src, dst in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(src, dst))
+        for src, dst, upstream in ((reader, up_writer, True), (up_reader, writer, False)):
+            task = asyncio.create_task(self._pipe(src, dst, upstream))
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
 
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool = False
+    ) -> None:
         try:
             while data := await src.read(65536):
+                if upstream and self._arm_at is not None and len(data) >= self._arm_at:
+                    self._arm_at = None
+                    self._flowing.clear()
+                await self._flowing.wait()
                 dst.write(data)
                 await dst.drain()
         except (OSError, asyncio.IncompleteReadError):
