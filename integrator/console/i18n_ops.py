@@ -677,7 +677,7 @@ NL: Final[dict[str, str]] = {
     "dest.test.event": "Berichtsoort",
     "dest.test.send": "Testbericht versturen",
     "dest.test.even_if_paused": (
-        "Toch versturen, hoewel deze bestemming gepauzeerd is (komt in het auditlog)"
+        "Toch versturen, hoewel deze bestemming gepauzeerd is (komt in de audittrail)"
     ),
     "dest.test.result": "Resultaat van het testbericht",
     "dest.test.outcome": "Uitkomst",
@@ -1110,12 +1110,12 @@ NL: Final[dict[str, str]] = {
     "people.deactivate.start": "Account deactiveren…",
     "people.deactivate.what": "Het account van {email} deactiveren doet meteen het volgende:",
     "people.deactivate.ends": (
-        "Hun sessies eindigen, hun open uitnodigingslinks en eigen API-tokens werken niet meer, "
-        "en ze kunnen niet meer inloggen."
+        "Alle sessies van dit account eindigen, de open uitnodigingslinks en de eigen "
+        "API-tokens werken niet meer, en inloggen kan niet meer."
     ),
     "people.deactivate.final": (
         "Dit kan niet ongedaan worden gemaakt: heractiveren bestaat niet, en dit adres kan niet "
-        "opnieuw worden uitgenodigd. Voor wie een tijd weg is: trek liever hun rollen in."
+        "opnieuw worden uitgenodigd. Voor wie een tijd weg is: trek liever de rollen in."
     ),
     "people.deactivate.do": "Account deactiveren",
     "people.deactivate.cancel": "Annuleren",
@@ -1157,20 +1157,20 @@ NL: Final[dict[str, str]] = {
         "sessies in de console worden beëindigd."
     ),
     "people.reset.link": (
-        "Ze krijgen een nieuwe instellink (7 dagen geldig, per e-mail als er een mailserver is "
+        "Diegene krijgt een nieuwe instellink (7 dagen geldig, per e-mail als er een mailserver is "
         "ingesteld, anders aan jou getoond) om een nieuw wachtwoord te kiezen, een nieuwe "
         "authenticator in te stellen en nieuwe herstelcodes te krijgen. Tot dan staat het "
         "account als uitgenodigd."
     ),
     "people.reset.keeps": (
-        "Hun rollen blijven, en hun API-tokens ook (trek die zo nodig apart in)."
+        "De rollen en API-tokens van dit account blijven (trek tokens zo nodig apart in)."
     ),
     "people.reset.do": "Tweede factor resetten",
     "people.reset.cancel": "Annuleren",
     "people.reset_link.title": "Tweede factor gereset",
     "people.reset_link.done": (
-        "De tweede factor van {email} is gereset: hun authenticator, herstelcodes, wachtwoord "
-        "en sessies werken niet meer."
+        "De tweede factor van {email} is gereset: de authenticator, de herstelcodes, het "
+        "wachtwoord en de sessies van dit account werken niet meer."
     ),
     "people.reset_link.label": "Instellink",
     "people.reset_link.sent": (

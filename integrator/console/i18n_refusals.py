@@ -1202,7 +1202,7 @@ NL: Final[dict[str, str]] = {
     "refusal.destination.paused_test": (
         "bestemming '{destination}' is gepauzeerd: het verkeer is bewust stilgezet, dus er is "
         "geen testbericht verstuurd; hervat de bestemming eerst, of vink het vakje aan om er "
-        "toch een te versturen (komt in het auditlog)"
+        "toch een te versturen (komt in de audittrail)"
     ),
     "refusal.destination.no_revision": "bestemming '{id}' heeft geen revisie {revision}",
     "refusal.destination.provider_shared": (

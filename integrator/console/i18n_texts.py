@@ -246,18 +246,20 @@ NL: Final[dict[str, str]] = {
     ),
     "text.notice.unrouted_waiting": (
         "{count} {count|gebeurtenis zonder bestemming wacht|"
-        "gebeurtenissen zonder bestemming wachten} op aanbieder '{provider}', die deze "
+        "gebeurtenissen zonder bestemming wachten} op zorgaanbieder '{provider}', die deze "
         "bestemming nu bedient: deze wijziging routeert ze niet; routeer ze op de pagina "
         "Gebeurtenissen zonder bestemming of met `integrator events route --provider {provider} "
         '--reason "..."`'
     ),
     "text.notice.unrouted_still_waiting": (
         "{count} {count|gebeurtenis zonder bestemming wacht|"
-        "gebeurtenissen zonder bestemming wachten} nog op aanbieder '{provider}', die deze "
-        "bestemming bedient: routeer ze op de pagina Gebeurtenissen zonder bestemming of met "
-        '`integrator events route --provider {provider} --reason "..."`'
+        "gebeurtenissen zonder bestemming wachten} nog op zorgaanbieder '{provider}', die "
+        "deze bestemming bedient: routeer ze op de pagina Gebeurtenissen zonder bestemming of "
+        'met `integrator events route --provider {provider} --reason "..."`'
     ),
-    "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),
+    "text.notice.no_providers": (
+        "bestemming '{id}' bedient geen zorgaanbieders: ze ontvangt niets"
+    ),
     "text.rule.json_syntax": "is geen geldige JSON",
     "text.rule.duplicate_key": (
         "staat twee keer in hetzelfde object; welke van de twee bedoeld is, valt niet te zeggen"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 BACK = re.compile(r"/\?change=\w+#done-noord$")
-WAITING_NL = "1 gebeurtenis zonder bestemming wacht nog op aanbieder 'lab-nieuw'"
+WAITING_NL = "1 gebeurtenis zonder bestemming wacht nog op zorgaanbieder 'lab-nieuw'"
 WAITING = "1 unrouted event(s) still wait for provider 'lab-nieuw', which this destination serves"
 
 

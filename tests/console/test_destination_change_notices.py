@@ -64,7 +64,7 @@ def test_serving_a_provider_whose_events_wait_unrouted_says_so_after_the_save(
     anna.context.add_cookies([{"name": "integrator-lang", "value": "nl", "url": live.url}])
     anna.goto(shown)
     expect(anna.locator("#change-warnings")).to_contain_text(
-        "1 gebeurtenis zonder bestemming wacht op aanbieder 'lab-nieuw'"
+        "1 gebeurtenis zonder bestemming wacht op zorgaanbieder 'lab-nieuw'"
     )
     anna.context.add_cookies([{"name": "integrator-lang", "value": "en", "url": live.url}])
 
