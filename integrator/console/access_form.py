@@ -132,5 +132,10 @@ def refused_controls(
         if isinstance(named, str):
             named = (named,)
         clusters |= {str(c) for c in named} if isinstance(named, tuple | list) else set()
-    bad = [f"{prefix}-cluster-{i}" for i, row in enumerate(rows) if row.cluster in clusters]
+    # A cluster refused for its spaces is named quoted (``' CARD'``): matched as such too.
+    bad = [
+        f"{prefix}-cluster-{i}"
+        for i, row in enumerate(rows)
+        if row.cluster in clusters or repr(row.cluster) in clusters
+    ]
     return frozenset(bad or [f"{prefix}-role-0"])

@@ -239,3 +239,18 @@ def test_a_row_with_a_cluster_and_no_role_is_refused_not_dropped(
     assert _post(page, LABELS[lang]["invite"]) == 422
     assert SAID[lang]["no_role"] in page.locator("main").inner_text()
     assert live.call(live.engine.store.get_person(email=email)) is None
+
+
+def test_a_cluster_with_a_space_marks_its_own_row(page: Page, live: LiveEngine) -> None:
+    """The refusal named the cluster quoted (``' CARD'``), matched no row, and marked the
+    first row's role, a control with nothing wrong with it."""
+    page.goto("/people")
+    lang = _lang(page)
+    page.get_by_label(LABELS[lang]["email"]).fill(f"sven.{lang}@example.org")
+    page.locator("#invite-role-0").select_option("viewer")
+    page.locator("#invite-cluster-0").fill("CARD")
+    page.locator("#invite-role-1").select_option("viewer")
+    page.locator("#invite-cluster-1").fill(" LAB")
+    assert _post(page, LABELS[lang]["invite"]) == 422
+    assert page.locator("#invite-cluster-1").get_attribute("aria-invalid") == "true"
+    assert page.locator("#invite-role-0").get_attribute("aria-invalid") is None
