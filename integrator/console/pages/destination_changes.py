@@ -236,16 +236,8 @@ async def set_state(
     refused = blank_reason(reason)
     if refused is not None:
         # The page again, the refusal beside its reason (focused), nothing done.
-        context = await destination_context(engine, visitor, destination_id)
-        return page(
-            request,
-            visitor,
-            "destination.html",
-            status=422,
-            saved=None,
-            change_warnings=[],
-            state_refused=refused,
-            **context,
+        return await _page_refused(
+            request, visitor, destination_id, change_warnings=[], state_refused=refused
         )
     change = await _run(
         admin_for(request, visitor).set_enabled(
@@ -377,16 +369,18 @@ async def send_test(
         # Said beside the test's form, on the destination's page: its box to send one to a
         # paused destination anyway is there (an error page of its own said "tick the box"
         # and had none).
-        context = await destination_context(engine, visitor, destination_id)
-        return page(
-            request,
-            visitor,
-            "destination.html",
-            status=422,
-            saved=None,
-            test_problem=said(refused.cause),
-            **context,
+        return await _page_refused(
+            request, visitor, destination_id, test_problem=said(refused.cause)
         )
+
+
+async def _page_refused(
+    request: Request, visitor: Visitor, destination_id: str, **refused: Any
+) -> Response:
+    """The destination's page again (422), a form's refusal beside it (``refused``: the
+    template's name for it), nothing done."""
+    context = await destination_context(engine_of(request), visitor, destination_id)
+    return page(request, visitor, "destination.html", status=422, saved=None, **refused, **context)
 
 
 class _TestRefused(BadInput):
