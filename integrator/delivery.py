@@ -235,6 +235,10 @@ class RetiredHold:
     versions: RetiredVersions
     hold: Callable[[OutboundMessage, str], Awaitable[bool]]
     release: Callable[[str], Awaitable[object]]
+    #: For a fifo destination: hold it and map it again at once, as the store then has it
+    #: (None: it stays held). Sent there and then, at the head of the queue: released to its
+    #: tail, a referral mapped before the sunset went out after the cancel made after it.
+    remap: Callable[[OutboundMessage, str], Awaitable[OutboundMessage | None]] | None = None
 
 
 class RecordingGate(Protocol):
@@ -561,8 +565,10 @@ class DestinationRunner:
         message = delivery.message
         version = self._retired_version(message)
         if version is not None:  # mapped before its sunset: never sent in that format
-            await self._hold_retired(delivery, version)
-            return
+            remapped = await self._remap_retired(delivery, message, version)
+            if remapped is None:
+                return
+            message = remapped
         early = self._early(message)
         if early is not None:
             if self.destination.ordering == "fifo":
@@ -579,13 +585,17 @@ class DestinationRunner:
                 await delivery.settle()
                 return
         if self.destination.ordering == "fifo":
-            # Retries that wait past a sunset stop there: the message is held, not sent.
+            # Retries that wait past a sunset stop there: the message is mapped again where
+            # the destination can (held otherwise), and its retries go on at the head.
             status = await worker.deliver(message, self._still_current(message))
-            if status == "retrying":
+            while status == "retrying":
                 version = self._retired_version(message)  # only its answer stops the retries
                 assert version is not None
-                await self._hold_retired(delivery, version)
-                return
+                remapped = await self._remap_retired(delivery, message, version)
+                if remapped is None:
+                    return
+                message = remapped
+                status = await worker.deliver(message, self._still_current(message))
         else:
             rotated = await self._rotate(worker, delivery)
             if rotated is None:
@@ -677,6 +687,21 @@ class DestinationRunner:
         if self._retired is None:
             return None
         return lambda: self._retired_version(message) is None
+
+    async def _remap_retired(
+        self, delivery: Delivery, message: OutboundMessage, version: str
+    ) -> OutboundMessage | None:
+        """``message`` mapped again, to be sent now in its place (a fifo destination's head:
+        the order is kept); None when it was held (settled: ``_hold_retired``), for the
+        transport's release to send it once its destination can."""
+        assert self._retired is not None
+        if self.destination.ordering != "fifo" or self._retired.remap is None:
+            await self._hold_retired(delivery, version)
+            return None
+        remapped = await self._retired.remap(message, version)
+        if remapped is None:
+            await delivery.settle()  # held: ``release_held`` sends it once the destination can
+        return remapped
 
     async def _hold_retired(self, delivery: Delivery, version: str) -> None:
         """Hold the message, settle it, then have it mapped again if its destination can."""

@@ -776,6 +776,7 @@ class Engine:
                 self._retired_versions,
                 self._hold_retired,
                 lambda destination_id: self.intake.release_held([destination_id]),
+                self._remap_retired,
             ),
             gate=self._recorder,
         )
@@ -806,6 +807,20 @@ class Engine:
             version=version,
         )
         return True
+
+    async def _remap_retired(
+        self, message: OutboundMessage, version: str
+    ) -> OutboundMessage | None:
+        """Hold ``message`` (``_hold_retired``) and map it again at once, where its
+        destination can now (moved before the sunset, or ``auto_upgrade``): the message as the
+        store then has it (its new bytes, its attempts so far), for a fifo runner to send in
+        its place; None when it stays held."""
+        if not await self._hold_retired(message, version):
+            return None
+        if await self.intake.release_now(message.message_id, message.destination_id) is None:
+            return None
+        again = await self._load_pending([message.message_id])
+        return again[0] if again else None
 
     async def _load_pending(self, ids: Sequence[str]) -> list[OutboundMessage]:
         """The pending messages among ``ids`` as the store has them, a retry with its time:

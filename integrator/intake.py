@@ -39,7 +39,14 @@ from integrator.preparing import (
 )
 from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
-from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
+from integrator.store import (
+    EventRecord,
+    MessageFilter,
+    MessageRecord,
+    NewMessage,
+    RejectedKeys,
+    Store,
+)
 from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.transport.outbox import outbound_message
@@ -582,53 +589,10 @@ class Intake:
             for message in sorted(held, key=lambda m: m.seq):
                 if message.event_type in still_held:
                     continue
-                stored = await self._store.get_event(message.event_id)
-                if stored is None:
+                outbound = await self._release(message, destination, still_held)
+                if outbound is None:
                     continue
-                try:
-                    event = parse_event(stored.payload)
-                except EventValidationError as exc:
-                    # Accepted before a rule it breaks was added (the nil UUID as its id, say):
-                    # it stays held, and the others go on. It failed the engine's start before.
-                    rules = rules_broken(exc)
-                    log.warning(
-                        "held message not released",
-                        message_id=message.id,
-                        event_id=message.event_id,
-                        rules=rules,
-                    )
-                    # Said on the message too, once: paths and rule names, never a value.
-                    await self._store.note_held(message.id, NOT_RELEASED(rules=", ".join(rules)))
-                    continue
-                configured = destination.messages.get(event.type)
-                if configured is None:
-                    continue
-                now = self._clock.now()
-                remapped = self.render(
-                    event, destination, configured, now, control_id=message.control_id
-                )
-                if remapped.status == "held":
-                    still_held.add(event.type)
-                    continue
-                released_at = await self._store.release_held(
-                    message.id,
-                    version=remapped.version,
-                    message_type=remapped.message_type,
-                    payload=remapped.payload,
-                    warnings=remapped.warnings + zd_warnings(message.warnings),
-                )
-                if released_at is None:
-                    continue
-                chunk.append(
-                    OutboundMessage(
-                        message_id=message.id,
-                        destination_id=destination_id,
-                        control_id=message.control_id,
-                        payload=remapped.payload,
-                        created_at=message.created_at,
-                        released_at=released_at,  # its max_age counts from here
-                    )
-                )
+                chunk.append(outbound)
                 if len(chunk) >= RELEASE_CHUNK:
                     released += await self._publish_released(chunk)
                     chunk = []
@@ -636,6 +600,68 @@ class Intake:
         if released:
             log.info("held messages released", messages=released)
         return released
+
+    async def release_now(self, message_id: str, destination_id: str) -> OutboundMessage | None:
+        """Map the held message ``message_id`` again, as ``release_held`` does, and queue it in
+        the store without publishing it: for a fifo runner that holds it at the head of its
+        queue and sends it there and then (``delivery.RetiredHold.remap``). Published to the
+        tail, a referral mapped before its version's sunset went out after the cancel made
+        after it, which the hospital then received first. None when it stays held."""
+        destination = self.catalog.destinations.get(destination_id)
+        message = await self._store.get_message(message_id, payload=False)
+        if destination is None or message is None or message.status != "held":
+            return None
+        return await self._release(message, destination, set())
+
+    async def _release(
+        self, message: MessageRecord, destination: DestinationConfig, still_held: set[str]
+    ) -> OutboundMessage | None:
+        """``message`` (held) mapped again for ``destination`` and queued in the store, as it
+        goes out; None when it stays held (its event type then in ``still_held``: the same
+        version decides the others) or cannot be read."""
+        stored = await self._store.get_event(message.event_id)
+        if stored is None:
+            return None
+        try:
+            event = parse_event(stored.payload)
+        except EventValidationError as exc:
+            # Accepted before a rule it breaks was added (the nil UUID as its id, say): it
+            # stays held, and the others go on. It failed the engine's start before.
+            rules = rules_broken(exc)
+            log.warning(
+                "held message not released",
+                message_id=message.id,
+                event_id=message.event_id,
+                rules=rules,
+            )
+            # Said on the message too, once: paths and rule names, never a value.
+            await self._store.note_held(message.id, NOT_RELEASED(rules=", ".join(rules)))
+            return None
+        configured = destination.messages.get(event.type)
+        if configured is None:
+            return None
+        now = self._clock.now()
+        remapped = self.render(event, destination, configured, now, control_id=message.control_id)
+        if remapped.status == "held":
+            still_held.add(event.type)
+            return None
+        released_at = await self._store.release_held(
+            message.id,
+            version=remapped.version,
+            message_type=remapped.message_type,
+            payload=remapped.payload,
+            warnings=remapped.warnings + zd_warnings(message.warnings),
+        )
+        if released_at is None:
+            return None
+        return OutboundMessage(
+            message_id=message.id,
+            destination_id=destination.id,
+            control_id=message.control_id,
+            payload=remapped.payload,
+            created_at=message.created_at,
+            released_at=released_at,  # its max_age counts from here
+        )
 
     async def _publish_released(self, chunk: list[OutboundMessage]) -> int:
         """Hand a chunk of released (committed) messages to delivery; how many there were.

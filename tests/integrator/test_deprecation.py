@@ -520,3 +520,55 @@ def test_a_message_is_held_when_made_before_its_versions_sunset_in_the_zone(
     retired = RetiredVersions(lambda: AFTER_SUNSET, ZoneInfo("Europe/Amsterdam"))
     assert retired.of(_in_version("ref-v1"), made) == held
     assert retired.of(_in_version("ref-v2"), made) is None  # current
+
+
+@pytest.mark.parametrize("why", ["paused", "down"])
+async def test_a_fifo_destination_sends_the_referral_mapped_before_the_sunset_before_its_cancel(
+    tmp_path: Path, referral_data: dict[str, Any], why: str
+) -> None:
+    """With ``auto_upgrade``, a referral mapped in ref-v1 before the sunset and still waiting
+    after it (the destination paused, or its receiver down) was held and released to the tail
+    of the queue, behind the cancel made after the sunset: the hospital got the cancel first,
+    and then the referral, which stayed open. A fifo destination maps it again in its place."""
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    config = waiting_at_the_sunset(port, ordering="fifo", auto_upgrade=True)
+    if why == "paused":
+        config = config.model_copy(update={"enabled": False})
+    engine = await start(tmp_path, clock, config)
+    receiver = MllpReceiver(port=port)
+    try:
+        new = json.loads(another(referral_data))
+        [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
+        assert first.version == "ref-v1"
+        if why == "down":
+            assert await eventually_true(lambda: attempts_of(engine, first.message_id), 2)
+        clock.set(AFTER_SUNSET)
+        cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
+        [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
+        assert second.version == "ref-v2"  # auto_upgrade, at intake
+        await receiver.start()
+        if why == "paused":
+            resumed = config.model_copy(update={"enabled": True})
+            catalog = build_catalog(
+                [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+            )
+            await engine.apply_catalog(catalog)
+        assert await engine.wait_settled(timeout=20)
+        got = [(read_msh(m).control_id, m.split(b"|")[8]) for m in receiver.received]
+        assert [control_id for control_id, _ in got] == [first.control_id, second.control_id]
+        assert [kind for _, kind in got] == [b"REF^I12^REF_I12", b"REF^I14^REF_I12"]
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
+async def eventually_true(count: Any, at_least: int) -> bool:
+    from tests.transport.helpers import eventually
+
+    async def reached() -> bool:
+        return bool(await count() >= at_least)
+
+    return await eventually(reached, poll=0.02)
