@@ -810,6 +810,15 @@ class DestinationAdmin:
             )
         return rows
 
+    def version_notices(self, view: DestinationView) -> list[str]:
+        """What ``view``'s message versions warn of today (deprecated, its sunset and
+        successor; retired, its messages held or upgraded): said by the API, the console and
+        ``destinations show`` alike. The definition in service is judged with its versions as
+        running, so one retired since is a notice, not a refusal."""
+        if view.config is None:
+            return []
+        return version_warnings(view.config, today=self._today(), source=view.file, in_service=True)
+
     def refused_copies(
         self, view: DestinationView, kept: Mapping[str, list[RefusedCopy]] | None = None
     ) -> list[dict[str, Any]]:

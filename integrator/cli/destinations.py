@@ -303,12 +303,19 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
 
     async def read(
         admin: DestinationAdmin,
-    ) -> tuple[DestinationView, list[dict[str, Any]], dict[str, str | None], LastAttempt | None]:
+    ) -> tuple[
+        DestinationView,
+        list[dict[str, Any]],
+        dict[str, str | None],
+        LastAttempt | None,
+        list[str],
+    ]:
         view = await admin.view(destination_id)
         pauses = await admin.pause_times(view.id, settings.zone)
-        return view, admin.refused_copies(view), pauses, await admin.last_attempt(view.id)
+        copies = admin.refused_copies(view)
+        return view, copies, pauses, await admin.last_attempt(view.id), admin.version_notices(view)
 
-    view, copies, pauses, attempt = with_admin(read, settings, read_only=True)
+    view, copies, pauses, attempt, notices = with_admin(read, settings, read_only=True)
     # The CLI runs on the server with every permission: the reason too (never the
     # receiver's words: ``short_reason``).
     last_attempt = (
@@ -329,9 +336,12 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 "refused_copies": copies,
                 **pauses,
                 "last_attempt": last_attempt,
+                "warnings": notices,
             }
         )
         return
+    for notice in notices:  # a deprecated or retired version, as the API and console say it
+        err_console.print(f"[yellow]warning:[/] {escape(notice)}", soft_wrap=True)
     console.print(f"# {view.file}", markup=False, style="dim")
     for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
         console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")

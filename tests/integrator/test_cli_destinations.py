@@ -467,3 +467,21 @@ def test_a_hand_edit_not_yet_recorded_is_recorded_before_a_change_on_top(
     by_file, by_cli = history[-2], history[-1]
     assert f"+port: {port}" in by_file["diff"] and "ack_timeout" not in by_file["diff"]
     assert "ack_timeout" in by_cli["diff"] and "port" not in by_cli["diff"]
+
+
+def test_show_warns_of_a_deprecated_version_as_the_api_does(env: dict[str, str]) -> None:
+    """The contract says a deprecated version's warning shows in the CLI too: the API and the
+    console said it, ``destinations show`` did not."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    moved = cli(
+        "destinations", "update", "ziekenhuis-noord", "--set", "messages.referral=ref-v1", env=env
+    )
+    assert moved.returncode == 0, moved.stderr
+    shown = cli("destinations", "show", "ziekenhuis-noord", env=env)
+    assert shown.returncode == 0, shown.stderr
+    said = "uses deprecated message version 'ref-v1'; sunset 2027-07-01, move to 'ref-v2'"
+    assert said in shown.stderr
+    as_json = cli("destinations", "show", "ziekenhuis-noord", "--json", env=env)
+    assert any(said in w for w in json.loads(as_json.stdout)["warnings"])

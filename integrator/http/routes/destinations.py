@@ -26,7 +26,6 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from destinations.config import EventType
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
-from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
 from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
@@ -296,11 +295,7 @@ async def get_destination(
     except UnknownDestination:
         raise _no_destination() from None
     config = view.config
-    notices = (
-        version_warnings(config, today=engine.today(), source=view.file, in_service=True)
-        if config is not None
-        else []
-    )
+    notices = engine.admin.version_notices(view)
     problems = view.broken.problems if view.broken else ()
     cluster = cluster_of(engine.catalog, view.id)
     paths = sees_paths(scope.identity, cluster)
