@@ -29,7 +29,12 @@ key of the input (``jansen`` has it too): ``schemas.keys`` does."""
 # A stored path's parts: an index (`[0]`) or a key, between the dots and brackets.
 _STORED_PART: Final = re.compile(r"\[[0-9]+\]|[^.\[\]]+")
 # The JSON parser's own explanation names a position, not content; anything else is dropped.
-_JSON_POSITION: Final = re.compile(r"[A-Za-z ,]+ at line [0-9]+ column [0-9]+")
+# The one that names a range of characters (a raw control character, a NUL, inside a string)
+# names the range, not the character found: said as well.
+_JSON_POSITION: Final = re.compile(
+    r"(?:[A-Za-z ,]+|control character \(\\u0000-\\u001F\) found while parsing a string)"
+    r" at line [0-9]+ column [0-9]+"
+)
 
 # pydantic error type -> our rule code. Types not listed keep a generic rule (see _rule_for).
 _PYDANTIC_RULES: Final[dict[str, str]] = {

@@ -158,6 +158,17 @@ def test_utf8_json_that_is_broken_keeps_the_parser_s_words() -> None:
     assert _refused_with('{"a": "é", ') == [("$", "json_syntax", message)]
 
 
+def test_a_raw_control_character_in_a_string_keeps_the_parser_s_words() -> None:
+    """A NUL inside a JSON string (a byte a sender let through) was "is not valid JSON" with no
+    reason or position: the parser's words name the range of characters, not the one found."""
+    message = (
+        "is not valid JSON: control character (\\u0000-\\u001F) found while parsing a string "
+        "at line 1 column 9"
+    )
+    for body in ('{"a": "x\x00y"}', '{"a": "x\x1fy"}'):
+        assert _refused_with(body) == [("$", "json_syntax", message)]
+
+
 def _refused_with(body: bytes | str) -> list[tuple[str, str, str]]:
     with pytest.raises(EventValidationError) as caught:
         parse_event(body)
