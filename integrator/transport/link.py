@@ -412,7 +412,7 @@ class AmqpLink:
             backoff = self._min_backoff
             attempt = 0
             await asyncio.wait([connection.closing])  # never raises: the outcome is "closed"
-            log.warning("message broker connection lost; reconnecting")
+            log.warning("message broker connection lost; reconnecting", **_why_closed(connection))
             await self._lost()
             await asyncio.sleep(backoff)
 
@@ -455,6 +455,25 @@ class AmqpLink:
         await self._drop()
         for hook in self._on_disconnect:
             hook()
+
+
+def _why_closed(connection: aiormq.abc.AbstractConnection) -> dict[str, str]:
+    """What ended a connection, for its log line: the error's type, and for the broker's own
+    close (a forced close, a refused operation) its reply, which names a rule, no content; a
+    heartbeat run out on a half-open network is the client's (docs/amqp.md)."""
+    closing = connection.closing
+    if not closing.done() or closing.cancelled() or closing.exception() is None:
+        return {}
+    error = closing.exception()
+    said = {"error_type": type(error).__name__}
+    if isinstance(error, aiormq.exceptions.AMQPError) and str(error):
+        said["reply"] = str(error)[:200]
+    elif isinstance(error, asyncio.CancelledError) and getattr(
+        connection, "is_connection_was_stuck", False
+    ):
+        # aiormq gave it up: no frame came within its heartbeat's grace.
+        said["cause"] = "no frame from the broker within the heartbeat's grace (half-open?)"
+    return said
 
 
 def _closed_by_broker(error: BaseException | None) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
@@ -67,10 +68,14 @@ async def test_a_confirm_lost_to_a_half_open_connection_is_published_again_and_d
         assert isinstance(transport, RabbitMQTransport)
         # Through the AMQP intake: frozen when the worker publishes the event's message.
         proxy.freeze_at_next_write()
-        await publish_events(url, prefix, [_event(referral_data, 0)])
-        assert await eventually(lambda: proxy.frozen, timeout=10)
-        assert await eventually(lambda: not transport.link.connected, timeout=20)
+        with capture_logs() as logs:
+            await publish_events(url, prefix, [_event(referral_data, 0)])
+            assert await eventually(lambda: proxy.frozen, timeout=10)
+            assert await eventually(lambda: not transport.link.connected, timeout=20)
         proxy.thaw()
+        # The log line says what ended the connection.
+        [lost] = [e for e in logs if e["event"].startswith("message broker connection lost")]
+        assert "heartbeat" in lost.get("cause", ""), lost
         assert await eventually(lambda: all_delivered(engine, 1), timeout=30)
         # Over HTTP: frozen at the publish after the commit; answered, not a 500.
         async with api_client(engine) as api:
