@@ -47,3 +47,5 @@ def test_a_save_drawn_before_a_role_was_taken_away_is_refused(page: Page, live: 
         page.get_by_role("button", name="Save roles", exact=True).click()
     assert again.value.status == 200
     assert _roles(live, carl.email) == ["viewer@None"]
+    # Saved, and the page says so (it said nothing, the same page again).
+    assert page.locator("#person-done").inner_text() == "Roles saved."

@@ -59,7 +59,8 @@ def test_taking_resend_away_shows_the_tokens_it_is_suspended_on(
         taking = page.locator("form", has=page.locator("input[name=role][value=resend]"))
         taking.get_by_label("Reason").fill("moved to sales")
         taking.get_by_role("button", name="Take this role away").click()
-        page.wait_for_url(f"**/people/{ada_record.id}")
+        page.wait_for_url(f"**/people/{ada_record.id}?done=role_taken")
+        assert page.locator("#person-done").inner_text() == "Role taken away."
 
         suspended = page.locator("#person-tokens [data-suspended='resend@*']").inner_text()
         assert "resend@* suspended" in suspended

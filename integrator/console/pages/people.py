@@ -12,7 +12,7 @@ records ``person:<email>``. Refusals are shown with the service's message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -178,6 +178,7 @@ async def _person_page(
     problem: Problem | None = None,
     typed: list[TypedGrant] | None = None,
     status: int = 200,
+    done: Done | None = None,
 ) -> Response:
     """The person, their grants and forms, and the working tokens they made, each with its
     roles in force and those suspended (a role that reads patient data taken from the person
@@ -219,13 +220,21 @@ async def _person_page(
         once=reinvite_once,
         # What the roles form is drawn from: a save after a colleague's change is refused.
         seen=grants_seen(visitor.signed_in, found.grants),
+        done=done,
     )
 
 
+Done = Literal["roles", "role_taken", "deactivated"]
+"""What the person's page says was done, after the redirect of a change that did it: a save
+that answered only with the same page said nothing."""
+
+
 @router.get("/people/{person_id}")
-async def person(request: Request, visitor: Admin, person_id: str) -> Response:
+async def person(
+    request: Request, visitor: Admin, person_id: str, done: Done | None = None
+) -> Response:
     found = await _person(engine_of(request), visitor, person_id)
-    return await _person_page(request, visitor, found)
+    return await _person_page(request, visitor, found, done=done)
 
 
 @router.post("/people/{person_id}/grants")
@@ -263,7 +272,7 @@ async def set_grants(
             typed=typed,
             status=409 if stale else status,
         )
-    return RedirectResponse(f"/people/{person_id}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?done=roles", status_code=303)
 
 
 @router.post("/people/{person_id}/deactivate-role")
@@ -290,7 +299,7 @@ async def deactivate_role(
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         problem, status = _problem_of(exc, f"role:{role}@{cluster or '*'}", reason)
         return await _person_page(request, visitor, found, problem=problem, status=status)
-    return RedirectResponse(f"/people/{person_id}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?done=role_taken", status_code=303)
 
 
 @router.get("/people/{person_id}/deactivate")
@@ -326,7 +335,7 @@ async def deactivate(
             problem=problem,
             kept=await _kept_tokens(engine, visitor, found),
         )
-    return RedirectResponse(f"/people/{person_id}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?done=deactivated", status_code=303)
 
 
 async def _kept_tokens(engine: Engine, visitor: Visitor, found: PersonView) -> list[TokenView]:
