@@ -112,27 +112,26 @@ def registered_in_sqlite(database: Path) -> bool:
     False when there is no such file, or no table (a store from before revision 0022), or no
     row; an unreadable file is left to the open to explain.
     """
-    if not database.is_file():
-        return False
-    try:
-        uri = f"{database.absolute().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            row = db.execute("SELECT 1 FROM search_key_check WHERE id = ?", (_ROW,)).fetchone()
-    except sqlite3.Error:
-        return False
-    return row is not None
+    return _has_row(database, "SELECT 1 FROM search_key_check WHERE id = ?", (_ROW,))
 
 
 def holds_bsn_hashes_in_sqlite(database: Path) -> bool:
     """Whether the SQLite store in the file ``database`` holds an event's BSN hash, read as
     ``registered_in_sqlite`` reads: a store from before revision 0022 has hashes but no
     check, and a key file made anew for it would never find them."""
+    return _has_row(database, "SELECT 1 FROM events WHERE bsn_hash IS NOT NULL LIMIT 1")
+
+
+def _has_row(database: Path, query: str, parameters: tuple[object, ...] = ()) -> bool:
+    """Whether ``query`` finds a row in the SQLite file ``database``, opened read-only with
+    ``sqlite3`` alone; False when there is no such file or table (an unreadable file is left
+    to the store's open to explain)."""
     if not database.is_file():
         return False
     try:
         uri = f"{database.absolute().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            row = db.execute("SELECT 1 FROM events WHERE bsn_hash IS NOT NULL LIMIT 1").fetchone()
+            row = db.execute(query, parameters).fetchone()
     except sqlite3.Error:
         return False
     return row is not None

@@ -12,15 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
-
 from destinations.worker import QUOTED_MAX
-from integrator.cli import app
 from integrator.console.delivery_text import word
 from integrator.store import AttemptRecord, MessageRecord
 from tests.delivery.support import FAST_RETRY, messages, start_engine, submit
-from tests.delivery.wordy import WordyReceiver
-from tests.integrator.support import settings_for
+from tests.delivery.wordy import WordyReceiver, shown
 
 WORDS = "Y" * (5 * 1024 * 1024)
 MORE = len(WORDS) - QUOTED_MAX
@@ -68,18 +64,12 @@ def test_megabytes_of_receiver_words_are_quoted_bounded_and_kept_whole_in_the_ac
         "hele ACK is bij de poging bewaard); opgegeven na 2 pogingen (max_attempts 2)"
     )
 
-    env = {
-        "INTEGRATOR_DATABASE_URL": settings_for(tmp_path).database_url,
-        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
-        "USER": "piet",
-    }
-    runner = CliRunner()
     for command in ("messages", "deadletter"):
-        shown = runner.invoke(app, [command, "show", message.id], env=env)
-        assert shown.exit_code == 0, shown.output
-        assert len(shown.stdout) < SHOWN_MAX, (command, len(shown.stdout))
-    last_ack = runner.invoke(app, ["deadletter", "show", message.id], env=env).stdout
+        said = shown(tmp_path, command, message.id)
+        assert said.exit_code == 0, said.output
+        assert len(said.stdout) < SHOWN_MAX, (command, len(said.stdout))
+    last_ack = shown(tmp_path, "deadletter", message.id).stdout
     assert "more characters; --json gives it whole" in last_ack.split("Last ACK:", 1)[1]
-    whole = runner.invoke(app, ["deadletter", "show", message.id, "--json"], env=env)
+    whole = shown(tmp_path, "deadletter", message.id, "--json")
     assert whole.exit_code == 0, whole.output
     assert json.loads(whole.stdout)["last_ack"] == sent[-1].decode()

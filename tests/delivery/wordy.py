@@ -5,8 +5,13 @@ those words are kept and shown."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+from typer.testing import CliRunner, Result
+
+from integrator.cli import app
 from tests.delivery.misbehaving import FS_CR, VT, MisbehavingReceiver, Received, ack_for
+from tests.integrator.support import settings_for
 
 
 class WordyReceiver(MisbehavingReceiver):
@@ -32,3 +37,14 @@ class WordyReceiver(MisbehavingReceiver):
     def acks_sent(self) -> list[bytes]:
         """Every ACK written, in order."""
         return [ack for received in self.log for ack in received.sent]
+
+
+def shown(tmp_path: Path, command: str, message_id: str, *more: str) -> Result:
+    """``integrator <command> show <message_id>`` (``messages``, ``deadletter``) on the store
+    an engine of these tests left in ``tmp_path``, as an operator on the server runs it."""
+    env = {
+        "INTEGRATOR_DATABASE_URL": settings_for(tmp_path).database_url,
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "USER": "piet",
+    }
+    return CliRunner().invoke(app, [command, "show", message_id, *more], env=env)

@@ -23,8 +23,8 @@ from destinations.config import dump_destination
 from integrator.cli import app
 from integrator.cli.views import shown_ack, shown_text, terminal_safe
 from tests.delivery.support import messages, start_engine, submit
-from tests.delivery.wordy import WordyReceiver
-from tests.integrator.support import destination, settings_for
+from tests.delivery.wordy import WordyReceiver, shown
+from tests.integrator.support import destination
 
 ESCAPES = "bad\x1b]0;PWNED\x07\x1b[31mRED\x1b[0m\x1b[2Ktext"
 """MSA-3 that sets the window title, turns the text red and erases the line."""
@@ -53,21 +53,13 @@ def test_show_commands_print_the_receivers_escape_sequences_as_visible_text(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     message_id = asyncio.run(_dead_of_escapes(tmp_path, referral_data))
-    env = {
-        "INTEGRATOR_DATABASE_URL": settings_for(tmp_path).database_url,
-        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
-        "USER": "piet",
-    }
-    runner = CliRunner()
     for command in ("messages", "deadletter"):
-        shown = runner.invoke(app, [command, "show", message_id], env=env)
-        assert shown.exit_code == 0, shown.output
-        _no_control(shown.stdout)
-    last_ack = runner.invoke(app, ["deadletter", "show", message_id], env=env).stdout
+        said = shown(tmp_path, command, message_id)
+        assert said.exit_code == 0, said.output
+        _no_control(said.stdout)
+    last_ack = shown(tmp_path, "deadletter", message_id).stdout
     assert f"|{SHOWN}" in last_ack.split("Last ACK:", 1)[1]
-    exact = json.loads(
-        runner.invoke(app, ["deadletter", "show", message_id, "--json"], env=env).stdout
-    )
+    exact = json.loads(shown(tmp_path, "deadletter", message_id, "--json").stdout)
     assert exact["reason"] == f"ACK AR: {ESCAPES}" and f"|{ESCAPES}\r" in exact["last_ack"]
 
 

@@ -159,15 +159,19 @@ def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
     """The service's refusals as the form shows them, and the page's status (403 when one is
     about who may, else 422). A rule about one input names it as the form does
     (``reason: …``), not the command line's ``--reason`` (``refusals.said``)."""
-    refused = list(exc.problems) if isinstance(exc, AccessRefusals) else [exc]
+    refused = _each_refusal(exc)
     denied = any(isinstance(one, AccessDenied) for one in refused)
     return Problem(form, tuple(said(one) for one in refused), reason), 403 if denied else 422
 
 
+def _each_refusal(exc: Exception) -> list[Exception]:
+    """The service's refusals in ``exc``: several said together (``AccessRefusals``), or it."""
+    return list(exc.problems) if isinstance(exc, AccessRefusals) else [exc]
+
+
 def _refused_for(exc: Exception, code: str) -> bool:
     """Whether one of the service's refusals in ``exc`` is the one coded ``code``."""
-    refused = list(exc.problems) if isinstance(exc, AccessRefusals) else [exc]
-    return any(getattr(one, "code", None) == code for one in refused)
+    return any(getattr(one, "code", None) == code for one in _each_refusal(exc))
 
 
 async def _person_page(
