@@ -94,36 +94,66 @@ def _until(expires_at: datetime) -> str:
     return f"{expires_at:%Y-%m-%d %H:%M} ({offset[:3]}:{offset[3:]})"
 
 
-def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
-    """The invitation as a plain-text mail: the link, how long it works, what comes next."""
+#: Between the Dutch text and the English one: the console speaks Dutch by default and
+#: English on request, and the engine does not know which the invited person reads, so a mail
+#: holds both, Dutch first.
+_BETWEEN = "\n-- English below --\n\n"
+
+
+def _both(to: str, subject_nl: str, subject_en: str, dutch: str, english: str) -> EmailMessage:
     message = EmailMessage()
     message["To"] = to
-    message["Subject"] = "Your invitation to Integrator"
-    message.set_content(
+    message["Subject"] = f"{subject_nl} / {subject_en}"
+    message.set_content(dutch + _BETWEEN + english)
+    return message
+
+
+def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
+    """The invitation as a plain-text mail: the link, how long it works, what comes next."""
+    until = _until(expires_at)
+    return _both(
+        to,
+        "Uitnodiging voor Integrator",
+        "Your invitation to Integrator",
+        f"Beste {name},\n\n"
+        "Je bent uitgenodigd voor Integrator, de HL7-koppelingsmotor. Open deze link om een\n"
+        "wachtwoord te kiezen en de tweede factor (een authenticator-app) in te stellen:\n\n"
+        f"{link}\n\n"
+        f"De link werkt één keer, tot {until}. Is hij verlopen,\n"
+        "vraag dan de beheerder die je uitnodigde om hem opnieuw te sturen.\n",
         f"Hello {name},\n\n"
         "You have been invited to Integrator, the HL7 integration engine. Open this link to\n"
         "choose a password and set up the second factor (an authenticator app):\n\n"
         f"{link}\n\n"
-        f"The link works once, until {_until(expires_at)}. If it has\n"
-        "expired, ask the admin who invited you to send it again.\n"
+        f"The link works once, until {until}. If it has\n"
+        "expired, ask the admin who invited you to send it again.\n",
     )
-    return message
 
 
 def second_factor_reset_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
     """After an admin reset the person's second factor: why the old one stopped, the link to
     set up the account again, and whom to tell if they did not ask for it."""
-    message = EmailMessage()
-    message["To"] = to
-    message["Subject"] = "Set up your Integrator sign-in again"
-    message.set_content(
+    until = _until(expires_at)
+    return _both(
+        to,
+        "Stel je aanmelding bij Integrator opnieuw in",
+        "Set up your Integrator sign-in again",
+        f"Beste {name},\n\n"
+        "Een beheerder heeft de tweede factor van je Integrator-account gereset: je\n"
+        "authenticator-app, je herstelcodes en je wachtwoord geven geen toegang meer, en je\n"
+        "open sessies zijn beëindigd. Open deze link om een nieuw wachtwoord te kiezen en de\n"
+        "tweede factor (een authenticator-app) opnieuw in te stellen; je krijgt nieuwe\n"
+        "herstelcodes:\n\n"
+        f"{link}\n\n"
+        f"De link werkt één keer, tot {until}. Is hij verlopen, vraag\n"
+        "dan een beheerder om hem opnieuw te sturen. Heb je hier niet om gevraagd, meld het\n"
+        "dan aan een beheerder.\n",
         f"Hello {name},\n\n"
         "An admin has reset the second factor of your Integrator account: your authenticator\n"
         "app, your recovery codes and your password no longer sign you in, and your open\n"
         "sessions have ended. Open this link to choose a new password and set up the second\n"
         "factor (an authenticator app) again; you get new recovery codes:\n\n"
         f"{link}\n\n"
-        f"The link works once, until {_until(expires_at)}. If it has\n"
-        "expired, ask an admin to send it again. If you did not ask for this, tell an admin.\n"
+        f"The link works once, until {until}. If it has\n"
+        "expired, ask an admin to send it again. If you did not ask for this, tell an admin.\n",
     )
-    return message

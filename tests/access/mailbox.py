@@ -16,6 +16,10 @@ from integrator.access.mail import SmtpMailer
 from tests.services import free_port
 
 SENDER = "integrator@example.nl"
+#: The second factor reset's subject, Dutch and English (the mail holds both).
+RESET_SUBJECT = (
+    "Stel je aanmelding bij Integrator opnieuw in / Set up your Integrator sign-in again"
+)
 
 
 @dataclass
@@ -44,9 +48,10 @@ class Mailbox:
     def link(self, index: int = -1) -> str:
         """The invitation link in a received mail."""
         body = self.messages[index].get_content()
-        found = re.search(r"\S+/invitation#\S+", body)
+        found = re.findall(r"\S+/invitation#\S+", body)
         assert found, body
-        return found[0]
+        assert len(set(found)) == 1, "one link, in the Dutch text and the English one"
+        return str(found[0])
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from integrator.access import AccessService, LoginRefused, totp
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.conftest import PASSWORD, link_secret
-from tests.access.mailbox import SENDER, mailbox
+from tests.access.mailbox import RESET_SUBJECT, SENDER, mailbox
 
 EMAIL = "anna@example.nl"
 
@@ -122,6 +122,6 @@ def test_reset_2fa_mails_the_link_when_a_mail_server_is_set(cli: Any, env: dict[
         assert f"Setup link sent by e-mail to {EMAIL}" in done.stdout
         assert "/invitation#" not in done.stdout
         [mail] = inbox.messages
-        assert mail["Subject"] == "Set up your Integrator sign-in again"
+        assert mail["Subject"] == RESET_SUBJECT
     [entry] = [e for e in _audit(env) if e.action == "person.reset_second_factor"]
     assert entry.details["mail"] == "sent"

@@ -6,8 +6,9 @@ no link. A mail that cannot be sent leaves the person invited and says to send i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -16,13 +17,20 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
 from integrator.access import AccessService, AccessSettings, Grant, InvitationInvalid, Role, totp
-from integrator.access.mail import MailFailed, SmtpMailer
+from integrator.access.mail import (
+    MailFailed,
+    SmtpMailer,
+    invitation_mail,
+    second_factor_reset_mail,
+)
 from integrator.access.passwords import Passwords
 from integrator.clock import ManualClock
 from integrator.store import AuditFilter, Store
 from tests.access.conftest import BASE_URL, LOCAL, PASSWORD, link_secret
 from tests.access.mailbox import SENDER, Mailbox, mailbox
 from tests.services import free_port
+
+MailMaker = Callable[[str, str, str, datetime], EmailMessage]
 
 
 @pytest.fixture
@@ -51,6 +59,7 @@ async def test_the_invitation_is_mailed_and_its_link_works_and_is_shown_to_nobod
     [mail] = inbox.messages
     assert (mail["To"], mail["From"]) == ("anna@example.nl", SENDER)
     assert "Hello Anna" in mail.get_content()
+    assert mail["Subject"] == "Uitnodiging voor Integrator / Your invitation to Integrator"
     link = inbox.link()
     assert link.startswith(f"{BASE_URL}/invitation#")
     start = await service.begin_accept(link_secret(link))
@@ -135,3 +144,18 @@ async def test_with_starttls_required_nothing_is_sent_in_the_clear(
     with pytest.raises(MailFailed, match="SMTPNotSupportedError"):
         await mailing(store, clock, strict).invite(LOCAL, "eva@example.nl", [Grant(Role.VIEWER)])
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("make", [invitation_mail, second_factor_reset_mail])
+def test_a_mail_says_it_all_in_dutch_first_then_in_english(make: MailMaker) -> None:
+    """The console speaks Dutch unless asked otherwise; the engine does not know which the
+    person reads, so the mail holds both, each whole: the link and its expiry in each."""
+    expires = datetime(2026, 12, 10, 18, 26, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    link = f"{BASE_URL}/invitation#secret"
+    body = make("anna@example.nl", "Anna", link, expires).get_content()
+    dutch, marker, english = body.partition("-- English below --")
+    assert marker, body
+    assert dutch.startswith("Beste Anna,") and english.strip().startswith("Hello Anna,")
+    for text in (dutch, english):
+        assert link in text and "2026-12-10 18:26 (+01:00)" in text
+    assert "De link werkt één keer" in dutch and "The link works once" in english

@@ -41,7 +41,7 @@ from tests.access.conftest import (
     next_code,
     onboard,
 )
-from tests.access.mailbox import Mailbox, mailbox
+from tests.access.mailbox import RESET_SUBJECT, Mailbox, mailbox
 from tests.services import free_port
 
 EMAIL = "anna@example.nl"
@@ -275,7 +275,7 @@ async def test_with_a_mail_server_the_setup_link_goes_to_the_person_only(
     done = await service.reset_second_factor(LOCAL, EMAIL, reason="lost phone")
     assert done.sent and done.link is None and "link" not in done.to_json()
     [mail] = inbox.messages
-    assert mail["To"] == EMAIL and mail["Subject"] == "Set up your Integrator sign-in again"
+    assert mail["To"] == EMAIL and mail["Subject"] == RESET_SUBJECT
     assert "reset the second factor" in mail.get_content()
     await _set_up_again(service, clock, inbox.link())
     [entry] = await _resets(store)
@@ -297,7 +297,7 @@ async def test_a_setup_mail_that_cannot_be_sent_still_resets_and_says_to_send_it
     # Once mail works, the invitation sent again brings the link, in the reset's own words.
     await _mailing(store, clock, inbox).reinvite(LOCAL, EMAIL)
     [mail] = inbox.messages
-    assert mail["Subject"] == "Set up your Integrator sign-in again"
+    assert mail["Subject"] == RESET_SUBJECT
     assert "reset the second factor" in mail.get_content()
     [again] = await store.list_audit(AuditFilter(action="person.reinvite"))
     assert again.details["second_factor_reset"] is True
