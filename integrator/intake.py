@@ -53,6 +53,7 @@ from integrator.transport.outbox import outbound_message
 from integrator.turnstile import Ticket, Turn, Turnstile
 from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
+from schemas.refused import EVENT_BODY_LIMIT, over_limit
 from schemas.rules import message_for
 from shapes import Shape
 
@@ -200,7 +201,10 @@ class Intake:
 
     def rejected_keys(self, raw: bytes | str | Mapping[str, Any]) -> RejectedKeys:
         """What support will find ``raw`` by once it is kept as rejected input (its ZD number,
-        provider, BSN hash), as far as it can be read (``integrator.rejected_keys``)."""
+        provider, BSN hash), as far as it can be read (``integrator.rejected_keys``). Nothing
+        of a body above ``EVENT_BODY_LIMIT``: it is never parsed (``keep_too_large``)."""
+        if isinstance(raw, bytes) and len(raw) > EVENT_BODY_LIMIT:
+            return RejectedKeys()
         return read_keys(raw, self._settings.bsn_hash)
 
     async def submit(
@@ -470,6 +474,9 @@ class Intake:
         caller: str | None,
         born_by: date,
     ) -> InvalidEvent | Event:
+        if isinstance(raw, bytes) and len(raw) > EVENT_BODY_LIMIT:
+            # Never parsed: a batch holding it is too large for the prepare process too.
+            return await self.keep_too_large(len(raw), source, caller=caller)
         try:
             return validated(raw, born_by)
         except EventValidationError as exc:
@@ -477,6 +484,20 @@ class Intake:
                 _raw_bytes(raw), source, exc.errors, caller=caller
             )
             return InvalidEvent(exc, rejected_id=rejected_id)
+
+    async def keep_too_large(self, size: int, source: str, *, caller: str | None) -> InvalidEvent:
+        """Keep an event body of ``size`` bytes, above ``EVENT_BODY_LIMIT``, as rejected input
+        without its bytes, as the API keeps one it answered with 413.
+
+        Its whole size is known (an AMQP delivery, a file to ``integrator submit``), and it is
+        neither parsed nor searched for keys: parsing such a body took the engine from 129 MB
+        to 570 MB, for an event that could only be refused, and the AMQP intake takes batches
+        of them."""
+        error = over_limit(size)
+        rejected_id = await self.keep_rejected(
+            b"", source, [error], keys=RejectedKeys(), caller=caller
+        )
+        return InvalidEvent(EventValidationError([error]), rejected_id=rejected_id)
 
     async def keep_rejected(
         self,

@@ -5,12 +5,20 @@ are validated, mapped and committed to the store exactly as the engine would, an
 sends them when it next starts. Either way the answer has the same shape. The store way refuses
 while an engine runs on that store but does not answer where the CLI looks
 (``integrator.presence``), checked on the store it opens anyway.
+
+A file above ``EVENT_BODY_LIMIT`` is not read (``read_files``: it was parsed whole, several
+times its size in memory, to be refused): into the store it is kept as rejected input without
+its bytes (``Intake.keep_too_large``); through the engine it is declared by its size alone,
+which the API refuses with 413 before it reads a byte, keeping it as it keeps every such
+submission (``integrator.declared_size``). Either way it is said as a refused file (exit 2),
+the others submitted as usual.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +26,37 @@ import httpx
 
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
+from integrator.declared_size import NoAnswer, declared_status
 from integrator.engine_api import check_allowed, engine_client, engine_url
 from integrator.errors import InvalidEvent
-from integrator.intake import Intake
+from integrator.intake import Intake, IntakeResult
 from integrator.operators import DestinationAdmin
 from integrator.presence import refuse_if_engine_present
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store_for import open_store, require_store
+from schemas.refused import EVENT_BODY_LIMIT, too_large
 
 __all__ = [
+    "EventFile",
     "SubmitOutcome",
+    "TooLarge",
     "engine_url",
     "read_files",
     "submit_to_store",
     "submit_via_http",
 ]
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A file of ``size`` bytes, above ``EVENT_BODY_LIMIT``: not read (``read_event_file``)."""
+
+    size: int
+
+
+EventFile = tuple[str, bytes | TooLarge]
+"""A file as given (its name) and what it holds, or that it is too large to be an event."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +85,14 @@ class SubmitOutcome:
         return shown
 
 
-async def submit_via_http(
-    settings: Settings, files: Sequence[tuple[str, bytes]]
-) -> list[SubmitOutcome]:
+async def submit_via_http(settings: Settings, files: Sequence[EventFile]) -> list[SubmitOutcome]:
     """Submit through the running engine's API, with the token of ``INTEGRATOR_TOKEN``."""
     outcomes = []
     async with engine_client(settings, timeout=30.0) as client:
         for name, raw in files:
+            if isinstance(raw, TooLarge):
+                outcomes.append(await _declared(settings, name, raw))
+                continue
             try:
                 response = await client.post(
                     "/api/v1/events", content=raw, headers={"content-type": "application/json"}
@@ -93,6 +117,20 @@ async def submit_via_http(
     return outcomes
 
 
+async def _declared(settings: Settings, name: str, raw: TooLarge) -> SubmitOutcome:
+    """A file too large, declared to the engine by its size (``integrator.declared_size``):
+    refused with 413 before the engine reads a byte, and kept by it when the token may submit
+    events (its answer names no id). Said as the rule the engine keeps it with."""
+    try:
+        status = await declared_status(settings, raw.size, timeout=30.0)
+    except (OSError, TimeoutError, NoAnswer) as exc:
+        return SubmitOutcome(name, failed=f"the engine did not answer: {type(exc).__name__}")
+    if status != 413:
+        return SubmitOutcome(name, failed=f"the engine answered HTTP {status}; not submitted")
+    kept = too_large(limit=EVENT_BODY_LIMIT, size=raw.size, declared=True)
+    return SubmitOutcome(name, errors=[asdict(kept)])
+
+
 def _engine_error(response: httpx.Response) -> str:
     """The engine's own words for an answer that is neither taken nor refused input (a 503
     while its store is away, a 413 for a body too large): its ``detail``, which names no
@@ -107,7 +145,7 @@ def _engine_error(response: httpx.Response) -> str:
 
 async def submit_to_store(
     settings: Settings,
-    files: Sequence[tuple[str, bytes]],
+    files: Sequence[EventFile],
     *,
     caller: str,
     clock: Clock | None = None,
@@ -136,7 +174,7 @@ async def submit_to_store(
             clock=clock,
             answered=True,  # the command shows each answer: its warnings are said once
         )
-        results = await intake.submit_many([raw for _, raw in files], source="cli", caller=caller)
+        results = await _submitted(intake, [raw for _, raw in files], caller)
     finally:
         await store.close()
     outcomes = []
@@ -150,5 +188,33 @@ async def submit_to_store(
     return outcomes
 
 
-def read_files(paths: Sequence[Path]) -> list[tuple[str, bytes]]:
-    return [(str(p), p.read_bytes()) for p in paths]
+async def _submitted(
+    intake: Intake, raws: Sequence[bytes | TooLarge], caller: str
+) -> list[IntakeResult | InvalidEvent]:
+    """``raws`` through intake, in one batch, those too large kept as refused beside it (a
+    refused event has no place in a ZD number's history, so the batch's order is kept)."""
+    events = [raw for raw in raws if isinstance(raw, bytes)]
+    taken = iter(await intake.submit_many(events, source="cli", caller=caller) if events else [])
+    return [
+        next(taken)
+        if isinstance(raw, bytes)
+        else await intake.keep_too_large(raw.size, "cli", caller=caller)
+        for raw in raws
+    ]
+
+
+def read_files(paths: Sequence[Path]) -> list[EventFile]:
+    return [(str(path), read_event_file(path)) for path in paths]
+
+
+def read_event_file(path: Path) -> bytes | TooLarge:
+    """What ``path`` holds; ``TooLarge``, unread, when its size is above ``EVENT_BODY_LIMIT``.
+
+    A file that is no regular file (a pipe, ``/dev/stdin``) has no size to look at: it is read
+    up to the limit and one byte, and one that holds more is taken to be that large."""
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        raw = b"" if size > EVENT_BODY_LIMIT else file.read(EVENT_BODY_LIMIT + 1)
+    if max(size, len(raw)) > EVENT_BODY_LIMIT:
+        return TooLarge(max(size, len(raw)))
+    return raw

@@ -2,21 +2,34 @@
 
 The HTTP API refuses an intake body that is too large (413), not sent as JSON or declared in a
 charset other than UTF-8 (415) before intake sees it (``integrator.http.limits``,
-``integrator.http.media``). Bad input never disappears (docs/product.md §2), so such a refusal
-is kept as rejected input too, with one of these rules, as ``FieldError``s like every other
-refusal: the path is ``$`` (the whole body), the rule code is part of the contract
-(``body_too_large``, ``media_type``, ``charset``), and the sentence says the limit and the
-size, the media type or the charset, never anything from the body. Each sentence is a
-``shapes.Shape``, so the console words it in the person's language.
+``integrator.http.media``); intake itself refuses an AMQP delivery or a file to ``integrator
+submit`` above ``EVENT_BODY_LIMIT`` before it parses it (``integrator.intake``). Bad input never
+disappears (docs/product.md §2), so such a refusal is kept as rejected input too, with one of
+these rules, as ``FieldError``s like every other refusal: the path is ``$`` (the whole body),
+the rule code is part of the contract (``body_too_large``, ``media_type``, ``charset``), and the
+sentence says the limit and the size, the media type or the charset, never anything from the
+body. Each sentence is a ``shapes.Shape``, so the console words it in the person's language.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
+from schemas.attachments import MAX_ATTACHMENTS_TOTAL_BYTES, MIB
 from schemas.errors import FieldError
 from shapes import NUMBER, Shape
+
+EVENT_JSON_ALLOWANCE: Final = 4 * MIB
+EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT_JSON_ALLOWANCE
+"""The most bytes one event's body may be, through every door: what the contract can need.
+Attachments may hold 50 MiB decoded (``schemas.attachments``), 4/3 of it in base64 (66.7 MiB),
+and the rest of an event, each part with its maximum (docs/product.md §2), stays far below the
+4 MiB added for it: 70.7 MiB (74,099,372 bytes). Defined here, in the pure package, so the HTTP
+API (413 before it reads), the AMQP intake and ``integrator submit`` (refused before anything
+parses it) hold one number: a larger body cost the engine several times its size in memory
+once parsed, for an event that could only be refused."""
 
 BODY_TOO_LARGE: Final = "body_too_large"
 MEDIA_TYPE: Final = "media_type"
@@ -36,6 +49,13 @@ CUT_OFF: Final = Shape(
     "rule.body_cut_off",
     "passed the {limit} bytes this route accepts and was cut off after {size} bytes; "
     "the body was not kept",
+    size=NUMBER,
+    limit=NUMBER,
+)
+OVER_LIMIT: Final = Shape(
+    "rule.body_over_limit",
+    "is {size} bytes, more than the {limit} bytes an event may be; the body was not read as "
+    "an event or kept",
     size=NUMBER,
     limit=NUMBER,
 )
@@ -62,7 +82,15 @@ SENT_IN_UNNAMED: Final = Shape(
     "was declared in a charset other than UTF-8: JSON is UTF-8 (RFC 8259); send it as UTF-8, "
     "with no charset or charset=utf-8",
 )
-SHAPES: Final = (DECLARED_TOO_LARGE, CUT_OFF, SENT_AS, SENT_UNTYPED, SENT_IN, SENT_IN_UNNAMED)
+SHAPES: Final = (
+    DECLARED_TOO_LARGE,
+    CUT_OFF,
+    OVER_LIMIT,
+    SENT_AS,
+    SENT_UNTYPED,
+    SENT_IN,
+    SENT_IN_UNNAMED,
+)
 """Every sentence here, for the console's catalogue."""
 
 
@@ -71,6 +99,12 @@ def too_large(*, limit: int, size: int, declared: bool) -> FieldError:
     or as far as it arrived before it was cut off."""
     shape = DECLARED_TOO_LARGE if declared else CUT_OFF
     return FieldError("$", BODY_TOO_LARGE, shape(size=size, limit=limit))
+
+
+def over_limit(size: int, limit: int = EVENT_BODY_LIMIT) -> FieldError:
+    """A body whose whole ``size`` is known (an AMQP delivery, a file) and above ``limit``;
+    the same rule as the API's 413, in words that name no route."""
+    return FieldError("$", BODY_TOO_LARGE, OVER_LIMIT(size=size, limit=limit))
 
 
 def not_json(content_type: str | None) -> FieldError:

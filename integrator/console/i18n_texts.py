@@ -387,6 +387,10 @@ NL: Final[dict[str, str]] = {
         "ging over de {limit} bytes die deze route aanneemt en is na {size} bytes afgebroken; "
         "de inhoud is niet bewaard"
     ),
+    "text.rule.body_over_limit": (
+        "is {size} bytes, meer dan de {limit} bytes die een event mag zijn; de inhoud is niet "
+        "als event gelezen of bewaard"
+    ),
     "text.rule.media_type_sent_as": (
         "is verstuurd als {media_type}, niet als JSON: een event vraagt om "
         "'Content-Type: application/json'"

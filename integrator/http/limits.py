@@ -1,9 +1,8 @@
 """Request body limits, on every route of the app: too large is a 413 before the body is read.
 
-- ``POST /api/v1/events``: ``EVENT_BODY_LIMIT``, what the contract can need. Attachments may hold
-  50 MiB decoded per event (``schemas.attachments``); in base64 that is 4/3 of it, 66.7 MiB, and
-  the rest of an event (parties, questions, free text, each with a maximum, see docs/product.md
-  §2) stays far below the 4 MiB added for it: 70.7 MiB in all (74,099,372 bytes).
+- ``POST /api/v1/events``: ``EVENT_BODY_LIMIT``, what the contract can need: 70.7 MiB
+  (74,099,372 bytes), defined in ``schemas.refused`` for every door (the AMQP intake and
+  ``integrator submit`` refuse a larger event too).
 - Every other route: ``BODY_LIMIT``, 1 MiB (a search, a destination, a resend, a token).
 
 A ``Content-Length`` above the limit is answered with 413 at once, without reading a byte of
@@ -38,7 +37,6 @@ are not queued.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -46,12 +44,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.attachments import MAX_ATTACHMENTS_TOTAL_BYTES
+# The one definition, shared with the AMQP intake and ``integrator submit``; named here too.
+from schemas.refused import EVENT_BODY_LIMIT as EVENT_BODY_LIMIT
 
 MIB: Final = 1024 * 1024
 BODY_LIMIT: Final = 1 * MIB
-EVENT_JSON_ALLOWANCE: Final = 4 * MIB
-EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT_JSON_ALLOWANCE
 EVENTS_PATH: Final = "/api/v1/events"
 LARGE_BODY_SLOTS: Final = 2
 LARGE_BODY_WAIT: Final = 30.0

@@ -23,7 +23,10 @@ that (which a burst does not pay). One worker takes at a time, so the others do 
 batch that is gathering.
 
 Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then acked:
-it is never requeued and never lost.
+it is never requeued and never lost. So is a delivery above ``schemas.refused.EVENT_BODY_LIMIT``
+(the HTTP API's 413), kept without its body and never parsed (``Intake.keep_too_large``): the
+broker takes messages up to its own ``max_message_size``, and parsing one of 76 MiB took the
+engine from 129 MB to 570 MB.
 
 Batches are committed and published in the order they were taken from the queue, though
 several are in work at once (``Intake.turn``): one engine never lets a cancel overtake its
