@@ -3,7 +3,10 @@
 Context such as ``event_id``, ``zd_number``, ``message_id``, ``control_id`` and ``destination`` is
 bound once with ``bind_contextvars`` and carried into every line below it. Only identifiers go in:
 patient data never reaches a log line, because nothing in the engine logs event payloads or HL7
-bytes, and exception texts from our packages are written free of input values.
+bytes, and exception texts from our packages are written free of input values. The libraries
+that log through the standard library (the AMQP client, the HTTP server) are written as our own
+lines, in the same format, with their message templates and never the values in them, nor an
+exception's text (``_LibraryLines``, ``_ServerLines``).
 
 The engine writes a line per accepted event, so rendering is on the hot path: the console format
 is rendered by ``PlainConsoleRenderer``, which writes exactly what structlog's uncoloured
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -190,6 +194,77 @@ class _LibraryLines(logging.Handler):
             self.handleError(record)
 
 
+SERVER_LOGGERS = ("uvicorn",)
+"""The HTTP server's loggers (``uvicorn.error``, where it logs an error that escaped the app, and
+those beside it). Left to themselves they printed uvicorn's plain text, an escaped error as a
+traceback over many lines, also with ``INTEGRATOR_LOG_FORMAT=json``, where a log shipper reads
+one JSON object a line; and a traceback ends in the exception's text, which may quote a value
+(pydantic's errors, a driver's: patient data). ``integrator run`` gives uvicorn no logging
+configuration of its own (``log_config=None``), so its records come here."""
+
+MAX_FRAMES = 40
+"""The innermost frames of an error that a line names; a deep recursion has a thousand."""
+
+
+class _ServerLines(logging.Handler):
+    """The HTTP server's log records as our own lines, ``http server log``, at their level.
+
+    As ``_LibraryLines``: the message template and its arguments' types, never their values.
+    For an exception, its type, those of its causes and its frames (file, line, function),
+    where it failed without what it said: what the engine's own lines say of an error
+    (``error_type``), with where, since an error that escaped the app is a bug to find.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {"library": record.name, "said": str(record.msg).strip()}
+            if record.args:
+                fields["with"] = [type(a).__name__ for a in _args(record)]
+            error = record.exc_info[1] if record.exc_info else None
+            if error is not None:
+                fields.update(error_fields(error))
+            logger = get_logger(record.name)
+            if record.levelno >= logging.ERROR:
+                logger.error("http server log", **fields)
+            elif record.levelno >= logging.WARNING:
+                logger.warning("http server log", **fields)
+            elif record.levelno >= logging.INFO:
+                logger.info("http server log", **fields)
+            else:
+                logger.debug("http server log", **fields)
+        except Exception:  # a log line must never break the caller
+            self.handleError(record)
+
+
+def error_fields(error: BaseException) -> dict[str, Any]:
+    """An error as a line names it: ``error_type``, ``caused_by`` (the types of the errors it
+    came from), ``grouped`` (those in a group) and ``frames``, innermost last, each
+    ``file:line function``; no text of it."""
+    fields: dict[str, Any] = {"error_type": type(error).__name__}
+    causes: list[str] = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(causes) < 5:
+        causes.append(type(cause).__name__)
+        cause = cause.__cause__ or cause.__context__
+    if causes:
+        fields["caused_by"] = causes
+    if isinstance(error, BaseExceptionGroup):  # a task group's: what failed in it
+        fields["grouped"] = [type(inner).__name__ for inner in error.exceptions[:5]]
+    frames = [
+        f"{_short(frame.f_code.co_filename)}:{line} {frame.f_code.co_name}"
+        for frame, line in traceback.walk_tb(error.__traceback__)
+    ]
+    fields["frames"] = frames[-MAX_FRAMES:]
+    if len(frames) > MAX_FRAMES:
+        fields["frames_left_out"] = len(frames) - MAX_FRAMES
+    return fields
+
+
+def _short(filename: str) -> str:
+    """A frame's file from its package on: ``starlette/routing.py``, not the whole path."""
+    return filename.rpartition("site-packages/")[2]
+
+
 def _args(record: logging.LogRecord) -> tuple[object, ...]:
     args = record.args
     if isinstance(args, tuple):
@@ -198,13 +273,16 @@ def _args(record: logging.LogRecord) -> tuple[object, ...]:
 
 
 _LIBRARY_HANDLER = _LibraryLines()
+_SERVER_HANDLER = _ServerLines()
 
 
 def _route_library_logs(*, debug: bool) -> None:
-    """Send the AMQP libraries' records to ``_LibraryLines``, and none past their own logger.
+    """Send the AMQP libraries' records to ``_LibraryLines``, the HTTP server's to
+    ``_ServerLines``, and none past their own logger.
 
-    Below debug they are dropped where they are made (the level above every record's), so
-    aiormq does not even format them.
+    Below debug the AMQP libraries' are dropped where they are made (the level above every
+    record's), so aiormq does not even format them. The server's levels are its own
+    (``integrator run`` sets them: warnings and errors).
     """
     for name in LIBRARY_LOGGERS:
         library = logging.getLogger(name)
@@ -212,6 +290,11 @@ def _route_library_logs(*, debug: bool) -> None:
             library.addHandler(_LIBRARY_HANDLER)
         library.propagate = False
         library.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
+    for name in SERVER_LOGGERS:
+        server = logging.getLogger(name)
+        if _SERVER_HANDLER not in server.handlers:
+            server.addHandler(_SERVER_HANDLER)
+        server.propagate = False
 
 
 class _CurrentStderr:

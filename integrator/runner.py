@@ -196,6 +196,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             host=engine.settings.http_host,
             port=listener.getsockname()[1],
             log_level="warning",
+            # Its records go through the engine's format (``integrator.logging``'s server
+            # lines): uvicorn's own configuration printed them as plain text, an error that
+            # escaped the app as a traceback over many lines ending in the error's text.
+            log_config=None,
             access_log=False,
             # Chosen, not left to what happens to be installed: httptools (C) parses a request
             # for about a fifth less of the engine's CPU than h11 (bench/results/perf.md,
