@@ -1,12 +1,13 @@
 """The order messages: ORM_O01 (`orm-v3`, `orm-lfdv2`) and OML_O21 (`oml-v3`) share one builder.
 
-Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR {OBX [NTE]}
-{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product, placer number
-`<zd>^<platform>`); each test (bepaling) follows as its own ORC/OBR with the version's placer
-number for it (no EI namespace, so it fits ORC-2's 22 characters), all sharing the ZD number as
-placer group number (ORC-4) so a receiver can keep them together. OML_O21 adds a TQ1 after
-every ORC (its TIMING group) and an SPM after a test's OBR (and NTE) when the test has a
-specimen. The field-by-field tables are in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
+Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR
+[{OBX [NTE]}] {ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product,
+placer number `<zd>^<platform>`) with every observation; each test (bepaling) follows as its
+own ORC/OBR, without observations, with the version's placer number for it (no EI namespace,
+so it fits ORC-2's 22 characters), all sharing the ZD number as placer group number (ORC-4) so
+a receiver can keep them together. OML_O21 adds a TQ1 after every ORC (its TIMING group) and
+an SPM after a test's OBR (and NTE) when the test has a specimen. The field-by-field tables
+are in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
 """
 
 from __future__ import annotations

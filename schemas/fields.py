@@ -47,7 +47,9 @@ MAX_TEXT: Final = 1_000
 
 MAX_LONG_TEXT: Final = 65_536
 """The most characters of free text: a letter section, an open answer, clinical information,
-collection instructions. HL7's FT and TX types hold 65536; a GP letter section of 30 pages fits."""
+collection instructions. HL7's FT and TX types hold 65536; a GP letter section of 30 pages fits.
+Counted as given: escaped on the wire it can be up to five times as long, and is sent whole all
+the same (product.md §4)."""
 
 MAX_EVENT_TEXT: Final = 1_000_000
 """The most characters of text in one event, every string together except attachment data.

@@ -2,17 +2,21 @@
 matcher, see `grammar.py`), hl7apy as an outside oracle for datatypes and primitive lengths, the
 standard's field and component lengths (`standard.py`), and the MSH.
 
-hl7apy drops segments it does not expect and does not check their order, and it models ORM's
-OBR choice so that `validate()` fails every ORM; so the grammar is checked by `grammar.check`,
-hl7apy must keep every segment we send, and `validate()` is asserted for REF only.
+hl7apy drops segments it does not expect and does not check their order, it models ORM's
+OBR choice so that `validate()` fails every ORM, and it reads OML's test orders as prior orders
+so that `validate()` fails every OML (`oml-v3.md` says so); so the grammar is checked by
+`grammar.check`, hl7apy must keep every segment we send, and `validate()` is asserted for REF
+only.
 """
 
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 from hl7apy.consts import VALIDATION_LEVEL
+from hl7apy.exceptions import ValidationError
 from hl7apy.parser import parse_segment
 
 from mappings import MappedMessage, map_event
@@ -76,6 +80,22 @@ def test_order_versions_conform(
         assert names.count("SPM") == sum(test.specimen is not None for test in event.tests)
     else:
         assert "TQ1" not in names and "SPM" not in names
+
+
+def test_hl7apy_validate_refuses_oml_as_its_page_says(
+    full_diagnostic_request: DiagnosticRequest,
+) -> None:
+    """`oml-v3.md` names what the tests check and why `validate()` is not among them: should
+    hl7apy come to read the test orders as orders, this fails and the page is to be changed."""
+    parsed, _ = hl7apy_segments(map_event("oml-v3", full_diagnostic_request, context()).text)
+    groups = [child.name for child in parsed.children]
+    assert groups.count("OML_O21_ORDER") == 1  # the test orders went into the first one
+    with pytest.raises(ValidationError, match=r"OML_O21_ORDER_PRIOR\.OML_O21_OBSERVATION_PRIOR"):
+        parsed.validate()
+    page = (Path(grammar.__file__).resolve().parents[2] / "mappings" / "oml-v3.md").read_text(
+        encoding="utf-8"
+    )
+    assert "Not hl7apy's `validate()`" in page
 
 
 @pytest.mark.parametrize(

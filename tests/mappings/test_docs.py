@@ -3,12 +3,16 @@ with the codes the mappers actually send."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Final
 
 import pytest
 
-from mappings import REGISTRY, lengths, observations, order
+from mappings import REGISTRY, lengths, map_event, observations, order
 from mappings.profile import OML_V3, ORM_LFDV2, ORM_V3, REF_V1, REF_V2
+from schemas import DiagnosticRequest
+from tests.mappings.helpers import context, grammar, segment_names
 
 DOCS = Path(observations.__file__).resolve().parent
 
@@ -98,3 +102,57 @@ def test_every_version_with_a_mapper_has_a_page() -> None:
     for name, version in REGISTRY.items():
         if version.mapper is not None:
             assert (DOCS / f"{name}.md").exists(), name
+
+
+def _segment_line(text: str, after: str) -> str:
+    """The first backticked segment list after the heading ``after`` (it may wrap)."""
+    rest = text[text.index(after) :]
+    start = rest.index("`MSH ") + 1
+    return " ".join(rest[start : rest.index("`", start)].split())
+
+
+def _pattern(line: str) -> str:
+    """A segment list as the docs write it (`[…]` optional, `{…}` once or more, a lower-case
+    word a label) as a regular expression over `segment_names` joined by spaces."""
+    parts: list[str] = []
+    for token in re.findall(r"[\[\]{}]|[A-Z][A-Z0-9]{2}|[a-z]+", line):
+        if token in "[{":
+            parts.append("(?:")
+        elif token == "]":
+            parts.append(")?")
+        elif token == "}":
+            parts.append(")+")
+        elif token.isupper():
+            parts.append(f"{token} ")
+    return "".join(parts)
+
+
+_ORDER_PAGES: Final = {
+    "orm-v3": ("orm-v3.md", "## Segments"),
+    "orm-lfdv2": ("orm-lfdv2.md", "## Segments"),
+    "oml-v3": ("oml-v3.md", "## Segments"),
+}
+
+
+@pytest.mark.parametrize("version", sorted(_ORDER_PAGES))
+def test_the_order_segment_lists_are_those_the_mapper_sends(
+    version: str,
+    diagnostic_request: DiagnosticRequest,
+    full_diagnostic_request: DiagnosticRequest,
+) -> None:
+    """Each page's segment list, and for `orm-v3` product.md §4.3's too, fits what the mapper
+    sends for a request with every optional part and for one with none (no OBX at all): the
+    two said once that every test had OBX segments of its own, which none has."""
+    bare = diagnostic_request.model_copy(
+        update={"clinical_info": None, "questions": (), "collection": None}
+    )
+    page, heading = _ORDER_PAGES[version]
+    lines = [_segment_line((DOCS / page).read_text(encoding="utf-8"), heading)]
+    if version == "orm-v3":
+        product = DOCS.parent / "docs" / "product.md"
+        lines.append(_segment_line(product.read_text(encoding="utf-8"), "### 4.3 `orm-v3`"))
+    for event in (bare, diagnostic_request, full_diagnostic_request):
+        for action in ("new", "cancel"):
+            text = map_event(version, event.model_copy(update={"action": action}), context()).text
+            for line in lines:
+                assert grammar(text, _pattern(line)), (line, segment_names(text))

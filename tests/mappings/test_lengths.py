@@ -182,6 +182,24 @@ def test_identifiers_codes_and_content_are_kept_whole(
     }
 
 
+@pytest.mark.parametrize("version", REFERRAL_VERSIONS)
+def test_free_text_intake_takes_is_sent_whole_though_escaping_makes_it_longer(
+    version: str, referral_data: dict[str, Any]
+) -> None:
+    """What product.md §4 says of free text: intake's 65,536 characters count the text as
+    given; on the wire each control character takes five (`\\X0B\\`), beyond FT's 65,536, and
+    the letter goes whole, without a warning, and reads back as given."""
+    letter = "a" + "\x0b" * 65_534 + "z"
+    data = {**referral_data, "letter": {**referral_data["letter"], "reason": letter}}
+    event = parse_event(data)
+    assert isinstance(event, Referral)
+    mapped = map_event(version, event, context())
+    [obx] = [s for s in mapped.text.split("\r") if s.startswith("OBX|1|")]
+    assert len(obx.split("|")[5]) == 2 + 5 * 65_534  # five times what intake counted, nearly
+    assert mapped.warnings == ()
+    assert value(read_back(mapped), "OBX1.F5") == letter
+
+
 @pytest.mark.parametrize("version", ORDER_VERSIONS)
 def test_order_descriptions_are_cut(version: str, diagnostic_request: DiagnosticRequest) -> None:
     event = replace_at(diagnostic_request, ("tests", 1, "name"), LONG)
