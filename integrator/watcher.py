@@ -31,6 +31,10 @@ Fingerprint = tuple[tuple[str, int, int, int, int], ...]
 RETRY_AT_MOST = 30.0
 """Seconds, at most, between two tries of a change whose applying failed."""
 
+POLL_EVERY = 1.0
+"""Seconds between two looks at the directory: what a change waits, at most, to be seen (a
+command that waits for the engine to apply one counts with it)."""
+
 
 def fingerprint(directory: Path) -> Fingerprint:
     try:
@@ -58,7 +62,7 @@ class DirectoryWatcher:
         directory: Path,
         on_change: Callable[[], Awaitable[object]],
         *,
-        interval: float = 1.0,
+        interval: float = POLL_EVERY,
         seen: Fingerprint | None = None,
     ) -> None:
         self._directory = directory

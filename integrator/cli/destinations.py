@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,8 +28,10 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     print_json,
+    stopped,
     with_admin,
 )
+from integrator.cli.json_errors import INTERRUPTED
 from integrator.cli.try_now import try_now_in_store
 from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
 from integrator.presenters import shown_time
@@ -36,6 +39,7 @@ from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
+    from integrator.engine_applied import EngineApplied
     from integrator.last_attempt import LastAttempt
     from integrator.operators import Change, DestinationAdmin, DestinationView
     from integrator.refused_edits import RefusedCopy
@@ -54,7 +58,9 @@ DestinationIdArgument = Annotated[
 ]
 
 
-def _report(change: Change, as_json: bool) -> None:
+def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = None) -> None:
+    """The change as made; ``engine``: what the running engine made of it (a pause or a
+    resume, ``_applied``), and whether it is in force: only then is the change ✓."""
     # On stderr, with --json too: a forced remove's dead letters are what to act on next.
     if change.dead_lettered:
         err_console.print(
@@ -63,13 +69,21 @@ def _report(change: Change, as_json: bool) -> None:
             markup=False,
             soft_wrap=True,
         )
+    said, in_force = engine if engine is not None else (None, True)
     if as_json:
         print_json(change.to_json())
+        if said is not None:
+            warned = "" if in_force else "warning: "
+            err_console.print(f"{warned}{said}", markup=False, soft_wrap=True)
         return
     if change.changed:
-        console.print(
-            f"[green]✓[/] {change.destination_id}: {change.action} (revision {change.revision})"
-        )
+        head = f"{change.destination_id}: {change.action} (revision {change.revision})"
+        if said is None:
+            console.print(f"[green]✓[/] {head}")
+        elif in_force:
+            console.print(f"[green]✓[/] {escape(head)}; {escape(said)}", soft_wrap=True)
+        else:
+            console.print(f"{escape(head)} recorded, not in force yet", soft_wrap=True)
     elif change.rewrote_refused_file:
         console.print(
             f"[green]✓[/] {change.destination_id}: {escape(change.rewrote_refused_file)} "
@@ -85,6 +99,8 @@ def _report(change: Change, as_json: bool) -> None:
         console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
     for warning in change.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if said is not None and not in_force:
+        err_console.print(f"[yellow]warning:[/] {escape(said)}", soft_wrap=True)
 
 
 WithStrayFilesOption = Annotated[
@@ -473,11 +489,14 @@ def pause(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Stop delivering; messages stay queued."""
-    change = with_admin(
-        lambda admin: admin.set_enabled(destination_id, False, actor=local_actor(), reason=reason)
-    )
-    _report(change, as_json)
+    """Stop delivering; messages stay queued.
+
+    With an engine running on this store, waits until it has stopped delivering (an attempt
+    on the wire is finished first: at most the destination's connect and ACK timeouts and a
+    few seconds, said while it waits) and says when; if it has not by then, says so and how
+    to check. Without one, says that the next engine to start takes the pause in.
+    """
+    _set_enabled(destination_id, False, reason, as_json)
 
 
 @destinations_app.command("resume")
@@ -486,11 +505,104 @@ def resume(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Deliver again, starting with what queued up."""
-    change = with_admin(
-        lambda admin: admin.set_enabled(destination_id, True, actor=local_actor(), reason=reason)
+    """Deliver again, starting with what queued up.
+
+    Waits for the running engine as pause does, until it delivers to it again.
+    """
+    _set_enabled(destination_id, True, reason, as_json)
+
+
+def _set_enabled(destination_id: str, enabled: bool, reason: str | None, as_json: bool) -> None:
+    """Pause or resume, and say what the running engine made of it.
+
+    The file and the revision are written at once, but delivery stops (or starts) only when
+    the engine has applied them: a ✓ on the write alone told an operator, about to take the
+    receiver down, that nothing went out any more while it still did
+    (``integrator.engine_applied``). ``--json`` prints the change as ever; what the engine
+    made of it is said on stderr then.
+    """
+    from integrator.engine_applied import engine_applies, wait_s
+
+    def waiting(bound: float) -> None:
+        doing = "deliver to it again" if enabled else "stop delivering to it"
+        first = "" if enabled else ", and finishes an attempt on the wire first"
+        err_console.print(
+            f"{destination_id}: waiting for the running engine to {doing} (at most "
+            f"{bound:.0f} s: it sees the file within a second{first})…",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    made: list[Change] = []
+
+    async def go(admin: DestinationAdmin) -> tuple[Change, EngineApplied | None]:
+        before = await admin.store.destination_pause(destination_id)
+        change = await admin.set_enabled(
+            destination_id, enabled, actor=local_actor(), reason=reason
+        )
+        if not change.changed:
+            return change, None
+        made.append(change)
+        applied = await engine_applies(
+            admin.store,
+            change.destination_id,
+            enabled=enabled,
+            before=before,
+            wait=wait_s(change.config),
+            waiting=waiting,
+        )
+        return change, applied
+
+    settings = load_settings()
+    try:
+        change, applied = with_admin(go, settings)
+    except KeyboardInterrupt:
+        if not made:
+            raise
+        # Ctrl-C while waiting: the change is made all the same, and the engine applies it.
+        done = made[0]
+        line = "last resumed" if enabled else "paused since"
+        stopped(
+            f"{done.destination_id}: {done.action} (revision {done.revision}) recorded; "
+            f"stopped waiting for the running engine to apply it: `integrator destinations "
+            f"show {done.destination_id}` says '# {line}: …' once it has",
+            INTERRUPTED,
+        )
+    engine = None if applied is None else _applied(change, applied, settings.zone)
+    _report(change, as_json, engine=engine)
+
+
+def _applied(change: Change, applied: EngineApplied, zone: tzinfo) -> tuple[str, bool]:
+    """What the engines on the store made of ``change``, a pause or a resume, and whether it
+    is in force (False: no engine had applied it within the wait)."""
+    dest = change.destination_id
+    paused = change.action != "resume"
+    if applied.engines == 0:
+        next_one = "does not deliver to it" if paused else "delivers to it"
+        return f"no engine runs on this store, and the next to start {next_one}", True
+    when = shown_time(applied.at, zone)
+    others = (
+        f" ({applied.engines} engines run on this store: each applies it when it sees the file)"
+        if applied.engines > 1
+        else ""
     )
-    _report(change, as_json)
+    if applied.at is None and not applied.already:
+        doing = "stopped delivering to it" if paused else "delivered to it again"
+        line = "paused since" if paused else "last resumed"
+        return (
+            f"{dest}: the running engine has not {doing} within {applied.waited_s:.0f} s; it "
+            f"applies the file when it sees it: `integrator destinations show {dest}` says "
+            f"'# {line}: …' once it has, and the engine's log says why not until then "
+            "('applying destination files failed')",
+            False,
+        )
+    if paused and applied.already:
+        return f"the running engine has not delivered to it since {when}{others}", True
+    if paused:
+        return f"the running engine stopped delivering to it at {when}{others}", True
+    if applied.already:
+        return f"the running engine had not taken the pause in: it delivers to it{others}", True
+    return f"the running engine delivers to it again since {when}{others}", True
 
 
 @destinations_app.command("try-now")
