@@ -1,15 +1,17 @@
 """A destination's last delivery attempt: why it is not delivering, if it is not.
 
 The newest attempt of the newest message the receiver was asked for (delivered, dead or
-retrying): when, what came of it, and why it failed, as ``short_reason`` words it (the engine's
-own words, or a negative ACK by its code: never the receiver's text, which can name the
-patient, and which only a message's own detail shows). Delivery is in order per destination,
-so that message is the one delivery last tried. With ``ordering: rotate`` a later message
-delivered past a retrying one is newer, and "last attempt: delivered" would hide the one that
-keeps failing: so the messages still retrying that the last attempt is not of are said beside
-it (``Retrying``: how many, since when the oldest was made, and that one's last attempt), from
-the same read. Read from the attempts the store records, not from the delivery worker's memory:
-the console and the CLI may run in another process than delivery.
+retrying, with an attempt: a message a forced removal made dead before it was tried is passed
+over, or it would hide the last attempt there was): when, what came of it, and why it failed,
+as ``short_reason`` words it (the engine's own words, or a negative ACK by its code: never the
+receiver's text, which can name the patient, and which only a message's own detail shows).
+Delivery is in order per destination, so that message is the one delivery last tried. With
+``ordering: rotate`` a later message delivered past a retrying one is newer, and "last attempt:
+delivered" would hide the one that keeps failing: so the messages still retrying that the last
+attempt is not of are said beside it (``Retrying``: how many, since when the oldest was made,
+and that one's last attempt), from the same read. Read from the attempts the store records, not
+from the delivery worker's memory: the console and the CLI may run in another process than
+delivery.
 
 The same attempt on every front door: the dashboard's tile (from the attempts its "last ACK"
 reads already), the destination's page, ``integrator destinations show`` and the API's answer

@@ -387,7 +387,9 @@ def dead_letter_summary(
 
     A discarded one's ``dead_since`` is when it died as its discard's audit entry recorded it
     (``Discarded.died``): its last change of status is the discard, so the message no longer
-    says it. None once retention pruned that entry."""
+    says it. None once retention pruned that entry, and for one discarded by a revision whose
+    entries did not record it yet: ``last_attempt_at``, when it was last tried (None: never),
+    is then the latest the store still knows of it before its discard."""
     m = letter.message
     facts = dead_letter_facts(m, zone)
     last_ack = letter.last_ack
@@ -410,6 +412,9 @@ def dead_letter_summary(
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
         "dead_since": _died(letter, zone),
+        "last_attempt_at": (
+            iso_time(letter.attempts[-1].started_at, zone) if letter.attempts else None
+        ),
         "resend_of": (m.resend_of if seen is None or letter.origin_destination in seen else None),
         "state": letter.state,
         "resolved_by": resolved_by,

@@ -94,6 +94,21 @@ _TIMES = frozenset({"created_at", "dead_since"})
 """The summary's times: to the second in the table (``shown_time``), in full in ``--json``."""
 
 
+def _died(row: Mapping[str, Any], when: Callable[[str], str]) -> str:
+    """When a dead letter died (``dead_since``, shown by ``when``), or, where the store does
+    not know it, that it does not and the latest it does know: its last attempt, marked as
+    such. A letter discarded before discards recorded it (an upgrade's older revision), or
+    whose discard's audit entry went with the trail's period, said only ``-``, which read as
+    "never died"; its last attempt is no time of death, so it is never shown as one."""
+    died = row["dead_since"]
+    if died is not None:
+        return when(died)
+    last = row.get("last_attempt_at")
+    if last is None:
+        return "not kept; never attempted"
+    return f"not kept; last attempt {when(last)}"
+
+
 def _state(
     row: dict[str, Any], short: Mapping[str, str] | None = None, zone: tzinfo | None = None
 ) -> str:
@@ -196,14 +211,14 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         "control_id": Column("MSH-10", lambda r: r["control_id"]),
         "attempts": Column("tries", lambda r: str(r["attempts"]), "right"),
         "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
-        "died": Column("died", lambda r: shown_time(r["dead_since"], zone)),
+        "died": Column("died", lambda r: _died(r, lambda at: shown_time(at, zone))),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
         "state": Column("state", lambda r: escape(_state(r, short, zone)), free_text=True),
     }
     always = ("id", "destination", "zd", "ack", "state")
     if not fits(columns, rows, {*always, "reason", "died"}, width=width):
         now = datetime.now(UTC)
-        columns["died"] = Column("died", lambda r: compact_time(r["dead_since"], zone, now))
+        columns["died"] = Column("died", lambda r: _died(r, lambda at: compact_time(at, zone, now)))
     return fitted_table(
         rows,
         columns,
@@ -266,7 +281,9 @@ def deadletter_show(
         "resend_of",
     ):
         value = detail[key]
-        if key in _TIMES:
+        if key == "dead_since":
+            value = _died(detail, lambda at: shown_time(at, settings.zone))
+        elif key in _TIMES:
             value = shown_time(value, settings.zone)
         # ``reason`` may quote the receiver's words: a remote system's, shown safe (and as
         # text: a ``[`` in them is no markup).

@@ -1,7 +1,8 @@
 """Each destination's last delivery attempt, for many destinations in one statement.
 
 ``integrator.last_attempt`` says a destination's last attempt: the newest attempt of its newest
-message the receiver was asked for (delivered, dead or retrying), and, beside it, its messages
+message the receiver was asked for (delivered, dead or retrying, and attempted: one a removal
+made dead without an attempt was never asked for), and, beside it, its messages
 still retrying and the oldest of them with its own last attempt (with ``ordering: rotate`` a
 later message delivered hides an older one that keeps failing). For one destination the first
 was two reads (the message, then its attempts); a listing of 200 destinations made that 400
@@ -68,10 +69,10 @@ _ATTEMPT_COLUMNS = ("message_id", "number", "started_at", "duration_ms", "outcom
 class DestinationAttempts:
     """What ``Store.last_attempts`` reads of one destination.
 
-    ``last``: the last attempt of its newest answered message (None: none, or that message
-    has no attempt, as one made dead by a removal). ``retrying``: how many of its messages are
-    in status retrying; ``oldest_retrying``: the first of them by ``seq`` (the id, when it was
-    made, its last attempt), None when none is."""
+    ``last``: the last attempt of its newest answered message that had one (None: none had
+    one; a message made dead by a removal without an attempt is passed over). ``retrying``:
+    how many of its messages are in status retrying; ``oldest_retrying``: the first of them by
+    ``seq`` (the id, when it was made, its last attempt), None when none is."""
 
     last: AttemptRecord | None
     retrying: int
@@ -99,15 +100,23 @@ def _in_status(
 
 
 def seq_in_status(
-    wanted: FromClause, status: str, dialect: str, *, newest: bool
+    wanted: FromClause, status: str, dialect: str, *, newest: bool, tried: bool = False
 ) -> ScalarSelect[Any]:
     """The ``seq`` of the destination's newest (or oldest) message in ``status``: the last
     (or first) entry of its range of the status index, read from the index alone. Correlated
-    to ``wanted`` by name, as it may sit a level deeper than the statement that reads it."""
+    to ``wanted`` by name, as it may sit a level deeper than the statement that reads it.
+
+    ``tried``: of the messages that had an attempt only. A forced removal makes every message
+    still waiting dead without one, and the newest of those would hide the last attempt there
+    was (``destinations show`` said ``last attempt: -`` after a removal and a rollback). The
+    index is walked back past them, each row read for its ``attempt_count``: as many rows as
+    the removal dead-lettered, at most, and none where there was no such removal."""
     destination = wanted.c.value
     m: FromClause = messages.alias(f"{'newest' if newest else 'oldest'}_{status}")
     order = [m.c.status, m.c.seq] if dialect == "postgresql" else [m.c.seq]
     query = select(m.c.seq).where(*_in_status(m, destination, status, dialect))
+    if tried:
+        query = query.where(m.c.attempt_count > 0)
     ordered = query.order_by(*(c.desc() if newest else c for c in order)).limit(1)
     return ordered.correlate(wanted).scalar_subquery()
 
@@ -156,7 +165,10 @@ def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
     destination = wanted.c.value
     greatest = func.greatest if dialect == "postgresql" else func.max
     newest_seq = greatest(
-        *(func.coalesce(seq_in_status(wanted, s, dialect, newest=True), 0) for s in ANSWERED)
+        *(
+            func.coalesce(seq_in_status(wanted, s, dialect, newest=True, tried=True), 0)
+            for s in ANSWERED
+        )
     )
     oldest_seq = seq_in_status(wanted, "retrying", dialect, newest=False)
 

@@ -146,3 +146,36 @@ def test_a_message_still_retrying_behind_a_later_delivered_one_is_said(
         "reason": "ACK AE (receiver's text withheld)",
     }
     assert "Jansen" not in shown.stdout + listed.stdout
+
+
+def test_show_says_the_last_real_attempt_after_a_forced_remove_and_a_rollback(
+    env: dict[str, str],
+) -> None:
+    """``remove --force`` makes the messages still waiting dead letters, without an attempt;
+    a rollback brings the destination back. Its newest message, never tried, hid the attempt
+    made before: ``# last attempt: -``. The attempt the receiver answered is said."""
+    env = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(ROOT / "config" / "destinations" / f"{DEST}.yaml", directory / f"{DEST}.yaml")
+    first = cli("destinations", "update", DEST, "--set", "port=2599", env=env)
+    assert first.returncode == 0 and "revision 1" in first.stdout, first.stdout + first.stderr
+    attempted(env)  # ACK AE, retrying
+
+    async def queued_behind() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            await store.accept_event(make_event(), [make_message(destination_id=DEST)])
+
+    asyncio.run(queued_behind())
+    removed = cli("destinations", "remove", DEST, "--force", "--reason", "moved", env=env)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert "2 waiting message(s)" in removed.stderr, removed.stderr
+    back = cli("destinations", "rollback", DEST, "1", "--reason", "moved back", env=env)
+    assert back.returncode == 0, back.stdout + back.stderr
+
+    shown = cli("destinations", "show", DEST, env=env)
+    assert shown.returncode == 0, shown.stderr
+    said = "# last attempt: 2026-11-20T10:42:05+01:00: ACK AE (receiver's text withheld)\n"
+    assert said in shown.stdout, shown.stdout
+    listed = json.loads(cli("destinations", "list", "--json", env=env).stdout)
+    [row] = [r for r in listed if r["id"] == DEST]
+    assert row["last_attempt"] is not None and row["last_attempt"]["ack_code"] == "AE"

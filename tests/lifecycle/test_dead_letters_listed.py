@@ -205,3 +205,61 @@ def test_all_lists_the_discarded_ones_with_who_and_when(
     assert api[ids["discarded"]]["discarded_at"] is not None
     assert datetime.fromisoformat(api[ids["discarded"]]["dead_since"]) == died
     assert [r["id"] for r in asyncio.run(_api_rows(tmp_path, env, ""))] == [ids["open"]]
+
+
+async def _discarded_before_the_upgrade(url: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Two dead letters discarded as a revision did whose discards kept no ``dead_since`` in
+    their audit entry: one that died at its attempt, one made dead without any (a removal)."""
+    from deadletter import letters
+
+    facts_now = letters._facts
+
+    def older_facts(message: Any) -> dict[str, Any]:
+        facts = dict(facts_now(message))
+        del facts[letters.DEAD_SINCE]
+        return facts
+
+    monkeypatch.setattr(letters, "_facts", older_facts)
+    store = await Store.open(url, clock=StepClock(LONG_AGO))
+    try:
+        tried = await _dead_after_an_ar(store, LONG_AGO)
+        untried = make_message()
+        assert await store.accept_event(make_event(received_at=LONG_AGO), [untried])
+        await store.set_status(untried.id, "dead")
+        for message_id in (tried, untried.id):
+            await discard(store, message_id, actor="local:anna", reason="sent by fax")
+    finally:
+        await store.close()
+    monkeypatch.undo()
+    return [tried, untried.id]
+
+
+def test_a_letter_discarded_before_its_death_was_kept_says_so_and_its_last_attempt(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade, a letter discarded before discards recorded when it died showed
+    ``died -``, as if it never had. It says that the time is not kept, and the last attempt
+    (marked as such) where there was one; ``--json`` keeps ``dead_since`` null beside
+    ``last_attempt_at``."""
+    tried, untried = asyncio.run(
+        _discarded_before_the_upgrade(env["INTEGRATOR_DATABASE_URL"], monkeypatch)
+    )
+    rows = {r["id"]: r for r in cli_json(env, "deadletter", "list", "--all")}
+    assert rows[tried]["dead_since"] is None and rows[untried]["dead_since"] is None
+    attempted_at = rows[tried]["last_attempt_at"]
+    assert datetime.fromisoformat(attempted_at) == LONG_AGO
+    assert rows[untried]["last_attempt_at"] is None
+
+    wide = {**env, "COLUMNS": "250"}
+    table = run_cli("deadletter", "list", "--all", env=wide)
+    assert table.returncode == 0, table.stderr
+    [line] = [x for x in table.stdout.splitlines() if tried[:8] in x]
+    assert f"not kept; last attempt {shown_time(attempted_at)}" in line, table.stdout
+    [line] = [x for x in table.stdout.splitlines() if untried[:8] in x]
+    assert "not kept; never attempted" in line, table.stdout
+
+    shown = run_cli("deadletter", "show", tried, env=wide)
+    assert shown.returncode == 0, shown.stderr
+    said = f"dead_since     │ not kept; last attempt {shown_time(attempted_at)}"
+    assert said in shown.stdout, shown.stdout
+    assert cli_json(env, "deadletter", "show", untried)["last_attempt_at"] is None

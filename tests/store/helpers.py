@@ -151,8 +151,12 @@ async def leave_old_engine_running(site: Site, heartbeat_at: datetime) -> None:
 async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:
     """The attempts, oldest first, of the newest message the receiver was asked for, read the
     plain way (that message, then its attempts): what ``Store.last_attempts`` must agree with,
-    and what the destination's page read before it (``bench_listing_last_attempts.py``)."""
-    answered = await store.list_messages(
-        MessageFilter(destination_id=destination_id, statuses=ANSWERED), limit=1, payloads=False
-    )
-    return await store.list_attempts(answered[0].id) if answered else []
+    and what the destination's page read before it (``bench_listing_last_attempts.py``). A
+    message made dead without an attempt (a forced removal) was never asked for: passed over."""
+    answered = MessageFilter(destination_id=destination_id, statuses=ANSWERED)
+    after = None
+    while page := await store.list_messages(answered, limit=1, payloads=False, after=after):
+        if page[0].attempt_count > 0:
+            return await store.list_attempts(page[0].id)
+        after = page[0]
+    return []

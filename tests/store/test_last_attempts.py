@@ -84,6 +84,26 @@ async def test_the_oldest_retrying_message_beside_a_newer_delivered_one(store: S
     assert attempt is not None and (attempt.number, attempt.error) == (2, "ACK AE")
 
 
+async def test_messages_made_dead_without_an_attempt_hide_no_earlier_attempt(
+    store: Store,
+) -> None:
+    """``destinations remove --force`` makes every waiting message dead without an attempt;
+    after a rollback the newest of them was "the last attempt", which it has none of, and
+    ``destinations show`` said ``last attempt: -``. The last attempt there was is said."""
+    refused = "ConnectFailed: connect to 10.0.0.1:2575 failed: ConnectionRefusedError: refused"
+    tried = await attempted(store, "noord", "dead", ("retry", refused), ("failed", refused))
+    for _ in range(3):
+        await attempted(store, "noord", "dead")  # waiting, dead-lettered by the removal
+    found = (await store.last_attempts(["noord"]))["noord"]
+    assert found.last is not None
+    assert (found.last.message_id, found.last.number, found.last.error) == (tried, 2, refused)
+    [*_, plain] = await answered_attempts(store, "noord")  # the plain read agrees
+    assert (plain.message_id, plain.number) == (tried, 2)
+    assert "zuid" not in await store.last_attempts(["zuid"])
+    await attempted(store, "zuid", "dead")  # never tried at all: no attempt to say
+    assert "zuid" not in await store.last_attempts(["zuid"])
+
+
 async def test_many_destinations_are_one_statement(store: Store) -> None:
     """600 destinations, more than a SQLite ``UNION`` may join: one statement all the same."""
     ids = [f"d{n:03}" for n in range(600)]

@@ -76,8 +76,10 @@ async def deadletters(
 ) -> list[dict[str, Any]]:
     """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones
     (a later resend delivered) and the discarded ones (``state`` ``discarded``, with
-    ``discarded_by`` and ``discarded_at``; its ``dead_since`` as its discard recorded it, but
-    selected by ``since`` and ``until`` on when it was discarded).
+    ``discarded_by`` and ``discarded_at``; its ``dead_since`` as its discard recorded it, null
+    where it did not (a discard before an upgrade, or its entry pruned), but selected by
+    ``since`` and ``until`` on when it was discarded). ``last_attempt_at``: when each was last
+    tried (null: never), the latest the store knows of one whose ``dead_since`` it does not.
 
     Newest by the message (its ``seq``, the order messages were made), not by when it died; at
     most ``limit``, with no offset: for more, narrower periods of ``since`` and ``until``.
