@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Literal
 
 from destinations.config import (
     DestinationConfig,
@@ -180,12 +181,22 @@ def shared_provider_notes(
     ]
 
 
-def warning_destination(warning: str) -> str | None:
-    """The destination a version notice of ``Catalog.warnings`` is about, if it is one."""
-    for shape in (DEPRECATED, RETIRED_HELD, RETIRED_UPGRADED):
+VersionState = Literal["deprecated", "retired"]
+
+
+def version_notice(warning: str) -> tuple[str, VersionState] | None:
+    """The destination a version notice of ``Catalog.warnings`` is about, and whether the
+    version it names is deprecated or retired, if it is one: a retired version is no deprecated
+    one (its messages are held or mapped with the successor), and the log says which."""
+    notices: tuple[tuple[Shape, VersionState], ...] = (
+        (DEPRECATED, "deprecated"),
+        (RETIRED_HELD, "retired"),
+        (RETIRED_UPGRADED, "retired"),
+    )
+    for shape, state in notices:
         values = shape.read(warning)
         if values is not None:
-            return values["id"]
+            return values["id"], state
     return None
 
 
@@ -219,32 +230,19 @@ def version_warnings(
     service by event type (the last revision's ``messages``), so each event type is judged on
     its own. Moving referrals to a supported version must not be refused because the lab
     orders stay on one retired since: only a retired version an event type newly takes is.
+    Every event type's broken rule is raised at once (``DestinationFileError.problems``).
     """
+    problems = version_problems(config.messages, today=today, source=source, in_service=in_service)
+    if problems:
+        first = problems[0]
+        first.problems = tuple(problems)
+        raise first
     warnings: list[str] = []
     for event_type, name in config.messages.items():
         key = f"messages.{event_type}"
-        version = REGISTRY.get(name)
-        if version is None:
-            known = ", ".join(
-                sorted(v.name for v in REGISTRY.values() if v.event_type == event_type)
-            )
-            raise DestinationFileError(
-                source,
-                key,
-                f"unknown message version {name!r} (known: {known})",
-                code="version_unknown",
-                values={"version": name, "known": known},
-            )
-        if version.event_type != event_type:
-            raise DestinationFileError(
-                source,
-                key,
-                f"message version {name!r} is for {version.event_type} events",
-                code="version_event_type",
-                values={"version": name, "event_type": version.event_type},
-            )
+        version = REGISTRY[name]
         status = version.status_on(today)
-        if status == "retired" and _kept(in_service, event_type, name):
+        if status == "retired":  # kept in service: version_problems let it through
             retired = RETIRED_UPGRADED if config.auto_upgrade else RETIRED_HELD
             warnings.append(
                 retired(
@@ -254,14 +252,6 @@ def version_warnings(
                     sunset=version.sunset,
                     successor=version.successor,
                 )
-            )
-        elif status == "retired":
-            raise DestinationFileError(
-                source,
-                key,
-                f"message version {name!r} is retired; use its successor {version.successor!r}",
-                code="version_retired",
-                values={"version": name, "successor": version.successor},
             )
         elif status == "deprecated":
             warnings.append(
@@ -274,6 +264,63 @@ def version_warnings(
                 )
             )
     return warnings
+
+
+def version_problems(
+    messages: Mapping[Any, object],
+    *,
+    today: date,
+    source: str,
+    in_service: bool | Mapping[str, str] = False,
+) -> list[DestinationFileError]:
+    """The version rules each event type's version in ``messages`` breaks, one problem per
+    event type (``version_warnings`` says what ``in_service`` holds).
+
+    Apart from ``version_warnings`` so that a definition the file's own rules refuse is told
+    its version problems in the same answer (``operators``): an operator mending a form met a
+    retired version only once every other key was right, one refusal per save. ``messages``
+    may be a definition's as it was sent; an event type or a name that is no text is the file
+    rules' to refuse, and left out here."""
+    problems: list[DestinationFileError] = []
+    for event_type, name in messages.items():
+        if not isinstance(event_type, str) or not isinstance(name, str):
+            continue
+        key = f"messages.{event_type}"
+        version = REGISTRY.get(name)
+        if version is None:
+            known = ", ".join(
+                sorted(v.name for v in REGISTRY.values() if v.event_type == event_type)
+            )
+            problems.append(
+                DestinationFileError(
+                    source,
+                    key,
+                    f"unknown message version {name!r} (known: {known})",
+                    code="version_unknown",
+                    values={"version": name, "known": known},
+                )
+            )
+        elif version.event_type != event_type:
+            problems.append(
+                DestinationFileError(
+                    source,
+                    key,
+                    f"message version {name!r} is for {version.event_type} events",
+                    code="version_event_type",
+                    values={"version": name, "event_type": version.event_type},
+                )
+            )
+        elif version.status_on(today) == "retired" and not _kept(in_service, event_type, name):
+            problems.append(
+                DestinationFileError(
+                    source,
+                    key,
+                    f"message version {name!r} is retired; use its successor {version.successor!r}",
+                    code="version_retired",
+                    values={"version": name, "successor": version.successor},
+                )
+            )
+    return problems
 
 
 def _kept(in_service: bool | Mapping[str, str], event_type: str, name: str) -> bool:

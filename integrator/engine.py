@@ -11,8 +11,9 @@ so that commands looking for it elsewhere refuse instead of writing behind its b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Final
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
@@ -23,9 +24,10 @@ from integrator.catalog import (
     DIRECTORY_CODES,
     Broken,
     Catalog,
+    VersionState,
     keep_last_good,
     shared_provider_notes,
-    warning_destination,
+    version_notice,
 )
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import HAND_BACK_LOAD_S, DestinationRunner, RetiredHold
@@ -844,6 +846,16 @@ class Engine:
             runner.retries_made_due()
 
 
+_VERSION_NOTICE_EVENTS: Final[Mapping[VersionState | None, str]] = {
+    "deprecated": "deprecated message version",
+    "retired": "retired message version",
+    None: "message version notice",
+}
+"""The log line of a version notice (``_log_news``), by the state of the version it names: a
+retired version's messages are held or mapped with its successor, a deprecated one's still go
+out as they are, and an alert on the one line must not fire for the other."""
+
+
 def _log_news(catalog: Catalog, before: Catalog) -> None:
     """Log what ``catalog`` says that ``before`` (the catalog it replaces) did not.
 
@@ -862,9 +874,10 @@ def _log_news(catalog: Catalog, before: Catalog) -> None:
         if before.destinations.get(dest_id) != config
     }
     for warning in catalog.warnings:
-        dest_id = warning_destination(warning)
+        notice = version_notice(warning)
+        dest_id, state = notice if notice is not None else (None, None)
         if dest_id is None or dest_id in changed:
-            log.warning("deprecated message version", destination=dest_id, detail=warning)
+            log.warning(_VERSION_NOTICE_EVENTS[state], destination=dest_id, detail=warning)
     for note in shared_provider_notes(catalog, changed):
         log.warning(
             "provider served by more than one destination",

@@ -55,6 +55,7 @@ import yaml
 from deadletter.letters import count_open_dead_letters
 from destinations.ack import classify_ack
 from destinations.config import (
+    EVENT_TYPES,
     DestinationConfig,
     DestinationFileError,
     RetrySettings,
@@ -82,6 +83,7 @@ from integrator.catalog import (
     build_catalog,
     refusals_by_destination,
     shared_providers,
+    version_problems,
     version_warnings,
 )
 from integrator.change_intents import Intent, drop_intent, keep_intent, read_intent
@@ -585,8 +587,8 @@ class DestinationAdmin:
         A destination whose own file is refused is in it on its last good definition (its last
         recorded revision), so the engine, after a restart too, and every tool work on the same
         definition; ``Catalog.broken`` says which and why. Its version notices are that
-        definition's, among ``Catalog.warnings``: a deprecated version it runs on is warned of
-        at start as a good file's is (it went unsaid while the file stayed refused).
+        definition's, among ``Catalog.warnings``: a deprecated or retired version it runs on is
+        warned of at start as a good file's is (it went unsaid while the file stayed refused).
         """
         with files_of(self._dir, "read"):  # not listable: one clear error, not a traceback
             loaded, errors = self._reads.load(self._dir)  # each file read; unchanged, not parsed
@@ -1493,7 +1495,11 @@ class DestinationAdmin:
         and keeping its ``tls`` settings needs no look at their files: a pause must not be
         refused because a certificate went missing (its attempts fail, saying so). Keeping its
         cluster keeps its name as recorded too, one from before the name's rule included
-        (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule."""
+        (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule. A definition the file's
+        rules refuse is told its version problems with theirs, all in one refusal."""
+        # Judged per event type: a version retired since that the destination keeps does not
+        # stop another event type moving; one it newly takes is refused.
+        in_service = {} if current is None else {str(k): v for k, v in current.messages.items()}
         try:
             config = _parsed(definition, source, check_files=current is None)
             if current is not None and (
@@ -1502,9 +1508,10 @@ class DestinationAdmin:
                 config = _parsed(
                     definition, source, check_files=config.tls != current.tls, recorded=False
                 )
-            # Judged per event type: a version retired since that the destination keeps does
-            # not stop another event type moving; one it newly takes is refused.
-            in_service = {} if current is None else {str(k): v for k, v in current.messages.items()}
+        except DestinationFileError as exc:
+            refused = _with_version_problems(exc, definition, in_service, self._today())
+            raise DefinitionRefused(refused) from None
+        try:
             version_warnings(config, today=self._today(), source=source, in_service=in_service)
         except DestinationFileError as exc:
             raise DefinitionRefused(exc) from None
@@ -1943,6 +1950,35 @@ def _parsed(
     return destination_from_mapping(
         definition, source=source, check_files=check_files, recorded=recorded
     )
+
+
+def _with_version_problems(
+    refused: DestinationFileError,
+    definition: str | Mapping[str, Any],
+    in_service: Mapping[str, str],
+    today: date,
+) -> DestinationFileError:
+    """``refused`` (the file's rules) with the version rules the definition breaks too, for the
+    keys it does not refuse already: every mistake in one answer, not the versions' only once
+    the rest is right. A definition given as text is left as refused (it is a file's, read
+    again when it is mended)."""
+    messages = definition.get("messages") if isinstance(definition, Mapping) else None
+    if not isinstance(messages, Mapping):
+        return refused
+    named = {problem.key for problem in refused.problems}
+    if "messages" in named:  # the versions as a whole are refused: nothing to add
+        return refused
+    sent = {k: v for k, v in messages.items() if k in EVENT_TYPES}
+    more = [
+        problem
+        for problem in version_problems(
+            sent, today=today, source=refused.file, in_service=in_service
+        )
+        if not any(key.startswith(problem.key) for key in named)
+    ]
+    if more:
+        refused.problems = (*refused.problems, *more)
+    return refused
 
 
 def _recorded(definition: Mapping[str, Any]) -> DestinationConfig:

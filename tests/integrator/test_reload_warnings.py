@@ -155,6 +155,37 @@ async def test_a_deprecated_version_in_service_is_warned_of_at_start_while_its_f
     )
 
 
+async def test_a_retired_version_in_service_is_logged_as_retired_not_deprecated(
+    engine: Engine,
+) -> None:
+    """Past its sunset, a version the destination keeps in service is retired: its messages
+    are held (or mapped with the successor), no longer sent as they are. The start's line said
+    ``deprecated message version`` over the notice that says so, and an alert on the one
+    would fire for the other."""
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("referral: ref-v2", "referral: ref-v1"))
+    await _reloaded(
+        engine, lambda: engine.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+    )
+    await engine.stop()
+
+    after_sunset = datetime(2027, 7, 2, 9, 0, tzinfo=UTC)
+    again = Engine(engine.settings, clock=ManualClock(after_sunset))
+    with capture_logs() as logs:
+        await again.start()
+    try:
+        assert again.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+    finally:
+        await again.stop()
+    assert _said(logs, "deprecated message version") == []
+    [warned] = _said(logs, "retired message version")
+    assert (warned["log_level"], warned["destination"]) == ("warning", "noord")
+    assert warned["detail"] == (
+        "destination 'noord': messages.referral uses retired message version 'ref-v1' "
+        "(sunset 2027-07-01); new messages are held until it moves to 'ref-v2'"
+    )
+
+
 async def test_a_refused_file_is_logged_once_per_refusal_and_its_gauge_says_it_lasts(
     engine: Engine,
 ) -> None:
