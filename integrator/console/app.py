@@ -19,7 +19,7 @@ from typing import Final
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from integrator.console.answers import post_then_get
 from integrator.console.errors import install_error_pages
@@ -31,6 +31,7 @@ from integrator.console.pages import (
     dashboard,
     deadletters,
     destination_changes,
+    destination_removal,
     destinations,
     event,
     events,
@@ -49,10 +50,15 @@ from integrator.console.visitor import refuse_patient_data_in_address
 from integrator.http.telemetry import NO_TELEMETRY
 
 STATIC: Final = Path(__file__).parent / "static"
+FAVICON: Final = "/favicon.ico"
+"""Where every browser asks for a site's icon, whatever a page links: one of the static files,
+served at the root too, as they are served, without a session (it holds nothing). Missing,
+each page load logged a 404."""
 
 OPERATIONS: Final = (
     destinations,
     destination_changes,
+    destination_removal,
     versions,
     deadletters,
     unrouted,
@@ -118,14 +124,19 @@ def create_console() -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith("/static/"):
+        if request.url.path.startswith("/static/") or request.url.path == FAVICON:
             response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
+    console.add_route(FAVICON, _favicon, methods=["GET"], include_in_schema=False)
     for module in PAGES:
         console.include_router(module.router)
     return console
+
+
+async def _favicon(request: Request) -> Response:
+    return FileResponse(STATIC / "favicon.ico")
 
 
 __all__ = ["PAGES", "NavItem", "create_console"]

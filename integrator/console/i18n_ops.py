@@ -108,6 +108,48 @@ EN: Final[dict[str, str]] = {
         "This test message was already sent at {at} by {by}; nothing was sent again. Send "
         "another with the form above."
     ),
+    "dest.unchanged": "Nothing changed: the destination is as it was.",
+    "dest.remove": "Remove this destination",
+    "dest.remove.hint": (
+        "Deletes its file, so nothing is sent to it any more. The next page says what becomes "
+        "of the messages still waiting for it, and asks you to confirm."
+    ),
+    "dest.remove.start": "Remove this destination…",
+    "dest.remove.title": "Remove destination {id}?",
+    "dest.remove.what": (
+        "Its file is deleted: the engine stops sending to it and makes no new messages for it. "
+        "Events for its providers that no other destination serves wait as unrouted events."
+    ),
+    "dest.remove.kept": (
+        "Its history and its messages are kept. A rollback to one of its revisions brings it "
+        "back; once removed, it lies in no cluster, so that needs access to all clusters."
+    ),
+    "dest.remove.waiting": (
+        "{count} {count|message is|messages are} waiting for it now (queued, retrying or held)."
+    ),
+    "dest.remove.none_waiting": "No messages are waiting for it now.",
+    "dest.remove.force": "Make the waiting messages dead letters and remove it anyway",
+    "dest.remove.force_hint": (
+        "Not ticked, nothing is removed while any message waits for this destination: deliver "
+        "them first (resume it if it is paused). Ticked, the messages waiting when you press "
+        "the button are never sent to it: they become dead letters, with your reason, and are "
+        "listed under Dead letters, from where support can resend them to another destination "
+        "or close them."
+    ),
+    "dest.remove.reason": "Reason for removing {id}",
+    "dest.remove.button": "Remove {id}",
+    "dest.remove.done_title": "Destination {id} removed",
+    "dest.remove.done": (
+        "Destination {id} removed, as revision {revision}: its file is deleted, its history kept."
+    ),
+    "dest.remove.dead_lettered": (
+        "{count} waiting {count|message is a dead letter|messages are dead letters} now, with "
+        "your reason."
+    ),
+    "dest.remove.dead_letters_link": "See them under Dead letters.",
+    "dest.remove.none_dead_lettered": "No message was waiting, so none became a dead letter.",
+    "dest.remove.back_to_list": "Back to the destinations",
+    "once.again.remove": "This was already done at {at} by {by}; nothing was removed again.",
     "dest.edit.title": "Edit destination {id}",
     "dest.back": "Back to destination {id}",
     "dest.form.refused": "Not saved: correct the fields marked below.",
@@ -509,6 +551,15 @@ EN: Final[dict[str, str]] = {
         "It cannot be undone: there is no reactivation, and this address cannot be invited "
         "again. For someone away for a while, take their roles away instead."
     ),
+    "people.deactivated_roles": (
+        "The roles this account held when it was deactivated, for the record: it acts with "
+        "none of them, so there is nothing to take away."
+    ),
+    "people.deactivated_final": (
+        "This account is deactivated, and that cannot be undone: there is no reactivation, and "
+        "this address cannot be invited again. Nothing on it can be changed; someone who needs "
+        "access again is invited with another address."
+    ),
     "people.deactivate.do": "Deactivate the account",
     "people.deactivate.cancel": "Cancel",
     "people.deactivate.kept_title": "Machine tokens made by this person",
@@ -695,6 +746,55 @@ NL: Final[dict[str, str]] = {
         "Dit testbericht is al verstuurd op {at} door {by}; er is niets opnieuw verstuurd. "
         "Verstuur er nog een met het formulier hierboven."
     ),
+    "dest.unchanged": "Er is niets veranderd: de bestemming is zoals ze was.",
+    "dest.remove": "Deze bestemming verwijderen",
+    "dest.remove.hint": (
+        "Verwijdert het bestand, zodat er niets meer naartoe gaat. De volgende pagina zegt wat "
+        "er gebeurt met de berichten die er nog op wachten, en vraagt je het te bevestigen."
+    ),
+    "dest.remove.start": "Deze bestemming verwijderen…",
+    "dest.remove.title": "Bestemming {id} verwijderen?",
+    "dest.remove.what": (
+        "Het bestand wordt verwijderd: de engine verstuurt er niets meer naartoe en maakt er "
+        "geen nieuwe berichten meer voor. Gebeurtenissen voor de zorgaanbieders ervan die geen "
+        "andere bestemming bedient, wachten als gebeurtenissen zonder bestemming."
+    ),
+    "dest.remove.kept": (
+        "De geschiedenis en de berichten blijven bewaard. Terugzetten naar een van de revisies "
+        "brengt de bestemming terug; verwijderd hoort ze bij geen cluster, dus daarvoor is "
+        "toegang tot alle clusters nodig."
+    ),
+    "dest.remove.waiting": (
+        "Er {count|wacht|wachten} nu {count} {count|bericht|berichten} op (in de wachtrij, "
+        "wachtend op een nieuwe poging of vastgehouden)."
+    ),
+    "dest.remove.none_waiting": "Er wachten nu geen berichten op.",
+    "dest.remove.force": "De wachtende berichten onbestelbaar maken en toch verwijderen",
+    "dest.remove.force_hint": (
+        "Niet aangevinkt wordt er niets verwijderd zolang er een bericht op deze bestemming "
+        "wacht: lever die eerst af (hervat de bestemming als ze gepauzeerd is). Aangevinkt "
+        "worden de berichten die wachten als je op de knop drukt er nooit meer naartoe "
+        "verstuurd: het worden onbestelbare berichten, met jouw reden, en ze staan onder "
+        "Onbestelbare berichten, waar support ze naar een andere bestemming kan herzenden of "
+        "kan afsluiten."
+    ),
+    "dest.remove.reason": "Reden om {id} te verwijderen",
+    "dest.remove.button": "{id} verwijderen",
+    "dest.remove.done_title": "Bestemming {id} verwijderd",
+    "dest.remove.done": (
+        "Bestemming {id} verwijderd, als revisie {revision}: het bestand is verwijderd, de "
+        "geschiedenis bewaard."
+    ),
+    "dest.remove.dead_lettered": (
+        "{count} {count|wachtend bericht is|wachtende berichten zijn} nu onbestelbaar, met "
+        "jouw reden."
+    ),
+    "dest.remove.dead_letters_link": "Bekijk ze onder Onbestelbare berichten.",
+    "dest.remove.none_dead_lettered": (
+        "Er wachtte geen bericht, dus er is niets onbestelbaar geworden."
+    ),
+    "dest.remove.back_to_list": "Terug naar de bestemmingen",
+    "once.again.remove": "Dit is al gedaan op {at} door {by}; er is niets nog eens verwijderd.",
     "dest.edit.title": "Bestemming {id} wijzigen",
     "dest.back": "Terug naar bestemming {id}",
     "dest.form.refused": "Niet opgeslagen: verbeter de velden hieronder.",
@@ -1122,6 +1222,15 @@ NL: Final[dict[str, str]] = {
     "people.deactivate.final": (
         "Dit kan niet ongedaan worden gemaakt: heractiveren bestaat niet, en dit adres kan niet "
         "opnieuw worden uitgenodigd. Voor wie een tijd weg is: trek liever de rollen in."
+    ),
+    "people.deactivated_roles": (
+        "De rollen die dit account had toen het werd gedeactiveerd, ter informatie: het werkt "
+        "met geen ervan, dus er is niets in te trekken."
+    ),
+    "people.deactivated_final": (
+        "Dit account is gedeactiveerd, en dat kan niet ongedaan worden gemaakt: heractiveren "
+        "bestaat niet, en dit adres kan niet opnieuw worden uitgenodigd. Er valt niets aan te "
+        "wijzigen; wie weer toegang nodig heeft, wordt met een ander adres uitgenodigd."
     ),
     "people.deactivate.do": "Account deactiveren",
     "people.deactivate.cancel": "Annuleren",

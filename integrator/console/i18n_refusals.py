@@ -595,6 +595,22 @@ EN: Final[dict[str, str]] = {
         "destination '{id}' is broken and has no good definition to work on; its file needs "
         "fixing on the server"
     ),
+    "refusal.console.remove_busy": (
+        "{count} {count|message still waits|messages still wait} for this destination, so "
+        "nothing was removed: deliver {count|it|them} first, or tick the box above to make "
+        "{count|it a dead letter|them dead letters}"
+    ),
+    "refusal.console.remove_gone": (
+        "there is no destination {destination} any more (it was removed already, or its file "
+        "was deleted); nothing was done"
+    ),
+    "refusal.console.remove_stranded": (
+        "{count} {count|message waits|messages wait} for {destination}, which no file defines "
+        "any more (its file was deleted by hand); nothing was done. To send {count|it|them}, "
+        "bring the destination back with a rollback on its history page; to make "
+        "{count|it a dead letter|them dead letters}, bring it back first, then remove it with "
+        "the box ticked"
+    ),
     "refusal.console.revision_whole": "must be a whole number",
     "refusal.console.rollback_refused": "revision {revision}: {key}: {problem}",
     "refusal.console.definition_refused": "{source}: {key}: {problem}",
@@ -1230,6 +1246,22 @@ NL: Final[dict[str, str]] = {
     "refusal.destination.broken": (
         "bestemming '{id}' is geweigerd en heeft geen goede definitie om mee verder te werken; "
         "het bestand moet op de server hersteld worden"
+    ),
+    "refusal.console.remove_busy": (
+        "er {count|wacht|wachten} nog {count} {count|bericht|berichten} op deze bestemming, "
+        "dus er is niets verwijderd: lever {count|het|ze} eerst af, of vink het vakje hierboven "
+        "aan om {count|het|ze} onbestelbaar te maken"
+    ),
+    "refusal.console.remove_gone": (
+        "bestemming {destination} bestaat niet meer (ze is al verwijderd, of het bestand is "
+        "verwijderd); er is niets gedaan"
+    ),
+    "refusal.console.remove_stranded": (
+        "er {count|wacht|wachten} {count} {count|bericht|berichten} op {destination}, dat geen "
+        "bestand meer beschrijft (het bestand is met de hand verwijderd); er is niets gedaan. "
+        "Om {count|het|ze} te versturen: breng de bestemming terug door terug te zetten op de "
+        "pagina met de geschiedenis; om {count|het|ze} onbestelbaar te maken: breng ze eerst "
+        "terug en verwijder ze dan met het vakje aangevinkt"
     ),
     "refusal.console.revision_whole": "moet een heel getal zijn",
     "refusal.console.rollback_refused": "revisie {revision}: {key}: {problem}",

@@ -129,7 +129,7 @@ def _listing(
         visitor,
         "audit.html",
         terms=terms,
-        problem=None,
+        problems={},
         entries=[{**audit_view(e, zone), "origin": audit_origin(e)} for e in found.entries],
         handle=handle,
         by_bsn=by_bsn,
@@ -139,18 +139,22 @@ def _listing(
     )
 
 
-def _refused(
+async def _refused(
     request: Request, visitor: Visitor, terms: dict[str, str], exc: BadSearch, bsn: str = ""
 ) -> Response:
-    """The form again with the refusal beside its field; a term that holds a BSN is not
-    shown back."""
+    """The form again with the refusal beside its field, and every other term refused on its
+    own beside its own (``_others_refused``); a term that holds a BSN is not shown back."""
+    withheld = [bsn, *terms.values()]
+    problems = {exc.field: said(exc, withheld=withheld, field=False)}
+    for name, refusal in (await _others_refused(request, visitor, terms, bsn)).items():
+        problems.setdefault(name, said(refusal, withheld=withheld, field=False))
     return page(
         request,
         visitor,
         "audit.html",
         status=422,
         terms=without_bsn(terms),
-        problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
+        problems=problems,
         entries=[],
         handle="",
         by_bsn=False,
@@ -158,6 +162,26 @@ def _refused(
         more=None,
         csv=None,
     )
+
+
+async def _others_refused(
+    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str
+) -> dict[str, BadSearch]:
+    """Each term (and the BSN) the trail's rules refuse on its own, by the service's own check
+    (``checked_audit_filter``, as the search makes it): said together with the refusal the
+    search met, so a person mends every term in one go rather than one per submit. Alone, a
+    rule between two terms (a period that ends before it starts) comes once each is right."""
+    engine = engine_of(request)
+    scope = visitor.scope(P.AUDIT_READ)
+    found: dict[str, BadSearch] = {}
+    for name, value in [*_given(terms).items(), ("bsn", bsn.strip() or None)]:
+        if value is None:
+            continue
+        try:
+            await checked_audit_filter(engine, scope, **{name: value})
+        except BadSearch as exc:
+            found[exc.field] = exc
+    return found
 
 
 def _given(terms: dict[str, str]) -> dict[str, str | None]:
@@ -184,7 +208,7 @@ async def audit(
             try:
                 found = await page_kept_audit(engine, scope, made, limit=PAGE, offset=offset)
             except BadSearch as exc:  # a destination the person no longer sees
-                return _refused(request, visitor, shown, exc)
+                return await _refused(request, visitor, shown, exc)
             return _listing(
                 request, visitor, shown, found, offset=offset, handle=made.handle, by_bsn=True
             )
@@ -201,7 +225,7 @@ async def audit(
             source=source_of(request),
         )
     except BadSearch as exc:
-        return _refused(request, visitor, terms, exc)
+        return await _refused(request, visitor, terms, exc)
     return _listing(request, visitor, terms, found, offset=offset, handle=handle)
 
 
@@ -227,7 +251,7 @@ async def audit_by_patient(
         try:
             await checked_audit_filter(engine, visitor.scope(P.AUDIT_READ), **_given(terms))
         except BadSearch as exc:
-            return _refused(request, visitor, terms, exc)
+            return await _refused(request, visitor, terms, exc)
         return await kept.keep_and_show(request, visitor, KIND, "/audit", kept_terms, None)
     try:
         found = await find_audit(
@@ -240,7 +264,7 @@ async def audit_by_patient(
             source=source_of(request),
         )
     except BadSearch as exc:
-        return _refused(request, visitor, terms, exc, bsn)
+        return await _refused(request, visitor, terms, exc, bsn)
     assert found.filter.bsn_hash is not None
     return await kept.keep_and_show(
         request, visitor, KIND, "/audit", kept_terms, found.filter.bsn_hash

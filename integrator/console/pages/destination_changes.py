@@ -462,13 +462,18 @@ def _definition_refused(exc: DefinitionRefused, revision: int | None) -> Said:
 
 
 async def _saved(request: Request, visitor: Visitor, change: Change) -> Response:
-    """Back to the destination, which shows the revision, the version notices and the change's
-    warnings (unrouted events that wait for a provider it now serves, say): those are kept for
-    the page after the redirect (``once.kept``: provider ids and counts, never in the URL),
-    each with its code and values to word it in the reader's language."""
+    """Back to the destination, which shows the revision (or that nothing changed), the version
+    notices and the change's warnings (unrouted events that wait for a provider it now serves,
+    say): those are kept for the page after the redirect (``once.kept``: provider ids and
+    counts, never in the URL), each with its code and values to word it in the reader's
+    language."""
     query: dict[str, str] = {}
     if change.revision is not None:
         query["saved"] = str(change.revision)
+    else:
+        # The service recorded nothing (no revision, no audit entry): said, rather than a
+        # page that looks as if the save had not been pressed.
+        query["unchanged"] = "1"
     if change.warnings:
         warnings = [kept_warning(w) for w in change.warnings]
         query["change"] = await kept(

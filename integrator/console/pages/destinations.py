@@ -209,9 +209,10 @@ async def destination(
     saved: int | None = None,
     change: Annotated[str, Query(max_length=64)] = "",
     tried: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    unchanged: bool = False,
 ) -> Response:
     """``tried``: back from *Try the waiting retries now* (``pages.try_now``), with how many
-    it made due."""
+    it made due; ``unchanged``: back from a save that changed nothing, so recorded nothing."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
     context = await destination_context(engine, visitor, destination_id)
@@ -225,6 +226,7 @@ async def destination(
         visitor,
         "destination.html",
         saved=saved,
+        unchanged=unchanged and saved is None,
         change_warnings=warnings,
         tried=tried,
         **context,

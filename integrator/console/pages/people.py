@@ -202,9 +202,15 @@ async def _person_page(
     # clusters (the service keeps the others as they are), and no grant elsewhere offers a
     # button that could only be refused (an all-clusters admin's admin@*, say).
     manageable = [g for g in found.grants if visitor.may(Permission.PEOPLE_MANAGE, g.cluster)]
-    forms = set() if own or found.status == "deactivated" else {"grants"}
-    if not own:
-        forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in manageable}
+    # A deactivated account holds nothing (``AccessService``: it signs in nowhere, its own
+    # tokens stopped, and the tokens it made read no patient data through it), and the
+    # service refuses every other change to it; taking one of its roles away would change
+    # nothing but add an audit entry. So its page offers nothing to do: its roles are shown
+    # as it held them, for the record.
+    deactivated = found.status == "deactivated"
+    takeable = [] if own or deactivated else manageable
+    forms = set() if own or deactivated else {"grants"}
+    forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in takeable}
     return page(
         request,
         visitor,
@@ -220,6 +226,7 @@ async def _person_page(
         typed=typed,
         made_tokens=made,
         manageable=manageable,
+        takeable=takeable,
         may_act_on_account=whole,
         once=reinvite_once,
         # What the roles form is drawn from: a save after a colleague's change is refused.
