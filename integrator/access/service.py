@@ -852,6 +852,13 @@ class AccessService:
         problems.raise_found()
         person = await self._person(email)
         await self._refuse_own(by, person)
+        if person.status == "deactivated":
+            # The grants a deactivated account held stay as the record of what it could do
+            # until then, and are in force nowhere: taking one away would change that record
+            # and do nothing else (as ``set_grants`` refuses to).
+            raise BadAccessInput(f"{person.email} is deactivated").coded(
+                "access.deactivated", email=person.email
+            )
         before = await self._token_views()
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             # Which grants of that role they do hold: a role given for one cluster is taken

@@ -108,10 +108,27 @@ async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
     await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
     with pytest.raises(BadAccessInput, match="deactivated already"):
         await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
-    with pytest.raises(BadAccessInput, match="no active grant"):
+    with pytest.raises(BadAccessInput, match="is deactivated"):
         await service.deactivate_role(LOCAL, "anna@example.nl", Role.VIEWER, None, reason="why")
     with pytest.raises(UnknownAccount):
         await service.deactivate_person(LOCAL, "nobody@example.nl", reason="why")
+
+
+async def test_a_deactivated_accounts_roles_stay_as_they_were_when_it_was_deactivated(
+    service: AccessService, store: Store
+) -> None:
+    """Its grants are the record of what it could do until then, in force nowhere: taking one
+    away afterwards changed that record and was audited as if it did something."""
+    await service.invite(LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD")])
+    await service.deactivate_person(LOCAL, "anna@example.nl", reason="left")
+    entries = len(await store.list_audit(limit=1000))
+    with pytest.raises(BadAccessInput) as refused:
+        await service.deactivate_role(LOCAL, "anna@example.nl", Role.RESEND, "CARD", reason="x")
+    assert str(refused.value) == "anna@example.nl is deactivated"
+    assert refused.value.code == "access.deactivated"
+    [anna] = [p for p in await service.list_people(LOCAL) if p.email == "anna@example.nl"]
+    assert [str(g) for g in anna.grants] == ["resend@CARD"]
+    assert len(await store.list_audit(limit=1000)) == entries
 
 
 async def test_a_role_taken_away_without_its_cluster_names_the_grants_held(
