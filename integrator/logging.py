@@ -4,9 +4,9 @@ Context such as ``event_id``, ``zd_number``, ``message_id``, ``control_id`` and 
 bound once with ``bind_contextvars`` and carried into every line below it. Only identifiers go in:
 patient data never reaches a log line, because nothing in the engine logs event payloads or HL7
 bytes, and exception texts from our packages are written free of input values. The libraries
-that log through the standard library (the AMQP client, the HTTP server) are written as our own
-lines, in the same format, with their message templates and never the values in them, nor an
-exception's text (``_LibraryLines``, ``_ServerLines``).
+that log through the standard library (the AMQP client, the HTTP server, the event loop) are
+written as our own lines, in the same format, with their message templates and never the values
+in them, nor an exception's text (``_LibraryLines``, ``_ServerLines``).
 
 The engine writes a line per accepted event, so rendering is on the hot path: the console format
 is rendered by ``PlainConsoleRenderer``, which writes exactly what structlog's uncoloured
@@ -206,8 +206,17 @@ MAX_FRAMES = 40
 """The innermost frames of an error that a line names; a deep recursion has a thousand."""
 
 
+EVENT_LOOP_LOGGERS = ("asyncio",)
+"""The event loop's logger (asyncio's, which uvloop writes to as well): an error no task
+awaited (``Task exception was never retrieved``), a callback that raised. Left to itself it
+printed, in plain text over many lines, the task's and the error's ``repr``, whose text may
+quote a value (patient data), also with ``INTEGRATOR_LOG_FORMAT=json``. Only the first line of
+its message is kept: asyncio's own words; the lines after it are those reprs."""
+
+
 class _ServerLines(logging.Handler):
-    """The HTTP server's log records as our own lines, ``http server log``, at their level.
+    """The HTTP server's log records as our own lines, ``http server log``, at their level
+    (the event loop's as ``event loop log``, ``first_line``).
 
     As ``_LibraryLines``: the message template and its arguments' types, never their values.
     For an exception, its type, those of its causes and its frames (file, line, function),
@@ -215,9 +224,17 @@ class _ServerLines(logging.Handler):
     (``error_type``), with where, since an error that escaped the app is a bug to find.
     """
 
+    def __init__(self, event: str = "http server log", *, first_line: bool = False) -> None:
+        super().__init__()
+        self._event = event
+        self._first_line = first_line
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            fields: dict[str, Any] = {"library": record.name, "said": str(record.msg).strip()}
+            said = str(record.msg).strip()
+            if self._first_line:
+                said = said.partition("\n")[0]
+            fields: dict[str, Any] = {"library": record.name, "said": said}
             if record.args:
                 fields["with"] = [type(a).__name__ for a in _args(record)]
             error = record.exc_info[1] if record.exc_info else None
@@ -225,13 +242,13 @@ class _ServerLines(logging.Handler):
                 fields.update(error_fields(error))
             logger = get_logger(record.name)
             if record.levelno >= logging.ERROR:
-                logger.error("http server log", **fields)
+                logger.error(self._event, **fields)
             elif record.levelno >= logging.WARNING:
-                logger.warning("http server log", **fields)
+                logger.warning(self._event, **fields)
             elif record.levelno >= logging.INFO:
-                logger.info("http server log", **fields)
+                logger.info(self._event, **fields)
             else:
-                logger.debug("http server log", **fields)
+                logger.debug(self._event, **fields)
         except Exception:  # a log line must never break the caller
             self.handleError(record)
 
@@ -274,11 +291,12 @@ def _args(record: logging.LogRecord) -> tuple[object, ...]:
 
 _LIBRARY_HANDLER = _LibraryLines()
 _SERVER_HANDLER = _ServerLines()
+_EVENT_LOOP_HANDLER = _ServerLines("event loop log", first_line=True)
 
 
 def _route_library_logs(*, debug: bool) -> None:
-    """Send the AMQP libraries' records to ``_LibraryLines``, the HTTP server's to
-    ``_ServerLines``, and none past their own logger.
+    """Send the AMQP libraries' records to ``_LibraryLines``, the HTTP server's and the event
+    loop's to ``_ServerLines``, and none past their own logger.
 
     Below debug the AMQP libraries' are dropped where they are made (the level above every
     record's), so aiormq does not even format them. The server's levels are its own
@@ -290,11 +308,15 @@ def _route_library_logs(*, debug: bool) -> None:
             library.addHandler(_LIBRARY_HANDLER)
         library.propagate = False
         library.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
-    for name in SERVER_LOGGERS:
-        server = logging.getLogger(name)
-        if _SERVER_HANDLER not in server.handlers:
-            server.addHandler(_SERVER_HANDLER)
-        server.propagate = False
+    for names, handler in (
+        (SERVER_LOGGERS, _SERVER_HANDLER),
+        (EVENT_LOOP_LOGGERS, _EVENT_LOOP_HANDLER),
+    ):
+        for name in names:
+            logger = logging.getLogger(name)
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+            logger.propagate = False
 
 
 class _CurrentStderr:

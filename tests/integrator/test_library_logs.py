@@ -5,16 +5,20 @@ the values the library formats into them (frames, message bodies, the broker's U
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
+import json
 import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+import uvloop
 
 from integrator.logging import configure_logging
 from tests.services import free_port
@@ -92,3 +96,40 @@ def test_run_with_the_broker_down_says_so_in_our_lines_only(tmp_path: Path) -> N
     ) in ran.stderr
     assert RAW not in ran.stderr
     assert "s3cret" not in ran.stderr + ran.stdout
+
+
+def _a_task_fails_unawaited() -> Callable[[], Coroutine[None, None, None]]:
+    async def fails() -> None:
+        raise ValueError("patient 999990019 J. de Vries")
+
+    async def main() -> None:
+        task = asyncio.get_running_loop().create_task(fails())
+        await asyncio.sleep(0.01)
+        del task  # never awaited: the loop says so when it goes
+        gc.collect()
+
+    return main
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_an_error_no_task_awaited_is_one_line_of_ours_without_its_text(
+    monkeypatch: pytest.MonkeyPatch, loop: str
+) -> None:
+    """asyncio's (and uvloop's) ``Task exception was never retrieved`` printed, in plain text
+    over many lines, the task's and the error's repr: the error's text, whatever it quoted."""
+    stderr = captured(monkeypatch)
+    configure_logging(level="info", fmt="json")
+    main = _a_task_fails_unawaited()
+    if loop == "uvloop":
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
+    lines = [json.loads(line) for line in stderr.getvalue().splitlines()]
+    [said] = [line for line in lines if line["event"] == "event loop log"]
+    assert said["said"] == "Task exception was never retrieved"
+    assert (said["level"], said["library"], said["error_type"]) == (
+        "error",
+        "asyncio",
+        "ValueError",
+    )
+    assert "999990019" not in stderr.getvalue() and "Vries" not in stderr.getvalue()
