@@ -13,7 +13,6 @@ body. Each sentence is a ``shapes.Shape``, so the console words it in the person
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Final
 
@@ -22,7 +21,7 @@ from schemas.errors import FieldError
 from shapes import NUMBER, Shape
 
 EVENT_JSON_ALLOWANCE: Final = 4 * MIB
-EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT_JSON_ALLOWANCE
+EVENT_BODY_LIMIT: Final = 4 * -(-MAX_ATTACHMENTS_TOTAL_BYTES // 3) + EVENT_JSON_ALLOWANCE
 """The most bytes one event's body may be, through every door: what the contract can need.
 Attachments may hold 50 MiB decoded (``schemas.attachments``), 4/3 of it in base64 (66.7 MiB),
 and the rest of an event, each part with its maximum (docs/product.md §2), stays far below the

@@ -124,6 +124,21 @@ async def test_a_hand_edit_to_a_deprecated_version_is_warned_of_at_the_reload(
     )
 
 
+async def _started_again_on_ref_v1(
+    engine: Engine, clock: ManualClock
+) -> list[MutableMapping[str, Any]]:
+    """What a new engine on ``engine``'s settings logs as it starts at ``clock``, its ``noord``
+    on ``ref-v1``."""
+    again = Engine(engine.settings, clock=clock)
+    with capture_logs() as logs:
+        await again.start()
+    try:
+        assert again.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+    finally:
+        await again.stop()
+    return logs
+
+
 async def test_a_deprecated_version_in_service_is_warned_of_at_start_while_its_file_is_refused(
     engine: Engine,
 ) -> None:
@@ -140,13 +155,7 @@ async def test_a_deprecated_version_in_service_is_warned_of_at_start_while_its_f
     await _reloaded(engine, lambda: "noord" in engine.catalog.broken)
     await engine.stop()
 
-    again = Engine(engine.settings, clock=ManualClock(TODAY))
-    with capture_logs() as logs:
-        await again.start()
-    try:
-        assert again.catalog.destinations["noord"].messages["referral"] == "ref-v1"
-    finally:
-        await again.stop()
+    logs = await _started_again_on_ref_v1(engine, ManualClock(TODAY))
     [warned] = _said(logs, "deprecated message version")
     assert (warned["log_level"], warned["destination"]) == ("warning", "noord")
     assert warned["detail"] == (
@@ -170,13 +179,7 @@ async def test_a_retired_version_in_service_is_logged_as_retired_not_deprecated(
     await engine.stop()
 
     after_sunset = datetime(2027, 7, 2, 9, 0, tzinfo=UTC)
-    again = Engine(engine.settings, clock=ManualClock(after_sunset))
-    with capture_logs() as logs:
-        await again.start()
-    try:
-        assert again.catalog.destinations["noord"].messages["referral"] == "ref-v1"
-    finally:
-        await again.stop()
+    logs = await _started_again_on_ref_v1(engine, ManualClock(after_sunset))
     assert _said(logs, "deprecated message version") == []
     [warned] = _said(logs, "retired message version")
     assert (warned["log_level"], warned["destination"]) == ("warning", "noord")
