@@ -28,9 +28,14 @@ from integrator.presence import running_engines
 from integrator.store import DestinationPause, Store
 from integrator.watcher import POLL_EVERY
 
-APPLY_MARGIN_S: Final = 3.0
-"""Beyond the watcher's poll and an attempt on the wire: the engine reads the files, records
+APPLY_MARGIN_S: Final = 6.0
+"""Beyond the watcher's poll and an attempt on the wire: the engine's own margin when it
+finishes an attempt at a stop (5 s, ``integrator.delivery``), then it reads the files, records
 the change and stops or starts the delivery loop, a moment on a loaded machine."""
+
+LOOK_FOR_ENGINES_EVERY_S: Final = 1.0
+"""How often, while waiting, the command looks whether an engine still runs on the store: one
+that stopped (or was stopped) before it applied the change never will."""
 
 LOOK_EVERY_S: Final = 0.2
 """How often the store is read while waiting: a read of one row."""
@@ -50,15 +55,22 @@ class EngineApplied:
     at: datetime | None = None
     already: bool = False
     waited_s: float = 0.0
+    stopped: bool = False
+    """The engines that ran when the change was made stopped before one applied it: none
+    runs on the store now, and the next to start applies it."""
 
 
-def wait_s(config: DestinationConfig | None) -> float:
-    """The most to wait for the engine: its watcher's poll, an attempt on the wire to the
-    destination (connect and ACK timeouts; a pause waits for it), and ``APPLY_MARGIN_S``."""
+def wait_s(config: DestinationConfig | None, *, enabled: bool) -> float:
+    """The most to wait for the engine: its watcher's poll, for a pause an attempt on the wire
+    to the destination (its connect timeout and twice its ACK timeout: in enhanced mode an
+    attempt waits for two ACKs, as the engine's own stop does), and ``APPLY_MARGIN_S``. A
+    resume waits for no attempt."""
+    if enabled:
+        return float(math.ceil(POLL_EVERY + APPLY_MARGIN_S))
     fields = DestinationConfig.model_fields
     connect = config.connect_timeout if config else float(fields["connect_timeout"].default)
     ack = config.ack_timeout if config else float(fields["ack_timeout"].default)
-    return float(math.ceil(POLL_EVERY + connect + ack + APPLY_MARGIN_S))
+    return float(math.ceil(POLL_EVERY + connect + 2 * ack + APPLY_MARGIN_S))
 
 
 async def engine_applies(
@@ -83,13 +95,18 @@ async def engine_applies(
         # Seen paused, and no resume seen since: the engine does not deliver to it.
         return EngineApplied(engines, before.paused_at, already=True)
     waiting(wait)
-    started = time.monotonic()
+    started = looked = time.monotonic()
     while True:
         row = await store.destination_pause(destination_id)
         if enabled and row is not None and row.paused_at is None:
             return EngineApplied(engines, row.resumed_at, waited_s=time.monotonic() - started)
         if not enabled and row is not None and row.paused_at is not None:
             return EngineApplied(engines, row.paused_at, waited_s=time.monotonic() - started)
-        if time.monotonic() - started >= wait:
+        now = time.monotonic()
+        if now - started >= wait:
             return EngineApplied(engines, waited_s=wait)
+        if now - looked >= LOOK_FOR_ENGINES_EVERY_S:
+            looked = now
+            if not await running_engines(store):
+                return EngineApplied(engines, waited_s=now - started, stopped=True)
         await asyncio.sleep(LOOK_EVERY_S)

@@ -74,7 +74,9 @@ def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = 
         print_json(change.to_json())
         if said is not None:
             warned = "" if in_force else "warning: "
-            err_console.print(f"{warned}{said}", markup=False, soft_wrap=True)
+            err_console.print(
+                f"{warned}{change.destination_id}: {said}", markup=False, soft_wrap=True
+            )
         return
     if change.changed:
         head = f"{change.destination_id}: {change.action} (revision {change.revision})"
@@ -100,7 +102,9 @@ def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = 
     for warning in change.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}")
     if said is not None and not in_force:
-        err_console.print(f"[yellow]warning:[/] {escape(said)}", soft_wrap=True)
+        err_console.print(
+            f"[yellow]warning:[/] {escape(change.destination_id)}: {escape(said)}", soft_wrap=True
+        )
 
 
 WithStrayFilesOption = Annotated[
@@ -548,7 +552,7 @@ def _set_enabled(destination_id: str, enabled: bool, reason: str | None, as_json
             change.destination_id,
             enabled=enabled,
             before=before,
-            wait=wait_s(change.config),
+            wait=wait_s(change.config, enabled=enabled),
             waiting=waiting,
         )
         return change, applied
@@ -577,9 +581,15 @@ def _applied(change: Change, applied: EngineApplied, zone: tzinfo) -> tuple[str,
     is in force (False: no engine had applied it within the wait)."""
     dest = change.destination_id
     paused = change.action != "resume"
+    next_one = "does not deliver to it" if paused else "delivers to it"
     if applied.engines == 0:
-        next_one = "does not deliver to it" if paused else "delivers to it"
         return f"no engine runs on this store, and the next to start {next_one}", True
+    if applied.stopped:
+        return (
+            f"the running engine stopped before it applied this; no engine runs on this store "
+            f"now, and the next to start {next_one}",
+            True,
+        )
     when = shown_time(applied.at, zone)
     others = (
         f" ({applied.engines} engines run on this store: each applies it when it sees the file)"
@@ -590,10 +600,19 @@ def _applied(change: Change, applied: EngineApplied, zone: tzinfo) -> tuple[str,
         doing = "stopped delivering to it" if paused else "delivered to it again"
         line = "paused since" if paused else "last resumed"
         return (
-            f"{dest}: the running engine has not {doing} within {applied.waited_s:.0f} s; it "
+            f"the running engine has not {doing} within {applied.waited_s:.0f} s; it "
             f"applies the file when it sees it: `integrator destinations show {dest}` says "
-            f"'# {line}: …' once it has, and the engine's log says why not until then "
-            "('applying destination files failed')",
+            f"'# {line}: …' once it has, and the engine's log says why if it cannot",
+            False,
+        )
+    if paused and not applied.already and applied.engines > 1:
+        # The pause is recorded once, by the first engine that applied it: most often one
+        # that was not delivering to the destination, while the one that is may still have
+        # an attempt on the wire. Which engine delivers is the broker's choice, unseen here.
+        return (
+            f"one of the {applied.engines} engines on this store applied it at {when}; the one "
+            "delivering to it stops once its attempt on the wire is finished (at most its "
+            "connect timeout and twice its ACK timeout after it sees the file)",
             False,
         )
     if paused and applied.already:
