@@ -211,7 +211,7 @@ EVENT_LOOP_LOGGERS = ("asyncio",)
 awaited (``Task exception was never retrieved``), a callback that raised. Left to itself it
 printed, in plain text over many lines, the task's and the error's ``repr``, whose text may
 quote a value (patient data), also with ``INTEGRATOR_LOG_FORMAT=json``. Only the first line of
-its message is kept: asyncio's own words; the lines after it are those reprs."""
+its message is kept, up to a repr in it: asyncio's own words (``_before_reprs``)."""
 
 
 class _ServerLines(logging.Handler):
@@ -233,7 +233,7 @@ class _ServerLines(logging.Handler):
         try:
             said = str(record.msg).strip()
             if self._first_line:
-                said = said.partition("\n")[0]
+                said = _before_reprs(said.partition("\n")[0])
             fields: dict[str, Any] = {"library": record.name, "said": said}
             if record.args:
                 fields["with"] = [type(a).__name__ for a in _args(record)]
@@ -251,6 +251,16 @@ class _ServerLines(logging.Handler):
                 logger.debug(self._event, **fields)
         except Exception:  # a log line must never break the caller
             self.handleError(record)
+
+
+def _before_reprs(line: str) -> str:
+    """asyncio's words without the repr it puts in them: ``Exception in callback
+    deliver(Event(bsn=…))`` on Python's own loop names the callback with its arguments
+    (uvloop: ``<function deliver at 0x…>``), and an argument may hold patient data. Cut at the
+    first ``(`` or `` <``, where a repr begins: ``Exception in callback deliver`` (a name's
+    ``<locals>`` stays)."""
+    cut = min((i for i in (line.find("("), line.find(" <")) if i >= 0), default=len(line))
+    return line[:cut].rstrip()
 
 
 def error_fields(error: BaseException) -> dict[str, Any]:

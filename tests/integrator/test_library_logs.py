@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -132,4 +133,31 @@ def test_an_error_no_task_awaited_is_one_line_of_ours_without_its_text(
         "asyncio",
         "ValueError",
     )
+    assert "999990019" not in stderr.getvalue() and "Vries" not in stderr.getvalue()
+
+
+def test_a_callback_that_raised_is_named_without_its_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Python's own loop the first line is ``Exception in callback deliver(<its args'
+    repr>)``: the arguments (an event, a patient) are left out."""
+    stderr = captured(monkeypatch)
+    configure_logging(level="info", fmt="json")
+
+    @dataclass
+    class Patient:
+        bsn: str
+        name: str
+
+    def deliver(patient: Patient) -> None:
+        raise ValueError("no")
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_soon(deliver, Patient("999990019", "J. de Vries"))
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    [said] = [json.loads(x) for x in stderr.getvalue().splitlines() if "event loop log" in x]
+    assert said["said"].startswith("Exception in callback test_a_callback"), said
+    assert said["said"].endswith("<locals>.deliver"), said
     assert "999990019" not in stderr.getvalue() and "Vries" not in stderr.getvalue()
