@@ -36,11 +36,13 @@ from integrator.store.errors import Conflict, StoreError, StoreUnavailable
 # database made again, empty). Also the store refusing every write whatever it holds: a
 # read-only transaction (25006: a standby or a demoted primary after a failover, a managed
 # database made read-only as its disk fills, ``default_transaction_read_only``), a user without
-# the privilege (42501), a statement cancelled or a lock not had in time (57014, 55P03), and
-# the server's own I/O (58). Several need the operator, but they are the store being away or
-# unusable, not a wrong request: the API answers 503, the delivery loops wait, and readiness
-# says "writes failing" (``write_health``). Anything else (a value a column refuses, a bug's
-# bad SQL) stays "other": a 500, and the store is not called down for it.
+# the privilege (42501), a statement cancelled or a lock not had in time (57014, 55P03), a
+# database that takes no connections now (55000: ``ALLOW_CONNECTIONS false``, as a DBA sets it
+# for maintenance or a managed service while it moves one), and the server's own I/O (58).
+# Several need the operator, but they are the store being away or unusable, not a wrong
+# request: the API answers 503, the delivery loops wait, and readiness says "writes failing"
+# (``write_health``). Anything else (a value a column refuses, a bug's bad SQL) stays "other":
+# a 500, and the store is not called down for it.
 _TRANSIENT_SQLSTATE_PREFIXES = (
     "08",
     "53",
@@ -52,6 +54,7 @@ _TRANSIENT_SQLSTATE_PREFIXES = (
     "25006",
     "42501",
     "55P03",
+    "55000",
     "58",
 )
 # SQLite's: locked, I/O, full, and a file or directory the engine may not write (read-only).
@@ -153,6 +156,11 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
         return f"nothing listens{at} ({SETTING})"
     if code == "53100":
         return "the disk of the PostgreSQL server is full"
+    if code == "55000":
+        return (
+            f"the database {_database(url)}".rstrip()
+            + f"{_on(url)} takes no connections now (ALLOW_CONNECTIONS false: maintenance?)"
+        )
     if code == "42P01":
         return f"the database{_on(url)} has no store tables: it was made again, empty ({SETTING})"
     if code == "25006":

@@ -224,3 +224,30 @@ def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> No
         said = outcome.stderr
         assert f"nothing listens at 127.0.0.1:{port} (INTEGRATOR_DATABASE_URL)" in said, said
         assert "s3cret" not in said + outcome.stdout
+
+
+@pytest.mark.postgres
+async def test_a_database_that_takes_no_connections_is_unavailable_and_says_so() -> None:
+    """55000: ``ALLOW_CONNECTIONS false`` (a DBA's maintenance, a managed service moving the
+    database) refused the store's new connections, and the error was "other": every API route
+    answered 500 without ``Retry-After`` while ``/readyz`` said the store was unavailable, and
+    a client that retries on 503 gave the referral up. In a database of this test's own."""
+    async with scratch_database() as (name, url):
+        store = await Store.open(url)
+        try:
+            assert await store.accept_event(make_event(), [make_message()])
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await postgres_admin_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+            with pytest.raises(StoreUnavailable) as caught:
+                await store.accept_event(make_event(), [make_message()])
+            assert caught.value.code == "55000"
+            said = str(caught.value)
+            assert f"the database '{name}' on " in said and "takes no connections now" in said
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            assert await store.accept_event(make_event(), [make_message()])
+        finally:
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await store.close()
