@@ -116,7 +116,7 @@ def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> Emai
         "Uitnodiging voor Integrator",
         "Your invitation to Integrator",
         f"Beste {name},\n\n"
-        "Je bent uitgenodigd voor Integrator, de HL7-koppelingsmotor. Open deze link om een\n"
+        "Je bent uitgenodigd voor Integrator, de HL7-integratie-engine. Open deze link om een\n"
         "wachtwoord te kiezen en de tweede factor (een authenticator-app) in te stellen:\n\n"
         f"{link}\n\n"
         f"De link werkt één keer, tot {until}. Is hij verlopen,\n"
@@ -136,7 +136,7 @@ def second_factor_reset_mail(to: str, name: str, link: str, expires_at: datetime
     until = _until(expires_at)
     return _both(
         to,
-        "Stel je aanmelding bij Integrator opnieuw in",
+        "Stel het inloggen bij Integrator opnieuw in",
         "Set up your Integrator sign-in again",
         f"Beste {name},\n\n"
         "Een beheerder heeft de tweede factor van je Integrator-account gereset: je\n"

@@ -856,9 +856,10 @@ class AccessService:
             # The grants a deactivated account held stay as the record of what it could do
             # until then, and are in force nowhere: taking one away would change that record
             # and do nothing else (as ``set_grants`` refuses to).
-            raise BadAccessInput(f"{person.email} is deactivated").coded(
-                "access.deactivated", email=person.email
-            )
+            raise BadAccessInput(
+                f"cannot take a role away from {person.email}: the account is deactivated, and "
+                "its roles stay as they were then, in force nowhere; nothing was changed"
+            ).coded("access.deactivated_roles_kept", email=person.email)
         before = await self._token_views()
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             # Which grants of that role they do hold: a role given for one cluster is taken

@@ -1224,8 +1224,8 @@ NL: Final[dict[str, str]] = {
         "opnieuw worden uitgenodigd. Voor wie een tijd weg is: trek liever de rollen in."
     ),
     "people.deactivated_roles": (
-        "De rollen die dit account had toen het werd gedeactiveerd, ter informatie: het werkt "
-        "met geen ervan, dus er is niets in te trekken."
+        "De rollen die dit account had toen het werd gedeactiveerd, ter informatie: geen ervan "
+        "is nog van kracht, dus er is niets in te trekken."
     ),
     "people.deactivated_final": (
         "Dit account is gedeactiveerd, en dat kan niet ongedaan worden gemaakt: heractiveren "
@@ -1255,7 +1255,7 @@ NL: Final[dict[str, str]] = {
         "heeft; een rol die {email} kwijtraakt is op deze tokens ook opgeschort, en werkt weer "
         "als de rol wordt teruggegeven."
     ),
-    "people.tokens_none": "{email} heeft geen token gemaakt die nu werkt.",
+    "people.tokens_none": "{email} heeft geen token gemaakt dat nu werkt.",
     "people.own": (
         "Dit zijn je eigen rollen: een andere beheerder, of de CLI op de server (integrator "
         "users), wijzigt ze of deactiveert je account."

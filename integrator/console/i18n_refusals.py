@@ -205,6 +205,10 @@ EN: Final[dict[str, str]] = {
         "give at least one role (to take every role away, deactivate the account)"
     ),
     "refusal.access.deactivated": "{email} is deactivated",
+    "refusal.access.deactivated_roles_kept": (
+        "cannot take a role away from {email}: the account is deactivated, and its roles stay "
+        "as they were then, in force nowhere; nothing was changed"
+    ),
     "refusal.access.deactivated_already": "{email} is deactivated already",
     "refusal.access.no_such_grant": "{email} holds no active role {grant}",
     "refusal.access.no_such_grant_held": (
@@ -823,6 +827,10 @@ NL: Final[dict[str, str]] = {
         "geef minstens één rol (om alle rollen in te trekken: deactiveer het account)"
     ),
     "refusal.access.deactivated": "{email} is gedeactiveerd",
+    "refusal.access.deactivated_roles_kept": (
+        "een rol intrekken bij {email} kan niet: het account is gedeactiveerd, en de rollen "
+        "blijven zoals ze toen waren, nergens van kracht; er is niets gewijzigd"
+    ),
     "refusal.access.deactivated_already": "{email} is al gedeactiveerd",
     "refusal.access.no_such_grant": "{email} heeft geen actieve rol {grant}",
     "refusal.access.no_such_grant_held": (
@@ -1257,8 +1265,9 @@ NL: Final[dict[str, str]] = {
         "verwijderd); er is niets gedaan"
     ),
     "refusal.console.remove_stranded": (
-        "er {count|wacht|wachten} {count} {count|bericht|berichten} op {destination}, dat geen "
-        "bestand meer beschrijft (het bestand is met de hand verwijderd); er is niets gedaan. "
+        "er {count|wacht|wachten} {count} {count|bericht|berichten} op {destination}, die door "
+        "geen bestand meer wordt beschreven (het bestand is met de hand verwijderd); er is "
+        "niets gedaan. "
         "Om {count|het|ze} te versturen: breng de bestemming terug door terug te zetten op de "
         "pagina met de geschiedenis; om {count|het|ze} onbestelbaar te maken: breng ze eerst "
         "terug en verwijder ze dan met het vakje aangevinkt"

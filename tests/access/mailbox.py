@@ -17,9 +17,7 @@ from tests.services import free_port
 
 SENDER = "integrator@example.nl"
 #: The second factor reset's subject, Dutch and English (the mail holds both).
-RESET_SUBJECT = (
-    "Stel je aanmelding bij Integrator opnieuw in / Set up your Integrator sign-in again"
-)
+RESET_SUBJECT = "Stel het inloggen bij Integrator opnieuw in / Set up your Integrator sign-in again"
 
 
 @dataclass

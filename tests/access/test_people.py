@@ -108,7 +108,7 @@ async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
     await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
     with pytest.raises(BadAccessInput, match="deactivated already"):
         await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
-    with pytest.raises(BadAccessInput, match="is deactivated"):
+    with pytest.raises(BadAccessInput, match="the account is deactivated"):
         await service.deactivate_role(LOCAL, "anna@example.nl", Role.VIEWER, None, reason="why")
     with pytest.raises(UnknownAccount):
         await service.deactivate_person(LOCAL, "nobody@example.nl", reason="why")
@@ -124,8 +124,11 @@ async def test_a_deactivated_accounts_roles_stay_as_they_were_when_it_was_deacti
     entries = len(await store.list_audit(limit=1000))
     with pytest.raises(BadAccessInput) as refused:
         await service.deactivate_role(LOCAL, "anna@example.nl", Role.RESEND, "CARD", reason="x")
-    assert str(refused.value) == "anna@example.nl is deactivated"
-    assert refused.value.code == "access.deactivated"
+    assert str(refused.value) == (
+        "cannot take a role away from anna@example.nl: the account is deactivated, and its "
+        "roles stay as they were then, in force nowhere; nothing was changed"
+    )
+    assert refused.value.code == "access.deactivated_roles_kept"
     [anna] = [p for p in await service.list_people(LOCAL) if p.email == "anna@example.nl"]
     assert [str(g) for g in anna.grants] == ["resend@CARD"]
     assert len(await store.list_audit(limit=1000)) == entries
