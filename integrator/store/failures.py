@@ -38,7 +38,8 @@ from integrator.store.errors import Conflict, StoreError, StoreUnavailable
 # database made read-only as its disk fills, ``default_transaction_read_only``), a user without
 # the privilege (42501), a statement cancelled or a lock not had in time (57014, 55P03), a
 # database that takes no connections now (55000: ``ALLOW_CONNECTIONS false``, as a DBA sets it
-# for maintenance or a managed service while it moves one), and the server's own I/O (58).
+# for maintenance or a managed service while it moves one), a user no longer let in (28: a
+# password rotated under the engine, a role made NOLOGIN), and the server's own I/O (58).
 # Several need the operator, but they are the store being away or unusable, not a wrong
 # request: the API answers 503, the delivery loops wait, and readiness says "writes failing"
 # (``write_health``). Anything else (a value a column refuses, a bug's bad SQL) stays "other":
@@ -55,6 +56,7 @@ _TRANSIENT_SQLSTATE_PREFIXES = (
     "42501",
     "55P03",
     "55000",
+    "28",
     "58",
 )
 # SQLite's: locked, I/O, full, and a file or directory the engine may not write (read-only).
@@ -133,7 +135,7 @@ def waiting_helps(code: str | None) -> bool:
     if code is None:
         return True
     return not code.startswith(
-        ("3D", "42P01", "25006", "42501", "SQLITE_CANTOPEN", "SQLITE_READONLY")
+        ("3D", "42P01", "25006", "42501", "28", "SQLITE_CANTOPEN", "SQLITE_READONLY")
     )
 
 

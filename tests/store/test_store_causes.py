@@ -226,6 +226,18 @@ def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> No
         assert "s3cret" not in said + outcome.stdout
 
 
+async def _refused_with_a_code(store: Store) -> StoreUnavailable:
+    """A write refused as unavailable once the server ended the store's connections: the first
+    tries may meet a connection it ended (unavailable, without a code), a new one is refused
+    with the server's code, which is returned."""
+    for _ in range(3):
+        with pytest.raises(StoreUnavailable) as caught:
+            await store.accept_event(make_event(), [make_message()])
+        if caught.value.code is not None:
+            break
+    return caught.value
+
+
 @pytest.mark.postgres
 async def test_a_database_that_takes_no_connections_is_unavailable_and_says_so() -> None:
     """55000: ``ALLOW_CONNECTIONS false`` (a DBA's maintenance, a managed service moving the
@@ -241,13 +253,43 @@ async def test_a_database_that_takes_no_connections_is_unavailable_and_says_so()
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
             )
-            with pytest.raises(StoreUnavailable) as caught:
-                await store.accept_event(make_event(), [make_message()])
-            assert caught.value.code == "55000"
-            said = str(caught.value)
+            refused = await _refused_with_a_code(store)
+            assert refused.code == "55000"
+            said = str(refused)
             assert f"the database '{name}' on " in said and "takes no connections now" in said
             await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             assert await store.accept_event(make_event(), [make_message()])
         finally:
             await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_user_no_longer_let_in_is_unavailable_and_says_so() -> None:
+    """28000: the store's user refused at a new connection (a role made NOLOGIN; a password
+    rotated under the engine is 28P01) while the engine ran. It was "other": 500s, and an
+    attempt delivered meanwhile was refused by the store, not kept for later, and sent again
+    at the next start. In a database and a role of this test's own."""
+    require_postgres()
+    role = f"t_role_{uuid.uuid4().hex[:12]}"
+    await postgres_admin_sql(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        async with scratch_database() as (name, _):
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+            store = await Store.open(f"postgresql://{role}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}")
+            try:
+                assert await store.accept_event(make_event(), [make_message()])
+                await postgres_admin_sql(f'ALTER ROLE "{role}" NOLOGIN')
+                await postgres_admin_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE usename = '{role}'"
+                )
+                refused = await _refused_with_a_code(store)
+                assert refused.code == "28000"
+                assert f"the user '{role}' was refused by PostgreSQL on " in str(refused)
+                await postgres_admin_sql(f'ALTER ROLE "{role}" LOGIN')
+                assert await store.accept_event(make_event(), [make_message()])
+            finally:
+                await store.close()
+    finally:
+        await postgres_admin_sql(f'DROP ROLE IF EXISTS "{role}"')
