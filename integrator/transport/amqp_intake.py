@@ -349,7 +349,15 @@ class AmqpIntake:
                 self._intake.rejected_keys(received.body),
                 caller=CALLER,
             )
-        except Exception:
+        except Exception as keeping:
+            # Neither accepted nor kept: said, since the broker's delivery limit may move it
+            # to the dead queue after a few more of these, where no engine reads it.
+            log.error(
+                "intake message given back to the broker: it could not be accepted or kept as "
+                "rejected input",
+                error_type=type(exc).__name__,
+                keeping_failed=type(keeping).__name__,
+            )
             await self._give_back(received)
             await asyncio.sleep(PAUSE_AFTER_FAILURE)
             return

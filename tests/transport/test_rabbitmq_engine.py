@@ -438,6 +438,49 @@ async def test_a_batch_split_after_a_poison_message_keeps_each_refused_event_onc
     assert rules == ["bsn_eleven_test", "processing"]
 
 
+async def test_a_message_given_back_because_it_could_not_be_kept_either_is_said(
+    setup: Setup, tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A message that fails alone twice is kept as rejected input; when the store refuses that
+    record too, it went back to the broker without a word, and after 20 deliveries into the
+    dead queue, where no engine reads it: the on-call operator found no line about it."""
+    import json
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    poison_zd = "ZD999999998"
+
+    def triggers(sql: str) -> None:
+        with sqlite3.connect(tmp_path / "store.db") as db:
+            db.executescript(sql)
+
+    refuse = "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+    await asyncio.to_thread(
+        triggers,
+        f"CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.zd_number = '{poison_zd}' "
+        f"{refuse} CREATE TRIGGER unkept BEFORE INSERT ON rejected_events {refuse}",
+    )
+    poison = dict(make_events(referral_data, PROVIDERS[:1], 1)[0], zd_number=poison_zd)
+    with capture_logs() as logs:
+        await publish_raw(setup.url, setup.prefix, [json.dumps(poison).encode()])
+
+        def given_back() -> list[Any]:
+            return [e for e in logs if e["event"].startswith("intake message given back")]
+
+        assert await eventually(lambda: bool(given_back()), timeout=30)
+        await asyncio.to_thread(triggers, "DROP TRIGGER unkept;")
+
+        async def kept() -> bool:
+            return len(await setup.engine.store.list_rejected()) == 1
+
+        assert await eventually(kept, timeout=30)
+    said = given_back()[0]
+    assert said["log_level"] == "error"
+    assert (said["error_type"], said["keeping_failed"]) == ("StoreError", "StoreError")
+    assert poison_zd not in repr(said)
+
+
 async def test_the_scrape_counts_the_broker_s_dead_queue(setup: Setup) -> None:
     """A poison message the broker gave up on (20 deliveries) goes to ``<prefix>.dead``, which
     no engine reads; the docs told operators to alert on it, and nothing showed it."""
