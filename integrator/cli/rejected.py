@@ -184,4 +184,8 @@ def rejected_show(
         )
     console.print(rules)
     console.print("[bold]Body as it arrived:[/]")
+    if not detail["bytes"]:
+        # Refused unread (too large): the rule says why and how large it was.
+        console.print("nothing kept: it was refused before it was read", highlight=False)
+        return
     console.print(escape(detail["body"]), soft_wrap=True, highlight=False)

@@ -430,6 +430,10 @@ EN: Final[dict[str, str]] = {
         "The input may hold patient data: only who may read patient data for all clusters sees it."
     ),
     "rejected.audited": "This view of the input is recorded in the audit trail under your name.",
+    "rejected.not_kept": (
+        "Nothing of the input was kept: it was refused before it was read (its broken rule says "
+        "why, and how large it was), so there is nothing to show."
+    ),
     "rejected.cut": (
         "Only the first {shown} characters are shown. `integrator rejected show {id}` on the "
         "server, or GET /api/v1/rejected/{id}, gives all of it."
@@ -1097,6 +1101,10 @@ NL: Final[dict[str, str]] = {
         "alle clusters ziet die."
     ),
     "rejected.audited": "Dit bekijken van de invoer is op jouw naam in de audittrail vastgelegd.",
+    "rejected.not_kept": (
+        "Van de invoer is niets bewaard: die werd geweigerd voordat hij werd gelezen (de "
+        "geschonden regel zegt waarom, en hoe groot hij was), dus er is niets te tonen."
+    ),
     "rejected.cut": (
         "Alleen de eerste {shown} tekens staan hier. `integrator rejected show {id}` op de "
         "server, of GET /api/v1/rejected/{id}, geeft alles."

@@ -56,6 +56,10 @@ def test_into_the_store_it_is_kept_without_its_bytes_and_the_others_go_in(
     kept = json.loads(shown.stdout)
     assert (kept["source"], kept["body"]) == ("cli", "")
     assert kept["caller"].startswith("local:")
+    plain = cli("rejected", "show", refused["rejected_id"], env={**env, "COLUMNS": "200"})
+    assert plain.stdout.rstrip().endswith(
+        "Body as it arrived:\nnothing kept: it was refused before it was read"
+    ), plain.stdout
 
     said = cli("submit", files[0], env=env)
     assert said.returncode == 2

@@ -336,6 +336,10 @@ async def rejected_input(
     engine = engine_of(request)
     full_id = await _located(engine, visitor, rejected_id)
     try:
+        described = await describe_rejected(engine.store, visitor.signed_in, full_id)
+        if described is not None and described["bytes"] == 0:
+            # Nothing was kept (refused unread: too large): no view of patient data to record.
+            return _detail_page(request, visitor, described, None, back)
         detail = await read_rejected(
             engine.store, visitor.signed_in, full_id, source=source_of(request)
         )
