@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -25,22 +25,36 @@ def run_command(
     from integrator.store.errors import DataKeyError, SearchKeyMismatch
 
     settings = load_settings(service=True)
+
+    def refused(message: str, code: int = 1) -> NoReturn:
+        """Why the engine did not start (or stopped), as its log says everything else: with
+        ``INTEGRATOR_LOG_FORMAT=json`` one JSON line (``engine could not run``), which a log
+        shipper reads; the plain ``error:`` line was the one line of the run it could not."""
+        if settings.log_format != "json":
+            fail(message, code)
+        from integrator.logging import get_logger
+
+        get_logger("integrator.runner").error(
+            "engine could not run", reason=message, exit_code=code
+        )
+        raise typer.Exit(code)
+
     try:
         run(run_engine(Engine(settings, http=http)))
     except HttpPortUnavailable as exc:
-        fail(str(exc))  # before anything started: one line, nothing to clean up
+        refused(str(exc))  # before anything started: one line, nothing to clean up
     except HttpTlsUnavailable as exc:
-        fail(str(exc), 2)  # a setting is wrong; nothing started
+        refused(str(exc), 2)  # a setting is wrong; nothing started
     except DataKeyError as exc:
-        fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
+        refused(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
     except (SearchKeyMismatch, SearchKeyError) as exc:
-        fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
+        refused(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
     except EngineDisagrees as exc:
-        fail(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything
+        refused(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything
     except IntegratorError as exc:
         # Its own exit code: 2 for what a person must mend first (an older store with engines
         # of the old version still on it, EnginesStillRunning), 1 for the rest.
-        fail(f"the engine could not run: {exc}", exc.exit_code)
+        refused(f"the engine could not run: {exc}", exc.exit_code)
 
 
 def demo() -> None:

@@ -84,7 +84,10 @@ def test_a_key_that_does_not_load_exits_2_before_anything_started(
     done = run(env)
     assert done.returncode == 2, done.stderr
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: cannot serve the HTTP API over TLS")
+    assert len(lines) == 1, lines  # with the suite's json logs, one JSON line
+    said = json.loads(lines[0])
+    assert (said["event"], said["exit_code"]) == ("engine could not run", 2)
+    assert said["reason"].startswith("cannot serve the HTTP API over TLS"), said
     assert "engine started" not in done.stderr
 
 

@@ -32,7 +32,12 @@ def occupied_port() -> Iterator[int]:
 
 def test_a_port_in_use_is_one_error_line_and_exit_1(env: dict[str, str]) -> None:
     with occupied_port() as port:
-        env.update(INTEGRATOR_HTTP_PORT=str(port), INTEGRATOR_SEARCH_KEY=KEY)
+        # The console format's plain line (with json it is one JSON line: test_server_log_lines).
+        env.update(
+            INTEGRATOR_HTTP_PORT=str(port),
+            INTEGRATOR_SEARCH_KEY=KEY,
+            INTEGRATOR_LOG_FORMAT="console",
+        )
         done = subprocess.run(
             [sys.executable, "-m", "integrator", "run"],
             env=env,

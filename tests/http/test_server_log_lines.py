@@ -101,3 +101,28 @@ def test_an_error_that_escapes_the_app_is_one_json_line_without_its_text(
     text = "".join(lines)
     assert "999990019" not in text and "de Vries" not in text
     assert logged[-1]["event"] == "engine stopped"
+
+
+def test_an_engine_that_cannot_start_says_why_in_one_json_line(env: dict[str, str]) -> None:
+    """The port taken: the reason was a plain ``error: cannot listen on …`` line, the one line
+    of the run a log shipper reading JSON could not read, and the one that mattered most."""
+    import socket
+
+    env.update(INTEGRATOR_SEARCH_KEY=KEY, INTEGRATOR_LOG_FORMAT="json")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["INTEGRATOR_HTTP_PORT"])))
+        taken.listen()
+        ran = subprocess.run(
+            [sys.executable, "-m", "integrator", "run"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert ran.returncode == 1, ran.stderr
+    lines = ran.stderr.splitlines()
+    assert lines and all(line.startswith("{") and line.endswith("}") for line in lines), lines
+    [said] = [json.loads(x) for x in lines if '"engine could not run"' in x]
+    assert said["level"] == "error" and said["exit_code"] == 1
+    assert said["reason"].startswith("cannot listen on 127.0.0.1:"), said
