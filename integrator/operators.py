@@ -280,8 +280,18 @@ class DefinitionRefused(ConfigurationError):
 
     def __init__(self, error: DestinationFileError, *, said: str | None = None) -> None:
         self.problems = error.problems
+        self.file = error.file
         rules = "; ".join(f"{problem.key}: {problem.rule}" for problem in error.problems)
         super().__init__(said or f"{error.file}: {rules}")
+
+    def told_by_file_name(self) -> str:
+        """The text with the file named by its name alone (``noord.yaml: port: …``): what the
+        HTTP API says, whose callers need not learn where the engine keeps its files; the
+        command line, run on the server, names the whole path."""
+        text = str(self)
+        if self.file and text.startswith(f"{self.file}: "):
+            return Path(self.file).name + text[len(self.file) :]
+        return text
 
     def named_by_option(self, option: str, keys: Sequence[str]) -> DefinitionRefused:
         """The same refusal said about what people typed, not about a file they never named:

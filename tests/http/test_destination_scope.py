@@ -209,3 +209,15 @@ async def test_an_id_of_another_cluster_is_refused_alike_in_service_or_removed(
         "/api/v1/destinations", json=new_destination("old-card", ["lab-oost"])
     )
     assert again.status_code == 201, again.text
+
+
+async def test_a_refused_change_names_the_file_without_the_servers_directory(
+    engine: Engine, clients: Clients
+) -> None:
+    """The answer named where the engine keeps its files (``/srv/…/lab.yaml: port: …``) to any
+    API caller; the file's name is what the caller can act on (``GET`` shows it so)."""
+    refused = await clients.everything.patch("/api/v1/destinations/lab", json={"port": "abc"})
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert detail.startswith("lab.yaml: port: "), detail
+    assert str(engine.settings.destinations_dir) not in refused.text

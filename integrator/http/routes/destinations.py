@@ -35,6 +35,7 @@ from integrator.http.openapi import DESTINATION_BODY, DESTINATION_PATCH_BODY, an
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
     Change,
+    DefinitionRefused,
     DestinationBusy,
     DestinationChanged,
     DestinationPaused,
@@ -202,6 +203,8 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     except MissingKeys as exc:
         detail = f"{exc}; to change only some keys, send a PATCH"
         raise HTTPException(status_code=422, detail=detail) from None
+    except DefinitionRefused as exc:
+        raise HTTPException(status_code=422, detail=exc.told_by_file_name()) from None
     except PermanentError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return change.to_json()
