@@ -19,6 +19,7 @@ import contextlib
 
 from integrator.engine_api import auth_headers, engine_tls
 from integrator.settings import Settings
+from schemas.refused import REJECTED_ID_HEADER
 
 EVENTS_PATH = "/api/v1/events"
 
@@ -27,9 +28,13 @@ class NoAnswer(Exception):
     """What came back is no HTTP answer."""
 
 
-async def declared_status(settings: Settings, size: int, *, timeout: float) -> int:
+async def declared_status(
+    settings: Settings, size: int, *, timeout: float
+) -> tuple[int, str | None]:
     """The status the running engine answers to an event of ``size`` bytes, declared and not
-    sent. ``OSError``, ``TimeoutError`` or ``NoAnswer`` when it answers nothing readable."""
+    sent, and the id it kept it under (``X-Integrator-Rejected-Id``: only when the token may
+    submit events). ``OSError``, ``TimeoutError`` or ``NoAnswer`` when it answers nothing
+    readable."""
     tls = engine_tls(settings) if settings.http_tls else None
     async with asyncio.timeout(timeout):
         reader, writer = await asyncio.open_connection(
@@ -38,7 +43,13 @@ async def declared_status(settings: Settings, size: int, *, timeout: float) -> i
         try:
             writer.write(_head(settings, size))
             await writer.drain()
-            return _status(await reader.readline())
+            status = _status(await reader.readline())
+            kept = None
+            while (line := await reader.readline()).strip():  # the headers, to the blank line
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.strip().lower() == REJECTED_ID_HEADER:
+                    kept = value.strip() or None
+            return status, kept
         finally:
             writer.close()
             with contextlib.suppress(OSError):

@@ -35,7 +35,7 @@ from integrator.presence import refuse_if_engine_present
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store_for import open_store, require_store
-from schemas.refused import EVENT_BODY_LIMIT, too_large
+from schemas.refused import EVENT_BODY_LIMIT, over_limit
 
 __all__ = [
     "EventFile",
@@ -122,13 +122,21 @@ async def _declared(settings: Settings, name: str, raw: TooLarge) -> SubmitOutco
     refused with 413 before the engine reads a byte, and kept by it when the token may submit
     events (its answer names no id). Said as the rule the engine keeps it with."""
     try:
-        status = await declared_status(settings, raw.size, timeout=30.0)
+        status, rejected_id = await declared_status(settings, raw.size, timeout=30.0)
     except (OSError, TimeoutError, NoAnswer) as exc:
         return SubmitOutcome(name, failed=f"the engine did not answer: {type(exc).__name__}")
     if status != 413:
         return SubmitOutcome(name, failed=f"the engine answered HTTP {status}; not submitted")
-    kept = too_large(limit=EVENT_BODY_LIMIT, size=raw.size, declared=True)
-    return SubmitOutcome(name, errors=[asdict(kept)])
+    if rejected_id is None:
+        # The 413 comes before the token is looked at; the engine keeps the submission only
+        # for a token that may submit events, and says under which id when it does.
+        return SubmitOutcome(
+            name,
+            failed=f"refused unread: it is {raw.size} bytes, more than the {EVENT_BODY_LIMIT} "
+            "bytes an event may be; nothing was kept, as INTEGRATOR_TOKEN is no token with "
+            "the intake role (with one, the engine keeps it as rejected input)",
+        )
+    return SubmitOutcome(name, errors=[asdict(over_limit(raw.size))], rejected_id=rejected_id)
 
 
 def _engine_error(response: httpx.Response) -> str:

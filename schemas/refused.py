@@ -30,6 +30,10 @@ API (413 before it reads), the AMQP intake and ``integrator submit`` (refused be
 parses it) hold one number: a larger body cost the engine several times its size in memory
 once parsed, for an event that could only be refused."""
 
+REJECTED_ID_HEADER: Final = "x-integrator-rejected-id"
+"""On a 413 for a declared size: the id the submission is kept under as rejected input, sent
+only when it was kept (its caller may submit events), so a client knows which it was."""
+
 BODY_TOO_LARGE: Final = "body_too_large"
 MEDIA_TYPE: Final = "media_type"
 

@@ -85,17 +85,10 @@ def submit(
             elif outcome.failed is not None:
                 console.print(f"[red]✗[/] {data['file']}: {escape(outcome.failed)}")
             else:
-                # A file too large sent to the engine: its 413 comes before the token is
-                # looked at and names no id (``TooLarge``), so whether it was kept depends on
-                # the token, which the engine alone knows.
-                rejected_id = data["rejected_id"]
-                kept = (
-                    f"kept as rejected event {rejected_id}"
-                    if rejected_id
-                    else "not read; the engine keeps it as rejected input if the token may "
-                    "submit events"
+                console.print(
+                    f"[red]✗[/] {data['file']}: refused "
+                    f"(kept as rejected event {data['rejected_id']})"
                 )
-                console.print(f"[red]✗[/] {data['file']}: refused ({kept})")
                 for e in data["errors"]:
                     console.print(f"    {e['path']}: {e['message']} \\[{e['rule']}]")
     if any(o.failed is not None for o in outcomes):

@@ -46,6 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The one definition, shared with the AMQP intake and ``integrator submit``; named here too.
 from schemas.refused import EVENT_BODY_LIMIT as EVENT_BODY_LIMIT
+from schemas.refused import REJECTED_ID_HEADER
 
 MIB: Final = 1024 * 1024
 BODY_LIMIT: Final = 1 * MIB
@@ -59,7 +60,9 @@ MIN_BODY_RATE: Final = 16 * 1024
 which any link a hospital's platform sends from exceeds by far."""
 
 
-Refused = Callable[[Scope, int, int, bool], Awaitable[None]]
+Refused = Callable[[Scope, int, int, bool], Awaitable[str | None]]
+"""Keeps a refused event submission; the id it is kept under, or None."""
+
 """Told of a refused event submission: its scope, the limit, the size, whether declared."""
 
 
@@ -137,8 +140,8 @@ class BodyLimits:
             await _answer(send, 400, "the Content-Length header is not a number")
             return
         if length is not None and length > limit:
-            await self._tell_refused(scope, limit, length, declared=True)
-            await _answer(send, 413, too_large(limit))
+            kept = await self._tell_refused(scope, limit, length, declared=True)
+            await _answer(send, 413, too_large(limit), rejected_id=kept)
             return
         large = length is None or length > self.body_limit
         await self._limited(scope, receive, send, limit, self._large if large else None)
@@ -217,9 +220,12 @@ class BodyLimits:
             if cut_off:
                 await self._tell_refused(scope, limit, received, declared=False)
 
-    async def _tell_refused(self, scope: Scope, limit: int, size: int, *, declared: bool) -> None:
+    async def _tell_refused(
+        self, scope: Scope, limit: int, size: int, *, declared: bool
+    ) -> str | None:
         if self.refused is not None and _is_intake(scope):
-            await self.refused(scope, limit, size, declared)
+            return await self.refused(scope, limit, size, declared)
+        return None
 
 
 def _is_intake(scope: Scope) -> bool:
@@ -235,10 +241,19 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _answer(send: Send, status: int, detail: str, *, retry_after: bool = False) -> None:
+async def _answer(
+    send: Send,
+    status: int,
+    detail: str,
+    *,
+    retry_after: bool = False,
+    rejected_id: str | None = None,
+) -> None:
     headers = {"connection": "close"}
     if retry_after:
         headers["retry-after"] = "5"
+    if rejected_id is not None:
+        headers[REJECTED_ID_HEADER] = rejected_id
     response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
     await response({"type": "http"}, _no_body, send)
 

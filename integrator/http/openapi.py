@@ -471,7 +471,15 @@ EVENT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     202: answer("Accepted: the event and its messages are stored", EVENT_ACCEPTED),
     413: answer(
         "The body is larger than an event may be (74,099,372 bytes: 50 MiB of attachments in "
-        "base64 and 4 MiB for the rest); kept as rejected input, without its body"
+        "base64 and 4 MiB for the rest); kept as rejected input, without its body, when the "
+        "token may submit events",
+        headers={
+            "X-Integrator-Rejected-Id": {
+                "description": "the id it is kept under as rejected input, on a 413 for a "
+                "declared Content-Length, sent only when it was kept",
+                "schema": {"type": "string"},
+            }
+        },
     ),
     422: answer(
         "The event is refused (`EventRefused`: the rules it broke, and the id it is kept "

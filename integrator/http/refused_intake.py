@@ -46,24 +46,26 @@ def is_intake(request: Request) -> bool:
     return (request.method, request.url.path.rstrip("/")) == INTAKE
 
 
-async def body_refused(scope: Scope, limit: int, size: int, declared: bool) -> None:
-    """``BodyLimits``' ``refused``: a submission answered with 413 (``keep_too_large``)."""
-    await keep_too_large(Request(scope), limit=limit, size=size, declared=declared)
+async def body_refused(scope: Scope, limit: int, size: int, declared: bool) -> str | None:
+    """``BodyLimits``' ``refused``: a submission answered with 413 (``keep_too_large``); the
+    id it is kept under, for the answer's ``X-Integrator-Rejected-Id``."""
+    return await keep_too_large(Request(scope), limit=limit, size=size, declared=declared)
 
 
-async def keep_too_large(request: Request, *, limit: int, size: int, declared: bool) -> None:
-    """Keep a submission refused with 413, without its body, if its caller may submit.
+async def keep_too_large(request: Request, *, limit: int, size: int, declared: bool) -> str | None:
+    """Keep a submission refused with 413, without its body, if its caller may submit; the id
+    it is kept under, or None when it is not kept.
 
     ``declared``: refused by its ``Content-Length`` before any dependency ran, so the caller is
     authenticated here; otherwise cut off while the route read it, after ``authorize``.
     """
     if not is_intake(request):
-        return
+        return None
     caller = await _caller(request) if declared else _authorized(request)
     if caller is None:
-        return
+        return None
     error = too_large(limit=limit, size=size, declared=declared)
-    await _keep(request, caller, b"", error, RejectedKeys())
+    return await _keep(request, caller, b"", error, RejectedKeys())
 
 
 async def keep_not_json(request: Request) -> None:
@@ -99,9 +101,12 @@ def _authorized(request: Request) -> Identity | None:
 
 async def _keep(
     request: Request, caller: Identity, raw: bytes, error: FieldError, keys: RejectedKeys | None
-) -> None:
+) -> str | None:
     engine = engine_of(request)
     try:
-        await engine.intake.keep_rejected(raw, SOURCE, [error], keys=keys, caller=caller.display)
+        return await engine.intake.keep_rejected(
+            raw, SOURCE, [error], keys=keys, caller=caller.display
+        )
     except Exception as exc:  # the refusal is answered whatever happens here
         log.error("refused submission not kept", rule=error.rule, error_type=type(exc).__name__)
+        return None

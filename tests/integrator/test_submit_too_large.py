@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 
+from integrator.access import Grant, Role
 from integrator.submit import TooLarge, read_files, submit_via_http
 from schemas.refused import EVENT_BODY_LIMIT
 from tests.cli_in_process import run_cli as cli
+from tests.http.support import token_for
 from tests.http.test_store_failures import engine_on, serving
 
 SAMPLES = Path(__file__).resolve().parents[2] / "config" / "samples"
@@ -84,14 +86,26 @@ async def test_through_the_engine_it_is_refused_on_its_declared_size_and_kept(
         assert files[0][1] == TooLarge(SIZE)  # not read
         refused, taken = await submit_via_http(settings, files)
         assert taken.accepted is not None
-        assert (refused.accepted, refused.failed, refused.rejected_id) == (None, None, None)
+        [summary] = await engine.store.list_rejected()
+        # The engine's answer names the id it kept it under (X-Integrator-Rejected-Id).
+        assert (refused.accepted, refused.failed, refused.rejected_id) == (None, None, summary.id)
         said = (
-            f"is declared as {SIZE} bytes, more than the {EVENT_BODY_LIMIT} bytes this route "
-            "accepts; the body was not read or kept"
+            f"is {SIZE} bytes, more than the {EVENT_BODY_LIMIT} bytes an event may be; "
+            "the body was not read as an event or kept"
         )
         assert refused.errors == [{"path": "$", "rule": "body_too_large", "message": said}]
-        [summary] = await engine.store.list_rejected()
         record = await engine.store.get_rejected(summary.id)
         assert record is not None
-        assert (record.source, record.raw, record.reason) == ("http", b"", refused.errors)
+        assert (record.source, record.raw) == ("http", b"")
+        assert record.reason[0]["rule"] == "body_too_large"
         assert record.caller is not None and record.caller.startswith("token:")
+
+        # A token that may not submit events: nothing kept, and said so, not as refused input.
+        viewer = await token_for(engine, Grant(Role.VIEWER), name="viewer-only")
+        monkeypatch.setenv("INTEGRATOR_TOKEN", viewer)
+        [unkept] = await submit_via_http(settings, files[:1])
+        assert unkept.failed is not None and unkept.errors is None, unkept
+        assert "nothing was kept, as INTEGRATOR_TOKEN is no token with the intake role" in (
+            unkept.failed
+        )
+        assert len(await engine.store.list_rejected()) == 1
