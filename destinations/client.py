@@ -40,6 +40,7 @@ from shapes import ADDRESS, NUMBER, SECONDS, TEXT, Shape
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
+    from destinations.tls import RenewedTlsContext
 
 _CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
 _HANDSHAKE_SPARE = 5.0  # seconds the loop's TLS handshake timeout waits past connect_timeout
@@ -183,7 +184,7 @@ class MllpClient:
         *,
         connect_timeout: float,
         ack_timeout: float,
-        ssl_context: ssl.SSLContext | None = None,
+        ssl_context: ssl.SSLContext | RenewedTlsContext | None = None,
         server_hostname: str | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
     ) -> None:
@@ -209,7 +210,7 @@ class MllpClient:
     @classmethod
     def for_destination(cls, config: DestinationConfig) -> MllpClient:
         """A client with the destination's address, timeouts and TLS settings."""
-        from destinations.tls import client_ssl_context
+        from destinations.tls import RenewedTlsContext
 
         tls = config.tls
         return cls(
@@ -217,7 +218,7 @@ class MllpClient:
             config.port,
             connect_timeout=config.connect_timeout,
             ack_timeout=config.ack_timeout,
-            ssl_context=client_ssl_context(tls) if tls is not None else None,
+            ssl_context=RenewedTlsContext(tls) if tls is not None else None,
             server_hostname=tls.server_name if tls is not None else None,
         )
 
@@ -449,10 +450,11 @@ class MllpClient:
         dropped the handshake. A connection lost without an error in the handshake leaves no
         transport: that is a dropped handshake too."""
         assert self._ssl_context is not None
+        context = self._ssl_context
         transport = await loop.start_tls(
             tcp,
             protocol,
-            self._ssl_context,
+            context if isinstance(context, ssl.SSLContext) else context.current(),
             server_hostname=self._server_hostname or self.host,
             ssl_handshake_timeout=self.connect_timeout + _HANDSHAKE_SPARE,
         )

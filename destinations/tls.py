@@ -8,6 +8,7 @@ is used. ``server_name`` is not part of the context; the client passes it as
 
 from __future__ import annotations
 
+import os
 import ssl
 
 from destinations.config import TlsSettings
@@ -45,3 +46,49 @@ def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
             files = "tls.cert_file/tls.key_file"
             raise TlsSetupError(NOT_LOADED(files=files, reason=reason(exc))) from exc
     return context
+
+
+FileStamp = tuple[tuple[int, int, int] | None, ...]
+
+
+def _stamp(tls: TlsSettings) -> FileStamp:
+    """What identifies the content of the TLS files now: each one's inode, size and change
+    time (None for one that cannot be looked at)."""
+    stamps: list[tuple[int, int, int] | None] = []
+    for path in (tls.ca_file, tls.cert_file, tls.key_file):
+        try:
+            st = os.stat(path) if path is not None else None
+        except OSError:
+            st = None
+        stamps.append((st.st_ino, st.st_size, st.st_mtime_ns) if st is not None else None)
+    return tuple(stamps)
+
+
+class RenewedTlsContext:
+    """The destination's client context, made again at a new connection once one of its files
+    changed: a certificate renewed in place (the same path, as certbot or a PKI's agent does
+    it) was presented only after a restart of the engine, while ``destinations test`` already
+    used the new one, so deliveries failed with a certificate that had expired.
+
+    The files are looked at (one ``stat`` each) only when a connection is made; connections
+    are kept open, so that is rare. Files that do not load (caught halfway through a renewal:
+    the certificate copied, the key not yet) leave the last good context in use, and are tried
+    again at the next connection.
+    """
+
+    __slots__ = ("_context", "_seen", "_tls")
+
+    def __init__(self, tls: TlsSettings) -> None:
+        self._tls = tls
+        self._seen = _stamp(tls)
+        self._context = client_ssl_context(tls)
+
+    def current(self) -> ssl.SSLContext:
+        seen = _stamp(self._tls)
+        if seen != self._seen:
+            try:
+                self._context = client_ssl_context(self._tls)
+            except TlsSetupError:
+                return self._context  # halfway through a renewal, or broken: the last good one
+            self._seen = seen
+        return self._context

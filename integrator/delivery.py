@@ -58,7 +58,7 @@ from destinations.config import DestinationConfig
 from destinations.errors import ConnectFailed, TlsSetupError
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
-from destinations.tls import client_ssl_context
+from destinations.tls import RenewedTlsContext
 from destinations.worker import (
     AckPolicy,
     AttemptResult,
@@ -126,7 +126,7 @@ def mllp_client(destination: DestinationConfig) -> MllpClient:
         destination.port,
         connect_timeout=destination.connect_timeout,
         ack_timeout=destination.ack_timeout,
-        ssl_context=client_ssl_context(tls) if tls is not None else None,
+        ssl_context=RenewedTlsContext(tls) if tls is not None else None,
         server_hostname=tls.server_name if tls is not None else None,
     )
 

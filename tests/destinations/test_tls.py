@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import ssl
 import subprocess
@@ -196,3 +197,44 @@ def test_context_verifies_and_requires_tls_12(pki: Path) -> None:
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
     assert context.minimum_version is ssl.TLSVersion.TLSv1_2
+
+
+async def test_a_client_certificate_renewed_in_place_is_shown_at_the_next_connection(
+    pki: Path, tmp_path: Path
+) -> None:
+    """The files renewed under the same paths (as certbot or a PKI agent does): the client
+    showed the old certificate until the engine restarted, though `destinations test` used
+    the new one, so deliveries failed once the old one expired. A connection made after the
+    renewal shows the new one; one caught halfway (a key that does not match yet) keeps the
+    last good one."""
+    _leaf(pki, "client-renewed", "ca", "clientAuth")
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    shutil.copy(pki / "client.pem", cert)
+    shutil.copy(pki / "client.key", key)
+    shown: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peercert")
+        shown.append(dict(pair[0] for pair in peer["subject"])["commonName"])
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_context(pki))
+    port = server.sockets[0].getsockname()[1]
+    tls = {"ca_file": str(pki / "ca.pem"), "cert_file": str(cert), "key_file": str(key)}
+    client = MllpClient.for_destination(destination(port, tls))
+
+    async def connect_once() -> None:
+        await client._connect()
+        await client.close()
+        await asyncio.sleep(0.05)  # the server's handler has run
+
+    try:
+        await connect_once()
+        shutil.copy(pki / "client-renewed.pem", cert)  # halfway: the old key still there
+        await connect_once()
+        shutil.copy(pki / "client-renewed.key", key)
+        await connect_once()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert shown == ["client", "client", "client-renewed"]
