@@ -115,7 +115,9 @@ class _StoreParts(Protocol):
     @property
     def schema(self) -> str | None: ...
 
-    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    def _transaction(
+        self, *, grows: bool = True
+    ) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 class PresenceMixin:
@@ -159,7 +161,7 @@ class PresenceMixin:
     @guarded("refresh the engine's heartbeat")
     async def beat_engine(self: _StoreParts, engine_id: str, at: datetime) -> bool:
         """Refresh the heartbeat; False when the row is gone (then the caller registers again)."""
-        async with self._transaction() as conn:
+        async with self._transaction(grows=False) as conn:
             result = await conn.execute(
                 update(engine_presence)
                 .where(engine_presence.c.id == engine_id)

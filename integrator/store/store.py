@@ -1935,19 +1935,21 @@ class Store(
     # -- internals ---------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction. Rule: its FIRST statement must write.
+    async def _transaction(self, *, grows: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. Rule: its FIRST statement must write. ``grows=False``: it only
+        changes rows in place (``WriteHealth.watch``).
 
         SQLite then takes its single write lock at that statement, waiting up to the busy
         timeout for another writer, and holds it to the commit (which is also what keeps
         ``max(seq)`` stable). A transaction that read first and wrote later would instead fail
         at once (SQLITE_BUSY_SNAPSHOT) whenever another connection had written in between.
         """
+        watched = self._writes.watch(grows=grows)
         if self._write_turn is None:
-            async with self._writes.watch(), self._engine.begin() as conn:
+            async with watched, self._engine.begin() as conn:
                 yield conn
             return
-        async with self._write_turn.exclusive(), self._writes.watch(), self._engine.begin() as conn:
+        async with self._write_turn.exclusive(), watched, self._engine.begin() as conn:
             yield conn
 
     def _hot_turn(self) -> AbstractAsyncContextManager[None]:

@@ -33,14 +33,19 @@ class WriteHealth:
         """The SQLSTATE or SQLite code of the last write's failure; None while writes work."""
 
     @asynccontextmanager
-    async def watch(self) -> AsyncIterator[None]:
-        """Around one write, its commit included: note whether it worked."""
+    async def watch(self, *, grows: bool = True) -> AsyncIterator[None]:
+        """Around one write, its commit included: note whether it worked. ``grows=False``: a
+        write that changes a row in place (the engine's heartbeat), which a full disk still
+        takes in the pages the store has, while every write that adds rows fails: its success
+        does not end a full disk's failure (readiness and ``integrator_store_up`` said "ready"
+        every ten seconds between refused events, and the alert's ``for`` began again)."""
         try:
             yield
         except (sa_exc.SQLAlchemyError, OSError) as error:
             self.failed(error)
             raise
-        self.succeeded()
+        if grows or not _full(self.failing):
+            self.succeeded()
 
     def failed(self, error: BaseException) -> None:
         diagnosis = diagnose(error)
@@ -56,3 +61,8 @@ class WriteHealth:
         if self.failing is not None:
             log.warning("store writes work again", after=self.failing)
             self.failing = None
+
+
+def _full(code: str | None) -> bool:
+    """A failure of a store without room to grow: SQLite's full disk, PostgreSQL's (53100)."""
+    return code is not None and (code.startswith("SQLITE_FULL") or code == "53100")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
 from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
+from integrator.store.presence import EnginePresence
 from integrator.store.url import resolve
 from tests.cli_in_process import run_cli
 from tests.file_powers import without_file_powers
@@ -99,6 +101,15 @@ async def test_a_full_sqlite_store_says_so_and_its_writes_count_as_failing(
 ) -> None:
     store = await Store.open(f"sqlite:///{tmp_path / 'integrator.db'}")
     try:
+        presence = EnginePresence(
+            id=str(uuid.uuid4()),
+            host="here",
+            pid=os.getpid(),
+            http_address=None,
+            started_at=datetime.now(UTC),
+            heartbeat_at=datetime.now(UTC),
+        )
+        await store.register_engine(presence)
         payload = (SECRET * 2000).encode()
         await fill_up(store, full=True)
         with capture_logs() as logs:
@@ -109,6 +120,10 @@ async def test_a_full_sqlite_store_says_so_and_its_writes_count_as_failing(
         assert "accept events failed (OperationalError, SQLITE_FULL): the disk is full" in str(
             caught.value
         )
+        assert store.writes_failing == "SQLITE_FULL"
+        # The engine's heartbeat changes its row in place, which a full disk still takes: it
+        # said writes work again every ten seconds between refused events (readiness flapped).
+        assert await store.beat_engine(presence.id, datetime.now(UTC))
         assert store.writes_failing == "SQLITE_FULL"
         [failing] = [e for e in logs if e["event"] == "store writes fail"]  # once per outage
         assert failing["code"] == "SQLITE_FULL" and "the disk is full" in failing["cause"]
