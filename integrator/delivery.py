@@ -662,7 +662,14 @@ class DestinationRunner:
         finally:
             self._reachable.set()
         if not self._workers[worker].unreachable:
-            log.info("destination reachable again", destination=self.destination.id)
+            # It connects again; what the attempt made of it is said beside (a receiver that
+            # takes connections and answers nothing is reachable, and its attempt "failed").
+            log.info(
+                "destination reachable again",
+                destination=self.destination.id,
+                outcome=result.outcome,
+                **_ids(message),
+            )
         return result
 
     async def _probe_wait(self, failed: AttemptResult) -> None:

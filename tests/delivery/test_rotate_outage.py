@@ -134,6 +134,8 @@ async def test_an_outage_costs_one_attempt_per_backoff_not_one_per_queued_messag
                 "destination unreachable: no other message is tried before this one's next attempt",
                 "destination reachable again",
             ]
+            [back] = [e for e in logs if e["event"] == "destination reachable again"]
+            assert back["outcome"] == "delivered"
 
 
 async def test_a_restart_during_an_outage_keeps_the_probed_messages_time(
