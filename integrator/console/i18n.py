@@ -145,7 +145,7 @@ EN: Final[dict[str, str]] = {
     "dashboard.last_attempt": "Last attempt",
     "dashboard.last_attempt_retrying": "{count} retrying, the oldest since {since}",
     "dashboard.delivered_hour": "Delivered (last hour)",
-    "dashboard.failed_hour": "Failed (last hour)",
+    "dashboard.failed_hour": "Dead letters made (last hour)",
     "dashboard.dead": "Dead letters",
     "dashboard.held": "Held",
     "dashboard.deprecated": "{version} ({event_type}) is deprecated: {days} days to sunset",
@@ -508,7 +508,7 @@ NL: Final[dict[str, str]] = {
         "{count} {count|wacht|wachten} op een nieuwe poging, de oudste sinds {since}"
     ),
     "dashboard.delivered_hour": "Afgeleverd (laatste uur)",
-    "dashboard.failed_hour": "Mislukt (laatste uur)",
+    "dashboard.failed_hour": "Onbestelbaar geworden (laatste uur)",
     "dashboard.dead": "Onbestelbare berichten",
     "dashboard.held": "Vastgehouden",
     "dashboard.deprecated": (
