@@ -22,6 +22,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from destinations.cert_expiry import Expiries
 from destinations.config import is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
@@ -169,6 +170,16 @@ SPECS: tuple[Spec, ...] = (
         "characters), else `other`.",
     ),
     Spec(
+        "integrator_destination_certificate_expiry_timestamp_seconds",
+        "gauge",
+        ("destination", "file"),
+        "at scrape",
+        "When a certificate a destination's TLS settings name stops being valid (its notAfter, "
+        "the earliest in the file), as a Unix time: `file` is `cert_file` (the client's, for "
+        "mutual TLS) or `ca_file` (the CA the receiver's certificate is checked against). No "
+        "series for a file that cannot be read: the destination's file is refused for it.",
+    ),
+    Spec(
         "integrator_store_up",
         "gauge",
         (),
@@ -270,6 +281,10 @@ class Metrics:
         self.deprecated = gauge("integrator_destination_deprecated_version_days_left")
         self.retired = gauge("integrator_destination_retired_version")
         self.file_refused = gauge("integrator_destination_file_refused")
+        self.certificate_expiry = gauge(
+            "integrator_destination_certificate_expiry_timestamp_seconds"
+        )
+        self._expiries = Expiries()
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self.amqp_dead = gauge("integrator_amqp_dead_messages")
@@ -362,6 +377,18 @@ class Metrics:
                     self.retired.labels(
                         destination.id, event_type, name, version.successor or ""
                     ).set(1)
+
+    def observe_certificates(self, catalog: Catalog) -> None:
+        """The expiry of each certificate file the destinations in service name."""
+        self.certificate_expiry.clear()
+        for destination in catalog.destinations.values():
+            tls = destination.tls
+            if tls is None:
+                continue
+            for name, path in (("cert_file", tls.cert_file), ("ca_file", tls.ca_file)):
+                expiry = self._expiries.of(path) if path is not None else None
+                if expiry is not None:
+                    self.certificate_expiry.labels(destination.id, name).set(expiry.timestamp())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -58,6 +58,7 @@ async def refresh_metrics(engine: Engine) -> None:
         metrics.observe_backlog(configured, backlog, engine.clock.now(), dead_letters=dead_letters)
     metrics.observe_health(store=store_up, transport=engine.transport_connected())
     metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
+    metrics.observe_certificates(engine.catalog)
     if engine.transport_connected():  # away: integrator_transport_up says so, the count stays
         try:
             dead = await asyncio.wait_for(engine.amqp_dead_count(), CHECK_TIMEOUT)
