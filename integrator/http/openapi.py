@@ -663,6 +663,16 @@ def _document_access(document: dict[str, Any]) -> None:
             if method in _WRITES:
                 lacks += ", or may not make this change in the cluster it concerns"
             responses.setdefault("403", answer(lacks))
+            # The token is read in the store: while it does not answer, every route that
+            # needs one answers 503 (docs/product.md §7), not only the intake's.
+            responses.setdefault(
+                "503",
+                answer(
+                    "The store is unavailable (the token cannot be checked, or the route's "
+                    "work not done): try again after `Retry-After`",
+                    headers=RETRY_AFTER,
+                ),
+            )
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -205,6 +205,19 @@ async def test_every_route_with_an_id_in_its_path_documents_its_404(
         assert declared == {"$ref": f"{COMPONENTS}ErrorDetail"}, (method, path)
 
 
+async def test_every_route_that_needs_a_token_documents_the_store_away(
+    document: dict[str, Any],
+) -> None:
+    """The token is read in the store, so each such route answers 503 with ``Retry-After``
+    while the store is away; only the intake's said so, and a client of the others had no
+    word that it is the one to retry."""
+    with_token = [(p, m, op) for p, m, op in operations(document) if "security" in op]
+    assert len(with_token) > 40
+    for path, method, operation in with_token:
+        away = operation["responses"].get("503")
+        assert away is not None and "Retry-After" in away.get("headers", {}), (method, path)
+
+
 async def test_writes_document_the_body_limit_and_the_media_check(document: dict[str, Any]) -> None:
     for path, method, operation in operations(document):
         if method in ("post", "put", "patch"):
