@@ -131,7 +131,7 @@ async def audit(
 @router.get(
     "/audit.csv",
     response_class=Response,
-    responses=csv_responses("entries"),
+    responses=csv_responses("entries", total=True),
 )
 async def audit_csv_export(
     engine: EngineDep,
@@ -159,6 +159,9 @@ async def audit_csv_export(
         "until": until,
     }
     flt = await _filter(engine, scope, **terms)
+    # How many match in all, counted before this export's own entry is written: a file of
+    # ``limit`` rows said nothing of being cut, where the messages' and events' exports do.
+    total = await engine.store.count_audit(flt)
     text = await export_audit(
         engine.store,
         flt,
@@ -169,7 +172,9 @@ async def audit_csv_export(
         offset=offset,
         source=source,
     )
-    return csv_attachment(text, "audit.csv")
+    exported = csv_attachment(text, "audit.csv")
+    exported.headers["X-Total-Count"] = str(total)
+    return exported
 
 
 @router.post("/audit/search", response_model=None, responses=_entries("The entries, newest first"))
