@@ -1750,8 +1750,9 @@ class DestinationAdmin:
         if gone is not None and await self._store.has_destination_history():
             raise ConfigurationError(
                 f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "
-                f"{gone.rule}; this store has destinations, so nothing is changed: run this "
-                "where the engine runs, or set the setting to its directory"
+                f"{gone.rule}; this store has destinations, so nothing is changed: put the "
+                "directory back (a volume not mounted?), or, for a command run elsewhere, run "
+                "it where the engine runs or set the setting to its directory"
             ).coded("destination.directory_unusable", directory=str(self._dir))
 
     async def _expect(self, view: DestinationView, expected: int | None) -> None:

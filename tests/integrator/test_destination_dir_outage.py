@@ -214,6 +214,10 @@ async def test_no_change_is_made_while_the_directory_is_gone(
             await change
         assert str(refused.value).startswith(f"destinations directory unusable: {directory}")
         assert "nothing is changed" in str(refused.value)
+        # The engine's own API meets it too: the first advice is the engine's directory.
+        assert "nothing is changed: put the directory back (a volume not mounted?)" in str(
+            refused.value
+        )
     assert directory.exists() == (how == "a_file_instead") and not directory.is_dir()
     assert engine.catalog.destinations == in_service
     put_back()
