@@ -241,10 +241,15 @@ def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> No
         assert "s3cret" not in said + outcome.stdout
 
 
-async def _refused_with_a_code(store: Store) -> StoreUnavailable:
-    """A write refused as unavailable once the server ended the store's connections: the first
-    tries may meet a connection it ended (unavailable, without a code), a new one is refused
-    with the server's code, which is returned."""
+async def _ended_then_refused(store: Store, sessions: str) -> StoreUnavailable:
+    """The server's ``sessions`` (a condition on ``pg_stat_activity``) ended, then a write
+    refused as unavailable: the first tries may meet a connection the server ended
+    (unavailable, without a code), a new one is refused with the server's code, which is
+    returned."""
+    await postgres_admin_sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE {sessions} AND pid <> pg_backend_pid()"
+    )
     for _ in range(3):
         with pytest.raises(StoreUnavailable) as caught:
             await store.accept_event(make_event(), [make_message()])
@@ -264,11 +269,7 @@ async def test_a_database_that_takes_no_connections_is_unavailable_and_says_so()
         try:
             assert await store.accept_event(make_event(), [make_message()])
             await postgres_admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            await postgres_admin_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-            )
-            refused = await _refused_with_a_code(store)
+            refused = await _ended_then_refused(store, f"datname = '{name}'")
             assert refused.code == "55000"
             said = str(refused)
             assert f"the database '{name}' on " in said and "takes no connections now" in said
@@ -295,11 +296,7 @@ async def test_a_user_no_longer_let_in_is_unavailable_and_says_so() -> None:
             try:
                 assert await store.accept_event(make_event(), [make_message()])
                 await postgres_admin_sql(f'ALTER ROLE "{role}" NOLOGIN')
-                await postgres_admin_sql(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    f"WHERE usename = '{role}'"
-                )
-                refused = await _refused_with_a_code(store)
+                refused = await _ended_then_refused(store, f"usename = '{role}'")
                 assert refused.code == "28000"
                 assert f"the user '{role}' was refused by PostgreSQL on " in str(refused)
                 await postgres_admin_sql(f'ALTER ROLE "{role}" LOGIN')
