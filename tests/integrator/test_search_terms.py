@@ -194,6 +194,9 @@ def test_a_bsn_that_cannot_be_one_is_refused_naming_bsn_without_echoing_it(typed
         # A ZD number's nine digits are exempt, not a BSN typed beside one.
         ({"provider": "ZD 100 000 001 999 990 019"}, "provider"),
         ({"provider": "ZD1000000019 99990019"}, "provider"),
+        # Not an MSH-10's form (20 characters, or not hex): the BSN in it is refused.
+        ({"control_id": "0A999990019B12345678"}, "control_id"),
+        ({"control_id": "999990019"}, "control_id"),
     ],
 )
 def test_a_bsn_in_another_term_is_refused_naming_the_term_not_the_value(
@@ -216,6 +219,10 @@ def test_a_bsn_in_another_term_is_refused_naming_the_term_not_the_value(
         {"zd_number": " Zd\t999 99 0019 "},
         {"zd_number": "999990018", "provider": "12345678"},  # fails the eleven-test; too short
         {"since": "2026-11-30T09:15", "until": "24h"},
+        # An MSH-10 as the engine makes it (19 hex digits), in any case, with a run of digits
+        # that passes the eleven-test: refused about one search in 130.
+        {"control_id": "0A999990019B1234567"},
+        {"control_id": " 0a999990019b1234567 "},
     ],
 )
 def test_terms_without_a_bsn_elsewhere_are_not_refused(terms: dict[str, str]) -> None:
