@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,7 +34,7 @@ from integrator.cli.common import (
 from integrator.cli.json_errors import INTERRUPTED
 from integrator.cli.try_now import try_now_in_store
 from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
-from integrator.presenters import shown_time
+from integrator.presenters import iso_time, shown_time
 from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ ReasonOption = Annotated[
     str | None,
     typer.Option(help=f"Why; kept in the history (at most {MAX_REASON} characters)."),
 ]
+CERTIFICATE_SOON_DAYS = 14
+"""Within this many days a certificate's expiry is shown as a warning, as the alert
+(``IntegratorCertificateExpiresSoon``) fires."""
+
 DestinationIdArgument = Annotated[
     str, typer.Argument(help="Destination id (as `destinations list` shows it).")
 ]
@@ -329,13 +333,22 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
         dict[str, str | None],
         LastAttempt | None,
         list[str],
+        dict[str, datetime],
     ]:
         view = await admin.view(destination_id)
         pauses = await admin.pause_times(view.id, settings.zone)
         copies = admin.refused_copies(view)
-        return view, copies, pauses, await admin.last_attempt(view.id), admin.version_notices(view)
+        last = await admin.last_attempt(view.id)
+        return (
+            view,
+            copies,
+            pauses,
+            last,
+            admin.version_notices(view),
+            admin.certificate_expiries(view),
+        )
 
-    view, copies, pauses, attempt, notices = with_admin(read, settings, read_only=True)
+    view, copies, pauses, attempt, notices, expiries = with_admin(read, settings, read_only=True)
     # The CLI runs on the server with every permission: the reason too (never the
     # receiver's words: ``short_reason``).
     last_attempt = (
@@ -357,6 +370,9 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 **pauses,
                 "last_attempt": last_attempt,
                 "warnings": notices,
+                "certificates_expire": {
+                    name: iso_time(at, settings.zone) for name, at in expiries.items()
+                },
             }
         )
         return
@@ -371,6 +387,14 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
         style="dim",
         soft_wrap=True,
     )
+    now = datetime.now(UTC)
+    for name, at in expiries.items():
+        days = (at - now).days
+        said_at = shown_time(at, settings.zone)
+        when = f"expired {said_at}" if at <= now else f"expires {said_at}"
+        soon = at <= now or days < CERTIFICATE_SOON_DAYS
+        left = "" if at <= now else f" (in {days} day{'s' if days != 1 else ''})"
+        console.print(f"# tls.{name} {when}{left}", markup=False, style="yellow" if soon else "dim")
     for problem in problems:
         console.print(f"# refused: {problem}", markup=False, style="red")
     if copies:  # a comment: the output stays a definition that can be saved as a file

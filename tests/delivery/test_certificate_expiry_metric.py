@@ -4,6 +4,7 @@ nothing said beforehand that it was about to (no metric, no line, nothing in the
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from datetime import UTC, datetime
@@ -12,8 +13,10 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from destinations.config import dump_destination
 from integrator.catalog import build_catalog
 from integrator.metrics import Metrics
+from tests.cli_in_process import run_cli
 from tests.delivery.support import TODAY
 from tests.destinations.test_tls import _ca, _leaf
 from tests.integrator.support import destination
@@ -68,3 +71,34 @@ def test_each_certificate_file_s_expiry_is_a_gauge_read_again_when_renewed(
     cert.unlink()
     metrics.observe_certificates(catalog)
     assert ("noord", "cert_file") not in _expiries(metrics)
+
+
+def test_destinations_show_says_when_its_certificates_expire(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """What the scrape says, where an operator looks at one destination: within 14 days (as
+    the alert) as a warning."""
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    _ca(pki, "ca")
+    _leaf(pki, "client", "ca", "clientAuth")  # valid for a day: soon
+    tls = {
+        "ca_file": str(pki / "ca.pem"),
+        "cert_file": str(pki / "client.pem"),
+        "key_file": str(pki / "client.key"),
+    }
+    noord = destination("noord", 2575, providers=["p"], tls=tls)
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    (directory / "noord.yaml").write_text(dump_destination(noord))
+
+    shown = run_cli("destinations", "show", "noord", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    expire = json.loads(shown.stdout)["certificates_expire"]
+    assert set(expire) == {"cert_file", "ca_file"}
+    when = datetime.fromisoformat(expire["cert_file"]).timestamp()
+    assert when == _not_after(pki / "client.pem")
+
+    plain = run_cli("destinations", "show", "noord", env={**env, "COLUMNS": "200"})
+    assert "# tls.cert_file expires 20" in plain.stdout and "(in 0 days)" in plain.stdout, (
+        plain.stdout
+    )
