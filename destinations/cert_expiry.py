@@ -2,44 +2,64 @@
 
 An expired client certificate failed every attempt with "the receiver closed the TLS connection
 before answering", and nothing said beforehand that it was about to: no metric, no line. The
-engine reads each file's certificates (PEM) and gives the earliest ``notAfter``, for a gauge at
-scrape time and its alert. A file is read again only when its size or change time changed
-(``_stamp``), so a scrape costs a ``stat`` per file.
+engine reads each file's certificates (PEM) and gives the earliest ``notAfter``: for a gauge at
+scrape time and its alert (``Expiries``, which reads a file again only when its stamp changed,
+so a scrape costs a ``stat`` per file) and for ``destinations show`` (``earliest_expiry``).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-Stamp = tuple[int, int, int]
+from destinations.config import TlsSettings
+from destinations.tls_files import FileStamp, file_stamp
+
+ExpiryOf = Callable[[Path], datetime | None]
+
+
+def earliest_expiry(path: Path) -> datetime | None:
+    """The earliest ``notAfter`` of the PEM certificates in ``path``; None when it cannot be
+    read or holds none (the destination's file is refused for it then)."""
+    from cryptography import x509  # at the first read: not on every command's start
+
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return min((c.not_valid_after_utc for c in certificates), default=None)
+
+
+def certificate_expiries(
+    tls: TlsSettings | None, of: ExpiryOf = earliest_expiry
+) -> dict[str, datetime]:
+    """When each certificate file ``tls`` names expires, by key (``cert_file``, ``ca_file``);
+    a file that cannot be read is left out."""
+    if tls is None:
+        return {}
+    found = {
+        name: of(path)
+        for name, path in (("cert_file", tls.cert_file), ("ca_file", tls.ca_file))
+        if path is not None
+    }
+    return {name: at for name, at in found.items() if at is not None}
 
 
 class Expiries:
     """The files read so far, each with the stamp it had then; one per scrape's owner."""
 
     def __init__(self) -> None:
-        self._read: dict[Path, tuple[Stamp, datetime | None]] = {}
+        self._read: dict[Path, tuple[FileStamp, datetime | None]] = {}
 
     def of(self, path: Path) -> datetime | None:
-        """The earliest ``notAfter`` of the PEM certificates in ``path``; None when it cannot
-        be read or holds none (the destination's file is refused for it then)."""
-        try:
-            st = os.stat(path)
-        except OSError:
+        """``earliest_expiry``, read again only when the file's stamp changed."""
+        stamp = file_stamp(path)
+        if stamp is None:
             return None
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
         known = self._read.get(path)
         if known is not None and known[0] == stamp:
             return known[1]
-        from cryptography import x509  # at the first read: not on every command's start
-
-        try:
-            certificates = x509.load_pem_x509_certificates(path.read_bytes())
-        except (OSError, ValueError):
-            found = None
-        else:
-            found = min((c.not_valid_after_utc for c in certificates), default=None)
+        found = earliest_expiry(path)
         self._read[path] = (stamp, found)
         return found

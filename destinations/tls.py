@@ -8,12 +8,11 @@ is used. ``server_name`` is not part of the context; the client passes it as
 
 from __future__ import annotations
 
-import os
 import ssl
 
 from destinations.config import TlsSettings
 from destinations.errors import TlsSetupError
-from destinations.tls_files import no_password, reason
+from destinations.tls_files import FileStamp, file_stamp, no_password, reason
 from shapes import TEXT, Shape
 
 # Why the TLS files could not be used (``shapes``): ``reason`` is the system's own words.
@@ -48,20 +47,12 @@ def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
     return context
 
 
-FileStamp = tuple[tuple[int, int, int] | None, ...]
-
-
-def _stamp(tls: TlsSettings) -> FileStamp:
-    """What identifies the content of the TLS files now: each one's inode, size and change
-    time (None for one that cannot be looked at)."""
-    stamps: list[tuple[int, int, int] | None] = []
-    for path in (tls.ca_file, tls.cert_file, tls.key_file):
-        try:
-            st = os.stat(path) if path is not None else None
-        except OSError:
-            st = None
-        stamps.append((st.st_ino, st.st_size, st.st_mtime_ns) if st is not None else None)
-    return tuple(stamps)
+def _stamp(tls: TlsSettings) -> tuple[FileStamp | None, ...]:
+    """The stamps of the TLS files (``file_stamp``): a change in any makes a new context."""
+    return tuple(
+        file_stamp(path) if path is not None else None
+        for path in (tls.ca_file, tls.cert_file, tls.key_file)
+    )
 
 
 class RenewedTlsContext:

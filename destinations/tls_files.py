@@ -9,6 +9,7 @@ than asked for: OpenSSL would otherwise prompt on the engine's terminal and wait
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 from pathlib import Path
@@ -53,3 +54,17 @@ def reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return _WHERE.sub("", exc.strerror)
     return type(exc).__name__
+
+
+FileStamp = tuple[int, int, int]
+
+
+def file_stamp(path: Path) -> FileStamp | None:
+    """What tells a file's content changed without reading it: its inode, size and change
+    time (None when it cannot be looked at). A renewal writes the file anew or over it, and
+    either changes this; the TLS context and the certificates' expiry are made again then."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)

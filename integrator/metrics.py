@@ -22,7 +22,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from destinations.cert_expiry import Expiries
+from destinations.cert_expiry import Expiries, certificate_expiries
 from destinations.config import is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
@@ -382,13 +382,8 @@ class Metrics:
         """The expiry of each certificate file the destinations in service name."""
         self.certificate_expiry.clear()
         for destination in catalog.destinations.values():
-            tls = destination.tls
-            if tls is None:
-                continue
-            for name, path in (("cert_file", tls.cert_file), ("ca_file", tls.ca_file)):
-                expiry = self._expiries.of(path) if path is not None else None
-                if expiry is not None:
-                    self.certificate_expiry.labels(destination.id, name).set(expiry.timestamp())
+            for name, at in certificate_expiries(destination.tls, self._expiries.of).items():
+                self.certificate_expiry.labels(destination.id, name).set(at.timestamp())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

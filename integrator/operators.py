@@ -54,7 +54,7 @@ import yaml
 
 from deadletter.letters import count_open_dead_letters
 from destinations.ack import classify_ack
-from destinations.cert_expiry import Expiries
+from destinations.cert_expiry import certificate_expiries
 from destinations.config import (
     EVENT_TYPES,
     DestinationConfig,
@@ -838,15 +838,7 @@ class DestinationAdmin:
         be read is left out (the destination's file is refused for it). What the scrape's
         gauge says, for ``destinations show``: an expired client certificate failed every
         attempt, and nothing said beforehand."""
-        tls = view.config.tls if view.config is not None else None
-        if tls is None:
-            return {}
-        found = {
-            name: Expiries().of(path)
-            for name, path in (("cert_file", tls.cert_file), ("ca_file", tls.ca_file))
-            if path is not None
-        }
-        return {name: at for name, at in found.items() if at is not None}
+        return certificate_expiries(view.config.tls if view.config is not None else None)
 
     def refused_copies(
         self, view: DestinationView, kept: Mapping[str, list[RefusedCopy]] | None = None

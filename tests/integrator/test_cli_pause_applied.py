@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +23,7 @@ from destinations.config import dump_destination
 from integrator.delivery import STOP_MARGIN
 from integrator.engine import Engine
 from integrator.engine_applied import wait_s
-from integrator.presence import pid_namespace
+from integrator.presence import Presence
 from integrator.store import Store
 from integrator.store.presence import EnginePresence
 from tests.cli_in_process import CliOutcome, run_cli
@@ -108,17 +105,8 @@ def test_without_an_engine_the_change_is_said_to_wait_for_the_next(env: dict[str
 async def _present(url: str) -> EnginePresence:
     """A fresh presence row on the store at ``url``, as a running engine keeps (this process's
     pid: alive), for an engine that applies nothing unless the test does it for it."""
-    now = datetime.now(UTC)
-    presence = EnginePresence(
-        id=str(uuid.uuid4()),
-        host=socket.gethostname(),
-        pid=os.getpid(),
-        http_address=None,
-        started_at=now,
-        heartbeat_at=now,
-        pid_namespace=pid_namespace(),
-    )
     async with await Store.open(url) as store:
+        presence = Presence(store, None).row  # the row an engine of this process would keep
         await store.register_engine(presence)
     return presence
 

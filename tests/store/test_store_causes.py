@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from integrator.presence import Presence
 from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
-from integrator.store.presence import EnginePresence
 from integrator.store.url import resolve
 from tests.cli_in_process import run_cli
 from tests.file_powers import without_file_powers
@@ -101,14 +101,7 @@ async def test_a_full_sqlite_store_says_so_and_its_writes_count_as_failing(
 ) -> None:
     store = await Store.open(f"sqlite:///{tmp_path / 'integrator.db'}")
     try:
-        presence = EnginePresence(
-            id=str(uuid.uuid4()),
-            host="here",
-            pid=os.getpid(),
-            http_address=None,
-            started_at=datetime.now(UTC),
-            heartbeat_at=datetime.now(UTC),
-        )
+        presence = Presence(store, None).row
         await store.register_engine(presence)
         payload = (SECRET * 2000).encode()
         await fill_up(store, full=True)
