@@ -71,6 +71,7 @@ EXPORTS: Final = ("messages.export", "events.export", "audit.export", "export.cu
 """CSV exports (``exports``), and one that ended before its last row (``export_stream``)."""
 
 DATA: Final = (
+    "data.prune_start",
     "data.prune",
     "data.prune_audit",
     "data.backup",

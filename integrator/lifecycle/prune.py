@@ -24,8 +24,12 @@ an answer minutes after it was made), nor have the API's
 idempotency keys (``idempotency_keys``, a day after their request): every run deletes the
 expired ones, whatever the periods say.
 
-Audit entries go last, after the data they describe. A real run is audited once
-(``data.prune``), with its counts; the daily run only when it pruned anything. Each batch of
+Audit entries go last, after the data they describe. A real run that finds anything to look at
+is audited before its first batch (``data.prune_start``, with how many rows it will look at and
+the periods) and at its end (``data.prune``, with its counts); one that finds nothing, only at
+its end, and the daily run not at all then. The first entry is what a run killed outright
+(SIGKILL, the machine going down) leaves: its committed batches are gone, and the trail says
+who began pruning them, when and by which periods. Each batch of
 audit entries deleted also writes, in its own transaction, a ``data.prune_audit`` entry with
 the anchor it left (``integrator.store.audit_prune``), so the chain covers the anchor from the
 moment it moves.
@@ -58,6 +62,7 @@ from integrator.store import Store
 from integrator.store.audit_prune import RUN_ACTION
 
 PRUNE_ACTION = RUN_ACTION
+START_ACTION = "data.prune_start"
 BATCH = 500
 KINDS = (
     "messages",
@@ -159,14 +164,15 @@ async def prune(
     except asyncio.CancelledError:
         # The engine stopping: what the committed batches pruned is still said, then it ends.
         report.stopped = True
-        if not dry_run and report.total:
+        if not dry_run and (report.total or walk.started):
             await _record(store, report, actor=actor, retention=retention)
         raise
     if dry_run:
         return report
     if (report.total or vacuum) and not report.stopped:
         report.space = await store.reclaim_space(full=vacuum)
-    if report.total or audit_empty:
+    # A run that said it began always says how it ended, so a start alone means it was killed.
+    if report.total or audit_empty or walk.started:
         await _record(store, report, actor=actor, retention=retention)
     return report
 
@@ -187,6 +193,11 @@ async def _walk_all(
     walk.total += await store.count_expired_idempotency_keys(now=now)
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
+    # The trail as the run found it: neither its start entry nor its batches' own entries make
+    # the newest entry it found prunable, so the dry run counts what the real run prunes.
+    newest = await store.newest_audit_id() if audit_before is not None else None
+    if walk.total and not walk.dry_run:
+        await _record_start(store, walk, actor=actor, retention=retention)
     if payload_before is not None:
         await walk.messages(payload_before)
     if dead_before is not None:
@@ -202,7 +213,15 @@ async def _walk_all(
     await walk.answers()
     await walk.idempotency_keys()
     if audit_before is not None:
-        await walk.audit(audit_before, actor=actor)
+        await walk.audit(audit_before, actor=actor, newest=newest)
+
+
+async def _record_start(store: Store, walk: _Walk, *, actor: str, retention: Retention) -> None:
+    """The run's ``data.prune_start`` entry, before its first batch: all a run killed outright
+    leaves of it in the trail."""
+    details: dict[str, Any] = {"candidates": walk.total, "retention": retention.to_json()}
+    await store.add_audit(actor, START_ACTION, "store", reason="retention", details=details)
+    walk.started = True
 
 
 async def _record(store: Store, report: PruneReport, *, actor: str, retention: Retention) -> None:
@@ -235,8 +254,13 @@ class _Walk:
         self._progress = progress
         self._seen = 0
         self.total = 0
+        self.started = False  # its ``data.prune_start`` entry is written
         # The dry run prunes no message, yet an event is decided as if it had.
         self._would_prune: set[str] = set()
+
+    @property
+    def dry_run(self) -> bool:
+        return self._report.dry_run
 
     async def messages(self, before: datetime) -> None:
         after = 0
@@ -366,9 +390,8 @@ class _Walk:
         self._report.counts["idempotency_keys"] += count
         self._advance(count)
 
-    async def audit(self, before: datetime, *, actor: str) -> None:
+    async def audit(self, before: datetime, *, actor: str, newest: int | None) -> None:
         after = 0
-        newest = await self._store.newest_audit_id()  # as the run found it: its own appends
         while True:
             found = await self._store.old_audit(
                 before=before, after_id=after, limit=self._batch, newest=newest

@@ -129,7 +129,8 @@ def test_audit_verify_says_where_the_chain_starts_after_a_prune(env: dict[str, s
     shown = cli(env, "audit", "verify", "--quiet")
     assert shown.exit_code == 0, shown.output
     assert "the chain starts after pruned entries (up to 1, pruned on 20" in shown.stdout
-    assert "audit log intact: 3 entries checked" in shown.stdout  # the new fill's, the prune's two
+    # the new fill's, the prune's three (its start, the anchor's entry, its end)
+    assert "audit log intact: 4 entries checked" in shown.stdout
     view = json.loads(cli(env, "audit", "verify", "--json").stdout)
     assert view["intact"] and view["starts_after"]["seq"] == 1
     assert set(view["starts_after"]) == {"seq", "hash", "pruned_at"}

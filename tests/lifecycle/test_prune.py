@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from deadletter import ResendRequest, resend
-from integrator.lifecycle.prune import PRUNE_ACTION, prune
+from integrator.lifecycle.prune import PRUNE_ACTION, START_ACTION, prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AttemptRecord, MessageRecord, NewMessage, Store
 from tests.store.factories import T0, make_event, make_message
@@ -219,7 +219,9 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
     )
 
 
-async def test_a_run_is_audited_once_and_the_chain_still_verifies(store: Store) -> None:
+async def test_a_run_is_audited_at_its_start_and_end_and_the_chain_still_verifies(
+    store: Store,
+) -> None:
     for _ in range(5):
         await stored(store, "delivered")
     before = await store.count_audit()
@@ -233,8 +235,10 @@ async def test_a_run_is_audited_once_and_the_chain_still_verifies(store: Store) 
         progress=lambda done, total: progress.append((done, total)),
     )
     assert report.counts["messages"] == 5
-    assert await store.count_audit() == before + 1
-    [entry] = await store.list_audit(limit=1)
+    assert await store.count_audit() == before + 2
+    entry, start = await store.list_audit(limit=2)  # newest first
+    assert start.action == START_ACTION and start.actor == ACTOR
+    assert start.details["candidates"] == 10  # five messages, five events
     assert entry.action == PRUNE_ACTION and entry.actor == ACTOR
     assert entry.details["counts"]["messages"] == 5
     assert (await store.verify_audit()).intact

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from integrator.lifecycle.prune import PRUNE_ACTION, prune
+from integrator.lifecycle.prune import PRUNE_ACTION, START_ACTION, prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AuditFilter, Store
 from integrator.store import store as store_module
@@ -64,12 +64,14 @@ async def test_entries_past_the_period_go_and_nothing_newer(
     report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
 
     assert report.counts["audit"] == 3
-    entry, batch = await store.list_audit(limit=2)  # the run's, its one audit batch's
-    assert await remaining(site) == [*borderline, *recent, batch.id, entry.id]
+    # The run's end, its one audit batch's, its start (written before it pruned anything).
+    entry, batch, start = await store.list_audit(limit=3)
+    assert (entry.action, batch.action, start.action) == (PRUNE_ACTION, BATCH_ACTION, START_ACTION)
+    assert await remaining(site) == [*borderline, *recent, start.id, batch.id, entry.id]
     anchor = await store.audit_anchor()
     assert anchor is not None and (anchor.seq, anchor.pruned_at) == (old[-1], NOW)
     check = await store.verify_audit()
-    assert check.intact and check.checked == 5 and check.starts_after == anchor
+    assert check.intact and check.checked == 6 and check.starts_after == anchor
 
 
 @pytest.mark.parametrize("batch", [2, 500])
@@ -118,12 +120,13 @@ async def test_the_chain_verifies_after_two_prunes(
 
     second = await store.audit_anchor()
     assert first is not None and second is not None and second.seq > first.seq
-    # The newest of day 0, the first prune's two (its batch's and its own), day 70's three.
-    assert report.counts["audit"] == 6
-    entry, batch = await store.list_audit(limit=2)
-    assert await remaining(site) == [*later, batch.id, entry.id]
+    # The newest of day 0, the first prune's three (its start, its batch's, its end), day 70's
+    # three.
+    assert report.counts["audit"] == 7
+    entry, batch, start = await store.list_audit(limit=3)
+    assert await remaining(site) == [*later, start.id, batch.id, entry.id]
     check = await store.verify_audit()
-    assert check.intact and check.checked == 3 and check.starts_after == second
+    assert check.intact and check.checked == 4 and check.starts_after == second
 
 
 async def test_the_newest_entry_is_kept_however_old(
@@ -567,7 +570,10 @@ async def test_the_anchor_moves_only_with_the_entry_recording_it(
         await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
 
     assert await store.audit_anchor() is None
-    assert await remaining(site) == before
+    # Every entry in place, and the run's start, which said it began (and no end: it failed).
+    [start] = await store.list_audit(limit=1)
+    assert start.action == START_ACTION
+    assert await remaining(site) == [*before, start.id]
     assert (await store.verify_audit(audit_days=30)).intact
 
 

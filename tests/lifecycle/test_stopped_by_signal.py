@@ -145,6 +145,31 @@ def test_a_prune_stopped_by_a_signal_audits_what_it_pruned(
     assert cli(env, "audit", "verify").exit_code == 0
 
 
+def test_a_prune_killed_outright_leaves_its_start_in_the_trail(tmp_path: Path) -> None:
+    """SIGKILL runs no code of the command: its committed batches are gone, and only the entry
+    written before the first of them says who began pruning and by which periods."""
+    fill(tmp_path)
+    env = env_for(tmp_path)
+
+    def pruned() -> int:
+        return count(tmp_path, "SELECT count(*) FROM messages WHERE pruned_at IS NOT NULL")
+
+    done = stopped_midway(env, ["prune", "--batch", "1", "--quiet"], signal.SIGKILL, pruned)
+
+    assert done.returncode == -signal.SIGKILL
+    assert 3 <= pruned() < ROWS
+    [start] = details_of(tmp_path, "data.prune_start")
+    assert start["candidates"] >= ROWS and start["retention"]["payload_days"] > 0
+    assert details_of(tmp_path, "data.prune") == []
+
+    again = cli(env, "prune", "--json")
+    assert again.exit_code == 0, again.output
+    assert len(details_of(tmp_path, "data.prune_start")) == 2
+    [end] = details_of(tmp_path, "data.prune")
+    assert "stopped" not in end and pruned() == ROWS
+    assert cli(env, "audit", "verify").exit_code == 0
+
+
 def sealed_with(tmp_path: Path, prefix: str) -> int:
     return count(
         tmp_path,
