@@ -2,7 +2,8 @@
 
 An image has no curl, and the API may speak HTTPS with a certificate only the engine's own
 settings know how to trust; this command reads the same settings as ``run`` and asks
-``/healthz`` (alive) or, with ``--ready``, ``/readyz`` (store and transport reachable).
+``/healthz`` (alive) or, with ``--ready``, ``/readyz`` (the store usable; the transport's state
+is named there, but a broker away does not make the engine not ready).
 It needs no token and no search key, so it works before anything else is configured.
 With ``--json`` a monitoring script reads the same verdict as one object, each check's state
 included, instead of parsing the error line.
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
 
 def health(
     ready: Annotated[
-        bool, typer.Option("--ready", help="Ask /readyz: the store and transport too.")
+        bool, typer.Option("--ready", help="Ask /readyz: whether the store is usable too.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 5.0,
     as_json: JsonOption = False,
 ) -> None:
     """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1 (naming the
-    checks that failed, as "transport: disconnected"). --json: {"url", "status", "healthy",
+    checks that failed, as "store: unavailable"). --json: {"url", "status", "healthy",
     "checks"}, "status" null when nothing answered."""
     import os
 
@@ -68,7 +69,7 @@ _MAX_SHOWN = 40
 
 
 def _checks(body: bytes) -> dict[str, str]:
-    """Each check ``/readyz`` names with its state (``{"transport": "disconnected"}``), from
+    """Each check ``/readyz`` names with its state (``{"store": "unavailable"}``), from
     its JSON body (``{"status": "not ready", "checks": {...}}``: names and states only, no
     secrets), each cut to ``_MAX_SHOWN`` characters; empty when the body names none or is not
     that (``/healthz``, or something else on the port)."""

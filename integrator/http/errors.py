@@ -17,10 +17,16 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
   and so is a value sealed with a data key this engine was not started with (after a key
   rotation the engine was not restarted for): the answer and the log line name the key's id,
   which is no secret, so the operator knows what to configure.
+
+While the store is unavailable every request fails the same way: the first failure of the
+outage on a route gets that log line, then one line a minute sums up the rest
+(``StoreOutages``), and one more says when one of its requests succeeds again. Any other
+failure is logged every time.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
@@ -33,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.destination_dir import DirectoryUnusable
 from integrator.http.json_body import NOT_JSON, TOO_DEEP, JsonBodyRoute, bad_json
+from integrator.log_throttle import EVERY, Clock, Line, LogThrottle, Outage
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
 from integrator.store.errors import StoreError, UnknownDataKey
@@ -151,11 +158,13 @@ class ContainUnexpectedErrors:
             await self.app(scope, receive, send)
             return
         started = False
+        status = 0
 
         async def send_tracked(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
             await send(message)
 
         try:
@@ -164,6 +173,9 @@ class ContainUnexpectedErrors:
             log_failure(scope, exc)
             if not started:
                 await _answer_for(exc)(scope, receive, send)
+        else:
+            if 200 <= status < 300:  # answered: a store it needed answered again
+                log_store_back(scope)
 
 
 def log_failure(scope: Scope, exc: Exception) -> None:
@@ -171,13 +183,22 @@ def log_failure(scope: Scope, exc: Exception) -> None:
     for a missing data key, the key's id; never the error's text, except a store error's (made
     safe by ``integrator.store.failures``: the operation, the code, the cause in words; never
     a value). The console's error pages (``integrator.console.errors``), which answer the
-    store's failures as HTML, log it too."""
-    route = scope.get("route")
+    store's failures as HTML, log it too.
+
+    While the store is unavailable only the first failure of a route gets this line, then a
+    summary once a minute (``StoreOutages``)."""
+    method, route = _method_route(scope)
+    line = None
+    if isinstance(exc, StoreUnavailable):
+        line = store_outages(scope).failed(method, route, exc)
+        if line is None:
+            return
     log.error(
-        "http request failed",
-        method=scope.get("method"),
-        route=getattr(route, "path", None),  # the template: no ids, no query
+        "http request failed" if line is None or line.full else STILL_FAILING,
+        method=method,
+        route=route,
         error_type=type(exc).__name__,
+        **({} if line is None or line.full else _summary(line)),
         **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
         **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
         # The engine's own destinations directory it may not read or write: which, for the
@@ -188,6 +209,97 @@ def log_failure(scope: Scope, exc: Exception) -> None:
             else {}
         ),
     )
+
+
+STILL_FAILING: Final = "http requests still failing: the store is unavailable"
+"""The line a minute of a route's requests failing while the store is away (``StoreOutages``)."""
+STORE_BACK: Final = "http requests succeed again: the store is back"
+
+
+def _method_route(scope: Scope) -> tuple[str | None, str | None]:
+    """The request's method and its route's template (no ids, no query): a log line's words."""
+    return scope.get("method"), getattr(scope.get("route"), "path", None)
+
+
+def _summary(line: Line) -> dict[str, int]:
+    return {"failed": line.since_last, "failing_for_s": round(line.down_for)}
+
+
+class StoreOutages:
+    """The failures of a store outage, per route, method, error type and code, for the log.
+
+    An outage is told by its first failure on each, in full, then once a minute with the count
+    of requests failed meanwhile (``integrator.log_throttle``): two pollers made 53 lines in
+    two minutes. The store's code is in the key so a changed cause (a dropped database made
+    again, empty: 3D000, then 42P01) is told in full too. A request on the route that succeeds
+    (a 2xx answer) ends its outages: the store answered it again.
+    """
+
+    def __init__(self, *, every: float = EVERY, clock: Clock = time.monotonic) -> None:
+        self._every = every
+        self._clock = clock
+        self._routes: dict[tuple[str | None, str | None], dict[tuple[str, str | None], LogThrottle]]
+        self._routes = {}
+
+    def failed(self, method: str | None, route: str | None, exc: StoreUnavailable) -> Line | None:
+        """Count a failed request; the line to log for it, or None."""
+        outages = self._routes.setdefault((method, route), {})
+        kind = (type(exc).__name__, exc.code)
+        throttle = outages.get(kind)
+        if throttle is None:
+            throttle = outages[kind] = LogThrottle(first=1, every=self._every, clock=self._clock)
+        return throttle.failed()
+
+    def succeeded(self, method: str | None, route: str | None) -> Outage | None:
+        """End the outage of a route whose request succeeded: its failures of every cause, and
+        how long since the first; None when it had none (the usual case, one lookup)."""
+        if not self._routes:
+            return None
+        ended = [t.ended() for t in self._routes.pop((method, route), {}).values()]
+        outages = [outage for outage in ended if outage is not None]
+        if not outages:
+            return None
+        return Outage(sum(o.failures for o in outages), max(o.down_for for o in outages))
+
+
+_OUTAGES_STATE: Final = "store_outages"
+"""Where an app keeps its ``StoreOutages`` (``app.state``): each app its own, so two engines
+in one process (tests) do not count each other's requests."""
+
+
+def store_outages(scope: Scope) -> StoreOutages:
+    """The ``StoreOutages`` of the app serving ``scope`` (made at its first use)."""
+    state = getattr(scope.get("app"), "state", None)
+    if state is None:  # not served by Starlette: nowhere to count, each failure told in full
+        return StoreOutages()
+    outages = getattr(state, _OUTAGES_STATE, None)
+    if not isinstance(outages, StoreOutages):
+        outages = StoreOutages()
+        setattr(state, _OUTAGES_STATE, outages)
+    return outages
+
+
+def watch_store_outages(app: Any, outages: StoreOutages) -> None:
+    """Count ``app``'s store outages in ``outages`` (a test's, with its own clock)."""
+    setattr(app.state, _OUTAGES_STATE, outages)
+
+
+def log_store_back(scope: Scope) -> None:
+    """Say that a route whose requests failed while the store was away succeeds again."""
+    state = getattr(scope.get("app"), "state", None)
+    outages = getattr(state, _OUTAGES_STATE, None) if state is not None else None
+    if not isinstance(outages, StoreOutages):
+        return
+    method, route = _method_route(scope)
+    outage = outages.succeeded(method, route)
+    if outage is not None:
+        log.info(
+            STORE_BACK,
+            method=method,
+            route=route,
+            failed=outage.failures,
+            failed_for_s=round(outage.down_for),
+        )
 
 
 def _answer_for(exc: Exception) -> JSONResponse:

@@ -496,7 +496,7 @@ EVENT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 """``responses`` of ``POST /api/v1/events`` (docs/access.md, "The HTTP API")."""
 
 READY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    200: answer("Ready: every check is `ok`", READINESS),
+    200: answer("Ready: the store is `ok`; the transport is named, a broker away too", READINESS),
     503: answer("Not ready: the checks say which failed", READINESS),
 }
 """``responses`` of ``/readyz``."""

@@ -27,6 +27,7 @@ from pamqp.common import FieldTable
 from yarl import URL
 
 from integrator.eventloop import stop_task
+from integrator.log_throttle import LogThrottle
 from integrator.logging import get_logger
 from integrator.transport.errors import TransportError, TransportUnavailable
 
@@ -46,6 +47,11 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 
 #: What a connect hook may raise: the broker's errors and our own refusals (e.g. too old).
 SETUP_ERRORS: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportError)
+
+#: Failed connects told each in full (``message broker unreachable; retrying``) before the
+#: outage is told once a minute: at the default backoff, its first six seconds or so, which
+#: is all a broker restart takes.
+UNREACHABLE_LINES = 5
 
 
 def cancelled_elsewhere() -> bool:
@@ -274,8 +280,12 @@ class AmqpLink:
         *,
         min_backoff: float = 0.2,
         max_backoff: float = 5.0,
+        log_throttle: LogThrottle | None = None,
     ) -> None:
         self._url = url
+        # A broker away for an hour is retried every 5 s: its first attempts each get a line,
+        # then one a minute says how long and how many (``integrator.log_throttle``).
+        self._unreachable = log_throttle or LogThrottle(first=UNREACHABLE_LINES)
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._connection: aiormq.abc.AbstractConnection | None = None
@@ -365,13 +375,7 @@ class AmqpLink:
                         )
                     )
                     return
-                log.warning(
-                    "message broker unreachable; retrying",
-                    error=self._last_error,
-                    error_type=type(exc).__name__,
-                    attempt=attempt,
-                    retry_in_s=round(backoff, 2),
-                )
+                self._tell_unreachable(exc, attempt, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
@@ -408,13 +412,39 @@ class AmqpLink:
                 continue
             if not first.done():
                 first.set_result(None)
-            log.info("message broker connected", url=redact(self._url))
+            # Back after an outage: how long it lasted and the attempts it took, this one too.
+            outage = self._unreachable.ended()
+            back = {"down_for_s": round(outage.down_for, 1), "attempts": attempt} if outage else {}
+            log.info("message broker connected", url=redact(self._url), **back)
             backoff = self._min_backoff
             attempt = 0
             await asyncio.wait([connection.closing])  # never raises: the outcome is "closed"
             log.warning("message broker connection lost; reconnecting", **_why_closed(connection))
             await self._lost()
             await asyncio.sleep(backoff)
+
+    def _tell_unreachable(self, exc: BaseException, attempt: int, backoff: float) -> None:
+        """Log a failed connect: in full while it is one of the outage's first, then once a
+        minute how long the broker has been away and how many attempts were made."""
+        line = self._unreachable.failed()
+        if line is None:
+            return
+        said = {"error": self._last_error, "error_type": type(exc).__name__}
+        if line.full:
+            log.warning(
+                "message broker unreachable; retrying",
+                **said,
+                attempt=attempt,
+                retry_in_s=round(backoff, 2),
+            )
+        else:
+            log.warning(
+                "message broker still unreachable; retrying",
+                **said,
+                down_for_s=round(line.down_for),
+                attempts=attempt,
+                retry_in_s=round(backoff, 2),
+            )
 
     def watch(self, channel: aiormq.abc.AbstractChannel, what: str) -> None:
         """Reconnect when the broker closes ``channel`` while the connection stays up.

@@ -27,8 +27,9 @@ def test_no_engine_listening_is_exit_1_naming_where_it_asked(env: dict[str, str]
         assert f"127.0.0.1:{port}{path}: no answer" in done.stderr
 
 
-NOT_READY = {"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}
-"""What an engine with its broker link down answers on /readyz (integrator.scrape), with 503."""
+NOT_READY = {"status": "not ready", "checks": {"store": "unavailable", "transport": "ok"}}
+"""What an engine whose store does not answer answers on /readyz (integrator.scrape), with 503
+(a broker away is named there too, but with 200: routes/health.py)."""
 READY = {"status": "ready", "checks": {"store": "ok", "transport": "ok"}}
 
 
@@ -48,8 +49,8 @@ def test_not_ready_names_the_checks_that_failed_and_is_exit_1(env: dict[str, str
     with answering(503, NOT_READY, port):
         done = _health(env, "--timeout", "5")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"127.0.0.1:{port}/readyz: 503 (transport: disconnected)" in done.stderr
-    assert "store" not in done.stderr  # only what failed
+    assert f"127.0.0.1:{port}/readyz: 503 (store: unavailable)" in done.stderr
+    assert "transport" not in done.stderr  # only what failed
 
 
 def _health_json(env: dict[str, str], answer: tuple[int, Any] | None) -> tuple[int, str, str]:
@@ -80,9 +81,9 @@ def test_json_gives_the_verdict_and_every_check_for_a_monitoring_script(
         "url": url,
         "status": 503,
         "healthy": False,
-        "checks": {"store": "ok", "transport": "disconnected"},
+        "checks": {"store": "unavailable", "transport": "ok"},
     }
-    assert "503 (transport: disconnected)" in err  # the error line stays on stderr
+    assert "503 (store: unavailable)" in err  # the error line stays on stderr
     code, out, err = _health_json(env, None)
     assert code == 1, out + err
     assert json.loads(out) == {"url": url, "status": None, "healthy": False, "checks": {}}

@@ -1,0 +1,93 @@
+"""How often an outage is told in the log: its first failures each, then one line a minute.
+
+A dependency that is away makes the same failure again and again: the broker link retries every
+5 s, every HTTP request meets the store that is down. A line for each drowned the on-call
+operator (53 ``http request failed`` in two minutes with two pollers) and said nothing the first
+lines had not said. So an outage is told by its first ``first`` failures, each in full; then by
+at most one line per ``every`` seconds, which counts the failures since the line before it and
+says how long it has lasted; and once more when it ends. Which words each line has is the
+caller's; this decides only whether a failure gets a line, and carries the counts.
+
+The clock is a plain ``() -> float`` of seconds (``time.monotonic`` by default), so a test moves
+time forward by a minute without waiting one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+Clock = Callable[[], float]
+
+#: Seconds between two summary lines of one outage.
+EVERY: Final = 60.0
+
+
+@dataclass(frozen=True)
+class Line:
+    """A failure that gets a line: one of the outage's first (``full``), or a summary."""
+
+    full: bool
+    failures: int
+    """Failures in this outage so far, this one included."""
+    since_last: int
+    """Failures since the outage's previous line, this one included (1 for a full line)."""
+    down_for: float
+    """Seconds since the outage's first failure."""
+
+
+@dataclass(frozen=True)
+class Outage:
+    """An outage that ended: how many failures it had, and how long it lasted."""
+
+    failures: int
+    down_for: float
+
+
+class LogThrottle:
+    """Whether a failure of one ongoing outage gets a log line (``failed``), and the outage's
+    counts when it ends (``ended``). One per stream of like failures: a link's reconnects, one
+    route's requests failing one way."""
+
+    def __init__(self, *, first: int, every: float = EVERY, clock: Clock = time.monotonic) -> None:
+        if first < 1:
+            raise ValueError("first must be 1 or more: an outage's first failure is always told")
+        self._first = first
+        self._every = every
+        self._clock = clock
+        self._since: float | None = None  # the outage's first failure; None: no outage
+        self._said_at = 0.0
+        self._failures = 0
+        self._unsaid = 0
+
+    @property
+    def failing(self) -> bool:
+        """Whether an outage is going on (a failure since the last ``ended``)."""
+        return self._since is not None
+
+    def failed(self) -> Line | None:
+        """Count a failure; the line to log for it, or None when it goes uncounted in words
+        until the next summary."""
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        self._failures += 1
+        self._unsaid += 1
+        full = self._failures <= self._first
+        if not full and now - self._said_at < self._every:
+            return None
+        line = Line(full, self._failures, self._unsaid, now - self._since)
+        self._said_at = now
+        self._unsaid = 0
+        return line
+
+    def ended(self) -> Outage | None:
+        """End the outage going on; its counts, or None when there was none."""
+        if self._since is None:
+            return None
+        outage = Outage(self._failures, self._clock() - self._since)
+        self._since = None
+        self._failures = self._unsaid = 0
+        return outage
