@@ -18,6 +18,7 @@ from typing import Final
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.access import AccessService
+from integrator.access.remembered import RememberedTokens
 from integrator.access.setup import access_service
 from integrator.attempt_meter import AttemptMeter
 from integrator.catalog import (
@@ -157,6 +158,7 @@ class Engine:
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
+        self._tokens: RememberedTokens | None = None
         # Batch jobs (resend, route, discard): rows in the store, so they outlive a restart,
         # each naming this engine by its presence row, so a restart tells it died with them.
         self.jobs = JobRegistry(lambda: self.store, self.clock, self._presence_id)
@@ -213,6 +215,13 @@ class Engine:
         if self._access is None:
             raise RuntimeError("engine not started")
         return self._access
+
+    @property
+    def tokens(self) -> RememberedTokens:
+        """API token checks, the scrape's remembered while the store is down (docs/metrics.md)."""
+        if self._tokens is None:
+            raise RuntimeError("engine not started")
+        return self._tokens
 
     def _presence_id(self) -> str | None:
         """This engine's presence id while it runs: the engine its jobs name."""
@@ -278,6 +287,7 @@ class Engine:
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
         )
+        self._tokens = RememberedTokens(self._access, self._store, self.clock.now)
         self.starting = "the store (the destinations)"
         if self._catalog_override is None:
             self._files_applied = fingerprint(self.settings.destinations_dir)

@@ -26,6 +26,7 @@ from destinations.cert_expiry import Expiries, certificate_expiries
 from destinations.config import is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
+from integrator.tls_refusals import TlsRefusals
 from integrator.zd_sequence import RULES as ZD_RULES
 from mappings.registry import REGISTRY
 
@@ -166,8 +167,22 @@ SPECS: tuple[Spec, ...] = (
         "at scrape and on every destination change",
         "1 while a destination's own file (`<id>.yaml`) is refused: it runs on its last good "
         "definition (or, with none known, not at all) and the file's edit is not in force. "
+        "Also 1 while a TLS file its definition in service names (`cert_file`, `key_file`, "
+        "`ca_file`) is missing, unreadable or does not load, and back to 0 once it does, "
+        "looked at at every scrape (no reload needed; a file refused for its TLS files alone "
+        "that says the definition in service counts as refused only while they fail). "
         "`destination` is the id when it has the form of one (a-z, 0-9, '-', at most 64 "
         "characters), else `other`.",
+    ),
+    Spec(
+        "integrator_destinations_directory_readable",
+        "gauge",
+        (),
+        "at scrape",
+        "1 when the engine can list its destinations directory (INTEGRATOR_DESTINATIONS_DIR), "
+        "else 0: gone (a volume not mounted), no directory, or without read and search "
+        "permission for the engine. Meanwhile the destinations in service stay as they were "
+        "and are delivered to; edits of their files are not seen (docs/operators.md).",
     ),
     Spec(
         "integrator_destination_certificate_expiry_timestamp_seconds",
@@ -281,6 +296,8 @@ class Metrics:
         self.deprecated = gauge("integrator_destination_deprecated_version_days_left")
         self.retired = gauge("integrator_destination_retired_version")
         self.file_refused = gauge("integrator_destination_file_refused")
+        self._tls = TlsRefusals()
+        self.directory_readable = gauge("integrator_destinations_directory_readable")
         self.certificate_expiry = gauge(
             "integrator_destination_certificate_expiry_timestamp_seconds"
         )
@@ -347,14 +364,19 @@ class Metrics:
         self.store_up.set(1 if store else 0)
         self.transport_up.set(1 if transport else 0)
 
+    def observe_directory(self, *, readable: bool) -> None:
+        self.directory_readable.set(1 if readable else 0)
+
     def observe_catalog(self, catalog: Catalog, today: date) -> None:
         self.deprecated.clear()
         self.retired.clear()
         self.file_refused.clear()
         # A broken destination's id is its file's name, whatever its length: bounded as a
         # configured destination's id is (``MAX_ID``), and the rest counted under ``other``.
+        # Its TLS files are looked at now (``TlsRefusals``): nothing reads the directory again
+        # when only one of them goes or comes back.
         refused: dict[str, int] = {}
-        for dest_id in catalog.broken:
+        for dest_id in self._tls.refused(catalog):
             label = dest_id if is_destination_id(dest_id) else OTHER_DESTINATION
             refused[label] = refused.get(label, 0) + 1
         for label, count in refused.items():

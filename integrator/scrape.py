@@ -5,13 +5,21 @@ at that moment; nothing runs in between, and a store that is down costs a failed
 scrape, not a loop of retries. A store that answers reads but whose writes fail (a full disk, a
 read-only directory or PostgreSQL database, a privilege taken away) is not ready either: the
 store keeps what its last write found (``Store.writes_failing``), so no probe writes.
+
+The scrape also looks at the destinations directory (``directory_readable``): while it cannot
+be read the engine goes on with the destinations in service (``Engine._directory_unusable``),
+so nothing else would say it. Readiness does not: delivery goes on, and an engine taken out of
+a load balancer for it would refuse the intake it can still route and deliver.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 from deadletter.letters import count_open_dead_letters
+from destinations.config import directory_problem
 from integrator.engine import Engine
 from integrator.logging import get_logger
 from integrator.store import Store, StoreError
@@ -57,6 +65,7 @@ async def refresh_metrics(engine: Engine) -> None:
         configured = engine.catalog.destinations.keys()
         metrics.observe_backlog(configured, backlog, engine.clock.now(), dead_letters=dead_letters)
     metrics.observe_health(store=store_up, transport=engine.transport_connected())
+    metrics.observe_directory(readable=directory_readable(engine.settings.destinations_dir))
     metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
     metrics.observe_certificates(engine.catalog)
     if engine.transport_connected():  # away: integrator_transport_up says so, the count stays
@@ -66,6 +75,22 @@ async def refresh_metrics(engine: Engine) -> None:
             log.warning("cannot count the broker's dead queue", error_type=type(exc).__name__)
         else:
             metrics.amqp_dead.set(dead or 0)
+
+
+def directory_readable(directory: Path) -> bool:
+    """Whether the engine can read ``directory`` as it reads its destination files: it is a
+    directory, its names can be listed (read permission) and the entries in it looked at
+    (search permission: with read alone the names list, but no file in it opens)."""
+    if directory_problem(directory) is not None:
+        return False
+    try:
+        with os.scandir(directory) as entries:
+            next(entries, None)
+        # A path through it (pathlib would drop the '.'): refused without search permission.
+        os.stat(os.path.join(directory, os.curdir))
+    except OSError:
+        return False
+    return True
 
 
 async def _read(store: Store) -> tuple[list[Backlog], dict[str, int]]:

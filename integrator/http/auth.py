@@ -14,7 +14,9 @@ For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
   hold no data, take the cookie: every other route needs a token, so no other site's page can
   act through a person's browser). Without either: 401, and a browser opening the page is
   sent to the console's sign-in, which brings them back;
-- reads ``Authorization: Bearer <token>`` and asks ``AccessService.authenticate_token``. A
+- reads ``Authorization: Bearer <token>`` and asks ``AccessService.authenticate_token``,
+  through the engine's ``RememberedTokens`` (``integrator.access.remembered``), which answers
+  for the metrics permission from the token's last check while the store is unavailable. A
   missing, malformed, unknown, expired or revoked token, or one whose owner was deactivated,
   gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which;
 - answers 403 when the identity holds the permission in no cluster (for a route in
@@ -82,7 +84,7 @@ async def authorize(request: Request) -> None:
         request.state.identity = await _signed_in(request)
         request.state.authorized = True
         return
-    identity = await _authenticate(request)
+    identity = await _authenticate(request, permission)
     if identity is None:
         raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
     everywhere = key in EVERY_CLUSTER
@@ -106,7 +108,7 @@ async def permitted_caller(request: Request, key: tuple[str, str]) -> Identity |
     permission = ROUTE_PERMISSIONS.get(key)
     if not isinstance(permission, Permission):
         return None
-    identity = await _authenticate(request)
+    identity = await _authenticate(request, permission)
     if identity is None or not _allowed(identity, permission, everywhere=key in EVERY_CLUSTER):
         return None
     return identity
@@ -116,7 +118,7 @@ async def _signed_in(request: Request) -> Identity:
     """The token's identity, else the console session's; 401 (a browser: to sign in) without."""
     from integrator.console.session import session_identity  # the console imports this module
 
-    identity = await _authenticate(request) or await session_identity(request)
+    identity = await _authenticate(request, None) or await session_identity(request)
     if identity is not None:
         return identity
     if "text/html" in request.headers.get("accept", ""):
@@ -135,11 +137,12 @@ def _allowed(identity: Identity, permission: Permission, *, everywhere: bool) ->
     return identity.may(permission) if everywhere else identity.may_somewhere(permission)
 
 
-async def _authenticate(request: Request) -> Identity | None:
+async def _authenticate(request: Request, permission: Permission | None) -> Identity | None:
+    """The token's identity, for a route needing ``permission`` (None: any identity)."""
     token = bearer_token(request)
     if token is None:
         return None
-    return await engine_of(request).access.authenticate_token(token)
+    return await engine_of(request).tokens.authenticate(token, permission)
 
 
 def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) -> str:
