@@ -51,8 +51,9 @@ async def store_state(engine: Engine) -> str:
     return "ok" if failing is None else f"writes failing ({failing})"
 
 
-async def refresh_metrics(engine: Engine) -> None:
-    """Bring the scrape-time gauges up to date: the backlog per destination and health."""
+async def refresh_metrics(engine: Engine) -> bool:
+    """Bring the scrape-time gauges up to date: the backlog per destination and health.
+    Whether the store answered (False: the backlog gauges keep their last values)."""
     metrics = engine.metrics
     try:
         backlog, dead_letters = await asyncio.wait_for(_read(engine.store), CHECK_TIMEOUT)
@@ -75,6 +76,7 @@ async def refresh_metrics(engine: Engine) -> None:
             log.warning("cannot count the broker's dead queue", error_type=type(exc).__name__)
         else:
             metrics.amqp_dead.set(dead or 0)
+    return store_up
 
 
 def directory_readable(directory: Path) -> bool:

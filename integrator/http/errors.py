@@ -285,7 +285,11 @@ def watch_store_outages(app: Any, outages: StoreOutages) -> None:
 
 
 def log_store_back(scope: Scope) -> None:
-    """Say that a route whose requests failed while the store was away succeeds again."""
+    """Say that a route whose requests failed while the store was away succeeds again; not
+    for an answer the route gave without the store (``store_away`` in the request's state:
+    ``/metrics`` for a remembered token)."""
+    if scope.get("state", {}).get("store_away"):
+        return
     state = getattr(scope.get("app"), "state", None)
     outages = getattr(state, _OUTAGES_STATE, None) if state is not None else None
     if not isinstance(outages, StoreOutages):

@@ -28,6 +28,7 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.errors import STORE_BACK
 from tests.deploy.proxy import CuttableProxy
 from tests.http.support import MAKER, bearer
 from tests.integrator.support import settings_for
@@ -117,15 +118,20 @@ async def test_a_token_checked_before_the_outage_scrapes_store_up_0_and_nothing_
             other = await get("/api/v1/messages", token)
             assert other.status_code == 503, (token, other.text)
 
-        # Remembered for a bounded time after the last check only.
-        clock.advance(REMEMBERED_FOR - timedelta(seconds=1))
-        assert scrape_says(await get("/metrics", "prometheus"), "integrator_store_up 0.0")
-        clock.advance(timedelta(seconds=1))
-        assert (await get("/metrics", "prometheus")).status_code == 503
+        # Remembered for a bounded time after the last check only. A scrape answered from
+        # memory after the refusals above does not say that the store is back.
+        with capture_logs() as during:
+            clock.advance(REMEMBERED_FOR - timedelta(seconds=1))
+            assert scrape_says(await get("/metrics", "prometheus"), "integrator_store_up 0.0")
+            clock.advance(timedelta(seconds=1))
+            assert (await get("/metrics", "prometheus")).status_code == 503
+        assert [e for e in during if e["event"] == STORE_BACK] == []
 
         await proxy.restore()
-        back = await get("/metrics", "prometheus")
+        with capture_logs() as after:
+            back = await get("/metrics", "prometheus")
         assert scrape_says(back, "integrator_store_up 1.0"), back.text
+        assert [e["route"] for e in after if e["event"] == STORE_BACK] == ["/metrics"]
 
 
 async def test_a_token_past_its_expiry_is_not_remembered_beyond_it(tmp_path: Path) -> None:
