@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from integrator.audit_actions import ACTIONS, is_action
 from integrator.csv_cells import csv_text
-from integrator.exports import record_export
+from integrator.exports import ExportPage, record_export
 from integrator.ids import is_message_id, stored_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
@@ -297,7 +297,27 @@ async def export_audit(
     """The entries ``flt`` finds as CSV, times in ``zone``; the export itself is audited
     (``audit.export``, with its terms and how many entries it held), whichever front door asked
     for it."""
-    entries = await store.list_audit(flt, limit=limit, offset=offset)
+    page = await export_audit_page(
+        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, offset=offset, source=source
+    )
+    return page.text
+
+
+async def export_audit_page(
+    store: Store,
+    flt: AuditFilter,
+    *,
+    actor: str,
+    terms: dict[str, str | None],
+    limit: int,
+    zone: tzinfo,
+    offset: int = 0,
+    source: str | None = None,
+    after: int | None = None,
+) -> ExportPage:
+    """``export_audit`` of one page: ``offset`` entries on, or those older than the entry
+    ``after`` (checked by ``audit_reads.checked_after``), both recorded."""
+    entries = await store.list_audit(flt, limit=limit, offset=offset, before_id=after)
     await record_export(
         store,
         actor,
@@ -308,8 +328,9 @@ async def export_audit(
         rows=len(entries),
         offset=offset,
         source=source,
+        after=after,
     )
-    return audit_csv(entries, zone)
+    return ExportPage(audit_csv(entries, zone), tuple(entry.id for entry in entries))
 
 
 def check_view(check: AuditCheck) -> dict[str, Any]:

@@ -57,6 +57,16 @@ async def find_events(
     return found
 
 
+async def page_start(
+    store: Store, flt: EventFilter, *, offset: int, after: str | None
+) -> ListedEvent | None:
+    """Where a page of ``find_events``' order starts: the event ``after`` names (one in
+    ``flt``'s clusters), or None; refused as ``find_events`` refuses it (``BadSearch``). For a
+    front door that pages something else in that order (the API's CSV export)."""
+    paging.one_way(offset=offset, after=after)
+    return None if after is None else await _last_seen(store, flt, after)
+
+
 async def _last_seen(store: Store, flt: EventFilter, after: str) -> ListedEvent:
     """The event ``after`` names, where a page ends: one in ``flt``'s clusters (an event with
     a message to one of its destinations; any event when it names none)."""

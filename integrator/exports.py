@@ -24,6 +24,7 @@ console gives the same file, and its times match the listing people exported it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import tzinfo
 from typing import Final
@@ -32,7 +33,7 @@ from integrator.csv_cells import csv_text
 from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.presenters import iso_time
 from integrator.search import to_csv
-from integrator.store import MessageFilter, Store
+from integrator.store import MessageFilter, MessageRecord, Store
 from integrator.store.records import EventFilter, ListedEvent
 
 EXPORTS: Final = {
@@ -61,13 +62,15 @@ async def record_export(
     rows: int,
     offset: int = 0,
     source: str | None = None,
+    after: str | int | None = None,
 ) -> None:
     """Audit that ``actor`` exported ``rows`` rows of ``what`` as CSV, with ``terms``.
 
     ``terms`` as the caller gave them; a ``bsn`` among them is left out and ``bsn_hash`` (the
     filter's keyed hash of it) recorded instead, and with no row a free-text term is
     ``NOT_KEPT``. ``source`` is the client's address when the export came through the HTTP API
-    or the console.
+    or the console. ``after``: the id of the item the page started after (the API's paging),
+    recorded when given.
     """
     given = {
         name: NOT_KEPT if name in FREE_TEXT and not rows else value
@@ -85,7 +88,18 @@ async def record_export(
     }
     if source is not None:  # the CLI on the server names no address: its actor says where
         details["source"] = source
+    if after is not None:
+        details["after"] = after
     await store.add_audit(actor, EXPORTS[what], f"{what}.csv", details=details)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExportPage:
+    """A page of an export: the file, and its rows' ids in order (the last is where the next
+    page starts, as ``after``)."""
+
+    text: str
+    ids: tuple[str | int, ...]
 
 
 async def export_messages(
@@ -102,8 +116,30 @@ async def export_messages(
     (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
     whichever front door asked (``integrator messages list --csv``, the console). How many
     match in all, for a front door to say when the file holds fewer: ``Store.count_messages``."""
+    page = await export_messages_page(
+        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, source=source
+    )
+    return page.text
+
+
+async def export_messages_page(
+    store: Store,
+    flt: MessageFilter,
+    *,
+    actor: str,
+    terms: Mapping[str, object | None],
+    limit: int,
+    zone: tzinfo,
+    source: str | None = None,
+    offset: int = 0,
+    after: MessageRecord | None = None,
+) -> ExportPage:
+    """``export_messages`` of one page of the listing's order: ``offset`` rows on, or those
+    after the message ``after`` (``message_service.page_start``), both recorded."""
     found = await messages_in_sight(
-        store, await store.list_messages(flt, limit=limit, payloads=False), flt.destination_ids
+        store,
+        await store.list_messages(flt, limit=limit, offset=offset, after=after, payloads=False),
+        flt.destination_ids,
     )
     await record_export(
         store,
@@ -113,9 +149,12 @@ async def export_messages(
         bsn_hash=flt.bsn_hash,
         limit=limit,
         rows=len(found),
+        offset=offset,
         source=source,
+        after=None if after is None else after.id,
     )
-    return to_csv(found, zone, await dead_letter_states(store, found))
+    text = to_csv(found, zone, await dead_letter_states(store, found))
+    return ExportPage(text, tuple(m.id for m in found))
 
 
 EVENT_CSV_COLUMNS: Final = (
@@ -144,7 +183,27 @@ async def export_events(
 ) -> str:
     """The events ``flt`` finds (newest first, at most ``limit``) as CSV
     (``EVENT_CSV_COLUMNS``); audited before it is returned, as ``export_messages``."""
-    found = await store.list_events(flt, limit=limit)
+    page = await export_events_page(
+        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, source=source
+    )
+    return page.text
+
+
+async def export_events_page(
+    store: Store,
+    flt: EventFilter,
+    *,
+    actor: str,
+    terms: Mapping[str, object | None],
+    limit: int,
+    zone: tzinfo,
+    source: str | None = None,
+    offset: int = 0,
+    after: ListedEvent | None = None,
+) -> ExportPage:
+    """``export_events`` of one page of the listing's order: ``offset`` rows on, or those
+    after the event ``after`` (``event_reads.page_start``), both recorded."""
+    found = await store.list_events(flt, limit=limit, offset=offset, after=after)
     await record_export(
         store,
         actor,
@@ -153,9 +212,11 @@ async def export_events(
         bsn_hash=flt.bsn_hash,
         limit=limit,
         rows=len(found),
+        offset=offset,
         source=source,
+        after=None if after is None else after.id,
     )
-    return events_csv(found, zone)
+    return ExportPage(events_csv(found, zone), tuple(e.id for e in found))
 
 
 def events_csv(events: Iterable[ListedEvent], zone: tzinfo | None = None) -> str:

@@ -188,6 +188,17 @@ async def find_messages(
     )
 
 
+async def page_start(
+    engine: Engine, scope: ClusterScope, *, offset: int, after: str | None
+) -> MessageRecord | None:
+    """Where a page of ``find_messages``' order starts: the message ``after`` names (one in the
+    caller's clusters), or None; refused as ``find_messages`` refuses it (``BadSearch``: it
+    names none in sight, or comes with an ``offset``). For a front door that pages something
+    else in that order (the API's CSV export)."""
+    paging.one_way(offset=offset, after=after)
+    return None if after is None else await _last_seen(engine, scope, after)
+
+
 async def _last_seen(engine: Engine, scope: ClusterScope, after: str) -> MessageRecord:
     """The message ``after`` names, where a page ends: one in the caller's clusters (a
     destination removed since counts as every cluster's, as listings show its messages to

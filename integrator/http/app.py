@@ -2,12 +2,15 @@
 
 App-wide, so every route has them, including routes added later: every request is checked
 against the permission its route declares, with an API token (``integrator.http.auth``),
-bodies must be JSON (``integrator.http.media``), unknown query parameters are
+bodies must be JSON (``integrator.http.media``) sent without a content coding
+(``integrator.http.encoding``), unknown query parameters are
 refused (``integrator.http.query``), bodies have a size limit checked before they are read
 (``integrator.http.limits``), errors never quote the request (``integrator.http.errors``),
 the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``),
 ``/docs`` needs no internet access, and a token or a console session (``integrator.http.docs``),
-and no answer may be kept by a browser or proxy (``integrator.http.caching``).
+no answer may be kept by a browser or proxy (``integrator.http.caching``), every ``GET``
+answers ``HEAD`` too (``integrator.http.head``), and a 405 names every method its path takes
+(``integrator.http.methods``).
 The web console is an application of its own, answering every path the API does not
 (``integrator.console``).
 
@@ -31,8 +34,10 @@ from integrator.http.auth import authorize
 from integrator.http.caching import NoStore
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
+from integrator.http.head import HeadAsGet
 from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
+from integrator.http.methods import install_allow
 from integrator.http.nul import refuse_nul
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unclear_parameters
@@ -129,6 +134,9 @@ def build_app() -> FastAPI:
         dependencies=[Depends(admit)],  # who is asking first, then the request's rules
     )
     install_error_handlers(app)
+    install_allow(app)  # a 405's Allow names every method of its path
+    # HEAD on every GET route, as that GET (its permission too) without the body
+    app.add_middleware(HeadAsGet, router=app.router)
     install_openapi(app)
     for module in (
         health,

@@ -25,6 +25,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from integrator.http.encoding import refuse_encoded
 from schemas.parse import where_twice
 from schemas.rules import message_for
 
@@ -100,10 +101,12 @@ def parse_json(raw: bytes) -> Any:
 
 
 class JsonBodyRequest(Request):
-    """A request whose ``json()`` is ``parse_json``'s."""
+    """A request whose ``json()`` is ``parse_json``'s, of a body sent without a content coding
+    (``integrator.http.encoding``: FastAPI parses it before the app's rules run)."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
+            refuse_encoded(self.headers)
             self._json = parse_json(await self.body())
         return self._json
 

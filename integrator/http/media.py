@@ -15,6 +15,9 @@ the same: a Latin-1 body was refused as no JSON at best, and a sender who encode
 charset could have had text misread. It is a 415 too, before the body is read: the declared
 representation is one the route does not take (RFC 9110 section 15.5.16), as a body not declared
 as JSON. ``charset=utf-8`` (or ``utf8``), in any case, is taken.
+
+A body with a ``Content-Encoding`` (gzip, br, …) is a 415 before all of that, and is never kept
+(``integrator.http.encoding``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from integrator.http.encoding import refuse_encoded
 from integrator.http.refused_intake import keep_not_json, keep_not_utf8
 
 WRITES: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -74,10 +78,12 @@ def has_body(request: Request) -> bool:
 
 
 async def require_json_body(request: Request) -> None:
-    """A 415 for a write whose body is not declared as JSON; a 422 for a body sent to a route
-    that reads none (``takes_body``)."""
+    """A 415 for a body with a content coding (``integrator.http.encoding``: before anything
+    of it is read or kept) and for a write whose body is not declared as JSON; a 422 for a
+    body sent to a route that reads none (``takes_body``)."""
     if not has_body(request):
         return
+    refuse_encoded(request.headers)
     if request.method in WRITES and not is_json(request.headers.get("content-type")):
         await keep_not_json(request)  # an event submission is kept as rejected input
         raise HTTPException(status_code=415, detail=NOT_JSON)

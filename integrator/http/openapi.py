@@ -29,11 +29,12 @@ What that route answers when it takes an event is ``EventAccepted``, every key o
 its message ids and warnings from, which an untyped 202 left it to guess.
 
 ``complete`` adds what the app-wide rules answer to every operation, found from the path and the
-method so a route added later has them too: 401 and 403 (``_document_access``), 404 for a path
-with an id (unknown, or outside the caller's clusters: the same answer), 413 and 415 for a
-write (``integrator.http.limits``, ``integrator.http.media``) and 422 in either of its shapes,
-as any route refuses unknown query parameters. A route declares what only it answers
-(``responses=``: a 409, the events' 422 and 503, ``/readyz``'s 503).
+method so a route added later has them too: 401 with its ``WWW-Authenticate``, 403 and 503 with
+its ``Retry-After`` (``_document_access``), 404 for a path with an id (unknown, or outside the
+caller's clusters: the same answer), 413 and 415 for a write (``integrator.http.limits``;
+``integrator.http.media`` and ``integrator.http.encoding``, a 415 with ``Accept-Encoding``) and
+422 in either of its shapes, as any route refuses unknown query parameters. A route declares
+what only it answers (``responses=``: a 409, the events' 422 and 503, ``/readyz``'s 503).
 """
 
 from __future__ import annotations
@@ -615,9 +616,17 @@ _TOO_LARGE: Final = answer(
     "The body is larger than the route accepts (1 MiB; `POST /api/v1/events` more)"
 )
 _NOT_JSON: Final = answer(
-    "A body not declared as JSON: send `Content-Type: application/json` (or a `+json` type); "
-    "or declared in a charset other than UTF-8 (JSON is UTF-8, RFC 8259): no charset, or "
-    "`charset=utf-8`"
+    "A body sent with a `Content-Encoding` (gzip, br, …; `identity` is none): this API takes "
+    "bodies without Content-Encoding, so send the JSON as is; refused before anything of it "
+    "is read or kept. Or a body not declared as JSON: send `Content-Type: application/json` "
+    "(or a `+json` type); or declared in a charset other than UTF-8 (JSON is UTF-8, RFC 8259): "
+    "no charset, or `charset=utf-8`",
+    headers={
+        "Accept-Encoding": {
+            "description": "on a refused `Content-Encoding`: `identity`, the only coding taken",
+            "schema": {"type": "string", "enum": ["identity"]},
+        }
+    },
 )
 _WRITES: Final = ("post", "put", "patch")
 
@@ -631,6 +640,14 @@ def _document_refusals(path: str, method: str, responses: dict[str, Any]) -> Non
         responses.setdefault("415", copy.deepcopy(_NOT_JSON))
     if responses.get("422", _FASTAPI_422) == _FASTAPI_422:
         responses["422"] = copy.deepcopy(_REFUSED)
+
+
+_CHALLENGE: Final[dict[str, Any]] = {
+    "WWW-Authenticate": {
+        "description": "`Bearer`: the scheme to authenticate with (RFC 6750), on every 401",
+        "schema": {"type": "string", "enum": ["Bearer"]},
+    }
+}
 
 
 def _document_access(document: dict[str, Any]) -> None:
@@ -658,7 +675,9 @@ def _document_access(document: dict[str, Any]) -> None:
             operation["description"] = (text + "\n\n" if text else "") + f"Needs {needs}."
             operation["security"] = [{BEARER: []}]
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", answer("No valid API token (or console session)"))
+            responses.setdefault(
+                "401", answer("No valid API token (or console session)", headers=_CHALLENGE)
+            )
             lacks = f"The token lacks {permission.value}"
             if method in _WRITES:
                 lacks += ", or may not make this change in the cluster it concerns"

@@ -19,12 +19,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import audit_entry_view, checked_audit_filter, export_audit
+from integrator.audit import audit_entry_view, checked_audit_filter, export_audit_page
 from integrator.audit_reads import checked_after, find_audit
 from integrator.engine import Engine
 from integrator.http.answers import AUDIT_ENTRY
 from integrator.http.bodies import PageAfterEntry, PageLimit, PageOffset
-from integrator.http.csv_export import csv_attachment, csv_responses
+from integrator.http.csv_export import csv_page, csv_responses
 from integrator.http.deps import AfterEntry, EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
@@ -137,6 +137,7 @@ async def audit_csv_export(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    request: Request,
     actor: Text = None,
     action: Text = None,
     target: Text = None,
@@ -146,9 +147,18 @@ async def audit_csv_export(
     until: Until = None,
     limit: Limit = 1000,
     offset: Offset = 0,
+    after: AfterEntry = None,
 ) -> Response:
     """The same entries as ``GET /api/v1/audit``, as CSV for reports; the export is audited
-    (``audit.export``, with its terms and how many entries it held)."""
+    (``audit.export``, with its terms, where it started and how many entries it held). Paged
+    as the listing: a full page links the next (``Link: rel="next"``, with ``after``).
+    ``X-Total-Count`` says how many match in all, beyond ``limit``. ``HEAD`` exports nothing
+    and audits nothing."""
+    try:
+        one_way(offset=offset, after=after)
+        await checked_after(engine.store, after)
+    except BadSearch as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     terms = {
         "actor": actor,
         "action": action,
@@ -162,17 +172,22 @@ async def audit_csv_export(
     # How many match in all, counted before this export's own entry is written: a file of
     # ``limit`` rows said nothing of being cut, where the messages' and events' exports do.
     total = await engine.store.count_audit(flt)
-    text = await export_audit(
-        engine.store,
-        flt,
-        actor=scope.actor,
-        terms=terms,
-        limit=limit,
-        zone=engine.settings.zone,
-        offset=offset,
-        source=source,
+    exported = await csv_page(
+        request,
+        "audit.csv",
+        limit,
+        lambda: export_audit_page(
+            engine.store,
+            flt,
+            actor=scope.actor,
+            terms=terms,
+            limit=limit,
+            zone=engine.settings.zone,
+            offset=offset,
+            source=source,
+            after=after,
+        ),
     )
-    exported = csv_attachment(text, "audit.csv")
     exported.headers["X-Total-Count"] = str(total)
     return exported
 

@@ -27,13 +27,13 @@ from integrator.http.bodies import AuditReason, BatchDiscardBody
 from integrator.http.deps import (
     EngineDep,
     JobsDep,
-    MessageIdInPath,
     SourceDep,
     TopLimit,
     bad_search,
 )
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.message_ids import MessageNamed
 from integrator.http.openapi import DISCARD_PLAN, STARTED_JOB, answer
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import Scope, ScopeDep, forbidden
@@ -243,7 +243,7 @@ class DiscardBody(BaseModel):
     responses={409: answer("Resolved already (discarded, or a later resend delivered)")},
 )
 async def discard_dead_letter(
-    message_id: MessageIdInPath,
+    message_id: MessageNamed,
     body: DiscardBody,
     engine: EngineDep,
     scope: ScopeDep,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
-from integrator.event_reads import find_events, read_event
+from integrator.event_reads import find_events, page_start, read_event
 from integrator.events_routing import (
     MAX_BATCH,
     EventsRefused,
@@ -29,10 +29,10 @@ from integrator.events_routing import (
     route_report,
     select_events,
 )
-from integrator.exports import export_events
+from integrator.exports import export_events_page
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, Flag, PageAfter, PageLimit, PageOffset
-from integrator.http.csv_export import csv_attachment, csv_responses
+from integrator.http.csv_export import csv_page, csv_responses
 from integrator.http.deps import (
     After,
     EngineDep,
@@ -186,24 +186,39 @@ async def export_events_csv(
     scope: ScopeDep,
     source: SourceDep,
     terms: QueryTerms,
+    request: Request,
     limit: Limit = 1000,
+    offset: Offset = 0,
+    after: After = None,
 ) -> Response:
     """The events ``GET /api/v1/events`` finds, as CSV for reports (identifiers, times and
-    message counts; no patient data); the export is audited (``events.export``) first.
-    ``X-Total-Count`` says how many match in all, beyond ``limit``."""
+    message counts; no patient data); the export is audited (``events.export``) first. Paged
+    as the listing: a full page links the next (``Link: rel="next"``, with ``after``).
+    ``X-Total-Count`` says how many match in all, beyond ``limit``. ``HEAD`` exports nothing
+    and audits nothing."""
     given = terms.model_dump(exclude={"bsn", "limit", "offset", "after"})
     given["unrouted"] = terms.unrouted or None
     flt = _filter(engine, scope, terms)
-    text = await export_events(
-        engine.store,
-        flt,
-        actor=scope.actor,
-        terms=given,
-        limit=limit,
-        zone=engine.settings.zone,
-        source=source,
+    try:
+        start = await page_start(engine.store, flt, offset=offset, after=after)
+    except BadSearch as exc:  # ``after``: names no event in sight, or comes with an offset
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    exported = await csv_page(
+        request,
+        "events.csv",
+        limit,
+        lambda: export_events_page(
+            engine.store,
+            flt,
+            actor=scope.actor,
+            terms=given,
+            limit=limit,
+            zone=engine.settings.zone,
+            source=source,
+            offset=offset,
+            after=start,
+        ),
     )
-    exported = csv_attachment(text, "events.csv")
     exported.headers["X-Total-Count"] = str(await engine.store.count_events(flt))
     return exported
 

@@ -3,7 +3,9 @@
 The rules are ``integrator.message_service``'s, which the console's pages call too: listings
 hold the messages of the caller's clusters only; one message outside them is a 404, like an
 unknown id. Reading one in full, or searching by BSN, is audited (``patient_data.view``). This
-module only says the service's refusals in HTTP.
+module only says the service's refusals in HTTP. A message's id in the path may be shortened as
+listings show it (``integrator.http.message_ids``); the CSV export pages as the listing does
+(``integrator.http.csv_export``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from integrator.clusters import NotPermitted
-from integrator.exports import export_messages
+from integrator.exports import export_messages_page
 from integrator.http.bodies import SearchBody
-from integrator.http.csv_export import csv_attachment, csv_responses
+from integrator.http.csv_export import csv_page, csv_responses
 from integrator.http.deps import (
     After,
     EngineDep,
     Limit,
-    MessageIdInPath,
     Offset,
     SourceDep,
     bad_search,
@@ -28,6 +29,7 @@ from integrator.http.deps import (
     terms_of,
 )
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.message_ids import MessageNamed
 from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import ScopeDep, forbidden
@@ -38,6 +40,7 @@ from integrator.message_service import (
     MessageTerms,
     checked_filter,
     find_messages,
+    page_start,
     read_message,
 )
 from integrator.search import BadSearch
@@ -110,27 +113,39 @@ async def export_messages_csv(
     scope: ScopeDep,
     source: SourceDep,
     terms: QueryTerms,
+    request: Request,
     limit: Limit = 1000,
+    offset: Offset = 0,
+    after: After = None,
 ) -> Response:
     """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
     delivery facts, no BSN or name); the export is audited (``messages.export``) first. Refused
-    as the listing refuses (a destination that names none is a 422), before anything is
-    audited. A search by status ``sending`` gets the listing's ``X-Integrator-Note`` header;
-    ``X-Total-Count`` says how many match in all, beyond ``limit``."""
+    as the listing refuses (a destination that names none is a 422, an ``after`` that names no
+    message in sight or comes with an ``offset`` too), before anything is audited. Paged as the
+    listing: a full page links the next (``Link: rel="next"``, with ``after``). A search by
+    status ``sending`` gets the listing's ``X-Integrator-Note`` header; ``X-Total-Count`` says
+    how many match in all, beyond ``limit``. ``HEAD`` exports nothing and audits nothing."""
     try:
         flt = await checked_filter(engine, scope, terms)
+        start = await page_start(engine, scope, offset=offset, after=after)
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
-    text = await export_messages(
-        engine.store,
-        flt,
-        actor=scope.actor,
-        terms=terms.given(),
-        limit=limit,
-        zone=engine.settings.zone,
-        source=source,
+    exported = await csv_page(
+        request,
+        "messages.csv",
+        limit,
+        lambda: export_messages_page(
+            engine.store,
+            flt,
+            actor=scope.actor,
+            terms=terms.given(),
+            limit=limit,
+            zone=engine.settings.zone,
+            source=source,
+            offset=offset,
+            after=start,
+        ),
     )
-    exported = csv_attachment(text, "messages.csv")
     note_search(exported, terms)  # a header: the body stays pure CSV
     # How many match in all: a file of ``limit`` rows says nothing of being cut otherwise.
     exported.headers["X-Total-Count"] = str(await engine.store.count_messages(flt))
@@ -161,7 +176,7 @@ async def search_messages(
 
 @router.get("/messages/{message_id}")
 async def get_message(
-    message_id: MessageIdInPath, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    message_id: MessageNamed, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
     """One message in full: its HL7 and its event's patient (audited as a view), and
     ``released_at``, when it was last released from held (``null``: never held)."""

@@ -32,7 +32,6 @@ from integrator.http.bodies import BatchResendBody, MessageResendBody, ResendBod
 from integrator.http.deps import (
     EngineDep,
     JobsDep,
-    MessageIdInPath,
     SourceDep,
     bad_search,
     id_in_path,
@@ -41,6 +40,7 @@ from integrator.http.deps import (
 )
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.message_ids import MessageNamed
 from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
@@ -99,7 +99,7 @@ def outcome_json(
     },
 )
 async def resend_message(
-    message_id: MessageIdInPath,
+    message_id: MessageNamed,
     body: MessageResendBody,
     engine: EngineDep,
     scope: ScopeDep,

@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException
 
 from integrator import try_now
 from integrator.clusters import NotPermitted
-from integrator.http.deps import EngineDep, MessageIdInPath, ReasonDep, SourceDep
+from integrator.http.deps import EngineDep, ReasonDep, SourceDep
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.message_ids import MessageNamed
 from integrator.http.openapi import answer
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import NO_MESSAGE, MessageNotFound
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/api/v1", tags=["resend"], route_class=JsonBodyRoute)
     },
 )
 async def try_message_now(
-    message_id: MessageIdInPath,
+    message_id: MessageNamed,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
