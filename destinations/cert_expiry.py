@@ -4,19 +4,35 @@ An expired client certificate failed every attempt with "the receiver closed the
 before answering", and nothing said beforehand that it was about to: no metric, no line. The
 engine reads each file's certificates (PEM) and gives the earliest ``notAfter``: for a gauge at
 scrape time and its alert (``Expiries``, which reads a file again only when its stamp changed,
-so a scrape costs a ``stat`` per file) and for ``destinations show`` (``earliest_expiry``).
+so a scrape costs a ``stat`` per file) and for ``destinations show``, the API's and the
+console's destination pages (``earliest_expiry``). Each says an expiry within ``SOON_DAYS`` as
+a warning (``expires_soon``), as the alert fires.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Final, Literal
 
 from destinations.config import TlsSettings
 from destinations.tls_files import FileStamp, file_stamp
 
 ExpiryOf = Callable[[Path], datetime | None]
+CertificateFile = Literal["cert_file", "ca_file"]
+"""The keys of a destination's TLS settings that name certificates (``tls.cert_file``)."""
+
+SOON_DAYS: Final = 14
+"""Within this many days an expiry is a warning: where ``IntegratorCertificateExpiresSoon``
+(config/prometheus/alerts.yml) fires, so ``destinations show`` and the destination pages warn
+when the alert does, not a day before or after."""
+
+
+def expires_soon(at: datetime, now: datetime) -> bool:
+    """Whether a certificate that expires ``at`` is to be renewed now: expired already, or
+    within ``SOON_DAYS`` of ``now``."""
+    return at - now < timedelta(days=SOON_DAYS)
 
 
 def earliest_expiry(path: Path) -> datetime | None:
@@ -38,11 +54,11 @@ def certificate_expiries(
     a file that cannot be read is left out."""
     if tls is None:
         return {}
-    found = {
-        name: of(path)
-        for name, path in (("cert_file", tls.cert_file), ("ca_file", tls.ca_file))
-        if path is not None
-    }
+    files: tuple[tuple[CertificateFile, Path | None], ...] = (
+        ("cert_file", tls.cert_file),
+        ("ca_file", tls.ca_file),
+    )
+    found = {name: of(path) for name, path in files if path is not None}
     return {name: at for name, at in found.items() if at is not None}
 
 

@@ -100,6 +100,7 @@ from integrator.last_attempt import LastAttempt, last_attempt, last_attempts
 from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
+from integrator.removed_destinations import Removal, removal_of
 from integrator.settings import Settings
 from integrator.store import (
     AuditRecord,
@@ -836,8 +837,9 @@ class DestinationAdmin:
         """When each certificate file ``view``'s TLS settings name stops being valid (the
         earliest ``notAfter`` in it), by key (``cert_file``, ``ca_file``); a file that cannot
         be read is left out (the destination's file is refused for it). What the scrape's
-        gauge says, for ``destinations show``: an expired client certificate failed every
-        attempt, and nothing said beforehand."""
+        gauge says, for ``destinations show`` and the API's and the console's destination
+        pages (a warning within ``cert_expiry.SOON_DAYS``): an expired client certificate
+        failed every attempt, and nothing said beforehand."""
         return certificate_expiries(view.config.tls if view.config is not None else None)
 
     def refused_copies(
@@ -885,6 +887,14 @@ class DestinationAdmin:
             }
             for r in revisions
         ]
+
+    async def removal(self, destination_id: str) -> Removal | None:
+        """When, by whom and why ``destination_id`` was removed, if no file defines it now and
+        its history ends in its removal (``removed_destinations``); None otherwise: a pages'
+        "removed" for what was, a "not found" for an id never known."""
+        if destination_id in (await self.catalog()).sources:
+            return None
+        return await removal_of(self._store, destination_id)
 
     async def pause_times(
         self, destination_id: str, zone: tzinfo | None = None

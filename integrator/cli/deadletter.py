@@ -94,16 +94,31 @@ _TIMES = frozenset({"created_at", "dead_since"})
 """The summary's times: to the second in the table (``shown_time``), in full in ``--json``."""
 
 
-def _died(row: Mapping[str, Any], when: Callable[[str], str]) -> str:
+NOT_KEPT_LEGEND = (
+    "died ≥TIME: when it died was not kept (discarded before discards recorded it, or its "
+    "audit entry gone with the trail's period); TIME is its last attempt, so it died then or "
+    "later. died unknown: not kept, and never attempted."
+)
+"""Under ``deadletter list``'s table when a row's ``died`` is one of the short cells
+``_died(..., listed=True)`` gives; said in ``--help`` too."""
+
+
+def _died(row: Mapping[str, Any], when: Callable[[str], str], *, listed: bool = False) -> str:
     """When a dead letter died (``dead_since``, shown by ``when``), or, where the store does
     not know it, that it does not and the latest it does know: its last attempt, marked as
     such. A letter discarded before discards recorded it (an upgrade's older revision), or
     whose discard's audit entry went with the trail's period, said only ``-``, which read as
-    "never died"; its last attempt is no time of death, so it is never shown as one."""
+    "never died"; its last attempt is no time of death, so it is never shown as one.
+
+    ``listed``: as a table's cell, ``≥12-01 03:14`` or ``unknown``, which ``NOT_KEPT_LEGEND``
+    explains under it. ``not kept; last attempt 12-01 03:14`` took 34 columns, so on an
+    80-column terminal the ``died`` column gave way for every row, and the state wrapped."""
     died = row["dead_since"]
     if died is not None:
         return when(died)
     last = row.get("last_attempt_at")
+    if listed:
+        return "unknown" if last is None else f"≥{when(last)}"
     if last is None:
         return "not kept; never attempted"
     return f"not kept; last attempt {when(last)}"
@@ -154,6 +169,10 @@ def deadletter_list(
     --since and --until select on when each died (the "died" column, dead_since in --json);
     a discarded one (--all) on when it was discarded (discarded_at), though its "died" says
     when it died, as its discard recorded it.
+
+    Where that was not kept, "died" says ≥TIME, TIME being its last attempt (it died then or
+    later), or unknown when it was never attempted; a legend under the table says so, and
+    --json has dead_since null beside last_attempt_at.
     """
     from deadletter import list_dead_letters
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
@@ -211,15 +230,17 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         "control_id": Column("MSH-10", lambda r: r["control_id"]),
         "attempts": Column("tries", lambda r: str(r["attempts"]), "right"),
         "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
-        "died": Column("died", lambda r: _died(r, lambda at: shown_time(at, zone))),
+        "died": Column("died", lambda r: _died(r, lambda at: shown_time(at, zone), listed=True)),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
         "state": Column("state", lambda r: escape(_state(r, short, zone)), free_text=True),
     }
     always = ("id", "destination", "zd", "ack", "state")
     if not fits(columns, rows, {*always, "reason", "died"}, width=width):
         now = datetime.now(UTC)
-        columns["died"] = Column("died", lambda r: _died(r, lambda at: compact_time(at, zone, now)))
-    return fitted_table(
+        columns["died"] = Column(
+            "died", lambda r: _died(r, lambda at: compact_time(at, zone, now), listed=True)
+        )
+    table = fitted_table(
         rows,
         columns,
         always=always,
@@ -227,6 +248,11 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         width=width,
         title=title,
     )
+    shown = any(column.header == "died" for column in table.columns)
+    if shown and any(r["dead_since"] is None for r in rows):
+        table.caption = NOT_KEPT_LEGEND
+        table.caption_justify = "left"
+    return table
 
 
 @deadletter_app.command("show")

@@ -53,10 +53,6 @@ ReasonOption = Annotated[
     str | None,
     typer.Option(help=f"Why; kept in the history (at most {MAX_REASON} characters)."),
 ]
-CERTIFICATE_SOON_DAYS = 14
-"""Within this many days a certificate's expiry is shown as a warning, as the alert
-(``IntegratorCertificateExpiresSoon``) fires."""
-
 DestinationIdArgument = Annotated[
     str, typer.Argument(help="Destination id (as `destinations list` shows it).")
 ]
@@ -320,6 +316,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     the refused hand edits kept beside its file; since when it is paused and when it was last
     resumed, as the engine saw it (its max_age counts from that resume at the earliest; who
     and why: `destinations history`)."""
+    from destinations.cert_expiry import expires_soon
     from destinations.config import definition_of, dump_destination
     from integrator.operators import problem_view
 
@@ -392,7 +389,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
         days = (at - now).days
         said_at = shown_time(at, settings.zone)
         when = f"expired {said_at}" if at <= now else f"expires {said_at}"
-        soon = at <= now or days < CERTIFICATE_SOON_DAYS
+        soon = expires_soon(at, now)  # as the alert fires
         left = "" if at <= now else f" (in {days} day{'s' if days != 1 else ''})"
         console.print(f"# tls.{name} {when}{left}", markup=False, style="yellow" if soon else "dim")
     for problem in problems:

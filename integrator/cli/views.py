@@ -94,17 +94,40 @@ def fitted_table(
     # columns): then every cell folds onto a next line rather than be cut short, which rich
     # does to a column that may not wrap, silently.
     squeezed = _least_width(shown, rows) > width
-    for column, least in zip(shown, _least_widths(shown, rows), strict=True):
+    least_widths = _least_widths(shown, rows)
+    shares = least_widths if squeezed else _shared(shown, rows, least_widths, width)
+    for column, least, share in zip(shown, least_widths, shares, strict=True):
         table.add_column(
             column.header,
             justify=column.justify,
             min_width=None if squeezed else least,
+            width=share if column.free_text and not squeezed else None,
             no_wrap=not (column.free_text or squeezed),  # free text wraps, folding a long word
             overflow="fold",
         )
     for r in rows:
         table.add_row(*(_shown(column.cell(r)) for column in shown))
     return table
+
+
+def _shared(
+    columns: Sequence[Column], rows: Sequence[dict[str, Any]], least: Sequence[int], width: int
+) -> list[int]:
+    """Each column's width when the table fits in ``width``: the free text's natural width, the
+    widest cut first down to its ``least``, as rich shares it out. Given to rich as the free text
+    columns' widths: rich's own sharing counts each column's padding, which the last column has
+    not, so on a table that fitted exactly it took a column below its least and then cut a
+    character off each line of the last one (``local:anna a`` for ``local:anna at``)."""
+    widths = _natural(columns, rows)
+    excess = sum(widths) + len(widths) - 1 - width
+    while excess > 0:
+        free = [i for i, c in enumerate(columns) if c.free_text and widths[i] > least[i]]
+        if not free:
+            break
+        widest = max(free, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
 
 
 def fits(

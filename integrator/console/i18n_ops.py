@@ -150,6 +150,31 @@ EN: Final[dict[str, str]] = {
     "dest.remove.none_dead_lettered": "No message was waiting, so none became a dead letter.",
     "dest.remove.back_to_list": "Back to the destinations",
     "once.again.remove": "This was already done at {at} by {by}; nothing was removed again.",
+    "dest.gone.title": "Destination {id} was removed",
+    "dest.gone.removed": (
+        "Destination {id} was removed at {at} by {by} (revision {revision}): its file is "
+        "deleted, so nothing is sent to it any more."
+    ),
+    "dest.gone.by_hand": (
+        "The file of destination {id} was deleted by hand; the engine recorded that at {at} "
+        "(revision {revision}), and nothing is sent to it any more."
+    ),
+    "dest.gone.nothing_done": (
+        "Nothing was done: destination {id} had been removed already when you pressed the button."
+    ),
+    "dest.cert.cert_file": "Client certificate (tls.cert_file)",
+    "dest.cert.ca_file": "CA certificates (tls.ca_file)",
+    "dest.cert.expires": "expires {at} (in {days} {days|day|days})",
+    "dest.cert.expired": "expired {at}",
+    "dest.cert.soon": (
+        "{file} expires {at}, in {days} {days|day|days}. Renew it in place, under the same "
+        "path: the engine uses the new file from its next connection, no restart needed. Once "
+        "it has expired, every delivery to this destination fails."
+    ),
+    "dest.cert.expired_warning": (
+        "{file} expired {at}: every delivery to this destination fails until it is renewed in "
+        "place, under the same path (the engine uses the new file from its next connection)."
+    ),
     "dest.edit.title": "Edit destination {id}",
     "dest.back": "Back to destination {id}",
     "dest.form.refused": "Not saved: correct the fields marked below.",
@@ -799,6 +824,33 @@ NL: Final[dict[str, str]] = {
     ),
     "dest.remove.back_to_list": "Terug naar de bestemmingen",
     "once.again.remove": "Dit is al gedaan op {at} door {by}; er is niets nog eens verwijderd.",
+    "dest.gone.title": "Bestemming {id} is verwijderd",
+    "dest.gone.removed": (
+        "Bestemming {id} is verwijderd op {at} door {by} (revisie {revision}): het bestand is "
+        "weg, dus er wordt niets meer naartoe gestuurd."
+    ),
+    "dest.gone.by_hand": (
+        "Het bestand van bestemming {id} is met de hand verwijderd; de engine legde dat vast "
+        "op {at} (revisie {revision}), en er wordt niets meer naartoe gestuurd."
+    ),
+    "dest.gone.nothing_done": (
+        "Er is niets gedaan: bestemming {id} was al verwijderd toen je op de knop drukte."
+    ),
+    "dest.cert.cert_file": "Clientcertificaat (tls.cert_file)",
+    "dest.cert.ca_file": "CA-certificaten (tls.ca_file)",
+    "dest.cert.expires": "verloopt op {at} (over {days} {days|dag|dagen})",
+    "dest.cert.expired": "verlopen op {at}",
+    "dest.cert.soon": (
+        "{file} verloopt op {at}, over {days} {days|dag|dagen}. Vervang het bestand op "
+        "dezelfde plek, onder hetzelfde pad: de engine gebruikt het nieuwe bestand vanaf de "
+        "volgende verbinding, zonder herstart. Is het verlopen, dan mislukt elke aflevering "
+        "aan deze bestemming."
+    ),
+    "dest.cert.expired_warning": (
+        "{file} is verlopen op {at}: elke aflevering aan deze bestemming mislukt tot het "
+        "bestand op dezelfde plek, onder hetzelfde pad, is vervangen (de engine gebruikt het "
+        "nieuwe bestand vanaf de volgende verbinding)."
+    ),
     "dest.edit.title": "Bestemming {id} wijzigen",
     "dest.back": "Terug naar bestemming {id}",
     "dest.form.refused": "Niet opgeslagen: verbeter de velden hieronder.",

@@ -604,10 +604,6 @@ EN: Final[dict[str, str]] = {
         "nothing was removed: deliver {count|it|them} first, or tick the box above to make "
         "{count|it a dead letter|them dead letters}"
     ),
-    "refusal.console.remove_gone": (
-        "there is no destination {destination} any more (it was removed already, or its file "
-        "was deleted); nothing was done"
-    ),
     "refusal.console.remove_stranded": (
         "{count} {count|message waits|messages wait} for {destination}, which no file defines "
         "any more (its file was deleted by hand); nothing was done. To send {count|it|them}, "
@@ -1259,10 +1255,6 @@ NL: Final[dict[str, str]] = {
         "er {count|wacht|wachten} nog {count} {count|bericht|berichten} op deze bestemming, "
         "dus er is niets verwijderd: lever {count|het|ze} eerst af, of vink het vakje hierboven "
         "aan om {count|het|ze} onbestelbaar te maken"
-    ),
-    "refusal.console.remove_gone": (
-        "bestemming {destination} bestaat niet meer (ze is al verwijderd, of het bestand is "
-        "verwijderd); er is niets gedaan"
     ),
     "refusal.console.remove_stranded": (
         "er {count|wacht|wachten} {count} {count|bericht|berichten} op {destination}, die door "

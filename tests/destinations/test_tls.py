@@ -31,7 +31,7 @@ def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def _ca(directory: Path, name: str) -> None:
+def _ca(directory: Path, name: str, *, days: int = 1) -> None:
     _openssl(
         "req",
         "-x509",
@@ -45,7 +45,7 @@ def _ca(directory: Path, name: str) -> None:
         "-out",
         f"{name}.pem",
         "-days",
-        "1",
+        str(days),
         "-subj",
         f"/CN={name}",
         "-addext",

@@ -12,6 +12,10 @@ The removal deletes a file and may make dead letters, so its form acts once
 shows that result, saying so. The result is the remover's own confirmation, shown to them
 without asking for the destination's cluster: a removed destination lies in no cluster, and
 someone held to some clusters would otherwise lose sight of what they just did.
+
+A destination removed since (the browser's Back to this page after the removal, a second
+tab's form posted after the first removed it, a colleague's removal) is said to be removed,
+when and by whom (``pages.destinations.gone_page``), never offered the form again.
 """
 
 from __future__ import annotations
@@ -24,13 +28,19 @@ from fastapi.responses import Response
 
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
-from integrator.console.errors import BadInput, NotAllowed, NotFound
+from integrator.console.errors import BadInput, ConsoleError, NotAllowed, NotFound
 from integrator.console.once import FIELD, confirmation, failed, issue, once_then_result
-from integrator.console.pages.destinations import admin_for, blank_reason, require_destination
+from integrator.console.pages.destinations import (
+    admin_for,
+    blank_reason,
+    gone_page,
+    require_destination,
+)
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
 from integrator.errors import PermanentError
 from integrator.operators import DestinationBusy, StrandedMessages, UnknownDestination
 from integrator.reasons import MAX_REASON
@@ -48,6 +58,11 @@ def action_of_removal(destination_id: str) -> str:
     """What a removal form's one-time token confirms: removing that destination, no other.
     Hashed: the store keeps at most 100 characters of it, and an address may name any id."""
     return f"{REMOVE_ACTION}:{hashlib.sha256(destination_id.encode()).hexdigest()[:40]}"
+
+
+class _Gone(ConsoleError):
+    """No file defines the destination any more (removed meanwhile): a ``ConsoleError``, so
+    the one-time token is released; said as the removal it was (``gone_page``)."""
 
 
 class _RemoveRefused(BadInput):
@@ -103,11 +118,12 @@ async def _confirmation_page(
 async def confirm_removal(request: Request, visitor: Operator, destination_id: str) -> Response:
     """Nothing changes on this page: it says what the removal does, and asks why."""
     engine = engine_of(request)
-    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
     try:
+        require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
         await engine.admin.view(destination_id)
-    except UnknownDestination:
-        raise NotFound() from None
+    except (NotFound, UnknownDestination):
+        # Removed already (Back from the removal's result): said so, the form not offered.
+        return await gone_page(request, visitor, destination_id)
     return await _confirmation_page(request, visitor, destination_id)
 
 
@@ -131,13 +147,16 @@ async def remove(
     except NotFound:
         # Removed by this very form a moment ago (a second click, Back and submit): once
         # removed, it lies in no cluster, yet what the person did is theirs to see again.
-        # Any other post is the 404 of an id out of sight, as the API answers it.
+        # Removed otherwise (another tab's form, a colleague): said so, nothing done. Any
+        # other post is the 404 of an id out of sight, as the API answers it.
         try:
             return await once_then_result(
                 engine, visitor, action, once_token, _out_of_sight, result_at=result_at
             )
-        except BadInput:
-            raise NotFound() from None
+        except (BadInput, NotFound):
+            return await gone_page(request, visitor, destination_id, tried=True)
+    if await _gone_meanwhile(engine, destination_id):
+        return await gone_page(request, visitor, destination_id, tried=True)
     refused = blank_reason(reason)
     if refused is not None:
         return await _confirmation_page(
@@ -161,8 +180,8 @@ async def remove(
         except StrandedMessages:
             waiting = await engine.admin.waiting_for(destination_id)
             raise _RemoveRefused(_stranded(destination_id, waiting)) from None
-        except UnknownDestination as exc:
-            raise _RemoveRefused(_gone(destination_id, exc)) from None
+        except UnknownDestination:
+            raise _Gone() from None
         except AccessDenied as exc:
             raise NotAllowed(said(exc)) from None
         except PermanentError as exc:
@@ -178,6 +197,8 @@ async def remove(
         return await once_then_result(
             engine, visitor, action, once_token, work, result_at=result_at
         )
+    except _Gone:
+        return await gone_page(request, visitor, destination_id, tried=True)
     except _RemoveRefused as exc:
         return await _confirmation_page(
             request,
@@ -209,9 +230,15 @@ def _stranded(destination_id: str, waiting: int) -> Said:
     )
 
 
-def _gone(destination_id: str, exc: UnknownDestination) -> Said:
-    """Removed already (by a colleague, the CLI), or its file deleted meanwhile."""
-    return Said(str(exc), "console.remove_gone", values={"destination": destination_id})
+async def _gone_meanwhile(engine: Engine, destination_id: str) -> bool:
+    """No file defines it and nothing waits for it: removed since the form was drawn, so
+    not asked for a reason again. (Messages that wait for one whose file was deleted by hand
+    are the service's refusal to say, with what to do: ``StrandedMessages``.)"""
+    try:
+        await engine.admin.view(destination_id)
+    except UnknownDestination:
+        return not await engine.admin.waiting_for(destination_id)
+    return False
 
 
 @router.get("/destinations/{destination_id}/removed/{confirmation_id}")

@@ -7,6 +7,12 @@ The same service calls as ``GET /api/v1/destinations[/{id}[/history]]``
 (``integrator.stray_files``), as ``?stray_files=true`` does. The changes (add, edit, pause, test,
 rollback) are ``destination_changes``; the page's *Send a test message* form carries a one-time
 token (``integrator.console.once``, ``action_of_test``), made when the page is drawn.
+
+The page says when the destination's certificate files expire, from the call behind the
+scrape's gauge and ``destinations show`` (``DestinationAdmin.certificate_expiries``), each a
+warning within ``cert_expiry.SOON_DAYS``, as the alert fires. A destination removed since is
+no bare "not found": its page says when, by whom and why (``gone_page``, from its history,
+``DestinationAdmin.removal``), to who could see it before; an id never known stays a 404.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from destinations.cert_expiry import expires_soon
 from integrator.access.permissions import Permission
 from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
@@ -30,7 +37,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
-from integrator.operators import DestinationAdmin, UnknownDestination
+from integrator.operators import DestinationAdmin, DestinationView, UnknownDestination
 from integrator.reasons import REQUIRED_CODE
 from integrator.refusal import code_of
 
@@ -93,6 +100,39 @@ async def destination_list(request: Request, visitor: Reader) -> Response:
     return page(request, visitor, "destinations.html", rows=rows, strays=strays)
 
 
+async def gone_page(
+    request: Request, visitor: Visitor, destination_id: str, *, tried: bool = False
+) -> Response:
+    """What became of a destination no file defines: removed (when, by whom, why, as its
+    history recorded it), with the way back to the list, as 410 Gone; ``tried``: a form acted
+    on it after, and did nothing. ``NotFound`` for an id with no removal in its history, and
+    for who could not see the destination before it went (its last definition's cluster)."""
+    removal = await engine_of(request).admin.removal(destination_id)
+    if removal is None:
+        raise NotFound()
+    try:
+        visitor.scope(P.DESTINATIONS_READ).check([removal.cluster])
+    except (OutOfSight, NotPermitted):
+        raise NotFound() from None
+    return page(request, visitor, "destination_gone.html", status=410, removal=removal, tried=tried)
+
+
+def certificates(engine: Engine, view: DestinationView) -> list[dict[str, Any]]:
+    """When each of the destination's certificate files expires, with the days left and
+    whether that is to be said as a warning (``expires_soon``: expired, or as the alert)."""
+    now = engine.clock.now()
+    return [
+        {
+            "file": name,
+            "at": at,
+            "days": (at - now).days,
+            "expired": at <= now,
+            "soon": expires_soon(at, now),
+        }
+        for name, at in engine.admin.certificate_expiries(view).items()
+    ]
+
+
 async def destination_context(
     engine: Engine, visitor: Visitor, destination_id: str
 ) -> dict[str, Any]:
@@ -149,6 +189,8 @@ async def destination_context(
         # them to who may change the destination (who may see its file).
         "refused_copies": engine.admin.refused_copies(view),
         "pauses": await engine.admin.pause_times(view.id),
+        # When its TLS certificates expire, as the scrape's gauge and destinations show say.
+        "certificates": certificates(engine, view),
         # The one-time token of its *Send a test message* form, shown to who may send one.
         "test_once": await issue(engine, visitor, action_of_test(view.id)) if tests else "",
     }
@@ -214,8 +256,12 @@ async def destination(
     """``tried``: back from *Try the waiting retries now* (``pages.try_now``), with how many
     it made due; ``unchanged``: back from a save that changed nothing, so recorded nothing."""
     engine = engine_of(request)
-    require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
-    context = await destination_context(engine, visitor, destination_id)
+    try:
+        require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
+        context = await destination_context(engine, visitor, destination_id)
+    except NotFound:
+        # Removed since (the browser's Back after removing it): said so, not "not found".
+        return await gone_page(request, visitor, destination_id)
     result = await kept_result(engine, visitor, CHANGE_ACTION, change) if change else None
     # A change's warning that is also one of the page's own notices now (a provider another
     # destination serves) is said once, as the notice.

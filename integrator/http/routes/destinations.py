@@ -18,11 +18,13 @@ client that read, changed and wrote back never undoes a change made in between u
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
+from destinations.cert_expiry import SOON_DAYS, CertificateFile
 from destinations.config import EventType
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
@@ -31,7 +33,12 @@ from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
 from integrator.http.json_body import JsonBodyRoute
-from integrator.http.openapi import DESTINATION_BODY, DESTINATION_PATCH_BODY, answer
+from integrator.http.openapi import (
+    DESTINATION_BODY,
+    DESTINATION_PATCH_BODY,
+    answer,
+    model_answer,
+)
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
     Change,
@@ -40,9 +47,11 @@ from integrator.operators import (
     DestinationChanged,
     DestinationPaused,
     MissingKeys,
+    State,
     UnknownDestination,
     problem_view,
 )
+from integrator.presenters import iso_time
 from integrator.try_now import NO_DESTINATION
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"], route_class=JsonBodyRoute)
@@ -278,7 +287,55 @@ async def list_destinations(
     return rows
 
 
-@router.get("/destinations/{destination_id}")
+class DestinationShown(BaseModel):
+    """What ``GET /api/v1/destinations/{destination_id}`` answers, every key named: a client
+    generated from the document reads ``certificates_expire`` as the times they are. The route
+    answers its dict; this describes it (a test validates a real answer against it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    file: str = Field(
+        description="its file: the server's path to who may change the destination, else "
+        "the file's name"
+    )
+    state: State
+    problem: dict[str, str | None] | None = Field(
+        description="a broken one's first refusal (`file`, `key`, `code`, `rule`), else null"
+    )
+    problems: list[dict[str, str | None]]
+    revision: int | None = Field(description="the recorded revision in service (the `ETag`)")
+    definition: dict[str, Any] | None = Field(
+        description="the definition in service (a broken one's last good one), as `PUT` "
+        "takes it; null when none is known"
+    )
+    warnings: list[str] = Field(description="what its message versions warn of today")
+    refused_copies: list[dict[str, Any]] = Field(
+        description="refused hand edits kept beside its file (`file`, `kept_at`, `age_seconds`)"
+    )
+    paused_at: datetime | None
+    resumed_at: datetime | None
+    last_attempt: dict[str, Any] | None
+    certificates_expire: dict[CertificateFile, datetime] = Field(
+        description=(
+            "when each certificate file its TLS settings name stops being valid (the earliest "
+            "`notAfter` in it), by key (`cert_file`, `ca_file`), in UTC; a file that cannot "
+            "be read is left out (the destination is refused for it), and one without TLS "
+            f"has none. Within {SOON_DAYS} days it is to be renewed: the alert "
+            "`IntegratorCertificateExpiresSoon` fires, and `integrator destinations show` "
+            "and the console warn"
+        )
+    )
+
+
+DESTINATION_SHOWN: Final = model_answer(DestinationShown)
+
+
+@router.get(
+    "/destinations/{destination_id}",
+    response_model=None,
+    responses={200: answer("The destination", DESTINATION_SHOWN)},
+)
 async def get_destination(
     destination_id: DestinationId, engine: EngineDep, scope: ScopeDep, response: Response
 ) -> dict[str, Any]:
@@ -292,7 +349,9 @@ async def get_destination(
     the destination; a negative ACK by its code only to who may read its cluster's messages,
     else null; ``retrying``: with ``ordering: rotate``, the messages still retrying that this
     attempt is not of, ``count``, ``since`` (when the oldest was made) and ``last_attempt``
-    (the oldest's, its reason by the same rule), else null), null before any."""
+    (the oldest's, its reason by the same rule), else null), null before any.
+    ``certificates_expire``: when its TLS certificate files expire, as ``integrator
+    destinations show --json`` says it (in UTC here)."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -321,6 +380,10 @@ async def get_destination(
         **await engine.admin.pause_times(view.id),
         # Why it is not delivering, if it is not; a negative ACK to who may read its messages.
         "last_attempt": attempt.to_json(reads_messages=reads) if attempt is not None else None,
+        # What the scrape's gauge and its alert say, where one destination is looked at.
+        "certificates_expire": {
+            name: iso_time(at) for name, at in engine.admin.certificate_expiries(view).items()
+        },
     }
 
 
