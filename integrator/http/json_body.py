@@ -25,6 +25,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from integrator.http.auth import authorize
 from integrator.http.encoding import refuse_encoded
 from schemas.parse import where_twice
 from schemas.rules import message_for
@@ -102,10 +103,16 @@ def parse_json(raw: bytes) -> Any:
 
 class JsonBodyRequest(Request):
     """A request whose ``json()`` is ``parse_json``'s, of a body sent without a content coding
-    (``integrator.http.encoding``: FastAPI parses it before the app's rules run)."""
+    (``integrator.http.encoding``), read only for a caller who may call the route.
+
+    FastAPI parses a typed model's body before it solves the route's dependencies, the app's
+    ``authorize`` among them: a caller without a token who sent a malformed body was told 422
+    about it, not 401, and learnt what the route takes. So the body is read after
+    ``authorize``, which the dependency then finds done (one token check a request)."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
+            await authorize(self)
             refuse_encoded(self.headers)
             self._json = parse_json(await self.body())
         return self._json
