@@ -389,6 +389,9 @@ EN: Final[dict[str, str]] = {
     "unrouted.route_provider": "Route all of {provider}…",
     "unrouted.only_provider": "Only provider {provider}.",
     "unrouted.show_all": "Show all providers",
+    "unrouted.gone": (
+        "The provider of this link has no unrouted events any more (they were routed since)."
+    ),
     "unrouted.cut": (
         "{shown} of {total} shown, newest first. The CSV export, "
         "`integrator events list --unrouted` or the API give the others."
@@ -1083,6 +1086,10 @@ NL: Final[dict[str, str]] = {
     "unrouted.route_provider": "Alle gebeurtenissen van {provider} routeren…",
     "unrouted.only_provider": "Alleen zorgaanbieder {provider}.",
     "unrouted.show_all": "Alle zorgaanbieders tonen",
+    "unrouted.gone": (
+        "De zorgaanbieder van deze link heeft geen gebeurtenissen zonder bestemming meer "
+        "(ze zijn inmiddels gerouteerd)."
+    ),
     "unrouted.cut": (
         "{shown} van {total} getoond, nieuwste eerst. De CSV-export, "
         "`integrator events list --unrouted` of de API geven de andere."

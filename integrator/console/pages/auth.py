@@ -13,9 +13,11 @@ script (the seconds left), or, when the session has ended, 401 with the notice t
 from __future__ import annotations
 
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from integrator.access import SessionTimeLeft
 from integrator.access.errors import LoginRefused
@@ -30,6 +32,7 @@ from integrator.console.session import (
     engine_of,
     local_path,
     own_page,
+    page_address,
     served_over_tls,
     set_session_cookie,
 )
@@ -158,7 +161,9 @@ async def choose_language(
     lang: Annotated[str, Form(max_length=8)],
     next: Next = "/",
 ) -> Response:
-    response = RedirectResponse(local_path(next), status_code=303)
+    """Choose the language and return to ``next``, by the rule its form's ``next`` was made
+    with (``_returning_to``): the form may be made by hand, or altered in the browser."""
+    response = RedirectResponse(_returning_to(request, next), status_code=303)
     if lang in i18n.LANGUAGES:
         response.set_cookie(
             i18n.COOKIE,
@@ -170,3 +175,17 @@ async def choose_language(
             secure=served_over_tls(request),
         )
     return response
+
+
+def _returning_to(request: Request, target: str) -> str:
+    """``target`` as the language form's own ``next`` is made (``render.language_return``,
+    ``session.page_address``): a path of this console (``local_path``), with only the query
+    parameters its page takes, and none when one of them holds a BSN. Posted by hand
+    (``next=/messages?bsn=…``), it would otherwise send the number on into a redirect, the
+    browser's history and the next request's ``Referer``."""
+    parts = urlsplit(local_path(target))
+    routes: list[APIRoute] = getattr(request.app.state, "page_routes", [])
+    exact = [r for r in routes if r.path == parts.path]  # as the router picks: exact first
+    fitting = exact or [r for r in routes if r.path_regex.match(parts.path)]
+    route = next((r for r in fitting if "GET" in (r.methods or ())), None)
+    return page_address(route, parts.path, parts.query)

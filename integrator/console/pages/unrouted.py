@@ -7,9 +7,17 @@ route. Who holds it for some clusters only gets the console's 403 page, saying w
 empty list (they would read "no unrouted events" while hundreds wait). The navigation entry and
 the dashboard's count ask the same (``LISTING``, ``NavItem.everywhere``).
 
-The listing shows the newest ``SHOWN`` events (``?provider=`` narrows it to one provider) and
-says when there are more. Beside it, every provider with unrouted events, counted over all of
-them (``events_routing.unrouted_providers``: the grouped count the dashboard, the metric and
+The listing shows the newest ``SHOWN`` events and says when there are more. ``?of=<handle>``
+narrows it to one provider: the links the page makes name a provider by its handle
+(``integrator.provider_handles``), never by its id, which upstream may have filled with a BSN, a
+name or a birth date; the page finds the provider again among those with unrouted events, and a
+handle that names none of them any more (its events were routed since) is a 404 saying so. A
+``?provider=`` typed by hand still narrows it too, refused as the *Events* page refuses it when
+it holds a BSN (``search.misplaced_bsn``: 422, naming the term, never its value). The routing
+forms carry the provider in their body only.
+
+Beside the listing, every provider with unrouted events, counted over all of them
+(``events_routing.unrouted_providers``: the grouped count the dashboard, the metric and
 ``destinations add``'s warning use), with the destinations that serve it now; one nobody serves
 is said to be so, not offered for routing, which would make nothing.
 
@@ -58,8 +66,10 @@ from integrator.events_routing import (
 from integrator.exports import export_events
 from integrator.http.csv_export import csv_attachment
 from integrator.http.deps import source_of
+from integrator.provider_handles import LENGTH, provider_handle, provider_named
 from integrator.reasons import MAX_REASON
 from integrator.refusal import code_of
+from integrator.search import misplaced_bsn
 
 P = Permission
 router = APIRouter()
@@ -74,6 +84,8 @@ EXPORT_LIMIT: Final = 10_000
 ROUTE_ACTION: Final = "events.route"
 """What the one-time token of a form routing named events confirms (the event page's too)."""
 KIND: Final = "route"  # the result page's notice (``once.again.route``)
+OF: Final = "of"
+"""The query key of the handle of the provider the listing is narrowed to (its links')."""
 
 
 class NeedsEveryCluster(Forbidden):
@@ -121,10 +133,14 @@ async def unrouted(
     request: Request,
     visitor: Reader,
     provider: Annotated[str, Query(max_length=256)] = "",
+    of: Annotated[str, Query(alias=OF, max_length=LENGTH)] = "",
 ) -> Response:
-    """The newest unrouted events (of one provider), how many there are in all, and every
-    provider that has any with who serves it now."""
-    return await _listing(request, visitor, provider.strip())
+    """The newest unrouted events (of one provider: by its handle ``of``, as the page links
+    it, or a ``provider`` typed by hand), how many there are in all, and every provider that
+    has any with who serves it now."""
+    if (pasted := misplaced_bsn({"provider": provider.strip()})) is not None:
+        raise BadInput(said(pasted))  # names the term and the rule, never the value
+    return await _listing(request, visitor, provider.strip(), handle=of.strip())
 
 
 async def _listing(
@@ -132,28 +148,41 @@ async def _listing(
     visitor: Visitor,
     wanted: str,
     *,
+    handle: str = "",
     refused: tuple[str, Said] | None = None,
     reason: str = "",
     ticked: Sequence[str] = (),
 ) -> Response:
-    """The listing (of provider ``wanted``); ``refused``: the field and why its routing form
-    did nothing, shown beside that field or above the form (422), with what was ticked and
-    the reason kept, so the person mends it there instead of typing the reason again."""
+    """The listing (of provider ``wanted``, or of the one ``handle`` names); ``refused``: the
+    field and why its routing form did nothing, shown beside that field or above the form
+    (422), with what was ticked and the reason kept, so the person mends it there instead of
+    typing the reason again."""
     engine = engine_of(request)
     waiting = await unrouted_providers(engine.store, engine.catalog)
-    flt = build_event_filter(engine.settings, provider=wanted or None, unrouted=True)
-    events = [listed_event_view(e) for e in await engine.store.list_events(flt, limit=SHOWN)]
+    gone = False
+    if handle:
+        named = provider_named(engine.settings, handle, (w.provider_id for w in waiting))
+        gone, wanted = named is None, named or ""
+    events: list[dict[str, Any]] = []
+    if not gone:
+        flt = build_event_filter(engine.settings, provider=wanted or None, unrouted=True)
+        events = [listed_event_view(e) for e in await engine.store.list_events(flt, limit=SHOWN)]
     counted = sum(w.count for w in waiting if not wanted or w.provider_id == wanted)
     may_route = visitor.may(P.EVENTS_ROUTE)
     return page(
         request,
         visitor,
         "unrouted.html",
-        status=422 if refused is not None else 200,
+        status=422 if refused is not None else 404 if gone else 200,
         events=events,
         waiting=waiting,
+        # The links narrowing the listing to a provider: its handle, never its id.
+        handles={w.provider_id: provider_handle(engine.settings, w.provider_id) for w in waiting},
+        of=OF,
+        gone=gone,
         provider=wanted,
-        total=max(counted, len(events)),  # counted a moment earlier: never fewer than shown
+        # Counted a moment earlier: never fewer than shown (and none of a provider gone).
+        total=0 if gone else max(counted, len(events)),
         shown=SHOWN,
         max_batch=ROUTED_HERE,
         export_limit=EXPORT_LIMIT,

@@ -51,7 +51,7 @@ from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
 from integrator.jobs import Job
 from integrator.message_service import still_permitted_in, whole_or_stopped
-from integrator.search import BadSearch
+from integrator.search import BadSearch, misplaced_bsn
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
@@ -137,12 +137,17 @@ async def _query_terms(
     bsn: str | None = Query(None, include_in_schema=False),
 ) -> EventSearchBody:
     """An event search's terms in the query; a BSN there is refused rather than ignored, so a
-    caller who sent it learns it is in their logs."""
+    caller who sent it learns it is in their logs. So is a ``provider`` that holds one
+    (``search.misplaced_bsn``, as the console's pages refuse it): upstream may write a BSN in
+    an event's ``provider.id``, and a URL is no place for it. The refusal names the term and
+    the rule, never the value."""
     if bsn is not None:
         raise HTTPException(
             status_code=422,
             detail="bsn: never in a URL; search by BSN with POST /api/v1/events/search",
         )
+    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+        raise HTTPException(status_code=422, detail=str(pasted))
     return EventSearchBody(
         zd_number=zd_number,
         provider=provider,

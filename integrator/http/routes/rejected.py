@@ -40,7 +40,7 @@ from integrator.rejected_reads import (
     locate_rejected,
     read_rejected,
 )
-from integrator.search import BadSearch, sent_values
+from integrator.search import BadSearch, misplaced_bsn, sent_values
 
 router = APIRouter(prefix="/api/v1", tags=["rejected"], route_class=JsonBodyRoute)
 
@@ -140,6 +140,9 @@ async def rejected(
         "zd_number": zd_number,
         "provider": provider,
     }
+    # A provider id read from the input may be anything, a BSN too: not in a URL (as events').
+    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+        raise HTTPException(status_code=422, detail=str(pasted))
     return await _listed(engine, identity, response, terms, limit=limit)
 
 

@@ -1,0 +1,52 @@
+"""A BSN as the ``provider`` of an API listing in a URL is refused, as the console refuses it.
+
+Upstream may write a BSN in an event's ``provider.id``, so a caller may copy one into
+``?provider=``, where proxies and access logs keep it. ``GET /api/v1/events``,
+``GET /api/v1/events.csv`` and ``GET /api/v1/rejected`` refuse it with a 422 that names the term
+and the rule (``search.misplaced_bsn``), never the value, and export or audit nothing; a
+provider id that holds no BSN still lists.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from integrator.engine import Engine
+from integrator.store.records import AuditFilter
+from tests.http.conftest import BSN
+
+REFUSAL = "provider: this looks like a BSN: search by BSN instead"
+LISTINGS = ("/api/v1/events", "/api/v1/events.csv", "/api/v1/rejected")
+SPELLINGS = (BSN, "999 990 019", "999.990.019", f"lab-{BSN}")
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+@pytest.mark.parametrize("typed", SPELLINGS)
+async def test_a_bsn_as_provider_in_the_url_is_refused_naming_the_term(
+    engine: Engine, api: httpx.AsyncClient, path: str, typed: str
+) -> None:
+    answer = await api.get(path, params={"provider": typed})
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"detail": REFUSAL}
+    assert BSN not in answer.text and "990" not in answer.text
+    assert await engine.store.list_audit(AuditFilter(action="events.export")) == []
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+async def test_a_provider_without_a_bsn_still_lists(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any], path: str
+) -> None:
+    data = copy.deepcopy(referral_data)
+    data["event_id"] = str(uuid.uuid4())
+    data["provider"]["id"] = "Pietje Puk 1980-01-01"  # served by no destination: unrouted
+    assert (await engine.intake.submit(json.dumps(data), source="http")).messages == ()
+    answer = await api.get(path, params={"provider": "Pietje Puk 1980-01-01"})
+    assert answer.status_code == 200, answer.text
+    if path == "/api/v1/events":
+        assert [e["id"] for e in answer.json()] == [data["event_id"]]
