@@ -44,6 +44,17 @@ poison message: it is stored as rejected with the error type and acked. The inta
 delivery limit dead-letters anything that still keeps coming back, so nothing can stop the
 queue and nothing is dropped.
 
+What the intake holds of the events (its inbox and the batches in work) is bounded by bytes,
+``budget.INTAKE_BUDGET_BYTES``, not only by the prefetch count: the broker pushes the whole
+prefetch whatever the bodies weigh, and 800 events with large attachments, kept while the store
+is away, were tens of GB. The consumer is started with a prefetch sized by bytes and started
+again (``basic.cancel``, then ``basic.consume`` after a new ``basic.qos`` on the same channel)
+smaller when larger bodies come, or up to four times larger once it got its whole prefetch of
+small ones. What the broker pushed before a cancel was answered and the budget has no room for
+is not kept: it is handed back in the order delivered once the cancel is answered (earlier, the
+broker would push it to the same consumer at once), with everything that consumer delivered
+after it, and the queue consumed again once the largest recent body fits.
+
 An intake queue deleted under a running engine (the broker cancels the consumer, and publishes
 to the intake exchange are confirmed and dropped, as no queue is bound) is declared again with
 its binding and consumed again on the same channel (``cancel.py``, as for a delivery queue);
@@ -59,8 +70,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, DeliveredMessage
 
@@ -69,8 +81,11 @@ from integrator.eventloop import stop_task
 from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.store import Store, StoreUnavailable
+from integrator.transport import budget as budgets
 from integrator.transport.acks import ChannelAcks, ack_settled
+from integrator.transport.budget import ByteBudget
 from integrator.transport.cancel import INTAKE, ConsumeAgain
+from integrator.transport.errors import TransportUnavailable
 from integrator.transport.link import (
     BROKER_ERRORS,
     cancelled_elsewhere,
@@ -80,6 +95,7 @@ from integrator.transport.link import (
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
 from integrator.turnstile import Turn
+from schemas.refused import EVENT_BODY_LIMIT
 
 log = get_logger("integrator.transport.amqp_intake")
 
@@ -111,6 +127,35 @@ class _Received:
     redelivered: bool
 
 
+@dataclass(eq=False)
+class _Consumer:
+    """One ``basic.consume`` of the intake queue, with the prefetch it was started with."""
+
+    prefetch: int
+    tag: str = field(default_factory=lambda: f"intake.{uuid.uuid4().hex}")
+    #: Deliveries kept (into the inbox).
+    received: int = 0
+    #: Set by the first delivery the budget had no room for: it and every later one of this
+    #: consumer are handed back, in the order delivered, once the consumer is cancelled.
+    refusing: bool = False
+    refused: list[int] = field(default_factory=list)
+    #: Being cancelled, to be started again with another prefetch (``_resize``).
+    resizing: bool = False
+
+
+@dataclass(eq=False)
+class _Taking:
+    """The intake's channel of one connection and its consumer now (None while cancelled)."""
+
+    channel: AbstractChannel
+    acks: ChannelAcks
+    generation: int
+    consumer: _Consumer | None = None
+    #: Every consumer started on the channel whose deliveries may still come, by tag.
+    consumers: dict[str, _Consumer] = field(default_factory=dict)
+    on_message: ConsumerCallback | None = None
+
+
 class AmqpIntake:
     def __init__(
         self,
@@ -128,6 +173,11 @@ class AmqpIntake:
         self._store = store
         self._batch = batch
         self._workers = workers
+        # The bodies held (inbox and batches in work) within ``INTAKE_BUDGET_BYTES``, the
+        # consumer never started with more than the count it had before: 800 by default.
+        self._budget = ByteBudget(
+            budgets.INTAKE_BUDGET_BYTES, most=batch * (workers + 1), unknown=EVENT_BODY_LIMIT
+        )
         self._inbox: asyncio.Queue[_Received] = asyncio.Queue()
         self._taking = asyncio.Lock()  # one worker takes a batch at a time
         self._in_work = 0  # batches taken and not yet done (acked, kept or given back)
@@ -136,6 +186,7 @@ class AmqpIntake:
         self._task: asyncio.Task[None] | None = None
         #: The channel consuming the intake queue now (None while disconnected or stopped).
         self._channel: AbstractChannel | None = None
+        self._taking_now: _Taking | None = None
         self._again = ConsumeAgain(INTAKE, self._spawn)
         self._background: set[asyncio.Task[None]] = set()
         self._link.on_connect(self._connected)
@@ -151,7 +202,7 @@ class AmqpIntake:
     async def stop(self) -> None:
         await stop_task(self._task)
         self._task = None
-        self._channel = None
+        self._channel = self._taking_now = None
         for task in list(self._background):
             await stop_task(task)
 
@@ -161,6 +212,13 @@ class AmqpIntake:
         readiness and ``integrator_transport_up`` say so."""
         return self._again.cancelled
 
+    def prefetch(self) -> int | None:
+        """The prefetch of the intake's consumer now (``ByteBudget.prefetch``); None while it
+        takes nothing: not connected, or waiting for room in its budget."""
+        taking = self._taking_now
+        consumer = taking.consumer if taking is not None else None
+        return consumer.prefetch if consumer is not None else None
+
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._background.add(task)
@@ -169,46 +227,142 @@ class AmqpIntake:
     async def _connected(self, connection: AbstractConnection) -> None:
         if self._task is None:
             return  # not started yet: start() consumes
-        generation = self._link.generation
         channel = await connection.channel(publisher_confirms=False)
-        await channel.basic_qos(prefetch_count=self._batch * (self._workers + 1))
-        acks = ChannelAcks(channel)
+        taking = _Taking(channel, ChannelAcks(channel), self._link.generation)
 
         async def on_message(delivered: DeliveredMessage) -> None:
-            self._inbox.put_nowait(
-                _Received(
-                    generation,
-                    acks,
-                    delivery_tag(delivered),
-                    delivered.body,
-                    redelivered(delivered),
-                )
-            )
+            self._delivered(taking, delivered)
 
-        def current() -> bool:
-            """Still the intake's channel: not replaced by a reconnect, intake not stopped."""
-            return self._channel is channel and not channel.is_closed and self._task is not None
-
-        self._channel = channel
+        taking.on_message = on_message
+        self._channel, self._taking_now = channel, taking
         self._again.watch(
-            channel, current=current, subscribe=lambda: self._subscribe(channel, on_message)
+            channel,
+            current=lambda: self._current(taking),
+            subscribe=lambda: self._subscribe(taking),
         )
         async with self._again.lock:
             # Declared by the transport's connect hook just before: consuming is enough.
-            await channel.basic_consume(self._topology.intake_queue, on_message)
+            await self._consume(taking, self._budget.prefetch())
             self._again.cancelled = False
         self._link.watch(channel, "intake")
 
-    async def _subscribe(self, channel: AbstractChannel, on_message: ConsumerCallback) -> None:
-        """Declare the intake queue and its binding again (as at start) and consume it."""
-        await self._topology.declare_intake(channel)
-        await channel.basic_consume(self._topology.intake_queue, on_message)
+    def _current(self, taking: _Taking) -> bool:
+        """Still the intake's channel: not replaced by a reconnect, intake not stopped."""
+        return (
+            self._channel is taking.channel
+            and not taking.channel.is_closed
+            and self._task is not None
+        )
+
+    async def _consume(self, taking: _Taking, prefetch: int) -> None:
+        """Consume the intake queue on ``taking``'s channel with ``prefetch``: ``basic.qos``
+        applies to the consumers started after it on the channel, each with its own count."""
+        assert taking.on_message is not None
+        consumer = _Consumer(prefetch)
+        await taking.channel.basic_qos(prefetch_count=prefetch)
+        taking.consumers[consumer.tag] = consumer
+        taking.consumer = consumer
+        await taking.channel.basic_consume(
+            self._topology.intake_queue, taking.on_message, consumer_tag=consumer.tag
+        )
+
+    async def _subscribe(self, taking: _Taking) -> None:
+        """The broker cancelled the consumer (its queue was deleted): declare the intake queue
+        and its binding again (as at start) and consume it."""
+        old, taking.consumer = taking.consumer, None
+        if old is not None:  # nothing of it comes any more: what it refused goes back now
+            await self._hand_back(taking, old)
+        await self._topology.declare_intake(taking.channel)
+        await self._consume(taking, self._budget.prefetch(after=old.prefetch if old else None))
+
+    def _delivered(self, taking: _Taking, delivered: DeliveredMessage) -> None:
+        """Into the inbox, if the budget has room: else refused, to be handed back."""
+        body = delivered.body
+        tag = delivery_tag(delivered)
+        consumer = taking.consumers.get(str(getattr(delivered.delivery, "consumer_tag", "")))
+        self._budget.seen(len(body))
+        if consumer is not None and (consumer.refusing or not self._budget.fits(len(body))):
+            # Pushed before a consumer sized for bodies like it could take over. Its body is
+            # not kept; the delivery goes back to the queue once the consumer is cancelled
+            # (earlier, the broker would push it to the same consumer again at once), and
+            # so does every later one: the queue gives them again in this order.
+            consumer.refusing = True
+            consumer.refused.append(tag)
+            self._resize(taking, consumer)
+            return
+        self._budget.take(len(body))
+        self._inbox.put_nowait(
+            _Received(taking.generation, taking.acks, tag, body, redelivered(delivered))
+        )
+        if consumer is None:
+            return
+        consumer.received += 1
+        if self._budget.too_large(consumer.prefetch) or (
+            consumer.received >= consumer.prefetch and self._budget.grows(consumer.prefetch)
+        ):
+            self._resize(taking, consumer)
+
+    def _resize(self, taking: _Taking, consumer: _Consumer) -> None:
+        if not consumer.resizing:
+            consumer.resizing = True
+            self._spawn(self._consume_resized(taking, consumer))
+
+    async def _consume_resized(self, taking: _Taking, consumer: _Consumer) -> None:
+        """Cancel ``consumer``, hand back what it refused, and consume again with the prefetch
+        the budget has room for (``ByteBudget.prefetch``) once it has room.
+
+        The intake queue has competing consumers and no order between engines: while this
+        one takes nothing, the others take the events (and ``P.intake`` keeps them ready).
+        Deliveries the cancelled consumer left in the inbox are acked on the same channel as
+        usual: a cancel leaves them with it.
+        """
+        with contextlib.suppress(*BROKER_ERRORS, TransportUnavailable):  # a reconnect starts anew
+            async with self._again.lock:
+                if not self._current(taking):
+                    return
+                if taking.consumer is consumer:  # not replaced after the broker's cancel
+                    await taking.channel.basic_cancel(consumer.tag)
+                    taking.consumer = None
+                # Its deliveries before the CancelOk have been seen: aiormq started their
+                # callbacks before it, and they do not wait.
+                await asyncio.sleep(0)
+                handed_back = await self._hand_back(taking, consumer)
+            await self._budget.room()
+            async with self._again.lock:
+                if not self._current(taking) or taking.consumer is not None:
+                    return
+                prefetch = self._budget.prefetch(after=consumer.prefetch)
+                # As after the broker's cancel: the queue may have been deleted meanwhile.
+                await self._topology.declare_intake(taking.channel)
+                await self._consume(taking, prefetch)
+            fields = {
+                "prefetch": prefetch,
+                "was": consumer.prefetch,
+                "largest_body": self._budget.largest,
+                "held_bytes": self._budget.held,
+                "handed_back": handed_back,
+            }
+            if handed_back:  # what the broker pushed did not fit: worth an operator's look
+                log.info("intake consumes fewer events at once: they are large", **fields)
+            else:
+                log.debug("intake consumer started again", **fields)
+
+    async def _hand_back(self, taking: _Taking, consumer: _Consumer) -> int:
+        """Hand back, in the order delivered, what the budget refused of ``consumer``, which
+        is cancelled (none of it comes any more); how many."""
+        refused, consumer.refused = consumer.refused, []
+        taking.consumers.pop(consumer.tag, None)
+        for tag in refused:
+            with contextlib.suppress(*BROKER_ERRORS):
+                await taking.acks.give_back(tag)
+        return len(refused)
 
     def _disconnected(self) -> None:
-        self._channel = None
+        self._channel = self._taking_now = None
         self._again.cancelled = False  # a new channel consumes anew; "disconnected" says why
         while not self._inbox.empty():
-            self._inbox.get_nowait()  # unacked: the broker gives them to a live consumer
+            # Unacked: the broker gives them to a live consumer.
+            self._budget.give(len(self._inbox.get_nowait().body))
 
     async def _run_all(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -218,33 +372,40 @@ class AmqpIntake:
     async def _run(self) -> None:
         while True:
             async with self._taking:
-                batch = await self._take()
-            batch = [r for r in batch if r.generation == self._link.generation]
-            if not batch:
-                continue
-            turn = self._intake.turn()  # no wait since the inbox: in the order taken from it
-            self._in_work += 1
-            self._all_done.clear()
+                taken = await self._take()
             try:
-                await self._handle(batch, turn)
-            except asyncio.CancelledError:
-                if not cancelled_elsewhere():
-                    raise  # the intake stops
-                # The broker connection went under the batch (``cancelled_elsewhere``): as a
-                # failed batch, its deliveries given back; the broker gives them again.
-                log.warning("intake batch cut off by the broker connection; taking the next")
-                for received in batch:
-                    await self._give_back(received)
-            except Exception as exc:  # never let one batch stop the intake
-                log.error("intake batch failed", error_type=type(exc).__name__)
-                for received in batch:
-                    await self._give_back(received)
-                await asyncio.sleep(PAUSE_AFTER_FAILURE)
-            finally:
-                turn.pass_on()  # done, failed or stopped: the batches after it go on
-                self._in_work -= 1
-                if not self._in_work:
-                    self._all_done.set()
+                await self._run_batch(taken)
+            finally:  # acked, given back, kept no more or dropped: no longer held
+                self._budget.give(sum(len(r.body) for r in taken))
+
+    async def _run_batch(self, taken: list[_Received]) -> None:
+        """One batch taken from the inbox, handled in its turn."""
+        batch = [r for r in taken if r.generation == self._link.generation]
+        if not batch:
+            return
+        turn = self._intake.turn()  # no wait since the inbox: in the order taken from it
+        self._in_work += 1
+        self._all_done.clear()
+        try:
+            await self._handle(batch, turn)
+        except asyncio.CancelledError:
+            if not cancelled_elsewhere():
+                raise  # the intake stops
+            # The broker connection went under the batch (``cancelled_elsewhere``): as a
+            # failed batch, its deliveries given back; the broker gives them again.
+            log.warning("intake batch cut off by the broker connection; taking the next")
+            for received in batch:
+                await self._give_back(received)
+        except Exception as exc:  # never let one batch stop the intake
+            log.error("intake batch failed", error_type=type(exc).__name__)
+            for received in batch:
+                await self._give_back(received)
+            await asyncio.sleep(PAUSE_AFTER_FAILURE)
+        finally:
+            turn.pass_on()  # done, failed or stopped: the batches after it go on
+            self._in_work -= 1
+            if not self._in_work:
+                self._all_done.set()
 
     async def _take(self) -> list[_Received]:
         """The next batch: what the inbox holds, up to ``batch``. One that came small while

@@ -24,7 +24,11 @@ sent only after ``barrier`` (the attempt recorder's drain) has returned, so the 
 message only once its attempt is committed. The broker's ``basic.cancel`` (the queue was
 deleted) is noticed (``cancel.py``, shared with the intake consumer): the queue is declared again
 and consumed on the same channel, and until then ``not_consuming`` names the destination for
-readiness.
+readiness. The prefetch bounds the deliveries by count, whatever they weigh: the payloads kept
+whole are bounded by bytes too (``budget.DELIVERY_BUDGET_BYTES`` per destination), and a delivery
+beyond that is kept without its payload, which is read from the store when its turn comes (the
+same bytes, so the same MSH-10). Consuming again with a smaller prefetch, as the intake does,
+would make another engine's consumer active behind the messages this one still holds.
 
 Duplicates: any delivery of a message a worker here holds right now (another engine re-published it
 while it was on the wire) is acked and skipped. A message the broker *redelivers*, or one that
@@ -62,7 +66,9 @@ from pamqp.commands import Basic
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
+from integrator.transport import budget as budgets
 from integrator.transport.acks import ChannelAcks, ack_settled
+from integrator.transport.budget import ByteBudget
 from integrator.transport.cancel import DELIVERY, ConsumeAgain
 from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
@@ -100,8 +106,15 @@ GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
 #: How long ``release`` waits for this engine's attempts to be committed (the store away).
 RELEASE_COMMIT_S = 5.0
-#: Seconds before unconfirmed messages are loaded again when the store did not answer.
+#: Seconds before unconfirmed messages are loaded again when the store did not answer; the
+#: first wait before a payload that was not kept is read again (``_stored``), doubling up to
+#: the second.
 RELOAD_PAUSE = 1.0
+UNREAD_PAUSE_MAX = 30.0
+
+
+class _CheckFailed(Exception):
+    """The store did not answer a check; the delivery goes out as the broker brought it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +149,11 @@ class _Inbound:
     #: Never delivered before, but waiting in the queue when the consumer started
     #: (``_Waiting``): checked against the store, without the barrier.
     waiting: bool = False
+    #: Its payload was not kept (``DELIVERY_BUDGET_BYTES``): read from the store when its turn
+    #: comes.
+    unread: bool = False
+    #: The payload bytes it holds in its consumer's budget (0 once let go).
+    size: int = 0
 
 
 @dataclass
@@ -182,6 +200,7 @@ class RabbitDelivery:
 
     async def settle(self) -> None:
         self._consumer.in_hand.pop(self.message.message_id, None)
+        self._consumer.let_go(self._item)
         self._consumer.acks.append(self._item)
         self._consumer.ack_wanted.set()
 
@@ -199,6 +218,20 @@ class _Consumer:
     ack_task: asyncio.Task[None] | None = None
     #: Message ids handed to a worker and not yet settled, with their channel's generation.
     in_hand: dict[str, int] = field(default_factory=dict)
+    #: The payloads it holds whole: prefetched, or in a worker's hands (``_Inbound.unread``).
+    budget: ByteBudget = field(
+        default_factory=lambda: ByteBudget(budgets.DELIVERY_BUDGET_BYTES, most=1, unknown=1)
+    )
+
+    def let_go(self, item: _Inbound) -> None:
+        """``item``'s payload is no longer held here (settled, skipped or dropped)."""
+        self.budget.give(item.size)
+        item.size = 0
+
+    def drop_prefetched(self) -> None:
+        """Forget what was prefetched and not handed out: the broker gives it again."""
+        while not self.queue.empty():
+            self.let_go(self.queue.get_nowait())
 
     @property
     def starting(self) -> asyncio.Lock:
@@ -295,8 +328,7 @@ class RabbitMQTransport:
             consumer.again.cancelled = False  # a new channel consumes anew; "disconnected" says why
             consumer.in_hand.clear()  # unsettled, they come again from the broker: checked then
             # Prefetched but not handed out: the broker gives them again to the next consumer.
-            while not consumer.queue.empty():
-                consumer.queue.get_nowait()
+            consumer.drop_prefetched()
             consumer.acks.clear()
 
     async def _catch_up(self) -> None:
@@ -601,6 +633,7 @@ class RabbitMQTransport:
                     await self._consume(consumer, self.link.connection)
             item = await consumer.queue.get()
             if item.generation != self.link.generation:
+                consumer.let_go(item)
                 continue  # its channel is gone; the broker redelivers it
             if consumer.in_hand.get(item.message.message_id) == item.generation:
                 # A copy (re-published by another engine, say; or the first publish, overtaken
@@ -610,18 +643,12 @@ class RabbitMQTransport:
                 # this one is not needed. (A retry is published again only after its settle.)
                 self._skip(consumer, item, "in hand")
                 continue
-            if (item.check or item.waiting) and self._still_pending is not None:
+            if (item.check or item.waiting or item.unread) and self._still_pending is not None:
                 if item.check and self._barrier is not None:
                     await self._barrier()  # the previous attempts are committed before we look
                 try:
-                    current = await self._still_pending(item.message.message_id, payload=item.check)
-                except Exception as exc:  # store away: sending again keeps the MSH-10
-                    log.warning(
-                        "could not check a message against the store; delivering it",
-                        destination=destination_id,
-                        message_id=item.message.message_id,
-                        error_type=type(exc).__name__,
-                    )
+                    current = await self._stored(consumer, item)
+                except _CheckFailed:  # store away: sending again keeps the MSH-10
                     return self._hand_out(consumer, item)
                 if current is None:
                     self._skip(consumer, item, "done" if item.check else "no longer pending")
@@ -631,9 +658,50 @@ class RabbitMQTransport:
                     # runner left unsettled comes back with the headers it was first published
                     # with) nor the time it was handed back with.
                     item.message = _not_before(current, item.message.not_before)
+                elif item.unread:
+                    # As published, as any first delivery (its headers are current; the store
+                    # may lag them), with its payload: the same bytes, so the same MSH-10.
+                    item.message = dataclasses.replace(item.message, payload=current.payload)
                 # One that only waited is sent as it was published, as any first delivery: its
                 # headers are current (the recorder was not waited for; the store may lag them).
+                if item.unread:  # in a worker's hands now: held until settled
+                    item.size = len(item.message.payload)
+                    consumer.budget.take(item.size)
             return self._hand_out(consumer, item)
+
+    async def _stored(self, consumer: _Consumer, item: _Inbound) -> OutboundMessage | None:
+        """``item``'s message as the store has it (``StillPending``), or None when nothing is
+        owed for it any more.
+
+        A store that does not answer fails the check (``_CheckFailed``: the delivery goes out
+        as the broker brought it), unless the payload was not kept: that one is only in the
+        store, so it is asked again, backing off, and the queue waits for it in its order.
+        """
+        assert self._still_pending is not None
+        wait = RELOAD_PAUSE
+        while True:
+            try:
+                return await self._still_pending(
+                    item.message.message_id, payload=item.check or item.unread
+                )
+            except Exception as exc:
+                if not item.unread:
+                    log.warning(
+                        "could not check a message against the store; delivering it",
+                        destination=consumer.destination_id,
+                        message_id=item.message.message_id,
+                        error_type=type(exc).__name__,
+                    )
+                    raise _CheckFailed from None
+                log.warning(
+                    "could not read a message's payload from the store; trying again",
+                    destination=consumer.destination_id,
+                    message_id=item.message.message_id,
+                    error_type=type(exc).__name__,
+                    retry_in_s=wait,
+                )
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, UNREAD_PAUSE_MAX)
 
     def _hand_out(self, consumer: _Consumer, item: _Inbound) -> RabbitDelivery:
         consumer.in_hand[item.message.message_id] = item.generation
@@ -641,6 +709,7 @@ class RabbitMQTransport:
 
     def _skip(self, consumer: _Consumer, item: _Inbound, why: str) -> None:
         """Ack a delivery that is not to be sent: done already, or in a worker's hands."""
+        consumer.let_go(item)
         consumer.acks.append(item)
         consumer.ack_wanted.set()
         log.info(
@@ -668,16 +737,24 @@ class RabbitMQTransport:
         waiting = _Waiting()
 
         async def on_message(delivered: DeliveredMessage) -> None:
-            message = _decode(delivered, destination_id)
+            size = len(delivered.body)
+            # Beyond the budget the payload is not kept: the store has every message published,
+            # and the queue's order is kept by the delivery, not by its body.
+            keep = self._still_pending is None or consumer.budget.fits(size)
+            message = _decode(delivered, destination_id, keep=keep)
             headers = delivered.header.properties.headers or {}
             check = redelivered(delivered) or bool(headers.get(REPUBLISHED))
             was_waiting = False
             if not check and waiting.left:  # called in delivery order, without a wait
                 waiting.left -= 1
                 was_waiting = True
-            consumer.queue.put_nowait(
-                _Inbound(generation, acks, delivery_tag(delivered), message, check, was_waiting)
-            )
+            item = _Inbound(generation, acks, delivery_tag(delivered), message, check, was_waiting)
+            if keep:
+                item.size = size
+                consumer.budget.take(size)
+            else:
+                item.unread = True
+            consumer.queue.put_nowait(item)
 
         def current() -> bool:
             """Still this consumer's channel: not replaced by a reconnect, not released."""
@@ -783,8 +860,7 @@ class RabbitMQTransport:
         with contextlib.suppress(*GONE):
             await asyncio.wait_for(self._flush_acks(consumer), 5.0)
         channel, consumer.channel = consumer.channel, None
-        while not consumer.queue.empty():
-            consumer.queue.get_nowait()
+        consumer.drop_prefetched()
         if channel is not None:
             with contextlib.suppress(*GONE):
                 await channel.close()
@@ -876,7 +952,10 @@ def _properties(message: OutboundMessage, republished: bool) -> Basic.Properties
     )
 
 
-def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage:
+def _decode(
+    delivered: DeliveredMessage, destination_id: str, *, keep: bool = True
+) -> OutboundMessage:
+    """The message a delivery carries; without ``keep``, its payload left out (``b""``)."""
     properties = delivered.header.properties
     headers = properties.headers or {}
     created = headers.get("created_at")
@@ -886,7 +965,7 @@ def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage
         message_id=str(properties.message_id),
         destination_id=destination_id,
         control_id=str(headers.get("control_id", "")),
-        payload=delivered.body,
+        payload=delivered.body if keep else b"",
         created_at=datetime.fromisoformat(str(created)),
         attempt_count=int(str(headers.get("attempt_count", 0))),
         released_at=datetime.fromisoformat(str(released)) if released is not None else None,
