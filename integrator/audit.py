@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from integrator.audit_actions import ACTIONS, is_action
 from integrator.csv_cells import csv_text
 from integrator.exports import ExportPage, record_export
-from integrator.ids import is_message_id, stored_id
+from integrator.ids import stored_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn, whole_id
@@ -155,11 +155,12 @@ def build_audit_filter(
 
 def misplaced_terms(terms: dict[str, str | None]) -> BadSearch | None:
     """The refusal of the first free-text term that holds a BSN (``search.misplaced_bsn``),
-    or None. A message id (a UUID, the engine's own: ``ids.is_message_id``) is not typed
-    patient data, whatever digits it happens to hold, so a target or message term that is one
-    is never refused for them."""
+    or None. An id (a UUID, as the engine makes them, typed in any case, with or without its
+    dashes: ``ids.stored_id``) is not typed patient data, whatever digits it happens to hold,
+    so a target or message term that is one is never refused for them: the hex of about one
+    id in a hundred holds nine digits that pass the eleven-test."""
     return misplaced_bsn(
-        {name: value for name, value in terms.items() if not is_message_id((value or "").strip())}
+        {name: value for name, value in terms.items() if stored_id(value or "") is None}
     )
 
 

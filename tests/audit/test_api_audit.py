@@ -250,6 +250,21 @@ async def test_a_bsn_in_a_free_text_term_is_refused_without_echoing_it(engine: E
     assert "audit.export" not in actions and actions.count("patient_data.view") == 1  # _fill's
 
 
+async def test_an_id_whose_hex_holds_a_bsn_is_searched_as_the_id_it_is(engine: Engine) -> None:
+    """About one id in a hundred holds nine decimal digits that pass the eleven-test (a CI run
+    met one): typed whole, in any case, with or without its dashes, it is an id, not a BSN
+    pasted in the wrong field. The BSN alone is still refused."""
+    await _fill(engine)
+    id_with_bsn = "0f1e2d3c-4b5a-4c6d-8e7f-a999990019bc"  # 999990019 passes the eleven-test
+    async with api_client(engine) as api:
+        for typed in (id_with_bsn, id_with_bsn.upper(), id_with_bsn.replace("-", "").upper()):
+            for term in ("message", "target"):
+                found = await api.get("/api/v1/audit", params={term: typed})
+                assert found.status_code == 200, (term, typed, found.text)
+        refused = await api.get("/api/v1/audit", params={"target": "999990019"})
+        assert refused.status_code == 422 and "999990019" not in refused.text
+
+
 async def test_the_check_keeps_to_the_callers_destinations(engine: Engine) -> None:
     """Narrowed to some clusters' destinations, one outside them (or removed, in no cluster)
     is refused as one that does not exist, and the store is not asked about it."""
