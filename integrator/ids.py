@@ -24,14 +24,30 @@ _V4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_control_id() -> str:
-    return f"{time.time_ns() // 1_000_000:011X}{os.urandom(4).hex().upper()}"
+    return _control_id(os.urandom(4))
 
 
 def new_message_id() -> str:
     """A random (version 4) UUID as ``str(uuid.uuid4())`` writes it: the same 122 random bits
     from ``os.urandom``, without the ``UUID`` object that intake then only turned into text
     (about half the cost)."""
-    h = f"{int.from_bytes(os.urandom(16)) & _V4_CLEAR | _V4_SET:032x}"
+    return _message_id(os.urandom(16))
+
+
+def new_message_ids() -> tuple[str, str]:
+    """A new message's id and control id (``new_message_id``, ``new_control_id``), their 20
+    random bytes read in one ``os.urandom`` call: a system call less for each message intake
+    makes. Each call reads its own bytes, as the two functions do."""
+    random = os.urandom(20)
+    return _message_id(random[:16]), _control_id(random[16:])
+
+
+def _control_id(random: bytes) -> str:
+    return f"{time.time_ns() // 1_000_000:011X}{random.hex().upper()}"
+
+
+def _message_id(random: bytes) -> str:
+    h = f"{int.from_bytes(random) & _V4_CLEAR | _V4_SET:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

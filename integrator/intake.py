@@ -33,7 +33,7 @@ from integrator.preparing import (
     Prepared,
     RoutedMessage,
     mapping_context,
-    prepare,
+    prepare_all,
     render,
     validated,
 )
@@ -147,6 +147,7 @@ class Intake:
         self._transport = transport
         self._catalog = catalog
         self._unrouted: frozenset[str] = frozenset()  # ``stop_routing``, until a new catalog
+        self._routes: dict[str, list[DestinationConfig]] = {}  # ``_serving``, until either changes
         self._in_flight: set[asyncio.Event] = set()  # batches not yet in the store
         self._settings = settings
         # ``Settings.zone`` makes a ``ZoneInfo`` per call (its cache's lookup): ~2 µs a message.
@@ -173,6 +174,7 @@ class Intake:
     def catalog(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._unrouted = frozenset()  # the new catalog says what is in service now
+        self._routes = {}
 
     async def stop_routing(self, destination_id: str) -> None:
         """Route no more events to ``destination_id`` until the next catalog is set, and return
@@ -183,6 +185,7 @@ class Intake:
         message queued with nothing ever to send it, and the removal would not know of it.
         """
         self._unrouted = self._unrouted | {destination_id}
+        self._routes = {}
         for done in list(self._in_flight):
             await done.wait()
 
@@ -423,9 +426,21 @@ class Intake:
                     for at, item in enumerate(chunk)
                     if isinstance(item, InvalidEvent)
                 )
+            # Each event its own clock reading, in the order they came, as they are prepared.
+            ready = iter(
+                prepare_all(
+                    [
+                        (item, self._clock.now(), self._serving(item.provider.id))
+                        for item in chunk
+                        if not isinstance(item, InvalidEvent)
+                    ],
+                    source,
+                    self._settings,
+                    self._zone,
+                )
+            )
             outcomes.extend(
-                item if isinstance(item, InvalidEvent) else self._prepare(item, source)
-                for item in chunk
+                item if isinstance(item, InvalidEvent) else next(ready) for item in chunk
             )
             del chunk
         return outcomes
@@ -444,12 +459,8 @@ class Intake:
         noted in ``settled`` as soon as it is kept."""
         if self._process is None or not worth_it(raws):
             return None
-        catalog, unrouted = self.catalog, self._unrouted
         # As the loop routes: what serves each provider now, less what a removal stopped.
-        routes = {
-            provider: [d for d in catalog.serving(provider) if d.id not in unrouted]
-            for provider in {p for d in catalog.destinations.values() for p in d.providers}
-        }
+        routes = {provider: self._serving(provider) for provider in self._catalog.providers}
         done = await self._process.prepare(raws, source, self._clock.now(), born_by, routes)
         if done is None:
             return None
@@ -558,10 +569,16 @@ class Intake:
         if self._metrics is not None:
             self._metrics.zd_warnings.labels(rule).inc()
 
-    def _prepare(self, event: Event, source: str) -> Prepared:
-        serving = self.catalog.serving(event.provider.id)
-        destinations = [d for d in serving if d.id not in self._unrouted]
-        return prepare(event, source, self._clock.now(), destinations, self._settings, self._zone)
+    def _serving(self, provider_id: str) -> list[DestinationConfig]:
+        """The destinations in service that an event of ``provider_id`` is routed to: looked
+        up once per provider until the catalog or ``stop_routing`` changes them, not per event
+        (a walk over every destination)."""
+        serving = self._routes.get(provider_id)
+        if serving is None:
+            unrouted = self._unrouted
+            serving = [d for d in self._catalog.serving(provider_id) if d.id not in unrouted]
+            self._routes[provider_id] = serving
+        return serving
 
     def render(
         self,

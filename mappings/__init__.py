@@ -11,6 +11,7 @@ need only `mappings.context`'s limits, and importing a submodule runs this file 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mappings.charset import encode
@@ -43,9 +44,7 @@ def __getattr__(name: str) -> Any:
 
 def map_event(version: str, event: Event, ctx: MappingContext) -> MappedMessage:
     """Render `event` as message version `version`; raises a `MappingError` when it cannot."""
-    from mappings.registry import get_version
-
-    entry = get_version(version)
+    entry = (_get_version or _registry())(version)
     if event.type != entry.event_type:
         raise EventTypeMismatch(entry.name, entry.event_type, event.type)
     if entry.status_on(ctx.now.date()) == "retired":
@@ -53,6 +52,19 @@ def map_event(version: str, event: Event, ctx: MappingContext) -> MappedMessage:
     if entry.mapper is None:
         raise NoMapperError(entry.name)
     return entry.mapper(event, ctx)
+
+
+_get_version: Callable[[str], MessageVersion] | None = None
+
+
+def _registry() -> Callable[[str], MessageVersion]:
+    """`get_version`, the registry loaded on the first call: an import statement in
+    `map_event` itself cost a few per cent of mapping a referral."""
+    global _get_version
+    from mappings.registry import get_version
+
+    _get_version = get_version
+    return get_version
 
 
 __all__ = [

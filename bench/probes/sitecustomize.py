@@ -40,11 +40,13 @@ def _install() -> None:
     from integrator.store import store
     from integrator.transport import rabbitmq
 
-    prepare = intake.Intake._prepare
+    prepare_all = intake.prepare_all  # type: ignore[attr-defined]
 
-    def _prepare(self: Any, event: Any, source: str) -> Any:
-        prepared = prepare(self, event, source)
-        _mark("prepared", [m.id for m in prepared.messages])
+    def _prepare_all(*args: Any, **kwargs: Any) -> Any:
+        # Intake prepares a chunk of a few events at once: each message marked when its
+        # chunk is done (at most ``intake.YIELD_EVERY`` events' work later than its own).
+        prepared = prepare_all(*args, **kwargs)
+        _mark("prepared", [m.id for p in prepared for m in p.messages])
         return prepared
 
     accept = store.Store.accept_events
@@ -76,7 +78,7 @@ def _install() -> None:
         _mark("handed out", [delivery.message.message_id])
         return delivery
 
-    intake.Intake._prepare = _prepare  # type: ignore[method-assign]
+    intake.prepare_all = _prepare_all  # type: ignore[attr-defined]
     store.Store.accept_events = accept_events  # type: ignore[method-assign]
     rabbitmq.RabbitMQTransport.publish = publish_  # type: ignore[method-assign]
     rabbitmq._Inbound.__init__ = inbound_  # type: ignore[method-assign]
