@@ -281,11 +281,15 @@ class AmqpLink:
         min_backoff: float = 0.2,
         max_backoff: float = 5.0,
         log_throttle: LogThrottle | None = None,
+        setup_throttle: LogThrottle | None = None,
     ) -> None:
         self._url = url
         # A broker away for an hour is retried every 5 s: its first attempts each get a line,
-        # then one a minute says how long and how many (``integrator.log_throttle``).
+        # then one a minute says how long and how many (``integrator.log_throttle``). So is a
+        # broker that takes the connection and refuses the setup on it (a queue declared with
+        # other arguments, in service), retried as long.
         self._unreachable = log_throttle or LogThrottle(first=UNREACHABLE_LINES)
+        self._setup_failing = setup_throttle or LogThrottle(first=UNREACHABLE_LINES)
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._connection: aiormq.abc.AbstractConnection | None = None
@@ -405,7 +409,7 @@ class AmqpLink:
                         )
                     )
                     return
-                log.warning("message broker setup failed", error=self._last_error)
+                self._tell_setup_failed()
                 await self._lost()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
@@ -415,6 +419,10 @@ class AmqpLink:
             # Back after an outage: how long it lasted and the attempts it took, this one too.
             outage = self._unreachable.ended()
             back = {"down_for_s": round(outage.down_for, 1), "attempts": attempt} if outage else {}
+            refused = self._setup_failing.ended()
+            if refused is not None:  # and how long the setup was refused, how many times
+                back |= {"setup_failed_for_s": round(refused.down_for, 1)}
+                back |= {"setup_failures": refused.failures}
             log.info("message broker connected", url=redact(self._url), **back)
             backoff = self._min_backoff
             attempt = 0
@@ -422,6 +430,22 @@ class AmqpLink:
             log.warning("message broker connection lost; reconnecting", **_why_closed(connection))
             await self._lost()
             await asyncio.sleep(backoff)
+
+    def _tell_setup_failed(self) -> None:
+        """Log a refused setup: in full while it is one of the first, then once a minute how
+        long it has been refused and how many times."""
+        line = self._setup_failing.failed()
+        if line is None:
+            return
+        if line.full:
+            log.warning("message broker setup failed", error=self._last_error)
+        else:
+            log.warning(
+                "message broker setup still failing; retrying",
+                error=self._last_error,
+                failing_for_s=round(line.down_for),
+                failures=line.failures,
+            )
 
     def _tell_unreachable(self, exc: BaseException, attempt: int, backoff: float) -> None:
         """Log a failed connect: in full while it is one of the outage's first, then once a

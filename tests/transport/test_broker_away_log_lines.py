@@ -16,6 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from integrator.log_throttle import LogThrottle
+from integrator.transport.errors import TransportError
 from integrator.transport.link import UNREACHABLE_LINES, AmqpLink
 from tests.deploy.proxy import CuttableProxy
 from tests.services import RABBITMQ_HOST, RABBITMQ_PORT, require_rabbitmq
@@ -99,6 +100,60 @@ async def test_a_broker_away_is_told_by_its_first_attempts_then_once_a_minute_th
             range(1, UNREACHABLE_LINES + 1)
         )
         assert lines(again, STILL) == []
+    finally:
+        await link.close()
+        await proxy.restore_if_cut()
+        await proxy.close()
+
+
+SETUP_FAILED = "message broker setup failed"
+SETUP_STILL = "message broker setup still failing; retrying"
+
+
+async def test_a_setup_the_broker_keeps_refusing_is_told_the_same_way() -> None:
+    """A broker that takes the connection and refuses what the engine declares on it (a queue
+    declared anew with other arguments, in service) is retried as long: it was a line per
+    retry. The refusal here is a hook's of the test's own, raised after a reconnect."""
+    require_rabbitmq()
+    proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
+    port = await proxy.start()
+    clock = Seconds()
+    link = AmqpLink(
+        f"amqp://guest:guest@127.0.0.1:{port}/",
+        min_backoff=0.01,
+        max_backoff=0.01,
+        setup_throttle=LogThrottle(first=UNREACHABLE_LINES, clock=clock),
+    )
+    refusing = False
+
+    async def declare(_connection: object) -> None:
+        if refusing:
+            raise TransportError("PRECONDITION_FAILED - inequivalent arg 'x-queue-type'")
+
+    link.on_connect(declare)
+    try:
+        await link.start()
+        with capture_logs() as logs:
+            refusing = True
+            await proxy.cut()  # the connection goes; every reconnect's setup is refused
+            await proxy.restore()
+            assert await eventually(lambda: clock.reads >= 40)
+            told = lines(logs, SETUP_FAILED)
+            assert len(told) == UNREACHABLE_LINES
+            assert all("PRECONDITION_FAILED" in e["error"] for e in told)
+            assert lines(logs, SETUP_STILL) == []
+
+            clock.now += 60
+            assert await eventually(lambda: len(lines(logs, SETUP_STILL)) == 1)
+            [still] = lines(logs, SETUP_STILL)
+            assert still["failing_for_s"] == 60 and still["failures"] > 40
+            assert len(lines(logs, SETUP_FAILED)) == UNREACHABLE_LINES
+
+            refusing = False
+            assert await link.wait_connected(timeout=10)
+            assert await eventually(lambda: bool(lines(logs, "message broker connected")))
+        [back] = lines(logs, "message broker connected")
+        assert back["setup_failed_for_s"] == 60.0 and back["setup_failures"] > still["failures"]
     finally:
         await link.close()
         await proxy.restore_if_cut()
