@@ -7,7 +7,8 @@ import contextlib
 import copy
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,13 @@ from typing import Any
 import aiormq
 from pamqp.commands import Basic
 
+from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.transport.topology import Topology
+from tests.deploy.proxy import CuttableProxy
 from tests.integrator.support import destination, settings_for
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
 
 #: The one provider, and its destination of the same id, of ``one_destination_engine``.
 PROVIDER = "ziekenhuis-noord"
@@ -160,3 +164,45 @@ async def queue_consumers(url: str, queue: str) -> int:
     finally:
         with contextlib.suppress(Exception):
             await connection.close()
+
+
+@dataclass
+class StoreBehindProxy:
+    """An engine on RabbitMQ delivering ``PROVIDER``'s events to ``receiver``, which reaches its
+    PostgreSQL database through ``proxy``: cut, the store is away as a server gone away."""
+
+    engine: Engine
+    url: str
+    prefix: str
+    proxy: CuttableProxy
+    receiver: MllpReceiver
+
+
+@contextlib.asynccontextmanager
+async def store_behind_proxy(tmp_path: Path, database: str) -> AsyncIterator[StoreBehindProxy]:
+    """A started ``StoreBehindProxy`` on ``database`` (the ``database`` fixture's URL) and a
+    topology of its own, all stopped and deleted afterwards."""
+    url = require_rabbitmq()
+    prefix = unique_prefix()
+    proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
+    through = await proxy.start()
+    receiver = MllpReceiver()
+    engine = one_destination_engine(
+        tmp_path,
+        await receiver.start(),
+        database_url=database.replace(
+            f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
+        ),
+        amqp_url=url,
+        amqp_prefix=prefix,
+        search_key="a-test-search-key-of-enough-length",
+    )
+    await engine.start()
+    try:
+        yield StoreBehindProxy(engine, url, prefix, proxy, receiver)
+    finally:
+        await proxy.restore_if_cut()
+        await engine.stop()
+        await proxy.close()
+        await receiver.stop()
+        await delete_topology(url, prefix, [PROVIDER])

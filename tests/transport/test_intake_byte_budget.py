@@ -17,7 +17,6 @@ import asyncio
 import base64
 import copy
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,17 @@ import aiormq
 import pytest
 
 from destinations.ack import read_msh
-from destinations.receiver import MllpReceiver
-from integrator.engine import Engine
 from integrator.transport import budget
 from integrator.transport.amqp_intake import AmqpIntake
 from integrator.transport.topology import Topology
-from tests.deploy.proxy import CuttableProxy
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
 from tests.transport.helpers import (
     PROVIDER,
+    StoreBehindProxy,
     all_delivered,
-    delete_topology,
     eventually,
     make_events,
-    one_destination_engine,
     publish_events,
-    unique_prefix,
+    store_behind_proxy,
 )
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
@@ -52,14 +46,7 @@ LARGE = 8
 SMALL = 8
 
 
-@dataclass
-class Setup:
-    engine: Engine
-    url: str
-    prefix: str
-    proxy: CuttableProxy
-    receiver: MllpReceiver
-
+class Setup(StoreBehindProxy):
     @property
     def intake(self) -> AmqpIntake:
         intake = self.engine._amqp_intake
@@ -71,31 +58,9 @@ class Setup:
 async def setup(
     tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Setup]:
-    url = require_rabbitmq()
     monkeypatch.setattr(budget, "INTAKE_BUDGET_BYTES", BUDGET)
-    prefix = unique_prefix()
-    proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
-    through = await proxy.start()
-    receiver = MllpReceiver()
-    engine = one_destination_engine(
-        tmp_path,
-        await receiver.start(),
-        database_url=database.replace(
-            f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
-        ),
-        amqp_url=url,
-        amqp_prefix=prefix,
-        search_key="a-test-search-key-of-enough-length",
-    )
-    await engine.start()
-    try:
-        yield Setup(engine, url, prefix, proxy, receiver)
-    finally:
-        await proxy.restore_if_cut()
-        await engine.stop()
-        await proxy.close()
-        await receiver.stop()
-        await delete_topology(url, prefix, [PROVIDER])
+    async with store_behind_proxy(tmp_path, database) as made:
+        yield Setup(made.engine, made.url, made.prefix, made.proxy, made.receiver)
 
 
 def with_letter(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +24,16 @@ import pytest
 from structlog.testing import capture_logs
 
 from destinations.ack import read_msh
-from destinations.receiver import MllpReceiver
-from integrator.engine import Engine
 from integrator.transport import topology
 from integrator.transport.topology import Topology
-from tests.deploy.proxy import CuttableProxy
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
 from tests.transport.helpers import (
     PROVIDER,
+    StoreBehindProxy,
     all_delivered,
-    delete_topology,
     eventually,
     make_events,
-    one_destination_engine,
     publish_events,
-    unique_prefix,
+    store_behind_proxy,
 )
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
@@ -50,44 +44,13 @@ OUTAGE_S = 10.0
 INTAKE_DELIVERY_LIMIT = 2
 
 
-@dataclass
-class Setup:
-    engine: Engine
-    url: str
-    prefix: str
-    proxy: CuttableProxy
-    receiver: MllpReceiver
-
-
 @pytest.fixture
 async def setup(
     tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Setup]:
-    url = require_rabbitmq()
+) -> AsyncIterator[StoreBehindProxy]:
     monkeypatch.setattr(topology, "INTAKE_DELIVERY_LIMIT", INTAKE_DELIVERY_LIMIT)  # its queue only
-    prefix = unique_prefix()
-    proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
-    through = await proxy.start()
-    receiver = MllpReceiver()
-    engine = one_destination_engine(
-        tmp_path,
-        await receiver.start(),
-        database_url=database.replace(
-            f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
-        ),
-        amqp_url=url,
-        amqp_prefix=prefix,
-        search_key="a-test-search-key-of-enough-length",
-    )
-    await engine.start()
-    try:
-        yield Setup(engine, url, prefix, proxy, receiver)
-    finally:
-        await proxy.restore_if_cut()
-        await engine.stop()
-        await proxy.close()
-        await receiver.stop()
-        await delete_topology(url, prefix, [PROVIDER])
+    async with store_behind_proxy(tmp_path, database) as made:
+        yield made
 
 
 async def dead_letters(url: str, prefix: str) -> int:
@@ -102,7 +65,7 @@ async def dead_letters(url: str, prefix: str) -> int:
 
 
 async def test_events_taken_while_the_store_is_away_are_kept_not_dead_lettered(
-    setup: Setup, referral_data: dict[str, Any]
+    setup: StoreBehindProxy, referral_data: dict[str, Any]
 ) -> None:
     engine = setup.engine
     events = make_events(referral_data, [PROVIDER], EVENTS)
