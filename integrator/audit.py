@@ -294,29 +294,13 @@ async def export_audit(
     zone: tzinfo,
     offset: int = 0,
     source: str | None = None,
-) -> str:
-    """The entries ``flt`` finds as CSV, times in ``zone``; the export itself is audited
-    (``audit.export``, with its terms and how many entries it held), whichever front door asked
-    for it."""
-    page = await export_audit_page(
-        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, offset=offset, source=source
-    )
-    return page.text
-
-
-async def export_audit_page(
-    store: Store,
-    flt: AuditFilter,
-    *,
-    actor: str,
-    terms: dict[str, str | None],
-    limit: int,
-    zone: tzinfo,
-    offset: int = 0,
-    source: str | None = None,
     after: int | None = None,
 ) -> ExportPage:
-    """``export_audit`` of one page: ``offset`` entries on, or those older than the entry
+    """The entries ``flt`` finds as CSV, times in ``zone``; the export itself is audited
+    (``audit.export``, with its terms and how many entries it held), whichever front door asked
+    for it.
+
+    One page: ``offset`` entries on, or those older than the entry
     ``after`` (checked by ``audit_reads.checked_after``), both recorded."""
     entries = await store.list_audit(flt, limit=limit, offset=offset, before_id=after)
     await record_export(

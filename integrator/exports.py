@@ -111,30 +111,15 @@ async def export_messages(
     limit: int,
     zone: tzinfo,
     source: str | None = None,
-) -> str:
-    """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
-    (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
-    whichever front door asked (``integrator messages list --csv``, the console). How many
-    match in all, for a front door to say when the file holds fewer: ``Store.count_messages``."""
-    page = await export_messages_page(
-        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, source=source
-    )
-    return page.text
-
-
-async def export_messages_page(
-    store: Store,
-    flt: MessageFilter,
-    *,
-    actor: str,
-    terms: Mapping[str, object | None],
-    limit: int,
-    zone: tzinfo,
-    source: str | None = None,
     offset: int = 0,
     after: MessageRecord | None = None,
 ) -> ExportPage:
-    """``export_messages`` of one page of the listing's order: ``offset`` rows on, or those
+    """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
+    (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
+    whichever front door asked (``integrator messages list --csv``, the console). How many
+    match in all, for a front door to say when the file holds fewer: ``Store.count_messages``.
+
+    One page of the listing's order: ``offset`` rows on, or those
     after the message ``after`` (``message_service.page_start``), both recorded."""
     found = await messages_in_sight(
         store,
@@ -180,28 +165,13 @@ async def export_events(
     limit: int,
     zone: tzinfo,
     source: str | None = None,
-) -> str:
-    """The events ``flt`` finds (newest first, at most ``limit``) as CSV
-    (``EVENT_CSV_COLUMNS``); audited before it is returned, as ``export_messages``."""
-    page = await export_events_page(
-        store, flt, actor=actor, terms=terms, limit=limit, zone=zone, source=source
-    )
-    return page.text
-
-
-async def export_events_page(
-    store: Store,
-    flt: EventFilter,
-    *,
-    actor: str,
-    terms: Mapping[str, object | None],
-    limit: int,
-    zone: tzinfo,
-    source: str | None = None,
     offset: int = 0,
     after: ListedEvent | None = None,
 ) -> ExportPage:
-    """``export_events`` of one page of the listing's order: ``offset`` rows on, or those
+    """The events ``flt`` finds (newest first, at most ``limit``) as CSV
+    (``EVENT_CSV_COLUMNS``); audited before it is returned, as ``export_messages``.
+
+    One page of the listing's order: ``offset`` rows on, or those
     after the event ``after`` (``event_reads.page_start``), both recorded."""
     found = await store.list_events(flt, limit=limit, offset=offset, after=after)
     await record_export(

@@ -291,7 +291,7 @@ async def audit_csv_export(
         flt = await checked_audit_filter(engine, visitor.scope(P.REPORTS_EXPORT), **terms)
     except BadSearch as exc:
         raise BadInput(said(exc, withheld=terms.values())) from None
-    text = await export_audit(
+    page = await export_audit(
         engine.store,
         flt,
         actor=visitor.actor,
@@ -300,6 +300,7 @@ async def audit_csv_export(
         zone=engine.settings.zone,
         source=source_of(request),
     )
+    text = page.text
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

@@ -425,7 +425,7 @@ async def _export(
         raise BadInput(said(exc)) from None
     if search is not None:
         flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
-    text = await export_messages(
+    page = await export_messages(
         engine.store,
         flt,
         actor=visitor.actor,
@@ -434,6 +434,7 @@ async def _export(
         zone=engine.settings.zone,
         source=source_of(request),
     )
+    text = page.text
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

@@ -198,7 +198,7 @@ async def _listing(
 async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
     """The unrouted events as CSV, for a support or reports person to hand on."""
     engine = engine_of(request)
-    text = await export_events(
+    page = await export_events(
         engine.store,
         build_event_filter(engine.settings, unrouted=True),
         actor=visitor.actor,
@@ -207,6 +207,7 @@ async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
         zone=engine.settings.zone,
         source=source_of(request),
     )
+    text = page.text
     return csv_attachment(text, "unrouted-events.csv")
 
 

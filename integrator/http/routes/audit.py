@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import audit_entry_view, checked_audit_filter, export_audit_page
+from integrator.audit import audit_entry_view, checked_audit_filter, export_audit
 from integrator.audit_reads import checked_after, find_audit
 from integrator.engine import Engine
 from integrator.http.answers import AUDIT_ENTRY
@@ -176,7 +176,7 @@ async def audit_csv_export(
         request,
         "audit.csv",
         limit,
-        lambda: export_audit_page(
+        lambda: export_audit(
             engine.store,
             flt,
             actor=scope.actor,

@@ -29,7 +29,7 @@ from integrator.events_routing import (
     route_report,
     select_events,
 )
-from integrator.exports import export_events_page
+from integrator.exports import export_events
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, Flag, PageAfter, PageLimit, PageOffset
 from integrator.http.csv_export import csv_page, csv_responses
@@ -212,7 +212,7 @@ async def export_events_csv(
         request,
         "events.csv",
         limit,
-        lambda: export_events_page(
+        lambda: export_events(
             engine.store,
             flt,
             actor=scope.actor,

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from integrator.clusters import NotPermitted
-from integrator.exports import export_messages_page
+from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
 from integrator.http.csv_export import csv_page, csv_responses
 from integrator.http.deps import (
@@ -134,7 +134,7 @@ async def export_messages_csv(
         request,
         "messages.csv",
         limit,
-        lambda: export_messages_page(
+        lambda: export_messages(
             engine.store,
             flt,
             actor=scope.actor,
