@@ -13,7 +13,9 @@ TLS file paths must be absolute: a relative one would be read from whatever dire
 command runs in, so the CLI could accept what the engine then refuses. The files must be there
 and load as what they are named for (``destinations.tls_files``), except in a definition
 already recorded (``check_files=False``): one that stopped loading since is delivery's to fail
-and retry, not a reason to take the destination out of service.
+and retry, not a reason to take the destination out of service. A change through the API or the
+console may bring in only files inside the TLS directory (``tls_dir``, ``destinations.tls_dir``),
+refused before any look at a file outside it.
 
 Every refusal also names its rule as data, beside its English text, for a front door that
 words it in another language (the web console reads Dutch too) without parsing the text: a
@@ -50,6 +52,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from destinations.hosts import host_problem
+from destinations.tls_dir import TlsDirectory
 from destinations.tls_files import ca_problem, pair_problem
 
 EventType = Literal["referral", "diagnostic_request"]
@@ -231,6 +234,13 @@ class TlsSettings(_Frozen):
                 "command runs in, which is not the engine's)",
                 why="not an absolute path",
             )
+        confined = tls_directory(info)
+        problem = None if confined is None else confined.problem(str(info.field_name), value)
+        if problem is not None:
+            # Before any look at the file: a path outside is refused in the same words
+            # whether it is there or not (``destinations.tls_dir``).
+            code, rule, values = problem
+            raise Rule(code, rule, **values)
         if not value.is_file():
             raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):
@@ -502,6 +512,15 @@ def checks_files(info: ValidationInfo) -> bool:
     return not (isinstance(context, Mapping) and context.get("files") is False)
 
 
+def tls_directory(info: ValidationInfo) -> TlsDirectory | None:
+    """The directory the TLS files this validation looks at must lie in, with the paths it
+    may keep wherever they are (``destinations.tls_dir``); None where any path may be named
+    (a hand-written file, the command line)."""
+    context = info.context
+    confined = context.get("tls_dir") if isinstance(context, Mapping) else None
+    return confined if isinstance(confined, TlsDirectory) else None
+
+
 NAMES_AS_RECORDED: Final[Mapping[str, object]] = {"recorded": True}
 """The validation context under which the cluster's name is taken as recorded
 (``checks_names``); the files a definition names are looked at as without a context."""
@@ -522,6 +541,7 @@ def destination_from_mapping(
     source: str,
     check_files: bool = True,
     recorded: bool | None = None,
+    tls_dir: TlsDirectory | None = None,
 ) -> DestinationConfig:
     """Validate a definition that did not come from a file (API, CLI); ``source`` names it.
 
@@ -534,6 +554,10 @@ def destination_from_mapping(
     was recorded, also one that ``CLUSTER_NAME_RULE`` refuses now: a revision stored before
     the rule must still read back. An edit of a destination in service passes
     ``check_files=False`` but ``recorded=False`` when it changes the cluster.
+
+    ``tls_dir``: the directory the TLS files it names must lie in, but for those it keeps
+    (``destinations.tls_dir``: a change through the API or the console); looked at only
+    with ``check_files``.
     """
     if not isinstance(data, Mapping):
         raise DestinationFileError(
@@ -541,7 +565,11 @@ def destination_from_mapping(
         )
     try:
         as_recorded = not check_files if recorded is None else recorded
-        context = {**({} if check_files else FILES_UNCHECKED), "recorded": as_recorded}
+        context: dict[str, object] = {
+            **({} if check_files else FILES_UNCHECKED),
+            "recorded": as_recorded,
+            **({} if tls_dir is None else {"tls_dir": tls_dir}),
+        }
         return DestinationConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:
         problems = [_refusal(source, error) for error in exc.errors()]
@@ -619,11 +647,20 @@ def entry_kind(path: Path) -> str | None:
 
 
 def destination_from_yaml(
-    text: str, *, source: str, check_files: bool = True, recorded: bool | None = None
+    text: str,
+    *,
+    source: str,
+    check_files: bool = True,
+    recorded: bool | None = None,
+    tls_dir: TlsDirectory | None = None,
 ) -> DestinationConfig:
     """Validate a definition given as YAML text (``integrator destinations add -``)."""
     return destination_from_mapping(
-        parse_yaml(text, source), source=source, check_files=check_files, recorded=recorded
+        parse_yaml(text, source),
+        source=source,
+        check_files=check_files,
+        recorded=recorded,
+        tls_dir=tls_dir,
     )
 
 

@@ -31,6 +31,12 @@ last good definition, the last recorded revision, as the engine does. A change t
 that definition and rewrites the refused file from it (keeping the file's comments if it is YAML
 at all); the refused edit is gone then, and the change says so. A refused file that already says
 the definition (refused for a TLS file gone, not for its text) is left as it is.
+
+The TLS files a change brings in must lie in the TLS directory (``INTEGRATOR_TLS_DIR``,
+``destinations.tls_dir``), refused outside it before anything looks at them: checking them
+(there, readable, loads) told the API's and the console's callers, who are not the server's
+administrators, which files the server holds. The paths the definition in service names are
+kept wherever they are, and the command line is not held to it (``trusting_tls_paths``).
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ from destinations.config import (
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
-from destinations.file_reads import FileReads
+from destinations.file_reads import TLS_FILES, FileReads
+from destinations.tls_dir import TlsDirectory
 from destinations.worker import FAILED, MessageAnswers
 from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
@@ -553,6 +560,9 @@ class DestinationAdmin:
         self._stop_routing = stop_routing
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
+        # Where the TLS files a change brings in must lie (``destinations.tls_dir``): held to
+        # it unless made for the command line (``trusting_tls_paths``).
+        self._tls_dir: TlsDirectory | None = TlsDirectory(settings.tls_directory)
         # What each file said when last read (``destinations.file_reads``), shared with the
         # copies ``within`` and ``from_address`` make: a listing reads every file, and
         # parsing 200 unchanged ones again was most of its time.
@@ -581,6 +591,15 @@ class DestinationAdmin:
     def _yours(self, cluster: str | None) -> bool:
         """Whether a destination in ``cluster`` lies within the caller's clusters."""
         return self._allows is None or self._allows(cluster)
+
+    def trusting_tls_paths(self) -> DestinationAdmin:
+        """This admin for the command line: its changes may name TLS files anywhere. It runs
+        on the server as whoever has its shell, who can read the files anyway; the API and
+        the console, used by people who are not the server's administrators, are held to the
+        TLS directory, so their refusals tell nothing about files elsewhere."""
+        trusting = copy.copy(self)
+        trusting._tls_dir = None
+        return trusting
 
     def from_address(self, source: str | None) -> DestinationAdmin:
         """This admin for a caller at ``source`` (the client's address): its changes' audit
@@ -1524,18 +1543,25 @@ class DestinationAdmin:
         and keeping its ``tls`` settings needs no look at their files: a pause must not be
         refused because a certificate went missing (its attempts fail, saying so). Keeping its
         cluster keeps its name as recorded too, one from before the name's rule included
-        (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule. A definition the file's
-        rules refuse is told its version problems with theirs, all in one refusal."""
+        (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule. A TLS file path it
+        brings in (one ``current`` does not name under that key) must lie in the TLS directory,
+        unless this admin is the command line's. A definition the file's rules refuse is told
+        its version problems with theirs, all in one refusal."""
         # Judged per event type: a version retired since that the destination keeps does not
         # stop another event type moving; one it newly takes is refused.
         in_service = {} if current is None else {str(k): v for k, v in current.messages.items()}
+        tls_dir = self._tls_dir_keeping(current)
         try:
-            config = _parsed(definition, source, check_files=current is None)
+            config = _parsed(definition, source, check_files=current is None, tls_dir=tls_dir)
             if current is not None and (
                 config.tls != current.tls or config.cluster != current.cluster
             ):
                 config = _parsed(
-                    definition, source, check_files=config.tls != current.tls, recorded=False
+                    definition,
+                    source,
+                    check_files=config.tls != current.tls,
+                    recorded=False,
+                    tls_dir=tls_dir,
                 )
         except DestinationFileError as exc:
             refused = _with_version_problems(exc, definition, in_service, self._today())
@@ -1545,6 +1571,15 @@ class DestinationAdmin:
         except DestinationFileError as exc:
             raise DefinitionRefused(exc) from None
         return config
+
+    def _tls_dir_keeping(self, current: DestinationConfig | None) -> TlsDirectory | None:
+        """The TLS directory a change to ``current`` is held to, keeping the files ``current``
+        names wherever they are (a file written by hand may name any); None at the shell."""
+        if self._tls_dir is None:
+            return None
+        tls = current.tls if current is not None else None
+        kept = {} if tls is None else {key: getattr(tls, key) for key in TLS_FILES}
+        return self._tls_dir.keeping(kept)
 
     async def _write(
         self,
@@ -1972,13 +2007,14 @@ def _parsed(
     *,
     check_files: bool,
     recorded: bool | None = None,
+    tls_dir: TlsDirectory | None = None,
 ) -> DestinationConfig:
     if isinstance(definition, str):
         return destination_from_yaml(
-            definition, source=source, check_files=check_files, recorded=recorded
+            definition, source=source, check_files=check_files, recorded=recorded, tls_dir=tls_dir
         )
     return destination_from_mapping(
-        definition, source=source, check_files=check_files, recorded=recorded
+        definition, source=source, check_files=check_files, recorded=recorded, tls_dir=tls_dir
     )
 
 

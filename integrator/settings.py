@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     amqp_url: str | None = None
     amqp_prefix: str = "integrator"
     destinations_dir: Path = Path("config/destinations")
+    # The directory the TLS files a change through the API or the console names must lie in
+    # (``destinations.tls_dir``). Unset: ``tls`` beside the destinations directory.
+    tls_dir: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     # HTTPS for the API: a PEM certificate (chain) and its private key, both or neither.
@@ -172,6 +175,18 @@ class Settings(BaseSettings):
                     "must be addresses or networks, comma-separated (10.0.0.5, 10.1.0.0/16)"
                 ) from None
         return ",".join(item.strip() for item in value.split(","))
+
+    @field_validator(
+        "destinations_dir", "tls_dir", "http_tls_cert_file", "http_tls_key_file", mode="before"
+    )
+    @classmethod
+    def _a_path_names_something(cls, value: object) -> object:
+        # An empty value read as ``Path("")``, the working directory: in the image that is
+        # where the store lies, so the destinations or the TLS files would have been looked
+        # for among the engine's own files, without a word.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a path; leave the variable unset for its default")
+        return value
 
     @field_validator("amqp_url", "database_url", "public_url")
     @classmethod
@@ -336,6 +351,18 @@ class Settings(BaseSettings):
         if self.retain_audit_days is not None:
             return self.retain_audit_days
         return max(DEFAULT_AUDIT_DAYS, *self._other_periods().values())
+
+    @property
+    def tls_directory(self) -> Path:
+        """Where the destinations' TLS files a change through the API or the console names
+        must lie: ``INTEGRATOR_TLS_DIR``, else ``tls`` beside the destinations directory
+        (``config/tls`` by default, ``/var/lib/integrator/tls`` in the image), so it goes
+        where a deployment put that one. Not made nor required at start: an engine whose
+        destinations use no TLS needs none; a change that names a TLS file while it is
+        missing is refused, naming the setting."""
+        if self.tls_dir is not None:
+            return self.tls_dir
+        return self.destinations_dir.parent / "tls"
 
     @property
     def http_tls(self) -> bool:

@@ -467,7 +467,9 @@ def with_admin(
 ) -> T:
     """Like ``with_store``, with the operators' destination service on that store; a reason
     it refuses is named as the option people typed (``--reason: at most 1000 characters``),
-    exit 2 like every refused value.
+    exit 2 like every refused value. The service is the command line's: its changes may name
+    TLS files anywhere (``DestinationAdmin.trusting_tls_paths``), as whoever runs it on the
+    server can read them anyway.
 
     A destinations directory this user may not read or write (``DirectoryUnusable``: the
     documented layout keeps it to the service's user) exits 1 with one line naming the
@@ -497,7 +499,7 @@ def with_admin(
 
     async def action_on_store(store: Store) -> T:
         admin = DestinationAdmin(store=store, settings=settings, today=today, now=clock.now)
-        return await action_of(admin)
+        return await action_of(admin.trusting_tls_paths())
 
     class WriteStops(asyncio.Lock):
         async def __aenter__(self) -> None:
@@ -514,7 +516,7 @@ def with_admin(
                 today=today,
                 now=sending if sends else clock.now,
                 lock=WriteStops(),
-            )
+            ).trusting_tls_paths()
         )
 
     async def action_of(admin: DestinationAdmin) -> T:

@@ -467,6 +467,19 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.max_delay": "must not be shorter than retry.initial",
     "refusal.definition.file_missing": "file does not exist",
     "refusal.definition.file_unreadable": "file is not readable",
+    "refusal.definition.outside_tls_dir": (
+        "must be a file inside the TLS directory, {setting} ({directory})"
+    ),
+    "refusal.definition.tls_dir_missing": (
+        "cannot be taken: the TLS directory {directory} ({setting}) does not exist; the "
+        "server's administrator makes it and puts the destinations' certificate and key "
+        "files in it"
+    ),
+    "refusal.definition.tls_dir_not_a_directory": (
+        "cannot be taken: the TLS directory {directory} ({setting}) is not a directory; the "
+        "server's administrator makes it and puts the destinations' certificate and key "
+        "files in it"
+    ),
     "refusal.definition.key_needs_cert": "key_file needs cert_file",
     "refusal.definition.server_name": "must be a host name without spaces",
     "refusal.definition.needs_rotate": (
@@ -1107,6 +1120,19 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.max_delay": "mag niet korter zijn dan retry.initial",
     "refusal.definition.file_missing": "het bestand bestaat niet",
     "refusal.definition.file_unreadable": "het bestand is niet te lezen",
+    "refusal.definition.outside_tls_dir": (
+        "moet een bestand in de TLS-map zijn, {setting} ({directory})"
+    ),
+    "refusal.definition.tls_dir_missing": (
+        "kan niet worden gebruikt: de TLS-map {directory} ({setting}) bestaat niet; de "
+        "beheerder van de server maakt die map en zet de certificaat- en sleutelbestanden "
+        "van de bestemmingen erin"
+    ),
+    "refusal.definition.tls_dir_not_a_directory": (
+        "kan niet worden gebruikt: de TLS-map {directory} ({setting}) is geen map; de "
+        "beheerder van de server maakt die map en zet de certificaat- en sleutelbestanden "
+        "van de bestemmingen erin"
+    ),
     "refusal.definition.key_needs_cert": "key_file kan alleen samen met cert_file",
     "refusal.definition.server_name": "moet een hostnaam zonder spaties zijn",
     "refusal.definition.needs_rotate": (

@@ -12,7 +12,9 @@ recorded under the caller's identity; why goes in the ``X-Integrator-Reason`` he
 body is the definition itself. ``PUT`` and ``PATCH`` take ``?expected_revision=N``, the
 ``revision`` a ``GET`` showed: the change is made only if the destination is still at it, else
 409 naming the revision it is at, who made it and what changed (optimistic concurrency: a
-client that read, changed and wrote back never undoes a change made in between unseen).
+client that read, changed and wrote back never undoes a change made in between unseen). A TLS
+file a change names must lie in the TLS directory (``INTEGRATOR_TLS_DIR``), else 422 before it
+is looked at: the service's rule (``destinations.tls_dir``), as the console's, not the CLI's.
 """
 
 from __future__ import annotations
