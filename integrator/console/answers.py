@@ -32,7 +32,8 @@ A route decides per answer (``show_once``, ``in_place``):
 - ``show_once``: the first look takes it. For an answer that holds a secret shown once (a new
   API token, an invitation link) or patient data whose every view is audited (a resend's
   preview, rejected input as it arrived): a reload then shows the page the form was on, and
-  never that secret or that data again unrecorded;
+  never that secret or that data again unrecorded. A ``HEAD`` is no look (it gets the status
+  and headers, none of the answer) and takes nothing;
 - ``in_place``: answered at the POST's address as before, for the invitation's own pages,
   which hold the new authenticator secret and the recovery codes (stored nowhere, by design).
 
@@ -71,6 +72,7 @@ from integrator.console.session import (
     session_identity,
     session_secret,
 )
+from integrator.http.head import head_only
 from integrator.http.served import engine_of
 from integrator.store import StoreUnavailable
 
@@ -283,7 +285,9 @@ async def _shown(request: Request) -> Response:
                 return plain  # kept before answers said what they need: the page itself
             if not answer_needs.still_met(identity, needs):
                 return await error_page(request, Forbidden())
-        if once and not await engine.store.take_console_answer(answer_id):
+        # A HEAD takes nothing: none of the answer leaves, and its GET still shows it once.
+        taking = once and not head_only(request)
+        if taking and not await engine.store.take_console_answer(answer_id):
             return plain  # looked at already (a second tab at the same moment)
         body = str(kept.get("body", ""))
         status = kept.get("status")

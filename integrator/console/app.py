@@ -7,7 +7,9 @@ sessions and HTML forms. Mounted last, it answers every path the API does not se
 App-wide, so every page has them: Post/Redirect/Get for every form's page answer
 (``integrator.console.answers``), the security headers below (nothing may load from elsewhere,
 no framing, no caching of pages that may hold patient data), the error pages
-(``integrator.console.errors``) and the static files served from the package.
+(``integrator.console.errors``: a 405 with the whole ``Allow`` among them), the static files
+served from the package, and a ``HEAD`` on every page answered as its ``GET`` without the body,
+by the API's own rule (``integrator.http.head``): the same session, permission and status.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from integrator.console.pages import (
 )
 from integrator.console.render import NavItem
 from integrator.console.visitor import refuse_patient_data_in_address
+from integrator.http.head import HeadAsGet
 from integrator.http.telemetry import NO_TELEMETRY
 
 STATIC: Final = Path(__file__).parent / "static"
@@ -128,6 +131,9 @@ def create_console() -> FastAPI:
             response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
+    # Outermost: a HEAD of a page goes through everything its GET does (the session, the
+    # permission, the headers above, a kept answer) and answers as it, without the body.
+    console.add_middleware(HeadAsGet, router=console.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
     console.add_route(FAVICON, _favicon, methods=["GET"], include_in_schema=False)
     for module in PAGES:

@@ -19,11 +19,14 @@ says nothing about what the request held (no echo of a search term, a BSN or an 
   field and the rule: never the value (FastAPI's own answer would quote it).
 
 The API's ``HTTPException`` (the console calls the same service code the API routes call) maps
-by status to the same pages.
+by status to the same pages. A method a path does not take (``POST /``, ``DELETE /messages/x``)
+is a 405 page with ``Allow`` naming every method the path takes, as the API's 405 does
+(``allowed``); a known path is never a 404 for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -45,6 +48,7 @@ from integrator.destination_dir import DirectoryUnusable
 from integrator.http.docs import OPENAPI
 from integrator.http.docs import PAGE as DOCS_PAGE
 from integrator.http.errors import log_failure, unknown_key_text
+from integrator.http.methods import ALLOW, allowed_methods
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
 
@@ -226,7 +230,11 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
-def from_http(exc: HTTPException | StarletteHTTPException) -> ConsoleError:
+def from_http(
+    exc: HTTPException | StarletteHTTPException, method: str = "GET", allow: Sequence[str] = ()
+) -> ConsoleError:
+    """The page of ``exc``; for a 405, ``method`` is the request's and ``allow`` what the path
+    takes (``allowed``)."""
     from integrator.console.refusals import Said  # it needs the catalogue
 
     if exc.status_code == 404:
@@ -234,9 +242,28 @@ def from_http(exc: HTTPException | StarletteHTTPException) -> ConsoleError:
     if exc.status_code in (401, 403):
         return Forbidden()
     if exc.status_code == 405:
-        # The address of a form's answer, opened again (a bookmark, the address bar).
-        return BadInput(Said(str(exc.detail), "console.method"), status=405)
+        if method in ("GET", "HEAD") and "GET" not in allow:
+            # The address of a form's answer, opened again (a bookmark, the address bar).
+            return BadInput(Said(str(exc.detail), "console.method"), status=405)
+        # Never the method itself: a client may send any token as one.
+        taken = ", ".join(allow)
+        rule = f"this address does not take that method; it takes {taken}"
+        return BadInput(
+            Said(rule, "console.method_not_taken", values={"allowed": taken}), status=405
+        )
     return BadInput(str(exc.detail), status=exc.status_code)
+
+
+def allowed(request: Request, exc: StarletteHTTPException) -> list[str]:
+    """Every method the path of a 405 takes, as the API's ``Allow`` lists them
+    (``integrator.http.methods``): from every console route of the path, not the one the router
+    raised it from (``/messages/search`` takes POST, and GET as a message id); else what the
+    raiser said (the static files: ``GET, HEAD``)."""
+    methods = allowed_methods(request.app.router.routes, request.scope)
+    if methods:
+        return methods
+    said = (exc.headers or {}).get(ALLOW, "")
+    return [method.strip() for method in said.split(",") if method.strip()]
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -252,8 +279,18 @@ def install_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if request.url.path.startswith(_API_PREFIXES):
             # Not a console page: an unknown API path answers like the API would.
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return await error_page(request, from_http(exc))
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        if exc.status_code != 405:
+            return await error_page(request, from_http(exc))
+        # A method the path does not take: the page, and ``Allow`` naming every one it does
+        # (RFC 9110 §15.5.6), as the API answers it.
+        allow = allowed(request, exc)
+        answer = await error_page(request, from_http(exc, request.method, allow))
+        if allow:
+            answer.headers[ALLOW] = ", ".join(allow)
+        return answer
 
     async def invalid_form(request: Request, exc: Exception) -> Response:
         # FastAPI's own answer quotes the input; a form may hold a BSN or a password.

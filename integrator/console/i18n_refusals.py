@@ -631,6 +631,9 @@ EN: Final[dict[str, str]] = {
     "refusal.console.method": (
         "this address answers a form, it is not a page to open: go back to the page the form was on"
     ),
+    "refusal.console.method_not_taken": (
+        "this address does not take that method; it takes {allowed}"
+    ),
     "refusal.console.invitation_form_changed": (
         "this form came back changed or incomplete; open the link again (Continue below) and "
         "scan the new code it shows"
@@ -1297,6 +1300,9 @@ NL: Final[dict[str, str]] = {
     "refusal.console.method": (
         "dit adres is het antwoord op een formulier, geen pagina om te openen: ga terug naar "
         "de pagina waar het formulier op stond"
+    ),
+    "refusal.console.method_not_taken": (
+        "dit adres werkt niet met die methode; het werkt met {allowed}"
     ),
     "refusal.console.invitation_form_changed": (
         "dit formulier kwam gewijzigd of onvolledig terug; open de link opnieuw (Verder "

@@ -4,7 +4,8 @@ Each model is exactly what its route answers (``AccessService``'s views' ``to_js
 audit trail's ``audit.audit_entry_view``), keys and all: ``extra="forbid"`` makes the document
 say no other key comes, and a test validates the routes' real answers against the document, so
 a key added to an answer and not here fails it. The routes still answer their dicts; these only
-describe them.
+describe them. The listings (``listing``) declare their items so too: a JSON array of untyped
+objects told a client nothing of what a message, an event or rejected input holds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.http.openapi import model_answer
+from integrator.http.openapi import REF_ROOT, model_answer
 
 
 class _Answer(BaseModel):
@@ -109,3 +110,84 @@ class AuditEntry(_Answer):
 
 
 AUDIT_ENTRY: Final = model_answer(AuditEntry)
+
+
+class MessageListed(_Answer):
+    """A message as the listings show it (``presenters.message_summary``): identifiers and
+    delivery facts, no patient data."""
+
+    id: str
+    event_id: str
+    event_type: str = Field(description="`referral` or `diagnostic_request`")
+    zd_number: str
+    destination: str = Field(description="the destination's id")
+    version: str = Field(description="the message version it was made in")
+    message_type: str = Field(description="the HL7 message type (`REF^I12^REF_I12`)")
+    control_id: str = Field(description="MSH-10")
+    status: str = Field(description="queued, sending, retrying, delivered, deadletter, …")
+    dead_letter_state: Literal["open", "resending", "resolved"] | None = Field(
+        description="where a dead letter stands; null unless its status is `deadletter`"
+    )
+    attempts: int = Field(ge=0)
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None
+    last_error: str | None = Field(description="why the last attempt failed, in short")
+    warnings: list[str]
+    test: bool = Field(description="a test message (`destinations test`), not an event's")
+    resend_of: str | None = Field(description="the message this one resends")
+    pruned_at: datetime | None = Field(description="when retention emptied its HL7 and ACKs")
+
+
+class EventListed(_Answer):
+    """An event as the listings show it (``events_routing.listed_event_view``): no patient
+    data, with how many messages were made of it."""
+
+    id: str
+    type: str = Field(description="`referral` or `diagnostic_request`")
+    action: str
+    zd_number: str
+    provider_id: str
+    received_at: datetime
+    source: str = Field(description="how it came in: `http`, `amqp`, `cli`, …")
+    messages: int = Field(ge=0, description="how many messages were made of it")
+    unrouted: bool = Field(description="no destination served its provider: no message")
+
+
+class RejectedListed(_Answer):
+    """Rejected input as the listings show it (``rejected_reads.rejected_summary``): never a
+    byte of the body."""
+
+    id: str
+    received_at: datetime
+    source: str
+    caller: str | None = Field(description="who sent it, as the front door established it")
+    zd_number: str | None
+    provider_id: str | None
+    bytes: int = Field(ge=0, description="its size as it arrived")
+    problems: list[str] = Field(description="each broken rule as `path: rule`")
+
+
+MESSAGE_LISTED: Final = model_answer(MessageListed)
+EVENT_LISTED: Final = model_answer(EventListed)
+REJECTED_LISTED: Final = model_answer(RejectedListed)
+
+
+def listing(
+    component: str, description: str, *also: dict[int | str, dict[str, Any]]
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a listing: a 200 of a JSON array whose items are ``component`` (a name
+    ``model_answer`` gave), with the headers each of ``also`` gives its 200 (``Link``,
+    ``X-Total-Count``). The route says ``response_model=None``: its return annotation would
+    otherwise be taken for the answer's schema, untyped."""
+    headers: dict[str, Any] = {}
+    for more in also:
+        headers.update(more.get(200, {}).get("headers", {}))
+    schema = {"type": "array", "items": {"$ref": REF_ROOT + component}}
+    ok: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        ok["headers"] = headers
+    return {200: ok}

@@ -18,7 +18,7 @@ Errors are documented as the API answers them, in three shapes (integrators gene
 from this document, and a client that expects the wrong shape cannot read the refusal):
 
 - ``ErrorDetail``, ``{"detail": "<a sentence>"}``: a route's own refusal (``HTTPException``), the
-  body limits' 413 and 503 and the media check's 415;
+  body limits' 408, 413 and 503 and the media check's 415;
 - ``HTTPValidationError``, ``{"detail": [{loc, msg, type}]}``: a parameter or body that fails
   validation, without ``input`` and ``ctx`` (the API never sends them, see
   ``integrator.http.errors``);
@@ -31,7 +31,7 @@ its message ids and warnings from, which an untyped 202 left it to guess.
 ``complete`` adds what the app-wide rules answer to every operation, found from the path and the
 method so a route added later has them too: 401 with its ``WWW-Authenticate``, 403 and 503 with
 its ``Retry-After`` (``_document_access``), 404 for a path with an id (unknown, or outside the
-caller's clusters: the same answer), 413 and 415 for a write (``integrator.http.limits``;
+caller's clusters: the same answer), 408, 413 and 415 for a write (``integrator.http.limits``;
 ``integrator.http.media`` and ``integrator.http.encoding``, a 415 with ``Accept-Encoding``) and
 422 in either of its shapes, as any route refuses unknown query parameters. A route declares
 what only it answers (``responses=``: a 409, the events' 422 and 503, ``/readyz``'s 503).
@@ -52,6 +52,13 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import CoreSchema, core_schema
 
 from destinations.config import DestinationConfig, Duration
+from integrator.http.limits import (
+    BODY_GRACE_S,
+    BODY_IDLE_S,
+    BODY_LIMIT,
+    MIB,
+    MIN_BODY_RATE,
+)
 from integrator.store.records import MessageStatus
 
 REF_ROOT: Final = "#/components/schemas/"
@@ -628,7 +635,15 @@ _NOT_JSON: Final = answer(
         }
     },
 )
+_TOO_SLOW: Final = answer(
+    f"The body came too slowly: one above {BODY_LIMIT // MIB} MiB, or of unknown length "
+    f"(chunked), that pauses over {BODY_IDLE_S:g} s, or averages under "
+    f"{MIN_BODY_RATE // 1024} KiB a second after its first {BODY_GRACE_S:g} s; the request is "
+    "ended (`integrator.http.limits`)"
+)
 _WRITES: Final = ("post", "put", "patch")
+"""The methods whose body every route reads (``integrator.http.nul`` reads each), so the body
+limits' 413 and 408 and the media check's 415 may answer them."""
 
 
 def _document_refusals(path: str, method: str, responses: dict[str, Any]) -> None:
@@ -636,6 +651,7 @@ def _document_refusals(path: str, method: str, responses: dict[str, Any]) -> Non
     if "{" in path:
         responses.setdefault("404", copy.deepcopy(_NOT_FOUND))
     if method in _WRITES:
+        responses.setdefault("408", copy.deepcopy(_TOO_SLOW))
         responses.setdefault("413", copy.deepcopy(_TOO_LARGE))
         responses.setdefault("415", copy.deepcopy(_NOT_JSON))
     if responses.get("422", _FASTAPI_422) == _FASTAPI_422:

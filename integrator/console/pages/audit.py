@@ -37,7 +37,9 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.bodies import INT_MAX
+from integrator.http.csv_export import csv_head
 from integrator.http.deps import source_of
+from integrator.http.head import head_only
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, without_bsn
 
@@ -291,6 +293,8 @@ async def audit_csv_export(
         flt = await checked_audit_filter(engine, visitor.scope(P.REPORTS_EXPORT), **terms)
     except BadSearch as exc:
         raise BadInput(said(exc, withheld=terms.values())) from None
+    if head_only(request):  # checked as the GET is; nothing exported, nothing audited
+        return csv_head("audit.csv")
     page = await export_audit(
         engine.store,
         flt,

@@ -40,7 +40,9 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
 from integrator.http.bodies import INT_MAX
+from integrator.http.csv_export import csv_head
 from integrator.http.deps import source_of
+from integrator.http.head import head_only
 from integrator.kept_searches import KeptSearch
 from integrator.message_reads import (
     check_destination,
@@ -425,6 +427,8 @@ async def _export(
         raise BadInput(said(exc)) from None
     if search is not None:
         flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    if head_only(request):  # checked as the GET is; nothing exported, nothing audited
+        return csv_head("messages.csv")
     page = await export_messages(
         engine.store,
         flt,

@@ -64,8 +64,9 @@ from integrator.events_routing import (
     unrouted_providers,
 )
 from integrator.exports import export_events
-from integrator.http.csv_export import csv_attachment
+from integrator.http.csv_export import csv_attachment, csv_head
 from integrator.http.deps import source_of
+from integrator.http.head import head_only
 from integrator.provider_handles import LENGTH, provider_handle, provider_named
 from integrator.reasons import MAX_REASON
 from integrator.refusal import code_of
@@ -197,6 +198,8 @@ async def _listing(
 @router.get("/events/unrouted.csv")
 async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
     """The unrouted events as CSV, for a support or reports person to hand on."""
+    if head_only(request):  # nothing exported, nothing audited
+        return csv_head("unrouted-events.csv")
     engine = engine_of(request)
     page = await export_events(
         engine.store,

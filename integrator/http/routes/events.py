@@ -30,6 +30,7 @@ from integrator.events_routing import (
     select_events,
 )
 from integrator.exports import export_events
+from integrator.http.answers import EVENT_LISTED, listing
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, Flag, PageAfter, PageLimit, PageOffset
 from integrator.http.csv_export import csv_page, csv_responses
@@ -161,7 +162,11 @@ async def _query_terms(
 QueryTerms = Annotated[EventSearchBody, Depends(_query_terms)]
 
 
-@router.get("/events", responses=paged_responses("events"))
+@router.get(
+    "/events",
+    response_model=None,
+    responses=listing(EVENT_LISTED, "The events, newest first", paged_responses("events")),
+)
 async def list_events(
     engine: EngineDep,
     scope: ScopeDep,
@@ -228,11 +233,19 @@ async def export_events_csv(
     return exported
 
 
-@router.post("/events/search")
+@router.post(
+    "/events/search",
+    response_model=None,
+    responses=listing(EVENT_LISTED, "The events, newest first"),
+)
 async def search_events(
     body: EventSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
-    """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL."""
+    """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL. A
+    ``provider`` that holds a BSN is refused as in the query (``search.misplaced_bsn``): it
+    belongs in ``bsn``, where it is hashed and its search audited as a view of patient data."""
+    if (pasted := misplaced_bsn({"provider": body.provider})) is not None:
+        raise HTTPException(status_code=422, detail=str(pasted))
     return await _search(engine, scope, body, source=source)
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
+from integrator.http.answers import MESSAGE_LISTED, listing
 from integrator.http.bodies import SearchBody
 from integrator.http.csv_export import csv_page, csv_responses
 from integrator.http.deps import (
@@ -76,7 +77,11 @@ async def _query_terms(
 QueryTerms = Annotated[MessageTerms, Depends(_query_terms)]
 
 
-@router.get("/messages", responses=paged_responses("messages"))
+@router.get(
+    "/messages",
+    response_model=None,
+    responses=listing(MESSAGE_LISTED, "The messages, newest first", paged_responses("messages")),
+)
 async def list_messages(
     engine: EngineDep,
     scope: ScopeDep,
@@ -152,7 +157,11 @@ async def export_messages_csv(
     return exported
 
 
-@router.post("/messages/search")
+@router.post(
+    "/messages/search",
+    response_model=None,
+    responses=listing(MESSAGE_LISTED, "The messages, newest first"),
+)
 async def search_messages(
     body: SearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep, response: Response
 ) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from integrator.http.answers import REJECTED_LISTED, listing
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import PageTopLimit
 from integrator.http.deps import TOTAL, EngineDep, SourceDep, TopLimit, total_header
@@ -111,7 +112,11 @@ def _times_written(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "received_at": iso_time(row["received_at"])}
 
 
-@router.get("/rejected", responses=TOTAL_HEADER)
+@router.get(
+    "/rejected",
+    response_model=None,
+    responses=listing(REJECTED_LISTED, "The rejected input, newest first", TOTAL_HEADER),
+)
 async def rejected(
     engine: EngineDep,
     identity: IdentityDep,
@@ -146,7 +151,11 @@ async def rejected(
     return await _listed(engine, identity, response, terms, limit=limit)
 
 
-@router.post("/rejected/search", responses=TOTAL_HEADER)
+@router.post(
+    "/rejected/search",
+    response_model=None,
+    responses=listing(REJECTED_LISTED, "The rejected input, newest first", TOTAL_HEADER),
+)
 async def search_rejected(
     body: RejectedSearch,
     engine: EngineDep,
