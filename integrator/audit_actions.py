@@ -42,6 +42,7 @@ ACCESS: Final = (
     "login.success",
     "login.failure",
     "login.locked",
+    "login.throttled",
     "logout",
     "token.create",
     "token.revoke",

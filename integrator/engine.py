@@ -285,7 +285,11 @@ class Engine:
             stop_routing=self._stop_routing,
         )
         self._access = access_service(
-            self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
+            self._store,
+            self.clock,
+            self.settings,
+            known_clusters=self._catalog_clusters,
+            sign_ins_held=self.metrics.sign_ins_held.inc,
         )
         self._tokens = RememberedTokens(self._access, self._store, self.clock.now)
         self.starting = "the store (the destinations)"

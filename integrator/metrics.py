@@ -223,6 +223,15 @@ SPECS: tuple[Spec, ...] = (
         "operator looks at them (docs/amqp.md). 0 on the embedded transport.",
     ),
     Spec(
+        "integrator_sign_ins_held",
+        "counter",
+        (),
+        PER_ENGINE,
+        "Sign-in attempts (and invitation steps) refused unchecked because their client "
+        "address made 10 failed attempts within 10 minutes (docs/access.md); counted by each "
+        "engine for the addresses it saw. A rise is someone guessing passwords.",
+    ),
+    Spec(
         "integrator_prepare_process_restarts",
         "counter",
         (),
@@ -305,6 +314,8 @@ class Metrics:
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self.amqp_dead = gauge("integrator_amqp_dead_messages")
+        spec = specs["integrator_sign_ins_held"]
+        self.sign_ins_held = Counter(spec.name, spec.help, registry=self.registry)
         spec = specs["integrator_prepare_process_restarts"]
         self.prepare_restarts = Counter(spec.name, spec.help, registry=self.registry)
 

@@ -22,6 +22,7 @@ from integrator.access.errors import (
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
+    SignInsHeld,
     UnknownAccount,
 )
 from integrator.access.permissions import (
@@ -104,6 +105,7 @@ __all__ = [
     "RevokedToken",
     "Role",
     "SessionTimeLeft",
+    "SignInsHeld",
     "TokenView",
     "UnknownAccount",
     "local_identity",

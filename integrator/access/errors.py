@@ -5,6 +5,7 @@
     IntegratorError
     ├── AccessDenied          the identity may not do this (HTTP 403)
     ├── LoginRefused          wrong e-mail, password or code, or locked (HTTP 401)
+    ├── SignInsHeld           too many failed attempts from the client's address (HTTP 429)
     └── PermanentError
         └── BadAccessInput    fix the input: the message names the option and the rule (exit 2)
             ├── InvitationInvalid   the link is unknown, used, replaced or expired
@@ -41,6 +42,20 @@ class LoginRefused(IntegratorError):
             "login refused: the e-mail address, password or code is wrong, or the account is "
             "locked for a while after too many failures"
         )
+
+
+class SignInsHeld(IntegratorError):
+    """An attempt refused unchecked: its client address made too many failed attempts lately
+    (``sign_in_throttle``). ``retry_after``: whole seconds until it may try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            "too many failed sign-ins from this address: nothing was checked; try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}"
+        )
+        self.retry_after = retry_after
+        self.minutes = minutes
 
 
 CLI_NAMES: Final[dict[str, str]] = {

@@ -55,6 +55,7 @@ from integrator.access.errors import (
     InvitationInvalid,
     LoginRefused,
     Problems,
+    SignInsHeld,
     UnknownAccount,
 )
 from integrator.access.limits import (
@@ -81,6 +82,7 @@ from integrator.access.permissions import (
     SuspendedGrant,
 )
 from integrator.access.settings import AccessSettings
+from integrator.access.sign_in_throttle import Held, Reservation, SignInThrottle
 from integrator.clock import Clock
 from integrator.presenters import iso_time
 from integrator.refusal import Note
@@ -401,8 +403,11 @@ class AccessService:
         passwords: Passwords | None = None,
         mailer: Mailer | None = None,
         known_clusters: KnownClusters | None = None,
+        sign_ins: SignInThrottle | None = None,
     ) -> None:
         self._store = store
+        # Failed attempts per client address (docs/access.md): in memory, this engine's own.
+        self._sign_ins = sign_ins if sign_ins is not None else SignInThrottle(clock)
         # None: grants are not checked against the destinations (a store without an engine's
         # files, in tests of the access rules alone).
         self._known_clusters = known_clusters
@@ -573,7 +578,7 @@ class AccessService:
         """Refuse (409) an address that has an account already, naming what to do instead."""
         existing = await self._store.get_person(email=address)
         if existing is not None:
-            raise _taken(address, existing.status)
+            raise _taken(existing.status)
 
     async def reinvite(
         self, by: Identity, email: str, *, source: str | None = None
@@ -615,9 +620,15 @@ class AccessService:
         Opening the link again makes a new secret (the earlier one was maybe never scanned);
         the link itself stays valid until :meth:`finish_accept` or its expiry. ``source``, the
         client's address, is recorded as for a login: a link opened from an unexpected place
-        is worth seeing.
+        is worth seeing. A link that does not open counts against the address
+        (``sign_in_throttle``), and an address held is refused before the link is looked at.
         """
-        invitation, person = await self._open_invitation(raw_link_token)
+        with await self._reserve_attempt(source, "invitation.open") as attempt:
+            try:
+                invitation, person = await self._open_invitation(raw_link_token)
+            except InvitationInvalid:
+                attempt.failed()
+                raise
         secret = totp.new_secret()
         if not await self._store.set_pending_totp_secret(person.id, secret):
             raise InvitationInvalid("this invitation link is no longer valid")
@@ -651,8 +662,31 @@ class AccessService:
         refusals, such as two passwords that differ, which make it activate nothing): each
         try costs the person a fresh code from the app, so one refusal per try was a round
         trip, and a fresh code, per mistake.
+
+        A link that does not open and a wrong code count against the client's address
+        (``sign_in_throttle``), as a failed sign-in does; while the address is held, nothing
+        is checked (:class:`SignInsHeld`).
         """
-        invitation, person = await self._open_invitation(raw_link_token)
+        with await self._reserve_attempt(source, "invitation.accept") as attempt:
+            return await self._finish_accept(
+                attempt, raw_link_token, password, totp_code, source=source, known=known
+            )
+
+    async def _finish_accept(
+        self,
+        attempt: Reservation,
+        raw_link_token: str,
+        password: str,
+        totp_code: str,
+        *,
+        source: str | None,
+        known: Sequence[BadAccessInput],
+    ) -> AcceptResult:
+        try:
+            invitation, person = await self._open_invitation(raw_link_token)
+        except InvitationInvalid:
+            attempt.failed()
+            raise
         try:
             secret = self._store.open_totp_secret(person)
         except SealedValueError:
@@ -678,6 +712,7 @@ class AccessService:
         now = self._now()
         step = totp.verify(secret, totp_code, now, None)
         if step is None:
+            attempt.failed()
             problems.add(
                 BadAccessInput(
                     "not the code the authenticator app shows now (check the phone's clock)",
@@ -1059,7 +1094,20 @@ class AccessService:
         ``UnknownDataKey``: the row was changed or the data keys do not fit) is refused the same
         way and counted; the audit entry's reason says so with the store's message, which names
         the person's id and the key id, never the secret. Recovery codes still work.
+
+        Every failure also counts against ``source`` (``sign_in_throttle``); an address with
+        too many lately is refused before anything is looked at (:class:`SignInsHeld`).
         """
+        with await self._reserve_attempt(source, "login") as attempt:
+            try:
+                return await self._login(email, password, code, source=source)
+            except LoginRefused:
+                attempt.failed()
+                raise
+
+    async def _login(
+        self, email: str, password: str, code: str, *, source: str | None
+    ) -> LoginResult:
         address = typed_address(email)
         is_address = len(address) <= MAX_EMAIL_LENGTH and bool(_EMAIL.match(address))
         # What is not an address is not recorded: it may be a password typed in the wrong field.
@@ -1535,7 +1583,7 @@ class AccessService:
         except Conflict:
             # Taken between the check and now (another admin inviting the same address).
             existing = await self._store.get_person(email=address)
-            raise _taken(address, existing.status if existing else None) from None
+            raise _taken(existing.status if existing else None) from None
         return self._link(address, raw, invitation, person_id)
 
     async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
@@ -1684,6 +1732,31 @@ class AccessService:
                 reason=f"{self._settings.max_failed_logins} failed logins",
                 details={"until": locked_until.isoformat(), "source": source},
             )
+
+    async def _reserve_attempt(self, source: str | None, step: str) -> Reservation:
+        """Count an attempt from ``source`` before it is checked (``SignInThrottle``), or
+        refuse it unchecked with :class:`SignInsHeld`. The first refusal in a window is
+        audited (``login.throttled``, the address as target); the others are not, so an
+        address held cannot fill the trail at the rate it sends requests."""
+        reserved = self._sign_ins.reserve(source)
+        if isinstance(reserved, Held):
+            if reserved.first:
+                await self._store.add_audit(
+                    ANONYMOUS,
+                    "login.throttled",
+                    f"address:{source}",
+                    reason=(
+                        f"{reserved.failures} failed attempts from this address within "
+                        f"{_minutes(self._sign_ins.window)} minutes"
+                    ),
+                    details={
+                        "source": source,
+                        "step": step,
+                        "until": reserved.until.isoformat(),
+                    },
+                )
+            raise SignInsHeld(reserved.retry_after)
+        return reserved
 
     async def _audit_failure(self, target: str, reason: str, source: str | None) -> None:
         await self._store.add_audit(
@@ -1982,6 +2055,10 @@ _MAY_NOT: Final = {
 # -- helpers -------------------------------------------------------------------------------------
 
 
+def _minutes(period: timedelta) -> int:
+    return int(period.total_seconds() // 60)
+
+
 def _reason_refused(rule: str) -> BadAccessInput:
     """A refused reason as every access refusal of one input: ``--reason: rule`` on the
     command line, ``reason`` and the rule for the API and the console."""
@@ -2034,20 +2111,25 @@ def _display_name(name: str | None, address: str) -> str:
     return chosen
 
 
-def _taken(address: str, status: str | None) -> AccountConflict:
-    """The refusal of inviting an address that has an account (``status``)."""
+def _taken(status: str | None) -> AccountConflict:
+    """The refusal of inviting an address that has an account (``status``).
+
+    It says the rule, not the address: the caller typed it and knows it, and an answer that
+    repeats what was typed carries it on into logs and error reports (the API's 409, the
+    console's page, a proxy's or client's log of either).
+    """
     if status == "deactivated":
         # "send the invitation again" would only be refused in turn: say the rule.
         return AccountConflict(
-            f"{address} belongs to a deactivated account: deactivating is final, and "
-            "the address cannot be invited again",
+            "this e-mail address belongs to a deactivated account: deactivating is final, "
+            "and the address cannot be invited again",
             field="email",
-        ).coded("access.email_deactivated", email=address)
+        ).coded("access.email_deactivated")
     return AccountConflict(
-        f"{address} has an account already; an invited person who has not accepted "
-        "gets a new link by sending the invitation again",
+        "an account or an open invitation already has this e-mail address; someone invited "
+        "who has not accepted yet gets a new link when the invitation is sent again",
         field="email",
-    ).coded("access.email_taken", email=address)
+    ).coded("access.email_taken")
 
 
 def _token_name_taken(name: str) -> AccountConflict:

@@ -7,11 +7,13 @@ set, else the link is returned to pass on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from integrator.access.mail import SmtpMailer
 from integrator.access.service import AccessService, KnownClusters
 from integrator.access.settings import AccessSettings
+from integrator.access.sign_in_throttle import SignInThrottle
 from integrator.clock import Clock
 from integrator.settings import Settings
 from integrator.store import Store
@@ -92,12 +94,14 @@ def access_service(
     *,
     base_url: str | None = None,
     known_clusters: KnownClusters | None = None,
+    sign_ins_held: Callable[[], None] | None = None,
 ) -> AccessService:
     """The access service on ``store``; ``base_url`` overrides where links point.
 
     ``known_clusters``: the clusters of the destinations in service (the engine's catalog);
     None reads the destination files as the engine does, so a grant for a cluster that no
-    destination is in is refused by the CLI and the engine alike.
+    destination is in is refused by the CLI and the engine alike. ``sign_ins_held`` is called
+    for each sign-in attempt refused for its address (the engine's metric).
     """
 
     async def from_files() -> frozenset[str]:
@@ -112,4 +116,5 @@ def access_service(
         AccessSettings(base_url=base_url or public_url(settings), zone=settings.zone),
         mailer=smtp_mailer(settings),
         known_clusters=known_clusters or from_files,
+        sign_ins=SignInThrottle(clock, held=sign_ins_held),
     )

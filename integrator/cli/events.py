@@ -33,6 +33,7 @@ from integrator.cli.common import (
     local_actor,
     local_identity,
     no_store_said,
+    option_rule,
     print_json,
     progress_bar,
     resolve_event_ids,
@@ -94,6 +95,7 @@ def events_list(
         unknown_provider,
     )
     from integrator.rejected_reads import rejected_for_zd
+    from integrator.search import misplaced_bsn
     from integrator.store import Store
 
     if as_json and as_csv:
@@ -108,6 +110,10 @@ def events_list(
         "until": until,
         "unrouted": unrouted or None,
     }
+    # A BSN typed as the provider is refused as the API and the console refuse it, never
+    # echoed: it belongs in --bsn, where it is hashed and the search audited.
+    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+        fail(option_rule(pasted), 2)
     try:
         flt = build_event_filter(
             settings,

@@ -79,7 +79,7 @@ def rejected_list(
     with --json, stdout stays the list and a cut listing is said on stderr.
     """
     from integrator.rejected_reads import RejectedListing, build_rejected_filter, find_rejected
-    from integrator.search import BadSearch
+    from integrator.search import BadSearch, misplaced_bsn
     from integrator.store import Store
 
     settings = load_settings()
@@ -91,6 +91,9 @@ def rejected_list(
         "provider": provider,
         "bsn": bsn,
     }
+    # A BSN typed as the provider: refused as the API and the console refuse it, never echoed.
+    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+        fail(option_rule(pasted), 2)
     try:  # before the store is opened: a typo is told at once, whichever store is configured
         build_rejected_filter(settings, **terms)
     except BadSearch as exc:

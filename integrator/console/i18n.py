@@ -62,6 +62,12 @@ EN: Final[dict[str, str]] = {
         "is locked for a while after too many attempts."
     ),
     "login.invitation": "Have an invitation? Open the link from the e-mail.",
+    # Too many failed attempts from this address (docs/access.md): nothing was checked.
+    "login.held": (
+        "Too many failed attempts to sign in have come from your network address. Nothing "
+        "was checked: wait {minutes} {minutes|minute|minutes} and try again. If you did not "
+        "make these attempts, tell your administrator."
+    ),
     "login.interrupted": (
         "Your session ended; what you were doing was not done (nothing was sent). Sign in to go "
         "back to it."
@@ -419,6 +425,11 @@ NL: Final[dict[str, str]] = {
         "account is na te veel pogingen even geblokkeerd."
     ),
     "login.invitation": "Een uitnodiging gekregen? Open de link uit de e-mail.",
+    "login.held": (
+        "Er zijn vanaf je netwerkadres te veel mislukte pogingen gedaan om in te loggen. Er is "
+        "niets gecontroleerd: wacht {minutes} {minutes|minuut|minuten} en probeer het "
+        "opnieuw. Heb je die pogingen niet gedaan, meld het dan aan je beheerder."
+    ),
     "login.interrupted": (
         "Je sessie was afgelopen; wat je aan het doen was, is niet gedaan (er is niets "
         "verstuurd). Log in om ernaar terug te gaan."

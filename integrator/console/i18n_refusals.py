@@ -217,12 +217,12 @@ EN: Final[dict[str, str]] = {
     "refusal.access.not_invited": "{email} is {person_status}, not invited",
     "refusal.access.email_invalid": "not an e-mail address",
     "refusal.access.email_taken": (
-        "{email} has an account already; someone invited who has not accepted yet gets a new "
-        "link when you send the invitation again"
+        "an account or an open invitation already has this e-mail address; someone invited "
+        "who has not accepted yet gets a new link when you send the invitation again"
     ),
     "refusal.access.email_deactivated": (
-        "{email} belongs to a deactivated account: deactivating is final, and the address "
-        "cannot be invited again"
+        "this e-mail address belongs to a deactivated account: deactivating is final, and "
+        "the address cannot be invited again"
     ),
     "refusal.access.name_too_long": "at most {most} characters",
     "refusal.access.reset_own": (
@@ -852,12 +852,13 @@ NL: Final[dict[str, str]] = {
     "refusal.access.not_invited": "{email} is {person_status}, niet uitgenodigd",
     "refusal.access.email_invalid": "geen e-mailadres",
     "refusal.access.email_taken": (
-        "{email} heeft al een account; wie uitgenodigd is en nog niet heeft geaccepteerd, "
-        "krijgt een nieuwe link als je de uitnodiging opnieuw stuurt"
+        "dit e-mailadres heeft al een account of een openstaande uitnodiging; wie uitgenodigd "
+        "is en nog niet heeft geaccepteerd, krijgt een nieuwe link als je de uitnodiging "
+        "opnieuw stuurt"
     ),
     "refusal.access.email_deactivated": (
-        "{email} hoort bij een gedeactiveerd account: deactiveren is definitief, en het adres "
-        "kan niet opnieuw worden uitgenodigd"
+        "dit e-mailadres hoort bij een gedeactiveerd account: deactiveren is definitief, en "
+        "het adres kan niet opnieuw worden uitgenodigd"
     ),
     "refusal.access.name_too_long": "hoogstens {most} tekens",
     "refusal.access.reset_own": (

@@ -112,7 +112,7 @@ def test_a_refused_invitation_keeps_what_was_typed_and_says_why_beside_the_field
     page.get_by_label("Rol 2").select_option("viewer")
     page.get_by_role("button", name="Uitnodigen", exact=True).click()
     page.locator("#email-error").wait_for()
-    _kept_and_said(page, "email", "olaf.forms@example.org heeft al een account")
+    _kept_and_said(page, "email", "dit e-mailadres heeft al een account of een openstaande")
     assert page.get_by_label("Rol 1").input_value() == "preview"
     assert page.get_by_label("Cluster 1").input_value() == "CARD"
     assert page.get_by_label("Rol 2").input_value() == "viewer"

@@ -25,7 +25,7 @@ SAID = {
         "role": "give at least one role",
         "unknown": "no destination is in cluster CRAD",
         "intake": "intake is given for all clusters only",
-        "taken": "has an account already",
+        "taken": "an account or an open invitation already has this e-mail address",
         "token_name": "1 to 100 letters",
         "days": "a whole number of days",
         "reason": "a reason is required",
@@ -38,7 +38,7 @@ SAID = {
         "role": "geef minstens één rol",
         "unknown": "geen bestemming hoort bij cluster CRAD",
         "intake": "intake wordt alleen voor alle clusters gegeven",
-        "taken": "heeft al een account",
+        "taken": "dit e-mailadres heeft al een account of een openstaande uitnodiging",
         "token_name": "1 tot 100 letters",
         "days": "een heel aantal dagen",
         "reason": "een reden is verplicht",
@@ -140,6 +140,7 @@ def test_an_invitation_with_three_mistakes_says_all_three(
     page.locator("#invite-cluster-1").fill("CARD")
     assert _post(page, label["invite"]) == 422
     assert said["taken"] in _error(page, "email")
+    assert "olaf" not in _error(page, "email")  # the rule, not the address typed
     grants = _error(page, "grants")
     assert said["unknown"] in grants and said["intake"] in grants, grants
     assert page.locator("#name-error").count() == 0

@@ -50,3 +50,28 @@ async def test_a_provider_without_a_bsn_still_lists(
     assert answer.status_code == 200, answer.text
     if path == "/api/v1/events":
         assert [e["id"] for e in answer.json()] == [data["event_id"]]
+
+
+@pytest.mark.parametrize("typed", SPELLINGS)
+async def test_a_bsn_as_provider_in_an_event_search_s_body_is_refused_naming_the_term(
+    engine: Engine, api: httpx.AsyncClient, typed: str
+) -> None:
+    """Not in a URL, but no place for a BSN either: it belongs in ``bsn``, where it is hashed
+    and the search audited as a view of patient data; as ``provider`` it was neither."""
+    answer = await api.post("/api/v1/events/search", json={"provider": typed})
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"detail": REFUSAL}
+    assert BSN not in answer.text and "990" not in answer.text
+    assert await engine.store.list_audit(AuditFilter(action="patient_data.view")) == []
+
+
+async def test_a_provider_without_a_bsn_still_searches_in_a_body(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    data = copy.deepcopy(referral_data)
+    data["event_id"] = str(uuid.uuid4())
+    data["provider"]["id"] = "Pietje Puk 1980-01-01"
+    assert (await engine.intake.submit(json.dumps(data), source="http")).messages == ()
+    answer = await api.post("/api/v1/events/search", json={"provider": "Pietje Puk 1980-01-01"})
+    assert answer.status_code == 200, answer.text
+    assert [e["id"] for e in answer.json()] == [data["event_id"]]

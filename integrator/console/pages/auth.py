@@ -12,7 +12,7 @@ script (the seconds left), or, when the session has ended, 401 with the notice t
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from integrator.access import SessionTimeLeft
-from integrator.access.errors import LoginRefused
+from integrator.access.errors import LoginRefused, SignInsHeld
 from integrator.console import i18n
-from integrator.console.answers import drop_session_answers
+from integrator.console.answers import drop_session_answers, in_place
 from integrator.console.errors import sign_in_address, way_back
 from integrator.console.render import NavItem, page, session_ended
 from integrator.console.session import (
@@ -84,6 +84,17 @@ async def login(
     source = source_of(request)
     try:
         result = await engine.access.login(email, password, code, source=source)
+    except SignInsHeld as held:
+        return held_page(
+            request,
+            visitor,
+            held,
+            "login.html",
+            next=way_back(request, next),
+            email=email,
+            refused=False,
+            interrupted=False,
+        )
     except LoginRefused:
         return page(
             request,
@@ -106,6 +117,25 @@ async def login(
     set_session_cookie(request, response, result.session, max(lifetime, 0))
     clear_cookie(request, response, PRESESSION_COOKIE)
     return response
+
+
+def held_page(
+    request: Request, visitor: VisitorDep, held: SignInsHeld, template: str, **context: Any
+) -> Response:
+    """429 with ``Retry-After``: this address made too many failed attempts, and nothing was
+    checked (``AccessService``, docs/access.md). Answered at the POST's address
+    (``answers.in_place``), not kept for a redirect, so the status and the header reach the
+    client that posted; a reload while held checks nothing either."""
+    response = page(
+        request,
+        visitor,
+        template,
+        status=429,
+        headers={"Retry-After": str(held.retry_after)},
+        held=held.minutes,
+        **context,
+    )
+    return in_place(response)
 
 
 @router.post("/logout")

@@ -17,9 +17,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from integrator.access import totp
-from integrator.access.errors import AccessRefusals, BadAccessInput, InvitationInvalid
+from integrator.access.errors import (
+    AccessRefusals,
+    BadAccessInput,
+    InvitationInvalid,
+    SignInsHeld,
+)
 from integrator.access.service import AcceptStart
 from integrator.console.answers import in_place
+from integrator.console.pages.auth import held_page
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -68,6 +74,10 @@ async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret)
         start = await engine_of(request).access.begin_accept(secret, source=source_of(request))
     except InvitationInvalid:
         return _invalid(request, visitor)
+    except SignInsHeld as held:
+        return held_page(
+            request, visitor, held, "invitation.html", step="link", secret=secret, problem=None
+        )
     return _page(
         request,
         visitor,
@@ -121,6 +131,21 @@ async def accept_invitation(
         )
     except InvitationInvalid:
         return _invalid(request, visitor)
+    except SignInsHeld as held:
+        # Nothing was checked. The same secret again, as after a mistake: the person may
+        # have scanned it, and continues with a fresh code once the wait is over.
+        again = AcceptStart(email, "", totp_secret, totp.provisioning_uri(totp_secret, email))
+        return held_page(
+            request,
+            visitor,
+            held,
+            "invitation.html",
+            step="password",
+            qr=qr_code,
+            secret=secret.strip(),
+            start=again,
+            problem=None,
+        )
     except BadAccessInput as exc:  # each names its rule (policy, code), never the value
         refused = exc.problems if isinstance(exc, AccessRefusals) else (exc,)
         problems = [said(one, field=getattr(one, "field", None) != _MISMATCH) for one in refused]
