@@ -187,7 +187,8 @@ _NO_TEXT: Final = frozenset({int, float, bool, type(None)})
 
 
 def _eleven_test(value: str) -> str:
-    if not identifiers.bsn_checksum_ok(value):
+    # The last step of `_BSN`: pydantic-core has matched the nine digits before it.
+    if not identifiers.eleven_test_passes(value):
         raise rule_error("bsn_eleven_test")
     return value
 

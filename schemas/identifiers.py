@@ -36,13 +36,20 @@ def is_bsn_format(value: str) -> bool:
 
 
 def bsn_checksum_ok(value: str) -> bool:
-    """The eleven-test on nine digits: sum(d_i * (9..2)) - d_9 must be divisible by 11.
+    """Nine ASCII digits that pass the eleven-test (`eleven_test_passes`)."""
+    return is_bsn_format(value) and eleven_test_passes(value)
 
+
+def eleven_test_passes(nine_digits: str) -> bool:
+    """The eleven-test: sum(d_i * (9..2)) - d_9 must be divisible by 11.
+
+    Only for a value already known to be nine ASCII digits (`is_bsn_format`): the BSN field
+    calls it after pydantic-core matched that pattern, and does not match it a second time.
     `000000000` passes the arithmetic but is never issued, so it is refused.
     """
-    if not is_bsn_format(value) or value == "000000000":
+    if nine_digits == "000000000":
         return False
-    d = value.encode("ascii")  # nine ASCII digits, checked above; 48 is b"0"
+    d = nine_digits.encode("ascii")  # 48 is b"0"
     total = (
         9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7] - d[8]
     ) - 48 * (9 + 8 + 7 + 6 + 5 + 4 + 3 + 2 - 1)

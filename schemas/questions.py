@@ -43,20 +43,21 @@ class Question(IntakeModel):
     def _options_for_multiple_choice(
         cls, options: tuple[str, ...] | None, info: ValidationInfo
     ) -> tuple[str, ...] | None:
-        if info.data.get("answer_type") == "multiple_choice" and not options:
+        if not options and info.data.get("answer_type") == "multiple_choice":
             raise rule_error("options_required")
         return options
 
     @field_validator("answer", mode="before")
     @classmethod
     def _answer_fits_type(cls, answer: Any, info: ValidationInfo) -> Any:
-        answer_type = info.data.get("answer_type")
+        data = info.data  # each read of `info.data` is a call into pydantic-core
+        answer_type = data.get("answer_type")
         if answer_type is None:
             # answer_type itself is wrong and already reported; the answer cannot be judged, and
             # letting the union try it would only add noise. The question is refused anyway.
             return None
-        answer = _convert(answer_type, answer, info.data.get("options"))
-        if answer is None and info.data.get("required") is True:
+        answer = _convert(answer_type, answer, data.get("options"))
+        if answer is None and data.get("required") is True:
             raise rule_error("answer_required")
         return answer
 
@@ -84,13 +85,18 @@ def _convert(answer_type: str, answer: Any, options: tuple[str, ...] | None) -> 
 
 
 def _choices(answer: Any, options: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    if not isinstance(answer, list | tuple) or not all(isinstance(item, str) for item in answer):
+    if not isinstance(answer, list | tuple):
         raise rule_error("answer_type")
-    choices = tuple(item.strip() for item in answer)
-    if not choices:
+    stripped = []
+    for item in answer:
+        if not isinstance(item, str):
+            raise rule_error("answer_type")
+        stripped.append(item.strip())
+    if not stripped:
         return None
-    if options is not None and not set(choices) <= set(options):
+    chosen = set(stripped)
+    if options is not None and not chosen.issubset(options):
         raise rule_error("answer_not_in_options")
-    if len(set(choices)) != len(choices):
+    if len(chosen) != len(stripped):
         raise rule_error("answer_duplicate")
-    return choices
+    return tuple(stripped)

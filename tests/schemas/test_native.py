@@ -12,6 +12,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from schemas import identifiers
 from schemas.countries import ALPHA3
@@ -140,6 +142,20 @@ def test_identifier_patterns_decide_as_the_python_functions(
             assert got != rule, (value, got)
         else:
             assert got == rule, (value, got)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(digits=st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_the_bsn_field_refuses_what_the_pure_eleven_test_refuses(
+    referral_data: dict[str, Any], digits: str
+) -> None:
+    # The field calls the arithmetic alone (`identifiers.eleven_test_passes`): pydantic-core has
+    # matched the nine digits just before, and the pure function matches them itself.
+    got = outcome(edited(referral_data, "patient.bsn", digits), "patient.bsn")
+    if identifiers.bsn_checksum_ok(digits):
+        assert got == digits
+    else:
+        assert got == "bsn_eleven_test"
 
 
 def _leaves(node: Any, path: str = "") -> list[str]:
