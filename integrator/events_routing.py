@@ -118,8 +118,7 @@ class EventsRefused(PermanentError):
     def for_cli(self) -> str:
         if self.cli_text is not None:
             return self.cli_text
-        name = _CLI_NAMES.get(self.field, "--" + self.field.replace("_", "-"))
-        return f"{name}: {self.rule}"
+        return f"{_cli_name(self.field)}: {self.rule}"
 
     @classmethod
     def of_search(cls, exc: BadSearch) -> EventsRefused:
@@ -129,7 +128,14 @@ class EventsRefused(PermanentError):
         if isinstance(exc, BadPeriod):
             refused.args = exc.args
             refused.cli_text = f"--since and --until: {exc.terms_rule('--since', '--until')}"
+        elif exc.command_line_rule is not None:  # a bound's forms, without the URL's +
+            refused.cli_text = f"{_cli_name(exc.field)}: {exc.command_line_rule}"
         return refused.coded(exc.code, **exc.values) if exc.code else refused
+
+
+def _cli_name(field: str) -> str:
+    """A term's option on the command line (``zd_number``: ``--zd``)."""
+    return _CLI_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
 class UnknownEventId(EventsRefused):

@@ -238,19 +238,19 @@ class EngineDisagrees(IntegratorError):
     def __init__(self, own: str, other: EnginePresence, *, now: datetime) -> None:
         if own == EMBEDDED:
             todo = (
-                "the embedded transport delivers from one engine per store: stop the other "
+                "The embedded transport delivers from one engine per store: stop the other "
                 "engine first, or run every engine with one broker and one prefix "
                 "(INTEGRATOR_AMQP_URL, INTEGRATOR_AMQP_PREFIX) on PostgreSQL"
             )
         elif other.transport == EMBEDDED:
             todo = (
-                "an engine on the embedded transport must be the only one on its store: stop "
+                "An engine on the embedded transport must be the only one on its store: stop "
                 "it first, or restart it with this engine's INTEGRATOR_AMQP_URL and "
                 "INTEGRATOR_AMQP_PREFIX"
             )
         else:
             todo = (
-                "engines on one store must share one broker and one prefix: set "
+                "Engines on one store must share one broker and one prefix: set "
                 "INTEGRATOR_AMQP_URL (host, port, virtual host) and INTEGRATOR_AMQP_PREFIX as "
                 "the running engine has them, or stop it first"
             )
@@ -258,7 +258,7 @@ class EngineDisagrees(IntegratorError):
             f"another engine is running on this store ({_who(other, now)}) with "
             f"{describe_transport(other.transport)}, and this one would use "
             f"{describe_transport(own)}: both would deliver the messages waiting in the store, "
-            f"each of them twice. {todo}; this engine did not start and sent nothing"
+            f"each of them twice. {todo}. This engine did not start and sent nothing."
         )
         self.other = other
 

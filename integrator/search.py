@@ -111,6 +111,10 @@ class BadSearch(Coded, ValueError):
     way (``since`` in the API, ``--since`` in the CLI); the text is ``field: rule``.
     """
 
+    command_line_rule: str | None = None
+    """The rule as the command line says it, where that differs: a bound's forms without how
+    to write an offset's ``+`` in a URL, which a command's option does not travel in."""
+
     def __init__(self, field: str, rule: str) -> None:
         super().__init__(f"{field}: {rule}")
         self.field = field
@@ -299,9 +303,9 @@ def parse_moment(
             moment = datetime.fromisoformat(value.replace(",", "."))
             unit = _last_unit(match)
     except ValueError:
-        raise BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}").coded(
-            "search.moment"
-        ) from None
+        refused = BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}")
+        refused.command_line_rule = f"not an ISO date or date-time; give {period_forms()}"
+        raise refused.coded("search.moment") from None
     if match["hour"] is not None and moment.tzinfo is None:
         _check_wall_time(moment, settings.zone, name=name)
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)

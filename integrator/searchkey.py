@@ -81,8 +81,7 @@ def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
     if path.exists():
         key: str | None = _read(path)
     elif create:
-        database = path.with_name(path.name.removesuffix(KEY_SUFFIX))
-        if registered_in_sqlite(database) or holds_bsn_hashes_in_sqlite(database):
+        if _started(path):
             raise SearchKeyError(lost_key_file(path))
         key = _create(path)
     else:
@@ -90,6 +89,44 @@ def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
     if key is None:
         return settings
     return settings.with_key_file(key, path)
+
+
+def no_search_key(database_url: str) -> str:
+    """Why a command that only reads has no key to hash a BSN with (``Settings.bsn_hash``).
+
+    A store that was started before (its check is registered, or an event has a hash) lost its
+    key file: the command says so and where to restore it from, as the engine's start does.
+    It used to say the file did "not exist yet" and that the engine would make it, sending
+    people to start an engine that then refused, for the lost file."""
+    from integrator.store.url import not_a_directory
+
+    where = key_file_for(database_url)
+    if where is None:
+        return "no BSN search key: set INTEGRATOR_SEARCH_KEY to the engine's key"
+    blocker = not_a_directory(where)
+    if blocker is not None:
+        why = f"{where} cannot be there: {blocker} is not a directory ({SETTING})"
+    elif _started(where):
+        return f"no BSN search key: {_lost(where)}"
+    else:
+        why = f"{where} does not exist yet (the engine creates it at its first start)"
+    return f"no BSN search key: {why}; or set INTEGRATOR_SEARCH_KEY to the engine's key"
+
+
+def _started(path: Path) -> bool:
+    """Whether the store beside the key file ``path`` holds BSN hashes made with a key: its
+    check is registered, or (a store from before revision 0022) an event has a hash."""
+    database = path.with_name(path.name.removesuffix(KEY_SUFFIX))
+    return registered_in_sqlite(database) or holds_bsn_hashes_in_sqlite(database)
+
+
+def _lost(path: Path) -> str:
+    return (
+        f"the search key file {path} is missing, and this store's BSN hashes were made with the "
+        f"key it held. Copy the {KEY_SUFFIX} file from the store's backup (the "
+        f"FILE{KEY_SUFFIX} beside the backup's FILE), or from where it was moved, to {path} "
+        "(mode 0600), or set INTEGRATOR_SEARCH_KEY to that key"
+    )
 
 
 def lost_key_file(path: Path) -> str:

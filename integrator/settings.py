@@ -202,6 +202,18 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return value
 
+    @field_validator("amqp_prefix")
+    @classmethod
+    def _amqp_names(cls, value: str) -> str:
+        # Refused here, not after about 12 s of reconnecting and a traceback from the AMQP
+        # library when ``run`` declares the first exchange with it.
+        from integrator.amqp_names import prefix_problem
+
+        problem = prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("http_host")
     @classmethod
     def _host_form(cls, value: str) -> str:
@@ -259,23 +271,9 @@ class Settings(BaseSettings):
     def bsn_hash(self, bsn: str) -> str:
         """The value of ``events.bsn_hash`` for this BSN under this engine's key."""
         if self.search_key is None:
-            from integrator.searchkey import SearchKeyError, key_file_for
-            from integrator.store.url import not_a_directory
+            from integrator.searchkey import SearchKeyError, no_search_key
 
-            where = key_file_for(self.database_url)
-            blocker = None if where is None else not_a_directory(where)
-            raise SearchKeyError(
-                "no BSN search key: "
-                + (
-                    f"{where} cannot be there: {blocker} is not a directory "
-                    "(INTEGRATOR_DATABASE_URL); "
-                    if where and blocker
-                    else f"{where} does not exist yet (the engine creates it at its first start); "
-                    if where
-                    else ""
-                )
-                + "or set INTEGRATOR_SEARCH_KEY to the engine's key"
-            )
+            raise SearchKeyError(no_search_key(self.database_url))
         return _bsn_hash()(bsn, self.search_key.get_secret_value().encode("utf-8"))
 
     def with_key_file(self, key: str, path: Path) -> Settings:

@@ -91,7 +91,7 @@ def option_rule(exc: BadSearch) -> str:
     if isinstance(exc, BadPeriod):
         return f"--since and --until: {exc.terms_rule('--since', '--until')}"
     option = _OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
-    return f"{option}: {exc.rule}"
+    return f"{option}: {exc.command_line_rule or exc.rule}"
 
 
 _VALUE_OPTIONS = {"message_ids": "MESSAGE_IDS", "to": "--to", "mode": "--mode"}

@@ -32,7 +32,7 @@ from integrator.cli.common import (
     with_admin,
 )
 from integrator.cli.json_errors import INTERRUPTED
-from integrator.cli.try_now import try_now_in_store
+from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
 from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
 from integrator.presenters import iso_time, shown_time
 from integrator.reasons import MAX_REASON
@@ -648,7 +648,7 @@ def _applied(change: Change, applied: EngineApplied, zone: tzinfo) -> tuple[str,
 @destinations_app.command("try-now")
 def try_now(
     destination_id: DestinationIdArgument,
-    reason: ReasonOption = None,
+    reason: Annotated[str | None, typer.Option(help=MAX_REASON_HELP)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Attempt every message waiting for its next retry now, not at its time.
@@ -752,7 +752,11 @@ def history(
 def send_test(
     destination_id: DestinationIdArgument,
     event_type: Annotated[
-        str | None, typer.Option(help="referral or diagnostic_request (default: the first).")
+        str | None,
+        typer.Option(
+            help="referral or diagnostic_request (default: the first event type the "
+            "destination's `messages` maps, in its file's order)."
+        ),
     ] = None,
     even_if_paused: Annotated[
         bool,

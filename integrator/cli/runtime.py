@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -86,22 +87,37 @@ def receiver(
         bool, typer.Option("--quiet", help="Print one line per message only.")
     ] = False,
 ) -> None:
-    """A test MLLP receiver that ACKs and prints (or saves) what it gets."""
+    """A test MLLP receiver that ACKs and prints (or saves) what it gets.
+
+    On a terminal: a rule between messages, long values shortened. To a file or a pipe: each
+    message's segments exactly, one per line, and an empty line after each."""
     from destinations.receiver import MllpReceiver
     from integrator.hl7view import decode_message, segment_lines
 
     ack_code = ack_code.strip().upper()  # in any case, as statuses and versions are read
     if ack_code not in {"AA", "AE", "AR", "CA", "CE", "CR"}:
         fail("--ack: one of AA, AE, AR, CA, CE, CR", 2)
+    # Written to a file or read by a program, the terminal's view was wrapped at spaces to the
+    # width and cut values short (``…(+5 chars)``): what arrived could not be read back whole.
+    exact = not sys.stdout.isatty()
 
     def show(data: bytes) -> None:
+        if exact:
+            lines = segment_lines(decode_message(data), max_field=None)
+            if quiet:
+                lines = lines[:1] or ["(empty message)"]
+            else:
+                lines.append("")  # after each message
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+            return
         lines = segment_lines(decode_message(data))
         if quiet:
-            console.print(lines[0] if lines else "(empty message)")
+            console.print(lines[0] if lines else "(empty message)", markup=False, emoji=False)
             return
         console.rule()
         for line in lines:
-            console.print(line)
+            console.print(line, markup=False, emoji=False)
 
     import asyncio
 

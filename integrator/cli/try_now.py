@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     from integrator.store import Store
     from integrator.try_now import TriedNow
 
-MAX_REASON_HELP = "Why (optional; audited; at most 1000 characters)."
+MAX_REASON_HELP = (
+    "Why (optional; at most 1000 characters): recorded with the try in the audit trail "
+    "(`audit list`), not in `destinations history`."
+)
+"""Not "kept in the history", which the destination commands' reasons are: a try changes no
+definition, and ``destinations history`` never showed its reason."""
 
 
 def try_now_in_store(

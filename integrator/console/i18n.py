@@ -33,7 +33,7 @@ EN: Final[dict[str, str]] = {
     "lang.en": "English",
     "lang.choose": "Switch",
     # Instead of the switch on a page that answers a form: switching would lose the page.
-    "lang.later": "Language: to be switched on the next page (this one answers a form)",
+    "lang.later": "Language: switch it on the next page (switching here would lose this page)",
     "session.signed_in_as": "Signed in as {who}",
     "session.logout": "Sign out",
     # A page that refreshes itself found the session ended: it stops, and leaves the form be.
@@ -80,6 +80,12 @@ EN: Final[dict[str, str]] = {
     ),
     "invite.totp_intro": (
         "Add this account to your authenticator app: scan the QR code, or type its secret."
+    ),
+    # A new secret each time the link opens (the one shown before may never have been scanned):
+    # someone who scanned, then reloaded, would hold an entry whose codes never work.
+    "invite.totp_new": (
+        "This QR code and secret are new each time this page opens: add the ones on this page, "
+        "and remove any earlier entry for this account from your app (its codes will not work)."
     ),
     "invite.qr": "QR code of the otpauth address, for the authenticator app",
     "invite.totp_secret": "Secret",
@@ -398,7 +404,9 @@ NL: Final[dict[str, str]] = {
     "lang.nl": "Nederlands",
     "lang.en": "English",
     "lang.choose": "Wijzigen",
-    "lang.later": "Taal: te wisselen op de volgende pagina (deze is het antwoord op een formulier)",
+    "lang.later": (
+        "Taal: wissel die op de volgende pagina (hier wisselen zou deze pagina kwijtraken)"
+    ),
     "session.signed_in_as": "Ingelogd als {who}",
     "session.logout": "Uitloggen",
     "session.ended": (
@@ -442,6 +450,11 @@ NL: Final[dict[str, str]] = {
     ),
     "invite.totp_intro": (
         "Voeg dit account toe aan je authenticator-app: scan de QR-code, of typ het geheim over."
+    ),
+    "invite.totp_new": (
+        "Deze QR-code en dit geheim zijn nieuw elke keer dat deze pagina opent: voeg die van "
+        "deze pagina toe, en verwijder eerdere vermeldingen voor dit account uit je app (de "
+        "codes daarvan werken niet)."
     ),
     "invite.qr": "QR-code van het otpauth-adres, voor de authenticator-app",
     "invite.totp_secret": "Geheim",

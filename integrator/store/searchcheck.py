@@ -233,4 +233,9 @@ async def check_search_key(
             assert stored is not None
             _compare(stored, check)
             return
-    log.info("search key check registered")
+    # The first line of a first ``run``: said as what it means to whoever runs the store.
+    log.info(
+        "new store: its BSN search key is recorded",
+        meaning="every engine and command on this store must use this same key "
+        "(INTEGRATOR_SEARCH_KEY, or the store's .search-key file); back it up with the store",
+    )

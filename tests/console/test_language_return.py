@@ -78,7 +78,7 @@ def test_the_invitation_step_with_the_totp_secret_offers_no_switch(
     assert secret
     assert page.locator("form.lang").count() == 0
     assert page.locator("#lang-later").inner_text() == (
-        "Language: to be switched on the next page (this one answers a form)"
+        "Language: switch it on the next page (switching here would lose this page)"
     )
     screenshot(page, "invitation-no-language-switch")
     # The step before it is a page like any other: the switch is there, and returns to it.
@@ -86,3 +86,37 @@ def test_the_invitation_step_with_the_totp_secret_offers_no_switch(
     switch_to(page, "nl")
     assert page.url == live.url + "/invitation"
     assert page.get_by_role("heading", name="Je account instellen").is_visible()
+
+
+NEW_EACH_TIME = {
+    "en": (
+        "This QR code and secret are new each time this page opens: add the ones on this page, "
+        "and remove any earlier entry for this account from your app (its codes will not work)."
+    ),
+    "nl": (
+        "Deze QR-code en dit geheim zijn nieuw elke keer dat deze pagina opent: voeg die van "
+        "deze pagina toe, en verwijder eerdere vermeldingen voor dit account uit je app (de "
+        "codes daarvan werken niet)."
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_totp_step_says_its_secret_is_new_each_time_it_opens(
+    page: Page, live: LiveEngine, lang: str
+) -> None:
+    """Opening the link again shows a new TOTP secret, by design (the one shown before may
+    never have been scanned), and did so without a word: someone who scanned the first, then
+    reloaded, was left with an authenticator entry whose codes never work. The page says it,
+    in the person's language, each time it opens."""
+    page.goto("/invitation")
+    switch_to(page, lang)
+    link = live.invitation_link(f"sanne-{lang}@example.org", Grant(Role.VIEWER))
+    secrets = []
+    for _ in range(2):
+        page.goto("about:blank")  # from /invitation, the link would only move to its fragment
+        page.goto(link[link.index("/invitation") :])
+        secrets.append(page.locator("#totp-secret").inner_text())
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("#totp-new").inner_text() == NEW_EACH_TIME[lang]
+    assert secrets[0] and secrets[1] and secrets[0] != secrets[1]

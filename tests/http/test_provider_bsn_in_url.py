@@ -2,9 +2,10 @@
 
 Upstream may write a BSN in an event's ``provider.id``, so a caller may copy one into
 ``?provider=``, where proxies and access logs keep it. ``GET /api/v1/events``,
-``GET /api/v1/events.csv`` and ``GET /api/v1/rejected`` refuse it with a 422 that names the term
-and the rule (``search.misplaced_bsn``), never the value, and export or audit nothing; a
-provider id that holds no BSN still lists.
+``GET /api/v1/events.csv`` and ``GET /api/v1/rejected`` refuse it (and ``POST
+/api/v1/events/search`` and ``POST /api/v1/rejected/search`` in their bodies) with a 422 that
+names the term and the rule (``search.misplaced_bsn``), never the value, and export or audit
+nothing; a provider id that holds no BSN still lists.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from integrator.engine import Engine
+from integrator.errors import InvalidEvent
 from integrator.store.records import AuditFilter
 from tests.http.conftest import BSN
 
@@ -52,17 +54,23 @@ async def test_a_provider_without_a_bsn_still_lists(
         assert [e["id"] for e in answer.json()] == [data["event_id"]]
 
 
+SEARCHES = ("/api/v1/events/search", "/api/v1/rejected/search")
+
+
+@pytest.mark.parametrize("path", SEARCHES)
 @pytest.mark.parametrize("typed", SPELLINGS)
-async def test_a_bsn_as_provider_in_an_event_search_s_body_is_refused_naming_the_term(
-    engine: Engine, api: httpx.AsyncClient, typed: str
+async def test_a_bsn_as_provider_in_a_search_s_body_is_refused_naming_the_term(
+    engine: Engine, api: httpx.AsyncClient, path: str, typed: str
 ) -> None:
     """Not in a URL, but no place for a BSN either: it belongs in ``bsn``, where it is hashed
-    and the search audited as a view of patient data; as ``provider`` it was neither."""
-    answer = await api.post("/api/v1/events/search", json={"provider": typed})
+    and the search audited as a view of patient data; as ``provider`` it was neither. The
+    rejected input's search took it until it was refused as the events' search refuses it."""
+    answer = await api.post(path, json={"provider": typed})
     assert answer.status_code == 422, answer.text
     assert answer.json() == {"detail": REFUSAL}
     assert BSN not in answer.text and "990" not in answer.text
     assert await engine.store.list_audit(AuditFilter(action="patient_data.view")) == []
+    assert await engine.store.list_audit(AuditFilter(action="rejected.search")) == []
 
 
 async def test_a_provider_without_a_bsn_still_searches_in_a_body(
@@ -75,3 +83,18 @@ async def test_a_provider_without_a_bsn_still_searches_in_a_body(
     answer = await api.post("/api/v1/events/search", json={"provider": "Pietje Puk 1980-01-01"})
     assert answer.status_code == 200, answer.text
     assert [e["id"] for e in answer.json()] == [data["event_id"]]
+
+
+async def test_a_provider_without_a_bsn_still_searches_rejected_input_in_a_body(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    data = copy.deepcopy(referral_data)
+    data["event_id"] = str(uuid.uuid4())
+    data["provider"]["id"] = "Pietje Puk 1980-01-01"
+    del data["patient"]  # refused, and kept as rejected input with its provider id
+    with pytest.raises(InvalidEvent) as refused:
+        await engine.intake.submit(json.dumps(data), source="http")
+    assert refused.value.rejected_id is not None
+    answer = await api.post("/api/v1/rejected/search", json={"provider": "Pietje Puk 1980-01-01"})
+    assert answer.status_code == 200, answer.text
+    assert [r["provider_id"] for r in answer.json()] == ["Pietje Puk 1980-01-01"]

@@ -85,3 +85,24 @@ def test_a_paragraph_is_one_line_on_a_wide_terminal() -> None:
         "A broad filter (destination, status, version, period) skips a message that already "
         "has a live resend to the same destination, and says so." in shown.output
     )
+
+
+def _reason_help(path: tuple[str, ...]) -> str:
+    command = dict(COMMANDS)[path]
+    with command.context_class(command) as ctx:
+        [reason] = [p for p in command.get_params(ctx) if p.name == "reason"]
+    return str(reason.help)
+
+
+@pytest.mark.parametrize("path", [("destinations", "try-now"), ("messages", "try-now")])
+def test_a_try_nows_reason_is_said_to_go_to_the_audit_trail(path: tuple[str, ...]) -> None:
+    """``destinations try-now --reason`` said "kept in the history", the destination commands'
+    shared words; its reason is recorded in the audit trail (``destination.try_now``), and
+    ``destinations history`` never shows it."""
+    said = _reason_help(path)
+    assert "audit trail" in said and "kept in the history" not in said
+
+
+@pytest.mark.parametrize("name", ["add", "update", "pause", "resume", "remove", "rollback"])
+def test_the_destination_changes_reason_is_kept_in_the_history(name: str) -> None:
+    assert "kept in the history" in _reason_help(("destinations", name))

@@ -105,7 +105,7 @@ async def test_a_second_engine_on_the_store_is_refused_and_nothing_is_delivered_
         ) in text
         assert "with the embedded transport, and this one would use the embedded transport" in text
         assert "stop the other engine first" in text
-        assert "this engine did not start and sent nothing" in text
+        assert "This engine did not start and sent nothing." in text
         assert presence_rows(database) == [(os.getpid(), "embedded")]
 
         # The first engine delivers every waiting message, once.

@@ -325,3 +325,20 @@ async def test_the_api_takes_an_offset_whose_plus_was_not_encoded(api: httpx.Asy
 def test_the_cli_takes_an_offset_after_a_space(env: dict[str, str]) -> None:
     listed = run_cli("messages", "list", "--since", "2026-12-02T05:00:00 01:00", env=env)
     assert listed.returncode == 0, listed.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["messages", "list"], ["events", "list"], ["audit", "list"], ["rejected", "list"]]
+)
+def test_the_cli_refuses_a_bound_without_the_urls_plus(
+    env: dict[str, str], command: list[str]
+) -> None:
+    """The refusal said "in a URL, write the + as %2B", which has nothing to do with an option
+    on a command line: that is said where a bound travels in a URL (the API, above), and the
+    command line gives the forms without it."""
+    refused = run_cli(*command, "--since", "2026-12-02T05:00:00+0100x", env=env)
+    assert refused.returncode == 2, refused.stdout
+    said = " ".join(refused.stderr.split())
+    assert said.startswith("error: --since: not an ISO date or date-time; give a date (2026-11-27)")
+    assert "in UTC 2026-11-27T08:30:05Z; without an offset it is local time" in said
+    assert "%2B" not in said and "URL" not in said

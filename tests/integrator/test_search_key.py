@@ -297,6 +297,52 @@ def test_integrator_run_with_a_lost_key_file_exits_2_naming_it(tmp_path: Path) -
     assert not key_file.exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["messages", "list", "--bsn", BSN],
+        ["events", "list", "--bsn", BSN],
+        ["rejected", "list", "--bsn", BSN],
+        ["audit", "list", "--bsn", BSN],
+    ],
+)
+def test_a_bsn_search_on_a_store_that_lost_its_key_file_says_to_restore_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A search by BSN said the file did "not exist yet (the engine creates it at its first
+    start)", sending people to start an engine that then refused for the lost file. The store
+    was started before: the search says the file is missing and where to restore it from, as
+    ``run`` does. What needs no key still works, and nothing is made or changed."""
+    from tests.cli_in_process import run_cli
+
+    database = tmp_path / "store.db"
+    key_file = tmp_path / "store.db.search-key"
+
+    async def first() -> None:
+        engine = Engine(settings_at(database))
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(first())
+    key_file.unlink()
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+    }
+    assert run_cli(*command[:2], env=env).returncode == 0
+    searched = run_cli(*command, env=env)
+    assert searched.returncode == 2, searched.stdout + searched.stderr
+    said = " ".join(searched.stderr.split())
+    assert said.startswith(
+        f"error: --bsn: no BSN search key: the search key file {key_file} is missing, and this "
+        "store's BSN hashes were made with the key it held. Copy the .search-key file from the "
+        "store's backup (the FILE.search-key beside the backup's FILE), or from where it was "
+        f"moved, to {key_file} (mode 0600), or set INTEGRATOR_SEARCH_KEY to that key"
+    )
+    assert "does not exist yet" not in said and "first start" not in said and BSN not in said
+    assert not key_file.exists()
+
+
 def test_a_key_file_with_another_key_is_named_in_the_refusal(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:

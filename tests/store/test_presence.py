@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import re
 import socket
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -209,6 +210,12 @@ async def _stop(presence: Presence) -> None:
     await presence._store.close()
 
 
+def _sentences_begin_with_capitals(text: str) -> None:
+    """The refusal is sentences joined: each after a full stop begins with a capital ("...
+    each of them twice. engines on one store must ..." read as a fault of the joining)."""
+    assert re.findall(r"\. [a-z]", text) == [], text
+
+
 async def test_an_embedded_engine_is_refused_beside_any_other_engine(site: Site) -> None:
     for other in (EMBEDDED, RABBIT_X, None):
         store, row = await _registered(site, other)
@@ -221,7 +228,8 @@ async def test_an_embedded_engine_is_refused_beside_any_other_engine(site: Site)
             assert f"pid {os.getpid()} on host engine-host" in text
             assert "this one would use the embedded transport" in text
             assert "one engine per store: stop the other engine first" in text
-            assert text.endswith("this engine did not start and sent nothing")
+            assert text.endswith(". This engine did not start and sent nothing.")
+            _sentences_begin_with_capitals(text)
             # Nothing registered: only the other engine is listed.
             fresh = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
             assert [e.id for e in fresh] == [row.id]
@@ -241,8 +249,11 @@ async def test_rabbitmq_engines_run_together_only_on_one_broker_and_prefix(site:
         text = str(refused.value)
         assert "with RabbitMQ at 127.0.0.1:5672 vhost=/ prefix=x" in text
         assert "this one would use RabbitMQ at 127.0.0.1:5672 vhost=/ prefix=y" in text
-        assert "must share one broker and one prefix" in text
+        assert (
+            "each of them twice. Engines on one store must share one broker and one prefix" in text
+        )
         assert "INTEGRATOR_AMQP_PREFIX" in text
+        _sentences_begin_with_capitals(text)
         await _stop(same)
     finally:
         await store.remove_engine(row.id)
@@ -250,8 +261,12 @@ async def test_rabbitmq_engines_run_together_only_on_one_broker_and_prefix(site:
 
     store, row = await _registered(site, EMBEDDED)
     try:
-        with pytest.raises(EngineDisagrees, match="must be the only one on its store: stop it"):
+        with pytest.raises(
+            EngineDisagrees, match="must be the only one on its store: stop it"
+        ) as refused:
             await _start(site, RABBIT_X)
+        assert "twice. An engine on the embedded transport must be" in str(refused.value)
+        _sentences_begin_with_capitals(str(refused.value))
     finally:
         await store.remove_engine(row.id)
         await store.close()

@@ -164,7 +164,12 @@ async def search_rejected(
     source: SourceDep,
 ) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/rejected``, and by the patient's BSN (as its keyed hash), which never
-    goes in a URL. A search by BSN is audited as a view of patient data (``rejected.search``)."""
+    goes in a URL. A search by BSN is audited as a view of patient data (``rejected.search``).
+    A ``provider`` that holds a BSN is refused as in the query (``search.misplaced_bsn``), as
+    ``POST /api/v1/events/search`` refuses it: it belongs in ``bsn``, where it is hashed and
+    its search audited; as ``provider`` it was neither."""
+    if (pasted := misplaced_bsn({"provider": body.provider})) is not None:
+        raise HTTPException(status_code=422, detail=str(pasted))
     terms = body.model_dump(exclude={"limit"})
     return await _listed(engine, identity, response, terms, limit=body.limit, address=source)
 
