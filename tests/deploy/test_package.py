@@ -253,3 +253,11 @@ def test_the_running_engine_pauses_a_destination_through_its_api(
         if engine.poll() is None:
             engine.kill()
             engine.wait()
+
+
+def test_the_wheel_carries_the_alert_rules_the_docs_name(installed: Installed) -> None:
+    """docs/metrics.md's alert rules (``alerts.yml``) were left out of the wheel: its
+    package data took ``*.yaml`` only, so an installation without the sources had none."""
+    rules = installed.package / "examples" / "prometheus" / "alerts.yml"
+    assert rules.is_file()
+    assert "IntegratorStoreDown" in rules.read_text()
