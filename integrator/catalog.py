@@ -91,6 +91,11 @@ class Catalog:
     # destination id -> the recorded revision its file says the same as (none for a hand edit
     # not recorded yet); a broken one's is ``Broken.revision``
     revisions: dict[str, int] = field(default_factory=dict)
+    # destination id -> the cluster of its last recorded definition (None: it had none), for
+    # every destination with a history that no definition in service defines: removed, or its
+    # file deleted by hand. Its messages stay in the store and lie in that cluster
+    # (``integrator.clusters``); read from the store, so empty for a catalog built from files.
+    removed: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def providers(self) -> frozenset[str]:
@@ -389,4 +394,7 @@ def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
         if dest_id not in destinations and source in refused_files:
             destinations[dest_id] = config
             sources[dest_id] = source or ""
-    return Catalog(destinations, new.errors, new.warnings, sources, new.broken, new.revisions)
+    removed = {k: v for k, v in new.removed.items() if k not in destinations}
+    return Catalog(
+        destinations, new.errors, new.warnings, sources, new.broken, new.revisions, removed
+    )

@@ -6,8 +6,13 @@ beyond that is decided here, always by ``Identity.may`` / ``Identity.visible_clu
 API, the console and the services they call can never disagree:
 
 - a destination's cluster is ``cluster`` of its definition in service (``engine.catalog``);
-  one without a cluster, or with no definition in service (never loaded, or removed), lies in
-  no cluster and is only for grants for all clusters;
+  one with no definition in service but a recorded history (removed through the tools, or its
+  file deleted by hand) lies in the cluster of its last recorded definition
+  (``Catalog.removed``), so the support staff of that cluster keep reading its messages and
+  resolving its dead letters; one without a cluster, or never recorded, lies in no cluster
+  and is only for grants for all clusters. A message lies where its destination lies now: a
+  destination id added again in another cluster takes its earlier messages with it, as an
+  edit of its cluster does;
 - a message, dead letter or resend lies in its destination's cluster; an event in the clusters
   of the destinations it has messages for (an unrouted event lies in none);
 - a listing is narrowed in the store query (``ClusterScope.destination_ids``), not by leaving
@@ -69,9 +74,12 @@ class NotPermitted(PermissionError):
 
 
 def cluster_of(catalog: Catalog, destination_id: str) -> str | None:
-    """The cluster a destination lies in; None (only all-cluster grants) when it has none."""
+    """The cluster a destination lies in: its definition's in service, else its last recorded
+    one's (removed); None (only all-cluster grants) when it has none."""
     config = catalog.destinations.get(destination_id)
-    return config.cluster if config is not None else None
+    if config is not None:
+        return config.cluster
+    return catalog.removed.get(destination_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +111,19 @@ class ClusterScope:
         return frozenset({None}) if visible is ALL else frozenset(visible)
 
     def destination_ids(self, catalog: Catalog) -> frozenset[str] | None:
-        """The destinations whose messages this identity may see; None: all, also removed ones."""
+        """The destinations whose messages this identity may see, removed ones of its
+        clusters too (``Catalog.removed``); None: all, also those no history records."""
         if self.identity.visible_clusters(self.permission) is ALL:
             return None
-        return frozenset(
-            dest_id
-            for dest_id, config in catalog.destinations.items()
-            if self.allows(config.cluster)
+        in_service = (
+            d for d, config in catalog.destinations.items() if self.allows(config.cluster)
         )
+        removed = (
+            d
+            for d, cluster in catalog.removed.items()
+            if d not in catalog.destinations and self.allows(cluster)
+        )
+        return frozenset((*in_service, *removed))
 
     def visible_catalog(self, catalog: Catalog) -> Catalog:
         """``catalog`` without the destinations outside this identity's clusters."""
@@ -122,7 +135,14 @@ class ClusterScope:
             destinations={k: v for k, v in catalog.destinations.items() if k in kept},
             sources={k: v for k, v in catalog.sources.items() if k in kept},
             broken={k: v for k, v in catalog.broken.items() if k in kept},
+            removed={k: v for k, v in catalog.removed.items() if k in kept},
         )
+
+    def searchable_destinations(self, catalog: Catalog) -> list[str]:
+        """The destination ids a search form offers this identity: those in service in its
+        clusters and the removed ones that lay in them (their messages are still there)."""
+        visible = self.visible_catalog(catalog)
+        return sorted({*visible.destinations, *visible.removed})
 
     def check(self, clusters: Iterable[str | None]) -> None:
         """Pass if the permission is held in every one of ``clusters``; else ``OutOfSight``

@@ -26,6 +26,11 @@ or, when it got none, the last ACK among that message's earlier attempts.
 tiles): those the dead letters page lists, not every message whose status is ``dead``. A dead
 letter resent and delivered, or discarded, needs nobody any more; a tile that still counted it
 would have support resend it again.
+
+A destination removed (or its file deleted by hand) has no tile, but the dead letters its
+removal made still need support, who may resend them to another destination or discard them:
+the dashboard names those of the reader's clusters beside the tiles (``removed_dead_letters``),
+each linked to its dead letters, from the same count as the tiles.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from deadletter.letters import count_open_dead_letters
 from integrator.clusters import cluster_of
 from integrator.engine import Engine
 from integrator.last_attempt import LastAttempt, said
@@ -79,32 +85,56 @@ class DestinationTile:
         return now - self.oldest_waiting_at if self.oldest_waiting_at is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class Tiles:
+    """The dashboard's figures: a tile per destination, and the open dead letters of the
+    destinations no tile shows (removed, or their file deleted), by id."""
+
+    tiles: list[DestinationTile]
+    removed_dead_letters: dict[str, int]
+
+
 async def destination_tiles(
     engine: Engine, visible: Callable[[str | None], bool]
 ) -> list[DestinationTile]:
     """A tile for each destination whose cluster ``visible`` accepts (``Scope.allows``)."""
+    return (await dashboard_figures(engine, visible)).tiles
+
+
+async def dashboard_figures(engine: Engine, visible: Callable[[str | None], bool]) -> Tiles:
+    """``destination_tiles``, and the open dead letters of the removed destinations whose
+    cluster ``visible`` accepts (a removed destination lies in the cluster it was last in:
+    ``integrator.clusters``), from one count of the open dead letters."""
     now = engine.clock.now()
     today = engine.today()
     # One count of the last hour for every tile: per tile and status, each count walked the
     # destination's whole history of that status (``Store.count_made_since``).
     hour = await engine.store.count_made_since(now - timedelta(hours=1))
     catalog = await engine.admin.catalog()
+    dead_letters = await count_open_dead_letters(engine.store)
     rows = await engine.admin.summaries(
         catalog,
         # Another cluster's destinations are not counted at all, and of the rest only what a
         # tile shows: what waits and what is held, not the delivered history.
         shown=lambda destination_id: visible(cluster_of(catalog, destination_id)),
         counted=_COUNTED,
+        dead_letters=dead_letters,
     )
     ids = [str(row["id"]) for row in rows]
     oldest = await engine.store.oldest_waiting(ids)
     lasts = await engine.store.last_attempts(ids)
-    return [
+    tiles = [
         await _tile(
             engine, row, hour.get(dest_id, {}), oldest.get(dest_id), lasts.get(dest_id), today
         )
         for dest_id, row in zip(ids, rows, strict=True)
     ]
+    removed = {
+        dest_id: count
+        for dest_id, count in sorted(dead_letters.items())
+        if count and dest_id not in catalog.sources and visible(cluster_of(catalog, dest_id))
+    }
+    return Tiles(tiles, removed)
 
 
 async def unrouted_events(engine: Engine) -> int:

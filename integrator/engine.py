@@ -200,8 +200,14 @@ class Engine:
         return frozenset() if catalog is None else catalog.providers
 
     async def _catalog_clusters(self) -> frozenset[str]:
-        """The clusters of the destinations in service: what a grant may name."""
-        return frozenset(c.cluster for c in self.catalog.destinations.values() if c.cluster)
+        """The clusters of the destinations in service, and those removed destinations were
+        last in (their messages and dead letters lie there, for that cluster's support to
+        resolve): what a grant may name."""
+        catalog = self.catalog
+        removed = (cluster for cluster in catalog.removed.values() if cluster)
+        return frozenset(
+            (*(c.cluster for c in catalog.destinations.values() if c.cluster), *removed)
+        )
 
     @property
     def admin(self) -> DestinationAdmin:

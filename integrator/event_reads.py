@@ -13,6 +13,7 @@ data (``events_routing.listed_event_view``); a search by BSN does, and one event
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,9 @@ from integrator.events_routing import build_event_filter, describe_event, servin
 from integrator.kept_searches import KeptSearch, searched_bsn
 from integrator.patient_views import record_search, record_view
 from integrator.settings import Settings
+from integrator.store import NotFound as StoreNotFound
 from integrator.store import Store
+from integrator.store.idprefix import AmbiguousIdPrefix
 from integrator.store.records import EventFilter, ListedEvent
 
 if TYPE_CHECKING:
@@ -126,3 +129,35 @@ async def read_event(
         store, identity, event.id, view="event", bsn_hash=event.bsn_hash, source=source
     )
     return detail
+
+
+class EventNotFound(LookupError):
+    """No event the caller can see has this id, or an id starting so."""
+
+
+class AmbiguousEventId(LookupError):
+    """Several events the caller can see have an id starting so: ``candidates`` (some of them,
+    in id order; ``more``: there may be others)."""
+
+    def __init__(self, candidates: Sequence[str], *, more: bool) -> None:
+        super().__init__(f"{len(candidates)}{'+' if more else ''} events have such an id")
+        self.candidates = tuple(candidates)
+        self.more = more
+
+
+async def locate_event(
+    store: Store, text: str, *, destination_ids: frozenset[str] | None = None
+) -> str:
+    """The whole id of the event ``text`` names: in full, or by a start only one event has, read
+    as the CLI reads ids (``Store.resolve_event_id``: case, left-out dashes), among the events
+    of ``destination_ids`` (None: all; an event lies in the clusters of the destinations it
+    has messages for, an unrouted one in none). As ``message_service.locate_message`` does for
+    a message: one outside them is ``EventNotFound``, as an unknown one; a start several share
+    is ``AmbiguousEventId``, naming only those the caller can see, and counting no other; one
+    too short to look up is ``idprefix.BadIdPrefix``."""
+    try:
+        return await store.resolve_event_id(text, destinations=destination_ids)
+    except AmbiguousIdPrefix as exc:
+        raise AmbiguousEventId(exc.candidates, more=exc.more) from None
+    except StoreNotFound:
+        raise EventNotFound() from None

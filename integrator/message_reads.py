@@ -28,7 +28,7 @@ commands load this module and nothing heavier.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
@@ -90,29 +90,37 @@ async def check_destination(
     store: Store,
     settings: Settings,
     flt: MessageFilter,
-    configured: Collection[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> None:
     """Refuse a destination term that no configured destination and no stored message has.
 
     An empty answer must mean "the right store had nothing that matched" (docs/support.md), so
     a typo in ``--destination`` is a ``BadSearch`` naming the term and the destinations there
-    are, not an empty table. A destination removed since still has its messages: it is found
-    in the store and stays searchable. ``configured``: the catalog's ids (the engine's); None
-    reads the destination files as the engine would. Within ``flt.destination_ids`` (a
-    caller's clusters) only: one outside them is answered like one that does not exist.
+    are, not an empty table. A destination removed since still has its messages and stays
+    searchable: its history knows it (``Catalog.removed``), and a stored message that went to
+    it is found too. ``catalog``: the engine's; None reads the destination files as the engine
+    would. Within ``flt.destination_ids`` (a caller's clusters) only: one outside them is
+    answered like one that does not exist, in words that say so (``search.destination_seen``:
+    "none you may see"), so the refusal is true without saying what lies outside them.
     """
     wanted = flt.destination_id
     if wanted is None:
         return
-    if configured is None:
-        configured = await configured_destinations(store, settings)
+    if catalog is None:
+        catalog = await configured_catalog(store, settings)
     scope = flt.destination_ids
-    known = sorted(d for d in configured if scope is None or d in scope)
-    if wanted in known:
+    known = sorted(d for d in catalog.destinations if scope is None or d in scope)
+    if wanted in known or (wanted in catalog.removed and (scope is None or wanted in scope)):
         return
     anywhere = MessageFilter(destination_id=wanted, destination_ids=scope)
     if await store.list_messages(anywhere, limit=1, payloads=False):
         return
+    if scope is not None:
+        raise BadSearch(
+            "destination",
+            "no destination you may see has that id, and no message you may see went to one; "
+            f"yours: {', '.join(known) or 'none'}",
+        ).coded("search.destination_seen", known=tuple(known))
     raise BadSearch(
         "destination",
         "no destination has that id, and no message in this store went to one; "
@@ -354,7 +362,7 @@ async def named_instead(store: Store, identity: Identity, given: str) -> tuple[s
 
     if not could_start_id(given) or shown(given) != given.strip():
         return None
-    kinds = []
+    kinds: list[tuple[str, Callable[[str], Awaitable[str]]]] = []
     if identity.visible_clusters(Permission.MESSAGES_READ) is ALL:
         kinds.append(("event", store.resolve_event_id))
     if may_list(identity):
@@ -372,10 +380,14 @@ class ZdElsewhere:
     """Where a referral went that no message has, by its ZD number: ``rejected``, how much
     rejected input has it (None: who asks may not list rejected input, and is not told);
     ``unrouted``, how many of its events arrived while no destination served its provider (0
-    for who does not read every cluster: unrouted events lie in none)."""
+    for who does not read every cluster: unrouted events lie in none). ``unseen``: who asks
+    cannot see one or the other, so "nothing found" may not be the whole story; said without
+    telling whether there is any (``messages.zd_unseen``): nothing outside their clusters is
+    confirmed or denied, and they are told who can look."""
 
     rejected: int | None
     unrouted: int
+    unseen: bool = False
 
 
 UNROUTED_COUNTED = 100
@@ -394,9 +406,13 @@ async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> ZdEl
 
     refused = await rejected_for_zd(store, identity, zd_number)
     unrouted = 0
-    if identity.visible_clusters(Permission.MESSAGES_READ) is ALL:
+    everywhere = identity.visible_clusters(Permission.MESSAGES_READ) is ALL
+    if everywhere:
         waiting = await store.list_events(
             EventFilter(zd_number=zd_number, unrouted=True), limit=UNROUTED_COUNTED
         )
         unrouted = len(waiting)
-    return ZdElsewhere(rejected=refused, unrouted=unrouted)
+    # Not counted for who cannot see them: the same answer whether there is any or none.
+    return ZdElsewhere(
+        rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere
+    )

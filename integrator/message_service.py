@@ -58,7 +58,7 @@ from integrator.message_reads import (
 )
 from integrator.patient_views import record_search
 from integrator.refusal import code_of
-from integrator.resending import resend_in_engine
+from integrator.resending import resend_in_engine, takes_event_type
 from integrator.resent_since import ResentSince as ResentSince
 from integrator.resent_since import newest_seen, resent_since
 from integrator.search import whole_id
@@ -117,7 +117,7 @@ async def checked_filter(engine: Engine, scope: ClusterScope, terms: MessageTerm
     """``message_filter``, with a destination term that names no destination the caller can
     see refused (``message_reads.check_destination``): what a batch resend selects with."""
     flt = message_filter(engine.settings, engine.catalog, scope, terms)
-    await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
+    await check_destination(engine.store, engine.settings, flt, engine.catalog)
     return flt
 
 
@@ -201,12 +201,23 @@ async def page_start(
 
 async def _last_seen(engine: Engine, scope: ClusterScope, after: str) -> MessageRecord:
     """The message ``after`` names, where a page ends: one in the caller's clusters (a
-    destination removed since counts as every cluster's, as listings show its messages to
-    who may see all)."""
+    destination removed since lies in the cluster it was last in, as listings show it)."""
     found = await engine.store.get_message(paging.cursor_id(after, "message"), payload=False)
     if found is None or not scope.allows_destination(engine.catalog, found.destination_id):
         raise paging.unknown("message")
     return found
+
+
+async def count_found(
+    engine: Engine, scope: ClusterScope, terms: MessageTerms, *, search: KeptSearch | None = None
+) -> int:
+    """How many messages ``find_messages`` (or, with ``search``, ``page_kept_search``) finds
+    in all with these terms, in the caller's clusters: one ``COUNT`` that reads no body, for a
+    page that shows some of them to say of how many (bench/bench_listing_total.py)."""
+    flt = await checked_filter(engine, scope, terms)
+    if search is not None:
+        flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
+    return await engine.store.count_messages(flt)
 
 
 async def page_kept_search(
@@ -386,6 +397,44 @@ async def visible_resends(
     reading the message in full (``read_message`` gives them with the rest)."""
     _, resends = await engine.store.list_resends(message.id)
     return [r for r in resends if scope.allows_destination(engine.catalog, r.destination_id)]
+
+
+async def visible_resends_of_each(
+    engine: Engine, scope: ClusterScope, messages: Iterable[MessageRecord]
+) -> dict[str, list[ResendRecord]]:
+    """``visible_resends`` of many messages at once, by message id (one never resent, or whose
+    resends ``scope`` cannot see, left out): what a batch's confirmation says of each, as one
+    message's preview says it, in a few reads instead of one per message."""
+    made = await engine.store.resends_of_each([m.id for m in messages])
+    seen = {
+        original: [r for r in resends if scope.allows_destination(engine.catalog, r.destination_id)]
+        for original, resends in made.items()
+    }
+    return {original: resends for original, resends in seen.items() if resends}
+
+
+def resend_targets(engine: Engine, scope: ClusterScope, message: MessageRecord) -> list[str]:
+    """The other destinations ``message`` may be resent to by ``scope``'s identity: in a
+    cluster where it holds the permission, and taking the message's event type, which a remap
+    to any other is skipped for (``resending.takes_event_type``, asked by the remap itself)."""
+    catalog = engine.catalog
+    return sorted(
+        d
+        for d in catalog.destinations
+        if d != message.destination_id
+        and scope.allows_destination(catalog, d)
+        and takes_event_type(catalog, d, message.event_type)
+    )
+
+
+async def statuses_now(engine: Engine, scope: ClusterScope, ids: Iterable[str]) -> dict[str, str]:
+    """The status each of these messages has now, by id, for those ``scope`` can see (a message
+    pruned since, or outside its clusters, is left out): what a batch's result says of the
+    messages it made, read when the result is shown, not when it was made."""
+    found = await engine.store.get_messages(sorted(set(ids)), payloads=False)
+    return {
+        m.id: m.status for m in found if scope.allows_destination(engine.catalog, m.destination_id)
+    }
 
 
 async def _sees(engine: Engine, scope: ClusterScope, message_id: str) -> bool:

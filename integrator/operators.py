@@ -658,6 +658,8 @@ class DestinationAdmin:
             {key: sources[key] for key in sorted(sources)},
             broken,
             revisions,
+            # Who may read a removed destination's messages: those of the cluster it was in.
+            await self._store.last_clusters_outside(destinations),
         )
         gone = read.directory_problem
         if gone is None or self._in_service is None:
@@ -787,6 +789,7 @@ class DestinationAdmin:
         paths: Callable[[str], bool] = lambda destination_id: True,
         shown: Callable[[str], bool] = lambda destination_id: True,
         counted: Collection[MessageStatus] | None = None,
+        dead_letters: Mapping[str, int] | None = None,
     ) -> list[dict[str, Any]]:
         """Every destination ``shown`` says yes to (all by default), broken ones included, as
         ``list --json`` and the API show them.
@@ -804,10 +807,13 @@ class DestinationAdmin:
         rows (``Store.counts_by_status``: one statement, not one a destination).
 
         ``counted``: the statuses ``counts`` holds, all by default; the dashboard asks for
-        those it shows, so its poll reads no delivered history."""
+        those it shows, so its poll reads no delivered history. ``dead_letters``: the open
+        dead letters by destination when the caller has counted them already (the dashboard
+        counts those of removed destinations too), so they are counted once."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
-        dead_letters = await count_open_dead_letters(self._store)
+        if dead_letters is None:
+            dead_letters = await count_open_dead_letters(self._store)
         listed = [dest_id for dest_id in catalog.sources if shown(dest_id)]
         # Not the reader's: its messages are not counted. The rest in one statement.
         counts = await self._store.counts_by_status(listed, counted)

@@ -27,6 +27,7 @@ from deadletter import (
 )
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
+from integrator.catalog import Catalog
 from integrator.clock import Clock, SystemClock
 from integrator.deprecation import HELD_RETIRED
 from integrator.engine import Engine
@@ -70,15 +71,15 @@ class IntakeRenderer:
                 "(mode original)",
                 "resend.skip.event_invalid",
             )
-        destination = self._intake.catalog.destinations[destination_id]
-        configured = destination.messages.get(event.type)
-        if configured is None:
+        if not takes_event_type(self._intake.catalog, destination_id, event.type):
             return Note(
                 f"destination {destination_id} takes no {event.type} messages",
                 "resend.skip.event_type_not_taken",
                 destination=destination_id,
                 event_type=event.type,
             )
+        destination = self._intake.catalog.destinations[destination_id]
+        configured = destination.messages[event.type]
         # Mapped as a new message of this destination is (product.md §3): on a retired version
         # the successor only with auto_upgrade. Without it the hospital gets nothing in the
         # successor's format until the destination is moved, a resend neither; and no held
@@ -90,6 +91,15 @@ class IntakeRenderer:
         # about the event (its ZD number's history), which a new mapping does not change.
         kept = zd_warnings(original.warnings)
         return dataclasses.replace(message, warnings=message.warnings + kept) if kept else message
+
+
+def takes_event_type(catalog: Catalog, destination_id: str, event_type: str) -> bool:
+    """Whether a remap to ``destination_id`` can map an event of ``event_type``: the
+    destination is configured and chooses a message version for that type. A remap to one
+    that does not is skipped (``resend.skip.event_type_not_taken``), so a form offers only
+    those that do (``message_service.resend_targets``)."""
+    destination = catalog.destinations.get(destination_id)
+    return destination is not None and event_type in destination.messages
 
 
 def _held_remap(message: NewMessage, destination_id: str) -> str:

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from destinations.config import CLUSTER_NAME_RULE, is_cluster_name
 from integrator import reasons
@@ -384,6 +384,20 @@ class Deactivated:
 KnownClusters = Callable[[], Awaitable[Collection[str]]]
 """The clusters the configured destinations are in, asked when a grant names one."""
 
+GiftTo = Literal["person", "token"]
+"""Whom a form gives grants to: a person (an invitation, a change of grants) or a token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One role as a form to give grants offers it (``AccessService.offers``)."""
+
+    role: Role
+    clusters: tuple[str | None, ...]
+    """Where it may be given: None for all clusters (first, if so), then clusters by name."""
+    refused: BadAccessInput | AccessDenied | None
+    """Offered nowhere: the service's refusal of it for all clusters, which says why."""
+
 
 def grants_seen(by: Identity, grants: Iterable[Grant]) -> str:
     """A fingerprint of the grants among ``grants`` that ``by`` may change: what a form to
@@ -530,10 +544,7 @@ class AccessService:
         with problems.gathered():
             _display_name(name, address or "")
         if grants:
-            await self._grant_problems(by, Permission.PEOPLE_MANAGE, grants, problems)
-            if not problems.denied:
-                with problems.gathered():
-                    self._refuse_giving_patient_data(by, grants)
+            await self._gift_problems(by, grants, problems)
             if address is not None and not problems.denied:
                 with problems.gathered():
                     self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
@@ -551,6 +562,42 @@ class AccessService:
         problems.raise_found()
         assert address is not None  # else normalise_email's refusal was raised
         return address, reason
+
+    async def _gift_problems(
+        self, by: Identity, grants: Sequence[Grant], problems: Problems
+    ) -> None:
+        """Gather the refusals of ``grants`` being given to a person (an invitation, a new grant
+        of an account): who may give each in its cluster (:meth:`_grant_problems`), and then,
+        when nothing was denied, a role that reads patient data ``by`` does not hold there."""
+        await self._grant_problems(by, Permission.PEOPLE_MANAGE, grants, problems)
+        if not problems.denied:
+            with problems.gathered():
+                self._refuse_giving_patient_data(by, grants)
+
+    async def offers(self, by: Identity, *, to: GiftTo) -> list[Offer]:
+        """What a form to give grants offers ``by``: per role, the clusters it may be given
+        for (None: all clusters), asked of each role for all clusters and for each cluster a
+        destination is in or ``by`` holds a grant for, by the very checks an invitation
+        (``to="person"``) or a token (``to="token"``) is refused by; a role offered nowhere
+        carries the refusal for all clusters, which says why. So a form offers what the
+        service takes, and says why it does not offer the rest, without a rule of its own."""
+        known = set(await self._known_clusters()) if self._known_clusters is not None else set()
+        candidates = [None, *sorted(known | {g.cluster for g in by.grants if g.cluster})]
+        offers: list[Offer] = []
+        for role in Role:
+            refused: dict[str | None, BadAccessInput | AccessDenied] = {}
+            for cluster in candidates:
+                problems = Problems()
+                grant = Grant(role, cluster)
+                if to == "person":
+                    await self._gift_problems(by, [grant], problems)
+                else:
+                    await self._token_grant_problems(by, [grant], problems)
+                if problems.found:
+                    refused[cluster] = problems.found[0]
+            given = tuple(c for c in candidates if c not in refused)
+            offers.append(Offer(role, given, None if given else refused.get(None)))
+        return offers
 
     async def _grant_problems(
         self, by: Identity, permission: Permission, grants: Sequence[Grant], problems: Problems
@@ -1401,16 +1448,7 @@ class AccessService:
             )
         owner_id: str | None = None
         if grants:
-            before = len(problems.found)
-            for grant in dict.fromkeys(grants):
-                with problems.gathered():  # its name alone: tells nothing about who may give it
-                    _refuse_cluster_names([grant])
-            if len(problems.found) == before:
-                with problems.gathered():  # first: who may not give it learns nothing
-                    owner_id = self._token_owner(by, grants)
-                if not problems.denied:
-                    with problems.gathered():
-                        await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
+            owner_id = await self._token_grant_problems(by, grants, problems)
         else:
             problems.add(
                 BadAccessInput("a token needs at least one role", field="grants").coded(
@@ -1434,6 +1472,25 @@ class AccessService:
             expires_at = maker.expires_at
         problems.raise_found()
         return _CheckedToken(owner_id, maker, expires_at, reason, now)
+
+    async def _token_grant_problems(
+        self, by: Identity, grants: Sequence[Grant], problems: Problems
+    ) -> str | None:
+        """Gather the refusals of ``grants`` on a token ``by`` makes: each cluster's name, then
+        who may give them (whose token it is, :meth:`_token_owner`), then, when nothing was
+        denied, whether their clusters exist. The owner's id (None: a machine's token)."""
+        owner_id: str | None = None
+        before = len(problems.found)
+        for grant in dict.fromkeys(grants):
+            with problems.gathered():  # its name alone: tells nothing about who may give it
+                _refuse_cluster_names([grant])
+        if len(problems.found) == before:
+            with problems.gathered():  # first: who may not give it learns nothing
+                owner_id = self._token_owner(by, grants)
+            if not problems.denied:
+                with problems.gathered():
+                    await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
+        return owner_id
 
     async def list_tokens(self, by: Identity) -> list[TokenView]:
         """The tokens ``by`` may manage (or owns), newest first; never the token itself."""
@@ -1771,9 +1828,13 @@ class AccessService:
         if by.kind is IdentityKind.PERSON:
             for grant in grants:
                 if not any(grant.within(own) for own in by.grants):
+                    # Named: a person of one cluster who left the cluster blank (all) learns
+                    # which cluster to write.
+                    held = ", ".join(str(own) for own in by.grants) or "none"
                     raise AccessDenied(
-                        f"a token of your own holds only grants you hold yourself, not {grant}"
-                    ).coded("access.token_beyond_own", grant=str(grant))
+                        f"a token of your own holds only grants you hold yourself, not "
+                        f"{grant}; you hold {held}"
+                    ).coded("access.token_beyond_own", grant=str(grant), held=held)
             return by.id
         raise AccessDenied("creating tokens needs the admin role in the clusters of every grant")
 

@@ -33,6 +33,7 @@ from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
+    Shown,
     console,
     err_console,
     fail,
@@ -174,7 +175,7 @@ def deadletter_list(
     later), or unknown when it was never attempted; a legend under the table says so, and
     --json has dead_since null beside last_attempt_at.
     """
-    from deadletter import list_dead_letters
+    from deadletter import count_open_dead_letters, list_dead_letters
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
     from integrator.search import BadSearch
 
@@ -186,7 +187,7 @@ def deadletter_list(
     except BadSearch as exc:
         fail(option_rule(exc), 2)
 
-    async def action(store: Store) -> list[dict[str, Any]]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
         await check_destination(store, settings, flt)
         letters = await list_dead_letters(
             store,
@@ -196,9 +197,19 @@ def deadletter_list(
             died_since=flt.since,
             died_until=flt.until,
         )
-        return [dead_letter_summary(letter, settings.zone) for letter in letters]
+        summaries = [dead_letter_summary(letter, settings.zone) for letter in letters]
+        if len(letters) <= limit or include_resolved:
+            return summaries, None  # whole; or with --all, which no count holds: "more match"
+        # Cut by --limit: how many in all ("N of M"), the dashboard's count of open ones (one
+        # grouped query, made only when the listing is cut).
+        counts = await count_open_dead_letters(store, died_since=flt.since, died_until=flt.until)
+        counted = counts.get(destination, 0) if destination else sum(counts.values())
+        return summaries, max(counted, limit + 1)
 
-    rows, shown = first_rows(with_store(action, settings, read_only=True), limit)
+    found, total = with_store(action, settings, read_only=True)
+    rows, shown = first_rows(found, limit)
+    if total is not None:
+        shown = Shown(len(rows), total=total)
     say_shown(shown)
     if as_json:
         print_json(rows)

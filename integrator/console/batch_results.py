@@ -19,11 +19,17 @@ drift apart:
   them (``in_sight``), as ``GET /api/v1/jobs/{id}`` reads a job. A person who lost the role or
   a cluster since still sees that it was done, by whom and when, and why it stopped, but not
   its rows nor the search it came from (``withheld``).
+
+Its page says what happened before it lists it (``summed``): how many of each outcome, the
+rows that were not done (skipped, left out, each with why) first, and the status each new
+message has now, read when the page is shown (a reload reads it again).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from integrator.access.permissions import Permission
@@ -31,7 +37,9 @@ from integrator.clusters import ClusterScope
 from integrator.console.once import kept_note, kept_rows, shown_note
 from integrator.console.refusals import Said, said
 from integrator.console.visitor import Visitor
+from integrator.engine import Engine
 from integrator.jobs import JobStopped
+from integrator.message_service import statuses_now
 from integrator.store import ConfirmationRecord
 
 CLUSTERS: Final = "clusters"
@@ -81,3 +89,49 @@ def stopped_said(row: ConfirmationRecord) -> Said | None:
         return None
     shown = shown_note(result[STOPPED])
     return shown if isinstance(shown, Said) else None
+
+
+OUTCOMES: Final = ("resent", "discarded", "skipped", "left out", "stays open")
+"""A batch's outcomes in the order its summary counts them (what was done first)."""
+NOT_DONE: Final = frozenset({"skipped", "left out"})
+"""Outcomes of a row the batch did not act on, each with why: listed first, under the count."""
+STATUSES: Final = ("delivered", "queued", "sending", "retrying", "held", "dead", "cancelled")
+"""The order the new messages' statuses are counted in (delivered first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a batch's result page says above its rows."""
+
+    tally: list[tuple[str, int]]  # (outcome, how many), in ``OUTCOMES``' order
+    now: list[tuple[str, int]]  # (status, how many) of the new messages now, delivered first
+    rows: list[dict[str, Any]]  # not done first; a new message's ``status_now`` where seen
+
+    @property
+    def not_done(self) -> int:
+        return sum(count for outcome, count in self.tally if outcome in NOT_DONE)
+
+
+async def summed(engine: Engine, visitor: Visitor, rows: list[dict[str, Any]]) -> Summary:
+    """``rows`` (a result's, as ``shown_rows`` gives them) counted by outcome, those not done
+    first (stable, so a discard's chain keeps its order), and each new message's status now,
+    as far as the reader may read it (``messages.read``: one pruned or out of sight says
+    nothing)."""
+    made = [row["message_id"] for row in rows if row.get("message_id")]
+    now = await statuses_now(engine, visitor.scope(Permission.MESSAGES_READ), made) if made else {}
+    ordered = sorted(rows, key=lambda row: row.get("outcome") not in NOT_DONE)
+    shown = [
+        {**row, "status_now": now.get(row["message_id"])} if row.get("message_id") else row
+        for row in ordered
+    ]
+    outcomes = Counter(str(row.get("outcome")) for row in rows)
+    statuses = Counter(now[m] for m in made if m in now)
+    return Summary(
+        tally=[(o, outcomes[o]) for o in OUTCOMES if outcomes[o]],
+        now=[
+            (s, statuses[s])
+            for s in (*STATUSES, *sorted(set(statuses) - set(STATUSES)))
+            if statuses[s]
+        ],
+        rows=shown,
+    )

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from integrator.console import i18n_ops, i18n_refusals, i18n_texts, i18n_warnings
+from integrator.console import i18n_ops, i18n_pages, i18n_refusals, i18n_texts, i18n_warnings
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
@@ -388,6 +388,7 @@ EN: Final[dict[str, str]] = {
     "event_page.routed": "to {destinations} by {actor}: {reason}",
     "event_page.route": "Route this event",
     **i18n_ops.EN,
+    **i18n_pages.EN,
     **i18n_refusals.EN,
     **i18n_warnings.EN,
     **i18n_texts.EN,
@@ -778,6 +779,7 @@ NL: Final[dict[str, str]] = {
     "event_page.routed": "naar {destinations} door {actor}: {reason}",
     "event_page.route": "Deze gebeurtenis routeren",
     **i18n_ops.NL,
+    **i18n_pages.NL,
     **i18n_refusals.NL,
     **i18n_warnings.NL,
     **i18n_texts.NL,

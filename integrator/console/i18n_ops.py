@@ -121,9 +121,31 @@ EN: Final[dict[str, str]] = {
         "Events for its providers that no other destination serves wait as unrouted events."
     ),
     "dest.remove.kept": (
-        "Its history and its messages are kept. A rollback to one of its revisions brings it "
-        "back; once removed, it lies in no cluster, so that needs access to all clusters."
+        "Its history and its messages are kept, and stay with this destination's cluster: its "
+        "support staff keep reading its messages and dead letters. A rollback to one of its "
+        "revisions brings it back."
     ),
+    # The dashboard: the open dead letters of removed destinations, which no tile shows.
+    "dashboard.removed_dead_letters": "Dead letters of removed destinations:",
+    "dashboard.removed_dead_letters_of": "{destination}: {count}",
+    # A search by ZD number that found nothing, for who cannot see rejected input or unrouted
+    # events (they lie in no cluster): that it may be there, and who can look; never whether.
+    "messages.zd_unseen": (
+        "Expected something? Input with this ZD number may have been refused at intake, or may "
+        "wait because no destination serves its provider yet. Such input lies in no cluster: "
+        "people with access to all clusters can look it up (Rejected input, Unrouted events)."
+    ),
+    "events.rejected_one": "No events; 1 rejected input with this ZD number: intake refused it.",
+    "events.rejected_many": (
+        "No events; {count} rejected inputs with this ZD number: intake refused them."
+    ),
+    # A start of an event id in its page's address (/events/<start>), as for a message's.
+    "event.lookup.title": "Which event?",
+    "event.lookup.ambiguous": (
+        "Several events have an id starting like this. Choose one, or give more characters."
+    ),
+    "event.lookup.unknown": "No event you may see has this id, or an id starting like it.",
+    "event.lookup.short": "Give at least {min} characters of an event id.",
     "dest.remove.waiting": (
         "{count} {count|message is|messages are} waiting for it now (queued, retrying or held)."
     ),
@@ -349,8 +371,32 @@ EN: Final[dict[str, str]] = {
     "batch.title": "Resend the messages this search finds",
     "batch.count": "{total} {total|message|messages} found; {going} would be resent.",
     "batch.do": "Resend {count} {count|message|messages}",
+    # What one message's preview says of it, said of each in a batch (and counted above).
+    "batch.already.delivered": (
+        "{count} of them {count|was|were} delivered already (see Status): resending sends "
+        "{count|it|them} again."
+    ),
+    "batch.already.resent": (
+        "{count} of them {count|was|were} resent already (see Resent before, newest first): "
+        "look at those resends first; resending makes one more of each."
+    ),
+    "batch.status": "Status",
+    "batch.earlier": "Resent before",
+    "batch.earlier.times": "{count} {count|time|times}",
+    "batch.earlier.none": "never",
     "batch.cancel": "Cancel, back to the messages",
     "batch.back": "Back to the messages",
+    # A batch's result, counted above its rows (``console.batch_results.summed``).
+    "batch.tally.resent": "{count} resent",
+    "batch.tally.discarded": "{count} discarded",
+    "batch.tally.skipped": "{count} skipped",
+    "batch.tally.left_out": "{count} left out",
+    "batch.tally.stays_open": "{count} {count|stays|stay} open",
+    "batch.tally.why": "The {count} not done {count|is|are} listed first, each with why.",
+    "batch.now": "The new messages now:",
+    "batch.now.each": "{count} {status}",
+    "batch.now.reload": "Reload this page for their latest status.",
+    "batch.status_now": "Status now",
     "batch.withheld.resend": (
         "What was resent is not shown: it names messages in clusters where you may no longer "
         "resend (a role or cluster was taken away since). The audit trail keeps what was done."
@@ -361,6 +407,8 @@ EN: Final[dict[str, str]] = {
         "was done."
     ),
     "batch.start": "Resend these messages…",
+    # Above a search's results: which of how many (one count, made when they fill more pages).
+    "messages.total": "{first}–{last} of {total} {total|message|messages} found",
     "confirm.to_form": "Skip the list: to the reason and the button",
     "batch.note": (
         "Shows first what would be resent and what skipped, and why; at most {limit} at once."
@@ -526,6 +574,9 @@ EN: Final[dict[str, str]] = {
     "people.role_n": "Role {n}",
     "people.cluster_n": "Cluster {n}",
     "people.all_clusters": "all clusters",
+    # Beside the grant rows: what the service says this person may not give, and where only.
+    "grants.only_in": "{role}: only for {clusters}",
+    "grants.not_offered": "{role} is not offered: {why}",
     "people.invite": "Invite a person",
     "people.invite_send": "Invite",
     "people.invite_refused": "Nobody was invited: see why beside the fields below.",
@@ -792,10 +843,32 @@ NL: Final[dict[str, str]] = {
         "andere bestemming bedient, wachten als gebeurtenissen zonder bestemming."
     ),
     "dest.remove.kept": (
-        "De geschiedenis en de berichten blijven bewaard. Terugzetten naar een van de revisies "
-        "brengt de bestemming terug; verwijderd hoort ze bij geen cluster, dus daarvoor is "
-        "toegang tot alle clusters nodig."
+        "De geschiedenis en de berichten blijven bewaard, en blijven bij het cluster van deze "
+        "bestemming: de support van dat cluster blijft de berichten en onbestelbare berichten "
+        "ervan lezen. Terugzetten naar een van de revisies brengt de bestemming terug."
     ),
+    "dashboard.removed_dead_letters": "Onbestelbare berichten van verwijderde bestemmingen:",
+    "dashboard.removed_dead_letters_of": "{destination}: {count}",
+    "messages.zd_unseen": (
+        "Iets verwacht? Invoer met dit ZD-nummer kan bij ontvangst geweigerd zijn, of wachten "
+        "omdat nog geen bestemming de zorgaanbieder bedient. Zulke invoer hoort bij geen "
+        "cluster: mensen met toegang tot alle clusters kunnen die opzoeken (Geweigerde invoer, "
+        "Gebeurtenissen zonder bestemming)."
+    ),
+    "events.rejected_one": (
+        "Geen gebeurtenissen; 1 geweigerde invoer met dit ZD-nummer: de intake weigerde die."
+    ),
+    "events.rejected_many": (
+        "Geen gebeurtenissen; {count} geweigerde invoer met dit ZD-nummer: de intake weigerde die."
+    ),
+    "event.lookup.title": "Welke gebeurtenis?",
+    "event.lookup.ambiguous": (
+        "Meerdere gebeurtenissen hebben een id dat zo begint. Kies er een, of geef meer tekens."
+    ),
+    "event.lookup.unknown": (
+        "Geen gebeurtenis die je mag zien heeft dit id, of een id dat zo begint."
+    ),
+    "event.lookup.short": "Geef minstens {min} tekens van een gebeurtenis-id.",
     "dest.remove.waiting": (
         "Er {count|wacht|wachten} nu {count} {count|bericht|berichten} op (in de wachtrij, "
         "wachtend op een nieuwe poging of vastgehouden)."
@@ -1042,8 +1115,33 @@ NL: Final[dict[str, str]] = {
         "{total} {total|bericht|berichten} gevonden; {going} {going|zou|zouden} herzonden worden."
     ),
     "batch.do": "{count} {count|bericht|berichten} herzenden",
+    "batch.already.delivered": (
+        "{count} ervan {count|is|zijn} al afgeleverd (zie Status): herzenden verstuurt "
+        "{count|het|ze} nog een keer."
+    ),
+    "batch.already.resent": (
+        "{count} ervan {count|is|zijn} al herzonden (zie Eerder herzonden, nieuwste eerst): "
+        "kijk eerst naar die herzendingen; herzenden maakt er van elk nog een."
+    ),
+    "batch.status": "Status",
+    "batch.earlier": "Eerder herzonden",
+    "batch.earlier.times": "{count} {count|keer|keer}",
+    "batch.earlier.none": "nooit",
     "batch.cancel": "Annuleren, terug naar de berichten",
     "batch.back": "Terug naar de berichten",
+    "batch.tally.resent": "{count} herzonden",
+    "batch.tally.discarded": "{count} afgesloten",
+    "batch.tally.skipped": "{count} overgeslagen",
+    "batch.tally.left_out": "{count} weggelaten",
+    "batch.tally.stays_open": "{count} {count|blijft|blijven} open",
+    "batch.tally.why": (
+        "De {count} niet {count|behandeld bericht staat|behandelde berichten staan} bovenaan, "
+        "elk met waarom."
+    ),
+    "batch.now": "De nieuwe berichten nu:",
+    "batch.now.each": "{count} {status}",
+    "batch.now.reload": "Laad deze pagina opnieuw voor hun laatste status.",
+    "batch.status_now": "Status nu",
     "batch.withheld.resend": (
         "Wat herzonden is, wordt niet getoond: het noemt berichten in clusters waarin je niet "
         "meer mag herzenden (er is je sindsdien een rol of cluster afgenomen). De audittrail "
@@ -1055,6 +1153,7 @@ NL: Final[dict[str, str]] = {
         "De audittrail bewaart wat er gedaan is."
     ),
     "batch.start": "Deze berichten herzenden…",
+    "messages.total": "{first}–{last} van {total} gevonden {total|bericht|berichten}",
     "confirm.to_form": "Lijst overslaan: naar de reden en de knop",
     "batch.note": (
         "Je ziet eerst wat herzonden en wat overgeslagen wordt, en waarom; "
@@ -1229,6 +1328,8 @@ NL: Final[dict[str, str]] = {
     "people.role_n": "Rol {n}",
     "people.cluster_n": "Cluster {n}",
     "people.all_clusters": "alle clusters",
+    "grants.only_in": "{role}: alleen voor {clusters}",
+    "grants.not_offered": "{role} wordt niet aangeboden: {why}",
     "people.invite": "Persoon uitnodigen",
     "people.invite_send": "Uitnodigen",
     "people.invite_refused": "Er is niemand uitgenodigd: zie waarom bij de velden hieronder.",

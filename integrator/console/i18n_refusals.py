@@ -156,6 +156,10 @@ EN: Final[dict[str, str]] = {
     "refusal.search.destination": (
         "no destination has that id, and no message in this store went to one; configured: {known}"
     ),
+    "refusal.search.destination_seen": (
+        "no destination you may see has that id, and no message you may see went to one; "
+        "yours: {known}"
+    ),
     "refusal.audit.destination": (
         "no destination has that id, and no audit entry or stored message names one; "
         "configured: {known}"
@@ -639,7 +643,7 @@ EN: Final[dict[str, str]] = {
         "scan the new code it shows"
     ),
     "refusal.access.token_beyond_own": (
-        "a token of your own holds only grants you hold yourself, not {grant}"
+        "a token of your own holds only grants you hold yourself, not {grant}; you hold {held}"
     ),
     "refusal.access.person_patient_data": (
         "{role} reads patient data: only someone who holds {role} there gives it, so you may "
@@ -790,6 +794,10 @@ NL: Final[dict[str, str]] = {
     "refusal.search.destination": (
         "geen bestemming heeft dat id, en geen bericht in deze opslag ging naar zo'n "
         "bestemming; ingesteld: {known}"
+    ),
+    "refusal.search.destination_seen": (
+        "geen bestemming die je mag zien heeft dat id, en geen bericht dat je mag zien ging "
+        "naar zo'n bestemming; de jouwe: {known}"
     ),
     "refusal.audit.destination": (
         "geen bestemming heeft dat id, en geen auditregel of opgeslagen bericht noemt het; "
@@ -1310,7 +1318,7 @@ NL: Final[dict[str, str]] = {
         "hieronder) en scan de nieuwe code die je dan ziet"
     ),
     "refusal.access.token_beyond_own": (
-        "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}"
+        "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}; je hebt {held}"
     ),
     "refusal.access.person_patient_data": (
         "{role} leest patiëntgegevens: alleen wie daar zelf {role} heeft geeft die rol, dus je "

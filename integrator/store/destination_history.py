@@ -30,7 +30,7 @@ engine record it also lets one engine audit it, however many watch the same dire
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -312,6 +312,43 @@ class DestinationHistoryMixin:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {row.destination_id: _record(row) for row in rows}
+
+    @guarded("read destination history")
+    async def last_clusters_outside(
+        self: _StoreParts, in_service: Collection[str]
+    ) -> dict[str, str | None]:
+        """The cluster of the last recorded definition of every destination with a history
+        that is not one of ``in_service`` (removed through the tools, or its file deleted by
+        hand), by id; None for a definition without a cluster.
+
+        Its messages and dead letters stay in the store, and lie in that cluster
+        (``integrator.clusters``): support of that cluster reads them, as the removal's
+        result page promises. One statement; only the definitions of the destinations outside
+        ``in_service`` are read and parsed (a removed one's are few)."""
+        columns = destination_revisions.c
+        last = (
+            select(columns.destination_id, func.max(columns.revision).label("revision"))
+            .where(columns.config.is_not(None))
+            .group_by(columns.destination_id)
+        )
+        if in_service:
+            kept = wanted_destinations(sorted(in_service), self._engine.dialect.name)
+            last = last.where(columns.destination_id.not_in(select(kept.c.value)))
+        defined = last.subquery()
+        query = select(columns.destination_id, columns.config).join(
+            defined,
+            and_(
+                columns.destination_id == defined.c.destination_id,
+                columns.revision == defined.c.revision,
+            ),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        clusters: dict[str, str | None] = {}
+        for row in sorted(rows, key=lambda r: str(r.destination_id)):
+            cluster = load_json(row.config).get("cluster")
+            clusters[row.destination_id] = cluster if isinstance(cluster, str) else None
+        return clusters
 
     @guarded("read destination history")
     async def get_destination_revision(

@@ -578,6 +578,26 @@ class Store(
                 await _resends_of(conn, message_id),
             )
 
+    @guarded("list resends")
+    async def resends_of_each(self, message_ids: Sequence[str]) -> dict[str, list[ResendRecord]]:
+        """``list_resends``' own resends for many messages at once (a batch's confirmation
+        says of each what one message's preview says): by original id, oldest first; a
+        message never resent is left out. One indexed look-up per chunk of ids."""
+        ids = sorted(set(message_ids))
+        found: dict[str, list[ResendRecord]] = {}
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                rows = await conn.execute(
+                    select_resends()
+                    .where(resends.c.original_id.in_(chunk))
+                    .order_by(resends.c.at, resends.c.message_id)
+                )
+                for row in rows:
+                    record = resend_record(row)
+                    found.setdefault(record.original_id, []).append(record)
+        return found
+
     @guarded("follow resend links")
     async def resend_family(self, message_ids: Sequence[str]) -> list[ResendLink]:
         """Every message linked to the given ones through resends, both ways and transitively
@@ -996,9 +1016,23 @@ class Store(
         within = None if destinations is None else messages.c.destination_id.in_(destinations)
         return await self._resolve_id(messages.c.id, text, "message", within=within)
 
-    async def resolve_event_id(self, text: str) -> str:
-        """Like ``resolve_message_id``, for an event's id."""
-        return await self._resolve_id(events.c.id, text, "event")
+    async def resolve_event_id(
+        self, text: str, *, destinations: Collection[str] | None = None
+    ) -> str:
+        """Like ``resolve_message_id``, for an event's id. ``destinations``: among the events
+        with a message for one of these only (None: all, unrouted ones too), as an event lies
+        in the clusters of the destinations it has messages for."""
+        within = None
+        if destinations is not None:
+            within = (
+                select(messages.c.id)
+                .where(
+                    messages.c.event_id == events.c.id,
+                    messages.c.destination_id.in_(sorted(destinations)),
+                )
+                .exists()
+            )
+        return await self._resolve_id(events.c.id, text, "event", within=within)
 
     async def resolve_audit_target(self, text: str) -> str:
         """The audit entries' target that is ``text``, or the one id among them starting so.

@@ -54,3 +54,48 @@ async def test_the_refresh_draws_each_part_it_swaps_as_the_first_render_did(
     # The line saying when: a hint, before the refresh and after it.
     assert drawn["dashboard-updated"][1]["class"] == "hint"
     assert swapped["dashboard-updated"][1]["class"] == "hint"
+
+
+def _action(page: str, destination: str) -> str | None:
+    """The tile's action as ``page`` draws it: its wrapper's HTML, or None when it has none."""
+    start = page.find(f'<div id="act-{destination}"')
+    if start < 0:
+        return None
+    return page[start : page.index("</div>", start)]
+
+
+async def test_the_refresh_redraws_a_tile_s_button_when_its_state_changed_elsewhere(
+    engine: Engine,
+) -> None:
+    """A pause from the CLI (or another tab) while the dashboard is open: the tile said
+    "paused" at the next refresh but kept its *Pause* button (and after a resume, *Resume*),
+    whose press then did nothing. The page sends back what each button does (``shown``); the
+    refresh redraws the action of each tile whose state no longer matches, and only those, so
+    a reason being typed in an unchanged tile stays."""
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
+        first = await otto.get("/")
+        drawn = _action(first.text, "lab-west")
+        assert drawn is not None and 'name="shown" value="lab-west:pause"' in drawn
+        assert 'hx-include=".tiles [name=shown]"' in first.text
+        same = await otto.get("/dashboard/figures", params={"shown": "lab-west:pause"})
+        assert _action(same.text, "lab-west") is None  # unchanged: left as it is
+        await engine.admin.set_enabled("lab-west", False, actor="cli:ops", reason="maintenance")
+        paused = await otto.get("/dashboard/figures", params={"shown": "lab-west:pause"})
+        action = _action(paused.text, "lab-west")
+        assert action is not None and OOB in action
+        assert ">Resume</button>" in action and ">Pause</button>" not in action
+        assert 'aria-label="Resume Lab West"' in action or 'aria-label="Resume lab-west"' in action
+        assert 'name="shown" value="lab-west:resume"' in action
+        # Drawn as the page draws it: the same element and attributes.
+        assert _action((await otto.get("/")).text, "lab-west") == action.replace(
+            f' {OOB}="true"', ""
+        )
+        after = await otto.get("/dashboard/figures", params={"shown": "lab-west:resume"})
+        assert _action(after.text, "lab-west") is None
+    # Who may not pause it has no button before or after: nothing to redraw.
+    async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER)) as vera:
+        page = await vera.get("/")
+        assert 'name="shown" value="lab-west:"' in (_action(page.text, "lab-west") or "")
+        assert "<form" not in (_action(page.text, "lab-west") or "")
+        quiet = await vera.get("/dashboard/figures", params={"shown": "lab-west:"})
+        assert _action(quiet.text, "lab-west") is None

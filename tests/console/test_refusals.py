@@ -135,9 +135,10 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
 async def test_a_cluster_no_destination_is_in_is_said_in_a_sentence_when_none_has_one(
     engine: Engine, lang: str
 ) -> None:
-    """No destination in a cluster the admin administers (LAB's only one gone), or none in any
-    cluster at all (for an admin of all clusters): a sentence for that, not an empty (or
-    "none") list, and no cluster the person may not see (CARD)."""
+    """No destination in a cluster the admin administers (LAB's only one moved to CARD; one
+    removed would keep LAB known, as its messages lie there), or none in any cluster at all
+    (for an admin of all clusters): a sentence for that, not an empty (or "none") list, and
+    no cluster the person may not see (CARD)."""
     theirs = {
         "nl": "geen bestemming hoort bij cluster LAB, en ook niet bij een ander cluster dat je "
         "beheert",
@@ -157,12 +158,12 @@ async def test_a_cluster_no_destination_is_in_is_said_in_a_sentence_when_none_ha
 
     await put("lab-zuid", "LAB")
     async with signed_in(engine, "lab@example.org", Grant(Role.ADMIN, "LAB"), lang=lang) as lab:
-        (engine.settings.destinations_dir / "lab-zuid.yaml").unlink()
-        assert "lab-zuid" not in (await engine.reload_destinations()).destinations
+        await put("lab-zuid", "CARD")
         scoped = await post(
             lab, "/tokens", {"name": "lab-feed", "role": "viewer", "cluster": "LAB"}
         )
-    await put("lab-west", None)  # CARD's only destination leaves its cluster: none is in one
+    await put("lab-west", None)  # CARD's destinations leave their cluster: none is in one
+    await put("lab-zuid", None)
     async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN), lang=lang) as ada:
         invite = await post(
             ada, "/people/invite", {"email": "bo@example.org", "role": "viewer", "cluster": "LAB"}
@@ -581,13 +582,14 @@ async def test_a_token_beyond_ones_own_grants_is_refused_in_dutch(engine: Engine
     assert wider.status_code == 403
     dutch(
         beside(wider, "grants"),
-        "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*",
+        "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*; je hebt viewer@CARD",
     )
     dutch(beside(other_role, "grants"), "onbekende rol superuser (kies uit: resend, ")
     dutch(problems(short), "token-id: geef het id van de token, of minstens de eerste 4 tekens")
     dutch(problems(unknown), "token-id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
     assert beside(wider_en, "grants") == (
-        "a token of your own holds only grants you hold yourself, not viewer@*"
+        "a token of your own holds only grants you hold yourself, not viewer@*; you hold "
+        "viewer@CARD"
     )
 
 

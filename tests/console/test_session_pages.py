@@ -74,7 +74,7 @@ def test_a_page_that_polls_keeps_no_session_alive(
         page = context.new_page()
         sign_in(page, support)
         polls: list[Request] = []
-        polled = re.compile(r"/status\?shown=queued$")
+        polled = re.compile(r"/status\?shown=queued&attempts=0$")
         page.on("request", lambda r: polls.append(r) if polled.search(r.url) else None)
         # The browser's timers on a clock the test moves: each poll is the page's own timer
         # firing, without the test waiting out its 2 s (or the dashboard's 5 s) in real time.
@@ -91,7 +91,9 @@ def test_a_page_that_polls_keeps_no_session_alive(
         assert polls and all(r.headers.get("x-integrator-background") == "1" for r in polls)
         assert last_seen(live, secret) == before
         # The dashboard's refresh follows the same rule.
-        with page.expect_request(re.compile(r"/dashboard/figures$"), timeout=15_000) as tile:
+        # (With what each tile's button does, ``shown``: the refresh redraws those that changed.)
+        figures = re.compile(r"/dashboard/figures\?shown=")
+        with page.expect_request(figures, timeout=15_000) as tile:
             page.goto("/")
             page.clock.run_for(5_000)
         assert tile.value.headers.get("x-integrator-background") == "1"

@@ -73,6 +73,26 @@ async def test_the_last_revisions_of_many_destinations_in_one_read(store: Store)
     assert found["noord"].config == {"id": "noord", "port": 2} and found["west"].config is None
 
 
+async def test_the_clusters_of_destinations_out_of_service_from_their_last_definition(
+    store: Store,
+) -> None:
+    """``last_clusters_outside``: for every destination with a history and no definition in
+    service, the cluster of its last recorded definition (its messages lie there); in
+    service ones are not read. What ``Catalog.removed`` holds."""
+    assert await store.last_clusters_outside([]) == {}
+    await record(store, "oost", 0, {"id": "oost", "cluster": "LAB"}, action="add")
+    await record(store, "oost", 1, {"id": "oost", "cluster": "CARD"})  # moved, then removed
+    await record(store, "oost", 2, None, action="remove")
+    await record(store, "west", 0, {"id": "west"}, action="add")  # in no cluster
+    await record(store, "west", 1, None, action="remove")
+    await record(store, "noord", 0, {"id": "noord", "cluster": "CARD"}, action="add")
+    # A file deleted by hand, not recorded yet: its last definition says it all the same.
+    await record(store, "zuid", 0, {"id": "zuid", "cluster": "LAB"}, action="add")
+    found = await store.last_clusters_outside(["noord"])
+    assert found == {"oost": "CARD", "west": None, "zuid": "LAB"}
+    assert await store.last_clusters_outside(["noord", "oost", "west", "zuid"]) == {}
+
+
 async def test_a_change_made_to_a_revision_that_is_not_the_last_records_nothing(
     store: Store,
 ) -> None:

@@ -31,6 +31,7 @@ from integrator.access.permissions import Permission
 from integrator.audit import audit_origin, checked_audit_filter, export_audit
 from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
 from integrator.console import kept
+from integrator.console.audit_links import audit_links
 from integrator.console.errors import BadInput, Forbidden
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -110,7 +111,7 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
-def _listing(
+async def _listing(
     request: Request,
     visitor: Visitor,
     terms: dict[str, str],
@@ -122,7 +123,8 @@ def _listing(
 ) -> Response:
     """A page of entries; a kept search is paged by its handle, and exported by it unless it
     is by BSN (the export is not: ``audit_csv_export``)."""
-    zone = engine_of(request).settings.zone
+    engine = engine_of(request)
+    zone = engine.settings.zone
     query = {name: value for name, value in terms.items() if value}
     paged = {kept.FIELD: handle} if handle else query
     csv = None if by_bsn else "/audit.csv?" + urlencode(paged)
@@ -133,6 +135,8 @@ def _listing(
         terms=terms,
         problems={},
         entries=[{**audit_view(e, zone), "origin": audit_origin(e)} for e in found.entries],
+        # Its people, destinations and messages, linked where this reader may open them.
+        links=await audit_links(engine, visitor, found.entries),
         handle=handle,
         by_bsn=by_bsn,
         offset=offset,
@@ -211,7 +215,7 @@ async def audit(
                 found = await page_kept_audit(engine, scope, made, limit=PAGE, offset=offset)
             except BadSearch as exc:  # a destination the person no longer sees
                 return await _refused(request, visitor, shown, exc)
-            return _listing(
+            return await _listing(
                 request, visitor, shown, found, offset=offset, handle=made.handle, by_bsn=True
             )
         terms, handle = shown, made.handle
@@ -228,7 +232,7 @@ async def audit(
         )
     except BadSearch as exc:
         return await _refused(request, visitor, terms, exc)
-    return _listing(request, visitor, terms, found, offset=offset, handle=handle)
+    return await _listing(request, visitor, terms, found, offset=offset, handle=handle)
 
 
 @router.post("/audit")

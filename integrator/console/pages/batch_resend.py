@@ -47,7 +47,7 @@ from deadletter import (
 from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import kept
-from integrator.console.batch_results import in_sight, kept_batch, stopped_said
+from integrator.console.batch_results import in_sight, kept_batch, stopped_said, summed
 from integrator.console.errors import BadInput, NotFound
 from integrator.console.once import (
     FIELD,
@@ -70,6 +70,7 @@ from integrator.message_service import (
     checked_filter,
     select_to_resend,
     still_permitted,
+    visible_resends_of_each,
     whole_or_stopped,
 )
 from integrator.reasons import MAX_REASON
@@ -157,6 +158,14 @@ async def _confirmation(
         planned = [r.to_json(seen) for r in made]
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
+    # Of each, what one message's preview says: its status, and the resends made of it already
+    # (those the person may read, newest first), so a delivered one is not resent unawares.
+    status = {m.id: m.status for m in selection}
+    earlier = await visible_resends_of_each(engine, visitor.scope(P.MESSAGES_READ), selection)
+    for p in planned:
+        p["status"] = status.get(p["original_id"])
+        p["earlier"] = [r.message_id for r in reversed(earlier.get(p["original_id"], []))]
+    going = [p for p in planned if p["outcome"] == "would resend"]
     # As the search page links its own search: a kept one by its handle, else its terms.
     query = urlencode({kept.FIELD: handle}) if handle else query_of(terms)
     return page(
@@ -167,7 +176,10 @@ async def _confirmation(
         messages=list(selection),
         named=sorted(selection.named),
         planned=planned,
-        going=sum(1 for p in planned if p["outcome"] == "would resend"),
+        going=len(going),
+        # Counted of those that would go out: a skipped one's note says why already.
+        delivered=sum(1 for p in going if p["status"] == "delivered"),
+        resent_before=sum(1 for p in going if p["earlier"]),
         once=token,
         terms=terms,
         handle=handle,
@@ -276,6 +288,8 @@ async def done_page(
     # Its rows and its search only within the sight they were written for, as it is now.
     seen = in_sight(visitor, row, P.MESSAGES_RESEND)
     back = row.result.get("back") if isinstance(row.result, dict) and seen else None
+    # What it did, counted above its rows; those not done first; the new ones' status now.
+    summary = await summed(engine, visitor, shown_rows(row) if seen else [])
     return page(
         request,
         visitor,
@@ -283,7 +297,8 @@ async def done_page(
         done=row,
         again=again,
         failed=failed(row),
-        rows=shown_rows(row) if seen else [],
+        rows=summary.rows,
+        summary=summary,
         withheld=not seen,
         stopped=stopped_said(row),
         # The search it came from, as ``_way_back`` wrote it (a result kept before: all).

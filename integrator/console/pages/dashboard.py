@@ -29,6 +29,7 @@ to the listing of the same period (``/rejected?since=24h``).
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Final
 from urllib.parse import quote, urlencode
 
@@ -39,6 +40,7 @@ from integrator import history_actions
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.links import unrouted_route
 from integrator.console.once import kept, kept_result
 from integrator.console.pages.destinations import (
     CHANGE_ACTION,
@@ -52,7 +54,7 @@ from integrator.console.refusals import said
 from integrator.console.render import NavItem, page, start_page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor, needs
-from integrator.dashboard import destination_tiles, unrouted_events
+from integrator.dashboard import DestinationTile, dashboard_figures, unrouted_events
 from integrator.errors import PermanentError
 from integrator.http.scope import cluster_of
 from integrator.operators import Change, UnknownDestination
@@ -69,13 +71,36 @@ _DONE: Final = (history_actions.PAUSE, history_actions.RESUME)
 """The changes a tile makes, and so the kept changes it says (``_done``)."""
 
 
+def tile_verb(visitor: Visitor, tile: DestinationTile) -> str:
+    """What a tile's button does for ``visitor``: ``pause`` an active destination, ``resume`` a
+    paused one; ``""`` (no form) without ``destinations.write`` in its cluster, or while its
+    file is broken."""
+    if not visitor.may(P.DESTINATIONS_WRITE, tile.cluster) or tile.state == "broken":
+        return ""
+    return "pause" if tile.state == "active" else "resume"
+
+
+def shown_actions(shown: list[str]) -> dict[str, str]:
+    """What each tile's button did when the page drew it, as its refresh sends it back
+    (``<destination id>:<verb>``, ``_tile_action.html``)."""
+    return dict(item.rpartition(":")[::2] for item in shown if ":" in item)
+
+
 async def _figures(request: Request, visitor: Visitor) -> dict[str, Any]:
-    """What every refresh redraws: the tiles' figures, rejected input, the time."""
+    """What every refresh redraws: the tiles' figures, rejected input, the time; and each
+    tile's pause or resume, which the page draws from the same state (``tile_verb``)."""
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
-    tiles = await destination_tiles(engine, scope.allows)
+    shown = await dashboard_figures(engine, scope.allows)
     return {
-        "tiles": tiles,
+        "tiles": shown.tiles,
+        # The dead letters of removed destinations of the person's clusters: no tile has them;
+        # each with whether the person may open them (``messages.read`` in its last cluster).
+        "removed_dead_letters": [
+            (dest_id, count, visitor.may(P.MESSAGES_READ, cluster_of(engine.catalog, dest_id)))
+            for dest_id, count in shown.removed_dead_letters.items()
+        ],
+        "tile_verb": functools.partial(tile_verb, visitor),
         "rejected": await rejected_lately(engine.store, engine.settings, visitor.signed_in),
         "rejected_since": LATELY,
         "now": engine.clock.now().astimezone(engine.settings.zone),
@@ -91,6 +116,8 @@ async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
         # Unrouted events lie in no cluster: counted for who may list them, by the rule of the
         # page that lists them (its navigation entry), not a copy of it.
         "unrouted": await unrouted_events(engine_of(request)) if unrouted else None,
+        # A tile's pause or resume that warns of events waiting unrouted links their page.
+        "unrouted_route": functools.partial(unrouted_route, engine_of(request).settings, visitor),
     }
 
 
@@ -140,10 +167,21 @@ async def _done(request: Request, visitor: Visitor, change: str) -> dict[str, An
     }
 
 
+Shown = Annotated[list[str], Query(max_length=300)]
+
+
 @router.get("/dashboard/figures")
-async def figures(request: Request, visitor: Reader) -> Response:
-    """Every tile's figures, each to be swapped into its tile by id (htmx polling)."""
-    return page(request, visitor, "dashboard_figures.html", **await _figures(request, visitor))
+async def figures(request: Request, visitor: Reader, shown: Shown = []) -> Response:  # noqa: B006
+    """Every tile's figures, each to be swapped into its tile by id (htmx polling); and the
+    pause or resume of each tile whose state changed since the page drew it (``shown``: what
+    each tile's button did then), so the button is never the one of a state gone by."""
+    return page(
+        request,
+        visitor,
+        "dashboard_figures.html",
+        shown=shown_actions(shown),
+        **await _figures(request, visitor),
+    )
 
 
 @router.post("/destinations/{destination_id}/enabled")

@@ -79,8 +79,9 @@ from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
 from integrator.console import kept
-from integrator.console.batch_results import in_sight, kept_batch, stopped_said
+from integrator.console.batch_results import in_sight, kept_batch, stopped_said, summed
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.links import opens_destination
 from integrator.console.once import (
     FIELD,
     confirmation,
@@ -223,7 +224,7 @@ async def _listing(
     anything is searched."""
     engine = engine_of(request)
     scope = visitor.scope(P.MESSAGES_READ)
-    destinations = sorted(scope.visible_catalog(engine.catalog).destinations)
+    destinations = scope.searchable_destinations(engine.catalog)  # removed ones too
     try:
         if (pasted := misplaced_bsn(filters)) is not None:
             raise pasted
@@ -276,6 +277,8 @@ async def _listing(
             "key": f"g{number}",
             "destination": destination,
             "cluster": cluster_of(engine.catalog, destination),
+            # Its header links the destination's page for who may open it.
+            "linked": opens_destination(engine.catalog, visitor, destination),
             "reason": reason,
             "letters": rows,
         }
@@ -696,6 +699,8 @@ async def done_page(
     seen = in_sight(visitor, row, ACTIONS[action])
     rows = shown_rows(row) if seen else []
     back = row.result.get("back") if isinstance(row.result, dict) and seen else None
+    # What it did, counted above its rows; those not done first; the new ones' status now.
+    summary = await summed(engine, visitor, rows)
     return page(
         request,
         visitor,
@@ -706,7 +711,8 @@ async def done_page(
         stopped=stopped_said(row),
         again=again,
         failed=failed(row),
-        rows=rows,
+        rows=summary.rows,
+        summary=summary,
         # The list it came from, as ``_way_back`` wrote it (a result kept before: the whole list).
         back=kept.listing_query(back) if isinstance(back, dict) else "",
         # Every one skipped (a colleague discarded or resent them meanwhile): the heading does

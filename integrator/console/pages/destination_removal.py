@@ -144,19 +144,21 @@ async def remove(
     result_at = f"/destinations/{destination_id}/removed"
     try:
         require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+        gone = await _gone_meanwhile(engine, destination_id)
     except NotFound:
-        # Removed by this very form a moment ago (a second click, Back and submit): once
-        # removed, it lies in no cluster, yet what the person did is theirs to see again.
-        # Removed otherwise (another tab's form, a colleague): said so, nothing done. Any
-        # other post is the 404 of an id out of sight, as the API answers it.
+        gone = True
+    if gone:
+        # Removed by this very form a moment ago (a second click, Back and submit): what the
+        # person did is theirs to see again (a removed destination stays in its cluster, but
+        # whoever removed it may have lost that grant since). Removed otherwise (another
+        # tab's form, a colleague): said so, nothing done. Any other post is the 404 of an id
+        # out of sight, as the API answers it.
         try:
             return await once_then_result(
                 engine, visitor, action, once_token, _out_of_sight, result_at=result_at
             )
         except (BadInput, NotFound):
             return await gone_page(request, visitor, destination_id, tried=True)
-    if await _gone_meanwhile(engine, destination_id):
-        return await gone_page(request, visitor, destination_id, tried=True)
     refused = blank_reason(reason)
     if refused is not None:
         return await _confirmation_page(

@@ -17,6 +17,7 @@ no bare "not found": its page says when, by whom and why (``gone_page``, from it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection
 from typing import Annotated, Any, Final
@@ -29,6 +30,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import Forbidden, NotFound
+from integrator.console.links import reads_messages_of, unrouted_route
 from integrator.console.once import issue, kept_result
 from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
@@ -171,6 +173,9 @@ async def destination_context(
         else 0
     )
     return {
+        # Links only where the reader may open them (``console.links``).
+        "reads_messages": reads_messages_of(engine.catalog, visitor, view.id),
+        "unrouted_route": functools.partial(unrouted_route, engine.settings, visitor),
         "retrying": retrying,
         # Why it is not delivering, if it is not: its last attempt (``dashboard.last_attempt``,
         # as its tile says it), the reason shown to who may read the messages of its cluster.

@@ -8,7 +8,10 @@ clusters, where an event lies in the clusters of the destinations it has message
 outside them, and an unrouted event (in no cluster) for who holds the permission in some
 clusters only, is a 404 as an unknown id is. Its messages are those of the person's clusters.
 
-The id is the whole id, as on a message's page and in the API: the listings link with it.
+The listings link with the whole id; a start of one, as listings and the CLI shorten it, goes
+to the whole id as ``/messages/<start>`` does (``event_reads.locate_event``, among the events
+the person may see only): one too short to look up, or that several of those events share, is
+a page that says so and lists them (``event_lookup.html``), as the message page answers it.
 
 Its route ``/events/{event_id}`` would also answer ``/events/unrouted``: this module is
 registered after the unrouted events' (``console.app.PAGES``), so their fixed paths win.
@@ -16,10 +19,10 @@ registered after the unrouted events' (``console.app.PAGES``), so their fixed pa
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import Forbidden, NotFound
@@ -29,8 +32,9 @@ from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.event_reads import read_event
+from integrator.event_reads import AmbiguousEventId, EventNotFound, locate_event, read_event
 from integrator.http.deps import source_of
+from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
 
 P = Permission
 router = APIRouter()
@@ -40,8 +44,39 @@ LONGEST_ID: Final = 64
 Reader = Annotated[Visitor, Depends(needs(P.PATIENT_DATA_READ))]
 
 
+class NoSuchEvent(NotFound):
+    text_key = "event.lookup.unknown"
+
+
 @router.get("/events/{event_id}")
 async def event_page(request: Request, visitor: Reader, event_id: str) -> Response:
+    """One event; an id shortened as listings and the CLI show it goes to the whole one."""
+    if len(event_id) > LONGEST_ID:
+        raise NoSuchEvent()
+    engine = engine_of(request)
+
+    def lookup(status: int, **facts: Any) -> Response:
+        """The page about a short id that names no one event: ``facts`` say why. Never
+        echoes what was typed."""
+        shown = {"candidates": (), "more": False, "too_short": False, **facts}
+        return page(
+            request, visitor, "event_lookup.html", status=status, shortest=MIN_PREFIX, **shown
+        )
+
+    try:
+        located = await locate_event(
+            engine.store,
+            event_id,
+            destination_ids=visitor.scope(P.PATIENT_DATA_READ).destination_ids(engine.catalog),
+        )
+    except EventNotFound:
+        raise NoSuchEvent() from None
+    except AmbiguousEventId as exc:
+        return lookup(409, candidates=exc.candidates, more=exc.more)
+    except BadIdPrefix:
+        return lookup(404, too_short=True)
+    if located != event_id:
+        return RedirectResponse(f"/events/{located}", status_code=303)
     return await event_view(request, visitor, event_id)
 
 

@@ -41,6 +41,7 @@ from integrator.events_routing import (
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
+from integrator.message_reads import zd_elsewhere
 from integrator.search import misplaced_bsn, without_bsn
 from integrator.settings import Settings
 from integrator.store.records import EventFilter
@@ -150,6 +151,8 @@ async def _results(
     problem = None if pasted is None else (pasted.field, said(pasted, field=False))
     rows: list[dict[str, Any]] = []
     served: tuple[str, ...] | None = None  # a provider no destination in sight serves: these
+    refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
+    zd_unseen = False  # such input may be out of the person's sight: who can look is said
     if searched and problem is None:
         try:
             if search is not None:
@@ -174,6 +177,12 @@ async def _results(
                 )
                 if bsn is not None:
                     return None, scoped  # made and recorded: to be kept and shown by GET
+                if not found and offset == 0 and flt.zd_number is not None:
+                    # Refused by intake, or (for who cannot see unrouted events) not routed:
+                    # said as the messages page says it (``message_reads.zd_elsewhere``).
+                    went = await zd_elsewhere(engine.store, visitor.signed_in, flt.zd_number)
+                    refused = (flt.zd_number, went.rejected) if went.rejected else None
+                    zd_unseen = went.unseen
             rows = [listed_event_view(e) for e in found]
             if not rows and offset == 0 and terms.get("provider"):
                 # As the CLI says it, of the person's clusters only (``unknown_provider``).
@@ -215,6 +224,8 @@ async def _results(
         problems=problems,
         rows=rows[:PAGE_SIZE],
         served=served,
+        refused=refused,
+        zd_unseen=zd_unseen,
         more=len(rows) > PAGE_SIZE,
         offset=offset,
         page_size=PAGE_SIZE,

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
@@ -35,6 +35,7 @@ from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.console.answers import show_once
 from integrator.console.errors import BadInput, ConsoleError, Forbidden, NotFound
+from integrator.console.links import opens_destination
 from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -53,6 +54,7 @@ from integrator.message_service import (
     locate_message,
     read_message,
     resend_message,
+    resend_targets,
     visible_message,
     visible_resends,
 )
@@ -141,6 +143,33 @@ async def _detail(
     return detail
 
 
+async def _progress(
+    engine: Engine, visitor: Visitor, message: MessageRecord, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """What the parts of the page that follow the message's delivery are drawn from
+    (``_message_progress.html``): by the page, and again by its status refresh when the status
+    or the number of attempts changed, so the two cannot tell a different story."""
+    cluster = cluster_of(engine.catalog, message.destination_id)
+    origin, _ = await engine.store.list_resends(message.id)
+    return {
+        "m": detail,
+        "full": "hl7" in detail,
+        # A resend of the original's bytes: made by no mapping, so the timeline does not say
+        # "mapped as".
+        "copied": origin is not None and origin.mode == "original",
+        "pending": message.status in PENDING,
+        "may_resend": visitor.may(P.MESSAGES_RESEND, cluster),
+        # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
+        # already (tried now a moment ago, or its time has come): said instead.
+        "next_attempt_at": message.next_attempt_at,
+        "waits": message.status == "retrying"
+        and message.next_attempt_at is not None
+        and message.next_attempt_at > engine.clock.now(),
+        "separated": separated,
+        "ack_shown_max": ACK_SHOWN_MAX,
+    }
+
+
 class NoSuchMessage(NotFound):
     text_key = "message.lookup.unknown"
 
@@ -198,9 +227,9 @@ async def message_page(
     message = await _message(engine, visitor, message_id)
     # A resend confirmed a second time lands here: say that the first one did it.
     done = await confirmation(engine, visitor, again) if again else None
-    cluster = cluster_of(engine.catalog, message.destination_id)
     detail = await _detail(request, engine, visitor, message)
-    full = "hl7" in detail
+    progress = await _progress(engine, visitor, message, detail)
+    full = progress["full"]
     resend_of = None
     summary_resends: list[dict[str, str]] = []
     if not full:
@@ -220,54 +249,53 @@ async def message_page(
         request,
         visitor,
         "message.html",
-        m=detail,
-        full=full,
         resend_of=resend_of,
         summary_resends=summary_resends,
         fields=named_fields(detail["hl7"]) if full else [],
         # Long values (attachments in base64) shortened, as the CLI shows them.
         raw=separated("\r".join(segment_lines(detail["hl7"], max_field=200))) if full else [],
-        separated=separated,
-        ack_shown_max=ACK_SHOWN_MAX,
-        may_resend=visitor.may(P.MESSAGES_RESEND, cluster),
-        targets=sorted(
-            d
-            for d in engine.catalog.destinations
-            if visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, d))
-        ),
-        pending=message.status in PENDING,
+        # Its destination's page, linked for who may open it (``links.opens_destination``).
+        destination_link=opens_destination(engine.catalog, visitor, message.destination_id),
+        # Only those a resend would take: in the person's clusters, taking its event type.
+        targets=resend_targets(engine, visitor.scope(P.MESSAGES_RESEND), message),
         done=done,
         away=RESEND_AWAY if away else None,  # just resent while the broker is away
         tried=tried,
-        # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
-        # already (tried now a moment ago, or its time has come): said instead.
-        next_attempt_at=message.next_attempt_at,
-        waits=message.status == "retrying"
-        and message.next_attempt_at is not None
-        and message.next_attempt_at > engine.clock.now(),
         failed=done is not None and failed(done),
+        **progress,
     )
 
 
 @router.get("/messages/{message_id}/status")
 async def message_status(
-    request: Request, visitor: Reader, message_id: str, shown: str | None = None
+    request: Request,
+    visitor: Reader,
+    message_id: str,
+    shown: str | None = None,
+    attempts: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    """The status badge alone, which the page refreshes while the message is on its way.
+    """The status badge, which the page refreshes while the message is on its way, with the
+    parts of the page that follow its delivery (``_progress``: attempts, last error, timeline,
+    *Try now*, the latest ACK), swapped in out of band.
 
     The badge sits in a ``role="status"`` region (``message.html``), which a screen reader
-    reads out whenever its content is replaced: so while the status is still the one the page
-    ``shown``, nothing is sent (204, which htmx does not swap) and nothing is said."""
-    message = await _message(engine_of(request), visitor, message_id)
-    if shown == message.status:
+    reads out whenever its content is replaced: so while the status and the number of attempts
+    are still the ones the page ``shown``, nothing is sent (204, which htmx does not swap) and
+    nothing is said. A change is read as the page reads it (``_detail``): for who reads the
+    message in full, a view of it recorded as the page's is, as it shows the receiver's words
+    of the new attempt."""
+    engine = engine_of(request)
+    message = await _message(engine, visitor, message_id)
+    if shown == message.status and attempts in (None, message.attempt_count):
         return Response(status_code=204)
+    detail = await _detail(request, engine, visitor, message)
     return page(
         request,
         visitor,
         "message_status.html",
         status=200,
-        m={"id": message.id, "status": message.status},
-        pending=message.status in PENDING,
+        progress=True,
+        **await _progress(engine, visitor, message, detail),
     )
 
 

@@ -53,6 +53,7 @@ from integrator.message_reads import (
 from integrator.message_service import (
     MessageTerms,
     checked_filter,
+    count_found,
     find_messages,
     message_filter,
     page_kept_search,
@@ -196,6 +197,7 @@ async def _results(
     if search is None and problem is None and (pasted := misplaced_bsn(terms)) is not None:
         problem, terms = _beside(pasted), _terms(without_bsn(terms))  # never shown back
     rows: list[dict[str, Any]] = []
+    total: int | None = None  # how many the search finds in all
     searched = bool(terms) or search is not None or problem is not None
     if search is not None:
         if not visitor.may_somewhere(P.PATIENT_DATA_READ):  # taken away since it was made
@@ -221,11 +223,22 @@ async def _results(
                     source=source_of(request),
                 )
             rows = await listed_messages(engine.store, found)
+            # Of how many: a page that holds them all says so by itself; otherwise one count.
+            if len(rows) > PAGE_SIZE or offset:
+                total = await count_found(
+                    engine,
+                    visitor.scope(P.PATIENT_DATA_READ if search is not None else P.MESSAGES_READ),
+                    MessageTerms(**terms),
+                    search=search,
+                )
+            else:
+                total = len(rows)
         except BadSearch as exc:
             # Names the term and the rule, never the value (as the API answers it).
             problem = _beside(exc, terms.values())
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     unrouted = None  # (ZD number, how many events have it that no destination serves)
+    unseen = False  # such input may be out of the person's sight: who can look is said
     scope = visitor.scope(P.MESSAGES_READ)
     if problem is None and not rows and "zd_number" in terms:
         zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
@@ -234,6 +247,7 @@ async def _results(
         went = await zd_elsewhere(engine.store, visitor.signed_in, zd_number)
         refused = (zd_number, went.rejected) if went.rejected else None
         unrouted = (zd_number, went.unrouted) if went.unrouted else None
+        unseen = went.unseen
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
     problems = dict([problem]) if problem is not None else {}
@@ -251,6 +265,7 @@ async def _results(
         save_problem=save_problem,
         save_name=save_name,  # a refused name shown back to be mended
         unrouted=unrouted,
+        zd_unseen=unseen,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
@@ -270,6 +285,7 @@ async def _results(
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
+        total=None if total is None else max(total, offset + min(len(rows), PAGE_SIZE)),
         offset=offset,
         page_size=PAGE_SIZE,
         searched=searched,
@@ -278,7 +294,7 @@ async def _results(
         refused=refused,
         # A search by status sending finds nothing, certainly: said, as the CLI and API do.
         status_note=status_note(terms.get("status")) if shown else None,
-        destinations=sorted(scope.visible_catalog(engine.catalog).destinations),
+        destinations=scope.searchable_destinations(engine.catalog),  # removed ones too
         statuses=SEARCH_STATUSES,  # with waiting, which the dashboard's figure links to
         versions=sorted(REGISTRY),
         event_types=EVENT_TYPES,
@@ -422,7 +438,7 @@ async def _export(
         flt = terms_filter(engine.settings, MessageTerms(**terms), destination_ids)
         # A destination that names none is refused (as the page's search is), not exported
         # as an empty file.
-        await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
+        await check_destination(engine.store, engine.settings, flt, engine.catalog)
     except BadSearch as exc:
         raise BadInput(said(exc)) from None
     if search is not None:

@@ -19,12 +19,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, AccessRefusals, BadAccessInput
 from integrator.access.mail import MailFailed
-from integrator.access.permissions import Permission, Role
+from integrator.access.permissions import Permission
 from integrator.access.service import InvitationLink, PersonView, TokenView, grants_seen
 from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
 from integrator.console.answers import show_once
 from integrator.console.errors import BadInput, NotFound
-from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, offered, refusal
 from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -94,7 +94,8 @@ async def _people_page(
         status=status,
         people=listed,
         now=engine_of(request).clock.now(),  # to tell an invitation whose link expired
-        roles=list(Role),
+        # Only what this admin may give, and why not the rest: the service's answer.
+        offered=await offered(engine_of(request).access, visitor.signed_in, to="person"),
         rows=GRANT_ROWS,
         form=form,
     )
@@ -111,11 +112,12 @@ async def invite(
 ) -> Response:
     engine = engine_of(request)
     form = AccessForm({"email": email.strip(), "name": name.strip()}, typed_grants(role, cluster))
+    preset = (await offered(engine.access, visitor.signed_in, to="person")).preset
     try:
         link = await engine.access.invite(
             visitor.signed_in,
             email,
-            grants_of(role, cluster),
+            grants_of(role, cluster, preset=preset),
             name=name.strip() or None,
             source=source_of(request),
         )
@@ -218,7 +220,7 @@ async def _person_page(
         status=status,
         person=found,
         now=engine.clock.now(),  # to tell a link that still works from one that expired
-        roles=list(Role),
+        offered=await offered(engine.access, visitor.signed_in, to="person"),
         rows=GRANT_ROWS,
         problem=problem,
         # A refusal whose form is not on the page (one's own page has none) shows at the top.
@@ -260,11 +262,12 @@ async def set_grants(
 ) -> Response:
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
+    preset = (await offered(engine.access, visitor.signed_in, to="person")).preset
     try:
         await engine.access.set_grants(
             visitor.signed_in,
             found.email,
-            grants_of(role, cluster),
+            grants_of(role, cluster, preset=preset),
             reason=reason,
             source=source_of(request),
             seen=seen or None,

@@ -21,10 +21,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.limits import MAX_TOKEN_NAME_LENGTH
-from integrator.access.permissions import Permission, Role
+from integrator.access.permissions import Permission
 from integrator.console.access_form import AccessForm, typed_grants
 from integrator.console.answers import show_once
-from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, offered, refusal
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
@@ -54,16 +54,15 @@ async def _tokens_page(
     except (AccessDenied, BadAccessInput) as exc:
         raise refusal(exc) from None
     manages = visitor.may_somewhere(P.TOKENS_MANAGE)
-    # Offered roles: all for an admin; else the person's own (the service refuses more anyway).
-    held = {grant.role for grant in visitor.signed_in.grants}
-    roles = list(Role) if manages else [role for role in Role if role in held]
     return page(
         request,
         visitor,
         "tokens.html",
         status=status,
         tokens=listed,
-        roles=roles,
+        # Only what this person may put on a token, and why not the rest: the service's answer
+        # (a one-cluster person's own cluster filled in).
+        offered=await offered(engine.access, visitor.signed_in, to="token"),
         rows=GRANT_ROWS,
         own_only=not manages,
         form=form,
@@ -84,6 +83,7 @@ async def create(
     engine = engine_of(request)
     typed = {"name": name.strip(), "days": days.strip(), "reason": reason}
     form = AccessForm(typed, typed_grants(role, cluster))
+    preset = (await offered(engine.access, visitor.signed_in, to="token")).preset
     if days.strip() and not re.fullmatch(r"[0-9]+", days.strip()):  # "²" is a digit to isdigit
         # Said with whatever else the service refuses of the form, and nothing made.
         unreadable = BadAccessInput("a whole number of days", field="expires")
@@ -91,7 +91,7 @@ async def create(
             await engine.access.check_token(
                 visitor.signed_in,
                 name.strip(),
-                grants_of(role, cluster),
+                grants_of(role, cluster, preset=preset),
                 reason=reason.strip() or None,
                 known=[unreadable.coded("console.days_whole")],
             )
@@ -102,7 +102,7 @@ async def create(
         token = await engine.access.create_token(
             visitor.signed_in,
             name.strip(),
-            grants_of(role, cluster),
+            grants_of(role, cluster, preset=preset),
             expires_in=timedelta(days=int(days)) if days.strip() else None,
             reason=reason.strip() or None,
             source=source_of(request),

@@ -30,6 +30,9 @@
 //   begins with "Refused" too. A page that says what a form just did in place of the form's
 //   page (a dashboard tile's pause or resume: data-done) puts the focus on that, so it is
 //   read out and the keyboard goes on from the tile it was in.
+// - A form whose answer takes a while (a destination's test message waits for the receiver's
+//   ACK, up to its ack_timeout) names in data-sending the hidden element that says so: shown,
+//   and read out (role=status), while the page waits, its buttons disabled (data-once).
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
 // - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
@@ -67,11 +70,26 @@
     }, 0);
   });
 
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || event.defaultPrevented) { return; }
+    var said = document.getElementById(form.getAttribute("data-sending") || "");
+    if (said) {
+      said.hidden = false;
+      form.setAttribute("aria-busy", "true");
+    }
+  });
+
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) { return; }
     document.querySelectorAll("form[data-once]").forEach(function (form) {
       form.removeAttribute("data-sent");
       buttons(form).forEach(function (button) { button.disabled = false; });
+    });
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      var said = document.getElementById(form.getAttribute("data-sending"));
+      if (said) { said.hidden = true; }
+      form.removeAttribute("aria-busy");
     });
   });
 

@@ -1,0 +1,102 @@
+"""Sending a test message to a receiver that takes its time, in a real browser against a running
+engine: the page said nothing for the 30 s it waited for the ACK, and then drew the result
+below the fold with the focus at the top. Now the form says it is waiting and for how long, its
+button disabled, and the result takes the focus (``data-done``). An operator without
+``preview`` is told why there is no test button."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.console.conftest import screenshot, signed_in_page
+from tests.console.live import LiveEngine
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+ACK_TIMEOUT = 4  # seconds the silent receiver below is waited for
+
+WHILE_WAITING = """async () => {
+  await new Promise(done => setTimeout(done, 100));  // data-once disables after the event
+  const form = document.querySelector('form[data-sending]');
+  return {
+    hidden: document.getElementById('test-sending').hidden,
+    disabled: form.querySelector('button').disabled,
+    busy: form.getAttribute('aria-busy'),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def silent(live: LiveEngine) -> Iterator[None]:
+    """``noord`` points at a receiver that takes every connection and never answers."""
+
+    async def listen() -> asyncio.Server:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()  # until the engine gives up and closes
+            writer.close()
+
+        return await asyncio.start_server(hold, "127.0.0.1", 0)
+
+    server = live.call(listen())
+    port = server.sockets[0].getsockname()[1]
+    change = {"port": port, "ack_timeout": ACK_TIMEOUT}
+    live.call(live.engine.admin.patch("noord", change, actor="test"))
+    live.call(live.engine.reload_destinations())
+    try:
+        yield
+    finally:
+        server.close()
+
+
+def test_a_test_message_says_it_waits_and_its_result_takes_the_focus(
+    browser: Browser, live: LiveEngine, silent: None
+) -> None:
+    from playwright.sync_api import expect
+
+    for lang, send, waiting in (
+        ("en", "Send test message", f"waits up to {ACK_TIMEOUT}s for the receiver's ACK"),
+        ("nl", "Testbericht versturen", f"wacht tot {ACK_TIMEOUT}s op de ACK van de ontvanger"),
+    ):
+        grants = (Grant(Role.DESTINATIONS, "CARD"), Grant(Role.PREVIEW, "CARD"))
+        person = live.person(f"tess-{lang}@example.org", *grants)
+        with signed_in_page(browser, live, person, lang=lang) as page:
+            page.goto("/destinations/noord")
+            said = page.locator("#test-sending")
+            expect(said).to_be_hidden()  # nothing said before it is sent
+            button = page.get_by_role("button", name=send)
+            # Not waiting for the page it leads to: what the page says meanwhile is the point.
+            button.click(no_wait_after=True)
+            # While the engine waits for the ACK: said, read out, the button disabled. Read
+            # from the page as it is (a locator would wait for the navigation under way).
+            shown = page.evaluate(WHILE_WAITING)
+            assert shown == {"hidden": False, "disabled": True, "busy": "true"}, shown
+            assert waiting in said.evaluate("e => e.textContent")
+            assert said.get_attribute("role") == "status"
+            page.wait_for_url("**/destinations/noord/tested/**", timeout=(ACK_TIMEOUT + 20) * 1000)
+            result = page.locator("#test-result")
+            expect(result).to_be_focused()
+            expect(result).to_be_in_viewport()
+            screenshot(page, f"destination-test-result-{lang}")
+
+
+def test_an_operator_without_preview_is_told_why_there_is_no_test_button(
+    browser: Browser, live: LiveEngine
+) -> None:
+    person = live.person("otto@example.org", Grant(Role.DESTINATIONS, "CARD"))
+    with signed_in_page(browser, live, person) as page:
+        page.goto("/destinations/noord")
+        assert page.get_by_role("button", name="Send test message").count() == 0
+        hint = page.locator("#test-needs-preview")
+        assert "needs the preview role" in hint.inner_text()
+        screenshot(page, "destination-test-needs-preview")
+    # Who may only look at it is not told what they could not ask for anyway.
+    viewer = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
+    with signed_in_page(browser, live, viewer) as page:
+        page.goto("/destinations/noord")
+        assert page.locator("#test-needs-preview").count() == 0
