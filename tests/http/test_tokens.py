@@ -192,12 +192,16 @@ async def test_a_cluster_admin_learns_no_other_cluster_from_a_refused_grant(
 async def test_a_cluster_admin_is_told_only_their_own_clusters(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
-    """Their cluster's last destination gone, an admin of LAB who gives a grant for LAB is
-    told that no destination is in it, and not which clusters others have (CARD)."""
+    """Their cluster's last destination moved to another cluster, an admin of LAB who gives a
+    grant for LAB is told that no destination is in it, and not which clusters others have
+    (CARD). (One removed would keep LAB known: its messages lie there, docs/access.md.)"""
     await add_lab_cluster(engine)
     lab_admin = await token_for(engine, Grant(Role.ADMIN, "LAB"), name="lab-admin")
-    (engine.settings.destinations_dir / "lab.yaml").unlink()
-    assert "lab" not in (await engine.reload_destinations()).destinations
+    moved = engine.settings.destinations_dir / "lab.yaml"
+    moved.write_text(moved.read_text().replace("cluster: LAB", "cluster: CARD"))
+    assert "LAB" not in {
+        c.cluster for c in (await engine.reload_destinations()).destinations.values()
+    }
     async with api_client(engine, lab_admin) as lab:
         answer = await lab.post(
             "/api/v1/tokens", json={"name": "c6", "grants": [grant("viewer", "LAB")]}
