@@ -412,15 +412,15 @@ NL: Final[dict[str, str]] = {
     "session.logout": "Uitloggen",
     "session.ended": (
         "Je sessie is afgelopen; log opnieuw in. Wat je typte staat er nog: kopieer het eerst "
-        "als je het nodig hebt, want inloggen verlaat deze pagina."
+        "als je het nodig hebt, want bij het inloggen verlaat je deze pagina."
     ),
     "session.sign_in_again": "Opnieuw inloggen",
     "session.ends_idle": (
         "Je hebt een tijd niets gedaan in deze console: je sessie eindigt over {left}."
     ),
     "session.ends_lifetime": (
-        "Je sessie eindigt over {left}: een sessie duurt hoogstens 12 uur. Rond af wat je "
-        "doet en log opnieuw in."
+        "Je sessie eindigt over {left}: een sessie duurt hoogstens 12 uur. Bewaar wat je aan "
+        "het doen bent en log opnieuw in."
     ),
     "session.keep": "Ingelogd blijven",
     "session.keep_key": "(Alt+K, waar je ook bent op de pagina)",
@@ -453,7 +453,7 @@ NL: Final[dict[str, str]] = {
         "Voeg dit account toe aan je authenticator-app: scan de QR-code, of typ het geheim over."
     ),
     "invite.totp_new": (
-        "Deze QR-code en dit geheim zijn nieuw elke keer dat deze pagina opent: voeg die van "
+        "Deze QR-code en dit geheim zijn nieuw elke keer dat je deze pagina opent: voeg die van "
         "deze pagina toe, en verwijder eerdere vermeldingen voor dit account uit je app (de "
         "codes daarvan werken niet)."
     ),
@@ -512,7 +512,7 @@ NL: Final[dict[str, str]] = {
     "message.lookup.short": "Geef minstens {min} tekens van een bericht-id.",
     "message.lookup.event": "Dit is het id van een gebeurtenis, niet van een bericht.",
     "message.lookup.the_event": "De gebeurtenis",
-    "message.lookup.its_messages": "Haar berichten",
+    "message.lookup.its_messages": "Berichten van deze gebeurtenis",
     "message.lookup.rejected": "Dit is het id van geweigerde invoer, niet van een bericht.",
     "message.lookup.the_rejected": "De geweigerde invoer",
     "error.back": "Naar je startpagina: {page}",
@@ -652,8 +652,8 @@ NL: Final[dict[str, str]] = {
     "message.raw": "Ruwe tekst",
     "message.ack": "ACK",
     "message.ack_cut": (
-        "De eerste {shown} tekens van de ACK staan hier; nog {more} niet. De API geeft haar "
-        "helemaal (GET /api/v1/messages/{id})."
+        "De eerste {shown} tekens van de ACK staan hier; nog {more} niet. De API geeft de hele "
+        "ACK (GET /api/v1/messages/{id})."
     ),
     "message.ack_withheld": (
         "Er is een ACK ontvangen; de tekst ervan ziet alleen wie patiëntgegevens mag lezen."
@@ -681,8 +681,8 @@ NL: Final[dict[str, str]] = {
         "De volgende poging wordt gedaan of is al gedaan; de status toont hoe die afloopt."
     ),
     "message.try_now.due": (
-        "De volgende poging is nu aan de beurt: de engine doet die, of zodra dat kan (bij een "
-        "gepauzeerde bestemming: als die wordt hervat)."
+        "De volgende poging is nu aan de beurt: de engine doet die nu, of zodra dat kan (bij "
+        "een gepauzeerde bestemming: zodra die wordt hervat)."
     ),
     "message.resend": "Herzenden",
     "message.resend.reason": "Reden",
@@ -697,7 +697,7 @@ NL: Final[dict[str, str]] = {
     "message.resend.made_when_sent": "nieuw, wordt ingevuld bij het herzenden",
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
-    "message.resend.after": "Wordt verstuurd",
+    "message.resend.after": "Zou verstuurd worden",
     "message.resend.earlier": (
         "Dit bericht is al {count} {count|keer|keer} herzonden (nieuwste eerst): kijk eerst "
         "naar {count|die herzending|die herzendingen}; Nu herzenden maakt er nog een."
@@ -723,7 +723,7 @@ NL: Final[dict[str, str]] = {
         "de geschiedenis van een bestemming, voor iedereen die die mag lezen."
     ),
     "once.again.resend": "Dit is al gedaan op {at} door {by}; er is niets opnieuw verstuurd.",
-    "once.again.discard": "Dit is al gedaan op {at} door {by}; er is niets nog eens gedaan.",
+    "once.again.discard": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gewijzigd.",
     "once.pending": (
         "Deze bevestiging is verstuurd op {at} door {by} en wordt nog uitgevoerd; er is niets "
         "opnieuw verstuurd. Laad deze pagina zo opnieuw om te zien wat er gebeurd is."
@@ -739,7 +739,7 @@ NL: Final[dict[str, str]] = {
     "events.intro": (
         "Gebeurtenissen zoals ze uit de systemen van de huisartsen binnenkwamen, nieuwste "
         "eerst, met de berichten die ervan gemaakt zijn. Een gebeurtenis zonder berichten is "
-        "niet gerouteerd: geen bestemming bediende haar zorgaanbieder."
+        "niet gerouteerd: geen bestemming bediende de zorgaanbieder ervan."
     ),
     "events.bsn": "BSN",
     "events.zd_number": "ZD-nummer",
@@ -770,11 +770,11 @@ NL: Final[dict[str, str]] = {
     "event_page.patient_name": "Naam",
     "event_page.messages": "Berichten die ervan gemaakt zijn",
     "event_page.unrouted": (
-        "Niet gerouteerd: er is geen bericht van gemaakt, want geen bestemming bediende haar "
-        "zorgaanbieder toen ze binnenkwam."
+        "Niet gerouteerd: er is geen bericht van gemaakt, want toen de gebeurtenis binnenkwam, "
+        "bediende geen bestemming de zorgaanbieder ervan."
     ),
-    "event_page.serving": "Bedienen haar zorgaanbieder nu: {destinations}.",
-    "event_page.serving_none": "Geen bestemming bedient zorgaanbieder {provider} nu.",
+    "event_page.serving": "Nu bediend door: {destinations}.",
+    "event_page.serving_none": "Geen bestemming bedient nu zorgaanbieder {provider}.",
     "event_page.routings": "Later gerouteerd",
     "event_page.routed": "naar {destinations} door {actor}: {reason}",
     "event_page.route": "Deze gebeurtenis routeren",

@@ -823,7 +823,7 @@ NL: Final[dict[str, str]] = {
     "dest.test.outcome": "Uitkomst",
     "dest.test.ack_code": "ACK-code",
     "dest.test.version": "Berichtversie",
-    "dest.test.control_id": "Control-id (MSH-10)",
+    "dest.test.control_id": "Berichtnummer (MSH-10)",
     "dest.test.round_trip": "Doorlooptijd",
     "once.again.test": (
         "Dit testbericht is al verstuurd op {at} door {by}; er is niets opnieuw verstuurd. "
@@ -833,7 +833,7 @@ NL: Final[dict[str, str]] = {
     "dest.remove": "Deze bestemming verwijderen",
     "dest.remove.hint": (
         "Verwijdert het bestand, zodat er niets meer naartoe gaat. De volgende pagina zegt wat "
-        "er gebeurt met de berichten die er nog op wachten, en vraagt je het te bevestigen."
+        "er gebeurt met de berichten die er nog op wachten, en vraagt je om een bevestiging."
     ),
     "dest.remove.start": "Deze bestemming verwijderen…",
     "dest.remove.title": "Bestemming {id} verwijderen?",
@@ -844,8 +844,9 @@ NL: Final[dict[str, str]] = {
     ),
     "dest.remove.kept": (
         "De geschiedenis en de berichten blijven bewaard, en blijven bij het cluster van deze "
-        "bestemming: de support van dat cluster blijft de berichten en onbestelbare berichten "
-        "ervan lezen. Terugzetten naar een van de revisies brengt de bestemming terug."
+        "bestemming: de supportmedewerkers van dat cluster kunnen de berichten en onbestelbare "
+        "berichten ervan blijven lezen. Terugzetten naar een van de revisies brengt de "
+        "bestemming terug."
     ),
     "dashboard.removed_dead_letters": "Onbestelbare berichten van verwijderde bestemmingen:",
     "dashboard.removed_dead_letters_of": "{destination}: {count}",
@@ -870,18 +871,18 @@ NL: Final[dict[str, str]] = {
     ),
     "event.lookup.short": "Geef minstens {min} tekens van een gebeurtenis-id.",
     "dest.remove.waiting": (
-        "Er {count|wacht|wachten} nu {count} {count|bericht|berichten} op (in de wachtrij, "
-        "wachtend op een nieuwe poging of vastgehouden)."
+        "Er {count|wacht|wachten} nu {count} {count|bericht|berichten} op deze bestemming (in "
+        "de wachtrij, wachtend op een nieuwe poging of vastgehouden)."
     ),
-    "dest.remove.none_waiting": "Er wachten nu geen berichten op.",
+    "dest.remove.none_waiting": "Er wachten nu geen berichten op deze bestemming.",
     "dest.remove.force": "De wachtende berichten onbestelbaar maken en toch verwijderen",
     "dest.remove.force_hint": (
-        "Niet aangevinkt wordt er niets verwijderd zolang er een bericht op deze bestemming "
-        "wacht: lever die eerst af (hervat de bestemming als ze gepauzeerd is). Aangevinkt "
-        "worden de berichten die wachten als je op de knop drukt er nooit meer naartoe "
-        "verstuurd: het worden onbestelbare berichten, met jouw reden, en ze staan onder "
-        "Onbestelbare berichten, waar support ze naar een andere bestemming kan herzenden of "
-        "kan afsluiten."
+        "Niet aangevinkt: er wordt niets verwijderd zolang er een bericht op deze bestemming "
+        "wacht; laat die berichten eerst afleveren (hervat de bestemming als ze gepauzeerd is). "
+        "Aangevinkt: de berichten die wachten op het moment dat je op de knop drukt, worden er "
+        "nooit meer naartoe verstuurd. Het worden onbestelbare berichten, met jouw reden, en "
+        "ze staan onder Onbestelbare berichten, waar supportmedewerkers ze naar een andere "
+        "bestemming kunnen herzenden of kunnen afsluiten."
     ),
     "dest.remove.reason": "Reden om {id} te verwijderen",
     "dest.remove.button": "{id} verwijderen",
@@ -894,12 +895,12 @@ NL: Final[dict[str, str]] = {
         "{count} {count|wachtend bericht is|wachtende berichten zijn} nu onbestelbaar, met "
         "jouw reden."
     ),
-    "dest.remove.dead_letters_link": "Bekijk ze onder Onbestelbare berichten.",
+    "dest.remove.dead_letters_link": "Naar Onbestelbare berichten.",
     "dest.remove.none_dead_lettered": (
         "Er wachtte geen bericht, dus er is niets onbestelbaar geworden."
     ),
     "dest.remove.back_to_list": "Terug naar de bestemmingen",
-    "once.again.remove": "Dit is al gedaan op {at} door {by}; er is niets nog eens verwijderd.",
+    "once.again.remove": "Dit is al gedaan op {at} door {by}; er is niets opnieuw verwijderd.",
     "dest.gone.title": "Bestemming {id} is verwijderd",
     "dest.gone.removed": (
         "Bestemming {id} is verwijderd op {at} door {by} (revisie {revision}): het bestand is "
@@ -948,15 +949,15 @@ NL: Final[dict[str, str]] = {
     "dest.form.save": "Opslaan",
     "dest.form.changed": (
         "Niet opgeslagen: {id} is gewijzigd sinds je het formulier opende: revisie {revision} "
-        "door {actor} om {at}, “{what}”."
+        "door {actor} op {at}, “{what}”."
     ),
     "dest.form.changed_keys": "Toen gewijzigd: {keys}.",
     "dest.form.changed_many": (
         "Niet opgeslagen: {id} is {count} keer gewijzigd sinds je het formulier opende "
-        "(revisies {revisions}, door {actors}); de laatste: revisie {revision} door {actor} om "
+        "(revisies {revisions}, door {actors}); de laatste: revisie {revision} door {actor} op "
         "{at}, “{what}”."
     ),
-    "dest.form.changed_touched": "Wat er wijzigde: {keys}.",
+    "dest.form.changed_touched": "Wat er gewijzigd is: {keys}.",
     "dest.form.changed_key": "{key} in revisie {revisions} door {actors}",
     "dest.form.changed_next": (
         "Je wijzigingen staan hieronder, bovenop de bestemming zoals die nu is. Bekijk de "
@@ -968,12 +969,12 @@ NL: Final[dict[str, str]] = {
         "opende, en de engine heeft dat nog niet vastgelegd. Wacht even en sla opnieuw op."
     ),
     "dest.form.unheld": (
-        "Niemand heeft cluster {cluster}: de mensen van {previous} zien deze bestemming dan "
-        "niet meer; de clusters in gebruik zijn: {in_use}."
+        "Niemand heeft toegang tot cluster {cluster}: de mensen van {previous} zien deze "
+        "bestemming dan niet meer; de clusters in gebruik zijn: {in_use}."
     ),
     "dest.form.unheld_new": (
-        "Niemand heeft cluster {cluster}: alleen wie alle clusters heeft ziet deze bestemming "
-        "dan; de clusters in gebruik zijn: {in_use}."
+        "Niemand heeft toegang tot cluster {cluster}: alleen wie toegang tot alle clusters "
+        "heeft, ziet deze bestemming dan; de clusters in gebruik zijn: {in_use}."
     ),
     "dest.form.unheld_confirm": "Toch in cluster {cluster} plaatsen",
     "dest.history.title": "Geschiedenis van {id}",
@@ -1006,7 +1007,7 @@ NL: Final[dict[str, str]] = {
     "versions.title": "Berichtversies",
     "versions.intro": (
         "Per versie de status van vandaag, de einddatum en opvolger, en jouw bestemmingen die "
-        "haar gebruiken."
+        "de versie gebruiken."
     ),
     "versions.name": "Versie",
     "versions.event_type": "Soort",
@@ -1022,7 +1023,7 @@ NL: Final[dict[str, str]] = {
     "versions.deprecated_until": "verouderd, einddatum {sunset}, opvolger {successor}",
     "versions.retired_use": "buiten gebruik, gebruik {successor}",
     "versions.deprecated_warning": (
-        "{version} is verouderd: vanaf {sunset} is ze buiten gebruik. Stap over op {successor}."
+        "{version} is verouderd: vanaf {sunset} is ze buiten gebruik. Ga over op {successor}."
     ),
     "versions.retired_warning": (
         "{version} is buiten gebruik en kan niet gekozen worden; gebruik {successor}."
@@ -1074,7 +1075,8 @@ NL: Final[dict[str, str]] = {
     ),
     "dead.confirm.discard_count": (
         "{total} {total|bericht|berichten} gekozen; {going} {going|wordt|worden} afgesloten als "
-        "geannuleerd, met hun herzendketens. Wat open blijft staat erbij, met waarom."
+        "geannuleerd, met {going|zijn herzendketen|hun herzendketens}. Wat open blijft, staat "
+        "erbij met de reden."
     ),
     "dead.confirm.do_resend": "{count} {count|bericht|berichten} herzenden",
     "dead.confirm.nothing_to_resend": (
@@ -1135,8 +1137,8 @@ NL: Final[dict[str, str]] = {
     "batch.tally.left_out": "{count} weggelaten",
     "batch.tally.stays_open": "{count} {count|blijft|blijven} open",
     "batch.tally.why": (
-        "De {count} niet {count|behandeld bericht staat|behandelde berichten staan} bovenaan, "
-        "elk met waarom."
+        "De {count} niet {count|behandelde bericht staat|behandelde berichten staan} bovenaan, "
+        "{count|met de reden|elk met de reden}."
     ),
     "batch.now": "De nieuwe berichten nu:",
     "batch.now.each": "{count} {status}",
@@ -1170,9 +1172,9 @@ NL: Final[dict[str, str]] = {
     "unrouted.received": "Ontvangen",
     "unrouted.select_one": "Gebeurtenis {id} kiezen",
     "unrouted.forbidden": (
-        "Een gebeurtenis zonder bestemming ligt in geen cluster, dus haar pagina's zijn alleen "
-        "voor wie de bevoegdheid voor alle clusters heeft. Vraag een beheerder als je ze nodig "
-        "hebt."
+        "Een gebeurtenis zonder bestemming ligt in geen cluster, dus de pagina's ervan zijn "
+        "alleen voor wie de bevoegdheid voor alle clusters heeft. Vraag een beheerder als je ze "
+        "nodig hebt."
     ),
     "unrouted.providers": "Gebeurtenissen zonder bestemming, per zorgaanbieder",
     "unrouted.waiting": "Niet gerouteerd",
@@ -1225,7 +1227,7 @@ NL: Final[dict[str, str]] = {
     "rejected.empty": "Geen geweigerde invoer.",
     "rejected.more": (
         "Alleen de nieuwste {shown} van {total} staan hier. "
-        "`integrator rejected list --limit N` en GET /api/v1/rejected?limit=N tonen verder."
+        "`integrator rejected list --limit N` en GET /api/v1/rejected?limit=N tonen er meer."
     ),
     "rejected.count": "Gevonden: {total}",
     "rejected.since": "Ontvangen vanaf (datum, datum-tijd, of een periode tot nu, zoals 24h)",
@@ -1239,7 +1241,7 @@ NL: Final[dict[str, str]] = {
     "rejected.open": "Geweigerde invoer {id} openen",
     "rejected.received": "Ontvangen",
     "rejected.source": "Bron",
-    "rejected.caller": "Verzonden door",
+    "rejected.caller": "Verstuurd door",
     "rejected.bytes": "Grootte (bytes)",
     "rejected.problems": "Overtreden regels (veld: regel)",
     "rejected.one_title": "Geweigerde invoer {id}",
@@ -1260,8 +1262,8 @@ NL: Final[dict[str, str]] = {
     ),
     "rejected.audited": "Dit bekijken van de invoer is op jouw naam in de audittrail vastgelegd.",
     "rejected.not_kept": (
-        "Van de invoer is niets bewaard: die werd geweigerd voordat hij werd gelezen (de "
-        "geschonden regel zegt waarom, en hoe groot hij was), dus er is niets te tonen."
+        "Van de invoer is niets bewaard: die werd geweigerd voordat die gelezen werd (de "
+        "overtreden regel zegt waarom, en hoe groot de invoer was), dus er is niets te tonen."
     ),
     "rejected.cut": (
         "Alleen de eerste {shown} tekens staan hier. `integrator rejected show {id}` op de "
@@ -1274,8 +1276,8 @@ NL: Final[dict[str, str]] = {
     ),
     "rejected.body_forbidden": (
         "De invoer zoals die binnenkwam kan patiëntgegevens bevatten en ligt in geen enkel "
-        "cluster: alleen voor wie patiëntgegevens mag lezen voor alle clusters. Er is niets "
-        "getoond of vastgelegd."
+        "cluster: alleen wie patiëntgegevens mag lezen voor alle clusters, mag die zien. Er is "
+        "niets getoond of vastgelegd."
     ),
     "rejected.not_found": (
         "Er is geen geweigerde invoer met dit id. Geweigerde invoer wordt na de bewaartermijn "
@@ -1283,7 +1285,7 @@ NL: Final[dict[str, str]] = {
     ),
     "rejected.bad_id": (
         "Dit is geen id van geweigerde invoer: gebruik de link in de lijst, of de eerste 4 of "
-        "meer hexadecimale tekens die geen ander id heeft."
+        "meer hexadecimale tekens, waarmee geen ander id begint."
     ),
     "audit.title": "Audittrail",
     "audit.actor": "Wie",
@@ -1414,8 +1416,8 @@ NL: Final[dict[str, str]] = {
     "people.deactivate.loses": "Verliest: {grants} (leest patiëntgegevens)",
     "people.deactivate.loses_note": (
         "Een gedeactiveerde persoon heeft geen rollen meer, dus deze tokens verliezen de rollen "
-        "die patiëntgegevens lezen: een token die in de console of via de API is gemaakt heeft "
-        "zo'n rol alleen waar wie hem maakte die rol heeft. Hun andere rollen blijven."
+        "die patiëntgegevens lezen: een token dat in de console of via de API is gemaakt, "
+        "heeft zo'n rol alleen waar wie het maakte die rol heeft. Hun andere rollen blijven."
     ),
     "people.tokens_title": "API-tokens die deze persoon heeft gemaakt",
     "people.tokens_intro": (
@@ -1430,20 +1432,20 @@ NL: Final[dict[str, str]] = {
     ),
     "people.reset.title": "Tweede factor resetten",
     "people.reset.hint": (
-        "Voor wie de telefoon kwijt is, of wiens authenticator niet meer werkt, zonder "
-        "herstelcodes over."
+        "Voor wie de telefoon kwijt is, of wiens authenticator niet meer werkt, en geen "
+        "herstelcodes meer heeft."
     ),
     "people.reset.start": "Tweede factor resetten…",
     "people.reset.what": "De tweede factor van {email} resetten doet meteen het volgende:",
     "people.reset.ends": (
-        "Hun authenticator-app, herstelcodes en wachtwoord werken niet meer, en al hun "
-        "sessies in de console worden beëindigd."
+        "De authenticator-app, de herstelcodes en het wachtwoord van dit account werken niet "
+        "meer, en alle sessies ervan in de console worden beëindigd."
     ),
     "people.reset.link": (
-        "Diegene krijgt een nieuwe instellink (7 dagen geldig, per e-mail als er een mailserver is "
-        "ingesteld, anders aan jou getoond) om een nieuw wachtwoord te kiezen, een nieuwe "
-        "authenticator in te stellen en nieuwe herstelcodes te krijgen. Tot dan staat het "
-        "account als uitgenodigd."
+        "Deze persoon krijgt een nieuwe instellink (7 dagen geldig, per e-mail als er een "
+        "mailserver is ingesteld, anders aan jou getoond) om een nieuw wachtwoord te kiezen, "
+        "een nieuwe authenticator in te stellen en nieuwe herstelcodes te krijgen. Tot dan "
+        "staat het account als uitgenodigd."
     ),
     "people.reset.keeps": (
         "De rollen en API-tokens van dit account blijven (trek tokens zo nodig apart in)."
@@ -1461,8 +1463,8 @@ NL: Final[dict[str, str]] = {
     ),
     "tokens.title": "API-tokens",
     "tokens.own_intro": (
-        "Je eigen tokens, voor de integrator-opdrachten die via de draaiende engine gaan "
-        "(zet INTEGRATOR_TOKEN) of een eigen script. Een token heeft hooguit je eigen rollen en "
+        "Je eigen tokens, voor de integrator-opdrachten die via de draaiende engine gaan (zet "
+        "INTEGRATOR_TOKEN) of een eigen script. Een token heeft hoogstens je eigen rollen en "
         "clusters en stopt zodra je die kwijtraakt. Houd het geheim: wat ermee gebeurt, wordt "
         "onder zijn naam vastgelegd."
     ),
@@ -1472,7 +1474,7 @@ NL: Final[dict[str, str]] = {
     "tokens.status.active": "actief",
     "tokens.status.expired": "verlopen",
     "tokens.status.revoked": "ingetrokken",
-    "tokens.status.stopped": "gestopt (de token die hem maakte werkt niet meer)",
+    "tokens.status.stopped": "gestopt (het token dat het maakte, werkt niet meer)",
     "tokens.suspended": "{grant} opgeschort: {why}",
     "tokens.expires": "Verloopt",
     "tokens.last_used": "Laatst gebruikt",
@@ -1486,6 +1488,6 @@ NL: Final[dict[str, str]] = {
     "tokens.created": "Token aangemaakt",
     "tokens.created_intro": "Token {name}, geldig tot {expires}.",
     "tokens.secret": "Token",
-    "tokens.once": "Kopieer hem nu: hij wordt alleen nu getoond en is daarna niet meer te lezen.",
+    "tokens.once": "Kopieer het nu: het wordt alleen nu getoond en is daarna niet meer te lezen.",
     "tokens.back": "Terug naar de tokens",
 }

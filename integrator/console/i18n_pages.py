@@ -29,9 +29,11 @@ NL: Final[dict[str, str]] = {
         "({message_type}), MSH-10 {control_id}"
     ),
     "dest.links.messages": "Berichten naar deze bestemming",
-    "dest.links.dead_letters": "Haar onbestelbare berichten",
+    "dest.links.dead_letters": "Onbestelbare berichten van deze bestemming",
     "dest.unrouted_link": "Routeer ze op de pagina Gebeurtenissen zonder bestemming",
-    "dest.test.sending": "Bezig met verzenden… dit wacht tot {timeout} op de ACK van de ontvanger",
+    "dest.test.sending": (
+        "Bezig met versturen… dit wacht hoogstens {timeout} op de ACK van de ontvanger"
+    ),
     "dest.test.needs_preview": (
         "Een testbericht versturen vraagt de rol preview in het cluster van deze bestemming; "
         "een beheerder kan die toekennen."

@@ -784,9 +784,9 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
     "refusal.search.never_sending": (
-        "Geen enkel bericht heeft ooit de status wordt verstuurd: de engine legt die niet vast. "
-        "Een bericht dat onderweg is, heeft de status in de wachtrij (of opnieuw proberen) tot "
-        "zijn poging is vastgelegd."
+        "Geen enkel bericht heeft ooit de status ‘wordt verstuurd’: de engine legt die niet "
+        "vast. Een bericht dat onderweg is, heeft de status ‘in de wachtrij’ (of ‘wordt opnieuw "
+        "geprobeerd’) tot de poging is vastgelegd."
     ),
     "refusal.search.event_type": "geen soort gebeurtenis; kies uit {event_types}",
     "refusal.search.version": "geen berichtversie; kies uit {versions}",
@@ -932,21 +932,21 @@ NL: Final[dict[str, str]] = {
         "om de regels te exporteren"
     ),
     "refusal.console.resend_too_many": (
-        "de zoekopdracht vindt {found} berichten, meer dan {limit}, het meeste dat de console "
-        "in één keer herzendt: beperk haar (een periode, een status), of laat herzenden via de "
-        "API of op de server, die tot 100.000 aankunnen"
+        "de zoekopdracht vindt {found} berichten, meer dan {limit}, het maximum dat de console "
+        "in één keer herzendt: beperk de zoekopdracht (een periode, een status), of laat "
+        "herzenden via de API of op de server, die tot 100.000 aankunnen"
     ),
     "refusal.resend.no_selector": (
         "zeg welke berichten: zoek op ZD-nummer, bestemming, status, versie of periode"
     ),
     "refusal.resend.no_dead_letter_selector": "kies minstens één onbestelbaar bericht",
     "refusal.resend.too_many": (
-        "de keuze omvat meer dan {limit} berichten, het meeste dat één herzending aankan; "
-        "beperk haar (een periode, een bestemming, een status) en herzend in delen"
+        "de keuze omvat meer dan {limit} berichten, het maximum voor één herzending; beperk de "
+        "keuze (een periode, een bestemming, een status) en herzend in delen"
     ),
     "refusal.resend.too_many_dead": (
-        "de keuze omvat meer dan {limit} onbestelbare berichten, het meeste dat één keer "
-        "aankan; beperk haar (een periode, een bestemming) en doe het in delen"
+        "de keuze omvat meer dan {limit} onbestelbare berichten, het maximum voor één keer; "
+        "beperk de keuze (een periode, een bestemming) en doe het in delen"
     ),
     "refusal.resend.mode_unknown": (
         "kies een manier: dezelfde bytes opnieuw, of de gebeurtenis opnieuw omzetten"
@@ -957,13 +957,15 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.destination_unknown": "geen ingestelde bestemming heeft dit id",
     "refusal.resend.skip.held": (
-        "vastgehouden: het is nooit verstuurd; het gaat weg zodra de bestemming wordt omgezet"
+        "vastgehouden: het is nooit verstuurd; het gaat uit zodra de bestemming op een andere "
+        "berichtversie is gezet"
     ),
     "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
     "refusal.resend.skip.retrying": (
-        "wordt nog afgeleverd (opnieuw proberen): op zijn tijd opnieuw geprobeerd, of meteen "
-        "met Nu proberen op zijn pagina; niet herzonden"
+        "wordt nog afgeleverd (wordt opnieuw geprobeerd): de volgende poging volgt op het "
+        "geplande moment, of meteen met Nu proberen op de pagina van het bericht; niet "
+        "herzonden"
     ),
     "refusal.try_now.not_waiting": (
         "het bericht heeft de status {status}: alleen een bericht dat op zijn volgende poging "
@@ -978,7 +980,8 @@ NL: Final[dict[str, str]] = {
         "wacht, kan nu geprobeerd worden; herzend het in plaats daarvan"
     ),
     "refusal.try_now.paused": (
-        "{destination} is gepauzeerd: de berichten worden geprobeerd als die wordt hervat"
+        "{destination} is gepauzeerd: de berichten ervan worden geprobeerd zodra de bestemming "
+        "wordt hervat"
     ),
     "refusal.try_now.no_destination": "de bestemming van het bericht is niet meer ingesteld",
     "refusal.delivery.away.event": (
@@ -1045,8 +1048,8 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.later_dead_outside": (
         "de latere herzending {id} is ook onbestelbaar en staat ervoor in de plaats, maar werd "
-        "buiten de periode onbestelbaar: herzend die (op zijn id, of met een periode die hem "
-        "bevat)"
+        "buiten de periode onbestelbaar: herzend die (op het id, of met een periode waarin die "
+        "valt)"
     ),
     "refusal.resend.left_out.outside_period": (
         "buiten de getoonde periode onbestelbaar geworden; niet herzonden"
@@ -1056,8 +1059,8 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.discarded_since": "afgesloten nadat het gekozen werd; niet herzonden",
     "refusal.resend.skip.discarded": (
-        "afgesloten door support; niet herzonden (herzend het vanaf zijn eigen pagina om het "
-        "opnieuw te sturen)"
+        "afgesloten door een supportmedewerker; niet herzonden (herzend het vanaf de eigen "
+        "pagina van het bericht om het opnieuw te sturen)"
     ),
     "refusal.deadletter.chain_member": (
         "hoort bij de herzendketen van {id}: hetzelfde bericht naar dezelfde bestemming, ook "
@@ -1068,13 +1071,13 @@ NL: Final[dict[str, str]] = {
         "als het daar ook niet meer nodig is"
     ),
     "refusal.deadletter.stays.in_delivery": (
-        "een herzending die nog onderweg is ({status}); sterft die, dan is het een eigen "
-        "onbestelbaar bericht"
+        "een herzending die nog onderweg is ({status}); wordt die onbestelbaar, dan is het een "
+        "apart onbestelbaar bericht"
     ),
     "refusal.console.data_key_unknown": (
         "een opgeslagen gegeven is versleuteld met datasleutel {kid}, waarmee deze engine niet "
-        "gestart is; vraag een beheerder de engine met die sleutel opnieuw te starten "
-        "(INTEGRATOR_DATA_KEYS)"
+        "gestart is; vraag de beheerder van de server de engine met die sleutel opnieuw te "
+        "starten (INTEGRATOR_DATA_KEYS)"
     ),
     "refusal.console.confirmation_unknown": (
         "deze bevestiging is niet meer geldig (verlopen na 12 uur, of gemaakt voor iemand "
@@ -1091,7 +1094,7 @@ NL: Final[dict[str, str]] = {
         "keuze, of routeer ze via de API of op de server"
     ),
     "refusal.password.too_short": "een wachtwoord heeft minstens {least} tekens",
-    "refusal.password.too_long": "een wachtwoord heeft hooguit {most} tekens",
+    "refusal.password.too_long": "een wachtwoord heeft hoogstens {most} tekens",
     "refusal.password.blank": "een wachtwoord mag niet alleen uit spaties bestaan",
     "refusal.password.is_email": "een wachtwoord mag niet het e-mailadres van het account zijn",
     "refusal.access.code_wrong": (
@@ -1182,7 +1185,7 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.section": "moet bestaan uit sleutels uit {keys}, elk naar keuze",
     "refusal.definition.rate_limit": (
         "moet een aantal berichten per seconde zijn, decimaal geschreven (10, 0.5, 1000), of "
-        "null voor geen grens"
+        "null voor geen limiet"
     ),
     "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",
     "refusal.definition.host_url": (
@@ -1272,13 +1275,14 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.directory_unreadable": (
         "de engine kan zijn map met bestemmingen niet lezen (de bestemmingsbestanden opsommen "
-        "vraagt lees- en uitvoerrecht op die map); er is niets getoond: vraag een beheerder "
-        "de eigenaar en rechten van de map na te kijken (het log van de engine noemt de map)"
+        "vraagt lees- en uitvoerrecht op die map); er is niets getoond: vraag de beheerder van "
+        "de server de eigenaar en rechten van de map na te kijken (het log van de engine noemt "
+        "de map)"
     ),
     "refusal.destination.directory_unwritable": (
         "de engine kan niet schrijven in zijn map met bestemmingen (een bestemming wijzigen "
-        "vraagt schrijf- en uitvoerrecht op die map); er is niets gewijzigd: vraag een "
-        "beheerder de eigenaar en rechten van de map na te kijken (het log van de engine "
+        "vraagt schrijf- en uitvoerrecht op die map); er is niets gewijzigd: vraag de beheerder "
+        "van de server de eigenaar en rechten van de map na te kijken (het log van de engine "
         "noemt de map)"
     ),
     "refusal.destination.file_is_directory": (
@@ -1286,21 +1290,20 @@ NL: Final[dict[str, str]] = {
         "bestemmingen en doe de wijziging opnieuw"
     ),
     "refusal.destination.broken": (
-        "bestemming '{id}' is geweigerd en heeft geen goede definitie om mee verder te werken; "
-        "het bestand moet op de server hersteld worden"
+        "bestemming '{id}' is defect en heeft geen goede definitie om mee verder te werken; het "
+        "bestand moet op de server hersteld worden"
     ),
     "refusal.console.remove_busy": (
-        "er {count|wacht|wachten} nog {count} {count|bericht|berichten} op deze bestemming, "
-        "dus er is niets verwijderd: lever {count|het|ze} eerst af, of vink het vakje hierboven "
-        "aan om {count|het|ze} onbestelbaar te maken"
+        "er {count|wacht|wachten} nog {count} {count|bericht|berichten} op deze bestemming, dus "
+        "er is niets verwijderd: laat {count|het|ze} eerst afleveren, of vink het vakje "
+        "hierboven aan om {count|het|ze} onbestelbaar te maken"
     ),
     "refusal.console.remove_stranded": (
         "er {count|wacht|wachten} {count} {count|bericht|berichten} op {destination}, die door "
         "geen bestand meer wordt beschreven (het bestand is met de hand verwijderd); er is "
-        "niets gedaan. "
-        "Om {count|het|ze} te versturen: breng de bestemming terug door terug te zetten op de "
-        "pagina met de geschiedenis; om {count|het|ze} onbestelbaar te maken: breng ze eerst "
-        "terug en verwijder ze dan met het vakje aangevinkt"
+        "niets gedaan. Om {count|het|ze} te versturen: breng de bestemming terug door terug te "
+        "zetten op de pagina met de geschiedenis; om {count|het|ze} onbestelbaar te maken: "
+        "breng de bestemming eerst terug en verwijder die dan met het vakje aangevinkt"
     ),
     "refusal.console.revision_whole": "moet een heel getal zijn",
     "refusal.console.rollback_refused": "revisie {revision}: {key}: {problem}",
@@ -1321,30 +1324,33 @@ NL: Final[dict[str, str]] = {
         "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}; je hebt {held}"
     ),
     "refusal.access.person_patient_data": (
-        "{role} leest patiëntgegevens: alleen wie daar zelf {role} heeft geeft die rol, dus je "
-        "mag {grant} niet geven; iemand die de rol heeft geeft hem, of een beheerder op de server"
+        "{role} leest patiëntgegevens: alleen wie daar zelf {role} heeft, geeft die rol, dus je "
+        "mag {grant} niet geven; iemand die de rol heeft, kan hem geven, of een beheerder op "
+        "de server"
     ),
     "refusal.access.link_patient_data": (
-        "de link voor {email} wordt niet aan jou getoond: het account heeft {grant}, dat "
-        "patiëntgegevens leest, en jij hebt daar geen {role}; met een mailserver gaat de link "
-        "alleen naar de persoon zelf, of een beheerder op de server maakt hem"
+        "de link voor {email} wordt niet aan jou getoond: het account heeft {grant}, een rol "
+        "die patiëntgegevens leest, en jij hebt daar geen {role}; met een mailserver gaat de "
+        "link alleen naar de persoon zelf, of een beheerder op de server maakt hem"
     ),
     "refusal.access.token_patient_data": (
-        "{role} leest patiëntgegevens: een token die hier wordt gemaakt mag die rol alleen "
-        "hebben waar je zelf {role} hebt, dus niet {grant}; iemand die de rol heeft maakt die "
+        "{role} leest patiëntgegevens: een token dat hier wordt gemaakt, mag die rol alleen "
+        "hebben waar je zelf {role} hebt, dus niet {grant}; iemand die de rol heeft, maakt dat "
         "token, of een beheerder op de server"
     ),
     "refusal.access.token_suspended_maker": (
-        "{role} leest patiëntgegevens, en een token die in de console of via de API is gemaakt "
-        "heeft die rol alleen waar wie hem maakte hem nu heeft: die heeft {grant} niet meer"
+        "{role} leest patiëntgegevens, en een token dat in de console of via de API is gemaakt, "
+        "heeft die rol alleen waar wie het maakte die rol nu heeft: die heeft {grant} niet "
+        "meer"
     ),
     "refusal.access.token_suspended_maker_deactivated": (
-        "{role} leest patiëntgegevens, en een token die in de console of via de API is gemaakt "
-        "heeft die rol alleen waar wie hem maakte hem nu heeft: dat account is gedeactiveerd"
+        "{role} leest patiëntgegevens, en een token dat in de console of via de API is gemaakt, "
+        "heeft die rol alleen waar wie het maakte die rol nu heeft: dat account is "
+        "gedeactiveerd"
     ),
     "refusal.access.token_suspended_maker_token": (
-        "{role} leest patiëntgegevens, en een token die via de API is gemaakt heeft die rol "
-        "alleen waar de token die hem maakte hem nu heeft, en die heeft {grant} niet meer"
+        "{role} leest patiëntgegevens, en een token dat via de API is gemaakt, heeft die rol "
+        "alleen waar het token dat het maakte die rol nu heeft, en dat heeft {grant} niet meer"
     ),
     "refusal.access.token_suspended_owner": (
         "een eigen token heeft alleen wat de eigenaar heeft, en de eigenaar heeft {grant} niet meer"
@@ -1354,10 +1360,10 @@ NL: Final[dict[str, str]] = {
         "één cluster gegeven; maak een token met deze rol voor alle clusters"
     ),
     "refusal.access.token_outlives_maker": (
-        "hoogstens tot {until}, wanneer de token die hem maakt verloopt: een token die door een "
-        "token is gemaakt stopt met die token"
+        "hoogstens tot {until}, wanneer het token verloopt waarmee dit token gemaakt wordt: een "
+        "token dat met een token is gemaakt, stopt met dat token"
     ),
-    "refusal.access.token_id_short": "geef het id van de token, of minstens de eerste 4 tekens",
+    "refusal.access.token_id_short": "geef het id van het token, of minstens de eerste 4 tekens",
     "refusal.access.token_unknown": "geen token {id}",
     "refusal.access.token_ambiguous": (
         "{id} is het begin van {count} token-ids: geef meer van het id"

@@ -225,8 +225,8 @@ NL: Final[dict[str, str]] = {
     "text.delivery.ack_no_msa": "de ACK heeft geen MSA-segment",
     "text.delivery.ack_no_code": "MSA-1 (de ACK-code) van de ACK is leeg",
     "text.delivery.ack_unknown_code": "MSA-1 van de ACK is niet een van AA, AE, AR, CA, CE, CR",
-    "text.delivery.payload_start_byte": "het bericht bevat het MLLP-startbyte 0x0B",
-    "text.delivery.payload_end_byte": "het bericht bevat het MLLP-eindbyte 0x1C",
+    "text.delivery.payload_start_byte": "het bericht bevat de MLLP-startbyte 0x0B",
+    "text.delivery.payload_end_byte": "het bericht bevat de MLLP-eindbyte 0x1C",
     "text.delivery.tls_not_loaded": '{files} kon niet worden geladen ("{reason}")',
     "text.destination.removed": "bestemming verwijderd door {actor}",
     "text.destination.removed_because": 'bestemming verwijderd door {actor}: "{reason}"',
@@ -274,9 +274,9 @@ NL: Final[dict[str, str]] = {
     "text.rule.at_least_one": "moet minstens één onderdeel bevatten",
     "text.rule.invalid": "is niet geldig",
     "text.rule.more_errors": "… en meer, niet genoemd",
-    "text.rule.text_too_long": "is langer dan 1000 tekens, het meeste dat dit veld bevat",
+    "text.rule.text_too_long": "is langer dan 1000 tekens, het maximum voor dit veld",
     "text.rule.long_text_too_long": (
-        "is langer dan 65536 tekens, het meeste dat een vrij-tekstveld bevat"
+        "is langer dan 65536 tekens, het maximum voor een vrij-tekstveld"
     ),
     "text.rule.event_text_too_long": (
         "bevat in totaal meer dan 1000000 tekens tekst (de gegevens van bijlagen niet meegeteld)"
@@ -284,8 +284,8 @@ NL: Final[dict[str, str]] = {
     "text.rule.schema_version": "moet het getal 1 zijn (de enige ondersteunde schemaversie)",
     "text.rule.uuid_format": "moet een UUID zijn",
     "text.rule.uuid_unset": (
-        "moet een UUID zijn die voor dit event gemaakt is, niet de nil-UUID (alles 0) of de "
-        "max-UUID (alles f), waar een niet ingevuld veld op terugvalt"
+        "moet een UUID zijn die voor deze gebeurtenis gemaakt is, niet de nil-UUID (alles 0) of "
+        "de max-UUID (alles f), waar een niet ingevuld veld op terugvalt"
     ),
     "text.rule.zd_number_format": "moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers",
     "text.rule.date_format": "moet een bestaande datum in ISO 8601-vorm zijn (JJJJ-MM-DD)",
@@ -388,12 +388,12 @@ NL: Final[dict[str, str]] = {
         "de inhoud is niet bewaard"
     ),
     "text.rule.body_over_limit": (
-        "is {size} bytes, meer dan de {limit} bytes die een event mag zijn; de inhoud is niet "
-        "als event gelezen of bewaard"
+        "is {size} bytes, meer dan de {limit} bytes die een gebeurtenis mag zijn; de inhoud is "
+        "niet als gebeurtenis gelezen of bewaard"
     ),
     "text.rule.media_type_sent_as": (
-        "is verstuurd als {media_type}, niet als JSON: een event vraagt om "
-        "'Content-Type: application/json'"
+        "is verstuurd als {media_type}, niet als JSON: een gebeurtenis vraagt om 'Content-Type: "
+        "application/json'"
     ),
     "text.rule.charset_sent_in": (
         "is opgegeven in tekenset {charset}: JSON is UTF-8 (RFC 8259); stuur het als UTF-8, "
@@ -404,7 +404,7 @@ NL: Final[dict[str, str]] = {
         "als UTF-8, zonder charset of met charset=utf-8"
     ),
     "text.rule.media_type_unreadable": (
-        "is verstuurd zonder leesbaar content type, niet als JSON: een event vraagt om "
+        "is verstuurd zonder leesbaar content type, niet als JSON: een gebeurtenis vraagt om "
         "'Content-Type: application/json'"
     ),
 }

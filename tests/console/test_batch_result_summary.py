@@ -65,7 +65,8 @@ async def _resend_now(engine: Engine, message_id: str) -> str:
         ),
         (
             "nl",
-            "2 herzonden, 1 overgeslagen. De 1 niet behandeld bericht staat bovenaan",
+            "2 herzonden, 1 overgeslagen. De 1 niet behandelde bericht staat bovenaan, met de "
+            "reden.",
             "De nieuwe berichten nu: 1 afgeleverd, 1 in de",
         ),
     ],

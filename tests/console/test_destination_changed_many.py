@@ -36,11 +36,11 @@ async def test_a_refusal_after_several_revisions_says_which_changed_what(engine:
     said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", shown)).split())
     assert (
         "lab-west is 3 keer gewijzigd sinds je het formulier opende (revisies 2-4, door "
-        "local:root, token:ops-bot); de laatste: revisie 4 door token:ops-bot om"
+        "local:root, token:ops-bot); de laatste: revisie 4 door token:ops-bot op"
     ) in said, said
     assert "“gepauzeerd: storing”" in said, said
     assert (
-        "Wat er wijzigde: receiving_application in revisie 3 door local:root; ack_timeout in "
+        "Wat er gewijzigd is: receiving_application in revisie 3 door local:root; ack_timeout in "
         "revisie 2 door local:root; enabled in revisie 4 door token:ops-bot."
     ) in said, said
     assert 'href="/destinations/lab-west/history#revision-2"' in shown

@@ -150,7 +150,7 @@ async def test_a_destination_gone_meanwhile_is_said_beside_the_form_in_dutch(
     grants = (Grant(Role.DESTINATIONS), Grant(Role.RESEND))  # all clusters
     async with signed_in(engine, "wim@example.org", *grants, lang="nl") as wim:
         first = await wim.get("/destinations/noord/remove")
-        assert "Er wacht nu 1 bericht op" in _text(first)
+        assert "Er wacht nu 1 bericht op deze bestemming" in _text(first)
         second = await wim.get("/destinations/noord/remove")
         removed = await wim.post(
             "/destinations/noord/remove",

@@ -228,7 +228,7 @@ def test_the_event_pages_speak_dutch(
         assert "Geen bestemming bedient" in page.locator("#serving").inner_text()
         screenshot(page, "event-nl")
         page.goto(f"/events/{event_id}")
-        assert page.locator("#serving").inner_text() == "Bedienen haar zorgaanbieder nu: noord."
+        assert page.locator("#serving").inner_text() == "Nu bediend door: noord."
         assert "afgeleverd" in page.locator("#event-messages").inner_text()
     finally:
         context.close()

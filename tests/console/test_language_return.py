@@ -94,8 +94,8 @@ NEW_EACH_TIME = {
         "and remove any earlier entry for this account from your app (its codes will not work)."
     ),
     "nl": (
-        "Deze QR-code en dit geheim zijn nieuw elke keer dat deze pagina opent: voeg die van "
-        "deze pagina toe, en verwijder eerdere vermeldingen voor dit account uit je app (de "
+        "Deze QR-code en dit geheim zijn nieuw elke keer dat je deze pagina opent: voeg die "
+        "van deze pagina toe, en verwijder eerdere vermeldingen voor dit account uit je app (de "
         "codes daarvan werken niet)."
     ),
 }

@@ -322,7 +322,7 @@ def test_a_search_by_status_sending_says_no_message_is_ever_in_it(
     assert (
         dutch.locator("#status-note")
         .inner_text()
-        .startswith("Geen enkel bericht heeft ooit de status wordt verstuurd")
+        .startswith("Geen enkel bericht heeft ooit de status ‘wordt verstuurd’")
     )
     screenshot(dutch, "messages-sending-nl")
 

@@ -585,7 +585,7 @@ async def test_a_token_beyond_ones_own_grants_is_refused_in_dutch(engine: Engine
         "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*; je hebt viewer@CARD",
     )
     dutch(beside(other_role, "grants"), "onbekende rol superuser (kies uit: resend, ")
-    dutch(problems(short), "token-id: geef het id van de token, of minstens de eerste 4 tekens")
+    dutch(problems(short), "token-id: geef het id van het token, of minstens de eerste 4 tekens")
     dutch(problems(unknown), "token-id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
     assert beside(wider_en, "grants") == (
         "a token of your own holds only grants you hold yourself, not viewer@*; you hold "

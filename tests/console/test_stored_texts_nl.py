@@ -153,10 +153,10 @@ def test_a_rejected_input_s_rules_are_in_dutch(
     assert rejected_id is not None
     open_session(page, live, support)
     page.goto(f"/rejected/{rejected_id}")
-    assert page.locator("dt", has_text="Verzonden door").count() == 1
+    assert page.locator("dt", has_text="Verstuurd door").count() == 1
     assert page.locator("#rejected-caller").inner_text() == "token:gp-noord"
     page.goto("/rejected")
-    assert "Verzonden door" in page.locator("#rejected-list thead th").all_inner_texts()
+    assert "Verstuurd door" in page.locator("#rejected-list thead th").all_inner_texts()
     page.goto(f"/rejected/{rejected_id}")
     rows = page.locator("#rejected-rules tbody tr")
     shown = {

@@ -1,6 +1,7 @@
 """An admin in the console: no token that reads patient data unless they hold that role
-themselves (not offered, and said why in Dutch), other roles as before; and the machine tokens an admin made are
-shown before their account is deactivated (docs/access.md, "Who may make one")."""
+themselves (not offered, and said why in Dutch), other roles as before; and the machine
+tokens an admin made are shown before their account is deactivated (docs/access.md, "Who may
+make one")."""
 
 from __future__ import annotations
 
