@@ -28,6 +28,17 @@ def settings_at(path: Path, **extra: Any) -> Settings:
     return Settings(database_url=f"sqlite:///{path}", destinations_dir=path.parent, **extra)
 
 
+def started_once(settings: Settings) -> None:
+    """An engine started and stopped on ``settings``' store: the store has run before."""
+
+    async def first() -> None:
+        engine = Engine(settings)
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(first())
+
+
 def test_there_is_no_default_key() -> None:
     assert Settings().search_key is None
     assert "development" not in Settings.model_fields["search_key"].__repr__().lower()
@@ -209,12 +220,7 @@ def test_integrator_run_with_another_search_key_exits_2(
 ) -> None:
     database = tmp_path / "store.db"
 
-    async def first() -> None:
-        engine = Engine(settings_at(database, search_key="the-right-search-key-0001"))
-        await engine.start()
-        await engine.stop()
-
-    asyncio.run(first())
+    started_once(settings_at(database, search_key="the-right-search-key-0001"))
     env = {
         **os.environ,
         "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
@@ -278,12 +284,7 @@ def test_integrator_run_with_a_lost_key_file_exits_2_naming_it(tmp_path: Path) -
     database = tmp_path / "store.db"
     key_file = tmp_path / "store.db.search-key"
 
-    async def first() -> None:
-        engine = Engine(settings_at(database))
-        await engine.start()
-        await engine.stop()
-
-    asyncio.run(first())
+    started_once(settings_at(database))
     key_file.unlink()
     env = {
         **os.environ,
@@ -318,12 +319,7 @@ def test_a_bsn_search_on_a_store_that_lost_its_key_file_says_to_restore_it(
     database = tmp_path / "store.db"
     key_file = tmp_path / "store.db.search-key"
 
-    async def first() -> None:
-        engine = Engine(settings_at(database))
-        await engine.start()
-        await engine.stop()
-
-    asyncio.run(first())
+    started_once(settings_at(database))
     key_file.unlink()
     env = {
         "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
