@@ -13,10 +13,20 @@ says where): the front doors find and read through ``integrator.message_reads`` 
 ``integrator.event_reads``, which call these functions. An entry that cannot be written leaves
 the store's error to the caller, with a note saying that nothing was shown (``NOT_SHOWN``), and
 nothing is returned.
+
+A view is something shown. An answer made for an HTTP ``HEAD`` (the API's and the console's
+``integrator.http.head``) is made as its ``GET`` is, with every check and refusal, and then goes
+out without its content: no patient data leaves, so no view is recorded (``headers_only``). An
+entry for it would say in the trail that someone looked at a patient they never saw. The rule
+is here, where every view is recorded, not in each route: whichever front door or route reads
+through these functions answers a ``HEAD`` by it, including routes added later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Final
 
 from integrator.access.permissions import Identity
@@ -24,6 +34,22 @@ from integrator.store import Store, StoreError
 
 PATIENT_DATA_VIEW: Final = "patient_data.view"
 NOT_SHOWN: Final = "nothing was shown: patient data is shown only once its view is in the audit log"
+
+_HEADERS_ONLY: Final[ContextVar[bool]] = ContextVar("integrator.headers_only", default=False)
+"""Set while an answer is made that goes out without its content (``headers_only``)."""
+
+
+@contextmanager
+def headers_only() -> Iterator[None]:
+    """Within it, the answer being made goes out without its content (an HTTP ``HEAD``, RFC
+    9110 §9.3.2): it is read and checked as for its ``GET``, but no view is recorded, since
+    nothing is shown. A context variable, so it holds for this request alone (and the tasks it
+    starts), whatever runs concurrently."""
+    token = _HEADERS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _HEADERS_ONLY.reset(token)
 
 
 async def record_view(
@@ -39,8 +65,11 @@ async def record_view(
     ``messages.search``, ``events.search``, ``deadletter``), ``target`` the id or the search.
 
     A store failure is raised as it was (the API still answers 503 while the store is down),
-    with ``NOT_SHOWN`` added as a note, which the CLI prints after the error.
+    with ``NOT_SHOWN`` added as a note, which the CLI prints after the error. Within
+    ``headers_only`` (a ``HEAD``) nothing is recorded: nothing is shown.
     """
+    if _HEADERS_ONLY.get():
+        return
     try:
         await store.add_audit(
             identity.display,

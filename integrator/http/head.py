@@ -11,7 +11,10 @@ holds no row for each ``HEAD``), the same checks and refusals, the same status a
 ``Content-Length`` included; the body is dropped on the way out. The server's own scope still
 says ``HEAD`` (a copy goes on), so it frames the answer as one without a body.
 
-A route that can tell a ``HEAD`` from its ``GET`` asks ``head_only``: the CSV exports then
+The ``GET`` is made within ``patient_views.headers_only``: a message, event or rejected input
+read for a ``HEAD`` is checked as for its ``GET`` but not recorded as a view of patient data
+(``patient_data.view``), since none of it leaves; the rule is the service's, so no route repeats
+it. A route that can tell a ``HEAD`` from its ``GET`` asks ``head_only``: the CSV exports then
 export nothing (no rows read, no ``*.export`` audit entry for a file that never left) and
 answer the headers they know without the file (RFC 9110 lets a ``HEAD`` leave out what only
 making the body determines: its ``Content-Length``, the next page's ``Link``).
@@ -26,6 +29,7 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.http.methods import served_methods
+from integrator.patient_views import headers_only
 
 HEAD_ONLY: Final = "integrator.head_only"
 """The scope's key that marks a ``GET`` made for a ``HEAD``."""
@@ -61,4 +65,5 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET", HEAD_ONLY: True}, receive, without_body)
+        with headers_only():  # nothing is shown, so no view of patient data is recorded
+            await self.app({**scope, "method": "GET", HEAD_ONLY: True}, receive, without_body)

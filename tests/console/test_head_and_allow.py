@@ -143,19 +143,36 @@ async def test_head_needs_the_permission_its_get_needs(engine: Engine) -> None:
         assert (await asked(app, "HEAD", "/messages", cookie(browser))).status == 200
 
 
-async def test_head_of_a_message_records_the_view_as_its_get(engine: Engine) -> None:
-    """As the API's ``HEAD`` does (docs/access.md): the page is made, so its view is recorded,
-    and who checks a page's headers is in the trail as who read it."""
-    async with signed_in(engine, "support@example.org", Grant(Role.RESEND)) as browser:
-        where = await made(engine, "support@example.org")
+VIEWED = {"/messages/{message_id}", "/messages/{message_id}/status", "/events/{event_id}"}
+"""The pages whose ``GET`` shows patient data, each recorded as a view."""
+
+
+async def test_head_records_no_view_of_patient_data(engine: Engine) -> None:
+    """As the API's ``HEAD`` (docs/access.md): a message's page, its status fragment and an
+    event's page are made and checked for a ``HEAD`` as for the ``GET``, and none of it is
+    sent, so no ``patient_data.view`` says the person saw a patient they never saw. Every page
+    is asked, so one that records views later is held to it too; each ``GET`` that shows
+    patient data still records its view, as the person who asked."""
+    async with signed_in(engine, "all@example.org", *EVERYTHING) as browser:
+        where = await made(engine, "all@example.org")
         app = create_app(engine)
-        before = await views(engine)
-        head = await asked(app, "HEAD", where.url("/messages/{message_id}"), cookie(browser))
-        assert head.status == 200 and head.body == b""
-        assert await views(engine) == before + 1
-        entry = (await engine.store.list_audit(AuditFilter(action=PATIENT_DATA_VIEW)))[0]
-        assert entry.target == where.ids["message_id"]
-        assert entry.actor == "person:support@example.org"
+        recorded = set()
+        for path in GET_PAGES:
+            url = where.url(path)
+            before = await views(engine)
+            head = await asked(app, "HEAD", url, cookie(browser))
+            assert await views(engine) == before, path
+            assert head.body == b"", path
+            got = await asked(app, "GET", url, cookie(browser))
+            assert head.status == got.status, (path, head.status, got.status)
+            if await views(engine) > before:
+                assert await views(engine) == before + 1, path
+                assert head.status == 200, path
+                entry = (await engine.store.list_audit(AuditFilter(action=PATIENT_DATA_VIEW)))[0]
+                assert entry.actor == "person:all@example.org", path
+                assert entry.target in (where.ids["message_id"], where.ids["event_id"]), path
+                recorded.add(path)
+    assert recorded == VIEWED
 
 
 async def test_head_of_an_export_exports_nothing(engine: Engine) -> None:

@@ -4,7 +4,9 @@ on every route but the probes.
 
 The body is looked for where the application hands it over (its ASGI messages): a client
 library, like a server, drops a ``HEAD``'s body, so it could not tell. The CSV exports export
-nothing for a ``HEAD``: no rows read, no ``*.export`` audit entry for a file that never left.
+nothing for a ``HEAD``: no rows read, no ``*.export`` audit entry for a file that never left. A
+``HEAD`` of a message, an event or rejected input records no view of patient data: none of it
+leaves.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from starlette.types import Message
 from integrator.access import Grant, Permission
 from integrator.access.routes import ROUTE_PERMISSIONS
 from integrator.http.app import EngineApp
-from integrator.store import AuditFilter
+from integrator.patient_views import PATIENT_DATA_VIEW
+from integrator.store import AuditFilter, Store
 from tests.http.test_access import World, filled, lacking, world  # noqa: F401 (the fixture)
 from tests.http.test_store_failures import engine_on, serving
 
@@ -30,6 +33,12 @@ GET_ROUTES = sorted(
 )
 """Every ``GET`` route but the probes, which declare their ``HEAD`` (test_head_probes.py)."""
 EXPORTS = [path for path in GET_ROUTES if path.endswith(".csv")]
+VIEWED = {
+    "/api/v1/messages/{message_id}",
+    "/api/v1/events/{event_id}",
+    "/api/v1/rejected/{rejected_id}",
+}
+"""The routes whose ``GET`` shows patient data, each recorded as a view."""
 CHANGING = {"/metrics"}
 """Whose body changes from one request to the next (counters), so its length may too."""
 
@@ -129,6 +138,50 @@ async def test_head_needs_what_its_get_needs(world: World) -> None:  # noqa: F81
         assert refused.status == got.status == 403, (path, refused.status)
         assert refused.headers["content-length"] == str(len(got.body)), path
         assert refused.body == b"", path
+
+
+async def views(store: Store) -> int:
+    return await store.count_audit(AuditFilter(action=PATIENT_DATA_VIEW))
+
+
+async def test_head_records_no_view_of_patient_data(world: World) -> None:  # noqa: F811
+    """A ``HEAD`` of a message, an event or rejected input is checked as its ``GET`` is and
+    then sends none of it: a ``patient_data.view`` for it said in the trail that someone saw a
+    patient they never saw, indistinguishable from a real view. Every ``GET`` route is asked,
+    so a route that records views later is held to it too; each ``GET`` that shows patient
+    data still records its view."""
+    store = world.engine.store
+    rejected_id = await store.reject_event(
+        b'{"patient": {"bsn": "999990019"}}', "amqp", [{"path": "", "rule": "x", "message": "x"}]
+    )
+    recorded = set()
+    for path in GET_ROUTES:
+        url = url_of(world, path.replace("{rejected_id}", rejected_id))
+        before = await views(store)
+        head = await asked(world.app, "HEAD", url, auth(world.everything))
+        assert await views(store) == before, path
+        assert head.body == b"", path
+        got = await asked(world.app, "GET", url, auth(world.everything))
+        assert head.status == got.status, (path, head.status, got.status)
+        if await views(store) > before:
+            assert await views(store) == before + 1, path
+            assert head.status == 200, path
+            assert int(head.headers["content-length"]) == len(got.body), path
+            recorded.add(path)
+    assert recorded == VIEWED
+
+
+async def test_a_get_beside_a_head_is_still_recorded(world: World) -> None:  # noqa: F811
+    """What tells the service that nothing is shown holds for the ``HEAD``'s own request:
+    ``GET``s answered at the same time, in the same process, each record their view."""
+    store = world.engine.store
+    url = f"/api/v1/messages/{world.card_message}"
+    before = await views(store)
+    answers = await asyncio.gather(
+        *(asked(world.app, method, url, auth(world.everything)) for method in ("HEAD", "GET") * 4)
+    )
+    assert [a.status for a in answers] == [200] * 8
+    assert await views(store) == before + 4
 
 
 async def test_head_on_an_export_exports_nothing(world: World) -> None:  # noqa: F811
