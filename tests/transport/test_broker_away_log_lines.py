@@ -153,7 +153,8 @@ async def test_a_setup_the_broker_keeps_refusing_is_told_the_same_way() -> None:
             assert await link.wait_connected(timeout=10)
             assert await eventually(lambda: bool(lines(logs, "message broker connected")))
         [back] = lines(logs, "message broker connected")
-        assert back["setup_failed_for_s"] == 60.0 and back["setup_failures"] > still["failures"]
+        # At least those the still-line counted: the next try after it may already succeed.
+        assert back["setup_failed_for_s"] == 60.0 and back["setup_failures"] >= still["failures"]
     finally:
         await link.close()
         await proxy.restore_if_cut()
