@@ -14,8 +14,8 @@ command runs in, so the CLI could accept what the engine then refuses. The files
 and load as what they are named for (``destinations.tls_files``), except in a definition
 already recorded (``check_files=False``): one that stopped loading since is delivery's to fail
 and retry, not a reason to take the destination out of service. A change through the API or the
-console may bring in only files inside the TLS directory (``tls_dir``, ``destinations.tls_dir``),
-refused before any look at a file outside it.
+console may bring in only files inside the directory of the destination's cluster in the TLS
+directory (``tls_dir``, ``destinations.tls_dir``), refused before any look at a file outside it.
 
 Every refusal also names its rule as data, beside its English text, for a front door that
 words it in another language (the web console reads Dutch too) without parsing the text: a
@@ -223,9 +223,9 @@ class TlsSettings(_Frozen):
     @field_validator("ca_file", "cert_file", "key_file")
     @classmethod
     def _readable_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None or not checks_files(info):
+        if value is None:
             return value
-        if not value.is_absolute():
+        if checks_files(info) and not value.is_absolute():
             # Relative to what? The CLI's directory and the engine's differ: a path that one
             # of them found, the other did not (``add`` passed, the engine refused).
             raise Rule(
@@ -234,13 +234,18 @@ class TlsSettings(_Frozen):
                 "command runs in, which is not the engine's)",
                 why="not an absolute path",
             )
+        # Held to the directory also where the files are not looked at: a change that moves
+        # a destination to another cluster brings its paths into that cluster's directory,
+        # unchanged as they are (``destinations.tls_dir``).
         confined = tls_directory(info)
         problem = None if confined is None else confined.problem(str(info.field_name), value)
         if problem is not None:
             # Before any look at the file: a path outside is refused in the same words
-            # whether it is there or not (``destinations.tls_dir``).
+            # whether it is there or not.
             code, rule, values = problem
             raise Rule(code, rule, **values)
+        if not checks_files(info):
+            return value
         if not value.is_file():
             raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):
@@ -555,9 +560,9 @@ def destination_from_mapping(
     the rule must still read back. An edit of a destination in service passes
     ``check_files=False`` but ``recorded=False`` when it changes the cluster.
 
-    ``tls_dir``: the directory the TLS files it names must lie in, but for those it keeps
-    (``destinations.tls_dir``: a change through the API or the console); looked at only
-    with ``check_files``.
+    ``tls_dir``: the TLS directory whose directory of the definition's cluster the TLS files
+    it names must lie in, but for those it keeps in that cluster (``destinations.tls_dir``: a
+    change through the API or the console); held to it with and without ``check_files``.
     """
     if not isinstance(data, Mapping):
         raise DestinationFileError(
@@ -568,7 +573,9 @@ def destination_from_mapping(
         context: dict[str, object] = {
             **({} if check_files else FILES_UNCHECKED),
             "recorded": as_recorded,
-            **({} if tls_dir is None else {"tls_dir": tls_dir}),
+            # The cluster's directory by the cluster as given: the TLS settings are another
+            # model, which does not see the cluster once checked.
+            **({} if tls_dir is None else {"tls_dir": tls_dir.of_cluster(data.get("cluster"))}),
         }
         return DestinationConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:

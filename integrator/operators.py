@@ -32,11 +32,15 @@ that definition and rewrites the refused file from it (keeping the file's commen
 at all); the refused edit is gone then, and the change says so. A refused file that already says
 the definition (refused for a TLS file gone, not for its text) is left as it is.
 
-The TLS files a change brings in must lie in the TLS directory (``INTEGRATOR_TLS_DIR``,
-``destinations.tls_dir``), refused outside it before anything looks at them: checking them
-(there, readable, loads) told the API's and the console's callers, who are not the server's
-administrators, which files the server holds. The paths the definition in service names are
-kept wherever they are, and the command line is not held to it (``trusting_tls_paths``).
+The TLS files a change brings in must lie in the directory of the destination's cluster in the
+TLS directory (``INTEGRATOR_TLS_DIR``, ``destinations.tls_dir``), refused outside it before
+anything looks at them: checking them (there, readable, loads) told the API's and the console's
+callers, who are not the server's administrators, which files the server holds, and one
+directory for all let a manager of one cluster give its destination another cluster's client
+identity. The paths the definition in service names are kept wherever they are while it stays
+in its cluster, and the command line is not held to it (``trusting_tls_paths``). A change that
+would put a destination in a cluster not the caller's is refused before anything in it is
+checked, so no cluster's files are looked at for someone who may not use them.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ from destinations.config import (
     is_text_key,
     load_destination_file,
     load_value,
+    parse_yaml,
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
@@ -123,7 +128,7 @@ from integrator.store import (
 )
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
-from shapes import NUMBER, TEXT, Shape
+from shapes import NUMBER, TEXT, Shape, shell_word
 
 if TYPE_CHECKING:
     from integrator.stray_files import StrayFile  # it imports this module (``problem_view``)
@@ -132,20 +137,24 @@ PENDING = ("queued", "sending", "retrying", "held")
 
 # The last error of the messages a removed destination was still to deliver (``shapes``):
 # who removed it, and why in their own words.
+# The command's provider is quoted for a shell (``shell_word``): a destinations manager names
+# providers, and whoever copies the command must run nothing one holds (``x$(...)``).
 UNROUTED_WAITING = Shape(
     "notice.unrouted_waiting",
     "{count} unrouted event(s) wait for provider {provider!r}, now served by this destination: "
-    'route them with `integrator events route --provider {provider} --reason "..."`',
+    'route them with `integrator events route --provider {provider_word} --reason "..."`',
     count=NUMBER,
-    provider=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+    provider=TEXT,
+    provider_word=shell_word("provider"),
 )
 """A change that serves a provider whose events wait unrouted: they are not routed by it."""
 UNROUTED_STILL_WAITING = Shape(
     "notice.unrouted_still_waiting",
     "{count} unrouted event(s) still wait for provider {provider!r}, which this destination "
-    'serves: route them with `integrator events route --provider {provider} --reason "..."`',
+    'serves: route them with `integrator events route --provider {provider_word} --reason "..."`',
     count=NUMBER,
-    provider=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+    provider=TEXT,
+    provider_word=shell_word("provider"),
 )
 """The same reminder at a later change (a pause, a port, a rollback), which did not make the
 destination serve them: "now served" claimed what no change had brought."""
@@ -1550,9 +1559,19 @@ class DestinationAdmin:
         refused because a certificate went missing (its attempts fail, saying so). Keeping its
         cluster keeps its name as recorded too, one from before the name's rule included
         (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule. A TLS file path it
-        brings in (one ``current`` does not name under that key) must lie in the TLS directory,
-        unless this admin is the command line's. A definition the file's rules refuse is told
-        its version problems with theirs, all in one refusal."""
+        brings in (one ``current`` does not name under that key, or every one when it changes
+        the cluster) must lie in the directory of its cluster in the TLS directory, unless this
+        admin is the command line's. A definition the file's rules refuse is told its version
+        problems with theirs, all in one refusal.
+
+        A definition in a cluster not the caller's is refused first (``AccessDenied``, as
+        ``_write`` would), before anything in it is checked: its TLS files are held to the
+        directory of the cluster it names, and checking them would tell someone who may not
+        use that cluster what its directory holds."""
+        if self._allows is not None:
+            named = _cluster_named(definition, source)
+            if (named is None or isinstance(named, str)) and not self._allows(named):
+                raise _cluster_denied(named)
         # Judged per event type: a version retired since that the destination keeps does not
         # stop another event type moving; one it newly takes is refused.
         in_service = {} if current is None else {str(k): v for k, v in current.messages.items()}
@@ -1580,12 +1599,13 @@ class DestinationAdmin:
 
     def _tls_dir_keeping(self, current: DestinationConfig | None) -> TlsDirectory | None:
         """The TLS directory a change to ``current`` is held to, keeping the files ``current``
-        names wherever they are (a file written by hand may name any); None at the shell."""
+        names wherever they are (a file written by hand may name any) while it stays in
+        ``current``'s cluster; None at the shell."""
         if self._tls_dir is None:
             return None
         tls = current.tls if current is not None else None
         kept = {} if tls is None else {key: getattr(tls, key) for key in TLS_FILES}
-        return self._tls_dir.keeping(kept)
+        return self._tls_dir.keeping(kept, current.cluster if current is not None else None)
 
     async def _write(
         self,
@@ -1610,16 +1630,7 @@ class DestinationAdmin:
         left as it is: rewriting it would change no byte, and said "rewritten" all the same.
         """
         if self._allows is not None and not self._allows(config.cluster):
-            if config.cluster:
-                denied = AccessDenied(
-                    f"cluster: you may not put a destination in cluster {config.cluster}"
-                ).coded("destination.cluster_not_yours", cluster=config.cluster)
-            else:
-                denied = AccessDenied(
-                    "cluster: you may not put a destination in no cluster (that needs the role "
-                    "for all clusters)"
-                ).coded("destination.no_cluster")
-            raise denied
+            raise _cluster_denied(config.cluster)
         catalog = await self.catalog()
         elsewhere = self._provider_elsewhere(config, current, catalog)
         if elsewhere is not None:
@@ -2005,6 +2016,29 @@ class DestinationAdmin:
     async def _notify(self) -> None:
         if self._applied is not None:
             await self._applied()
+
+
+def _cluster_denied(cluster: str | None) -> AccessDenied:
+    """The refusal of a change that would put a destination in ``cluster``, not the caller's."""
+    if cluster:
+        return AccessDenied(f"cluster: you may not put a destination in cluster {cluster}").coded(
+            "destination.cluster_not_yours", cluster=cluster
+        )
+    return AccessDenied(
+        "cluster: you may not put a destination in no cluster (that needs the role for all "
+        "clusters)"
+    ).coded("destination.no_cluster")
+
+
+def _cluster_named(definition: str | Mapping[str, Any], source: str) -> object:
+    """The ``cluster`` a definition names, unchecked: None where it names none, ``...`` where
+    it is no mapping at all (its validation says why)."""
+    if isinstance(definition, str):
+        try:
+            definition = parse_yaml(definition, source)
+        except DestinationFileError:
+            return ...
+    return definition.get("cluster") if isinstance(definition, Mapping) else ...
 
 
 def _parsed(

@@ -353,11 +353,12 @@ class Settings(BaseSettings):
     @property
     def tls_directory(self) -> Path:
         """Where the destinations' TLS files a change through the API or the console names
-        must lie: ``INTEGRATOR_TLS_DIR``, else ``tls`` beside the destinations directory
-        (``config/tls`` by default, ``/var/lib/integrator/tls`` in the image), so it goes
-        where a deployment put that one. Not made nor required at start: an engine whose
-        destinations use no TLS needs none; a change that names a TLS file while it is
-        missing is refused, naming the setting."""
+        must lie, each cluster's in a directory of its own in it (``destinations.tls_dir``):
+        ``INTEGRATOR_TLS_DIR``, else ``tls`` beside the destinations directory (``config/tls``
+        by default, ``/var/lib/integrator/tls`` in the image), so it goes where a deployment
+        put that one. Not made nor required at start: an engine whose destinations use no TLS
+        needs none; a change that names a TLS file while its cluster's directory is missing is
+        refused, naming it."""
         if self.tls_dir is not None:
             return self.tls_dir
         return self.destinations_dir.parent / "tls"

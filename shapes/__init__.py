@@ -11,8 +11,12 @@ recognizes it cannot drift apart, and a text written without a Shape is shown as
 
 A field of the template is `{name}` (the value as given) or `{name!r}` (its `repr`, a quoted
 string); each has a regular expression of what it may hold, and a field named twice holds the
-same value twice. Values are identifiers, counts, versions, dates, addresses and the words of a
-remote system (an ACK's MSA-3), never patient data the engine put there itself.
+same value twice. A field may be *derived*, written from the others by a function (a value
+quoted for a shell, `shell_word`: `--provider {provider_word}`): the writer does not give it,
+and a text is read only when it holds what that function makes of the values read, so a value
+that holds the sentence's own words cannot shift where one field ends and the next begins.
+Values are identifiers, counts, versions, dates, addresses and the words of a remote system
+(an ACK's MSA-3), never patient data the engine put there itself.
 
 A package of its own, with nothing but the standard library: every layer writes shapes (the
 intake schemas, the mappings, the delivery client, the CLI's listings), and none may load
@@ -22,7 +26,10 @@ another to do so (``destinations`` stays free of pydantic, the CLI starts light)
 from __future__ import annotations
 
 import re
+import shlex
 import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 NUMBER: Final = r"\d+"
@@ -37,15 +44,37 @@ SECONDS: Final = r"\d+(?:\.\d+)?(?:e[+-]?\d+)?"  # a duration as `:g` writes it:
 ADDRESS: Final = r"\S+"  # `host:port`
 
 
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A field written from the shape's other values (``derive``), not given by the writer;
+    read back by ``pattern``, and only where it holds what ``derive`` makes of the values read."""
+
+    pattern: str
+    derive: Callable[[Mapping[str, object]], str]
+
+
+def shell_word(name: str) -> Derived:
+    """Field ``name`` as one word for a POSIX shell (``shlex.quote``): a suggested command a
+    person copies into one runs nothing the value holds (``x$(...)``, a space, a quote)."""
+
+    def quoted(values: Mapping[str, object]) -> str:
+        return shlex.quote(str(values[name]))
+
+    return Derived(TEXT, quoted)
+
+
 class Shape:
     """One sentence: ``shape(**values)`` writes it, ``shape.read(text)`` reads the values of a
     text it wrote (None for any other text). ``code`` names it for the console's catalogue."""
 
-    __slots__ = ("_pattern", "_quoted", "code", "template")
+    __slots__ = ("_derived", "_pattern", "_quoted", "code", "template")
 
-    def __init__(self, code: str, template: str, **fields: str) -> None:
+    def __init__(self, code: str, template: str, **fields: str | Derived) -> None:
+        """``fields``: each field's pattern, or how it is written from the others."""
         self.code = code
         self.template = template
+        self._derived = {n: f.derive for n, f in fields.items() if isinstance(f, Derived)}
+        patterns = {n: f.pattern if isinstance(f, Derived) else f for n, f in fields.items()}
         self._quoted: set[str] = set()
         regex: list[str] = []
         seen: set[str] = set()
@@ -55,7 +84,7 @@ class Shape:
                 continue
             if spec or conversion not in (None, "r") or name not in fields:
                 raise ValueError(f"shape {code}: field {{{name}}} needs a pattern and no format")
-            group = f"(?P={name})" if name in seen else f"(?P<{name}>{fields[name]})"
+            group = f"(?P={name})" if name in seen else f"(?P<{name}>{patterns[name]})"
             if conversion == "r":
                 self._quoted.add(name)
                 group = f"'{group}'"
@@ -66,7 +95,8 @@ class Shape:
         self._pattern = re.compile("".join(regex), re.DOTALL)
 
     def __call__(self, **values: object) -> str:
-        return self.template.format(**values)
+        derived = {name: derive(values) for name, derive in self._derived.items()}
+        return self.template.format(**values, **derived)
 
     def read(self, text: str) -> dict[str, str] | None:
         """The values in ``text`` when this shape wrote it; None otherwise."""
@@ -76,6 +106,8 @@ class Shape:
         values = found.groupdict()
         if any(repr(values[name]) != f"'{values[name]}'" for name in self._quoted):
             return None  # `repr` quotes or escapes such a value otherwise
+        if any(values[name] != derive(values) for name, derive in self._derived.items()):
+            return None  # not what it was written from: read elsewhere than written
         return values
 
     def __repr__(self) -> str:

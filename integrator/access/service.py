@@ -1794,23 +1794,30 @@ class AccessService:
         """Count an attempt from ``source`` before it is checked (``SignInThrottle``), or
         refuse it unchecked with :class:`SignInsHeld`. The first refusal in a window is
         audited (``login.throttled``, the address as target); the others are not, so an
-        address held cannot fill the trail at the rate it sends requests."""
+        address held cannot fill the trail at the rate it sends requests. An IPv6 address is
+        counted by its /64 (``sign_in_throttle.counted_as``): the entry says so, in its reason
+        and as ``counted_as``, since its failures may have come from other addresses of it."""
         reserved = self._sign_ins.reserve(source)
         if isinstance(reserved, Held):
             if reserved.first:
+                details: dict[str, object] = {
+                    "source": source,
+                    "step": step,
+                    "until": reserved.until.isoformat(),
+                }
+                whence = "this address"
+                if reserved.counted_as != source:
+                    details["counted_as"] = reserved.counted_as
+                    whence = reserved.counted_as
                 await self._store.add_audit(
                     ANONYMOUS,
                     "login.throttled",
                     f"address:{source}",
                     reason=(
-                        f"{reserved.failures} failed attempts from this address within "
+                        f"{reserved.failures} failed attempts from {whence} within "
                         f"{_minutes(self._sign_ins.window)} minutes"
                     ),
-                    details={
-                        "source": source,
-                        "step": step,
-                        "until": reserved.until.isoformat(),
-                    },
+                    details=details,
                 )
             raise SignInsHeld(reserved.retry_after)
         return reserved

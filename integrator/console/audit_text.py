@@ -1,8 +1,11 @@
 """An audit entry's origin and details on the console's audit page, in the reader's language.
 
 The details read as ``key: value`` (``integrator.audit_details``, which ``integrator audit
-list`` shows them by too), with a yes or no in the person's language. ``source`` is not among
-them: the page shows it in its own column (``integrator.audit.audit_origin``).
+list`` shows them by too), with a yes or no in the person's language, and a time recorded in
+one (``expires_at``, ``until``: ISO 8601 in UTC) as the page shows its other times, in the
+console's time zone (its ``when``): in UTC it read an hour or two off the entry's own time
+beside it. ``source`` is not among them: the page shows it in its own column
+(``integrator.audit.audit_origin``).
 
 Everything here is plain text; the template escapes it (autoescaping), so a detail can never
 become markup.
@@ -18,7 +21,7 @@ from jinja2.runtime import Context
 
 from integrator import audit_details
 from integrator.audit import AuditOrigin
-from integrator.audit_details import NOTHING, YesNo
+from integrator.audit_details import NOTHING, TimeText, YesNo
 from integrator.console.i18n import Translator
 
 SHOWN_APART: Final = frozenset({"source"})
@@ -29,10 +32,12 @@ def _words(t: Translator) -> YesNo:
     return YesNo(yes=t("audit.yes"), no=t("audit.no"))
 
 
-def detail_pairs(t: Translator, details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+def detail_pairs(
+    t: Translator, details: Mapping[str, Any] | None, times: TimeText | None = None
+) -> list[tuple[str, str]]:
     """An entry's details as ``(key, value)`` in the order recorded, but for those shown in a
-    column of their own."""
-    return audit_details.detail_pairs(details, _words(t), leave_out=SHOWN_APART)
+    column of their own; a recorded time as ``times`` shows one."""
+    return audit_details.detail_pairs(details, _words(t), leave_out=SHOWN_APART, times=times)
 
 
 def origin_text(t: Translator, origin: AuditOrigin) -> str:
@@ -54,7 +59,9 @@ def _translator(context: Context) -> Translator:
 
 @pass_context
 def details_filter(context: Context, details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    return detail_pairs(_translator(context), details)
+    """The page's details, its times as the page's ``when`` shows the entry's own."""
+    when = context.get("when")
+    return detail_pairs(_translator(context), details, when if callable(when) else None)
 
 
 @pass_context

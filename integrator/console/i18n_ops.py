@@ -384,6 +384,8 @@ EN: Final[dict[str, str]] = {
     "batch.earlier": "Resent before",
     "batch.earlier.times": "{count} {count|time|times}",
     "batch.earlier.none": "never",
+    # For a reader limited to some clusters, whether or not a resend lies outside them.
+    "batch.earlier.none_seen": "none you may see",
     "batch.cancel": "Cancel, back to the messages",
     "batch.back": "Back to the messages",
     # A batch's result, counted above its rows (``console.batch_results.summed``).
@@ -1129,6 +1131,7 @@ NL: Final[dict[str, str]] = {
     "batch.earlier": "Eerder herzonden",
     "batch.earlier.times": "{count} {count|keer|keer}",
     "batch.earlier.none": "nooit",
+    "batch.earlier.none_seen": "geen die je mag zien",
     "batch.cancel": "Annuleren, terug naar de berichten",
     "batch.back": "Terug naar de berichten",
     "batch.tally.resent": "{count} herzonden",

@@ -484,6 +484,24 @@ EN: Final[dict[str, str]] = {
         "server's administrator makes it and puts the destinations' certificate and key "
         "files in it"
     ),
+    "refusal.definition.outside_cluster_tls_dir": (
+        "must be a file inside the TLS directory of cluster {cluster}, {directory} "
+        "({setting}/{subdirectory})"
+    ),
+    "refusal.definition.cluster_tls_dir_missing": (
+        "cannot be taken: the TLS directory of cluster {cluster}, {directory} "
+        "({setting}/{subdirectory}), does not exist; the server's administrator makes it and "
+        "puts the certificate and key files of the cluster's destinations in it"
+    ),
+    "refusal.definition.cluster_tls_dir_not_a_directory": (
+        "cannot be taken: the TLS directory of cluster {cluster}, {directory} "
+        "({setting}/{subdirectory}), is not a directory; the server's administrator makes it "
+        "and puts the certificate and key files of the cluster's destinations in it"
+    ),
+    "refusal.definition.tls_dir_no_cluster_name": (
+        "cannot be checked while cluster is not a cluster's name: the files must lie in the "
+        "TLS directory of the destination's cluster ({setting})"
+    ),
     "refusal.definition.key_needs_cert": "key_file needs cert_file",
     "refusal.definition.server_name": "must be a host name without spaces",
     "refusal.definition.needs_rotate": (
@@ -1147,6 +1165,24 @@ NL: Final[dict[str, str]] = {
         "kan niet worden gebruikt: de TLS-map {directory} ({setting}) is geen map; de "
         "beheerder van de server maakt die map en zet de certificaat- en sleutelbestanden "
         "van de bestemmingen erin"
+    ),
+    "refusal.definition.outside_cluster_tls_dir": (
+        "moet een bestand in de TLS-map van cluster {cluster} zijn, {directory} "
+        "({setting}/{subdirectory})"
+    ),
+    "refusal.definition.cluster_tls_dir_missing": (
+        "kan niet worden gebruikt: de TLS-map van cluster {cluster}, {directory} "
+        "({setting}/{subdirectory}), bestaat niet; de beheerder van de server maakt die map en "
+        "zet de certificaat- en sleutelbestanden van de bestemmingen van het cluster erin"
+    ),
+    "refusal.definition.cluster_tls_dir_not_a_directory": (
+        "kan niet worden gebruikt: de TLS-map van cluster {cluster}, {directory} "
+        "({setting}/{subdirectory}), is geen map; de beheerder van de server maakt die map en "
+        "zet de certificaat- en sleutelbestanden van de bestemmingen van het cluster erin"
+    ),
+    "refusal.definition.tls_dir_no_cluster_name": (
+        "kan niet worden gecontroleerd zolang cluster geen clusternaam is: de bestanden moeten "
+        "in de TLS-map van het cluster van de bestemming staan ({setting})"
     ),
     "refusal.definition.key_needs_cert": "key_file kan alleen samen met cert_file",
     "refusal.definition.server_name": "moet een hostnaam zonder spaties zijn",

@@ -122,12 +122,13 @@ EN: Final[dict[str, str]] = {
     ),
     "text.notice.unrouted_waiting": (
         "{count} unrouted event(s) wait for provider '{provider}', now served by this "
-        "destination: route them with `integrator events route --provider {provider} "
+        "destination: route them with `integrator events route --provider {provider_word} "
         '--reason "..."`'
     ),
     "text.notice.unrouted_still_waiting": (
         "{count} unrouted event(s) still wait for provider '{provider}', which this destination "
-        'serves: route them with `integrator events route --provider {provider} --reason "..."`'
+        "serves: route them with `integrator events route --provider {provider_word} "
+        '--reason "..."`'
     ),
     "text.notice.no_providers": "destination '{id}' serves no providers: it receives nothing",
     # A rejected input's broken rules (integrator.console.rule_text): the English is the
@@ -248,14 +249,14 @@ NL: Final[dict[str, str]] = {
         "{count} {count|gebeurtenis zonder bestemming wacht|"
         "gebeurtenissen zonder bestemming wachten} op zorgaanbieder '{provider}', die deze "
         "bestemming nu bedient: deze wijziging routeert ze niet; routeer ze op de pagina "
-        "Gebeurtenissen zonder bestemming of met `integrator events route --provider {provider} "
-        '--reason "..."`'
+        "Gebeurtenissen zonder bestemming of met `integrator events route --provider "
+        '{provider_word} --reason "..."`'
     ),
     "text.notice.unrouted_still_waiting": (
         "{count} {count|gebeurtenis zonder bestemming wacht|"
         "gebeurtenissen zonder bestemming wachten} nog op zorgaanbieder '{provider}', die "
         "deze bestemming bedient: routeer ze op de pagina Gebeurtenissen zonder bestemming of "
-        'met `integrator events route --provider {provider} --reason "..."`'
+        'met `integrator events route --provider {provider_word} --reason "..."`'
     ),
     "text.notice.no_providers": (
         "bestemming '{id}' bedient geen zorgaanbieders: ze ontvangt niets"

@@ -21,7 +21,7 @@ from integrator.access import (
     SignInsHeld,
     totp,
 )
-from integrator.access.sign_in_throttle import Held, Reservation, SignInThrottle
+from integrator.access.sign_in_throttle import Held, Reservation, SignInThrottle, counted_as
 from integrator.clock import ManualClock
 from integrator.store import Store
 from tests.access.conftest import LOCAL, PASSWORD, link_secret, next_code, onboard
@@ -109,6 +109,65 @@ def test_the_addresses_tracked_are_bounded_and_the_least_recent_is_forgotten() -
     assert isinstance(throttle.reserve("10.0.0.1"), Held)
 
 
+ONE_HOST = "2001:db8:1:2"
+"""The /64 of one IPv6 host: its SLAAC and privacy addresses, billions of them, all in it."""
+
+
+def test_the_addresses_of_one_ipv6_host_are_held_together() -> None:
+    """Each failure from a new address of one /64: the eleventh address is held all the same,
+    and so is the first, seen again."""
+    throttle = SignInThrottle(ManualClock(T0))
+    for n in range(10):
+        _fail(throttle, f"{ONE_HOST}::{n + 1:x}")
+    held = throttle.reserve(f"{ONE_HOST}:abcd:ef01:2345:6789")
+    assert isinstance(held, Held) and held.failures == 10 and held.first
+    assert held.counted_as == f"{ONE_HOST}::/64"
+    assert isinstance(throttle.reserve(f"{ONE_HOST}::1"), Held)
+    assert len(throttle) == 1  # one entry for the host, not one per address
+
+
+def test_two_ipv6_networks_are_counted_apart() -> None:
+    throttle = SignInThrottle(ManualClock(T0), limit=2)
+    for n in range(2):
+        _fail(throttle, f"{ONE_HOST}::{n + 1}")
+    assert isinstance(throttle.reserve(f"{ONE_HOST}::9"), Held)
+    assert isinstance(throttle.reserve("2001:db8:1:3::1"), Reservation)  # the next /64
+    assert isinstance(throttle.reserve("2001:db8:2:2::1"), Reservation)
+
+
+def test_an_ipv4_mapped_address_is_counted_as_its_ipv4_address() -> None:
+    """A dual-stack socket shows an IPv4 client as ``::ffff:a.b.c.d``: the same client."""
+    throttle = SignInThrottle(ManualClock(T0), limit=2)
+    _fail(throttle, HERE)
+    _fail(throttle, f"::ffff:{HERE}")
+    held = throttle.reserve(HERE)
+    assert isinstance(held, Held) and held.counted_as == HERE
+    assert isinstance(throttle.reserve(f"::ffff:{HERE}"), Held)
+    assert isinstance(throttle.reserve(ELSEWHERE), Reservation)
+
+
+def test_what_an_address_is_counted_as() -> None:
+    assert counted_as(HERE) == HERE
+    assert counted_as("2001:DB8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64"
+    assert counted_as("::ffff:192.0.2.7") == "192.0.2.7"
+    assert counted_as("fe80::1%eth0") == "fe80::/64"
+    assert counted_as("testclient") == "testclient"  # no IP address: as given
+
+
+def test_a_host_cycling_through_its_addresses_cannot_evict_its_own_entry() -> None:
+    """Ten thousand addresses of one /64 are one entry, so they push nothing out; many /64s
+    still leave the table bounded, the least recent forgotten first."""
+    throttle = SignInThrottle(ManualClock(T0), limit=1, addresses=3)
+    _fail(throttle, f"{ONE_HOST}::1")
+    for n in range(2, 10_000):
+        assert isinstance(throttle.reserve(f"{ONE_HOST}::{n:x}"), Held)
+    assert len(throttle) == 1
+    for network in range(3, 8):
+        _fail(throttle, f"2001:db8:1:{network}::1")
+    assert len(throttle) == 3
+    assert isinstance(throttle.reserve(f"{ONE_HOST}::1"), Reservation)  # forgotten: anew
+
+
 def test_an_attempt_without_an_address_is_not_counted() -> None:
     throttle = SignInThrottle(ManualClock(T0), limit=1)
     for _ in range(5):
@@ -159,6 +218,23 @@ async def test_an_address_guessing_across_accounts_is_held_and_nothing_more_is_c
     await service.login(anna.email, anna.password, next_code(anna, clock), source=ELSEWHERE)
     clock.advance(timedelta(minutes=10))
     await service.login(anna.email, anna.password, next_code(anna, clock), source=HERE)
+
+
+async def test_a_held_ipv6_network_is_audited_with_what_was_counted(
+    service: AccessService, store: Store
+) -> None:
+    for n in range(10):
+        with pytest.raises(LoginRefused):
+            await service.login(
+                f"p{n}@example.nl", "guess one two three", "000000", source=f"{ONE_HOST}::{n + 1}"
+            )
+    with pytest.raises(SignInsHeld):
+        await service.login("p@example.nl", "one more guess", "000000", source=f"{ONE_HOST}::ff")
+    [(target, reason, details)] = await _throttled(store)
+    assert target == f"address:{ONE_HOST}::ff"
+    assert reason == f"10 failed attempts from {ONE_HOST}::/64 within 10 minutes"
+    assert details["source"] == f"{ONE_HOST}::ff"
+    assert details["counted_as"] == f"{ONE_HOST}::/64"
 
 
 async def test_successful_sign_ins_do_not_count(service: AccessService, clock: ManualClock) -> None:

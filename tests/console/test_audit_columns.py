@@ -9,6 +9,7 @@ the details as recorded (``integrator.audit.audit_csv``).
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -143,3 +144,26 @@ async def test_each_entry_shows_from_where_and_readable_details(
         assert shown not in text.split("<tbody>", 1)[1], shown
     # Escaped: a detail never becomes markup.
     assert "<b>not markup</b>" not in text and "&lt;b&gt;not markup&lt;/b&gt;" in text
+
+
+async def test_times_in_details_are_shown_in_the_consoles_time_zone(engine: Engine) -> None:
+    """A time a detail records (``expires_at``, ``until``) is ISO 8601 in UTC; the page shows
+    it as it shows the entry's own time, in the engine's zone (Europe/Amsterdam here, winter
+    and summer), where it read an hour or two off. A text that only starts with one stays."""
+    details = {
+        "expires_at": "2026-12-01T08:00:00+00:00",
+        "token": {"until": "2026-07-01T10:30:15.250000+00:00"},
+        "note": "2026-12-01T08:00:00+00:00 and more",
+    }
+    await engine.store.add_audit("person:anna@example.nl", "token.create", TARGET, details=details)
+    async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN)) as ada:
+        answer = await ada.get("/audit", params={"target": TARGET})
+    assert answer.status_code == 200, answer.text
+    [entry] = _entries(answer.text)
+    assert entry["Details"].splitlines() == [
+        "expires_at: 2026-12-01 09:00:00+01:00",
+        "token: until: 2026-07-01 12:30:15+02:00",
+        "note: 2026-12-01T08:00:00+00:00 and more",
+    ]
+    # The entry's own time, shown the same way.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0[12]:00", entry["When"]), entry

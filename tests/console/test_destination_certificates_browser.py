@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl
 def west(live: LiveEngine) -> dict[str, str]:
     """A destination ``west`` in CARD over TLS: its client certificate expires within a day
     (a warning), its CA in ``CA_DAYS`` (none). Its ``tls`` settings."""
-    tls = tls_files(live.engine.settings.tls_directory)  # where a change may name them
+    tls = tls_files(live.engine.settings.tls_directory / "CARD")  # where a change may name them
     config = destination("west", 2599, providers=["lab-west"], tls=tls)
     live.call(live.engine.admin.add(dump_destination(config), actor="local:test"))
     return tls

@@ -1,7 +1,8 @@
 """The console is held to the TLS directory as the API is (``destinations.tls_dir``): its form
 has no ``tls`` fields, but a rollback brings a revision's TLS files back, and one naming files
-outside the directory (written at the server's shell) is refused, naming the rule in the
-person's language, and nothing is rolled back.
+outside the directory of the destination's cluster (written at the server's shell: another
+cluster's, or anywhere) is refused, naming the rule in the person's language, and nothing is
+rolled back.
 
 The world: ``lab`` in LAB, whose manager may change destinations in LAB only.
 """
@@ -40,23 +41,27 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 async def test_a_rollback_to_tls_files_outside_the_directory_is_refused(
     engine: Engine, tmp_path: Path
 ) -> None:
-    tls_files(engine.settings.tls_directory)  # there, and not the one named below
-    elsewhere = tls_files(tmp_path / "pki")
+    lab_dir = engine.settings.tls_directory / "LAB"
+    tls_files(lab_dir)  # there, and not the ones named below
     at_the_shell = engine.admin.trusting_tls_paths()
-    outside = await at_the_shell.patch("lab", {"tls": elsewhere}, actor="local:root")
-    await at_the_shell.patch("lab", {"tls": None}, actor="local:root")
+    outside = []
+    for directory in (tmp_path / "pki", engine.settings.tls_directory / "CARD"):
+        elsewhere = tls_files(directory)  # anywhere, and another cluster's
+        outside.append(await at_the_shell.patch("lab", {"tls": elsewhere}, actor="local:root"))
+        await at_the_shell.patch("lab", {"tls": None}, actor="local:root")
     revisions = len(await engine.admin.history("lab"))
-    form = {"revision": str(outside.revision), "reason": "back to the old CA"}
     async with signed_in(engine, "lars@example.org", Grant(Role.DESTINATIONS, "LAB")) as lars:
-        for lang, rule in (
-            ("en", "must be a file inside the TLS directory, INTEGRATOR_TLS_DIR"),
-            ("nl", "moet een bestand in de TLS-map zijn, INTEGRATOR_TLS_DIR"),
-        ):
-            lars.cookies.set("integrator-lang", lang)
-            refused = await post(lars, "/destinations/lab/rollback", form)
-            assert refused.status_code == 422, refused.text
-            shown = problems(refused)
-            assert rule in shown, shown
-            assert "could not be loaded" not in shown and "does not exist" not in shown
+        for change in outside:
+            form = {"revision": str(change.revision), "reason": "back to the old CA"}
+            for lang, rule in (
+                ("en", f"must be a file inside the TLS directory of cluster LAB, {lab_dir} "),
+                ("nl", f"moet een bestand in de TLS-map van cluster LAB zijn, {lab_dir} "),
+            ):
+                lars.cookies.set("integrator-lang", lang)
+                refused = await post(lars, "/destinations/lab/rollback", form)
+                assert refused.status_code == 422, refused.text
+                shown = problems(refused)
+                assert f"{rule}(INTEGRATOR_TLS_DIR/LAB)" in shown, shown
+                assert "could not be loaded" not in shown and "does not exist" not in shown
     assert len(await engine.admin.history("lab")) == revisions  # nothing rolled back
     assert engine.catalog.destinations["lab"].tls is None

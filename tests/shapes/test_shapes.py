@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import shapes
-from shapes import NUMBER, PATHS, VERSION, Shape
+from shapes import NUMBER, PATHS, TEXT, VERSION, Shape, shell_word
 
 
 def test_what_a_shape_writes_it_reads_back() -> None:
@@ -32,6 +32,26 @@ def test_what_a_shape_writes_it_reads_back() -> None:
 def test_a_shape_reads_only_the_whole_of_a_text_it_could_write(text: str) -> None:
     shape = Shape("x.cut", "{paths} shortened to {limit} characters", paths=PATHS, limit=NUMBER)
     assert shape.read(text) is None
+
+
+def test_a_derived_field_is_written_from_the_others_and_read_only_where_it_agrees() -> None:
+    """A provider quoted for a shell in a suggested command: the writer gives the provider
+    only; a text whose command is not what the provider makes is not read (shown as stored),
+    even where the provider holds the sentence's own words."""
+    shape = Shape(
+        "x.route",
+        "provider {provider!r}: run `route {word}`",
+        provider=TEXT,
+        word=shell_word("provider"),
+    )
+    assert shape(provider="lab-west") == "provider 'lab-west': run `route lab-west`"
+    spaced = shape(provider="a $(b) c")
+    assert spaced == "provider 'a $(b) c': run `route 'a $(b) c'`"
+    assert shape.read(spaced) == {"provider": "a $(b) c", "word": "'a $(b) c'"}
+    tricky = "a: run `route b"
+    assert shape.read(shape(provider=tricky)) == {"provider": tricky, "word": f"'{tricky}'"}
+    assert shape.read("provider 'a': run `route $(b)`") is None
+    assert shape.read("provider 'a b': run `route a b`") is None
 
 
 def test_a_field_named_twice_holds_one_value() -> None:

@@ -160,8 +160,11 @@ async def _confirmation(
         raise BadInput(said(exc)) from None
     # Of each, what one message's preview says: its status, and the resends made of it already
     # (those the person may read, newest first), so a delivered one is not resent unawares.
+    # A reader limited to some clusters is never told "never": a resend to a destination
+    # outside them is hidden, and so is whether one exists (always "none you may see").
     status = {m.id: m.status for m in selection}
-    earlier = await visible_resends_of_each(engine, visitor.scope(P.MESSAGES_READ), selection)
+    reads = visitor.scope(P.MESSAGES_READ)
+    earlier = await visible_resends_of_each(engine, reads, selection)
     for p in planned:
         p["status"] = status.get(p["original_id"])
         p["earlier"] = [r.message_id for r in reversed(earlier.get(p["original_id"], []))]
@@ -180,6 +183,7 @@ async def _confirmation(
         # Counted of those that would go out: a skipped one's note says why already.
         delivered=sum(1 for p in going if p["status"] == "delivered"),
         resent_before=sum(1 for p in going if p["earlier"]),
+        earlier_limited=reads.destination_ids(engine.catalog) is not None,
         once=token,
         terms=terms,
         handle=handle,

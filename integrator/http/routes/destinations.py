@@ -13,8 +13,9 @@ body is the definition itself. ``PUT`` and ``PATCH`` take ``?expected_revision=N
 ``revision`` a ``GET`` showed: the change is made only if the destination is still at it, else
 409 naming the revision it is at, who made it and what changed (optimistic concurrency: a
 client that read, changed and wrote back never undoes a change made in between unseen). A TLS
-file a change names must lie in the TLS directory (``INTEGRATOR_TLS_DIR``), else 422 before it
-is looked at: the service's rule (``destinations.tls_dir``), as the console's, not the CLI's.
+file a change names must lie in the directory of the destination's cluster in the TLS directory
+(``INTEGRATOR_TLS_DIR``), else 422 before it is looked at: the service's rule
+(``destinations.tls_dir``), as the console's, not the CLI's.
 """
 
 from __future__ import annotations
