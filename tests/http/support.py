@@ -297,3 +297,21 @@ async def finished(api: httpx.AsyncClient, answer: httpx.Response) -> dict[str, 
         job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
     assert job["state"] == "done", job
     return job
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a change leaves behind: the file's text, the revisions, the audit entries."""
+
+    file: str | None
+    revisions: int
+    audited: int
+
+
+async def trace(engine: Engine, dest_id: str) -> Trace:
+    path = engine.settings.destinations_dir / f"{dest_id}.yaml"
+    return Trace(
+        path.read_text() if path.exists() else None,
+        len(await engine.store.list_destination_revisions(dest_id)),
+        len(await engine.store.list_audit(target=dest_id)),
+    )

@@ -22,7 +22,7 @@ import yaml
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.http.support import add_lab_cluster, api_client, token_for
+from tests.http.support import Trace, add_lab_cluster, api_client, token_for, trace
 from tests.integrator.support import destination
 
 ELSEWHERE = (
@@ -49,24 +49,6 @@ def new_destination(dest_id: str, providers: list[str], cluster: str = "LAB") ->
     config = destination(dest_id, 2600, providers=providers, cluster=cluster)
     loaded: dict[str, Any] = yaml.safe_load(dump_destination(config))
     return loaded
-
-
-@dataclass(frozen=True)
-class Trace:
-    """What a change leaves behind: the file's text, the revisions, the audit entries."""
-
-    file: str | None
-    revisions: int
-    audited: int
-
-
-async def trace(engine: Engine, dest_id: str) -> Trace:
-    path = engine.settings.destinations_dir / f"{dest_id}.yaml"
-    return Trace(
-        path.read_text() if path.exists() else None,
-        len(await engine.store.list_destination_revisions(dest_id)),
-        len(await engine.store.list_audit(target=dest_id)),
-    )
 
 
 def refused_quietly(answer: httpx.Response) -> None:

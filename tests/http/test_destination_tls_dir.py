@@ -34,7 +34,7 @@ from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from tests.destinations.certificate_files import tls_files
-from tests.http.support import add_lab_cluster, api_client, token_for
+from tests.http.support import Trace, add_lab_cluster, api_client, token_for, trace
 from tests.integrator.support import destination
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not found")
@@ -69,22 +69,6 @@ def new_destination(
     loaded: dict[str, Any] = yaml.safe_load(dump_destination(config))
     loaded["tls"] = tls
     return loaded
-
-
-@dataclass(frozen=True)
-class Trace:
-    file: str | None
-    revisions: int
-    audited: int
-
-
-async def trace(engine: Engine, dest_id: str) -> Trace:
-    path = engine.settings.destinations_dir / f"{dest_id}.yaml"
-    return Trace(
-        path.read_text() if path.exists() else None,
-        len(await engine.store.list_destination_revisions(dest_id)),
-        len(await engine.store.list_audit(target=dest_id)),
-    )
 
 
 def refused_outside(answer: httpx.Response, key: str = "tls.ca_file") -> str:
