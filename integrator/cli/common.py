@@ -426,7 +426,15 @@ async def _rehearsed(rehearse: Callable[[Store], Awaitable[object]]) -> None:
 
 def new_store_said(store: Store) -> str:
     """A command that writes made the store it writes to: said, as run elsewhere than the
-    engine's directory (the default store is a relative path) no engine would ever read it."""
+    engine's directory (the default store is a relative path) no engine would ever read it.
+    On PostgreSQL there is no directory to be in: the database was one without the engine's
+    tables, so the advice is the URL alone."""
+    if store.backend == "postgresql":
+        return (
+            f"no store was at {store.location}, so a new, empty one was made there for this "
+            "(the database held no engine's tables); if the engine uses another database, set "
+            "INTEGRATOR_DATABASE_URL to its store"
+        )
     return (
         f"no store was at {store.location}, so a new, empty one was made there for this; if "
         "the engine runs elsewhere, run this from its directory or set INTEGRATOR_DATABASE_URL "

@@ -162,3 +162,33 @@ def test_a_test_message_tried_where_there_is_no_store_is_kept_in_a_new_one(
     assert tried.returncode == 1, tried.stderr
     assert "warning: no store was at" in " ".join(tried.stderr.split())
     assert _audited(env["INTEGRATOR_DATABASE_URL"], "destination.test") == 1
+
+
+def test_a_change_into_an_empty_postgresql_database_says_so_without_a_directory(
+    where: tuple[dict[str, str], Path],
+) -> None:
+    """On PostgreSQL the warning told people to run the command "from the engine's
+    directory", which only means something for SQLite's relative file: the database named
+    held no engine's tables, and the URL is what to check."""
+    from tests.services import scratch_database
+
+    env, tmp_path = where
+    (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
+
+    async def add() -> subprocess.CompletedProcess[str]:
+        async with scratch_database() as (_name, url):
+            pg_env = {
+                **env,
+                "INTEGRATOR_DATABASE_URL": url,
+                "INTEGRATOR_SEARCH_KEY": "3f9a1c07d2e84b6a9e5d0c7b1a2f4e68",
+            }
+            return await asyncio.to_thread(
+                _cli, "destinations", "add", str(tmp_path / "zuid.yaml"), env=pg_env, cwd=tmp_path
+            )
+
+    made = asyncio.run(add())
+    said = " ".join(made.stderr.split())
+    assert made.returncode == 0, made.stderr
+    assert "warning: no store was at postgresql" in said
+    assert "the database held no engine's tables" in said
+    assert "directory" not in said
