@@ -14,7 +14,7 @@ import contextlib
 import errno
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,10 +48,54 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 #: What a connect hook may raise: the broker's errors and our own refusals (e.g. too old).
 SETUP_ERRORS: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportError)
 
+#: What ends a connect hook's run: those, and a call the connection gave up on (ended as
+#: cancelled, ``cancelled_elsewhere``).
+SETUP_ENDS: tuple[type[BaseException], ...] = (*SETUP_ERRORS, asyncio.CancelledError)
+
+#: How long the broker has to answer the AMQP handshake (TCP, TLS, ``Connection.Start`` to
+#: ``OpenOk``). aiormq's connect has no bound of its own, and its heartbeat starts only once the
+#: handshake is done: a peer that takes the connection and never answers (a partition just after
+#: the connect, a load balancer holding it, a broker still starting) held the link there for
+#: good. Past it the attempt failed, ``no answer``, and is retried as any other. Shorter than
+#: ``start``'s 10 s, so that a start that finds no answer names it; RabbitMQ gives a client 10 s.
+HANDSHAKE_TIMEOUT = 5.0
+
+#: How long each ``on_connect`` hook has (channels, declares, consumers): one that hangs on a
+#: broker gone silent after the handshake is a setup that failed, retried. Longer than the
+#: handshake's, as a hook asks the broker once or more per destination.
+SETUP_TIMEOUT = 30.0
+
 #: Failed connects told each in full (``message broker unreachable; retrying``) before the
 #: outage is told once a minute: at the default backoff, its first six seconds or so, which
 #: is all a broker restart takes.
 UNREACHABLE_LINES = 5
+
+
+class NoAnswer(asyncio.TimeoutError):
+    """The broker did not answer within the link's own bound (``HANDSHAKE_TIMEOUT``,
+    ``SETUP_TIMEOUT``): says what it did not answer and the bound, for the log line."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__(what, seconds)
+        self.what = what
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"no answer to the {self.what} within {self.seconds:g}s"
+
+
+@contextlib.asynccontextmanager
+async def answered_within(what: str, seconds: float) -> AsyncIterator[None]:
+    """Raise ``NoAnswer`` when the block takes longer than ``seconds``. ``asyncio.timeout``,
+    not ``wait_for``: a cancel from outside (``close``) passes through unchanged and at once."""
+    bound = asyncio.timeout(seconds)
+    try:
+        async with bound:
+            yield
+    except TimeoutError:
+        if not bound.expired():  # a timeout of the block's own, not this bound
+            raise
+        raise NoAnswer(what, seconds) from None
 
 
 def cancelled_elsewhere() -> bool:
@@ -142,6 +186,9 @@ def describe_connect_error(exc: BaseException, url: str) -> str:
         return f"no host named '{host}' ({SETTING})"
     if any(isinstance(e, ConnectionRefusedError) for e in causes) or errno.ECONNREFUSED in codes:
         return f"connection refused at {where} ({SETTING})"
+    bound = next((e for e in causes if isinstance(e, NoAnswer)), None)
+    if bound is not None:
+        return f"no answer from {where} to the {bound.what} within {bound.seconds:g}s ({SETTING})"
     if any(isinstance(e, TimeoutError) for e in causes):
         return f"no answer from {where} in time ({SETTING})"
     for code in codes:
@@ -282,8 +329,12 @@ class AmqpLink:
         max_backoff: float = 5.0,
         log_throttle: LogThrottle | None = None,
         setup_throttle: LogThrottle | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        setup_timeout: float = SETUP_TIMEOUT,
     ) -> None:
         self._url = url
+        self._handshake_timeout = handshake_timeout
+        self._setup_timeout = setup_timeout
         # A broker away for an hour is retried every 5 s: its first attempts each get a line,
         # then one a minute says how long and how many (``integrator.log_throttle``). So is a
         # broker that takes the connection and refuses the setup on it (a queue declared with
@@ -363,7 +414,8 @@ class AmqpLink:
         while True:
             attempt += 1
             try:
-                connection = await connect(self._url)
+                async with answered_within("AMQP handshake", self._handshake_timeout):
+                    connection = await connect(self._url)
             except BROKER_ERRORS as exc:
                 self._last_error = describe_connect_error(exc, self._url)
                 if not first.done() and refused_for_good(exc):
@@ -388,11 +440,16 @@ class AmqpLink:
             try:
                 self._up.set()
                 for hook in self._on_connect:
-                    await hook(connection)
-            except SETUP_ERRORS as exc:
+                    async with answered_within("setup", self._setup_timeout):
+                        await hook(connection)
+            except SETUP_ENDS as exc:
+                if isinstance(exc, asyncio.CancelledError) and not cancelled_elsewhere():
+                    raise  # close(): the link stops
                 # e.g. PRECONDITION_FAILED: a queue exists with other arguments. The reply
-                # text names the queue and the argument, no message content.
-                self._last_error = f"{type(exc).__name__}: {exc}"
+                # text names the queue and the argument, no message content. A call the
+                # connection owed and ended as cancelled (its heartbeat ran out) is the broker
+                # gone: it ended the link's task for good, as if stopped.
+                self._last_error = self._setup_error(exc)
                 other_arguments = isinstance(exc, aiormq.exceptions.ChannelPreconditionFailed)
                 if other_arguments:
                     self._last_error += f"; {OTHER_ARGUMENTS}"
@@ -430,6 +487,14 @@ class AmqpLink:
             log.warning("message broker connection lost; reconnecting", **_why_closed(connection))
             await self._lost()
             await asyncio.sleep(backoff)
+
+    def _setup_error(self, exc: BaseException) -> str:
+        """A failed setup in words: the broker's reply, or no answer naming the bound."""
+        if isinstance(exc, NoAnswer):
+            return describe_connect_error(exc, self._url)
+        if isinstance(exc, asyncio.CancelledError):
+            return "the connection ended during the setup (no frame within the heartbeat's grace)"
+        return f"{type(exc).__name__}: {exc}"
 
     def _tell_setup_failed(self) -> None:
         """Log a refused setup: in full while it is one of the first, then once a minute how

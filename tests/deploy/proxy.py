@@ -4,6 +4,8 @@ The engine is pointed at the proxy instead of the real PostgreSQL or RabbitMQ. `
 the listening port and every connection through it, which the engine sees exactly as a server
 that went away; ``restore`` listens again on the same port. ``freeze_at_next_write`` and
 ``thaw`` stop and start the bytes without closing anything: a connection gone half-open.
+``silent``: a connection made meanwhile is taken and read, and never answered nor passed on (a
+load balancer holding it, a partition just after the connect, a server still starting).
 
 While cut, the port stays bound (a socket that does not listen: connections are refused as by a
 closed port), so nothing else can take it: left free, it was once handed to another test's
@@ -44,6 +46,9 @@ class CuttableProxy:
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._arm_at: int | None = None
+        #: New connections are taken, read and never answered (those made before go on).
+        self.silent = False
+        self.silenced = 0  # connections taken so, ever
 
     def freeze_at_next_write(self, at_least: int = 200) -> None:
         """Freeze the connections through the proxy when the client next writes a chunk of
@@ -91,6 +96,13 @@ class CuttableProxy:
             self._held = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.silent:
+            self._writers.add(writer)
+            self.silenced += 1
+            await self._swallow(reader)
+            self._writers.discard(writer)
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -101,6 +113,13 @@ class CuttableProxy:
             task = asyncio.create_task(self._pipe(src, dst, upstream))
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
+
+    @staticmethod
+    async def _swallow(reader: asyncio.StreamReader) -> None:
+        """Read what comes until the client closes (or ``cut`` aborts it); answer nothing."""
+        with contextlib.suppress(OSError):
+            while await reader.read(65536):
+                pass
 
     async def _pipe(
         self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool = False
