@@ -26,7 +26,6 @@ the end names and leaves behind: the process's exit ends them where they are.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
@@ -133,14 +132,36 @@ def _named(task: asyncio.Task[Any]) -> str:
     return f"{task.get_name()} ({getattr(coro, '__qualname__', type(coro).__name__)})"
 
 
-async def stop_task(task: asyncio.Task[Any] | None) -> None:
+STOP_TASK_S = 5.0
+"""How long a background loop is given to end once cancelled, asked again every second."""
+
+
+async def stop_task(task: asyncio.Task[Any] | None, *, within: float = STOP_TASK_S) -> None:
     """Cancel a background loop and wait until it has stopped; None: nothing runs.
 
     The engine's parts each run one such loop (the daily prune, the destinations watcher, the
     presence heartbeat, the AMQP link and intake, the recovery leader) and stop it the same way.
+
+    Bounded: a loop that takes a cancellation for one from elsewhere (a library ending its own
+    call as cancelled looks the same) and goes on would hold the engine's stop, and SIGTERM,
+    for good (seen once: over eleven minutes, until a SIGKILL). It is cancelled again each
+    second and, still running after ``within``, left behind with an error naming it: the
+    engine's stop goes on, its process ends with the loop.
     """
     if task is None:
         return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not task.done():
+        task.cancel()
+        left = deadline - loop.time()
+        if left <= 0:
+            log.error(
+                "a background task did not stop when cancelled; the stop goes on without it",
+                task=_named(task),
+                waited_s=within,
+            )
+            return
+        await asyncio.wait({task}, timeout=min(1.0, left))
+    if not task.cancelled():
+        task.result()  # a loop that failed raises here, as awaiting it did
