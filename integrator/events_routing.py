@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from integrator.clock import Clock, SystemClock
 from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.errors import PermanentError
 from integrator.intake import Intake
+from integrator.log_throttle import Clock as LogClock
+from integrator.log_throttle import LogThrottle, still
 from integrator.logging import get_logger
 from integrator.message_reads import dead_letter_states, messages_in_sight, zd_warnings_in_sight
 from integrator.metrics import Metrics
@@ -845,7 +848,10 @@ class UnroutedGauge:
         *,
         configured: Callable[[], Collection[str]],
         interval: float = GAUGE_INTERVAL,
+        log_clock: LogClock = time.monotonic,
     ) -> None:
+        """``log_clock``: the clock of the lines of a store that cannot count
+        (``integrator.log_throttle``), a test's to move."""
         self._metrics = metrics
         self._configured = configured
         self._interval = interval
@@ -853,6 +859,9 @@ class UnroutedGauge:
         self._task: asyncio.Task[None] | None = None
         self._recorded: frozenset[str] = frozenset()  # the providers the revisions name
         self._revisions = -1  # how many revisions were recorded when they were read
+        # A store away is told by the first count that fails, then once a minute, then once
+        # when one works again: not every ``interval`` s.
+        self._uncounted = LogThrottle(first=1, clock=log_clock)
 
     def start(self, store: Store) -> None:
         self._store = store
@@ -883,5 +892,21 @@ class UnroutedGauge:
             try:
                 await self.refresh()
             except StoreError as exc:  # the next turn tries again; the gauge keeps its value
-                log.warning("cannot count unrouted events", error=str(exc))
+                line = self._uncounted.failed()
+                if line is not None:
+                    log.warning(
+                        "cannot count unrouted events"
+                        if line.full
+                        else "still cannot count unrouted events",
+                        error=str(exc),
+                        **({} if line.full else still(line)),
+                    )
+            else:
+                outage = self._uncounted.ended()
+                if outage is not None:
+                    log.info(
+                        "unrouted events counted again",
+                        failures=outage.failures,
+                        failed_for_s=round(outage.down_for),
+                    )
             await asyncio.sleep(self._interval)

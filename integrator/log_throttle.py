@@ -5,7 +5,9 @@ A dependency that is away makes the same failure again and again: the broker lin
 operator (53 ``http request failed`` in two minutes with two pollers) and said nothing the first
 lines had not said. So an outage is told by its first ``first`` failures, each in full; then by
 at most one line per ``every`` seconds, which counts the failures since the line before it and
-says how long it has lasted; and once more when it ends. Which words each line has is the
+says how long it has lasted; and once more when it ends. A stream whose failures may stop
+without an end to tell (a burst of like events) asks for the count not yet told (``unsaid``) on
+a timer of its own. Which words each line has is the
 caller's; this decides only whether a failure gets a line, and carries the counts.
 
 The clock is a plain ``() -> float`` of seconds (``time.monotonic`` by default), so a test moves
@@ -83,6 +85,20 @@ class LogThrottle:
         self._unsaid = 0
         return line
 
+    def unsaid(self) -> Line | None:
+        """The summary line of the failures not told yet, now; None when every one was told.
+
+        For a stream whose next failure may never come to carry the count: a burst of like
+        events that stops (duplicate copies of a backlog, skipped) would otherwise leave all but
+        its first untold. The caller asks on its own timer, a minute after the last line."""
+        if self._since is None or self._unsaid == 0:
+            return None
+        now = self._clock()
+        line = Line(False, self._failures, self._unsaid, now - self._since)
+        self._said_at = now
+        self._unsaid = 0
+        return line
+
     def ended(self) -> Outage | None:
         """End the outage going on; its counts, or None when there was none."""
         if self._since is None:
@@ -91,3 +107,9 @@ class LogThrottle:
         self._since = None
         self._failures = self._unsaid = 0
         return outage
+
+
+def still(line: Line) -> dict[str, int]:
+    """A summary line's counts, in the words the engine's background loops log them with:
+    ``failures`` since the line before, and ``failing_for_s`` since the first."""
+    return {"failures": line.since_last, "failing_for_s": round(line.down_for)}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,9 +40,10 @@ from yarl import URL
 from integrator.engine_api import engine_running, engine_url
 from integrator.errors import IntegratorError
 from integrator.eventloop import stop_task
+from integrator.log_throttle import Clock, LogThrottle, still
 from integrator.logging import get_logger
 from integrator.settings import Settings
-from integrator.store import EnginePresence, Store
+from integrator.store import EnginePresence, Store, StoreError
 from integrator.store.presence import FRESH_FOR, HEARTBEAT_EVERY
 
 log = get_logger("integrator.presence")
@@ -108,10 +110,12 @@ class Presence:
         transport: str | None = None,
         retention: str | None = None,
         every: float = HEARTBEAT_EVERY,
+        log_clock: Clock = time.monotonic,
     ) -> None:
         """``transport``: ``transport_of`` the engine's settings; given, ``start`` refuses to
         register beside an engine it disagrees with (``refuse_disagreeing``). None (a row made
-        by a test or a tool): registered as unknown, unchecked."""
+        by a test or a tool): registered as unknown, unchecked. ``log_clock``: the clock of
+        the heartbeat's outage lines (``integrator.log_throttle``), a test's to move."""
         now = _now()
         self.row = EnginePresence(
             id=str(uuid.uuid4()),
@@ -128,6 +132,9 @@ class Presence:
         self._store = store
         self._every = every
         self._task: asyncio.Task[None] | None = None
+        # A store away for a minute failed every beat of every engine, each in a line of its
+        # own: told by the first, then once a minute, then once when a beat works again.
+        self._failing = LogThrottle(first=1, clock=log_clock)
 
     async def start(self) -> None:
         """Register, and beat from now on; ``EngineDisagrees`` (nothing registered) when an
@@ -181,7 +188,25 @@ class Presence:
                     # Deleted behind our back (a restore, a hand clean-up): be present again.
                     await self._store.register_engine(self.row)
             except Exception as exc:  # the store may be down for a while; beat again later
-                log.warning("engine heartbeat failed", error_type=type(exc).__name__)
+                line = self._failing.failed()
+                if line is not None:
+                    log.warning(
+                        "engine heartbeat failed"
+                        if line.full
+                        else "engine heartbeat still failing",
+                        error_type=type(exc).__name__,
+                        # The store's errors name its code and cause, never a value.
+                        **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
+                        **({} if line.full else still(line)),
+                    )
+            else:
+                outage = self._failing.ended()
+                if outage is not None:
+                    log.info(
+                        "engine heartbeat works again",
+                        failures=outage.failures,
+                        failed_for_s=round(outage.down_for),
+                    )
 
 
 class EngineElsewhere(IntegratorError):

@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -79,8 +80,9 @@ from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, De
 from integrator.errors import InvalidEvent, RetryableError
 from integrator.eventloop import stop_task
 from integrator.intake import Intake
+from integrator.log_throttle import Clock, LogThrottle, still
 from integrator.logging import get_logger
-from integrator.store import Store, StoreUnavailable
+from integrator.store import Store, StoreError, StoreUnavailable
 from integrator.transport import budget as budgets
 from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.budget import ByteBudget
@@ -165,7 +167,10 @@ class AmqpIntake:
         *,
         batch: int = BATCH,
         workers: int = WORKERS,
+        log_clock: Clock = time.monotonic,
     ) -> None:
+        """``log_clock``: the clock of the lines of batches kept while the store or broker is
+        away (``integrator.log_throttle``), a test's to move."""
         self._transport = transport
         self._link = transport.link
         self._topology: Topology = transport.topology
@@ -188,6 +193,9 @@ class AmqpIntake:
         self._channel: AbstractChannel | None = None
         self._taking_now: _Taking | None = None
         self._again = ConsumeAgain(INTAKE, self._spawn)
+        # Every try of every batch failed while the store was away, each in a line of its own:
+        # told by the first, then once a minute, then once when a batch commits again.
+        self._keeping = LogThrottle(first=1, clock=log_clock)
         self._background: set[asyncio.Task[None]] = set()
         self._link.on_connect(self._connected)
         self._link.on_disconnect(self._disconnected)
@@ -463,6 +471,13 @@ class AmqpIntake:
                 await asyncio.sleep(wait)
                 wait, retried = min(wait * 2, RETRY_MAX_S), True
         await self._ack(batch)  # committed (and published): whatever follows cannot lose them
+        outage = self._keeping.ended()
+        if outage is not None:
+            log.info(
+                "intake batches commit again",
+                failures=outage.failures,
+                failed_for_s=round(outage.down_for),
+            )
         rejected = sum(1 for r in results if isinstance(r, InvalidEvent))
         log.debug("intake batch done", size=len(batch), rejected=rejected, retried=retried)
 
@@ -474,12 +489,26 @@ class AmqpIntake:
         an older connection are left to the broker, which gives them again (``redelivered``).
         """
         kept = [received for received in rest if received.generation == self._link.generation]
-        if kept:
+        if not kept:
+            return kept
+        line = self._keeping.failed()
+        if line is None:
+            return kept
+        error = {"error": str(exc)} if isinstance(exc, StoreError) else {}
+        if line.full:
             log.warning(
                 "intake batch failed; keeping it and trying again",
                 error_type=type(exc).__name__,
+                **error,
                 size=len(kept),
                 retry_in_s=wait,
+            )
+        else:
+            log.warning(
+                "intake batches still failing; kept and tried again",
+                error_type=type(exc).__name__,
+                **error,
+                **still(line),
             )
         return kept
 

@@ -74,6 +74,7 @@ from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
 from integrator.transport.outbox import as_published
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
+from integrator.transport.skipped import SkippedCopies
 from integrator.transport.topology import (
     HL7_CONTENT_TYPE,
     MIN_BROKER_VERSION,
@@ -210,6 +211,8 @@ class _Consumer:
     destination_id: str
     #: The broker's cancel (the queue was deleted): ``again.cancelled`` while not consuming.
     again: ConsumeAgain
+    #: Its duplicate copies skipped, for the log: counted, not a line each.
+    skipped: SkippedCopies
     queue: asyncio.Queue[_Inbound] = field(default_factory=asyncio.Queue)
     channel: AbstractChannel | None = None
     generation: int = -1
@@ -274,6 +277,8 @@ class RabbitMQTransport:
         self._ready: dict[str, tuple[float, int]] = {}
         self._refreshing: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
+        #: How a destination's skipped copies are told (a test's, with its own clock and timer).
+        self.skipped_copies: Callable[[str], SkippedCopies] = SkippedCopies
         self.link.on_connect(self._connected)
         self.link.on_disconnect(self._disconnected)
 
@@ -619,7 +624,9 @@ class RabbitMQTransport:
         consumer = self._consumers.get(destination_id)
         if consumer is None:
             again = ConsumeAgain(DELIVERY, self._spawn, destination=destination_id)
-            consumer = self._consumers[destination_id] = _Consumer(destination_id, again)
+            consumer = self._consumers[destination_id] = _Consumer(
+                destination_id, again, self.skipped_copies(destination_id)
+            )
             consumer.ack_task = asyncio.create_task(
                 self._ack_loop(consumer), name=f"ack:{destination_id}"
             )
@@ -712,12 +719,7 @@ class RabbitMQTransport:
         consumer.let_go(item)
         consumer.acks.append(item)
         consumer.ack_wanted.set()
-        log.info(
-            "duplicate delivery skipped",
-            destination=consumer.destination_id,
-            message_id=item.message.message_id,
-            why=why,
-        )
+        consumer.skipped.skipped(item.message.message_id, why)
 
     async def _consume(self, consumer: _Consumer, connection: AbstractConnection) -> None:
         async with consumer.starting:  # several workers of one destination may ask at once
@@ -844,6 +846,7 @@ class RabbitMQTransport:
         consumer = self._consumers.pop(destination_id, None)
         if consumer is None:
             return
+        consumer.skipped.close()
         if consumer.ack_task is not None:
             consumer.ack_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -913,6 +916,7 @@ class RabbitMQTransport:
 
     async def close(self) -> None:
         for consumer in self._consumers.values():
+            consumer.skipped.close()
             if consumer.ack_task is not None:
                 consumer.ack_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

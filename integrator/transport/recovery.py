@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -33,7 +34,9 @@ import aiormq
 from aiormq.abc import AbstractConnection
 
 from integrator.eventloop import stop_task
+from integrator.log_throttle import Clock, LogThrottle, still
 from integrator.logging import get_logger
+from integrator.store import StoreError
 from integrator.transport.link import BROKER_ERRORS, AmqpLink
 from integrator.transport.topology import Topology
 
@@ -68,12 +71,17 @@ class RecoveryLeader:
         *,
         interval: float | None = None,
         departures: Departures | None = None,
+        log_clock: Clock = time.monotonic,
     ) -> None:
+        """``log_clock``: the clock of the lines of a store that cannot say who left
+        (``integrator.log_throttle``), a test's to move."""
         self._link = link
         self._topology = topology
         self._republish = republish
         self._interval = INTERVAL_S if interval is None else interval
         self._departures = departures
+        # Asked every ``interval`` s: a store away for a minute would be told four times.
+        self._unanswered = LogThrottle(first=1, clock=log_clock)
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
         self.recovered = asyncio.Event()  # set after each completed re-publish (for tests)
@@ -140,12 +148,29 @@ class RecoveryLeader:
         if self._departures is None:
             return ()
         try:
-            return await self._departures.seen()
+            left = await self._departures.seen()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("could not tell whether an engine has left", error_type=type(exc).__name__)
+            line = self._unanswered.failed()
+            if line is not None:
+                log.warning(
+                    "could not tell whether an engine has left"
+                    if line.full
+                    else "still cannot tell whether an engine has left",
+                    error_type=type(exc).__name__,
+                    **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
+                    **({} if line.full else still(line)),
+                )
             return ()
+        outage = self._unanswered.ended()
+        if outage is not None:
+            log.info(
+                "can tell again whether an engine has left",
+                failures=outage.failures,
+                failed_for_s=round(outage.down_for),
+            )
+        return left
 
     async def _forget(self, left: Sequence[object]) -> None:
         assert self._departures is not None

@@ -47,3 +47,21 @@ def test_the_first_failures_each_then_one_a_minute_counting_the_rest() -> None:
 def test_an_outage_is_always_told_at_its_first_failure() -> None:
     with pytest.raises(ValueError, match="first must be 1 or more"):
         LogThrottle(first=0)
+
+
+def test_the_count_not_told_yet_is_told_when_asked() -> None:
+    """A burst that stops has no next failure to carry its count: its owner asks on a timer."""
+    clock = Seconds()
+    throttle = LogThrottle(first=1, clock=clock)
+    assert throttle.unsaid() is None  # no outage
+    assert throttle.failed() == Line(full=True, failures=1, since_last=1, down_for=0.0)
+    assert throttle.unsaid() is None  # every failure told
+    clock.now = 2
+    assert throttle.failed() is None and throttle.failed() is None
+    clock.now = 60
+    assert throttle.unsaid() == Line(full=False, failures=3, since_last=2, down_for=60.0)
+    assert throttle.unsaid() is None
+    clock.now = 100
+    assert throttle.failed() is None  # a minute from the line told when asked
+    clock.now = 120
+    assert throttle.failed() == Line(full=False, failures=5, since_last=2, down_for=120.0)

@@ -16,6 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.skipped import SKIPPED, SKIPPED_SINCE, SkippedCopies
 from integrator.transport.topology import Topology
 from tests.transport.conftest import Harness
 from tests.transport.helpers import eventually, queue_consumers
@@ -125,6 +126,59 @@ async def test_a_message_already_delivered_is_skipped_when_published_again(
     assert nxt.message.message_id == later.message_id
     assert [e["message_id"] for e in logs if e["event"] == "duplicate delivery skipped"] == [
         message.message_id
+    ]
+
+
+class Seconds:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_burst_of_copies_skipped_is_told_by_its_first_and_a_count_not_a_line_each(
+    rabbit: Harness,
+) -> None:
+    """A backlog re-published after an engine left made one info line per copy (156 for one
+    engine stopped with 156 waiting). Now the first copy is told, the rest counted in one line
+    a minute later (here a timer of 0.2 s; the lines' clock is the test's). A minute without a
+    copy ends the burst: the next is told again."""
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    clock = Seconds()
+    transport.skipped_copies = lambda d: SkippedCopies(d, every=0.2, clock=clock)
+    messages = await rabbit.messages("dest-a", 7)
+    done, later, last = messages[:5], messages[5], messages[6]
+    await transport.publish(done)
+    for _ in done:
+        delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+        await rabbit.done(delivery.message)
+        await delivery.settle()
+    with capture_logs() as logs:
+        await transport.republish(done)
+        await transport.republish(done[:2])  # a second re-publish, of some of them
+        await transport.publish([later])
+        nxt = await asyncio.wait_for(transport.receive("dest-a"), 10)
+        assert nxt.message.message_id == later.message_id
+        clock.now += 60
+        assert await eventually(lambda: any(e["event"] == SKIPPED_SINCE for e in logs), timeout=10)
+    told = [e for e in logs if e["log_level"] == "info"]
+    assert [e["event"] for e in told] == [SKIPPED, SKIPPED_SINCE]
+    assert told[0]["message_id"] == done[0].message_id and told[0]["why"] == "done"
+    assert told[1]["destination"] == "dest-a"
+    assert (told[1]["skipped"], told[1]["why"], told[1]["for_s"]) == (6, {"done": 6}, 60)
+
+    await asyncio.sleep(0.5)  # no copy for a "minute": the burst has ended
+    with capture_logs() as logs:
+        await transport.republish(done[:1])
+        await transport.publish([last])
+        nxt = await asyncio.wait_for(transport.receive("dest-a"), 10)
+        assert nxt.message.message_id == last.message_id
+    assert [(e["event"], e["log_level"]) for e in logs if e["event"] == SKIPPED] == [
+        (SKIPPED, "info")
     ]
 
 
