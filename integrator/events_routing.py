@@ -45,7 +45,7 @@ from integrator.engine_api import EngineAnswer, check_allowed, engine_client, fo
 from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.log_throttle import Clock as LogClock
-from integrator.log_throttle import LogThrottle, still
+from integrator.log_throttle import LogThrottle, tell_ended, tell_failed
 from integrator.logging import get_logger
 from integrator.message_reads import dead_letter_states, messages_in_sight, zd_warnings_in_sight
 from integrator.metrics import Metrics
@@ -892,21 +892,13 @@ class UnroutedGauge:
             try:
                 await self.refresh()
             except StoreError as exc:  # the next turn tries again; the gauge keeps its value
-                line = self._uncounted.failed()
-                if line is not None:
-                    log.warning(
-                        "cannot count unrouted events"
-                        if line.full
-                        else "still cannot count unrouted events",
-                        error=str(exc),
-                        **({} if line.full else still(line)),
-                    )
+                tell_failed(
+                    self._uncounted,
+                    log,
+                    "cannot count unrouted events",
+                    "still cannot count unrouted events",
+                    error=str(exc),
+                )
             else:
-                outage = self._uncounted.ended()
-                if outage is not None:
-                    log.info(
-                        "unrouted events counted again",
-                        failures=outage.failures,
-                        failed_for_s=round(outage.down_for),
-                    )
+                tell_ended(self._uncounted, log, "unrouted events counted again")
             await asyncio.sleep(self._interval)

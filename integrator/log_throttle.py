@@ -8,7 +8,9 @@ at most one line per ``every`` seconds, which counts the failures since the line
 says how long it has lasted; and once more when it ends. A stream whose failures may stop
 without an end to tell (a burst of like events) asks for the count not yet told (``unsaid``) on
 a timer of its own. Which words each line has is the
-caller's; this decides only whether a failure gets a line, and carries the counts.
+caller's; this decides only whether a failure gets a line, and carries the counts. The
+background loops that fail and recover alike (the heartbeat, the recovery leader's question,
+the unrouted count, the intake's retries) tell both through ``tell_failed`` and ``tell_ended``.
 
 The clock is a plain ``() -> float`` of seconds (``time.monotonic`` by default), so a test moves
 time forward by a minute without waiting one.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 Clock = Callable[[], float]
 
@@ -113,3 +115,21 @@ def still(line: Line) -> dict[str, int]:
     """A summary line's counts, in the words the engine's background loops log them with:
     ``failures`` since the line before, and ``failing_for_s`` since the first."""
     return {"failures": line.since_last, "failing_for_s": round(line.down_for)}
+
+
+def tell_failed(throttle: LogThrottle, logger: Any, first: str, again: str, **fields: Any) -> None:
+    """Log one failure of an outage as ``throttle`` allows: ``first`` with ``fields`` for its
+    first lines, then ``again`` with them and the counts (``still``) at most once a minute."""
+    line = throttle.failed()
+    if line is not None:
+        logger.warning(
+            first if line.full else again, **fields, **({} if line.full else still(line))
+        )
+
+
+def tell_ended(throttle: LogThrottle, logger: Any, event: str) -> None:
+    """Log ``event`` when an outage of ``throttle`` ends, with how many failures it had and how
+    long it lasted; nothing when there was none."""
+    outage = throttle.ended()
+    if outage is not None:
+        logger.info(event, failures=outage.failures, failed_for_s=round(outage.down_for))

@@ -40,7 +40,7 @@ from yarl import URL
 from integrator.engine_api import engine_running, engine_url
 from integrator.errors import IntegratorError
 from integrator.eventloop import stop_task
-from integrator.log_throttle import Clock, LogThrottle, still
+from integrator.log_throttle import Clock, LogThrottle, tell_ended, tell_failed
 from integrator.logging import get_logger
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store, StoreError
@@ -188,25 +188,17 @@ class Presence:
                     # Deleted behind our back (a restore, a hand clean-up): be present again.
                     await self._store.register_engine(self.row)
             except Exception as exc:  # the store may be down for a while; beat again later
-                line = self._failing.failed()
-                if line is not None:
-                    log.warning(
-                        "engine heartbeat failed"
-                        if line.full
-                        else "engine heartbeat still failing",
-                        error_type=type(exc).__name__,
-                        # The store's errors name its code and cause, never a value.
-                        **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
-                        **({} if line.full else still(line)),
-                    )
+                tell_failed(
+                    self._failing,
+                    log,
+                    "engine heartbeat failed",
+                    "engine heartbeat still failing",
+                    error_type=type(exc).__name__,
+                    # The store's errors name its code and cause, never a value.
+                    **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
+                )
             else:
-                outage = self._failing.ended()
-                if outage is not None:
-                    log.info(
-                        "engine heartbeat works again",
-                        failures=outage.failures,
-                        failed_for_s=round(outage.down_for),
-                    )
+                tell_ended(self._failing, log, "engine heartbeat works again")
 
 
 class EngineElsewhere(IntegratorError):

@@ -80,7 +80,7 @@ from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, De
 from integrator.errors import InvalidEvent, RetryableError
 from integrator.eventloop import stop_task
 from integrator.intake import Intake
-from integrator.log_throttle import Clock, LogThrottle, still
+from integrator.log_throttle import Clock, LogThrottle, still, tell_ended
 from integrator.logging import get_logger
 from integrator.store import Store, StoreError, StoreUnavailable
 from integrator.transport import budget as budgets
@@ -471,13 +471,7 @@ class AmqpIntake:
                 await asyncio.sleep(wait)
                 wait, retried = min(wait * 2, RETRY_MAX_S), True
         await self._ack(batch)  # committed (and published): whatever follows cannot lose them
-        outage = self._keeping.ended()
-        if outage is not None:
-            log.info(
-                "intake batches commit again",
-                failures=outage.failures,
-                failed_for_s=round(outage.down_for),
-            )
+        tell_ended(self._keeping, log, "intake batches commit again")
         rejected = sum(1 for r in results if isinstance(r, InvalidEvent))
         log.debug("intake batch done", size=len(batch), rejected=rejected, retried=retried)
 

@@ -34,7 +34,7 @@ import aiormq
 from aiormq.abc import AbstractConnection
 
 from integrator.eventloop import stop_task
-from integrator.log_throttle import Clock, LogThrottle, still
+from integrator.log_throttle import Clock, LogThrottle, tell_ended, tell_failed
 from integrator.logging import get_logger
 from integrator.store import StoreError
 from integrator.transport.link import BROKER_ERRORS, AmqpLink
@@ -152,24 +152,16 @@ class RecoveryLeader:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            line = self._unanswered.failed()
-            if line is not None:
-                log.warning(
-                    "could not tell whether an engine has left"
-                    if line.full
-                    else "still cannot tell whether an engine has left",
-                    error_type=type(exc).__name__,
-                    **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
-                    **({} if line.full else still(line)),
-                )
-            return ()
-        outage = self._unanswered.ended()
-        if outage is not None:
-            log.info(
-                "can tell again whether an engine has left",
-                failures=outage.failures,
-                failed_for_s=round(outage.down_for),
+            tell_failed(
+                self._unanswered,
+                log,
+                "could not tell whether an engine has left",
+                "still cannot tell whether an engine has left",
+                error_type=type(exc).__name__,
+                **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
             )
+            return ()
+        tell_ended(self._unanswered, log, "can tell again whether an engine has left")
         return left
 
     async def _forget(self, left: Sequence[object]) -> None:
