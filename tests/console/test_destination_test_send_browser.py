@@ -7,6 +7,7 @@ button disabled, and the result takes the focus (``data-done``). An operator wit
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -17,19 +18,25 @@ from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
-ACK_TIMEOUT = 10  # seconds the silent receiver below is waited for (a loaded machine may
-# take seconds between the click and the look at the page: the look must come first)
+ACK_TIMEOUT = 4  # seconds the silent receiver below is waited for
 
-WHILE_WAITING = """async () => {
-  await new Promise(done => setTimeout(done, 100));  // data-once disables after the event
+# What the form shows, told on the page's console at each change of it: looked at from the
+# test while the form's POST is pending, the page did not answer (Chromium held the evaluation
+# until the next page had replaced it, "execution context destroyed" ten seconds later), so the
+# page tells it itself, as it happens, with no question to answer.
+TELL_WHAT_IS_SHOWN = """() => {
   const form = document.querySelector('form[data-sending]');
-  return {
-    hidden: document.getElementById('test-sending').hidden,
+  const said = document.getElementById('test-sending');
+  const tell = () => console.log('shown ' + JSON.stringify({
+    hidden: said.hidden,
     disabled: form.querySelector('button').disabled,
     busy: form.getAttribute('aria-busy'),
-  };
+  }));
+  const watch = new MutationObserver(tell);
+  watch.observe(form, {attributes: true, subtree: true});
+  watch.observe(said, {attributes: true});
 }"""
 
 
@@ -74,20 +81,33 @@ def test_a_test_message_says_it_waits_and_its_result_takes_the_focus(
             page.goto("/destinations/noord")
             said = page.locator("#test-sending")
             expect(said).to_be_hidden()  # nothing said before it is sent
-            button = page.get_by_role("button", name=send)
-            # Not waiting for the page it leads to: what the page says meanwhile is the point.
-            button.click(no_wait_after=True)
-            # While the engine waits for the ACK: said, read out, the button disabled. Read
-            # from the page as it is (a locator would wait for the navigation under way).
-            shown = page.evaluate(WHILE_WAITING)
-            assert shown == {"hidden": False, "disabled": True, "busy": "true"}, shown
             assert waiting in said.evaluate("e => e.textContent")
             assert said.get_attribute("role") == "status"
+            shown = _told_what_is_shown(page)
+            # Not waiting for the page it leads to: what the page says meanwhile is the point.
+            page.get_by_role("button", name=send).click(no_wait_after=True)
             page.wait_for_url("**/destinations/noord/tested/**", timeout=(ACK_TIMEOUT + 20) * 1000)
+            # While the engine waited for the ACK: said, read out, the button disabled.
+            expected = {"hidden": False, "disabled": True, "busy": "true"}
+            assert expected in shown, shown
             result = page.locator("#test-result")
             expect(result).to_be_focused()
             expect(result).to_be_in_viewport()
             screenshot(page, f"destination-test-result-{lang}")
+
+
+def _told_what_is_shown(page: Page) -> list[dict[str, object]]:
+    """What the page tells of its form from now on (``TELL_WHAT_IS_SHOWN``), as it tells it."""
+    shown: list[dict[str, object]] = []
+
+    def heard(message: ConsoleMessage) -> None:
+        head, _, told = message.text.partition(" ")
+        if head == "shown":
+            shown.append(json.loads(told))
+
+    page.on("console", heard)
+    page.evaluate(TELL_WHAT_IS_SHOWN)
+    return shown
 
 
 def test_an_operator_without_preview_is_told_why_there_is_no_test_button(
