@@ -83,8 +83,13 @@ async def test_two_engines_share_intake_and_deliver_each_message_once(
     }
     processes = [start_engine(env, tmp_path / f"engine-{n}.log") for n in range(2)]
     try:
-        assert await eventually(lambda: _consumers_are(url, prefix, 2), timeout=30), (
-            "both engines should consume the intake queue; engine logs:\n"
+        # Two engine processes starting beside a loaded machine's other tests took more than
+        # 30 s in a CI run (load 10: the suite took 16 minutes), with nothing in their logs.
+        started = await eventually(lambda: _consumers_are(url, prefix, 2), timeout=90)
+        assert started, (
+            "both engines should consume the intake queue; "
+            + ", ".join(f"engine {n} exit code {p.poll()}" for n, p in enumerate(processes))
+            + "; engine logs:\n"
             + "\n".join(
                 (tmp_path / f"engine-{n}.log").read_text(errors="replace")[-3000:] for n in range(2)
             )
