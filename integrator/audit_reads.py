@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from integrator import paging
 from integrator.audit import checked_audit_filter
 from integrator.kept_searches import searched_bsn
+from integrator.listing_totals import Total, listing_total
 from integrator.patient_views import record_search
 from integrator.store import AuditFilter, AuditRecord, Store
 
@@ -86,3 +87,17 @@ async def page_kept_audit(
     flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
     found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset)
     return AuditPage(found[:limit], len(found) > limit, flt)
+
+
+async def audit_total(
+    store: Store, flt: AuditFilter, *, offset: int, shown: int, more: bool
+) -> Total:
+    """How many entries ``flt`` takes in all, for a listing that shows ``shown`` of them from
+    ``offset`` (``more``: one follows): counted only when it is cut, and no further than
+    ``listing_totals`` counts (the trail is the longest table there is). Records nothing: a
+    search by BSN was recorded when it was made."""
+
+    async def count(at_most: int) -> int:
+        return await store.count_audit(flt, at_most=at_most)
+
+    return await listing_total(count, offset=offset, shown=shown, more=more)

@@ -131,6 +131,43 @@ def mllp_client(destination: DestinationConfig) -> MllpClient:
     )
 
 
+ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})
+"""MSH-16 values under which an application ACK follows a commit ACK (``MessageAnswers``)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExchangeBound:
+    """How long one message's exchange with a destination may wait, by ``mllp_client``'s
+    settings: ``connect`` for the connection (TCP and, with ``tls``, its handshake: both
+    within one ``connect_timeout``), then ``ack`` for each of ``answers`` (two where MSH-16
+    asks for an application ACK after the commit ACK). What a test message waits at most, so
+    the page that sends one says the real bound, not the ACK timeout alone."""
+
+    connect: float
+    ack: float
+    answers: int
+    tls: bool
+
+    @property
+    def total(self) -> float:
+        """In seconds, to the millisecond (as a duration is written)."""
+        return round(self.connect + self.answers * self.ack, 3)
+
+
+def exchange_bound(destination: DestinationConfig) -> ExchangeBound:
+    """The ``ExchangeBound`` of one message sent to ``destination`` on a new connection."""
+    two = (
+        destination.ack_mode == "enhanced"
+        and destination.msh_application_ack_type in ANSWERED_ON_SUCCESS
+    )
+    return ExchangeBound(
+        connect=destination.connect_timeout,
+        ack=destination.ack_timeout,
+        answers=2 if two else 1,
+        tls=destination.tls is not None,
+    )
+
+
 class _BrokenTls:
     """Stands in for the client when the TLS files cannot be loaded.
 

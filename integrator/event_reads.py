@@ -21,6 +21,7 @@ from integrator import paging
 from integrator.access.permissions import Identity
 from integrator.events_routing import build_event_filter, describe_event, serving_now
 from integrator.kept_searches import KeptSearch, searched_bsn
+from integrator.listing_totals import Total, listing_total
 from integrator.patient_views import record_search, record_view
 from integrator.settings import Settings
 from integrator.store import NotFound as StoreNotFound
@@ -93,11 +94,31 @@ async def page_kept_events(
 ) -> list[ListedEvent]:
     """A page of a search by BSN made with ``find_events`` and kept (``kept_searches``), for
     ``destination_ids`` as the caller may see them now. Recorded once, when it was made."""
+    flt = kept_event_filter(settings, search, destination_ids=destination_ids)
+    return await store.list_events(flt, limit=limit, offset=offset)
+
+
+def kept_event_filter(
+    settings: Settings, search: KeptSearch, *, destination_ids: frozenset[str] | None
+) -> EventFilter:
+    """The filter ``page_kept_events`` pages a kept search by BSN with: what its total counts."""
     terms = dict(search.terms)
     unrouted = bool(terms.pop("unrouted", ""))
     flt = build_event_filter(settings, unrouted=unrouted, **terms)
-    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search), destination_ids=destination_ids)
-    return await store.list_events(flt, limit=limit, offset=offset)
+    return dataclasses.replace(flt, bsn_hash=searched_bsn(search), destination_ids=destination_ids)
+
+
+async def events_total(
+    store: Store, flt: EventFilter, *, offset: int, shown: int, more: bool
+) -> Total:
+    """How many events ``flt`` finds in all, for a listing that shows ``shown`` of them from
+    ``offset`` (``more``: one follows): counted only when it is cut, and no further than
+    ``listing_totals`` counts. Reads no patient data and records nothing."""
+
+    async def count(at_most: int) -> int:
+        return await store.count_events(flt, at_most=at_most)
+
+    return await listing_total(count, offset=offset, shown=shown, more=more)
 
 
 async def read_event(

@@ -52,6 +52,12 @@ def headers_only() -> Iterator[None]:
         _HEADERS_ONLY.reset(token)
 
 
+def answering_headers_only() -> bool:
+    """Whether the answer being made goes out without its content (within ``headers_only``):
+    for whatever else a ``GET`` would write that nobody will see (a form's one-time token)."""
+    return _HEADERS_ONLY.get()
+
+
 async def record_view(
     store: Store,
     identity: Identity,

@@ -15,9 +15,11 @@ may: ``messages.resend`` in the destination's cluster (support staff, as for a r
 message or destination outside the caller's clusters is answered as an unknown one. Each
 request is audited under the caller's identity (``message.try_now``, or
 ``destination.try_now`` for a destination's), with the ids it made due, in the same
-transaction as the change; a request that made nothing due changed nothing and is not
-audited. A paused destination is refused: nothing would attempt its messages before it is
-resumed.
+transaction as the change. A request that made nothing due (nothing was waiting, or the named
+message's attempt was due already) changed nothing, and is audited all the same, with
+``messages`` empty and ``nothing_waiting``: every action an operator takes is in the trail,
+also the one that found nothing to do. A paused destination is refused: nothing would attempt
+its messages before it is resumed.
 """
 
 from __future__ import annotations
@@ -155,6 +157,16 @@ async def try_message_now(
         return TriedNow(message.destination_id, tuple(moved))
     current = await where.store.get_message(message.id)
     if current is not None and current.status == "retrying":  # due, or its attempt under way
+        await _audit_nothing_waiting(
+            where,
+            scope,
+            message.destination_id,
+            "message.try_now",
+            message.id,
+            reason,
+            source,
+            due_already=[message.id],
+        )
         return TriedNow(message.destination_id, (), due_already=(message.id,))
     raise NotWaiting(current.status if current is not None else message.status)
 
@@ -177,9 +189,12 @@ async def try_destination_now(
     except OutOfSight:
         raise UnknownDestination() from None
     _check_delivering(where, destination_id)
-    moved = await _make_due(
-        where, scope, destination_id, "destination.try_now", destination_id, reason, source
-    )
+    action = "destination.try_now"
+    moved = await _make_due(where, scope, destination_id, action, destination_id, reason, source)
+    if not moved:
+        await _audit_nothing_waiting(
+            where, scope, destination_id, action, destination_id, reason, source
+        )
     return TriedNow(destination_id, tuple(moved))
 
 
@@ -227,6 +242,29 @@ async def _make_due(
     if moved and where.made_due is not None:
         where.made_due(destination_id)
     return moved
+
+
+async def _audit_nothing_waiting(
+    where: Where,
+    scope: ClusterScope,
+    destination_id: str,
+    action: str,
+    target: str,
+    reason: str | None,
+    source: str | None,
+    **more: object,
+) -> None:
+    """Record a request that made nothing due (``_make_due`` moved none), as the caller's:
+    nothing changed, so no transaction holds a change to record it with, but the action was
+    taken, and the trail says who took it and that nothing was waiting."""
+    details: dict[str, object] = {"destination": destination_id, "source": source, "messages": []}
+    await where.store.add_audit(
+        scope.actor,
+        action,
+        target,
+        reason=reason,
+        details={**details, "nothing_waiting": True, **more},
+    )
 
 
 __all__ = [

@@ -100,6 +100,7 @@ def audit_list(
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
     from integrator.audit import audit_entry_view, build_audit_filter, check_audit_destination
+    from integrator.audit_reads import audit_total
     from integrator.patient_views import record_search
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
@@ -154,6 +155,9 @@ def audit_list(
             await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
             return [], None
         entries, shown = first_rows(await store.list_audit(found, limit=limit + 1), limit)
+        if shown.more:  # of how many ("N of M", as `messages list` says it), counted only now
+            total = await audit_total(store, found, offset=0, shown=limit, more=True)
+            shown = Shown(len(entries), total=total.count, beyond=total.beyond)
         # A search by BSN is a view of patient data, as through the API.
         await record_search(
             store,

@@ -259,20 +259,24 @@ def print_json(data: Any) -> None:
 class Shown:
     """How many rows a listing shows, and whether ``--limit`` cut it.
 
-    ``total``: how many matched in all, for a listing that counts them cheaply; otherwise
-    ``more`` says that at least one more matched (the listing read one row beyond its limit:
-    ``first_rows``). A listing that looks complete when it is not is how a batch gets missed.
+    ``total``: how many matched in all, for a listing that counts them cheaply (``beyond``:
+    more than that, counted no further: ``listing_totals``); otherwise ``more`` says that at
+    least one more matched (the listing read one row beyond its limit: ``first_rows``). A
+    listing that looks complete when it is not is how a batch gets missed.
     """
 
     count: int
     total: int | None = None
     more: bool = False
+    beyond: bool = False
 
     @property
     def cut(self) -> bool:
-        return self.more or (self.total is not None and self.total > self.count)
+        return self.more or (self.total is not None and (self.beyond or self.total > self.count))
 
     def __str__(self) -> str:
+        if self.total is not None and self.beyond:
+            return f"{self.count} of more than {self.total} shown"
         if self.total is not None and self.total > self.count:
             return f"{self.count} of {self.total} shown"
         if self.more:

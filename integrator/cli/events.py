@@ -87,13 +87,14 @@ def events_list(
     A search by --bsn is recorded in the audit log (patient_data.view) before it is shown; a
     --csv export is recorded as events.export before it is written.
     """
-    from integrator.event_reads import find_events
+    from integrator.event_reads import events_total, find_events
     from integrator.events_routing import (
         EventsRefused,
         build_event_filter,
         listed_event_view,
         unknown_provider,
     )
+    from integrator.listing_totals import Total
     from integrator.rejected_reads import rejected_for_zd
     from integrator.search import misplaced_bsn
     from integrator.store import Store
@@ -144,8 +145,12 @@ def events_list(
         with_store(export, settings, read_only=True)
         return
 
-    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, Total | None]:
         found = await find_events(store, local_identity(), flt, limit=limit + 1)
+        # Cut by --limit: of how many ("N of M", as `messages list` says it), counted only then
+        # and no further than ``listing_totals`` counts.
+        cut = len(found) > limit
+        total = await events_total(store, flt, offset=0, shown=limit, more=True) if cut else None
         if not found:  # a provider is an open set: not refused, but an unknown one is said
             served = await unknown_provider(store, settings, flt.provider_id)
             if served is not None:
@@ -156,12 +161,14 @@ def events_list(
                 )
         rows = [listed_event_view(e, settings.zone) for e in found]
         if rows or flt.zd_number is None:
-            return rows, None
+            return rows, None, total
         # Nothing by that ZD number: did intake refuse it? One count on an index.
-        return rows, await rejected_for_zd(store, local_identity(), flt.zd_number)
+        return rows, await rejected_for_zd(store, local_identity(), flt.zd_number), total
 
-    every, refused = with_store(action, settings, read_only=True)
+    every, refused, total = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
+    if total is not None:
+        shown = Shown(len(rows), total=total.count, beyond=total.beyond)
     say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no events", flt.zd_number, refused)

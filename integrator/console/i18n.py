@@ -359,6 +359,10 @@ EN: Final[dict[str, str]] = {
     "events.unrouted_only": "Unrouted only",
     "events.search": "Search",
     "events.none": "No events found.",
+    # Which of how many a search shows ("N of M", as messages.total); past the count's bound
+    # (integrator.listing_totals) it says "more than".
+    "events.total": "{first}–{last} of {total} {total|event|events} found",
+    "events.total_beyond": "{first}–{last} of more than {total} events found",
     "events.provider_unknown": (
         "No events found of that provider, and no destination in your clusters serves it "
         "(a typo?). Providers served in your clusters: {served}."
@@ -750,6 +754,8 @@ NL: Final[dict[str, str]] = {
     "events.unrouted_only": "Alleen zonder bestemming",
     "events.search": "Zoeken",
     "events.none": "Geen gebeurtenissen gevonden.",
+    "events.total": "{first}–{last} van {total} gevonden {total|gebeurtenis|gebeurtenissen}",
+    "events.total_beyond": "{first}–{last} van meer dan {total} gevonden gebeurtenissen",
     "events.provider_unknown": (
         "Geen gebeurtenissen van die zorgaanbieder gevonden, en geen bestemming in je clusters "
         "bedient hem (een tikfout?). Zorgaanbieders die in je clusters bediend worden: {served}."

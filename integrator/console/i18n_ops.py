@@ -552,6 +552,10 @@ EN: Final[dict[str, str]] = {
     ),
     "audit.csv": "Export these entries as CSV",
     "audit.empty": "No entries found.",
+    # Which of how many the page shows ("N of M", as messages.total); past the count's bound
+    # (integrator.listing_totals) it says "more than".
+    "audit.total": "{first}–{last} of {total} {total|entry|entries} found",
+    "audit.total_beyond": "{first}–{last} of more than {total} entries found",
     "audit.at": "When",
     "audit.reason": "Reason",
     "audit.details": "Details",
@@ -1309,6 +1313,8 @@ NL: Final[dict[str, str]] = {
     ),
     "audit.csv": "Deze regels exporteren als CSV",
     "audit.empty": "Geen regels gevonden.",
+    "audit.total": "{first}–{last} van {total} gevonden {total|regel|regels}",
+    "audit.total_beyond": "{first}–{last} van meer dan {total} gevonden regels",
     "audit.at": "Wanneer",
     "audit.reason": "Reden",
     "audit.details": "Details",

@@ -15,8 +15,19 @@ EN: Final[dict[str, str]] = {
     "dest.links.messages": "Messages to this destination",
     "dest.links.dead_letters": "Its dead letters",
     "dest.unrouted_link": "Route them on the Unrouted events page",
-    # Said on the button while the test message waits for its ACK (console.js, data-sending).
-    "dest.test.sending": "Sending… this waits up to {timeout} for the receiver's ACK",
+    # Said on the button while the test message waits (console.js, data-sending): the most it
+    # can wait in all (integrator.delivery.exchange_bound), the connect timeout (TCP and the
+    # TLS handshake share it) and the ACK timeout, which each ACK awaited gets ({answers}: the
+    # one or the two, dest.test.one_ack or dest.test.two_acks).
+    "dest.test.sending": (
+        "Sending… this waits up to {timeout} in all: {connect} to connect, then {ack} for {answers}"
+    ),
+    "dest.test.sending_tls": (
+        "Sending… this waits up to {timeout} in all: {connect} to connect and make the TLS "
+        "handshake, then {ack} for {answers}"
+    ),
+    "dest.test.one_ack": "the receiver's ACK",
+    "dest.test.two_acks": "each of the receiver's two ACKs (commit ACK, application ACK)",
     "dest.test.needs_preview": (
         "Sending a test message needs the preview role in this destination's cluster; "
         "an administrator can grant it."
@@ -32,8 +43,15 @@ NL: Final[dict[str, str]] = {
     "dest.links.dead_letters": "Onbestelbare berichten van deze bestemming",
     "dest.unrouted_link": "Routeer ze op de pagina Gebeurtenissen zonder bestemming",
     "dest.test.sending": (
-        "Bezig met versturen… dit wacht hoogstens {timeout} op de ACK van de ontvanger"
+        "Bezig met versturen… dit wacht in totaal hoogstens {timeout}: {connect} op de "
+        "verbinding, dan {ack} op {answers}"
     ),
+    "dest.test.sending_tls": (
+        "Bezig met versturen… dit wacht in totaal hoogstens {timeout}: {connect} op de "
+        "verbinding en de TLS-handshake, dan {ack} op {answers}"
+    ),
+    "dest.test.one_ack": "de ACK van de ontvanger",
+    "dest.test.two_acks": "elk van de twee ACK's van de ontvanger (commit-ACK, applicatie-ACK)",
     "dest.test.needs_preview": (
         "Een testbericht versturen vraagt de rol preview in het cluster van deze bestemming; "
         "een beheerder kan die toekennen."

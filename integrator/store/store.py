@@ -700,12 +700,18 @@ class Store(
             ]
 
     @guarded("count events")
-    async def count_events(self, flt: EventFilter | None = None) -> int:
+    async def count_events(
+        self, flt: EventFilter | None = None, *, at_most: int | None = None
+    ) -> int:
         """How many events ``list_events`` would list with ``flt`` and no limit: a CSV of
-        ``limit`` rows says nothing of being cut otherwise."""
-        query = (
-            select(func.count()).select_from(events).where(*self._event_terms(flt or EventFilter()))
-        )
+        ``limit`` rows says nothing of being cut otherwise. With ``at_most``, counted no
+        further than that (``listing_totals``: a page's "N of M" on a long table)."""
+        terms = self._event_terms(flt or EventFilter())
+        if at_most is None:
+            query = select(func.count()).select_from(events).where(*terms)
+        else:
+            found = select(events.c.id).where(*terms).limit(at_most)
+            query = select(func.count()).select_from(found.subquery())
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 

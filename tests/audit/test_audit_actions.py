@@ -42,6 +42,7 @@ WRITERS: Mapping[str, int | None] = {
     "_audit_as": 1,
     "RevisionAudit": 1,
     "_make_due": 3,  # try_now's
+    "_audit_nothing_waiting": 3,
 }
 """The writers of audit entries, by name, and the position of their action (else ``action=``)."""
 

@@ -1,8 +1,8 @@
 """Sending a test message to a receiver that takes its time, in a real browser against a running
 engine: the page said nothing for the 30 s it waited for the ACK, and then drew the result
-below the fold with the focus at the top. Now the form says it is waiting and for how long, its
-button disabled, and the result takes the focus (``data-done``). An operator without
-``preview`` is told why there is no test button."""
+below the fold with the focus at the top. Now the form says it is waiting and for how long at
+most (connecting and the ACK), its button disabled, and the result takes the focus
+(``data-done``). An operator without ``preview`` is told why there is no test button."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 ACK_TIMEOUT = 4  # seconds the silent receiver below is waited for
+CONNECT_TIMEOUT = 2  # seconds its connection may take: the form's wait names both
 
 # What the form shows, told on the page's console at each change of it: looked at from the
 # test while the form's POST is pending, the page did not answer (Chromium held the evaluation
@@ -53,7 +54,7 @@ def silent(live: LiveEngine) -> Iterator[None]:
 
     server = live.call(listen())
     port = server.sockets[0].getsockname()[1]
-    change = {"port": port, "ack_timeout": ACK_TIMEOUT}
+    change = {"port": port, "ack_timeout": ACK_TIMEOUT, "connect_timeout": CONNECT_TIMEOUT}
     live.call(live.engine.admin.patch("noord", change, actor="test"))
     live.call(live.engine.reload_destinations())
     try:
@@ -67,12 +68,19 @@ def test_a_test_message_says_it_waits_and_its_result_takes_the_focus(
 ) -> None:
     from playwright.sync_api import expect
 
+    whole = CONNECT_TIMEOUT + ACK_TIMEOUT
     for lang, send, waiting in (
-        ("en", "Send test message", f"waits up to {ACK_TIMEOUT}s for the receiver's ACK"),
+        (
+            "en",
+            "Send test message",
+            f"waits up to {whole}s in all: {CONNECT_TIMEOUT}s to connect, then {ACK_TIMEOUT}s "
+            "for the receiver's ACK",
+        ),
         (
             "nl",
             "Testbericht versturen",
-            f"wacht hoogstens {ACK_TIMEOUT}s op de ACK van de ontvanger",
+            f"wacht in totaal hoogstens {whole}s: {CONNECT_TIMEOUT}s op de verbinding, dan "
+            f"{ACK_TIMEOUT}s op de ACK van de ontvanger",
         ),
     ):
         grants = (Grant(Role.DESTINATIONS, "CARD"), Grant(Role.PREVIEW, "CARD"))

@@ -185,6 +185,46 @@ async def test_head_records_no_view_of_patient_data(engine: Engine) -> None:
     assert recorded == VIEWED
 
 
+async def tokens(engine: Engine) -> int:
+    """How many one-time tokens of forms (``console.once``) the store keeps."""
+    async with engine.store._engine.connect() as conn:
+        counted = await conn.exec_driver_sql("SELECT count(*) FROM console_confirmations")
+        return int(counted.scalar_one())
+
+
+ISSUING = {
+    "/destinations/{destination_id}",  # its test form
+    "/destinations/{destination_id}/remove",
+    "/events/unrouted",  # its Route form, once an event waits
+    "/events/{event_id}",  # an unrouted event's Route now
+}
+"""Pages whose ``GET`` issues a form's one-time token, with the test's data below."""
+
+
+async def test_head_keeps_no_one_time_token(engine: Engine) -> None:
+    """A form's one-time token is kept in the store when its page is drawn; a ``HEAD`` of the
+    page (the unrouted events page's, by a monitor) wrote one each time, for a form that went
+    nowhere. Every page is asked, so one that issues tokens later is held to it too; each
+    ``GET`` that shows such a form still keeps its token."""
+    async with signed_in(engine, "all@example.org", *EVERYTHING) as browser:
+        where = await made(engine, "all@example.org")
+        unrouted = make_event(zd_number="ZD100000777")  # of a provider noord serves: routable
+        assert await engine.store.accept_event(unrouted, [])
+        where.ids["event_id"] = unrouted.id
+        app = create_app(engine)
+        issued = set()
+        for path in GET_PAGES:
+            url = where.url(path)
+            before = await tokens(engine)
+            head = await asked(app, "HEAD", url, cookie(browser))
+            assert await tokens(engine) == before, path
+            got = await asked(app, "GET", url, cookie(browser))
+            assert head.status == got.status, (path, head.status, got.status)
+            if await tokens(engine) > before:
+                issued.add(path)
+    assert issued >= ISSUING
+
+
 async def test_head_of_an_export_exports_nothing(engine: Engine) -> None:
     """Each export is audited before its file goes out: a ``HEAD`` that made one would put an
     export of rows that never left in the trail. It answers the file's headers without it."""

@@ -63,6 +63,10 @@ async def test_a_waiting_retry_is_tried_now_under_the_callers_name(
     [entry] = await engine.store.list_audit(AuditFilter(action="message.try_now"))
     assert entry.actor == "token:helpdesk"  # who asked, as authenticated
     assert entry.reason == "GP belde: ontvanger weer in de lucht"
+    # Nothing was waiting: done all the same, so recorded, as who asked.
+    [empty] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
+    assert (empty.actor, empty.target) == ("token:helpdesk", "noord")
+    assert empty.details["messages"] == [] and empty.details["nothing_waiting"] is True
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-COUNTED = {("messages", "list"), ("deadletter", "list")}
+COUNTED = {("messages", "list"), ("deadletter", "list"), ("events", "list"), ("audit", "list")}
 """Listings that count what matches once cut (one cheap count): they say "N of M"."""
 
 
@@ -85,3 +85,18 @@ def test_a_counted_listing_says_how_many_match_in_all(env: dict[str, str]) -> No
         assert "1 of 2 shown; --limit to see more" in cut.stderr, cut.stderr
     whole = cli(env, "rejected", "list", "--json")
     assert "shown" not in whole.stderr
+
+
+@pytest.mark.parametrize("listing", [("events", "list"), ("audit", "list")])
+def test_a_total_is_counted_no_further_than_its_bound(
+    env: dict[str, str], listing: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``listing_totals.COUNTED_AT_MOST`` (or the limit, if more) the total says "more
+    than": the audit trail can hold millions of entries, and a listing needs no more."""
+    from integrator import listing_totals
+
+    monkeypatch.setattr(listing_totals, "COUNTED_AT_MOST", 1)
+    for args in (("--json",), ()):
+        cut = cli(env, *listing, "--limit", "1", *args)
+        assert cut.exit_code == 0, cut.output
+        assert "1 of more than 2 shown; --limit to see more" in cut.stderr, cut.stderr

@@ -142,10 +142,16 @@ async def test_every_waiting_retry_of_a_destination_is_tried_now(
         assert await engine.wait_settled(timeout=20)
         counts = await engine.store.count_by_status("noord")
         assert counts["delivered"] == 3
-        again = await try_destination_now(Where.engine(engine), SUPPORT, "noord")
+        again = await try_destination_now(Where.engine(engine), SUPPORT, "noord", reason="GP")
         assert again.message_ids == ()  # nothing waits: said, not refused
-        [entry] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
-        assert entry.target == "noord"  # the empty second request made no entry
+        # The empty second request is in the trail too, as the caller's: nothing waited.
+        empty, made = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
+        assert made.target == "noord" and sorted(made.details["messages"]) == ids
+        assert "nothing_waiting" not in made.details
+        assert (empty.actor, empty.target, empty.reason) == ("local:sam", "noord", "GP")
+        assert empty.details["messages"] == []
+        assert empty.details["nothing_waiting"] is True
+        assert empty.details["destination"] == "noord"
 
 
 async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
@@ -199,7 +205,13 @@ async def test_a_second_request_finds_the_attempt_due_already_and_is_no_refusal(
         second = await try_message_now(Where.engine(engine), SUPPORT, message_id)
         assert (first.message_ids, first.due_already) == ((message_id,), ())
         assert (second.message_ids, second.due_already) == ((), (message_id,))
-        assert len(await engine.store.list_audit(AuditFilter(action="message.try_now"))) == 1
+        # Both clicks are in the trail; the second made nothing due, and says so.
+        again, made = await engine.store.list_audit(AuditFilter(action="message.try_now"))
+        assert made.details["messages"] == [message_id]
+        assert (again.actor, again.target) == ("local:sam", message_id)
+        assert again.details["messages"] == []
+        assert again.details["nothing_waiting"] is True
+        assert again.details["due_already"] == [message_id]
 
 
 async def test_a_paused_destination_or_a_message_held_behind_a_retry_is_refused_with_why(

@@ -81,6 +81,10 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
     listed = json.loads(none.stdout)
     assert (listed["destination"], listed["messages"], listed["due_already"]) == ("noord", [], [])
     assert listed["engine"] is not None  # the engine of this test runs on the store
+    # Done all the same, so in the trail as who asked: nothing was waiting.
+    [empty] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
+    assert (empty.actor, empty.target) == ("local:olga", "noord")
+    assert empty.details["messages"] == [] and empty.details["nothing_waiting"] is True
     unknown = await cli(engine, "destinations", "try-now", "nergens")
     assert unknown.returncode == 2
     # As every other destinations subcommand says it: the configured ids, to put a typo right.

@@ -29,7 +29,7 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.audit import audit_origin, checked_audit_filter, export_audit
-from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
+from integrator.audit_reads import AuditPage, audit_total, find_audit, page_kept_audit
 from integrator.console import kept
 from integrator.console.audit_links import audit_links
 from integrator.console.errors import BadInput, Forbidden
@@ -141,6 +141,14 @@ async def _listing(
         by_bsn=by_bsn,
         offset=offset,
         more="/audit?" + urlencode({**paged, "offset": offset + PAGE}) if found.more else None,
+        # Of how many ("N of M", as the message search): counted only when the page is cut.
+        total=await audit_total(
+            engine.store,
+            found.filter,
+            offset=offset,
+            shown=len(found.entries),
+            more=found.more,
+        ),
         csv=csv,
     )
 
@@ -166,6 +174,7 @@ async def _refused(
         by_bsn=False,
         offset=0,
         more=None,
+        total=None,
         csv=None,
     )
 

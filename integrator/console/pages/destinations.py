@@ -36,6 +36,7 @@ from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.delivery import exchange_bound
 from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
@@ -198,6 +199,8 @@ async def destination_context(
         "certificates": certificates(engine, view),
         # The one-time token of its *Send a test message* form, shown to who may send one.
         "test_once": await issue(engine, visitor, action_of_test(view.id)) if tests else "",
+        # How long that test may wait, as its hint says: connect (and TLS handshake) and ACKs.
+        "test_wait": exchange_bound(config) if tests and config is not None else None,
     }
 
 

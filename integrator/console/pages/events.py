@@ -31,7 +31,7 @@ from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.event_reads import find_events, page_kept_events
+from integrator.event_reads import events_total, find_events, kept_event_filter, page_kept_events
 from integrator.events_routing import (
     EventsRefused,
     build_event_filter,
@@ -41,6 +41,7 @@ from integrator.events_routing import (
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
+from integrator.listing_totals import Total
 from integrator.message_reads import zd_elsewhere
 from integrator.search import misplaced_bsn, without_bsn
 from integrator.settings import Settings
@@ -150,6 +151,7 @@ async def _results(
     pasted = misplaced_bsn(terms) if search is None else None
     problem = None if pasted is None else (pasted.field, said(pasted, field=False))
     rows: list[dict[str, Any]] = []
+    total: Total | None = None  # how many the search finds in all ("N of M")
     served: tuple[str, ...] | None = None  # a provider no destination in sight serves: these
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     zd_unseen = False  # such input may be out of the person's sight: who can look is said
@@ -164,6 +166,7 @@ async def _results(
                     limit=PAGE_SIZE + 1,
                     offset=offset,
                 )
+                scoped = kept_event_filter(engine.settings, search, destination_ids=destination_ids)
             else:
                 flt = _event_filter(engine.settings, terms, bsn)
                 scoped = dataclasses.replace(flt, destination_ids=destination_ids)
@@ -184,6 +187,14 @@ async def _results(
                     refused = (flt.zd_number, went.rejected) if went.rejected else None
                     zd_unseen = went.unseen
             rows = [listed_event_view(e) for e in found]
+            # Of how many: counted only when the page is cut, as the message search does.
+            total = await events_total(
+                engine.store,
+                scoped,
+                offset=offset,
+                shown=min(len(rows), PAGE_SIZE),
+                more=len(rows) > PAGE_SIZE,
+            )
             if not rows and offset == 0 and terms.get("provider"):
                 # As the CLI says it, of the person's clusters only (``unknown_provider``).
                 served = await unknown_provider(
@@ -227,6 +238,7 @@ async def _results(
         refused=refused,
         zd_unseen=zd_unseen,
         more=len(rows) > PAGE_SIZE,
+        total=total,
         offset=offset,
         page_size=PAGE_SIZE,
         searched=searched,
