@@ -11,8 +11,9 @@ API, the console and the services they call can never disagree:
   (``Catalog.removed``), so the support staff of that cluster keep reading its messages and
   resolving its dead letters; one without a cluster, or never recorded, lies in no cluster
   and is only for grants for all clusters. A message lies where its destination lies now: a
-  destination id added again in another cluster takes its earlier messages with it, as an
-  edit of its cluster does;
+  destination in service moved to another cluster takes its messages with it, on purpose; a
+  removed one's id comes back only in its last cluster (``removed_destinations``), so its
+  messages never reach another cluster's people that way;
 - a message, dead letter or resend lies in its destination's cluster; an event in the clusters
   of the destinations it has messages for (an unrouted event lies in none);
 - a listing is narrowed in the store query (``ClusterScope.destination_ids``), not by leaving

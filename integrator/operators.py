@@ -112,7 +112,7 @@ from integrator.last_attempt import LastAttempt, last_attempt, last_attempts
 from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
-from integrator.removed_destinations import Removal, removal_of
+from integrator.removed_destinations import Removal, elsewhere_than_removed, removal_of
 from integrator.settings import Settings
 from integrator.store import (
     AuditRecord,
@@ -638,6 +638,7 @@ class DestinationAdmin:
         lasts = await self._store.last_destination_revisions(
             sorted({config.id for _, config in loaded} | set(refused))
         )
+        loaded = await self._removed_ids_kept(loaded, errors, lasts)
         revisions = {}
         keeping: dict[str, Mapping[str, str]] = {}  # versions in service, by destination
         for _, config in loaded:
@@ -678,6 +679,29 @@ class DestinationAdmin:
         # directory's refusal beside it.
         kept = self._in_service()
         return read if kept is None else dataclasses.replace(kept, errors=(*kept.errors, gone))
+
+    async def _removed_ids_kept(
+        self,
+        loaded: list[tuple[str, DestinationConfig]],
+        errors: list[DestinationFileError],
+        lasts: Mapping[str, DestinationRevision],
+    ) -> list[tuple[str, DestinationConfig]]:
+        """``loaded`` without the files that define a removed destination again in another
+        cluster than it was removed from, each refused into ``errors`` instead
+        (``removed_destinations.elsewhere_than_removed``): its file is broken with no good
+        definition, so it stays out of service and its messages stay where they lay. Only a
+        file whose id's last revision is a removal is looked at again (seldom any)."""
+        kept = []
+        for source, config in loaded:
+            last = lasts.get(config.id)
+            if last is not None and last.config is None:
+                removal = await removal_of(self._store, config.id)
+                refusal = elsewhere_than_removed(removal, config.cluster, source)
+                if refusal is not None:
+                    errors.append(refusal)
+                    continue
+            kept.append((source, config))
+        return kept
 
     def _last_good(
         self, destination_id: str, last: DestinationRevision | None
@@ -978,6 +1002,7 @@ class DestinationAdmin:
                 action=history_actions.ADD,
                 reason=reason,
                 unheld_cluster=unheld_cluster,
+                source=source,
             )
 
         return await self._changing(config.id, None, made_after)
@@ -1619,10 +1644,17 @@ class DestinationAdmin:
         action: str,
         reason: str | None,
         unheld_cluster: UnheldClusters = "warn",
+        source: str | None = None,
     ) -> Change:
         """Write ``config`` into ``path`` and record it as the revision after ``base`` (the one
         ``current`` is); nothing at all if nothing changes. ``_Overtaken`` if another change
         was recorded or written since ``current`` was read (``_changing`` decides what then).
+        ``source`` names the definition in a refusal (the CLI's file, ``(new destination)``);
+        ``path`` by default.
+
+        Without ``current`` (an add, a removed destination rolled back, a broken one without a
+        good definition replaced) the id comes back into service: if its history ends in its
+        removal, only in the cluster it was removed from (``_refuse_elsewhere_than_removed``).
 
         A broken file is rewritten (that is what a change to a broken destination is for), but
         records a revision only if the definition differs from the last good one. One whose
@@ -1631,6 +1663,8 @@ class DestinationAdmin:
         """
         if self._allows is not None and not self._allows(config.cluster):
             raise _cluster_denied(config.cluster)
+        if current is None:
+            await self._refuse_elsewhere_than_removed(config, source or str(path))
         catalog = await self.catalog()
         elsewhere = self._provider_elsewhere(config, current, catalog)
         if elsewhere is not None:
@@ -1951,11 +1985,22 @@ class DestinationAdmin:
             ]
             theirs = not kept or self._yours(kept[-1].get("cluster"))
         if not theirs:
-            raise AccessDenied(
-                f"id: you may not use the id {destination_id!r}: it is, or was, a destination "
-                "outside your clusters; choose another id, or ask someone with access to all "
-                "clusters"
-            ).coded("destination.id_not_yours", id=destination_id)
+            raise _id_denied(destination_id)
+
+    async def _refuse_elsewhere_than_removed(self, config: DestinationConfig, source: str) -> None:
+        """Refuse bringing a removed destination's id back in another cluster than it was
+        removed from (``removed_destinations.elsewhere_than_removed``): its messages lie in
+        that cluster, and would go with the id to the other's people. Who may change
+        destinations in every cluster is refused too, naming the cluster to add it in; someone
+        held to some clusters who could not see that one is answered as for an id of another
+        cluster, without it (the add's own check says so first)."""
+        removal = await removal_of(self._store, config.id)
+        refusal = elsewhere_than_removed(removal, config.cluster, source)
+        if refusal is None:
+            return
+        if removal is not None and not self._yours(removal.cluster):
+            raise _id_denied(config.id)
+        raise DefinitionRefused(refusal)
 
     async def _unheld_cluster(
         self, config: DestinationConfig, current: DestinationConfig | None
@@ -2016,6 +2061,15 @@ class DestinationAdmin:
     async def _notify(self) -> None:
         if self._applied is not None:
             await self._applied()
+
+
+def _id_denied(destination_id: str) -> AccessDenied:
+    """The refusal of an id that is, or was, a destination outside the caller's clusters: the
+    same words either way, never its cluster (``DestinationAdmin._refuse_id_of_another``)."""
+    return AccessDenied(
+        f"id: you may not use the id {destination_id!r}: it is, or was, a destination outside "
+        "your clusters; choose another id, or ask someone with access to all clusters"
+    ).coded("destination.id_not_yours", id=destination_id)
 
 
 def _cluster_denied(cluster: str | None) -> AccessDenied:

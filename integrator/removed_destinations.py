@@ -6,6 +6,15 @@ form could only say it had gone without saying when or who. The history keeps th
 its last revision (``config`` None: removed in a front door, or its file deleted by hand and
 recorded so by the engine), and the revision before it holds the definition it had, so the
 cluster it lay in. An id with no such history stays unknown.
+
+A removed destination's messages stay in the store and lie in that cluster
+(``integrator.clusters``). Its id may come back only there (``elsewhere_than_removed``): a
+destination added again under it in another cluster took those messages, patient data sent to
+the first cluster's receiver, to the other cluster's people, who could read and resend them.
+Refused at every way an id comes back: an add, a rollback of the removed destination, a change
+to its refused file, and a file that defines it again by hand (refused at the reload, its file
+and ``id`` named, every other file applied as always). Moving a destination in service to
+another cluster stays a change of its own, made on purpose by who may change both clusters.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from destinations.config import DestinationFileError
 from integrator import history_actions
 from integrator.store import Store
 
@@ -52,4 +62,37 @@ async def removal_of(store: Store, destination_id: str) -> Removal | None:
         last.actor,
         last.reason,
         cluster if isinstance(cluster, str) else None,
+    )
+
+
+def elsewhere_than_removed(
+    removal: Removal | None, cluster: str | None, file: str
+) -> DestinationFileError | None:
+    """The refusal of bringing back the id of ``removal`` in ``cluster`` (from ``file``, the
+    definition's source) when that is not the cluster it was removed from; None where it may
+    come back (never removed, or in its own cluster).
+
+    Names the key (``id``), the rule and the ways out, with nothing but the id and the
+    cluster's name: who gets this far may see that cluster (someone held to other clusters is
+    refused the id before, without its cluster: ``DestinationAdmin._refuse_id_of_another``)."""
+    if removal is None or removal.cluster == cluster:
+        return None
+    dest_id = removal.destination_id
+    if removal.cluster is None:
+        return DestinationFileError(
+            file,
+            "id",
+            f"destination {dest_id!r} was removed while in no cluster, and its messages stay "
+            "there, for all-cluster grants only: add it again without a cluster, or choose "
+            "another id",
+            code="id_of_removed_no_cluster",
+            values={"id": dest_id},
+        )
+    return DestinationFileError(
+        file,
+        "id",
+        f"destination {dest_id!r} was removed from cluster {removal.cluster}, and its messages "
+        f"stay in that cluster: add it again in cluster {removal.cluster}, or choose another id",
+        code="id_of_removed",
+        values={"id": dest_id, "cluster": removal.cluster},
     )

@@ -638,9 +638,11 @@ class AccessService:
         person = await self._person(email)
         self._require_over_person(by, person)
         if person.status != "invited":
-            raise BadAccessInput(f"{person.email} is {person.status}, not invited").coded(
-                "access.not_invited", email=person.email, person_status=person.status
-            )
+            # The address is not said back (no error echoes): the caller named the person.
+            raise BadAccessInput(
+                f"this person is {person.status}, not invited: only someone who has not "
+                "accepted their invitation yet can be sent it again"
+            ).coded("access.not_invited", person_status=person.status)
         held = _grants(person.grants, active=True)
         self._refuse_link_beyond_own(by, person.email, held, "integrator users reinvite")
         link = await self._new_link(by, person)
@@ -1376,7 +1378,7 @@ class AccessService:
                 maker_person_id=by.id if by.kind is IdentityKind.PERSON else None,
             )
         except Conflict:  # taken between the check and now
-            raise _token_name_taken(name) from None
+            raise _token_name_taken() from None
         await self._audit(
             by,
             "token.create",
@@ -1437,7 +1439,7 @@ class AccessService:
                 ).coded("access.token_name_rule", most=MAX_TOKEN_NAME_LENGTH)
             )
         elif any(token.name == name for token in await self._store.list_tokens()):
-            problems.add(_token_name_taken(name))
+            problems.add(_token_name_taken())
         validity = self._settings.token_default_validity if expires_in is None else expires_in
         if validity <= timedelta(0) or validity > self._settings.token_max_validity:
             problems.add(
@@ -2200,10 +2202,13 @@ def _taken(status: str | None) -> AccountConflict:
     ).coded("access.email_taken")
 
 
-def _token_name_taken(name: str) -> AccountConflict:
-    return AccountConflict(f"a token named {name!r} exists already", field="token_name").coded(
-        "access.token_name_taken", name=name
-    )
+def _token_name_taken() -> AccountConflict:
+    """The name is taken: said without the name, which the caller sent (no error echoes)."""
+    return AccountConflict(
+        "a token with this name exists already (a revoked token keeps its name); choose "
+        "another name",
+        field="token_name",
+    ).coded("access.token_name_taken")
 
 
 @dataclass(frozen=True, slots=True)

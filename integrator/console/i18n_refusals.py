@@ -218,7 +218,10 @@ EN: Final[dict[str, str]] = {
     "refusal.access.no_such_grant_held": (
         "{email} holds no active role {grant}; of that role they hold {held}: name its cluster"
     ),
-    "refusal.access.not_invited": "{email} is {person_status}, not invited",
+    "refusal.access.not_invited": (
+        "this person is {person_status}, not invited: only someone who has not accepted "
+        "their invitation yet can be sent it again"
+    ),
     "refusal.access.email_invalid": "not an e-mail address",
     "refusal.access.email_taken": (
         "an account or an open invitation already has this e-mail address; someone invited "
@@ -243,7 +246,10 @@ EN: Final[dict[str, str]] = {
     "refusal.access.token_name_rule": (
         "1 to {most} letters, digits, '.', '_' or '-', starting with a letter or digit"
     ),
-    "refusal.access.token_name_taken": "a token named {name} exists already",
+    "refusal.access.token_name_taken": (
+        "a token with this name exists already (a revoked token keeps its name); choose "
+        "another name"
+    ),
     "refusal.access.token_validity": "more than 0 and at most {days} days",
     "refusal.access.token_revoked_already": "token {name} was revoked already",
     "refusal.console.days_whole": "a whole number of days",
@@ -584,6 +590,14 @@ EN: Final[dict[str, str]] = {
         "'{id}' does not match the file name; a destination's file is named <id>.yaml, so "
         "this file is refused (rename it to {file})"
     ),
+    "refusal.definition.id_of_removed": (
+        "destination '{id}' was removed from cluster {cluster}, and its messages stay in that "
+        "cluster: add it again in cluster {cluster}, or choose another id"
+    ),
+    "refusal.definition.id_of_removed_no_cluster": (
+        "destination '{id}' was removed while in no cluster, and its messages stay there, for "
+        "all-cluster grants only: add it again without a cluster, or choose another id"
+    ),
     "refusal.destination.cluster_not_yours": "you may not put a destination in cluster {cluster}",
     "refusal.destination.provider_elsewhere": (
         "provider {provider} is served by a destination outside your clusters; ask someone "
@@ -875,7 +889,10 @@ NL: Final[dict[str, str]] = {
         "{email} heeft geen actieve rol {grant}; van die rol heeft die persoon {held}: noem het "
         "cluster"
     ),
-    "refusal.access.not_invited": "{email} is {person_status}, niet uitgenodigd",
+    "refusal.access.not_invited": (
+        "deze persoon is {person_status}, niet uitgenodigd: alleen wie de uitnodiging nog niet "
+        "heeft geaccepteerd, kan haar opnieuw krijgen"
+    ),
     "refusal.access.email_invalid": "geen e-mailadres",
     "refusal.access.email_taken": (
         "dit e-mailadres heeft al een account of een openstaande uitnodiging; wie uitgenodigd "
@@ -903,7 +920,10 @@ NL: Final[dict[str, str]] = {
     "refusal.access.token_name_rule": (
         "1 tot {most} letters, cijfers, '.', '_' of '-', te beginnen met een letter of cijfer"
     ),
-    "refusal.access.token_name_taken": "er bestaat al een token met de naam {name}",
+    "refusal.access.token_name_taken": (
+        "er bestaat al een token met deze naam (een ingetrokken token houdt zijn naam); kies "
+        "een andere naam"
+    ),
     "refusal.access.token_validity": "meer dan 0 en hoogstens {days} dagen",
     "refusal.access.token_revoked_already": "token {name} was al ingetrokken",
     "refusal.console.days_whole": "een heel aantal dagen",
@@ -1272,6 +1292,15 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.file_misnamed": (
         "'{id}' past niet bij de bestandsnaam; het bestand van een bestemming heet <id>.yaml, "
         "dus dit bestand is geweigerd (hernoem het naar {file})"
+    ),
+    "refusal.definition.id_of_removed": (
+        "bestemming '{id}' is verwijderd uit cluster {cluster}, en de berichten ervan blijven "
+        "in dat cluster: voeg haar opnieuw toe in cluster {cluster}, of kies een ander id"
+    ),
+    "refusal.definition.id_of_removed_no_cluster": (
+        "bestemming '{id}' is verwijderd toen ze in geen cluster lag, en de berichten ervan "
+        "blijven daar, alleen voor rollen voor alle clusters: voeg haar opnieuw toe zonder "
+        "cluster, of kies een ander id"
     ),
     "refusal.destination.cluster_not_yours": (
         "je mag geen bestemming in cluster {cluster} plaatsen"

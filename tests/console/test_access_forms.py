@@ -81,7 +81,7 @@ def test_a_refused_token_keeps_what_was_typed_and_says_why_beside_the_field(
     # A name that is taken: beside the name.
     live.call(live.engine.access.create_token(MAKER, "lab-taken", [Grant(Role.VIEWER)]))
     assert _create_token(page, "lab-taken", "viewer", "LAB") == 422
-    _kept_and_said(page, "name", "er bestaat al een token met de naam lab-taken")
+    _kept_and_said(page, "name", "er bestaat al een token met deze naam")
     assert page.get_by_label("Rol 1").input_value() == "viewer"
     assert page.get_by_label("Cluster 1").input_value() == "LAB"
     names = [t.name for t in live.call(live.engine.store.list_tokens())]

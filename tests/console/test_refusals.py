@@ -123,12 +123,35 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
         beside(invite, "grants"),
         "geen bestemming hoort bij cluster CRAD; de clusters die er zijn: CARD",
     )
-    dutch(beside(again, "name"), "er bestaat al een token met de naam lab-west-monitor")
+    dutch(beside(again, "name"), "er bestaat al een token met deze naam")
+    assert "lab-west-monitor" not in beside(again, "name")  # no error echoes the name sent
     assert "cluster:" not in problems(invite) and "token_name" not in problems(again)
     # Beside the reason of the pause form, shown again (its label names the field).
     assert pause.status_code == 422
     dutch(beside(pause, "state-reason"), "een reden is verplicht")
     dutch(problems(unsaid), "enabled: verplicht")
+
+
+async def test_sending_an_accepted_invitation_again_is_refused_without_the_address(
+    engine: Engine,
+) -> None:
+    """The person's page, opened while they were invited; they accept before the admin sends
+    it again: refused in the admin's language, saying the person's state and the rule, and
+    no error echoes the address (``refusal.access.not_invited``)."""
+    from tests.http.test_people import accept
+
+    link = await engine.access.invite(MAKER, "bo@example.org", [Grant(Role.VIEWER)])
+    async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN), lang="nl") as ada:
+        bo = await person_id(engine, "bo@example.org")
+        form = re.search(r'name="once" value="([^"]+)"', (await ada.get(f"/people/{bo}")).text)
+        assert form is not None
+        assert link.link is not None
+        await accept(engine, link.link)
+        answer = await post(ada, f"/people/{bo}/reinvite", {"once": form.group(1)})
+    assert answer.status_code == 422, answer.text
+    shown = problems(answer)
+    dutch(shown, "deze persoon is actief, niet uitgenodigd", "nog niet heeft geaccepteerd")
+    assert "bo@example.org" not in shown
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -186,9 +186,15 @@ async def test_an_id_of_another_cluster_is_refused_alike_in_service_or_removed(
     assert (await clients.lab.get("/api/v1/destinations/noord")).status_code == 404
     own = await clients.lab.post("/api/v1/destinations", json=new_destination("lab", ["lab-oost"]))
     assert own.status_code == 422 and "exists already" in own.json()["detail"]
-    # All clusters: the id of a removed destination is theirs to use again.
-    again = await clients.everything.post(
+    # All clusters: the id of a removed destination is theirs to use again, in its cluster
+    # only (its messages lie there; docs/access.md).
+    elsewhere = await clients.everything.post(
         "/api/v1/destinations", json=new_destination("old-card", ["lab-oost"])
+    )
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert "id: destination 'old-card' was removed from cluster CARD" in elsewhere.text
+    again = await clients.everything.post(
+        "/api/v1/destinations", json=new_destination("old-card", ["lab-oost"], cluster="CARD")
     )
     assert again.status_code == 201, again.text
 
