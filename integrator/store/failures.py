@@ -6,9 +6,10 @@ exception that names the operation, the error class, SQLSTATE and constraint onl
 *outside* the ``except`` block so the original is neither chained nor kept as ``__context__``
 (where traceback logging would print it anyway).
 
-A few failures the operator must act on (a database that does not exist, a user PostgreSQL
-refuses, nothing listening, a read-only database, a user without a privilege the store needs,
-a SQLite directory the engine may not write, a full disk) also get
+A few failures the operator must act on or know the cause of (a database that does not exist,
+a user PostgreSQL refuses, nothing listening, a server that closed the connection or is starting
+up, a read-only database, a user without a privilege the store needs, a SQLite directory the
+engine may not write, a full disk) also get
 one plain sentence from ONE table, :func:`cause`: what is wrong, where, and which setting to look
 at. The engine's start, the CLI and the HTTP API's log line all say the same, since all of them
 show the store error's text. The sentence names the database, the host and port, the user or
@@ -68,6 +69,14 @@ _SQLITE_TRANSIENT = (
     "SQLITE_READONLY",
     "SQLITE_CANTOPEN",
 )
+# The server, or something between it and the engine, closed the connection: a restart (its
+# shutdown ends every session with 57P01, as ``pg_terminate_backend`` does), a crash of another
+# server process (57P02), an idle-session timeout (57P05), a proxy, a firewall or a failover that
+# cut it (the socket closed: asyncpg's 08003, or no SQLSTATE at all, said as 08006, see
+# ``diagnose``), a commit whose outcome the driver could not learn (08007).
+CONNECTION_CLOSED = ("08000", "08003", "08006", "08007", "57P01", "57P02", "57P05")
+LOST = "08006"
+"""The code of a connection closed under the driver without one (connection_failure)."""
 SETTING = "INTEGRATOR_DATABASE_URL"
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -119,13 +128,18 @@ def diagnose(error: BaseException) -> Diagnosis:
         if sqlite_name.startswith(_SQLITE_TRANSIENT):
             return Diagnosis("transient", sqlite_name, None, error_class)
         return Diagnosis("other", sqlite_name, None, error_class)
-    transient = isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | OSError)
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        transient = True
+    # asyncpg raises the socket's own errors, without a SQLSTATE: said as libpq would.
     if isinstance(driver, ConnectionRefusedError):
-        # asyncpg raises the socket's own error, without a SQLSTATE: say it as libpq would.
         return Diagnosis("transient", "08001", None, error_class)
-    return Diagnosis("transient" if transient else "other", None, None, error_class)
+    invalidated = isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    if isinstance(driver, ConnectionError) or (
+        invalidated and "asyncpg" in type(driver).__module__  # PostgreSQL's, or its adapter's
+    ):
+        # Closed under the driver: at connect (a proxy whose server is gone, a server that
+        # stops: "unexpected connection_lost() call"), reset, or found closed by asyncpg.
+        return Diagnosis("transient", LOST, None, error_class)
+    transient = isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | OSError)
+    return Diagnosis("transient" if transient or invalidated else "other", None, None, error_class)
 
 
 def waiting_helps(code: str | None) -> bool:
@@ -153,9 +167,20 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
     if code in ("28P01", "28000"):
         user = f" {url.username!r}" if url is not None and url.username else ""
         return f"the user{user} was refused by PostgreSQL{_on(url)} ({SETTING})"
+    at = f" at {_host(url)}" if url is not None and url.host else ""
     if code == "08001":
-        at = f" at {_host(url)}" if url is not None and url.host else ""
         return f"nothing listens{at} ({SETTING})"
+    if code in CONNECTION_CLOSED:
+        return (
+            f"the database server{at} closed the connection (it restarted, or an administrator, "
+            f"a proxy or a failover ended it); the engine connects again at the next try "
+            f"({SETTING})"
+        )
+    if code == "57P03":
+        return (
+            f"the database server{at} is starting up, shutting down or recovering and takes "
+            f"no connections yet ({SETTING})"
+        )
     if code == "53100":
         return "the disk of the PostgreSQL server is full"
     if code == "55000":

@@ -360,9 +360,14 @@ async def _call(conn: AsyncConnection, raw: Any, call: Callable[[Any], Awaitable
         if raw.is_closed():  # e.g. the server ended the session
             await conn.invalidate()
     except (asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
-        # The connection is gone, or out of step with the server (seen after the server ended
-        # it while idle): unavailable, and not to be used again.
-        failure = sa_exc.InterfaceError(None, None, error, hide_parameters=True)
+        # The connection is gone, or out of step with the server (the server ended it while it
+        # was idle: its last message came before the socket closed, and the next call meets
+        # asyncpg still reading it): unavailable, and not to be used again. Both are a
+        # connection the server closed (``failures.diagnose`` says so), not a wrong call.
+        lost = raw.is_closed() or isinstance(error, asyncpg.InternalClientError)
+        failure = sa_exc.InterfaceError(
+            None, None, error, hide_parameters=True, connection_invalidated=lost
+        )
         await conn.invalidate()
     except BaseException:
         # Cancelled or failed mid-call: the connection's state is unknown; the pool must not

@@ -33,7 +33,7 @@ several are in work at once (``Intake.turn``): one engine never lets a cancel ov
 referral, in the store or on a delivery queue.
 
 When a batch fails because the store (or the broker) is away, it is kept, unacked, and tried
-again in the engine, after 1 s, then twice as long each time up to 30 s, until it passes; the
+again in the engine, after 1 s, then twice as long each time up to 5 s, until it passes; the
 batches taken after it wait for it (their turn), so the intake takes nothing new meanwhile.
 Handing it back to the broker instead counted every try against the intake queue's delivery
 limit (20): a store away for 20 s sent valid events to the dead-letter queue, stored nowhere. A
@@ -115,9 +115,14 @@ GATHER_S = 0.008
 #: next is validated and mapped. Acks are per message, so the order they finish in is free.
 WORKERS = 3
 PAUSE_AFTER_FAILURE = 1.0
-#: A batch the store (or broker) failed is tried again after 1 s, then twice as long each time.
+#: A batch the store (or broker) failed is tried again after 1 s, then twice as long each time,
+#: up to ``RETRY_MAX_S``: so the intake takes events again at most that long after the store is
+#: back. It was 30 s: after an outage of a minute, intake stood still for up to half a minute
+#: more while HTTP intake and delivery worked again. A try that a store still down refuses costs
+#: it one connection attempt every 5 s (the recorder, with attempts to write, tries every second),
+#: and the log tells the tries once a minute (``_keep``).
 RETRY_FIRST_S = 1.0
-RETRY_MAX_S = 30.0
+RETRY_MAX_S = 5.0
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ that went away; ``restore`` listens again on the same port. ``freeze_at_next_wri
 ``thaw`` stop and start the bytes without closing anything: a connection gone half-open.
 ``silent``: a connection made meanwhile is taken and read, and never answered nor passed on (a
 load balancer holding it, a partition just after the connect, a server still starting).
+``closing``: a connection made meanwhile is taken and closed at once, unanswered (HAProxy, a
+Kubernetes Service or a cloud load balancer whose server behind it is down).
 
 While cut, the port stays bound (a socket that does not listen: connections are refused as by a
 closed port), so nothing else can take it: left free, it was once handed to another test's
@@ -49,6 +51,9 @@ class CuttableProxy:
         #: New connections are taken, read and never answered (those made before go on).
         self.silent = False
         self.silenced = 0  # connections taken so, ever
+        #: New connections are taken and closed at once (those made before go on).
+        self.closing = False
+        self.closed_at_once = 0  # connections taken so, ever
 
     def freeze_at_next_write(self, at_least: int = 200) -> None:
         """Freeze the connections through the proxy when the client next writes a chunk of
@@ -96,6 +101,10 @@ class CuttableProxy:
             self._held = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.closing:
+            self.closed_at_once += 1
+            writer.close()
+            return
         if self.silent:
             self._writers.add(writer)
             self.silenced += 1

@@ -15,7 +15,7 @@ reach 2 for certain, where 25 s might not have reached 20).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from destinations.ack import read_msh
+from integrator.log_throttle import LogThrottle
 from integrator.transport import topology
 from integrator.transport.topology import Topology
 from tests.transport.helpers import (
@@ -89,7 +90,34 @@ async def test_events_taken_while_the_store_is_away_are_kept_not_dead_lettered(
     [kept] = [e for e in logs if e["event"] == "intake batch failed; keeping it and trying again"]
     assert kept["log_level"] == "warning" and kept["error_type"] == "StoreUnavailable"
     assert "(ConnectionRefusedError, 08001)" in kept["error"]
-    assert kept["retry_in_s"] <= 30
+    assert kept["retry_in_s"] == 1
     [back] = [e for e in logs if e["event"] == "intake batches commit again"]
     assert back["log_level"] == "info" and back["failures"] >= 2  # tried again, told once
     assert back["failed_for_s"] <= OUTAGE_S + 30
+
+
+KEPT = "intake batch failed; keeping it and trying again"
+#: Tries told in full here (the log tells only the first so, then one line a minute).
+TRIES = 4
+
+
+async def test_a_kept_batch_is_tried_again_at_least_every_five_seconds(
+    setup: StoreBehindProxy, referral_data: dict[str, Any]
+) -> None:
+    """Found by an operator review: the waits between tries doubled up to 30 s, so the intake
+    took events again up to half a minute after the store was back (after 1, 2, 4, 8, 16, 30 s
+    of waits). They stop growing at 5 s: 1, 2, 4, 5, …, each try's wait as its line says it
+    (every try told in full here)."""
+    engine = setup.engine
+    engine._amqp_intake._keeping = LogThrottle(first=TRIES)  # type: ignore[union-attr]
+    with capture_logs() as logs:
+        await setup.proxy.cut()
+        await publish_events(setup.url, setup.prefix, make_events(referral_data, [PROVIDER], 1))
+
+        def told() -> list[MutableMapping[str, Any]]:
+            return [e for e in logs if e["event"] == KEPT]
+
+        assert await eventually(lambda: len(told()) >= TRIES, timeout=60), told()
+        await setup.proxy.restore()
+        assert await eventually(lambda: all_delivered(engine, 1), timeout=60)
+    assert [e["retry_in_s"] for e in told()][:TRIES] == [1, 2, 4, 5]
