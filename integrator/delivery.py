@@ -74,6 +74,7 @@ from integrator.deprecation import RetiredVersions
 from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 from integrator.retry_waits import DueRetries, RetryWaits
+from integrator.tls_watch import TlsFileChecks
 from integrator.transport import Delivery, Transport
 from integrator.transport.committed import publish_committed
 from integrator.transport.embedded import Loader
@@ -191,7 +192,10 @@ def sender_for(destination: DestinationConfig) -> Sender:
     try:
         return mllp_client(destination)
     except TlsSetupError as exc:
-        log.error("tls setup failed", destination=destination.id, error=str(exc))
+        # Which file, by its setting and path (the operator's configuration, not its content).
+        found = TlsFileChecks().problem(destination.tls)
+        named = {} if found is None else {"setting": found.setting, "file": str(found.file)}
+        log.error("tls setup failed", destination=destination.id, error=str(exc), **named)
         return _BrokenTls(exc)
 
 

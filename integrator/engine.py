@@ -51,6 +51,7 @@ from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store, StoreError
 from integrator.store_for import open_store
+from integrator.tls_watch import TlsFileWatch
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
 from integrator.transport.committed import publish_committed
@@ -152,6 +153,8 @@ class Engine:
         # The unrouted-events gauge, from the store; its labels are the providers configured.
         self.unrouted = UnroutedGauge(self.metrics, configured=self._configured_providers)
         self._watcher: DirectoryWatcher | None = None
+        # Tells a destination's TLS file gone or unusable while delivery goes on without it.
+        self.tls_watch = TlsFileWatch(self._in_service)
         # The destinations directory as the last reading that applied saw it, taken before it
         # was read: the watcher reads it again only when it differs (``files_changed``).
         self._files_applied: Fingerprint | None = None
@@ -353,6 +356,7 @@ class Engine:
                 self._start_destination(destination, resumed.get(destination.id))
             else:
                 log.info("destination paused", destination=destination.id)
+        self.tls_watch.start()
         # A destination moved off a retired version while no engine ran (its file edited
         # during an upgrade) releases what it held now, not at some later change.
         await self.intake.release_held(catalog.destinations)
@@ -417,6 +421,7 @@ class Engine:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
+        await self.tls_watch.stop()
         if self._amqp_intake is not None:
             await self._amqp_intake.stop()  # first: take no new events while stopping
             self._amqp_intake = None

@@ -15,12 +15,14 @@ happens, per engine (sum across engines).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from destinations.cert_expiry import Expiries, certificate_expiries
 from destinations.config import is_destination_id
@@ -171,6 +173,10 @@ SPECS: tuple[Spec, ...] = (
         "`ca_file`) is missing, unreadable or does not load, and back to 0 once it does, "
         "looked at at every scrape (no reload needed; a file refused for its TLS files alone "
         "that says the definition in service counts as refused only while they fail). "
+        "Meanwhile the destination delivers on with the certificate and key it loaded before "
+        "(on the connections open and on new ones), and every attempt fails from its next "
+        "start (a restart, a resume, a change) until the file loads; the log names the file "
+        "(`destination TLS file unusable`). "
         "`destination` is the id when it has the form of one (a-z, 0-9, '-', at most 64 "
         "characters), else `other`.",
     ),
@@ -419,4 +425,25 @@ class Metrics:
                 self.certificate_expiry.labels(destination.id, name).set(at.timestamp())
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(_WithoutCreated(self.registry))
+
+
+class _WithoutCreated(Collector):
+    """The registry's families without the ``_created`` sample prometheus_client adds to each
+    counter and histogram series (when it was made, as a Unix time).
+
+    In the text format ``/metrics`` serves, Prometheus stores each as a gauge series of its
+    own: a series more per label set that nothing here uses and docs/metrics.md need not
+    explain. ``rate()`` and ``increase()`` see a restart without it (the counter went down).
+    Left out here, per registry, rather than by ``prometheus_client.disable_created_metrics``,
+    which would change every registry in the process.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            created = f"{family.name}_created"
+            family.samples = [sample for sample in family.samples if sample.name != created]
+            yield family

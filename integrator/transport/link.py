@@ -136,7 +136,14 @@ _NOT_ALLOWED = 530
 _ACCESS_REFUSED = 403
 
 
-def describe_connect_error(exc: BaseException, url: str) -> str:
+def broker_address(url: str) -> str:
+    """``host:port`` of the broker ``url`` names (the scheme's port when it names none)."""
+    parsed = URL(url)
+    host = parsed.host or "localhost"
+    return f"{host}:{parsed.port or _AMQP_PORTS.get(parsed.scheme.lower(), 5672)}"
+
+
+def describe_connect_error(exc: BaseException, url: str, *, answered_before: bool = False) -> str:
     """Why connecting to the broker at ``url`` failed, in words naming the cause and the setting.
 
     aiormq and pamqp say it with exception classes only, and one of them misleads: a vhost the
@@ -148,12 +155,18 @@ def describe_connect_error(exc: BaseException, url: str) -> str:
     (refused, unknown host, timeout). Nothing here holds the password: host, port and vhost come
     from the URL, the broker's reply codes and texts name a rule, a vhost or a user, and the rest
     is the OS's error text. Anything else is named by its type, as before.
+
+    A peer that takes the connection and closes it (or resets it) before the handshake is a
+    port that is no RabbitMQ's, the wrong scheme, or a proxy or load balancer (HAProxy, a
+    Kubernetes Service, a cloud load balancer) in front of a broker that is away: it accepts
+    for the broker and closes once it finds none. ``answered_before``: the broker at this
+    address did answer the handshake earlier in this process, so the port and scheme were
+    right, and the close is an outage, told as one.
     """
     parsed = URL(url)
     host = parsed.host or "localhost"
-    port = parsed.port or _AMQP_PORTS.get(parsed.scheme.lower(), 5672)
     vhost = "/" if parsed.path in ("", "/") else parsed.path[1:].replace("%2F", "/")
-    where = f"{host}:{port}"
+    where = broker_address(url)
     refusal = _refusal(exc)
     if refusal == "credentials":
         return f"the broker refused the user name or password in {SETTING}"
@@ -171,17 +184,34 @@ def describe_connect_error(exc: BaseException, url: str) -> str:
     if isinstance(exc, aiormq.exceptions.InvalidFrameError) and "Connection.Close" in str(exc):
         return f"the broker refused to open the connection to vhost '{vhost}' ({SETTING})"
     causes = list(_causes(exc))
-    if any(
-        isinstance(e, (aiormq.exceptions.IncompatibleProtocolError, asyncio.IncompleteReadError))
-        for e in causes
-    ):  # e.g. a PostgreSQL or HTTP port, or amqp:// to a TLS-only port
-        return (
-            f"{where} closed the connection before the AMQP handshake was done (is it a "
-            f"RabbitMQ port, and the scheme, amqp or amqps, the right one?) ({SETTING})"
-        )
     # aiormq re-raises socket errors as its own AMQPConnectionError(errno, text): the errno
     # is kept, the kind (an unknown host is a gaierror) only in the cause.
     codes = {e.args[0] for e in causes if isinstance(e, OSError) and e.args}
+    if any(
+        isinstance(
+            e,
+            (
+                aiormq.exceptions.IncompatibleProtocolError,
+                asyncio.IncompleteReadError,
+                ConnectionResetError,
+            ),
+        )
+        for e in causes
+    ) or (errno.ECONNRESET in codes):
+        # The connection was taken (a refused one is ECONNREFUSED), then closed or reset
+        # unanswered: a PostgreSQL or HTTP port, amqp:// to a TLS-only port, or a proxy whose
+        # broker is away (it closes at once, or resets what the client had written).
+        if answered_before:
+            return (
+                f"{where} closed the connection before the AMQP handshake was done; it answered "
+                "the handshake before, so the broker is down or restarting behind a proxy or "
+                f"load balancer that takes connections for it ({SETTING})"
+            )
+        return (
+            f"{where} closed the connection before the AMQP handshake was done (is it a "
+            f"RabbitMQ port, and the scheme, amqp or amqps, the right one? Or a proxy or load "
+            f"balancer in front of a broker that is down?) ({SETTING})"
+        )
     if any(isinstance(e, socket.gaierror) for e in causes):
         return f"no host named '{host}' ({SETTING})"
     if any(isinstance(e, ConnectionRefusedError) for e in causes) or errno.ECONNREFUSED in codes:
@@ -351,6 +381,9 @@ class AmqpLink:
         self.generation = 0
         self._last_error = "no answer"
         self._resetting: set[asyncio.Task[None]] = set()
+        # The addresses (``broker_address``) whose broker answered the handshake: a close
+        # before it there later is the broker away behind a proxy, not a wrong port.
+        self._answered: set[str] = set()
 
     def on_connect(self, hook: Hook) -> None:
         self._on_connect.append(hook)
@@ -417,7 +450,8 @@ class AmqpLink:
                 async with answered_within("AMQP handshake", self._handshake_timeout):
                     connection = await connect(self._url)
             except BROKER_ERRORS as exc:
-                self._last_error = describe_connect_error(exc, self._url)
+                answered = broker_address(self._url) in self._answered
+                self._last_error = describe_connect_error(exc, self._url, answered_before=answered)
                 if not first.done() and refused_for_good(exc):
                     log.error(
                         "message broker refused the engine; not retrying",
@@ -436,6 +470,7 @@ class AmqpLink:
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             self._connection = connection
+            self._answered.add(broker_address(self._url))
             self.generation += 1
             try:
                 self._up.set()

@@ -150,7 +150,38 @@ def test_a_port_that_is_no_amqp_broker() -> None:
     )
     assert described(exc) == (
         "broker.example:5672 closed the connection before the AMQP handshake was done (is it a "
-        "RabbitMQ port, and the scheme, amqp or amqps, the right one?) (INTEGRATOR_AMQP_URL)"
+        "RabbitMQ port, and the scheme, amqp or amqps, the right one? Or a proxy or load "
+        "balancer in front of a broker that is down?) (INTEGRATOR_AMQP_URL)"
+    )
+
+
+def test_a_peer_that_resets_the_connection_before_the_handshake() -> None:
+    """A proxy that takes the connection and closes it at once, unread: what the client had
+    written makes it a reset, not an end of stream. The same close as above."""
+    exc = raised(
+        aiormq.exceptions.AMQPConnectionError(
+            "Server connection reset: ConnectionResetError(104, 'Connection reset by peer')"
+        ),
+        ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+    )
+    assert described(exc) == (
+        "broker.example:5672 closed the connection before the AMQP handshake was done (is it a "
+        "RabbitMQ port, and the scheme, amqp or amqps, the right one? Or a proxy or load "
+        "balancer in front of a broker that is down?) (INTEGRATOR_AMQP_URL)"
+    )
+
+
+def test_a_close_before_the_handshake_where_it_was_answered_before_is_an_outage() -> None:
+    exc = raised(
+        aiormq.exceptions.AMQPConnectionError(
+            "Server connection unexpectedly closed. Read 0 bytes but 1 bytes expected"
+        ),
+        asyncio.IncompleteReadError(b"", 1),
+    )
+    assert describe_connect_error(exc, URL_, answered_before=True) == (
+        "broker.example:5672 closed the connection before the AMQP handshake was done; it "
+        "answered the handshake before, so the broker is down or restarting behind a proxy or "
+        "load balancer that takes connections for it (INTEGRATOR_AMQP_URL)"
     )
 
 
