@@ -140,6 +140,19 @@ def format_duration(seconds: float) -> str:
     return f"{Decimal(repr(seconds)):f}s"  # exact, and never in exponent notation
 
 
+def readable_duration(seconds: float) -> str:
+    """``seconds`` for people to read: as :func:`format_duration` spells it, but a time of a
+    second or more that is no whole number of seconds in seconds with their fraction (``6.5s``,
+    ``1.25s``), where the file's spelling took milliseconds (``6500ms``), which people read
+    as a count to convert. Still a spelling a file accepts, and parses back exactly (a float's
+    shortest ``repr``); below a second, milliseconds read naturally (``500ms``). Files, stored
+    definitions and form values keep :func:`format_duration`'s."""
+    text = format_duration(seconds)
+    if float(seconds) >= 1 and text.endswith("ms"):
+        return f"{Decimal(repr(float(seconds))):f}s"
+    return text
+
+
 def _duration(value: Any) -> float:
     if not isinstance(value, str | int | float):
         raise Rule("duration", _DURATION_RULE)

@@ -874,11 +874,7 @@ class AccessService:
         with problems.gathered():
             await self._refuse_own(by, person)
         if person.status == "deactivated":
-            problems.add(
-                BadAccessInput(f"{person.email} is deactivated").coded(
-                    "access.deactivated", email=person.email
-                )
-            )
+            problems.add(BadAccessInput("this account is deactivated").coded("access.deactivated"))
         held = _grants(person.grants, active=True)
         if seen is not None and seen != grants_seen(by, held):
             problems.add(
@@ -941,26 +937,22 @@ class AccessService:
             # until then, and are in force nowhere: taking one away would change that record
             # and do nothing else (as ``set_grants`` refuses to).
             raise BadAccessInput(
-                f"cannot take a role away from {person.email}: the account is deactivated, and "
+                "cannot take a role away from this person: the account is deactivated, and "
                 "its roles stay as they were then, in force nowhere; nothing was changed"
-            ).coded("access.deactivated_roles_kept", email=person.email)
+            ).coded("access.deactivated_roles_kept")
         before = await self._token_views()
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             # Which grants of that role they do hold: a role given for one cluster is taken
-            # away by naming that cluster, and "none" alone did not say so.
+            # away by naming that cluster, and "none" alone did not say so. The address is not
+            # said back (no error echoes): the caller named the person.
             held = sorted(str(g) for g in _grants(person.grants, active=True) if g.role == role)
             if held:
                 raise BadAccessInput(
-                    f"{person.email} holds no active grant {grant}; of {role.value} they hold "
+                    f"this person holds no active grant {grant}; of {role.value} they hold "
                     f"{', '.join(held)}: name its cluster"
-                ).coded(
-                    "access.no_such_grant_held",
-                    email=person.email,
-                    grant=str(grant),
-                    held=", ".join(held),
-                )
-            raise BadAccessInput(f"{person.email} holds no active grant {grant}").coded(
-                "access.no_such_grant", email=person.email, grant=str(grant)
+                ).coded("access.no_such_grant_held", grant=str(grant), held=", ".join(held))
+            raise BadAccessInput(f"this person holds no active grant {grant}").coded(
+                "access.no_such_grant", grant=str(grant)
             )
         cut = _suspended_since(before, await self._token_views())
         await self._audit(
@@ -993,8 +985,9 @@ class AccessService:
         self._require_over_person(by, person)
         before = await self._token_views()
         if not await self._store.deactivate_person(person.id, now=self._now()):
-            raise BadAccessInput(f"{person.email} is deactivated already").coded(
-                "access.deactivated_already", email=person.email
+            # The address is not said back (no error echoes): the caller named the person.
+            raise BadAccessInput("this account is deactivated already; nothing was changed").coded(
+                "access.deactivated_already"
             )
         after = await self._token_views()
         kept = _machine_tokens_made_by(person, after)
@@ -1086,24 +1079,25 @@ class AccessService:
                 "`integrator users reset-2fa` on the server"
             ).coded("access.reset_own")
         self._require_over_person(by, person)
+        # The refusals do not say the address back (no error echoes): the caller named it.
         if person.status == "invited":
             raise BadAccessInput(
-                f"{person.email} is invited and has no second factor yet: send the invitation "
+                "this person is invited and has no second factor yet: send the invitation "
                 "again (reinvite) for a new link"
-            ).coded("access.reset_invited", email=person.email)
+            ).coded("access.reset_invited")
         if person.status != "active":
             raise BadAccessInput(
-                f"{person.email} is {person.status}: only an active account has a second factor "
+                f"this account is {person.status}: only an active account has a second factor "
                 "to reset"
-            ).coded("access.reset_not_active", email=person.email, person_status=person.status)
+            ).coded("access.reset_not_active", person_status=person.status)
         held = _grants(person.grants, active=True)
         self._refuse_link_beyond_own(by, person.email, held, "integrator users reset-2fa")
         raw, invitation = self._new_invitation(by)
         seen_since = self._now() - self._settings.session_idle  # one idle longer has ended
         ended = await self._store.reset_second_factor(person.id, invitation, seen_since=seen_since)
         if ended is None:  # deactivated or reset by someone else in the meantime
-            raise BadAccessInput(f"{person.email} is no longer active; nothing was reset").coded(
-                "access.reset_gone", email=person.email
+            raise BadAccessInput("this account is no longer active; nothing was reset").coded(
+                "access.reset_gone"
             )
         sessions, codes = ended
         link = self._link(person.email, raw, invitation, person.id)
@@ -2089,9 +2083,9 @@ class AccessService:
         held = _grants(person.grants, active=True)
         clusters = [g.cluster for g in held] or [None]
         if not all(by.may(Permission.PEOPLE_MANAGE, c) for c in clusters):
-            raise AccessDenied(
-                f"{person.email} has roles outside your clusters; an admin for those must act"
-            ).coded("access.roles_outside", email=person.email)
+            raise AccessDenied(  # without the address (no error echoes): the caller named it
+                "this person has roles outside your clusters; an admin for those must act"
+            ).coded("access.roles_outside")
 
     async def _audit(
         self,

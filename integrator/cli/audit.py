@@ -24,6 +24,7 @@ from integrator.cli.common import (
     JsonOption,
     Shown,
     console,
+    csv_shown,
     fail,
     first_rows,
     load_settings,
@@ -145,13 +146,18 @@ def audit_list(
             # The newest entry now bounds the pages: the export's own entry, written before
             # its first row, is not in the file, as it was not when the file was built whole.
             newest = await store.list_audit(found, limit=1)
-            matched = await store.count_audit(found, at_most=limit + 1) if newest else 0
-            # On stderr: a CSV that looks complete when it is not misses entries.
-            say_shown(Shown(min(matched, limit), more=matched > limit))
+
+            async def count(at_most: int) -> int:
+                return await store.count_audit(found, at_most=at_most)
+
+            written = await csv_shown(count, limit) if newest else Shown(0)
+            # On stderr, as the table says it: a CSV that looks complete when it is not
+            # misses entries.
+            say_shown(written)
             pages = audit_pages(
                 store, found, settings.zone, below=newest[0].id + 1 if newest else 0
             )
-            planned = Planned("audit", CSV_COLUMNS, min(matched, limit), pages)
+            planned = Planned("audit", CSV_COLUMNS, written.count, pages)
             await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
             return [], None
         entries, shown = first_rows(await store.list_audit(found, limit=limit + 1), limit)

@@ -291,6 +291,23 @@ def first_rows(rows: Sequence[T], limit: int) -> tuple[list[T], Shown]:
     return shown, Shown(len(shown), more=len(rows) > limit)
 
 
+async def csv_shown(count: Callable[[int], Awaitable[int]], limit: int) -> Shown:
+    """How much of what matches a ``--csv`` file holds, said as the same command's table says
+    it ("N of M", counted no further than ``listing_totals`` counts: past that "more than").
+    ``count`` counts the matches no further than the number it is given. One count, made
+    before the file is written (the export plans its rows): "more match" alone, as the CSV
+    said before, left out the total the table gives."""
+    from integrator import listing_totals
+
+    at_most = max(listing_totals.COUNTED_AT_MOST, limit + 1)
+    found = await count(at_most + 1)
+    if found <= limit:
+        return Shown(found)
+    if found > at_most:
+        return Shown(limit, total=at_most, beyond=True)
+    return Shown(limit, total=found)
+
+
 def say_shown(shown: Shown) -> None:
     """Say on stderr that a listing was cut, also with ``--json`` (stdout stays the JSON)."""
     if shown.cut:

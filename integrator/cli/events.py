@@ -26,6 +26,7 @@ from integrator.cli.common import (
     JsonOption,
     Shown,
     console,
+    csv_shown,
     err_console,
     fail,
     first_rows,
@@ -135,11 +136,14 @@ def events_list(
             from integrator.export_stream import Planned, event_pages
             from integrator.exports import EVENT_CSV_COLUMNS
 
-            total = await store.count_events(flt)
-            # On stderr, as for the table and --json: stdout stays pure CSV.
-            say_shown(Shown(min(total, limit), total=total))
+            async def count(at_most: int) -> int:
+                return await store.count_events(flt, at_most=at_most)
+
+            written = await csv_shown(count, limit)
+            # On stderr, as the table and --json say it: stdout stays pure CSV.
+            say_shown(written)
             pages = event_pages(store, flt, settings.zone)
-            planned = Planned("events", EVENT_CSV_COLUMNS, min(total, limit), pages)
+            planned = Planned("events", EVENT_CSV_COLUMNS, written.count, pages)
             await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
 
         with_store(export, settings, read_only=True)

@@ -195,7 +195,7 @@ EN: Final[dict[str, str]] = {
         "you may not take away {grant}: that needs the admin role for all clusters"
     ),
     "refusal.access.roles_outside": (
-        "{email} has roles outside your clusters; an admin for those must do this"
+        "this person has roles outside your clusters; an admin for those must do this"
     ),
     "refusal.access.role_needed": "give at least one role",
     "refusal.access.grants_changed": (
@@ -208,15 +208,17 @@ EN: Final[dict[str, str]] = {
     "refusal.access.keep_a_role": (
         "give at least one role (to take every role away, deactivate the account)"
     ),
-    "refusal.access.deactivated": "{email} is deactivated",
+    "refusal.access.deactivated": "this account is deactivated",
     "refusal.access.deactivated_roles_kept": (
-        "cannot take a role away from {email}: the account is deactivated, and its roles stay "
-        "as they were then, in force nowhere; nothing was changed"
+        "cannot take a role away from this person: the account is deactivated, and its roles "
+        "stay as they were then, in force nowhere; nothing was changed"
     ),
-    "refusal.access.deactivated_already": "{email} is deactivated already",
-    "refusal.access.no_such_grant": "{email} holds no active role {grant}",
+    "refusal.access.deactivated_already": (
+        "this account is deactivated already; nothing was changed"
+    ),
+    "refusal.access.no_such_grant": "this person holds no active role {grant}",
     "refusal.access.no_such_grant_held": (
-        "{email} holds no active role {grant}; of that role they hold {held}: name its cluster"
+        "this person holds no active role {grant}; of that role they hold {held}: name its cluster"
     ),
     "refusal.access.not_invited": (
         "this person is {person_status}, not invited: only someone who has not accepted "
@@ -237,12 +239,13 @@ EN: Final[dict[str, str]] = {
         "on the server"
     ),
     "refusal.access.reset_invited": (
-        "{email} is invited and has no second factor yet: send the invitation again for a new link"
+        "this person is invited and has no second factor yet: send the invitation again for a "
+        "new link"
     ),
     "refusal.access.reset_not_active": (
-        "{email} is {person_status}: only an active account has a second factor to reset"
+        "this account is {person_status}: only an active account has a second factor to reset"
     ),
-    "refusal.access.reset_gone": "{email} is no longer active; nothing was reset",
+    "refusal.access.reset_gone": "this account is no longer active; nothing was reset",
     "refusal.access.token_name_rule": (
         "1 to {most} letters, digits, '.', '_' or '-', starting with a letter or digit"
     ),
@@ -865,7 +868,7 @@ NL: Final[dict[str, str]] = {
         "je mag {grant} niet intrekken: daarvoor is de beheerdersrol voor alle clusters nodig"
     ),
     "refusal.access.roles_outside": (
-        "{email} heeft rollen buiten je clusters; een beheerder van die clusters moet dit doen"
+        "deze persoon heeft rollen buiten je clusters; een beheerder van die clusters moet dit doen"
     ),
     "refusal.access.role_needed": "geef minstens één rol",
     "refusal.access.grants_changed": (
@@ -878,16 +881,16 @@ NL: Final[dict[str, str]] = {
     "refusal.access.keep_a_role": (
         "geef minstens één rol (om alle rollen in te trekken: deactiveer het account)"
     ),
-    "refusal.access.deactivated": "{email} is gedeactiveerd",
+    "refusal.access.deactivated": "dit account is gedeactiveerd",
     "refusal.access.deactivated_roles_kept": (
-        "een rol intrekken bij {email} kan niet: het account is gedeactiveerd, en de rollen "
+        "een rol intrekken bij deze persoon kan niet: het account is gedeactiveerd, en de rollen "
         "blijven zoals ze toen waren, nergens van kracht; er is niets gewijzigd"
     ),
-    "refusal.access.deactivated_already": "{email} is al gedeactiveerd",
-    "refusal.access.no_such_grant": "{email} heeft geen actieve rol {grant}",
+    "refusal.access.deactivated_already": "dit account is al gedeactiveerd; er is niets gewijzigd",
+    "refusal.access.no_such_grant": "deze persoon heeft geen actieve rol {grant}",
     "refusal.access.no_such_grant_held": (
-        "{email} heeft geen actieve rol {grant}; van die rol heeft die persoon {held}: noem het "
-        "cluster"
+        "deze persoon heeft geen actieve rol {grant}; van die rol heeft die persoon {held}: noem "
+        "het cluster"
     ),
     "refusal.access.not_invited": (
         "deze persoon is {person_status}, niet uitgenodigd: alleen wie de uitnodiging nog niet "
@@ -909,14 +912,14 @@ NL: Final[dict[str, str]] = {
         "beheerder op de server"
     ),
     "refusal.access.reset_invited": (
-        "{email} is uitgenodigd en heeft nog geen tweede factor: stuur de uitnodiging opnieuw "
-        "voor een nieuwe link"
+        "deze persoon is uitgenodigd en heeft nog geen tweede factor: stuur de uitnodiging "
+        "opnieuw voor een nieuwe link"
     ),
     "refusal.access.reset_not_active": (
-        "{email} is {person_status}: alleen een actief account heeft een tweede factor om te "
-        "resetten"
+        "dit account is {person_status}: alleen een actief account heeft een tweede factor om "
+        "te resetten"
     ),
-    "refusal.access.reset_gone": "{email} is niet meer actief; er is niets gereset",
+    "refusal.access.reset_gone": "dit account is niet meer actief; er is niets gereset",
     "refusal.access.token_name_rule": (
         "1 tot {most} letters, cijfers, '.', '_' of '-', te beginnen met een letter of cijfer"
     ),

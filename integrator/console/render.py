@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from destinations.config import format_duration
+from destinations.config import readable_duration
 from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import audit_text, history_text
@@ -54,8 +54,9 @@ def duration(span: timedelta) -> str:
 
 
 ENV.filters["duration"] = duration
-# A destination file's own spelling (``10s``, ``24h``), so the page reads as the file does.
-ENV.filters["file_duration"] = format_duration
+# A destination file's own spelling (``10s``, ``24h``), so the page reads as the file does; a
+# fraction of a second over one in seconds (``6.5s``, not ``6500ms``), which a file accepts too.
+ENV.filters["file_duration"] = readable_duration
 ENV.filters["history_action"] = history_text.action_filter
 ENV.filters["history_actor"] = history_text.actor_filter
 ENV.filters["diff_line"] = history_text.diff_line_filter

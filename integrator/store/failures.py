@@ -7,9 +7,9 @@ exception that names the operation, the error class, SQLSTATE and constraint onl
 (where traceback logging would print it anyway).
 
 A few failures the operator must act on or know the cause of (a database that does not exist,
-a user PostgreSQL refuses, nothing listening, a server that closed the connection or is starting
-up, a read-only database, a user without a privilege the store needs, a SQLite directory the
-engine may not write, a full disk) also get
+a user PostgreSQL refuses, nothing listening, a server that closed the connection, is starting
+up or has no connection left, a read-only database, a user without a privilege the store needs,
+a SQLite directory the engine may not write, a full disk) also get
 one plain sentence from ONE table, :func:`cause`: what is wrong, where, and which setting to look
 at. The engine's start, the CLI and the HTTP API's log line all say the same, since all of them
 show the store error's text. The sentence names the database, the host and port, the user or
@@ -78,6 +78,9 @@ CONNECTION_CLOSED = ("08000", "08003", "08006", "08007", "57P01", "57P02", "57P0
 LOST = "08006"
 """The code of a connection closed under the driver without one (connection_failure)."""
 SETTING = "INTEGRATOR_DATABASE_URL"
+POOL_MOST = 15
+"""The most connections one engine process's pool opens to PostgreSQL: SQLAlchemy's default
+queue pool (5 kept, 10 more at peaks), which the hot paths' kept connections come out of."""
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -183,6 +186,17 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
         )
     if code == "53100":
         return "the disk of the PostgreSQL server is full"
+    if code == "53300":
+        # The server's max_connections, or a CONNECTION LIMIT of the database or the user (not
+        # binding on a superuser): PostgreSQL says all three with 53300. The pool is
+        # SQLAlchemy's default (5, and 10 more at peaks); no setting of the engine changes it.
+        user = f" {url.username!r}" if url is not None and url.username else ""
+        return (
+            f"the database server{at} takes no more connections: its max_connections, or the "
+            f"CONNECTION LIMIT of the database {_database(url)}or of the user{user}, is used up "
+            f"by this engine's pool (up to {POOL_MOST} connections per engine process) and "
+            "other clients; raise that limit, or run fewer engines or clients"
+        )
     if code == "55000":
         return (
             f"the database {_database(url)}".rstrip()

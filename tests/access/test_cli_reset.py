@@ -96,12 +96,12 @@ def test_reset_2fa_prints_a_setup_link_that_sets_up_a_new_factor(
 def test_reset_2fa_refusals_name_the_rule(cli: Any, env: dict[str, str]) -> None:
     assert cli("users", "invite", "bo@example.nl", "--role", "viewer").exit_code == 0
     cases = {
-        ("users", "reset-2fa", "bo@example.nl"): "bo@example.nl is invited",
+        ("users", "reset-2fa", "bo@example.nl"): "this person is invited",
         ("users", "reset-2fa", "nobody@example.nl"): "EMAIL: nobody has the address",
         ("users", "reset-2fa", "nobody"): "EMAIL: not an e-mail address",
     }
     assert cli("users", "deactivate", "bo@example.nl", "--reason", "left").exit_code == 0
-    cases[("users", "reset-2fa", "bo@example.nl")] = "bo@example.nl is deactivated"
+    cases[("users", "reset-2fa", "bo@example.nl")] = "this account is deactivated"
     for args, rule in cases.items():
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)

@@ -162,12 +162,13 @@ async def test_each_refusal_names_its_rule_and_changes_nothing(
     service: AccessService, store: Store, clock: ManualClock, anna: Member, admin: Identity
 ) -> None:
     await service.invite(LOCAL, "bert@example.nl", [Grant(Role.VIEWER)])
-    with pytest.raises(BadAccessInput, match=r"bert@example.nl is invited .*\(reinvite\)"):
+    with pytest.raises(BadAccessInput, match=r"this person is invited .*\(reinvite\)") as bert:
         await service.reset_second_factor(admin, "bert@example.nl")
+    assert "bert" not in str(bert.value)  # no error echoes the address
 
     carla = await onboard(service, clock, "carla@example.nl", Grant(Role.VIEWER))
     await service.deactivate_person(LOCAL, carla.email, reason="why")
-    with pytest.raises(BadAccessInput, match=r"carla@example\.nl is deactivated: only an active"):
+    with pytest.raises(BadAccessInput, match=r"this account is deactivated: only an active"):
         await service.reset_second_factor(admin, carla.email)
 
     with pytest.raises(UnknownAccount, match=r"nobody has the address nobody@example\.nl"):

@@ -24,6 +24,7 @@ from integrator.store import AttemptRecord
 from tests.console.started import noord_engine
 from tests.console.test_dashboard_refresh import OOB, elements
 from tests.console.test_saved_searches import signed_in
+from tests.store.dead_families import dead_letter
 from tests.store.factories import make_event, make_message
 
 NEGATIVE = "ACK AE: try again later"
@@ -154,3 +155,70 @@ async def test_a_resend_of_the_original_bytes_is_not_said_to_be_mapped(engine: E
         assert "Mapped as" not in _element(copied.text, "timeline")
         assert "Mapped as" in _element(mapped.text, "timeline-mapped")
         assert 'id="timeline-copied"' not in mapped.text
+
+
+def _note(page: str) -> str:
+    """What the "· being resent / · resolved" note beside the status says, as a page draws it
+    (not the out-of-band mark of a refresh); empty and hidden when there is nothing to say."""
+    return _element(page, "dead-state").replace(f' {OOB}="true"', "")
+
+
+@pytest.mark.parametrize(("then", "said"), [("delivered", "· resolved"), ("dead", "")])
+async def test_a_dead_messages_note_follows_its_resend_while_the_page_is_open(
+    engine: Engine, then: str, said: str
+) -> None:
+    """A dead message's page while a resend of it is on its way said "· being resent" until a
+    reload, after the resend was delivered (resolved) or died too (open again). It asks for
+    changes while the resend is on its way, and stops once nothing can change."""
+    original = await dead_letter(engine.store, "ZD300000003", "retrying")
+    _, [resend] = await engine.store.list_resends(original)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        before = await sam.get(f"/messages/{original}")
+        assert before.status_code == 200
+        assert "· being resent" in _note(before.text)
+        asked = {"shown": "dead", "attempts": "0", "state": "resending"}
+        status = f"/messages/{original}/status"
+        assert f'hx-get="{status}?{"&amp;".join(f"{k}={v}" for k, v in asked.items())}"' in (
+            _element(before.text, "message-status")
+        )
+        unchanged = await sam.get(status, params=asked, headers={"hx-request": "true"})
+        assert unchanged.status_code == 204  # the resend still on its way: nothing said
+
+        await engine.store.set_status(resend.message_id, then)
+        after = await sam.get(status, params=asked, headers={"hx-request": "true"})
+        assert after.status_code == 200
+        assert f' {OOB}="true"' in _element(after.text, "dead-state")
+        fresh = (await sam.get(f"/messages/{original}")).text
+    assert _note(after.text) == _note(fresh)  # as a fresh page draws it
+    assert ("hidden" in _note(fresh)) is (not said)
+    assert said in _note(fresh) and "being resent" not in _note(fresh)
+    # Resolved, or open with nothing on its way: nothing can change; the badge asks no more.
+    assert "hx-get" not in _element(after.text, "message-status")
+    assert "hx-get" not in _element(fresh, "message-status")
+
+
+async def test_a_message_that_dies_while_its_page_is_open_gets_the_note_drawn_again(
+    engine: Engine,
+) -> None:
+    """A retrying message dies while its page is open: the refresh that says "dead" draws the
+    note beside it again too (empty and hidden while there is nothing to say, there to fill),
+    as a reload draws it, and asks no more: a dead message with no resend on its way."""
+    message = make_message(destination_id="noord")
+    assert await engine.store.accept_event(make_event(), [message])
+    later = engine.clock.now() + timedelta(minutes=5)
+    await _attempt(
+        engine, message.id, 1, status="retrying", next_attempt_at=later, last_error=NEGATIVE
+    )
+    async with signed_in(engine, "ria@example.org", Grant(Role.RESEND)) as ria:
+        before = await ria.get(f"/messages/{message.id}")
+        assert "hidden" in _note(before.text)  # not dead: nothing to say, but there to fill
+        await engine.store.set_status(message.id, "dead")
+        after = await ria.get(
+            f"/messages/{message.id}/status", params={"shown": "retrying", "attempts": 1}
+        )
+        fresh = (await ria.get(f"/messages/{message.id}")).text
+    assert after.status_code == 200
+    assert after.text.startswith('<span id="message-status" class="status-dead">')
+    assert f' {OOB}="true"' in _element(after.text, "dead-state")
+    assert _note(after.text) == _note(fresh)
+    assert "hx-get" not in _element(after.text, "message-status")

@@ -154,6 +154,52 @@ async def test_sending_an_accepted_invitation_again_is_refused_without_the_addre
     assert "bo@example.org" not in shown
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "nl",
+            (
+                "deze persoon is uitgenodigd en heeft nog geen tweede factor",
+                "deze persoon heeft geen actieve rol admin@*",
+                "dit account is al gedeactiveerd",
+                "dit account is gedeactiveerd: alleen een actief account",
+            ),
+        ),
+        (
+            "en",
+            (
+                "this person is invited and has no second factor yet",
+                "this person holds no active role admin@*",
+                "this account is deactivated already",
+                "this account is deactivated: only an active account",
+            ),
+        ),
+    ],
+)
+async def test_refusals_about_a_person_are_said_without_their_address(
+    engine: Engine, lang: str, said: tuple[str, str, str, str]
+) -> None:
+    """A second factor reset while invited, a role taken away that is not held, a deactivated
+    account deactivated or reset: each says the person's state and the rule, in the admin's
+    language, and no error echoes the address (the admin named the person)."""
+    await engine.access.invite(MAKER, "bo@example.org", [Grant(Role.VIEWER)])
+    async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN), lang=lang) as ada:
+        bo = await person_id(engine, "bo@example.org")
+        invited = await post(ada, f"/people/{bo}/second-factor/reset", {"reason": "phone"})
+        not_held = await post(
+            ada, f"/people/{bo}/deactivate-role", {"role": "admin", "cluster": "", "reason": "x"}
+        )
+        await engine.access.deactivate_person(MAKER, "bo@example.org", reason="left")
+        again = await post(ada, f"/people/{bo}/deactivate", {"reason": "left"})
+        gone = await post(ada, f"/people/{bo}/second-factor/reset", {"reason": "phone"})
+    for answer, sentence in zip((invited, not_held, again, gone), said, strict=True):
+        assert answer.status_code == 422, answer.text
+        shown = problems(answer)
+        dutch(shown, sentence)
+        assert "bo@example.org" not in shown and "{" not in shown
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 async def test_a_cluster_no_destination_is_in_is_said_in_a_sentence_when_none_has_one(
     engine: Engine, lang: str

@@ -32,7 +32,8 @@ TESTER = (Grant(Role.DESTINATIONS, "CARD"), Grant(Role.PREVIEW, "CARD"))
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """``plain`` (one ACK), ``enhanced`` (a commit and an application ACK) and ``secure``
-    (TLS), each with a 3 s connect timeout and a 4 s ACK timeout."""
+    (TLS), each with a 3 s connect timeout and a 4 s ACK timeout; ``quick``: 1.5 s to connect
+    (written ``1500ms``), 5 s for its ACK."""
     configs = [
         destination("plain", 2575, providers=["p1"], **TIMEOUTS),
         destination(
@@ -44,6 +45,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
             **TIMEOUTS,
         ),
         destination("secure", 2577, providers=["p3"], tls=tls_files(tmp_path / "pki"), **TIMEOUTS),
+        destination("quick", 2578, providers=["p4"], connect_timeout="1500ms", ack_timeout="5s"),
     ]
     started = Engine(
         settings_for(tmp_path, search_key="a-console-test-search-key"),
@@ -97,3 +99,23 @@ async def test_the_test_send_says_the_whole_wait_in_dutch(engine: Engine) -> Non
         "Bezig met versturen… dit wacht in totaal hoogstens 7s: 3s op de verbinding en de "
         "TLS-handshake, dan 4s op de ACK van de ontvanger"
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Sending… this waits up to 6.5s in all: 1.5s to connect, then 5s for the "),
+        ("nl", "Bezig met versturen… dit wacht in totaal hoogstens 6.5s: 1.5s op de verbinding, "),
+    ],
+)
+async def test_a_fraction_of_a_second_is_said_in_seconds(
+    engine: Engine, lang: str, said: str
+) -> None:
+    """6.5 s read "6500ms" (the destination file's spelling for a fraction), a count to convert;
+    the page's timeouts as well."""
+    async with signed_in(engine, "quinn@example.org", *TESTER, lang=lang) as quinn:
+        page = (await quinn.get("/destinations/quick")).text
+    assert _hint(page).startswith(said), _hint(page)
+    timeouts = re.search(r'<dd id="dest-timeouts">(.*?)</dd>', page)
+    assert timeouts is not None and timeouts[1] == "1.5s / 5s"
+    assert "ms" not in _hint(page)

@@ -23,6 +23,7 @@ from destinations.config import (
     load_destination_file,
     load_destination_files,
     parse_duration,
+    readable_duration,
 )
 from tests.file_powers import without_file_powers
 
@@ -105,6 +106,30 @@ def test_format_duration_uses_the_largest_whole_unit(seconds: float, text: str) 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
 def test_format_duration_round_trips(seconds: float) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (6.5, "6.5s"),  # was "6500ms", as the file spells it
+        (1.25, "1.25s"),
+        (90.5, "90.5s"),
+        (0.5, "500ms"),
+        (30.0, "30s"),
+        (600.0, "10m"),
+        (86400.0, "24h"),
+    ],
+)
+def test_a_duration_for_people_says_a_fraction_of_a_second_in_seconds(
+    seconds: float, text: str
+) -> None:
+    assert readable_duration(seconds) == text
+
+
+@settings(max_examples=300)
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_a_duration_for_people_is_one_a_file_accepts(seconds: float) -> None:
+    assert parse_duration(readable_duration(seconds)) == seconds
 
 
 @pytest.mark.parametrize(

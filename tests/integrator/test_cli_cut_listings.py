@@ -41,6 +41,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 COUNTED = {("messages", "list"), ("deadletter", "list"), ("events", "list"), ("audit", "list")}
 """Listings that count what matches once cut (one cheap count): they say "N of M"."""
+CSV = {("messages", "list"), ("events", "list"), ("audit", "list")}
+"""Listings with a ``--csv`` form."""
 
 
 @pytest.mark.parametrize("listing", LISTINGS)
@@ -56,6 +58,11 @@ def test_a_listing_cut_by_its_limit_says_so_on_stderr(
     assert table.exit_code == 0, table.output
     assert f"{said}; --limit to see more" in table.stderr, table.stderr
     assert f"({said}" in table.stdout, table.stdout
+    if listing in CSV:  # the file says it on stderr as the table does
+        as_csv = cli(env, *listing, "--limit", "2", "--csv")
+        assert as_csv.exit_code == 0, as_csv.output
+        assert len(as_csv.stdout.strip().splitlines()) == 1 + 2
+        assert f"{said}; --limit to see more" in as_csv.stderr, as_csv.stderr
 
 
 def test_dead_letters_with_the_resolved_ones_are_not_counted(env: dict[str, str]) -> None:
@@ -96,7 +103,7 @@ def test_a_total_is_counted_no_further_than_its_bound(
     from integrator import listing_totals
 
     monkeypatch.setattr(listing_totals, "COUNTED_AT_MOST", 1)
-    for args in (("--json",), ()):
+    for args in (("--json",), (), ("--csv",)):  # the CSV as the table: not "more match"
         cut = cli(env, *listing, "--limit", "1", *args)
         assert cut.exit_code == 0, cut.output
         assert "1 of more than 2 shown; --limit to see more" in cut.stderr, cut.stderr

@@ -610,7 +610,9 @@ def test_an_events_or_audit_csv_cut_by_its_limit_says_so_on_stderr(tmp_path: Pat
     assert "2 of 3 shown; --limit to see more" in " ".join(events.stderr.split())
     audit = cli(env, "audit", "list", "--csv", "--limit", "2", "--action", "event.route")
     assert audit.exit_code == 0, audit.output
-    assert "2 shown, more match; --limit to see more" in " ".join(audit.stderr.split())
+    # Said as the table says it ("N of M"), not "2 shown, more match".
+    assert "2 of 3 shown; --limit to see more" in " ".join(audit.stderr.split())
+    assert len(audit.stdout.strip().splitlines()) == 1 + 2
     whole = cli(env, "events", "list", "--csv")
     assert "shown" not in whole.stderr
 

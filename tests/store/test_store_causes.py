@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import QueuePool
 from structlog.testing import capture_logs
 
 from integrator.presence import Presence
 from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
-from integrator.store.failures import CONNECTION_CLOSED
+from integrator.store.engine import create_engine
+from integrator.store.failures import CONNECTION_CLOSED, POOL_MOST
 from integrator.store.url import resolve
 from tests.cli_in_process import run_cli
 from tests.file_powers import without_file_powers
@@ -299,3 +301,48 @@ async def test_a_user_no_longer_let_in_is_unavailable_and_says_so() -> None:
                 await store.close()
     finally:
         await postgres_admin_sql(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.mark.postgres
+async def test_a_server_with_no_connection_left_is_unavailable_and_says_so() -> None:
+    """53300: the server's max_connections, or a database's or user's CONNECTION LIMIT, used up
+    (by this engine's pool and other clients) refuses new connections. The error named the
+    code only: nothing said what was used up or what to change. In a database and a role of
+    this test's own (a database's limit binds no superuser, so the store's user is not one);
+    the limit taken away afterwards."""
+    require_postgres()
+    role = f"t_role_{uuid.uuid4().hex[:12]}"
+    await postgres_admin_sql(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        async with scratch_database() as (name, _):
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+            store = await Store.open(f"postgresql://{role}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}")
+            try:
+                assert await store.accept_event(make_event(), [make_message()])
+                await postgres_admin_sql(f'ALTER DATABASE "{name}" CONNECTION LIMIT 0')
+                refused = await _ended_then_refused(store, f"datname = '{name}'")
+                assert refused.code == "53300"
+                assert str(refused).endswith(
+                    f": the database server at {POSTGRES_HOST}:{POSTGRES_PORT} takes no more "
+                    f"connections: its max_connections, or the CONNECTION LIMIT of the database "
+                    f"'{name}' or of the user '{role}', is used up by this engine's pool (up to "
+                    f"{POOL_MOST} connections per engine process) and other clients; raise that "
+                    "limit, or run fewer engines or clients"
+                ), str(refused)
+                assert refused.cause is not None and store.writes_failing == "53300"
+                await postgres_admin_sql(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1')
+                assert await store.accept_event(make_event(), [make_message()])
+            finally:
+                await postgres_admin_sql(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1')
+                await store.close()
+    finally:
+        await postgres_admin_sql(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_the_pool_the_sentence_names_is_the_store_engines() -> None:
+    """The 53300 sentence says how many connections an engine process opens at most: the
+    store's engine's pool, as it is made."""
+    engine = create_engine(resolve(f"postgresql://x@{POSTGRES_HOST}:{POSTGRES_PORT}/test"))
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() + pool._max_overflow == POOL_MOST

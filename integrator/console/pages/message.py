@@ -157,7 +157,9 @@ async def _progress(
         # A resend of the original's bytes: made by no mapping, so the timeline does not say
         # "mapped as".
         "copied": origin is not None and origin.mode == "original",
-        "pending": message.status in PENDING,
+        # On its way, or dead with a resend of it on its way: its page asks for changes, and
+        # stops once nothing can change (delivered, or dead and open or resolved).
+        "pending": message.status in PENDING or detail.get("dead_letter_state") == "resending",
         "may_resend": visitor.may(P.MESSAGES_RESEND, cluster),
         # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
         # already (tried now a moment ago, or its time has come): said instead.
@@ -273,6 +275,7 @@ async def message_status(
     message_id: str,
     shown: str | None = None,
     attempts: Annotated[int | None, Query(ge=0)] = None,
+    state: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     """The status badge, which the page refreshes while the message is on its way, with the
     parts of the page that follow its delivery (``_progress``: attempts, last error, timeline,
@@ -283,11 +286,20 @@ async def message_status(
     are still the ones the page ``shown``, nothing is sent (204, which htmx does not swap) and
     nothing is said. A change is read as the page reads it (``_detail``): for who reads the
     message in full, a view of it recorded as the page's is, as it shows the receiver's words
-    of the new attempt."""
+    of the new attempt.
+
+    A dead message's page asks while a resend of it is on its way (``state``, where the dead
+    message stood when drawn: ``resending``): the "· being resent" beside it became "·
+    resolved" once the resend was delivered (or nothing, open again, once it died too) only
+    at a reload."""
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
     if shown == message.status and attempts in (None, message.attempt_count):
-        return Response(status_code=204)
+        if message.status != "dead" or state is None:
+            return Response(status_code=204)
+        standing = (await dead_letter_states(engine.store, [message])).get(message.id)
+        if state == standing:
+            return Response(status_code=204)
     detail = await _detail(request, engine, visitor, message)
     return page(
         request,
