@@ -46,7 +46,7 @@ class SqliteHotWrites:
     ) -> None:
         self._dialect = engine.dialect
         args, kwargs = engine.dialect.create_connect_args(engine.url)
-        self._writer = SqliteWriter(args, kwargs, set_sqlite_pragmas)
+        self._writer = SqliteWriter(args, kwargs, _set_writer_pragmas)
         # The tokens every API request is authenticated by are read beside the writer, on a
         # connection of their own: a read waiting behind a write held up by another process's
         # lock (the busy timeout) would hold up every request, reads too.
@@ -196,6 +196,22 @@ class SqliteHotWrites:
             prepared = prepare(self._statements[name], self._dialect, keys)
             self._prepared[(name, keys)] = prepared
         return prepared
+
+
+WRITER_CACHE_KIB = 32 * 1024
+"""The writer connection's page cache, in KiB (SQLite's default is 2,000). Every event puts an
+entry at a random place in each index keyed by random values (the events' and messages' ids,
+the messages' event ids, the BSN hashes, the attempts' message ids); once those outgrew 2 MB,
+nearly every entry read its page from the file again. With 32 MiB the writer thread's SQLite
+work per event on a store of 100,000 messages is about a sixth less (``bench/bench_sqlite_rows.py``;
+bench/results/perf.md, "SQLite's own work per event"). Pages are taken as they are used: a
+small store uses little of it. Only the writer's: the other connections keep the default."""
+
+
+def _set_writer_pragmas(conn: sqlite3.Connection) -> None:
+    """The store's settings, and the writer's larger page cache (``WRITER_CACHE_KIB``)."""
+    set_sqlite_pragmas(conn)
+    conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
 
 ZD_CHUNK = 500

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from integrator.store import Store
+from integrator.store.sqlite_hot_writes import WRITER_CACHE_KIB, SqliteHotWrites
 from tests.store.factories import make_event, make_message
 
 
@@ -38,3 +39,23 @@ async def test_a_store_opened_while_another_process_holds_the_write_lock_reads(
     with sqlite3.connect(path) as check:  # the file's own settings, made when it was new
         assert check.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
         assert check.execute("PRAGMA page_size").fetchone()[0] == 8192
+
+
+async def test_the_hot_writes_connection_keeps_a_larger_page_cache_than_the_others(
+    tmp_path: Path,
+) -> None:
+    """The writer's page cache holds the indexes keyed by random values of a big store
+    (``WRITER_CACHE_KIB``); every other connection keeps SQLite's default."""
+    async with await Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        assert await store.accept_events([(make_event(), [make_message()])]) == [True]
+        hot = store._hot
+        assert isinstance(hot, SqliteHotWrites)
+
+        def cache_size(conn: sqlite3.Connection) -> int:
+            size: int = conn.execute("PRAGMA cache_size").fetchone()[0]
+            return size
+
+        assert await hot._writer.read(cache_size) == -WRITER_CACHE_KIB
+        assert await hot._reader.read(cache_size) == -2000  # SQLite's default, 2,000 KiB
+        async with store._engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA cache_size")).scalar() == -2000
