@@ -889,12 +889,11 @@ NL: Final[dict[str, str]] = {
     "refusal.access.deactivated_already": "dit account is al gedeactiveerd; er is niets gewijzigd",
     "refusal.access.no_such_grant": "deze persoon heeft geen actieve rol {grant}",
     "refusal.access.no_such_grant_held": (
-        "deze persoon heeft geen actieve rol {grant}; van die rol heeft die persoon {held}: noem "
-        "het cluster"
+        "deze persoon heeft geen actieve rol {grant}, van die rol wel {held}: noem het cluster"
     ),
     "refusal.access.not_invited": (
         "deze persoon is {person_status}, niet uitgenodigd: alleen wie de uitnodiging nog niet "
-        "heeft geaccepteerd, kan haar opnieuw krijgen"
+        "heeft geaccepteerd, kan die opnieuw krijgen"
     ),
     "refusal.access.email_invalid": "geen e-mailadres",
     "refusal.access.email_taken": (
@@ -916,7 +915,7 @@ NL: Final[dict[str, str]] = {
         "opnieuw voor een nieuwe link"
     ),
     "refusal.access.reset_not_active": (
-        "dit account is {person_status}: alleen een actief account heeft een tweede factor om "
+        "deze persoon is {person_status}: alleen een actief account heeft een tweede factor om "
         "te resetten"
     ),
     "refusal.access.reset_gone": "dit account is niet meer actief; er is niets gereset",
@@ -924,7 +923,7 @@ NL: Final[dict[str, str]] = {
         "1 tot {most} letters, cijfers, '.', '_' of '-', te beginnen met een letter of cijfer"
     ),
     "refusal.access.token_name_taken": (
-        "er bestaat al een token met deze naam (een ingetrokken token houdt zijn naam); kies "
+        "er bestaat al een token met deze naam (een ingetrokken token behoudt zijn naam); kies "
         "een andere naam"
     ),
     "refusal.access.token_validity": "meer dan 0 en hoogstens {days} dagen",
@@ -1302,8 +1301,8 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.definition.id_of_removed_no_cluster": (
         "bestemming '{id}' is verwijderd toen ze in geen cluster lag, en de berichten ervan "
-        "blijven daar, alleen voor rollen voor alle clusters: voeg haar opnieuw toe zonder "
-        "cluster, of kies een ander id"
+        "blijven zonder cluster, alleen voor wie toegang tot alle clusters heeft: voeg haar "
+        "opnieuw toe zonder cluster, of kies een ander id"
     ),
     "refusal.destination.cluster_not_yours": (
         "je mag geen bestemming in cluster {cluster} plaatsen"

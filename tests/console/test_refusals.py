@@ -123,7 +123,10 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
         beside(invite, "grants"),
         "geen bestemming hoort bij cluster CRAD; de clusters die er zijn: CARD",
     )
-    dutch(beside(again, "name"), "er bestaat al een token met deze naam")
+    dutch(
+        beside(again, "name"),
+        "er bestaat al een token met deze naam (een ingetrokken token behoudt zijn naam)",
+    )
     assert "lab-west-monitor" not in beside(again, "name")  # no error echoes the name sent
     assert "cluster:" not in problems(invite) and "token_name" not in problems(again)
     # Beside the reason of the pause form, shown again (its label names the field).
@@ -150,7 +153,7 @@ async def test_sending_an_accepted_invitation_again_is_refused_without_the_addre
         answer = await post(ada, f"/people/{bo}/reinvite", {"once": form.group(1)})
     assert answer.status_code == 422, answer.text
     shown = problems(answer)
-    dutch(shown, "deze persoon is actief, niet uitgenodigd", "nog niet heeft geaccepteerd")
+    dutch(shown, "deze persoon is actief, niet uitgenodigd", "geaccepteerd, kan die opnieuw")
     assert "bo@example.org" not in shown
 
 
@@ -163,7 +166,7 @@ async def test_sending_an_accepted_invitation_again_is_refused_without_the_addre
                 "deze persoon is uitgenodigd en heeft nog geen tweede factor",
                 "deze persoon heeft geen actieve rol admin@*",
                 "dit account is al gedeactiveerd",
-                "dit account is gedeactiveerd: alleen een actief account",
+                "deze persoon is gedeactiveerd: alleen een actief account",
             ),
         ),
         (
