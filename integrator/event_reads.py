@@ -42,20 +42,25 @@ async def find_events(
     offset: int = 0,
     after: str | None = None,
     source: str | None = None,
+    one_more: bool = False,
 ) -> list[ListedEvent]:
-    """The events ``flt`` finds (``events_routing.build_event_filter``), newest first; with
-    ``after`` (an event's id), those listed after that one (``integrator.paging``). A search
-    by BSN is recorded as ``identity``'s view (``events.search``, with the hash and how many it
-    found) before they are returned. One without a BSN records nothing."""
+    """The first ``limit`` events ``flt`` finds (``events_routing.build_event_filter``),
+    newest first; with ``after`` (an event's id), those listed after that one
+    (``integrator.paging``); with ``one_more``, and the one after them if there is one, for a
+    listing that tells whether more follow. A search by BSN is recorded as ``identity``'s view
+    (``events.search``, with the hash and how many it found: the events shown, at most
+    ``limit``, never the one read beyond them) before they are returned. One without a BSN
+    records nothing."""
     paging.one_way(offset=offset, after=after)
     last = None if after is None else await _last_seen(store, flt, after)
-    found = await store.list_events(flt, limit=limit, offset=offset, after=last)
+    read = limit + 1 if one_more else limit
+    found = await store.list_events(flt, limit=read, offset=offset, after=last)
     await record_search(
         store,
         identity,
         "events.search",
         bsn_hash=flt.bsn_hash,
-        found=len(found),
+        found=min(len(found), limit),
         source=source,
     )
     return found

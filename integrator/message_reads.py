@@ -154,17 +154,22 @@ async def find_messages_in_store(
     offset: int = 0,
     after: MessageRecord | None = None,
     source: str | None = None,
+    one_more: bool = False,
 ) -> list[MessageRecord]:
-    """The messages ``flt`` finds, newest first (after ``after``, if given: the store's
-    keyset); a search by BSN recorded as ``identity``'s view (``messages.search``, with the
-    hash and how many it found) before they are returned.
+    """The first ``limit`` messages ``flt`` finds, newest first (after ``after``, if given:
+    the store's keyset); with ``one_more``, and the one after them if there is one, for a
+    listing that tells whether more follow. A search by BSN recorded as ``identity``'s view
+    (``messages.search``, with the hash and how many it found: the messages shown, at most
+    ``limit``, never the one read beyond them) before they are returned.
 
     Who may search by BSN is the caller's to decide (the API and the console:
     ``patient_data.read``; the server's CLI is trusted).
     """
     rows = await messages_in_sight(
         store,
-        await store.list_messages(flt, limit=limit, offset=offset, payloads=False, after=after),
+        await store.list_messages(
+            flt, limit=limit + 1 if one_more else limit, offset=offset, payloads=False, after=after
+        ),
         flt.destination_ids,
     )
     await record_search(
@@ -172,7 +177,7 @@ async def find_messages_in_store(
         identity,
         "messages.search",
         bsn_hash=flt.bsn_hash,
-        found=len(rows),
+        found=min(len(rows), limit),
         source=source,
     )
     return rows

@@ -170,13 +170,16 @@ async def find_messages(
     offset: int = 0,
     after: str | None = None,
     source: str | None = None,
+    one_more: bool = False,
 ) -> list[MessageRecord]:
-    """The messages ``terms`` find in the caller's clusters, newest first; with ``after`` (a
-    message's id), those listed after that one (``integrator.paging``).
+    """The first ``limit`` messages ``terms`` find in the caller's clusters, newest first; with
+    ``after`` (a message's id), those listed after that one (``integrator.paging``); with
+    ``one_more``, and the one after them if there is one, for a listing that tells whether
+    more follow.
 
     A search by BSN is a view of patient data: made only under ``patient_data.read``, and
-    recorded (``messages.search``, with the BSN's keyed hash and how many it found) before the
-    rows are returned.
+    recorded (``messages.search``, with the BSN's keyed hash and how many it found: the rows
+    shown, never the one read beyond them) before the rows are returned.
     """
     if terms.bsn and scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is made under patient_data.read")
@@ -184,7 +187,14 @@ async def find_messages(
     flt = await checked_filter(engine, scope, terms)
     last = None if after is None else await _last_seen(engine, scope, after)
     return await find_messages_in_store(
-        engine.store, scope.identity, flt, limit=limit, offset=offset, after=last, source=source
+        engine.store,
+        scope.identity,
+        flt,
+        limit=limit,
+        offset=offset,
+        after=last,
+        source=source,
+        one_more=one_more,
     )
 
 

@@ -219,7 +219,8 @@ async def find_rejected(
 
     A search by ``bsn`` needs ``BODY`` (it tells whether that patient's referral was refused)
     and is recorded as ``identity``'s view from ``address`` (``rejected.search``, with the
-    BSN's keyed hash and how many it found) before the rows are returned."""
+    BSN's keyed hash and how many it found: the rows shown, as every search by BSN records it,
+    not ``total``, which may count more) before the rows are returned."""
     _require(identity, LISTING)
     if bsn is not None:
         _require(identity, BODY)
@@ -235,7 +236,7 @@ async def find_rejected(
     rows = await list_rejected(store, identity, limit=limit, flt=flt)
     total = len(rows) if len(rows) < limit else await count_rejected(store, identity, flt)
     await record_search(
-        store, identity, SEARCH_VIEW, bsn_hash=flt.bsn_hash, found=total, source=address
+        store, identity, SEARCH_VIEW, bsn_hash=flt.bsn_hash, found=len(rows), source=address
     )
     return RejectedListing(rows=rows, total=total)
 

@@ -299,7 +299,7 @@ async def csv_shown(count: Callable[[int], Awaitable[int]], limit: int) -> Shown
     said before, left out the total the table gives."""
     from integrator import listing_totals
 
-    at_most = max(listing_totals.COUNTED_AT_MOST, limit + 1)
+    at_most = listing_totals.counted_at_most(limit)
     found = await count(at_most + 1)
     if found <= limit:
         return Shown(found)

@@ -150,7 +150,7 @@ def events_list(
         return
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, Total | None]:
-        found = await find_events(store, local_identity(), flt, limit=limit + 1)
+        found = await find_events(store, local_identity(), flt, limit=limit, one_more=True)
         # Cut by --limit: of how many ("N of M", as `messages list` says it), counted only then
         # and no further than ``listing_totals`` counts.
         cut = len(found) > limit

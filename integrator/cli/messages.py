@@ -163,7 +163,9 @@ def messages_list(
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, int, int | None]:
         full = await with_full_ids(store)
-        found = await find_messages_in_store(store, local_identity(), full, limit=limit + 1)
+        found = await find_messages_in_store(
+            store, local_identity(), full, limit=limit, one_more=True
+        )
         listed = await listed_messages(store, found, settings.zone)
         # Cut by --limit: how many match in all ("N of M", as `rejected list` says it), one
         # COUNT that reads no body, made only then: a listing that fits costs none

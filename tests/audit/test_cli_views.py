@@ -157,6 +157,31 @@ def test_a_search_by_bsn_records_one_view_with_the_hash_and_what_it_found(
     assert_no_bsn_in_the_trail(world)
 
 
+def add_events_of_the_patient(world: World, count: int) -> None:
+    async def fill() -> None:
+        async with await Store.open(world.env["INTEGRATOR_DATABASE_URL"]) as store:
+            for _ in range(count):
+                await store.accept_event(make_event(bsn_hash=BSN_HASH), [make_message()])
+
+    asyncio.run(fill())
+
+
+def test_a_search_cut_by_its_limit_records_what_it_showed(world: World) -> None:
+    """Found by a review: ``events list --bsn … --limit 3`` showed 3 events and recorded
+    ``"found": 4``, the row read beyond the limit to tell that more match counted as shown."""
+    add_events_of_the_patient(world, 3)  # 4 events of the patient, 5 messages
+    for command, search in (
+        (("messages", "list"), "messages.search"),
+        (("events", "list"), "events.search"),
+        (("audit", "list"), "audit.search"),  # the two views just recorded
+    ):
+        result = shown(world, *command, "--bsn", BSN, "--limit", "1", "--json")
+        assert len(json.loads(result.stdout)) == 1
+        assert "1 of " in result.stderr, result.stderr  # cut: more match
+        view = next(v for v in views(world) if v.target == search)  # the newest
+        assert view.details["found"] == 1, (search, view.details)
+
+
 def test_listings_without_patient_data_record_nothing_and_a_bsn_search_does(
     world: World,
 ) -> None:

@@ -102,6 +102,16 @@ def test_a_search_by_bsn_is_audited_with_the_hash_and_never_the_bsn(tmp_path: Pa
     assert view["details"]["bsn_hash"] == bsn_hash(BSN, SEARCH_KEY.encode())
 
 
+def test_a_search_by_bsn_cut_by_its_limit_records_what_it_showed(tmp_path: Path) -> None:
+    """``found`` is the rows shown, as every search by BSN records it: it was the total (2)
+    where one was shown."""
+    env = _refused(tmp_path)
+    assert len(_listed(env, "--bsn", BSN, "--limit", "1")) == 1
+    audit = cli(env, "audit", "list", "--json")
+    [view] = [e for e in json.loads(audit.stdout) if e["action"] == "patient_data.view"]
+    assert view["details"]["view"] == "rejected.search" and view["details"]["found"] == 1
+
+
 def test_an_empty_search_by_zd_number_says_intake_refused_it(tmp_path: Path) -> None:
     env = _refused(tmp_path)
     messages = cli(env, "messages", "list", "--zd", "zd300000001")

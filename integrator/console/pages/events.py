@@ -174,7 +174,8 @@ async def _results(
                     engine.store,
                     visitor.signed_in,
                     scoped,
-                    limit=PAGE_SIZE + 1,
+                    limit=PAGE_SIZE,
+                    one_more=True,
                     offset=offset,
                     source=source_of(request),
                 )

@@ -218,7 +218,8 @@ async def _results(
                     engine,
                     visitor.scope(P.MESSAGES_READ),
                     MessageTerms(**terms),
-                    limit=PAGE_SIZE + 1,
+                    limit=PAGE_SIZE,
+                    one_more=True,
                     offset=offset,
                     source=source_of(request),
                 )
@@ -361,7 +362,8 @@ async def search(
     scope = visitor.scope(P.PATIENT_DATA_READ)  # a view of patient data: within those clusters
     asked = MessageTerms(bsn=wanted, **terms)
     try:
-        await find_messages(engine, scope, asked, limit=PAGE_SIZE + 1, source=source_of(request))
+        # Recorded as what its first page shows; the page is read when the kept search is.
+        await find_messages(engine, scope, asked, limit=PAGE_SIZE, source=source_of(request))
     except BadSearch as exc:
         # The form again, the refusal beside its field; the BSN is not shown back.
         return await _results(
