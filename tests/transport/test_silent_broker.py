@@ -12,7 +12,9 @@ read, never answered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import MutableMapping, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiormq
@@ -110,83 +112,83 @@ async def test_close_during_a_connect_that_gets_no_answer_ends_it() -> None:
         await proxy.close()
 
 
-async def test_a_broker_gone_silent_during_the_setup_is_a_setup_that_failed_retried() -> None:
-    """The handshake answered, then nothing: a connect hook waiting on the broker (a channel,
-    a declare) gets the setup's bound, and the link connects again once the broker answers."""
+@dataclass
+class SetupThatHangs:
+    """A link through a proxy whose connect hook opens a channel: while ``hanging``, the
+    hook's ``Channel.Open`` is held by the proxy, unanswered (the handshake went through)."""
+
+    proxy: CuttableProxy
+    link: AmqpLink
+    port: int
+    hanging: bool = False
+
+    async def cut_and_hang(self) -> None:
+        """The connection lost, and the next one's setup left waiting."""
+        self.hanging = True
+        await self.proxy.cut()
+        await self.proxy.restore()
+
+    def answer_again(self) -> None:
+        self.hanging = False
+        self.proxy.thaw()
+
+
+@asynccontextmanager
+async def setup_that_hangs(query: str, setup_timeout: float) -> AsyncIterator[SetupThatHangs]:
     require_rabbitmq()
     proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
     port = await proxy.start()
     link = AmqpLink(
-        f"amqp://guest:guest@127.0.0.1:{port}/",
+        f"amqp://guest:guest@127.0.0.1:{port}/{query}",
         min_backoff=0.01,
         max_backoff=0.01,
-        setup_timeout=0.5,
+        setup_timeout=setup_timeout,
     )
-    hanging = False
+    made = SetupThatHangs(proxy, link, port)
 
     async def declare(connection: aiormq.abc.AbstractConnection) -> None:
-        if hanging:
+        if made.hanging:
             proxy.freeze_at_next_write(at_least=1)  # the Channel.Open is held, unanswered
         await connection.channel()
 
     link.on_connect(declare)
     try:
         await link.start()
-        with capture_logs() as logs:
-            hanging = True
-            await proxy.cut()
-            await proxy.restore()
-            assert await eventually(lambda: len(lines(logs, SETUP_FAILED)) >= 1, timeout=20)
-            [failed] = lines(logs, SETUP_FAILED)
-            assert failed["error"] == (
-                f"no answer from 127.0.0.1:{port} to the setup within 0.5s (INTEGRATOR_AMQP_URL)"
-            )
-            hanging = False
-            proxy.thaw()
-            assert await link.wait_connected(timeout=20)
-            assert await eventually(lambda: len(lines(logs, CONNECTED)) == 1)
-        [back] = lines(logs, CONNECTED)
-        assert back["setup_failures"] >= 1
+        yield made
     finally:
         proxy.thaw()
         await link.close()
         await proxy.close()
+
+
+async def test_a_broker_gone_silent_during_the_setup_is_a_setup_that_failed_retried() -> None:
+    """The handshake answered, then nothing: a connect hook waiting on the broker (a channel,
+    a declare) gets the setup's bound, and the link connects again once the broker answers."""
+    async with setup_that_hangs("", setup_timeout=0.5) as made:
+        with capture_logs() as logs:
+            await made.cut_and_hang()
+            assert await eventually(lambda: len(lines(logs, SETUP_FAILED)) >= 1, timeout=20)
+            [failed] = lines(logs, SETUP_FAILED)
+            assert failed["error"] == (
+                f"no answer from 127.0.0.1:{made.port} to the setup within 0.5s "
+                "(INTEGRATOR_AMQP_URL)"
+            )
+            made.answer_again()
+            assert await made.link.wait_connected(timeout=20)
+            assert await eventually(lambda: len(lines(logs, CONNECTED)) == 1)
+        [back] = lines(logs, CONNECTED)
+        assert back["setup_failures"] >= 1
 
 
 async def test_a_setup_call_the_heartbeat_gave_up_on_is_retried_not_the_end_of_the_link() -> None:
     """aiormq ends the calls a connection it gave up on still owed (no frame within the
     heartbeat's grace) as cancelled: in a connect hook that ended the link's task as if
     stopped, and it never connected again."""
-    require_rabbitmq()
-    proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
-    port = await proxy.start()
-    link = AmqpLink(
-        f"amqp://guest:guest@127.0.0.1:{port}/?heartbeat=1",
-        min_backoff=0.01,
-        max_backoff=0.01,
-        setup_timeout=600,
-    )
-    hanging = False
-
-    async def declare(connection: aiormq.abc.AbstractConnection) -> None:
-        if hanging:
-            proxy.freeze_at_next_write(at_least=1)
-        await connection.channel()
-
-    link.on_connect(declare)
-    try:
-        await link.start()
+    async with setup_that_hangs("?heartbeat=1", setup_timeout=600) as made:
         with capture_logs() as logs:
-            hanging = True
-            await proxy.cut()
-            await proxy.restore()
+            await made.cut_and_hang()
             assert await eventually(lambda: len(lines(logs, SETUP_FAILED)) >= 1, timeout=30)
             [failed] = lines(logs, SETUP_FAILED)
             assert "heartbeat" in failed["error"]
-            hanging = False
-            proxy.thaw()
-            assert await link.wait_connected(timeout=20)
-    finally:
-        proxy.thaw()
-        await link.close()
-        await proxy.close()
+            made.answer_again()
+            assert await made.link.wait_connected(timeout=20)
