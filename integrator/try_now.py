@@ -143,30 +143,13 @@ async def try_message_now(
     if message.status != "retrying":
         raise NotWaiting(message.status, behind=await _held_behind(where, message))
     _check_delivering(where, message.destination_id)
-    moved = await _make_due(
-        where,
-        scope,
-        message.destination_id,
-        "message.try_now",
-        message.id,
-        reason,
-        source,
-        message_id=message.id,
-    )
+    asked = _Asked(where, scope, message.destination_id, "message.try_now", message.id, reason)
+    moved = await asked.make_due(source, message_id=message.id)
     if moved:
         return TriedNow(message.destination_id, tuple(moved))
     current = await where.store.get_message(message.id)
     if current is not None and current.status == "retrying":  # due, or its attempt under way
-        await _audit_nothing_waiting(
-            where,
-            scope,
-            message.destination_id,
-            "message.try_now",
-            message.id,
-            reason,
-            source,
-            due_already=[message.id],
-        )
+        await asked.audit_nothing_waiting(source, due_already=[message.id])
         return TriedNow(message.destination_id, (), due_already=(message.id,))
     raise NotWaiting(current.status if current is not None else message.status)
 
@@ -189,12 +172,10 @@ async def try_destination_now(
     except OutOfSight:
         raise UnknownDestination() from None
     _check_delivering(where, destination_id)
-    action = "destination.try_now"
-    moved = await _make_due(where, scope, destination_id, action, destination_id, reason, source)
+    asked = _Asked(where, scope, destination_id, "destination.try_now", destination_id, reason)
+    moved = await asked.make_due(source)
     if not moved:
-        await _audit_nothing_waiting(
-            where, scope, destination_id, action, destination_id, reason, source
-        )
+        await asked.audit_nothing_waiting(source)
     return TriedNow(destination_id, tuple(moved))
 
 
@@ -217,54 +198,46 @@ async def _held_behind(where: Where, message: MessageRecord) -> str | None:
     return retrying[0].id if retrying else None
 
 
-async def _make_due(
-    where: Where,
-    scope: ClusterScope,
-    destination_id: str,
-    action: str,
-    target: str,
-    reason: str | None,
-    source: str | None,
-    *,
-    message_id: str | None = None,
-) -> list[str]:
-    bounded(reason, ReasonRefused)
-    audit = {
-        "actor": scope.actor,
-        "action": action,
-        "target": target,
-        "reason": reason,
-        "details": {"destination": destination_id, "source": source},
-    }
-    moved = await where.store.try_retries_now(
-        destination_id, now=where.now, audit=audit, message_id=message_id
-    )
-    if moved and where.made_due is not None:
-        where.made_due(destination_id)
-    return moved
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One try-now request and its audit entry's facts: written with the retries it made due,
+    in their transaction, or alone when it made none due."""
 
+    where: Where
+    scope: ClusterScope
+    destination_id: str
+    action: str
+    target: str
+    reason: str | None
 
-async def _audit_nothing_waiting(
-    where: Where,
-    scope: ClusterScope,
-    destination_id: str,
-    action: str,
-    target: str,
-    reason: str | None,
-    source: str | None,
-    **more: object,
-) -> None:
-    """Record a request that made nothing due (``_make_due`` moved none), as the caller's:
-    nothing changed, so no transaction holds a change to record it with, but the action was
-    taken, and the trail says who took it and that nothing was waiting."""
-    details: dict[str, object] = {"destination": destination_id, "source": source, "messages": []}
-    await where.store.add_audit(
-        scope.actor,
-        action,
-        target,
-        reason=reason,
-        details={**details, "nothing_waiting": True, **more},
-    )
+    def _details(self, source: str | None, **more: object) -> dict[str, object]:
+        return {"destination": self.destination_id, "source": source, **more}
+
+    async def make_due(self, source: str | None, *, message_id: str | None = None) -> list[str]:
+        bounded(self.reason, ReasonRefused)
+        where = self.where
+        audit = {
+            "actor": self.scope.actor,
+            "action": self.action,
+            "target": self.target,
+            "reason": self.reason,
+            "details": self._details(source),
+        }
+        moved = await where.store.try_retries_now(
+            self.destination_id, now=where.now, audit=audit, message_id=message_id
+        )
+        if moved and where.made_due is not None:
+            where.made_due(self.destination_id)
+        return moved
+
+    async def audit_nothing_waiting(self, source: str | None, **more: object) -> None:
+        """Record a request that made nothing due, as the caller's: nothing changed, so no
+        transaction holds a change to record it with, but the action was taken, and the trail
+        says who took it and that nothing was waiting."""
+        details = self._details(source, messages=[], nothing_waiting=True, **more)
+        await self.where.store.add_audit(
+            self.scope.actor, self.action, self.target, reason=self.reason, details=details
+        )
 
 
 __all__ = [

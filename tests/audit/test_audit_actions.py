@@ -41,8 +41,7 @@ WRITERS: Mapping[str, int | None] = {
     "_audit": 1,  # access.service's helpers
     "_audit_as": 1,
     "RevisionAudit": 1,
-    "_make_due": 3,  # try_now's
-    "_audit_nothing_waiting": 3,
+    "_Asked": 3,  # try_now's request, which writes its entry
 }
 """The writers of audit entries, by name, and the position of their action (else ``action=``)."""
 
