@@ -15,19 +15,16 @@ the gauge (``Metrics.observe_catalog``, at each scrape) asks :meth:`TlsRefusals.
   anything else, or names other files) stays refused, whatever its files do now: the edit
   applies at the next read of the directory.
 
-A scrape reads a file only when it changed: what loading the files gave is kept with their
-stamps (``tls_files.file_stamp``, as ``cert_expiry.Expiries`` keeps the expiries), and a
-destination's own file's comparison with its stamp. Whether a TLS file may be read is asked at
-every scrape, as the file's validation asks it (``os.access``): a ``chmod`` changes no stamp.
+A scrape reads a file only when it changed: the TLS files are judged as the TLS file watch
+judges them for the log (``tls_watch.TlsFileChecks``: what loading them gave kept with their
+stamps, whether each may be read asked every time, as a ``chmod`` changes no stamp), and a
+destination's own file's comparison is kept with its stamp (``tls_files.file_stamp``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
-
-from pydantic import ValidationError
 
 from destinations.config import (
     DestinationConfig,
@@ -38,12 +35,10 @@ from destinations.config import (
 )
 from destinations.tls_files import FileStamp, file_stamp
 from integrator.catalog import Broken, Catalog
+from integrator.tls_watch import TlsFileChecks
 
 TLS_KEYS: Final = frozenset({"tls.ca_file", "tls.cert_file", "tls.key_file"})
 """The keys of a file refused for its TLS files alone."""
-
-_Files = tuple[Path | None, Path | None, Path | None]
-"""``ca_file``, ``cert_file`` and ``key_file``, as a definition's ``tls`` names them."""
 
 
 class TlsRefusals:
@@ -51,7 +46,7 @@ class TlsRefusals:
     of a gauge, kept as long as it runs."""
 
     def __init__(self) -> None:
-        self._loads: dict[_Files, tuple[tuple[FileStamp, ...], bool]] = {}
+        self._checks = TlsFileChecks()
         self._says: dict[str, tuple[FileStamp, DestinationConfig, bool]] = {}
 
     def refused(self, catalog: Catalog) -> list[str]:
@@ -70,33 +65,14 @@ class TlsRefusals:
         # What the catalog no longer names goes (a renamed file, a removed destination).
         files = {broken.file for broken in catalog.broken.values()}
         self._says = {file: said for file, said in self._says.items() if file in files}
-        named = {_named(config.tls) for config in catalog.destinations.values()}
-        self._loads = {files: found for files, found in self._loads.items() if files in named}
+        self._checks.keep_only(catalog)
         return sorted(refused)
 
     def files_load(self, tls: TlsSettings | None) -> bool:
         """Whether the files ``tls`` names are there, readable, and load as what they are
-        named for; loaded again only when a stamp changed."""
-        if tls is None:
-            return True
-        files = _named(tls)
-        stamps = []
-        for path in (p for p in files if p is not None):
-            stamp = file_stamp(path)
-            if stamp is None or not os.access(path, os.R_OK):
-                return False
-            stamps.append(stamp)
-        known = self._loads.get(files)
-        if known is not None and known[0] == tuple(stamps):
-            return known[1]
-        try:
-            TlsSettings.model_validate(tls.model_dump())  # the file's own checks, files looked at
-        except ValidationError:
-            loads = False
-        else:
-            loads = True
-        self._loads[files] = (tuple(stamps), loads)
-        return loads
+        named for, as the TLS file watch finds them (``tls_watch.TlsFileChecks``: loaded again
+        only when a stamp changed)."""
+        return not self._checks.problems(tls)
 
     def _tls_alone(self, broken: Broken, in_service: DestinationConfig) -> bool:
         """Whether ``broken``'s file is refused for its TLS files only, and says the very
@@ -112,12 +88,6 @@ class TlsRefusals:
         says = _says(Path(broken.file), in_service)
         self._says[broken.file] = (stamp, in_service, says)
         return says
-
-
-def _named(tls: TlsSettings | None) -> _Files:
-    if tls is None:
-        return (None, None, None)
-    return (tls.ca_file, tls.cert_file, tls.key_file)
 
 
 def _says(file: Path, in_service: DestinationConfig) -> bool:
