@@ -7,7 +7,7 @@ Micro-benchmarks (``bench_validation.py``, ``bench_mapping.py``) call one functi
 its code, its tables and the memory it allocates stay in the CPU's caches. In the engine the
 same calls take turns with delivery, the store's writer thread and the receiver's process on two
 cores, and the figures differ by 1.5-2.5x. This runs the ``e2e`` burst of ``scenarios.py`` with
-``parse_event`` and ``map_event`` timed where intake calls them (CPU of the event loop's thread),
+``parse_event`` and ``map_event`` timed where intake calls them (`integrator.preparing`; CPU of the event loop's thread),
 then the same calls alone on the same events, and prints both; and, from ``/proc``, each
 thread's CPU and context switches per event (an involuntary switch is the scheduler taking the
 core away, with the GIL held if the event loop was running). One JSON line, one process.
@@ -34,7 +34,7 @@ if not os.environ.get("PYTHONPATH"):
 import scenarios  # noqa: E402
 from common import make_events  # noqa: E402
 
-from integrator import eventloop, intake  # noqa: E402
+from integrator import eventloop, preparing  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
 from mappings import MappingContext, map_event  # noqa: E402
 from schemas import parse_event  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     configure_logging(level="info")  # as `integrator run` and scenarios.py log: no debug lines
     parse_total, map_total = [0.0], [0.0]
     for name, total in (("parse_event", parse_total), ("map_event", map_total)):
-        setattr(intake, name, _timed(getattr(intake, name), total))
+        setattr(preparing, name, _timed(getattr(preparing, name), total))
     row = eventloop.run(_burst(args.events, args.destinations))
     alone_parse, alone_map = _alone(make_events(2000, ["provider-0"]), 2000)
     row.update(
