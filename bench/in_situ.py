@@ -7,10 +7,11 @@ Micro-benchmarks (``bench_validation.py``, ``bench_mapping.py``) call one functi
 its code, its tables and the memory it allocates stay in the CPU's caches. In the engine the
 same calls take turns with delivery, the store's writer thread and the receiver's process on two
 cores, and the figures differ by 1.5-2.5x. This runs the ``e2e`` burst of ``scenarios.py`` with
-``parse_event`` and ``map_event`` timed where intake calls them (`integrator.preparing`; CPU of the event loop's thread),
-then the same calls alone on the same events, and prints both; and, from ``/proc``, each
-thread's CPU and context switches per event (an involuntary switch is the scheduler taking the
-core away, with the GIL held if the event loop was running). One JSON line, one process.
+``parse_event`` and ``map_event`` timed where intake calls them (``integrator.preparing``; CPU of
+the event loop's thread), then the same calls alone on the same events, and prints both; and,
+from ``/proc``, each thread's CPU and context switches per event (an involuntary switch is the
+scheduler taking the core away, with the GIL held if the event loop was running). One JSON
+line, one process.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
@@ -29,11 +30,12 @@ async def started_engine(tmp_path: Path, start: datetime) -> AsyncIterator[Engin
 
 @asynccontextmanager
 async def noord_engine(
-    tmp_path: Path, providers: tuple[str, ...] = ("ziekenhuis-noord",)
+    tmp_path: Path, providers: tuple[str, ...] = ("ziekenhuis-noord",), **overrides: Any
 ) -> AsyncIterator[Engine]:
     """Started with one destination, ``noord`` (cluster CARD) serving ``providers`` (its port
-    answers nothing: the tests that use it make their messages in the store); stopped after."""
-    config = destination("noord", 2575, providers=list(providers))
+    answers nothing: the tests that use it make their messages in the store; ``overrides``
+    set its other keys); stopped after."""
+    config = destination("noord", 2575, providers=list(providers), **overrides)
     started = Engine(
         settings_for(tmp_path, search_key="a-console-test-search-key"),
         catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),

@@ -22,10 +22,17 @@ from tests.console.test_batch_resend_pages import _dead, _post
 from tests.console.test_saved_searches import post, signed_in
 from tests.store.factories import make_event, make_message
 
+# A resend's first attempt is refused at once (noord's port answers nothing); with the tests'
+# usual retries (50 to 200 ms, five attempts) it was dead within a second, and on a loaded
+# machine before the batch was posted: the dead letter it resent was then open again, and the
+# batch resent it instead of skipping it. Waiting an hour between tries, a resend stays under
+# way for as long as a test looks.
+HELD_RETRY = {"initial": "1h", "max_delay": "1h", "max_attempts": 5, "max_age": "2h"}
+
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    async with noord_engine(tmp_path) as started:
+    async with noord_engine(tmp_path, retry=HELD_RETRY) as started:
         yield started
 
 

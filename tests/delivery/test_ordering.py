@@ -29,7 +29,11 @@ async def _order(
     tmp_path: Path, referral_data: dict[str, Any], ordering: str
 ) -> tuple[list[str], list[str]]:
     async with MisbehavingReceiver(["AE"]) as receiver:
-        engine = await start_engine(tmp_path, receiver.port, ordering=ordering, retry=SLOW_RETRY)
+        # The order seen is the test: an ACK later than the tests' usual 200 ms on a loaded
+        # machine made the engine send that message again, and it was seen twice.
+        engine = await start_engine(
+            tmp_path, receiver.port, ordering=ordering, retry=SLOW_RETRY, ack_timeout="5s"
+        )
         try:
             ids = await submit(engine, referral_data, 3)
             assert await engine.wait_settled(timeout=10)
