@@ -468,9 +468,11 @@ class AccessService:
                 before = tuple(held)
             link = replace(await self._new_link(by, existing), invited_before_with=before)
         else:
+            # The address is not said back (no error echoes): the caller typed it.
             raise BadAccessInput(
-                f"{address} already has an account ({existing.status}); an admin can give it the "
-                "admin role with `integrator users grant`"
+                f"this address has an account already ({existing.status}); an admin can give "
+                "it the admin role with `integrator users grant`",
+                field="email",
             )
         await self._audit(
             by,
@@ -547,7 +549,7 @@ class AccessService:
             await self._gift_problems(by, grants, problems)
             if address is not None and not problems.denied:
                 with problems.gathered():
-                    self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
+                    self._refuse_link_beyond_own(by, grants, "integrator users invite")
         else:
             problems.add(
                 BadAccessInput("an invitation needs at least one role", field="grants").coded(
@@ -644,7 +646,7 @@ class AccessService:
                 "accepted their invitation yet can be sent it again"
             ).coded("access.not_invited", person_status=person.status)
         held = _grants(person.grants, active=True)
-        self._refuse_link_beyond_own(by, person.email, held, "integrator users reinvite")
+        self._refuse_link_beyond_own(by, held, "integrator users reinvite")
         link = await self._new_link(by, person)
         reset = _reset_pending(person)
         delivered, failure = await self._deliver(link, person.name, reset=reset)
@@ -944,8 +946,14 @@ class AccessService:
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             # Which grants of that role they do hold: a role given for one cluster is taken
             # away by naming that cluster, and "none" alone did not say so. The address is not
-            # said back (no error echoes): the caller named the person.
-            held = sorted(str(g) for g in _grants(person.grants, active=True) if g.role == role)
+            # said back (no error echoes): the caller named the person. Only grants in the
+            # caller's clusters, as the person is shown to them: an admin of CARD learnt the
+            # person's grants in LAB here, which their listing and ``GET`` leave out.
+            held = sorted(
+                str(g)
+                for g in _grants(person.grants, active=True)
+                if g.role == role and _sees(by, g)
+            )
             if held:
                 raise BadAccessInput(
                     f"this person holds no active grant {grant}; of {role.value} they hold "
@@ -1091,7 +1099,7 @@ class AccessService:
                 "to reset"
             ).coded("access.reset_not_active", person_status=person.status)
         held = _grants(person.grants, active=True)
-        self._refuse_link_beyond_own(by, person.email, held, "integrator users reset-2fa")
+        self._refuse_link_beyond_own(by, held, "integrator users reset-2fa")
         raw, invitation = self._new_invitation(by)
         seen_since = self._now() - self._settings.session_idle  # one idle longer has ended
         ended = await self._store.reset_second_factor(person.id, invitation, seen_since=seen_since)
@@ -1676,17 +1684,18 @@ class AccessService:
         try:
             await self._mailer.send(mail)
         except MailFailed as exc:
+            # The address is not said back (no error echoes): the caller named the person.
             done = (
-                f"the second factor of {link.email} is reset, but its setup link"
+                "the second factor is reset, but its setup link"
                 if reset
-                else f"{link.email} is invited, but the invitation"
+                else "the person is invited, but the invitation"
             )
             failed = MailFailed(
                 f"{done} could not be sent: {exc}. "
                 "Nobody has seen its link; send the invitation again once mail works"
             )
             code = "access.mail_failed_reset" if reset else "access.mail_failed"
-            return link, failed.coded(code, email=link.email, why=exc)
+            return link, failed.coded(code, why=exc)
         return dataclasses.replace(link, link=None), None
 
     async def _open_invitation(self, raw: str) -> tuple[InvitationRecord, PersonRecord]:
@@ -1892,9 +1901,7 @@ class AccessService:
                     "`integrator users invite` on the server"
                 ).coded("access.person_patient_data", grant=str(grant), role=role)
 
-    def _refuse_link_beyond_own(
-        self, by: Identity, email: str, grants: Iterable[Grant], command: str
-    ) -> None:
+    def _refuse_link_beyond_own(self, by: Identity, grants: Iterable[Grant], command: str) -> None:
         """Refuse (403) to hand ``by`` a setup or invitation link for an account that would
         read patient data where ``by`` does not.
 
@@ -1909,14 +1916,14 @@ class AccessService:
             return
         for grant in grants:
             if not _may_hold(grant, by.grants):
+                # The address is not said back (no error echoes): the caller named the person.
                 raise AccessDenied(
-                    f"the link for {email} is not shown to you: the account holds {grant}, "
+                    f"the link is not shown to you: the account holds {grant}, "
                     f"which reads patient data, and you do not hold {grant.role.value} for "
                     f"{_where(grant)}; set INTEGRATOR_SMTP_HOST so the link is mailed to the "
                     f"person only, or run `{command}` on the server"
                 ).coded(
                     "access.link_patient_data",
-                    email=email,
                     grant=str(grant),
                     role=grant.role.value,
                 )
@@ -1944,9 +1951,11 @@ class AccessService:
         exact = [t for t in tokens if t.id in (wanted, start)]
         matches = exact or [t for t in tokens if t.id.startswith(start)]
         if not matches:
-            raise UnknownAccount(f"no token {wanted}", field="token_id").coded(
-                "access.token_unknown", id=wanted
-            )
+            # What was given is not said back: it may be the token itself, pasted by mistake.
+            raise UnknownAccount(
+                "no token with that id (`integrator tokens list` shows them)",
+                field="token_id",
+            ).coded("access.token_unknown")
         if len(matches) > 1:
             views = {view.id: view for view in await self._token_views()}
             raise AmbiguousToken(wanted, [views[t.id] for t in matches])
@@ -1956,7 +1965,11 @@ class AccessService:
         address = normalise_email(email)
         person = await self._store.get_person(email=address)
         if person is None:
-            raise UnknownAccount(f"nobody has the address {address}", field="email")
+            # The address is not said back (no error echoes): the caller typed it.
+            raise UnknownAccount(
+                "no account has this e-mail address (`integrator users list` shows them)",
+                field="email",
+            ).coded("access.person_unknown")
         return person
 
     async def _acts_as(self, by: Identity, person: PersonRecord) -> bool:
@@ -2003,7 +2016,9 @@ class AccessService:
         for view in await self.list_people(by):
             if view.email == email:
                 return view
-        raise UnknownAccount(f"nobody has the address {email}", field="email")  # pragma: no cover
+        raise UnknownAccount(  # pragma: no cover
+            "no account has this e-mail address", field="email"
+        ).coded("access.person_unknown")
 
     async def _check_clusters(
         self, by: Identity, permission: Permission, grants: Iterable[Grant]

@@ -144,11 +144,19 @@ def _print_link(
         return
     until = shown_time(link.expires_at, zone)
     if link.link is None:
-        console.print(f"{what} sent by e-mail to {link.email}, valid until {until}.")
+        _plain(f"{what} sent by e-mail to {link.email}, valid until {until}.")
         return
-    console.print(f"{what} for {link.email}, valid until {until}. Pass it on; it works once:")
+    _plain(f"{what} for {link.email}, valid until {until}. Pass it on; it works once:")
     # The link on a line of its own, unwrapped, so it can be copied whole.
     console.print(link.link, markup=False, soft_wrap=True)
+
+
+def _plain(text: str) -> None:
+    """Print ``text`` as it is: an e-mail address may hold ``[`` and ``:`` (``a[/]b@x.nl``
+    passes the address rule), which rich read as markup or an emoji code. A closing tag with
+    nothing to close crashed the command after the invitation was made, its one-time link
+    never printed, and every later command printing that address crashed alike."""
+    console.print(text, markup=False, emoji=False)
 
 
 def _grants_text(grants: Sequence[Grant]) -> str:
@@ -159,7 +167,7 @@ def _print_person(view: PersonView, as_json: bool) -> None:
     if as_json:
         print_json(view.to_json(engine_zone()))
         return
-    console.print(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
+    _plain(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
     _print_suspended(view.email, view.tokens_suspended or ())
 
 
@@ -238,7 +246,7 @@ def reset_second_factor(
         base_url=base_url,
     )
     if not as_json:
-        console.print(
+        _plain(
             f"The second factor of {link.email} is reset: their authenticator app, recovery "
             "codes, password and console sessions no longer work; their roles and tokens stay."
         )
@@ -320,7 +328,7 @@ def deactivate(
         if as_json:
             print_json(done.to_json(zone))
             return
-        console.print(f"{done.email} is deactivated.", markup=False)
+        _plain(f"{done.email} is deactivated.")
         if done.machine_tokens:
             console.print(
                 f"The {len(done.machine_tokens)} machine token(s) {done.email} made go on "

@@ -685,7 +685,7 @@ EN: Final[dict[str, str]] = {
         "not give {grant}; someone who holds it gives it, or an administrator on the server"
     ),
     "refusal.access.link_patient_data": (
-        "the link for {email} is not shown to you: the account holds {grant}, which reads "
+        "the link is not shown to you: the account holds {grant}, which reads "
         "patient data, and you do not hold {role} there; with a mail server set the link goes "
         "to the person only, or an administrator on the server makes it"
     ),
@@ -719,7 +719,8 @@ EN: Final[dict[str, str]] = {
         "stops with it"
     ),
     "refusal.access.token_id_short": "give the token's id, or at least its first 4 characters",
-    "refusal.access.token_unknown": "no token {id}",
+    "refusal.access.token_unknown": "no token with that id",
+    "refusal.access.person_unknown": "no account has this e-mail address",
     "refusal.access.token_ambiguous": "{id} is the start of {count} token ids: give more of one",
     "refusal.access.own_account": (
         "you cannot change your own roles or deactivate your own account: another admin does "
@@ -734,12 +735,12 @@ EN: Final[dict[str, str]] = {
         "(leave the cluster out for all clusters)"
     ),
     "refusal.access.mail_failed": (
-        "{email} is invited, but the invitation could not be sent: {why}. Nobody has seen its "
-        "link; send the invitation again once mail works"
+        "the person is invited, but the invitation could not be sent: {why}. Nobody has seen "
+        "its link; send the invitation again once mail works"
     ),
     "refusal.access.mail_failed_reset": (
-        "the second factor of {email} is reset, but its setup link could not be sent: {why}. "
-        "Nobody has seen its link; send the invitation again once mail works"
+        "the second factor is reset, but its setup link could not be sent: {why}. Nobody has "
+        "seen its link; send the invitation again once mail works"
     ),
     "refusal.mail.not_sent": "no mail sent through {server} ({why})",
     "refusal.mail.refused": "the mail server {server} refused the message (SMTP {answer})",
@@ -1396,7 +1397,7 @@ NL: Final[dict[str, str]] = {
         "de server"
     ),
     "refusal.access.link_patient_data": (
-        "de link voor {email} wordt niet aan jou getoond: het account heeft {grant}, een rol "
+        "de link wordt niet aan jou getoond: het account heeft {grant}, een rol "
         "die patiëntgegevens leest, en jij hebt daar geen {role}; met een mailserver gaat de "
         "link alleen naar de persoon zelf, of een beheerder op de server maakt hem"
     ),
@@ -1431,7 +1432,8 @@ NL: Final[dict[str, str]] = {
         "token dat met een token is gemaakt, stopt met dat token"
     ),
     "refusal.access.token_id_short": "geef het id van het token, of minstens de eerste 4 tekens",
-    "refusal.access.token_unknown": "geen token {id}",
+    "refusal.access.token_unknown": "geen token met dat id",
+    "refusal.access.person_unknown": "geen account heeft dit e-mailadres",
     "refusal.access.token_ambiguous": (
         "{id} is het begin van {count} token-ids: geef meer van het id"
     ),
@@ -1448,13 +1450,12 @@ NL: Final[dict[str, str]] = {
         "eindigen (laat het cluster weg voor alle clusters)"
     ),
     "refusal.access.mail_failed": (
-        "{email} is uitgenodigd, maar de uitnodiging kon niet worden verstuurd: {why}. Niemand "
-        "heeft de link gezien; stuur de uitnodiging opnieuw zodra de mail werkt"
+        "de persoon is uitgenodigd, maar de uitnodiging kon niet worden verstuurd: {why}. "
+        "Niemand heeft de link gezien; stuur de uitnodiging opnieuw zodra de mail werkt"
     ),
     "refusal.access.mail_failed_reset": (
-        "de tweede factor van {email} is gereset, maar de instellink kon niet worden "
-        "verstuurd: {why}. Niemand heeft de link gezien; stuur de uitnodiging opnieuw zodra de "
-        "mail werkt"
+        "de tweede factor is gereset, maar de instellink kon niet worden verstuurd: {why}. "
+        "Niemand heeft de link gezien; stuur de uitnodiging opnieuw zodra de mail werkt"
     ),
     "refusal.mail.not_sent": "er is geen mail verstuurd via {server} ({why})",
     "refusal.mail.refused": "de mailserver {server} weigerde het bericht (SMTP {answer})",

@@ -84,7 +84,7 @@ def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
         ("users", "create-admin", "root"): "EMAIL: not an e-mail address",
         ("users", "invite", "anna@example.nl"): "--role: an invitation needs at least one role",
         ("users", "invite", "anna@example.nl", "--role", "boss"): "--role: unknown role 'boss'",
-        ("users", "deactivate", "nobody@example.nl", "--reason", "x"): "EMAIL: nobody has",
+        ("users", "deactivate", "nobody@example.nl", "--reason", "x"): "EMAIL: no account has",
         ("users", "deactivate", "a@example.nl"): "--reason: a reason is required",
         ("users", "grant", "a@example.nl", "--role", "viewer"): "--reason: a reason is required",
         ("users", "deactivate", "a@example.nl", "--cluster", "CARD"): "--cluster: only together",

@@ -97,7 +97,7 @@ def test_reset_2fa_refusals_name_the_rule(cli: Any, env: dict[str, str]) -> None
     assert cli("users", "invite", "bo@example.nl", "--role", "viewer").exit_code == 0
     cases = {
         ("users", "reset-2fa", "bo@example.nl"): "this person is invited",
-        ("users", "reset-2fa", "nobody@example.nl"): "EMAIL: nobody has the address",
+        ("users", "reset-2fa", "nobody@example.nl"): "EMAIL: no account has this e-mail address",
         ("users", "reset-2fa", "nobody"): "EMAIL: not an e-mail address",
     }
     assert cli("users", "deactivate", "bo@example.nl", "--reason", "left").exit_code == 0

@@ -213,7 +213,7 @@ async def test_create_admin_bootstraps_an_admin_for_all_clusters(
     [entry] = await store.list_audit(target="person:second@example.nl")
     assert entry.details["active_admins_before"] == 1
 
-    with pytest.raises(BadAccessInput, match="already has an account"):
+    with pytest.raises(BadAccessInput, match="has an account already"):
         await service.create_admin("root@example.nl", by=LOCAL)
 
 

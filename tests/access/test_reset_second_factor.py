@@ -171,7 +171,7 @@ async def test_each_refusal_names_its_rule_and_changes_nothing(
     with pytest.raises(BadAccessInput, match=r"this account is deactivated: only an active"):
         await service.reset_second_factor(admin, carla.email)
 
-    with pytest.raises(UnknownAccount, match=r"nobody has the address nobody@example\.nl"):
+    with pytest.raises(UnknownAccount, match=r"^EMAIL: no account has this e-mail address"):
         await service.reset_second_factor(admin, "nobody@example.nl")
 
     # Without the admin role: refused before anything is looked up.
@@ -287,7 +287,7 @@ async def test_with_a_mail_server_the_setup_link_goes_to_the_person_only(
 async def test_a_setup_mail_that_cannot_be_sent_still_resets_and_says_to_send_it_again(
     store: Store, clock: ManualClock, anna: Member, inbox: Mailbox
 ) -> None:
-    with pytest.raises(MailFailed, match=r"second factor of anna@example\.nl is reset") as failed:
+    with pytest.raises(MailFailed, match=r"^the second factor is reset") as failed:
         await _mailing(store, clock).reset_second_factor(LOCAL, EMAIL)
     assert "send the invitation again" in str(failed.value)
     # The old factor stopped all the same: a mail server that is down does not keep it alive.

@@ -166,7 +166,7 @@ async def test_an_id_or_its_start_is_matched_regardless_of_case(
         await service.revoke_token(LOCAL, "ABCD1234")
     assert sorted(t.name for t in refused.value.candidates) == ["a", "b"]
     assert str(refused.value).startswith("ID: ABCD1234 is the start of 2 token ids")
-    with pytest.raises(UnknownAccount, match=r"^ID: no token ABCE9$"):
+    with pytest.raises(UnknownAccount, match=r"^ID: no token with that id \("):
         await service.revoke_token(LOCAL, " ABCE9 ")
     with pytest.raises(BadAccessInput, match="at least its first 4"):
         await service.revoke_token(LOCAL, "AB-C")

@@ -142,7 +142,7 @@ def test_an_admin_without_resend_gets_no_link_for_someone_who_reads_patient_data
         page.get_by_role("button", name="Reset the second factor", exact=True).click()
     assert answer.value.status == 403
     said = page.locator("main").inner_text()
-    assert "the link for carl@example.org is not shown to you" in said
+    assert "the link is not shown to you" in said
     assert "/invitation#" not in page.content()
     assert live.call(live.engine.store.get_person(email=carl.email)).status == "active"  # type: ignore[union-attr]
     assert not [a for a, _ in live.audit_actions(f"person:{carl.email}") if "reset" in a]

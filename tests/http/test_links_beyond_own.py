@@ -49,7 +49,7 @@ async def test_an_admin_token_gets_no_link_or_grant_that_reads_patient_data(
         reset = await admin.post(f"/api/v1/people/{anna}/second-factor/reset", json={})
         assert reset.status_code == 403, reset.text
         detail = reset.json()["detail"]
-        assert "the link for anna@example.nl is not shown to you" in detail
+        assert "the link is not shown to you" in detail and "anna@" not in detail
         assert "INTEGRATOR_SMTP_HOST" in detail and "integrator users reset-2fa" in detail
         # Nor a new invitation link for Bert, invited with resend by someone who holds it.
         again = await admin.post(f"/api/v1/people/{bert}/invitation")

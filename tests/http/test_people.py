@@ -356,7 +356,7 @@ async def test_with_a_mail_server_the_invitation_is_mailed_and_the_answer_holds_
             )
             assert down.status_code == 502
             assert down.json()["detail"].startswith(
-                "bo@example.nl is invited, but the invitation could not be sent: no mail sent "
+                "the person is invited, but the invitation could not be sent: no mail sent "
                 f"through 127.0.0.1:{port}"
             )
             [bo] = [
