@@ -933,8 +933,7 @@ def parse_yaml(text: str, source: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise _syntax_error(source, where, problem) from None
+        raise _syntax_error(source, where, _syntax_problem(exc)) from None
     except yaml.YAMLError:
         raise _syntax_error(source, "(yaml)", "invalid YAML") from None
     if data is None:
@@ -944,6 +943,20 @@ def parse_yaml(text: str, source: str) -> Any:
             source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
         )
     return data
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """The parser's problem, with where what it was reading began when that is another line.
+
+    An unclosed quote is found only at the end of the file (``line 27: found unexpected end
+    of stream``), twenty lines below the quote: the line to mend is the one the parser says
+    the quoted value starts on, which it gives as its context."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    begun, found = exc.context_mark, exc.problem_mark
+    elsewhere = begun is not None and (found is None or begun.line != found.line)
+    if exc.problem and exc.context and begun is not None and elsewhere:
+        problem += f" ({exc.context} that starts on line {begun.line + 1})"
+    return problem
 
 
 def _syntax_error(source: str, where: str, problem: str) -> DestinationFileError:

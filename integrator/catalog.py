@@ -366,7 +366,9 @@ def build_catalog(
                 )
             )
         except DestinationFileError as exc:
-            problems.append(exc)
+            # Every version rule the file breaks (one per event type), as a change is told
+            # them: the first alone left the next to be found once it was mended.
+            problems.extend(exc.problems)
             continue
         accepted[config.id] = config
         sources[config.id] = source

@@ -2120,8 +2120,13 @@ def _with_version_problems(
 ) -> DestinationFileError:
     """``refused`` (the file's rules) with the version rules the definition breaks too, for the
     keys it does not refuse already: every mistake in one answer, not the versions' only once
-    the rest is right. A definition given as text is left as refused (it is a file's, read
-    again when it is mended)."""
+    the rest is right. A definition given as text (``destinations add FILE``) is read as its
+    file is; one that is no YAML mapping is left as refused."""
+    if isinstance(definition, str):
+        try:
+            definition = parse_yaml(definition, refused.file)
+        except DestinationFileError:
+            return refused
     messages = definition.get("messages") if isinstance(definition, Mapping) else None
     if not isinstance(messages, Mapping):
         return refused
