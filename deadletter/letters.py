@@ -312,6 +312,13 @@ async def _discarded(store: Store, message: MessageRecord) -> Discarded:
     return Discarded(entry.actor, message.updated_at, entry.reason, _recorded_death(entry.details))
 
 
+async def discard_of(store: Store, message: MessageRecord) -> Discarded | None:
+    """Who discarded ``message``, when and why; None for a message not discarded (only a
+    discard makes a message ``cancelled``). What a message's page and ``messages show`` tell
+    of a discarded one, without reading it again as a dead letter."""
+    return await _discarded(store, message) if message.status == "cancelled" else None
+
+
 async def count_open_dead_letters(
     store: Store, *, died_since: datetime | None = None, died_until: datetime | None = None
 ) -> dict[str, int]:

@@ -32,6 +32,35 @@ EN: Final[dict[str, str]] = {
         "Sending a test message needs the preview role in this destination's cluster; "
         "an administrator can grant it."
     ),
+    # A discarded dead letter (status cancelled): who closed it, when and why, on its page,
+    # its timeline and its resend preview (pages.message._discarded); nobody: the discard's
+    # audit entry is past the audit trail's retention.
+    "message.discarded": "Discarded",
+    "message.discarded.by": "by {actor} at {when}",
+    "message.discarded.nobody": "someone no longer recorded (the audit entry is past its period)",
+    "message.timeline.discarded": "Discarded as a dead letter by {actor}",
+    # Discarding an open dead letter from its own page, through the dead letters' confirmation.
+    "message.discard": "Discard",
+    "message.discard.hint": (
+        "Closes this dead letter as cancelled, with the resends of it that died too; nothing "
+        "is sent. The next page shows what it closes and asks for a reason."
+    ),
+    "message.discard.button": "Discard…",
+    # Said in a resend's preview, above Resend now, of what needs no resend.
+    "message.resend.delivered": (
+        "{destination} acknowledged this message with ACK {code} at {when}: it arrived. "
+        "Resending sends it again; where they cannot find it, give them its MSH-10 "
+        "{control_id} first."
+    ),
+    "message.resend.discarded": (
+        "{actor} discarded this message at {when}: resending sends it after all."
+    ),
+    "message.resend.discarded_why": "Their reason: {reason}",
+    # Under a search by BSN, where Resend these messages… is not offered (identifier terms only).
+    "batch.not_by_bsn": (
+        "Resending what a search by BSN finds is not offered: open a message to resend it, or "
+        "search by its ZD number to resend what that referral became."
+    ),
 }
 
 NL: Final[dict[str, str]] = {
@@ -55,5 +84,32 @@ NL: Final[dict[str, str]] = {
     "dest.test.needs_preview": (
         "Een testbericht versturen vraagt de rol preview in het cluster van deze bestemming; "
         "een beheerder kan die toekennen."
+    ),
+    "message.discarded": "Afgesloten",
+    "message.discarded.by": "door {actor} op {when}",
+    "message.discarded.nobody": (
+        "iemand die niet meer bekend is (de regel in de audittrail is na zijn bewaartermijn "
+        "opgeruimd)"
+    ),
+    "message.timeline.discarded": "Als onbestelbaar bericht afgesloten door {actor}",
+    "message.discard": "Afsluiten",
+    "message.discard.hint": (
+        "Sluit dit onbestelbare bericht af als geannuleerd, met de herzendingen ervan die ook "
+        "onbestelbaar zijn; er wordt niets verstuurd. De volgende pagina toont wat afgesloten "
+        "wordt en vraagt om een reden."
+    ),
+    "message.discard.button": "Afsluiten…",
+    "message.resend.delivered": (
+        "{destination} heeft dit bericht met ACK {code} bevestigd op {when}: het is "
+        "aangekomen. Herzenden verstuurt het nog een keer; kunnen ze het niet vinden, geef ze "
+        "dan eerst het berichtnummer (MSH-10) {control_id}."
+    ),
+    "message.resend.discarded": (
+        "{actor} heeft dit bericht afgesloten op {when}: herzenden verstuurt het alsnog."
+    ),
+    "message.resend.discarded_why": "De reden: {reason}",
+    "batch.not_by_bsn": (
+        "Herzenden wat een zoekopdracht op BSN vindt, kan hier niet: open een bericht om het "
+        "te herzenden, of zoek op het ZD-nummer om te herzenden wat die verwijzing is geworden."
     ),
 }

@@ -8,7 +8,9 @@ run of ``resend_in_engine`` says would happen to each message; only the confirma
 required reason, resends, with the same ids and the same named ones, so the second step does
 what the first promised. So that the page never waits long, it takes at most ``RESENT_HERE``
 messages at once; a larger selection is a job of the API or the CLI, which the refusal says.
-A BSN is not among the terms: resending by patient is the CLI's and the API's.
+A BSN is not among the terms (the search page says so under a search by BSN):
+resending by patient is the API's alone (a ``filter`` with ``bsn``): ``integrator resend``
+has no ``--bsn``.
 
 The confirmation acts once (``integrator.console.once``): its result is a page of its own
 (``/messages/resend/done/<id>``, Post/Redirect/Get), and the same confirmation posted again (a

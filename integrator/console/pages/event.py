@@ -19,6 +19,7 @@ registered after the unrouted events' (``console.app.PAGES``), so their fixed pa
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
@@ -42,6 +43,29 @@ NAV: Final[list[NavItem]] = []
 LONGEST_ID: Final = 64
 
 Reader = Annotated[Visitor, Depends(needs(P.PATIENT_DATA_READ))]
+
+
+EVENT_ID: Final = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE
+)
+
+
+def linked_events(said: str) -> list[tuple[str, str | None]]:
+    """``said`` (a ZD number's warning, in the person's language) as pieces of text, each with
+    the event id it is, if it is one, so the page links it: "a new referral with this ZD
+    number was accepted before, in event fb49efdf-…" named the earlier event a GP's "I sent
+    it twice" is about, and left the person to copy it into an address. The warning names
+    only events in the reader's sight (``message_reads.zd_warnings_in_sight``)."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for found in EVENT_ID.finditer(said):
+        if found.start() > at:
+            pieces.append((said[at : found.start()], None))
+        pieces.append((found.group(), found.group().lower()))
+        at = found.end()
+    if at < len(said):
+        pieces.append((said[at:], None))
+    return pieces
 
 
 class NoSuchEvent(NotFound):
@@ -108,6 +132,7 @@ async def event_view(
         status=422 if refused is not None else 200,
         refused=refused,
         e=detail,
+        linked_events=linked_events,
         may_route=may_route,
         # *Route now* routes once however often its form is posted (``console.once``).
         once=await issue(engine, visitor, ROUTE_ACTION) if may_route and detail["serving"] else "",

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
+from deadletter import DeadLetterError, ResendRequest, UnknownMessageId, discard_of
 from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.console.answers import show_once
@@ -143,6 +143,21 @@ async def _detail(
     return detail
 
 
+async def _discarded(engine: Engine, message: MessageRecord) -> dict[str, Any] | None:
+    """Who discarded a dead letter, when and why (``deadletter.get_dead_letter``, as
+    ``integrator deadletter show`` says it); None for a message not discarded.
+
+    A discarded dead letter is ``cancelled``, and its page said only that: the timeline ended
+    at the attempt it died at. The dead letters page lists the open ones only and the audit
+    trail is the admin's, so support, asked by a GP about it, could not learn who closed it or
+    why, and could resend a referral a colleague had closed on purpose. Its reason holds no
+    patient data (every reason's rule), so it is shown as a resend's is."""
+    gone = await discard_of(engine.store, message)
+    if gone is None:
+        return None
+    return {"by": gone.by, "at": gone.at.isoformat(), "reason": gone.reason}
+
+
 async def _progress(
     engine: Engine, visitor: Visitor, message: MessageRecord, detail: dict[str, Any]
 ) -> dict[str, Any]:
@@ -161,6 +176,8 @@ async def _progress(
         # stops once nothing can change (delivered, or dead and open or resolved).
         "pending": message.status in PENDING or detail.get("dead_letter_state") == "resending",
         "may_resend": visitor.may(P.MESSAGES_RESEND, cluster),
+        # Closed without a delivery: who did it, when and why, in the summary and the timeline.
+        "discarded": await _discarded(engine, message),
         # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
         # already (tried now a moment ago, or its time has come): said instead.
         "next_attempt_at": message.next_attempt_at,
@@ -260,6 +277,12 @@ async def message_page(
         destination_link=opens_destination(engine.catalog, visitor, message.destination_id),
         # Only those a resend would take: in the person's clusters, taking its event type.
         targets=resend_targets(engine, visitor.scope(P.MESSAGES_RESEND), message),
+        # A dead letter still to act on is discarded from here too, through the dead letters'
+        # confirmation (``pages.deadletters.confirm``): found by its ZD number, it was
+        # otherwise to be looked for again among the dead letters, which no ZD number filters.
+        may_discard=message.status == "dead"
+        and detail.get("dead_letter_state") != "resolved"
+        and visitor.may(P.DEADLETTERS_DISCARD, cluster_of(engine.catalog, message.destination_id)),
         done=done,
         away=RESEND_AWAY if away else None,  # just resent while the broker is away
         tried=tried,
@@ -385,6 +408,8 @@ async def _preview_page(
     except DeadLetterError as exc:  # a value refused (RefusedValue) names its field
         raise BadInput(said(exc), field=getattr(exc, "field", None)) from None
     earlier = await _resends(engine, visitor, message)
+    goes_to = preview.result.destination_id if preview.result.goes_out else None
+    standing = await _standing(engine, message, goes_to) if goes_to is not None else {}
     if preview.result.goes_out:
         once_token = token or await issue(engine, visitor, _action(message))
     else:
@@ -407,8 +432,33 @@ async def _preview_page(
             earlier=list(reversed(earlier)),  # the newest first
             seen=earlier[-1].message_id if earlier else "",
             meanwhile=meanwhile,
+            **standing,
         )
     )
+
+
+async def _standing(engine: Engine, message: MessageRecord, goes_to: str) -> dict[str, Any]:
+    """What the preview says of the message before *Resend now*, when a resend sends again
+    what needed no resend: ``delivered``, the attempt its destination acknowledged (when, the
+    ACK code), when the resend goes to that destination (``goes_to``) again; or
+    ``discarded``, who closed it, when and why, wherever it goes. The batch's confirmation
+    counts the delivered ones (*1 of them was delivered already*); one message's preview said
+    only "the same as what was sent", above a button that makes the destination's second
+    copy, or sends a referral a colleague had closed on purpose."""
+    if message.status == "delivered" and goes_to == message.destination_id:
+        attempts = await engine.store.list_attempts(message.id)
+        took = [a for a in attempts if a.outcome == "delivered"]
+        last = took[-1] if took else None
+        return {
+            "delivered": {
+                "at": (last.started_at if last is not None else message.updated_at).isoformat(),
+                "code": (last.ack_code if last is not None else None) or "-",
+                "destination": message.destination_id,
+                "control_id": message.control_id,
+            }
+        }
+    discarded = await _discarded(engine, message)
+    return {"discarded": discarded} if discarded is not None else {}
 
 
 @router.post("/messages/{message_id}/resend")

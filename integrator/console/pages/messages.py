@@ -275,6 +275,12 @@ async def _results(
         and bool(rows)
         and search is None
         and visitor.may_somewhere(P.MESSAGES_RESEND),
+        # ...and where the search was by BSN, said instead: a button missing for no reason
+        # given left support looking for it, with one patient's several messages to resend.
+        resend_not_by_bsn=shown
+        and bool(rows)
+        and search is not None
+        and visitor.may_somewhere(P.MESSAGES_RESEND),
         resend_limit=RESENT_HERE,
         resend_refused=resend_refused,
         # The export and the pager name a kept search by its handle, never by what was typed.
