@@ -63,8 +63,11 @@ def _width(stream: TextIO) -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
 
 
-console = Console(highlight=False, width=_width(sys.stdout))
-err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
+# No emoji codes: what people typed (an address, a name, a reason) may hold ``:smile:``, which
+# rich would print as a picture (``a:smile:@x.nl`` listed as something else); no text of the
+# CLI's own uses one.
+console = Console(highlight=False, emoji=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, emoji=False, width=_width(sys.stderr))
 
 JsonOption = Annotated[
     bool,

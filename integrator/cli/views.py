@@ -190,14 +190,15 @@ def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[
 
 
 def _shown(cell: str) -> Text:
-    """A cell as rich shows it, parsed for markup only when it may hold some (``_shown_len``)."""
-    return Text.from_markup(cell) if "[" in cell else Text(cell)
+    """A cell as rich shows it, parsed for markup only when it may hold some (``_shown_len``);
+    never for emoji codes: a name or address holding ``:smile:`` is shown as typed."""
+    return Text.from_markup(cell, emoji=False) if "[" in cell else Text(cell)
 
 
 def _shown_len(cell: str) -> int:
     """A cell's width on screen: without a ``[`` it holds no markup (escaped text has one), so
     rich's markup parser, a tenth of a millisecond a cell, is left out for nearly all."""
-    return Text.from_markup(cell).cell_len if "[" in cell else cell_len(cell)
+    return Text.from_markup(cell, emoji=False).cell_len if "[" in cell else cell_len(cell)
 
 
 def _least_widths(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:

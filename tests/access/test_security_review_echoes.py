@@ -140,3 +140,7 @@ def test_an_address_that_reads_as_markup_is_printed_as_it_is(
     deactivated = cli("users", "deactivate", odd, "--reason", "left")
     assert deactivated.exit_code == 0, deactivated.output
     assert deactivated.stdout.startswith(f"{odd} is deactivated.")
+    # And the listing: its cells were rich text too, where ``:smile:`` became an emoji.
+    listed = cli("users", "list")
+    assert listed.exit_code == 0, listed.output
+    assert odd in listed.stdout, listed.stdout
