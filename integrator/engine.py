@@ -368,7 +368,10 @@ class Engine:
             or isinstance(self._transport, EmbeddedTransport)
         )
         self._daily_prune = DailyPrune(
-            self._store, Retention.from_settings(self.settings), self.clock
+            self._store,
+            Retention.from_settings(self.settings),
+            self.clock,
+            store_made_now=self._store.made_now,
         )
         self._daily_prune.start()
         if self._amqp_intake is not None:

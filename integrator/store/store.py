@@ -227,6 +227,10 @@ class Store(
         self._engine = engine
         self._target = target
         self._clock = clock
+        self.made_now = False
+        """Whether ``open`` made this store, in an empty database: then nothing in it is past
+        any retention, and the engine's first daily prune has nothing to look for
+        (``lifecycle.daily``)."""
         # Seals and opens the columns that may hold patient data (codec); no keys: plain.
         self._sealer = sealer or Sealer()
         # Whether writes work now, for readiness (``integrator.scrape``): no write per probe.
@@ -294,7 +298,7 @@ class Store(
         engine = create_engine(target)
         store = cls(engine, target, clock, sealer)
         try:
-            await _migrate_when_free(engine, schema)
+            store.made_now = await _migrate_when_free(engine, schema)
             await store._check_writable()
             await store._check_data_keys(register=True)
             if search_check is not None:
@@ -2102,25 +2106,27 @@ async def _why_unchanged(conn: AsyncConnection, message_id: str) -> StoreError:
 MIGRATE_TRIES = 6
 
 
-async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
-    """Migrate, trying again when SQLite answers busy without waiting.
+async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> bool:
+    """Migrate, trying again when SQLite answers busy without waiting; True when the store was
+    made now, in an empty database.
 
     SQLite skips its busy handler in a few cases (a fresh file switching to WAL while another
     process opens it, WAL recovery), so processes starting together can see SQLITE_BUSY at once.
     """
     for attempt in range(MIGRATE_TRIES):
         try:
-            await _migrate(engine, schema)
-            return
+            return await _migrate(engine, schema)
         except StoreUnavailable as exc:
             if attempt == MIGRATE_TRIES - 1 or not waiting_helps(exc.code):
                 raise
             await asyncio.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable: the last try returns or raises")  # pragma: no cover
 
 
 @guarded("migrate the store schema")
-async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
-    """Upgrade unless the store is at head already, which a plain read tells without Alembic.
+async def _migrate(engine: AsyncEngine, schema: str | None) -> bool:
+    """Upgrade unless the store is at head already, which a plain read tells without Alembic;
+    True when the database was empty and the store is made now.
 
     An empty database gets the head schema in one transaction instead
     (``integrator.store.sqlite_head``, ``integrator.store.postgres_head``).
@@ -2132,9 +2138,9 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     async with engine.connect() as conn:
         revision = await stored_revision(conn)
     if revision == HEAD_REVISION:
-        return
+        return False
     if revision is None and await _create_if_empty(engine, schema):
-        return
+        return True
     if revision is not None and PRESENCE_SINCE <= revision < HEAD_REVISION:
         await _refuse_while_engines_run(engine, revision)
     from alembic.util import CommandError
@@ -2153,6 +2159,7 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     if before is not None and before != HEAD_REVISION:
         # When the store changed shape, and by which command: the line of the process that did.
         _log.info("store schema migrated", from_revision=before, to_revision=HEAD_REVISION)
+    return False
 
 
 async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:
