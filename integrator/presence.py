@@ -421,15 +421,29 @@ class Departures:
     HTTP (its sender's retry is answered "duplicate"), or owed since its link went. The leader
     re-publishes the store's pending messages, then ``forget``s the rows it saw: kept until
     then, a departure is seen however briefly the engine ran, and one whose re-publish failed
-    is seen again."""
+    is seen again.
+
+    ``own`` is the engine's presence id, remembered once given: the engine's goes None as its
+    stop begins (its jobs no longer name it), while the leader goes on asking until the stop
+    closes the transport. Its row, left no longer fresh at that moment for *another* leader,
+    then counted as a departure to itself: a stopping leader re-published every pending
+    message (the one still on the wire too) and deleted its own row."""
 
     def __init__(self, store: Store, own: Callable[[], str | None]) -> None:
         self._store = store
         self._own = own
+        self._own_id = own()
+
+    def _own_row(self) -> str | None:
+        """The engine's presence id: as it is now, or as it was before its stop began."""
+        own = self._own()
+        if own is not None:
+            self._own_id = own
+        return self._own_id
 
     async def seen(self) -> list[EnginePresence]:
         since = _now() - FRESH_FOR
-        own = self._own()
+        own = self._own_row()
         return [
             e
             for e in await self._store.all_engines()
