@@ -754,6 +754,15 @@ def load_destination_files(
     return loaded, errors
 
 
+def name_refusal(file: Path, destination_id: str, directory: Path) -> DestinationFileError | None:
+    """The refusal ``load_destination_files`` gives ``file`` for its name were it read from
+    ``directory`` (a destination's file is named ``<id>.yaml``), naming the file there that is
+    ``destination_id``'s if there is one; None for a file so named. For checking a file
+    before it is put there (``integrator destinations check``)."""
+    own = directory / f"{destination_id}.yaml"
+    return None if file.name == own.name else _misnamed(file, destination_id, own)
+
+
 def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileError:
     values = {"id": destination_id, "file": str(own)}
     if own.is_file():

@@ -80,6 +80,16 @@ class FileReads:
             self._plain[id(config)] = (config, plain)
         return plain
 
+    def parsed(self, source: str) -> Any:
+        """What the file ``source`` held as last read: its YAML (a mapping, or whatever else
+        the text held), None when it was not read as text or held no YAML. For telling a
+        refused file the rules it breaks beside those its refusal names (the version rules
+        are the engine's, ``integrator.operators``), without parsing it again."""
+        kept = self._kept.get(source)
+        if kept is None or isinstance(kept.parsed, DestinationFileError):
+            return None
+        return kept.parsed
+
     def load(
         self, directory: Path | str
     ) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:

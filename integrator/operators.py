@@ -77,6 +77,7 @@ from destinations.config import (
     directory_problem,
     dump_destination,
     entry_kind,
+    file_destination_id,
     is_text_key,
     load_destination_file,
     load_value,
@@ -639,6 +640,7 @@ class DestinationAdmin:
             sorted({config.id for _, config in loaded} | set(refused))
         )
         loaded = await self._removed_ids_kept(loaded, errors, lasts)
+        errors = self._every_mistake(errors, lasts)
         revisions = {}
         keeping: dict[str, Mapping[str, str]] = {}  # versions in service, by destination
         for _, config in loaded:
@@ -702,6 +704,31 @@ class DestinationAdmin:
                     continue
             kept.append((source, config))
         return kept
+
+    def _every_mistake(
+        self, errors: list[DestinationFileError], lasts: Mapping[str, DestinationRevision]
+    ) -> list[DestinationFileError]:
+        """``errors`` with, after each refused file's own, the version rules that file breaks
+        too (``version_problems_beside``): the engine, ``destinations list`` and ``show``
+        named a misspelt key only, and an unknown version only once the key was mended, one
+        round per mistake, where ``destinations add FILE`` told both. A version the file's
+        destination runs on (its last revision's) is judged as in service, as for a good file.
+        Worked out at each read from what the reads kept, never added to it: a file refused
+        again and again is told each mistake once."""
+        told: dict[str, list[DestinationFileError]] = {}
+        for error in errors:  # each file's problems together, the files in the order read
+            told.setdefault(error.file, []).append(error)
+        for file, problems in told.items():
+            definition = self._reads.parsed(file)
+            if definition is None:
+                continue  # no YAML, or not read as text: nothing more to tell
+            dest_id = file_destination_id(file)
+            last = lasts.get(dest_id) if dest_id is not None else None
+            _, in_service = _revision_in_service({}, last)
+            problems += version_problems_beside(
+                problems, definition, source=file, in_service=in_service, today=self._today()
+            )
+        return [problem for problems in told.values() for problem in problems]
 
     def _last_good(
         self, destination_id: str, last: DestinationRevision | None
@@ -2127,23 +2154,39 @@ def _with_version_problems(
             definition = parse_yaml(definition, refused.file)
         except DestinationFileError:
             return refused
-    messages = definition.get("messages") if isinstance(definition, Mapping) else None
-    if not isinstance(messages, Mapping):
-        return refused
-    named = {problem.key for problem in refused.problems}
-    if "messages" in named:  # the versions as a whole are refused: nothing to add
-        return refused
-    sent = {k: v for k, v in messages.items() if k in EVENT_TYPES}
-    more = [
-        problem
-        for problem in version_problems(
-            sent, today=today, source=refused.file, in_service=in_service
-        )
-        if not any(key.startswith(problem.key) for key in named)
-    ]
+    more = version_problems_beside(
+        refused.problems, definition, source=refused.file, in_service=in_service, today=today
+    )
     if more:
         refused.problems = (*refused.problems, *more)
     return refused
+
+
+def version_problems_beside(
+    refused: Sequence[DestinationFileError],
+    definition: object,
+    *,
+    source: str,
+    in_service: Mapping[str, str],
+    today: date,
+) -> list[DestinationFileError]:
+    """The version rules (``catalog.version_problems``) that ``definition``, as parsed, breaks
+    beside the problems it is ``refused`` for already, for the keys those do not name: what a
+    refusal by the file's rules leaves untold. Nothing for a definition that is no mapping or
+    whose ``messages`` as a whole is refused. ``in_service``: the versions its destination
+    runs on, by event type (a retired one it keeps is no mistake). Changes nothing given."""
+    messages = definition.get("messages") if isinstance(definition, Mapping) else None
+    if not isinstance(messages, Mapping):
+        return []
+    named = {problem.key for problem in refused}
+    if "messages" in named:  # the versions as a whole are refused: nothing to add
+        return []
+    sent = {k: v for k, v in messages.items() if k in EVENT_TYPES}
+    return [
+        problem
+        for problem in version_problems(sent, today=today, source=source, in_service=in_service)
+        if not any(key.startswith(problem.key) for key in named)
+    ]
 
 
 def _recorded(definition: Mapping[str, Any]) -> DestinationConfig:

@@ -39,13 +39,14 @@ from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
+    from integrator.destination_check import FilesChecked
     from integrator.engine_applied import EngineApplied
     from integrator.last_attempt import LastAttempt
     from integrator.operators import Change, DestinationAdmin, DestinationView
     from integrator.refused_edits import RefusedCopy
 
 destinations_app = typer.Typer(
-    help="Per-provider destinations: list, add, change, pause, test, history.",
+    help="Per-provider destinations: list, check, add, change, pause, test, history.",
     no_args_is_help=True,
 )
 
@@ -472,6 +473,83 @@ def add(
         lambda admin: admin.add(text, actor=local_actor(), reason=reason, source=source)
     )
     _report(change, as_json)
+
+
+@destinations_app.command("check")
+def check(
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Destination YAML files to check.", show_default=False),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Check destination files as the engine would read them, changing nothing.
+
+    Each file is held to every rule the engine holds a file in the destinations directory to
+    (keys and values, message versions, TLS files there and loadable, the cluster's name, the
+    file named <id>.yaml and no other destination's file there, no id of another file
+    given), and every mistake is named with file, key and rule. No engine and no store are
+    needed, and none is written: no file, no revision, no audit entry. What needs the store
+    (a removed destination's id, a retired version already in service, a cluster nobody
+    holds) is said to be skipped, and why. Exit 0: every file accepted; 2: any refused.
+    """
+    from integrator.cli.common import environment_settings
+    from integrator.clock import SystemClock
+    from integrator.destination_check import check_destination_files
+    from integrator.logging import configure_logging
+
+    settings = environment_settings()  # no search key: no store is read
+    configure_logging(level="warning", fmt=settings.log_format)
+    today = SystemClock().now().astimezone(settings.zone).date()
+    checked = check_destination_files(
+        [Path(file) for file in files], directory=settings.destinations_dir, today=today
+    )
+    if as_json:
+        print_json(checked.to_json())
+    else:
+        _say_checked(checked)
+    if checked.refused:
+        raise typer.Exit(2)
+
+
+def _say_checked(checked: FilesChecked) -> None:
+    """Each file's verdict, its mistakes (file: key: rule, as ``list`` and ``show`` say them)
+    and warnings; then what was not checked, and the count."""
+    for verdict in checked.files:
+        if verdict.refused:
+            count = len(verdict.problems)
+            mistakes = f"{count} mistake{'s' if count != 1 else ''}"
+            console.print(f"[red]✗[/] {escape(verdict.file)}: refused, {mistakes}", soft_wrap=True)
+        else:
+            what = (
+                f"replaces {verdict.replaces}"
+                if verdict.replaces
+                else "a new destination"
+                if verdict.new
+                else "its file in the destinations directory"
+            )
+            console.print(
+                f"[green]✓[/] {escape(verdict.file)}: accepted: destination "
+                f"{escape(verdict.destination_id or '')}, {escape(what)}",
+                soft_wrap=True,
+            )
+        for problem in verdict.problems:
+            console.print(f"  refused: {problem}", markup=False, soft_wrap=True)
+        for warning in verdict.warnings:
+            console.print(f"  warning: {warning}", markup=False, soft_wrap=True)
+    for skipped in checked.skipped:
+        console.print(
+            f"not checked: {skipped.check}: {skipped.why}",
+            markup=False,
+            style="dim",
+            soft_wrap=True,
+        )
+    refused = sum(1 for verdict in checked.files if verdict.refused)
+    total = len(checked.files)
+    console.print(
+        f"{total} file{'s' if total != 1 else ''} checked: {total - refused} accepted, "
+        f"{refused} refused"
+    )
 
 
 @destinations_app.command("update")
