@@ -117,8 +117,8 @@ class _Named(dict[str, str]):
 class NoSelector(TermsRefused):
     def __init__(self) -> None:
         super().__init__(
-            "say which messages: {message_ids}, or at least one of {zd_number}, {destination}, "
-            "{status}, {version}, {since}, {until}"
+            "say which messages: {message_ids}, or at least one of {zd_number}, {control_id}, "
+            "{event_id}, {destination}, {status}, {version}, {event_type}, {since}, {until}"
         )
         self.coded("resend.no_selector")
 

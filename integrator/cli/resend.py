@@ -6,17 +6,23 @@ as ``local:<user>``, and the engine sends them when it starts. A dry run takes t
 the real run would: through the engine's API (its dry run: the same token check, refused
 alike) or in the store, with the same rules (``deadletter.resend``), and sends nothing; it says
 which way and as whom. Which messages are resent or skipped is decided there, never here.
-A filter selects with the filter of every message search (``message_reads.terms_filter``).
+A filter selects with the filter of every message search (``message_reads.terms_filter``), by
+the terms of the API's batch resend (its ``filter``), bar the BSN: the CLI takes a BSN only as
+an option (``messages list --bsn``), which a shell's history and the process list keep, so a
+resend by BSN is the API's only (in its body). An ``--event-id`` is also taken as a start only
+one event id has, as ``messages list`` takes it, and made whole before it selects.
 What is printed (ids, ZD numbers, destinations, versions, notes) holds no patient data, so no
 view is recorded; the resends themselves are.
 
 Exit codes, real run and dry run alike: 0 every selected message was (or would be) resent;
 1 anything was (or would be) skipped, each with why, or nothing matched, or the engine failed;
-2 bad input (no selector, no reason, unknown id, bad mode or target, not a dead letter).
+2 bad input (no selector, no reason, unknown id, bad mode or target, not a dead letter, a
+search term refused: named with its rule).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -37,6 +43,7 @@ from integrator.cli.common import (
     print_json,
     progress_bar,
     rejected_said,
+    resolve_event_ids,
     resolve_message_ids,
     run,
     stopped,
@@ -50,7 +57,7 @@ from integrator.reasons import MAX_REASON
 if TYPE_CHECKING:
     from deadletter import ResendRequest, Selection
     from integrator.settings import Settings
-    from integrator.store import Store
+    from integrator.store import MessageFilter, Store
 
 ModeOption = Annotated[
     str | None,
@@ -84,9 +91,17 @@ Pointers = Callable[["Store"], Awaitable[list[str]]]
 def resend_command(
     message_ids: Annotated[list[str] | None, typer.Argument(help="Message ids.")] = None,
     zd: Annotated[str | None, typer.Option("--zd", help="ZD number.")] = None,
+    control_id: Annotated[
+        str | None,
+        typer.Option(help="MSH-10 control id, as the hospital reads it out (any case)."),
+    ] = None,
+    event_id: Annotated[
+        str | None, typer.Option(help="Event id, or a prefix only one event id has.")
+    ] = None,
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     status: Annotated[str | None, typer.Option(help="delivered, dead, cancelled…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
+    event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
     since: Annotated[str | None, typer.Option(help=since_help("Created"))] = None,
     until: Annotated[str | None, typer.Option(help=until_help("Created"))] = None,
     reason: ReasonOption = None,
@@ -97,14 +112,21 @@ def resend_command(
 ) -> None:
     """Resend messages (one or a filtered batch) as new, linked messages; audited.
 
-    Ids and a ZD number name messages: they are always resent. A broad filter (destination,
-    status, version, period) skips a message that already has a live resend to the same
-    destination, and says so. No message is ever in status sending (the engine does not
-    write it): --status sending selects nothing and says why on stderr.
+    Ids, a ZD number, an event id and an MSH-10 name messages: they are always resent.
+
+    A broad filter (destination, status, version, period) skips a message that already has a
+    live resend to the same destination, and says so. An event type is a broad filter too.
+    Filters combine (AND), and select what the API's batch resend selects by the same terms.
+
+    No message is ever in status sending (the engine does not write it): --status sending
+    selects nothing and says why on stderr. There is no --bsn: options stay in the shell's
+    history; find a patient's messages with messages list --bsn, then resend them by id or
+    ZD number.
 
     Exit codes: 0 every selected message resent (with --dry-run: would be); 1 any skipped, or
     nothing matched the filter; 2 bad input, nothing resent: no selector or reason, an id
-    that names no message (or several), a destination that is not configured.
+    (or --event-id) that names no message or event (or several), a destination that is not
+    configured, a term the search refuses (named, with its rule).
     """
     from deadletter import select_for_resend
     from integrator.message_reads import (
@@ -118,9 +140,12 @@ def resend_command(
     settings = load_settings()
     terms = MessageTerms(
         zd_number=zd,
+        event_id=event_id,
+        control_id=control_id,
         destination=destination,
         status=status,
         version=version,
+        event_type=event_type,
         since=since,
         until=until,
     )
@@ -133,7 +158,7 @@ def resend_command(
     async def select(store: Store) -> Selection:
         full_ids = await resolve_message_ids(store, ids)
         await check_destination(store, settings, flt)  # a typo: exit 2, not "nothing matched"
-        return await select_for_resend(store, message_ids=full_ids, flt=flt)
+        return await select_for_resend(store, message_ids=full_ids, flt=await whole(store, flt))
 
     async def elsewhere(store: Store) -> list[str]:
         """Nothing selected by a ZD number: where the referral went instead, as ``messages
@@ -159,6 +184,17 @@ def resend_command(
         note=status_note(flt.status),
         when_none=elsewhere,
     )
+
+
+async def whole(store: Store, flt: MessageFilter) -> MessageFilter:
+    """``flt`` with its event id made whole, as ``messages list --event-id`` makes it: the id
+    as a listing shows it (a start only one event id has) is looked up first, so the store
+    matches the whole id, as the API, which takes ids whole only, matches it. One that names
+    no event, or several, is refused naming --event-id (exit 2), not "nothing matched"."""
+    if flt.event_id is None:
+        return flt
+    [full_id] = await resolve_event_ids(store, [flt.event_id], option="--event-id")
+    return dataclasses.replace(flt, event_id=full_id)
 
 
 @dataclass
@@ -203,8 +239,6 @@ def run_resend(
     rules to the same selection (the named ids go along to the engine), so both report the same
     per message unless the store changed in between.
     """
-    import dataclasses
-
     from deadletter import RefusedValue, ResendRequest, TermsRefused
     from integrator.engine_api import EngineGone, LeftRunning
     from integrator.errors import IntegratorError

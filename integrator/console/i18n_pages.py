@@ -61,6 +61,10 @@ EN: Final[dict[str, str]] = {
         "Resending what a search by BSN finds is not offered: open a message to resend it, or "
         "search by its ZD number to resend what that referral became."
     ),
+    # A dead letters' confirmation asked from a message's page (its Discard…) and its result:
+    # the way back is that message, not the dead letters' list the person never saw.
+    "dead.cancel_to_message": "Cancel, back to the message",
+    "dead.back_to_message": "Back to the message",
 }
 
 NL: Final[dict[str, str]] = {
@@ -112,4 +116,6 @@ NL: Final[dict[str, str]] = {
         "Herzenden wat een zoekopdracht op BSN vindt, kan hier niet: open een bericht om het "
         "te herzenden, of zoek op het ZD-nummer om te herzenden wat die verwijzing is geworden."
     ),
+    "dead.cancel_to_message": "Annuleren, terug naar het bericht",
+    "dead.back_to_message": "Terug naar het bericht",
 }

@@ -104,7 +104,10 @@ async def test_a_reason_of_blanks_is_refused_beside_it_on_the_confirmation(
         assert "2 messages selected" in said  # the selection kept
         again = _form(refused.text, f"/deadletters/{action}")
         assert again == form  # the same ids, period, list and one-time token
-        back = re.search(r'<p><a href="([^"]*)">Cancel, back to the dead letters</a></p>', said)
+        back = re.search(
+            r'<p><a href="([^"]*)" id="confirm-cancel">Cancel, back to the dead letters</a></p>',
+            said,
+        )
         assert back is not None and back[1] == "/deadletters?destination=noord&since=1h"
         for message_id in ids:
             assert (await engine.store.get_message(message_id)).status == "dead"  # type: ignore[union-attr]

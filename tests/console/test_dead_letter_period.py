@@ -83,7 +83,7 @@ async def test_the_period_narrows_the_groups_and_is_carried_into_the_confirmatio
         ago = datetime.now(UTC) - carried["since"]
         assert timedelta(hours=1) <= ago < timedelta(hours=1, minutes=1)
         assert '<input type="hidden" name="list_since" value="1h">' in shown.text  # for Cancel
-        assert '<a href="/deadletters?since=1h">' in shown.text
+        assert '<a href="/deadletters?since=1h" id="confirm-cancel">' in shown.text
 
         # The same tick posted with a period it did not die in (a stale page): left out, said.
         stale = await post(

@@ -176,7 +176,7 @@ async def test_a_selection_refused_as_a_whole_names_the_bodys_terms_not_options(
             assert answer.status_code == 422, answer.text
             assert answer.json() == {
                 "detail": "say which messages: message_ids, or at least one of zd_number, "
-                "destination, status, version, since, until"
+                "control_id, event_id, destination, status, version, event_type, since, until"
             }
         # One resend takes 100,000; here the same refusal at 1, through the route's own call.
         monkeypatch.setattr(

@@ -106,8 +106,8 @@ def test_a_selection_refused_as_a_whole_names_the_options(
     expected = [
         (
             ("resend", "--reason", "x"),
-            "say which messages: message ids, or at least one of --zd, --destination, "
-            "--status, --version, --since, --until",
+            "say which messages: message ids, or at least one of --zd, --control-id, "
+            "--event-id, --destination, --status, --version, --event-type, --since, --until",
         ),
         (
             ("deadletter", "resend", "--reason", "x"),

@@ -47,6 +47,12 @@ died: its ZD number, destination, type, when it died and the reason as the list 
 keeps them as they were when it acted (a discard makes the message ``cancelled``, and its
 time of death would be lost).
 
+A message's own page offers *Discard…*, which posts here with ``from_message``: its id, so
+the confirmation's *Cancel* and its result's *Back* lead back to that message, not to the
+list the person never saw (``_came_from``). Only a message id among the ticked ones is taken,
+written again as the store keeps ids, and only ever put after ``/messages/``: never a free
+address, so no form can make the console send someone elsewhere.
+
 A confirmation posted with a reason of blanks (the browser's ``required`` takes them) is the
 confirmation again, the refusal beside the reason, the selection and period kept, with the
 same one-time token: the refusal released it, unused, and a second live token for one
@@ -97,6 +103,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
+from integrator.ids import stored_id
 from integrator.message_reads import MessageTerms, terms_filter
 from integrator.message_service import (
     count_dead_letters,
@@ -131,6 +138,10 @@ Term = Annotated[str, Query(max_length=200)]
 FormTerm = Annotated[str, Form(max_length=200)]
 FormHandle = Annotated[str, Form(max_length=kept_searches.MAX_HANDLE)]
 """A kept search's handle, as the list's forms carry it for the confirmation's *Cancel*."""
+FromMessage = Annotated[str, Form(max_length=64)]
+"""The id of the message whose page the confirmation was asked from (``_came_from``)."""
+FROM_MESSAGE: Final = "from_message"
+"""Where a result keeps the message it leads back to (``_came_from`` read it)."""
 KIND: Final = "deadletters"
 FILTERS: Final = ("destination", "since", "until")
 
@@ -140,6 +151,17 @@ NOTHING_SELECTED: Final = Said(
     "nothing was done",
     "console.select_dead_letter",
 )
+
+
+def _came_from(given: str, ids: Sequence[str]) -> str:
+    """The message a confirmation was asked from, for its *Cancel* and its result's *Back*: a
+    message id (``ids.stored_id``: as the store keeps it) that is one of the ticked ``ids``;
+    anything else, an address above all, is no way back ("", the dead letters' list). What is
+    returned is always a UUID, so ``/messages/<it>`` can lead nowhere but to a message page."""
+    found = stored_id(given) if given else None
+    if found is None or found not in {stored_id(i) for i in ids}:
+        return ""
+    return found
 
 
 def _period(since: str, until: str) -> dict[str, str]:
@@ -390,11 +412,13 @@ async def confirm(
     since: FormMoment = "",
     until: FormMoment = "",
     search: FormHandle = "",
+    from_message: FromMessage = "",
 ) -> Response:
     """The count, and what would happen to each (a resend's dry run; a discard's resend chains
     and what stays open); nothing is done yet. The form carries a one-time token, so the
     confirmation acts once however often it is posted. Nothing ticked: the list again, with
-    its filters, saying so. ``search``: the handle of the kept search the list showed."""
+    its filters, saying so. ``search``: the handle of the kept search the list showed;
+    ``from_message``: the message whose page asked for it (``_came_from``)."""
     engine = engine_of(request)
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
@@ -404,7 +428,10 @@ async def confirm(
     # Read once, here: the resend selects by these moments, not by "2m" read again later.
     period = _fixed(engine, _period(since, until))
     token = await issue(engine, visitor, f"deadletters.{action}")
-    return await _confirmation(request, visitor, action, ids, filters, period, token, handle=search)
+    came_from = _came_from(from_message, ids)
+    return await _confirmation(
+        request, visitor, action, ids, filters, period, token, handle=search, came_from=came_from
+    )
 
 
 async def _confirmation(
@@ -418,11 +445,14 @@ async def _confirmation(
     refused: Said | None = None,
     *,
     handle: str = "",
+    came_from: str = "",
 ) -> Response:
     """The confirmation of the ticked ``ids`` within ``period`` (moments, as ``_fixed`` writes
     them), its form with ``token``; ``refused``: why its post did nothing, beside the reason
     (422). ``filters``: the list it came from, for its *Cancel*, which names ``handle``
-    instead when the list was a kept search (its filters as typed stay out of the address)."""
+    instead when the list was a kept search (its filters as typed stay out of the address);
+    ``came_from``: the message whose page it was asked from (``_came_from``), which *Cancel*
+    leads back to instead, and its form carries on to the result."""
     engine = engine_of(request)
     planned: list[dict[str, Any]] = []
     if action == "resend":
@@ -453,6 +483,7 @@ async def _confirmation(
         died=(died.since, died.until),
         filters=filters,
         handle=handle,
+        came_from=came_from,
         once=token,
         refused=refused,
     )
@@ -517,9 +548,11 @@ async def resend(
     list_since: FormMoment = "",
     list_until: FormMoment = "",
     list_search: FormHandle = "",
+    from_message: FromMessage = "",
 ) -> Response:
     engine = engine_of(request)
     period = _period(since, until)  # the moments the confirmation read its period as
+    came_from = _came_from(from_message, ids)
     back = await _way_back(
         request, visitor, _back(list_destination, list_since, list_until), list_search
     )
@@ -543,7 +576,7 @@ async def resend(
             shown = await _rows(engine, visitor, results, messages)
             return whole_or_stopped("resend", shown, done=len(results), total=len(messages))
 
-        return await kept_batch(scope, back, rows)
+        return _leading_to(await kept_batch(scope, back, rows), came_from)
 
     try:
         return await once_then_result(
@@ -553,7 +586,16 @@ async def resend(
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
         return await _confirmation(
-            request, visitor, "resend", ids, back, period, once_token, refused, handle=list_search
+            request,
+            visitor,
+            "resend",
+            ids,
+            back,
+            period,
+            once_token,
+            refused,
+            handle=list_search,
+            came_from=came_from,
         )
 
 
@@ -570,10 +612,12 @@ async def discard_letters(
     list_since: FormMoment = "",
     list_until: FormMoment = "",
     list_search: FormHandle = "",
+    from_message: FromMessage = "",
 ) -> Response:
     """A discard takes the ticked ones with their chains wherever in time they died; the
     period only rides along, so a confirmation shown again is the one that was shown."""
     engine = engine_of(request)
+    came_from = _came_from(from_message, ids)
     back = await _way_back(
         request, visitor, _back(list_destination, list_since, list_until), list_search
     )
@@ -587,7 +631,8 @@ async def discard_letters(
                 engine, visitor, messages, reason=reason, source=source_of(request)
             )
 
-        return await kept_batch(visitor.scope(P.DEADLETTERS_DISCARD), back, rows)
+        kept_result = await kept_batch(visitor.scope(P.DEADLETTERS_DISCARD), back, rows)
+        return _leading_to(kept_result, came_from)
 
     try:
         return await once_then_result(
@@ -598,8 +643,23 @@ async def discard_letters(
         refused = said(exc, field=False)
         period = _period(since, until)
         return await _confirmation(
-            request, visitor, "discard", ids, back, period, once_token, refused, handle=list_search
+            request,
+            visitor,
+            "discard",
+            ids,
+            back,
+            period,
+            once_token,
+            refused,
+            handle=list_search,
+            came_from=came_from,
         )
+
+
+def _leading_to(result: dict[str, Any], came_from: str) -> dict[str, Any]:
+    """A confirmed batch's kept result, with the message whose page it was asked from (if one
+    was), which its result page's *Back* leads to (``done_page``)."""
+    return {**result, FROM_MESSAGE: came_from} if came_from else result
 
 
 async def _discards(
@@ -699,6 +759,9 @@ async def done_page(
     seen = in_sight(visitor, row, ACTIONS[action])
     rows = shown_rows(row) if seen else []
     back = row.result.get("back") if isinstance(row.result, dict) and seen else None
+    kept_from = row.result.get(FROM_MESSAGE) if isinstance(row.result, dict) and seen else None
+    # The message it was asked from, read again as an id (never an address), within sight.
+    came_from = (stored_id(kept_from) or "") if isinstance(kept_from, str) else ""
     # What it did, counted above its rows; those not done first; the new ones' status now.
     summary = await summed(engine, visitor, rows)
     return page(
@@ -715,6 +778,7 @@ async def done_page(
         summary=summary,
         # The list it came from, as ``_way_back`` wrote it (a result kept before: the whole list).
         back=kept.listing_query(back) if isinstance(back, dict) else "",
+        came_from=came_from,
         # Every one skipped (a colleague discarded or resent them meanwhile): the heading does
         # not say "Discarded" over a table of nothing discarded.
         none_done=row.finished
