@@ -125,8 +125,8 @@ def resend_command(
 
     Exit codes: 0 every selected message resent (with --dry-run: would be); 1 any skipped, or
     nothing matched the filter; 2 bad input, nothing resent: no selector or reason, an id
-    (or --event-id) that names no message or event (or several), a destination that is not
-    configured, a term the search refuses (named, with its rule).
+    that names no message (or several), an --event-id that names no event (or several), a
+    destination that is not configured, a term the search refuses (named, with its rule).
     """
     from deadletter import select_for_resend
     from integrator.message_reads import (
