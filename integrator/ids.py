@@ -15,7 +15,10 @@ import re
 import time
 import uuid
 
-_MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+"""A message's, event's or job's id as the store keeps it (a UUID's text), for whoever finds
+ids in text: one pattern, not one per reader."""
+_MESSAGE_ID = re.compile(ID_PATTERN)
 
 # RFC 4122 version 4: the version nibble 4 (bits 76-79) and the variant bits 10 (bits 62-63);
 # what ``uuid.uuid4`` sets, the other 122 bits random.

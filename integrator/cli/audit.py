@@ -38,6 +38,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fits, fitted_table, short_ids
+from integrator.ids import ID_PATTERN
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from integrator.store import Store
 
 HEX = frozenset("0123456789abcdef")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_UUID = re.compile(ID_PATTERN)
 """A target that is an id (a message's, an event's): shortened in the table."""
 
 audit_app = typer.Typer(

@@ -152,11 +152,11 @@ def _print_link(
 
 
 def _plain(text: str) -> None:
-    """Print ``text`` as it is: an e-mail address may hold ``[`` and ``:`` (``a[/]b@x.nl``
-    passes the address rule), which rich read as markup or an emoji code. A closing tag with
-    nothing to close crashed the command after the invitation was made, its one-time link
-    never printed, and every later command printing that address crashed alike."""
-    console.print(text, markup=False, emoji=False)
+    """Print ``text`` as it is: an e-mail address may hold ``[`` (``a[/]b@x.nl`` passes the
+    address rule), which rich read as markup. A closing tag with nothing to close crashed the
+    command after the invitation was made, its one-time link never printed, and every later
+    command printing that address crashed alike. (Emoji codes the CLI's consoles read nowhere.)"""
+    console.print(text, markup=False)
 
 
 def _grants_text(grants: Sequence[Grant]) -> str:

@@ -35,6 +35,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.event_reads import AmbiguousEventId, EventNotFound, locate_event, read_event
 from integrator.http.deps import source_of
+from integrator.ids import ID_PATTERN
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
 
 P = Permission
@@ -45,9 +46,7 @@ LONGEST_ID: Final = 64
 Reader = Annotated[Visitor, Depends(needs(P.PATIENT_DATA_READ))]
 
 
-EVENT_ID: Final = re.compile(
-    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE
-)
+EVENT_ID: Final = re.compile(rf"\b{ID_PATTERN}\b", re.IGNORECASE)
 
 
 def linked_events(said: str) -> list[tuple[str, str | None]]:
