@@ -17,7 +17,7 @@ gets the store's error and nothing to show: no record, no view.
   (``messages.search``, with how many it found); one without a BSN shows no patient's data and
   records nothing.
 - ``read_message_in_store``: one message in full (its HL7, its event with the patient, its
-  ACKs), recorded as ``message``.
+  ACKs, who discarded it if it was), recorded as ``message``.
 - ``read_dead_letter``: a dead letter with its ACKs as received (the receiver's words may name
   the patient), recorded as ``deadletter``.
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
-from deadletter import DeadLetter, get_dead_letter
+from deadletter import DeadLetter, Discarded, discard_of, get_dead_letter
 from deadletter.family import Families, State
 from integrator import zd_sequence
 from integrator.access.permissions import Identity
@@ -251,6 +251,7 @@ class MessageReading:
     receiver_text: bool  # the receiver's words in ACKs: only for who may read patient data
     origin_hidden: bool = False  # the original it resends lies outside the reader's clusters
     dead_state: State | None = None  # where it stands as a dead letter; None unless dead
+    discarded: Discarded | None = None  # who discarded it, when and why; None unless cancelled
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return message_detail(
@@ -263,6 +264,7 @@ class MessageReading:
             zone=zone,
             receiver_text=self.receiver_text,
             dead_state=self.dead_state,
+            discarded=self.discarded,
         )
 
 
@@ -299,7 +301,9 @@ async def read_message_in_store(
     The caller has decided that ``identity`` may see it, whether the receiver's words in ACKs
     are shown (``receiver_text``) and which destinations (``seen``; None: all): a resend to
     another destination, or the original one resends, lies in that destination's cluster, and
-    is not named outside it (``messages_in_sight``).
+    is not named outside it (``messages_in_sight``). A discarded dead letter (``cancelled``) is
+    read with who discarded it, when and why (``deadletter.discard_of``, which reads nothing
+    for any other message), so every front door tells a discard from another end alike.
     """
     attempts = await store.list_attempts(message.id)
     event = await store.get_event(message.event_id)
@@ -308,8 +312,11 @@ async def read_message_in_store(
     (message,) = await messages_in_sight(store, [message], seen)
     hidden = origin is not None and message.resend_of is None
     state = (await dead_letter_states(store, [message])).get(message.id)
+    discarded = await discard_of(store, message)
     await record_message_view(store, identity, message, event, view="message", source=source)
-    return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden, state)
+    return MessageReading(
+        message, attempts, event, origin, shown, receiver_text, hidden, state, discarded
+    )
 
 
 async def read_dead_letter(

@@ -30,7 +30,7 @@ from integrator.hl7view import decode_message
 if TYPE_CHECKING:
     # Types only: every ``integrator`` call imports this module (for ``shown_time``), and the
     # store and the registry take longer to import than most commands take to run.
-    from deadletter import DeadLetter
+    from deadletter import DeadLetter, Discarded
     from integrator.catalog import Catalog
     from integrator.store import (
         AttemptRecord,
@@ -218,12 +218,15 @@ def message_detail(
     zone: tzinfo | None = None,
     receiver_text: bool = False,
     dead_state: str | None = None,
+    discarded: Discarded | None = None,
 ) -> dict[str, Any]:
     """Everything support needs about one message, including who resent it from what, and to
     which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
     and the receiver's words in errors only with ``receiver_text`` (see the module's docstring).
     ``origin_hidden``: the original lies outside the reader's clusters, so ``resent_from``
     says who resent it, when and why, and not which message (``original_id`` None).
+    ``discarded``: who discarded it (a dead letter closed by support, status ``cancelled``),
+    when and why (``discard_view``); ``null`` for a message not discarded.
     """
     detail = message_overview(m, zone, receiver_text=receiver_text, dead_state=dead_state)
     detail["event"] = event_summary(event, zone) if event is not None else None
@@ -234,7 +237,22 @@ def message_detail(
         resent_from["original_id"] = None
     detail["resent_from"] = resent_from
     detail["resends"] = [resend_view(r, zone) for r in resends or []]
+    detail["discarded"] = discard_view(discarded, zone) if discarded is not None else None
     return detail
+
+
+def discard_view(d: Discarded, zone: tzinfo | None = None) -> dict[str, Any]:
+    """A discard as a message's detail says it: ``cancelled`` alone did not tell a discard from
+    another end, nor whom to ask about it. ``by`` is the audit actor (an address, a token, a
+    ``local:`` user or ``system``), never patient data; it, the ``reason`` and ``died_at`` (when
+    it died: the discard overwrote that on the message) are None once retention pruned the
+    discard's audit entry."""
+    return {
+        "by": d.by,
+        "at": iso_time(d.at, zone),
+        "reason": d.reason,
+        "died_at": iso_time(d.died, zone) if d.died is not None else None,
+    }
 
 
 def event_summary(event: EventRecord, zone: tzinfo | None = None) -> dict[str, Any]:

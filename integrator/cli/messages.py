@@ -54,7 +54,6 @@ from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
-    from deadletter import Discarded
     from integrator.store import MessageFilter, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
@@ -243,12 +242,10 @@ def messages_show(
     Exit codes: 0 shown; 2 an id that names no message (or several); 1 anything else (no
     store, the view could not be recorded).
     """
-    from deadletter import discard_of
     from integrator.hl7view import field_rows
     from integrator.message_reads import read_message_in_store
 
     settings = load_settings()
-    discarded: list[Discarded] = []
 
     async def action(store: Store) -> dict[str, Any]:
         full_id = await _message_named(store, message_id)
@@ -261,10 +258,6 @@ def messages_show(
             message,
             receiver_text=True,  # the server's CLI is trusted with patient data
         )
-        # A discarded dead letter is ``cancelled``, and that was all this said: support could
-        # not tell a discard from any other end, nor whom to ask about it.
-        gone = await discard_of(store, message)
-        discarded.extend([gone] if gone is not None else [])
         return reading.to_json(settings.zone)
 
     detail = with_store(action, settings, read_only=True)
@@ -329,17 +322,20 @@ def messages_show(
             console.print(f"{position}, whole ({len(value):,} characters):")
             console.out(value, highlight=False)
     console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
-    for gone in discarded:
-        console.print(_discard_said(gone, zone))
+    # A discarded dead letter is ``cancelled``, and that was all this said: support could not
+    # tell a discard from any other end, nor whom to ask about it.
+    if detail["discarded"] is not None:
+        console.print(_discard_said(detail["discarded"], zone))
     _print_resends(detail, settings.zone)
 
 
-def _discard_said(gone: Discarded, zone: tzinfo) -> str:
-    """The line under the attempts: ``Discarded by … at …: reason``; who and why are gone
-    once the audit trail's period pruned the discard's entry, and the line says so."""
-    by = escape(gone.by) if gone.by else "someone no longer recorded (audit entry pruned)"
-    why = f": {escape(gone.reason)}" if gone.reason else ""
-    return f"Discarded by {by} at {shown_time(gone.at.isoformat(), zone)}{why}"
+def _discard_said(gone: dict[str, Any], zone: tzinfo) -> str:
+    """The line under the attempts, from the detail's ``discarded``: ``Discarded by … at …:
+    reason``; who and why are gone once the audit trail's period pruned the discard's entry,
+    and the line says so."""
+    by = escape(gone["by"]) if gone["by"] else "someone no longer recorded (audit entry pruned)"
+    why = f": {escape(gone['reason'])}" if gone["reason"] else ""
+    return f"Discarded by {by} at {shown_time(gone['at'], zone)}{why}"
 
 
 async def _message_named(store: Store, given: str) -> str:

@@ -143,15 +143,24 @@ async def _detail(
     return detail
 
 
-async def _discarded(engine: Engine, message: MessageRecord) -> dict[str, Any] | None:
-    """Who discarded a dead letter, when and why (``deadletter.get_dead_letter``, as
+async def _discarded(
+    engine: Engine, message: MessageRecord, detail: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Who discarded a dead letter, when and why (``deadletter.discard_of``, as
     ``integrator deadletter show`` says it); None for a message not discarded.
 
     A discarded dead letter is ``cancelled``, and its page said only that: the timeline ended
     at the attempt it died at. The dead letters page lists the open ones only and the audit
     trail is the admin's, so support, asked by a GP about it, could not learn who closed it or
     why, and could resend a referral a colleague had closed on purpose. Its reason holds no
-    patient data (every reason's rule), so it is shown as a resend's is."""
+    patient data (every reason's rule), so it is shown as a resend's is.
+
+    The page's full view (``_detail``: the API's reading) carries it as ``discarded``
+    already; its summary, for who may not read patient data, and the resend preview are no
+    such reading (``detail`` None), and read it here."""
+    if detail is not None and "discarded" in detail:
+        shown: dict[str, Any] | None = detail["discarded"]
+        return shown
     gone = await discard_of(engine.store, message)
     if gone is None:
         return None
@@ -177,7 +186,7 @@ async def _progress(
         "pending": message.status in PENDING or detail.get("dead_letter_state") == "resending",
         "may_resend": visitor.may(P.MESSAGES_RESEND, cluster),
         # Closed without a delivery: who did it, when and why, in the summary and the timeline.
-        "discarded": await _discarded(engine, message),
+        "discarded": await _discarded(engine, message, detail),
         # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
         # already (tried now a moment ago, or its time has come): said instead.
         "next_attempt_at": message.next_attempt_at,

@@ -187,8 +187,9 @@ async def search_messages(
 async def get_message(
     message_id: MessageNamed, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
-    """One message in full: its HL7 and its event's patient (audited as a view), and
-    ``released_at``, when it was last released from held (``null``: never held)."""
+    """One message in full: its HL7 and its event's patient (audited as a view),
+    ``released_at``, when it was last released from held (``null``: never held), and
+    ``discarded``, who discarded it, when and why (``null``: not discarded)."""
     try:
         reading = await read_message(engine, scope, message_id, source=source)
     except MessageNotFound:
