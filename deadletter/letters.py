@@ -19,7 +19,14 @@ from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.ack_reason import short_reason
 from integrator.errors import PermanentError
 from integrator.presenters import iso_time, shown_time
-from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, required
+from integrator.reasons import (
+    HOLDS_BSN,
+    HOLDS_BSN_CODE,
+    MAX_REASON,
+    TOO_LONG,
+    TOO_LONG_CODE,
+    required,
+)
 from integrator.refusal import Note
 from integrator.store import (
     AttemptRecord,
@@ -70,6 +77,15 @@ class ReasonTooLong(RefusedValue):
         self.coded(TOO_LONG_CODE, max_length=MAX_REASON)
 
 
+class ReasonHoldsBsn(RefusedValue):
+    """A reason that writes out a BSN: patient data in the audit trail, where those who read it
+    may not see it (``integrator.reasons.HOLDS_BSN``)."""
+
+    def __init__(self) -> None:
+        super().__init__("reason", HOLDS_BSN)
+        self.coded(HOLDS_BSN_CODE)
+
+
 def checked_reason(reason: str | None) -> str:
     """A resend's or a discard's reason without its outer blanks: ``MissingReason`` when it is
     blank, ``ReasonTooLong`` when it is longer than ``MAX_REASON`` as given (as the API's body
@@ -79,7 +95,9 @@ def checked_reason(reason: str | None) -> str:
 
 def _refused_reason(rule: str) -> DeadLetterError:
     """The reason rules (``integrator.reasons.required``) in this package's own refusals."""
-    return ReasonTooLong() if rule == TOO_LONG else MissingReason()
+    if rule == TOO_LONG:
+        return ReasonTooLong()
+    return ReasonHoldsBsn() if rule == HOLDS_BSN else MissingReason()
 
 
 class UnknownDeadLetter(DeadLetterError):

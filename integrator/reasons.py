@@ -33,6 +33,16 @@ TOO_LONG_CODE: Final = "reason.too_long"
 REQUIRED_CODE: Final = "reason.required"
 """The refusal code of a blank reason where one is required."""
 
+HOLDS_BSN: Final = (
+    "this looks like a BSN: leave it out (a reason stays in the audit trail for years, read by "
+    "people who may not see patient data; the message or event it is about names the patient)"
+)
+"""The rule a reason that writes out a BSN breaks (``search.writes_bsn``), as every service
+and front door words it. Never with the reason: it is what must not be repeated."""
+
+HOLDS_BSN_CODE: Final = "reason.holds_bsn"
+"""Its refusal code (``integrator.refusal``), which the console words in Dutch too."""
+
 Refusal = Callable[[str], "IntegratorError"]
 """A service's refusal of its reason, made from the rule broken: its own exception type, so
 that each front door keeps answering it as it did (``BadAccessInput``, ``EventsRefused``)."""
@@ -45,13 +55,28 @@ def too_long(reason: str) -> bool:
 
 def bounded(reason: str | None, refused: Refusal) -> str | None:
     """``reason`` as given (a service that takes none keeps it so), or ``refused(TOO_LONG)``
-    raised, coded ``reason.too_long``, when it is longer than ``MAX_REASON`` characters.
+    raised, coded ``reason.too_long``, when it is longer than ``MAX_REASON`` characters, and
+    ``refused(HOLDS_BSN)``, coded ``reason.holds_bsn``, when it writes out a BSN.
 
     Counted as given, outer blanks included, as the API's bodies and the console's forms
     count it, so a reason one door takes no other refuses."""
     if reason is not None and too_long(reason):
         raise refused(TOO_LONG).coded(TOO_LONG_CODE, max_length=MAX_REASON)
+    if reason is not None and holds_bsn(reason):
+        raise refused(HOLDS_BSN).coded(HOLDS_BSN_CODE)
     return reason
+
+
+def holds_bsn(reason: str) -> bool:
+    """Whether ``reason`` writes out a patient's BSN (``search.writes_bsn``).
+
+    A reason is shown to whoever reads the audit trail (admins, reports), who may not see
+    patient data, kept longer than any payload, and never pruned with it; a BSN in it would
+    also escape ``audit list --bsn``, which finds a patient by keyed hash. Names cannot be
+    told from other words; a BSN can, so it is refused by every service that takes a reason."""
+    from integrator.search import writes_bsn
+
+    return writes_bsn(reason)
 
 
 def required(reason: str | None, refused: Refusal, *, missing: str) -> str:

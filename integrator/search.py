@@ -465,6 +465,26 @@ console refused the search by the MSH-10 a hospital quoted as a BSN typed in the
 
 MISPLACED_BSN: Final = "this looks like a BSN: search by BSN instead"
 
+_NUMBER_WRITTEN: Final = re.compile(r"(?<!\d)\d(?:[\s.]*\d)*(?!\d)")
+"""A number as written in a sentence, with the spaces and dots people type in a BSN."""
+
+
+def writes_bsn(text: str) -> bool:
+    """Whether free text (a reason) writes out a BSN: nine digits that pass the eleven-test,
+    as one number (``999990019``, ``999 990 019``, ``999.990.019``) or as one word of a longer
+    run of numbers. Stricter than ``holds_bsn``, which looks at every nine digits of a longer
+    run: a sentence's ticket, phone and order numbers would pass it one time in three, and a
+    refused reason costs support a retyped sentence, where a refused search term costs nothing.
+    ZD numbers and MSH-10s are identifiers, as for ``holds_bsn``."""
+    plain = _CONTROL_ID_TYPED.sub(" ", _ZD_TYPED.sub(" ", text))
+    for match in _NUMBER_WRITTEN.finditer(plain):
+        written = match.group()
+        whole = _BSN_SEPARATORS.sub("", written)
+        words = [whole, *(w for w in _BSN_SEPARATORS.split(written) if w)]
+        if any(len(word) == 9 and is_valid_bsn(word) for word in words):
+            return True
+    return False
+
 
 def holds_bsn(text: str) -> bool:
     """Whether ``text`` is, or holds, a BSN (nine digits that pass the eleven-test, spaces and

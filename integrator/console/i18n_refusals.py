@@ -172,6 +172,11 @@ EN: Final[dict[str, str]] = {
     # Reasons
     "refusal.reason.required": "a reason is required (it goes into the audit trail)",
     "refusal.reason.too_long": "at most {max_length} characters",
+    "refusal.reason.holds_bsn": (
+        "this looks like a BSN: leave it out (a reason stays in the audit trail for years, read "
+        "by people who may not see patient data; the message or event it is about names the "
+        "patient)"
+    ),
     # People and tokens
     "refusal.access.cluster_unknown": (
         "no destination is in cluster {clusters}; the clusters there are: {known}"
@@ -846,6 +851,11 @@ NL: Final[dict[str, str]] = {
     "refusal.audit.action": "geen actie van de audittrail; kies uit {actions}",
     "refusal.reason.required": "een reden is verplicht (die komt in de audittrail)",
     "refusal.reason.too_long": "hoogstens {max_length} tekens",
+    "refusal.reason.holds_bsn": (
+        "dit lijkt op een BSN: laat het weg (een reden blijft jaren in de audittrail, gelezen "
+        "door mensen die geen patiëntgegevens mogen zien; het bericht of de gebeurtenis waar "
+        "het om gaat noemt de patiënt al)"
+    ),
     "refusal.access.cluster_unknown": (
         "geen bestemming hoort bij cluster {clusters}; de clusters die er zijn: {known}"
     ),

@@ -38,6 +38,10 @@ SQLITE_PRAGMAS = (
     # file stays at that size between checkpoints.
     "PRAGMA wal_autocheckpoint=5000",
     "PRAGMA foreign_keys=ON",
+    # Deleted and overwritten content is overwritten with zeros in the page, not only unlinked:
+    # a pruned payload must not stay readable in a page's free space (or in a backup copied
+    # from it). Debian's SQLite has this on by default, other builds (macOS, python.org's) not.
+    "PRAGMA secure_delete=ON",
 )
 
 

@@ -445,11 +445,21 @@ class RetentionMixin:
             if full:
                 await auto.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
                 await auto.exec_driver_sql("VACUUM")
-                return "vacuum"
-            if mode != 2:  # 0 NONE, 1 FULL, 2 INCREMENTAL
-                return "none: the store was made without auto_vacuum; run prune --vacuum once"
-            await auto.exec_driver_sql("PRAGMA incremental_vacuum")
-            return "incremental_vacuum"
+                done = "vacuum"
+            elif mode != 2:  # 0 NONE, 1 FULL, 2 INCREMENTAL
+                done = "none: the store was made without auto_vacuum; run prune --vacuum once"
+            else:
+                await auto.exec_driver_sql("PRAGMA incremental_vacuum")
+                done = "incremental_vacuum"
+            # What was pruned is gone from the rows, but the pages as they were stay in the
+            # database file until a checkpoint copies the rewritten ones back, and in the WAL
+            # file, which is never shortened, until new frames happen to overwrite them: with
+            # an engine's connections open nobody closes the last one, which would checkpoint.
+            # TRUNCATE copies every frame back (pages zeroed by ``secure_delete``) and empties
+            # the WAL file. It waits for readers up to the busy timeout; when one still holds
+            # the WAL (``busy``), the engine's own checkpoints copy the pages back soon after.
+            await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return done
 
     @guarded("count pruned rows")
     async def count_pruned(self: _StoreParts) -> dict[str, int]:
