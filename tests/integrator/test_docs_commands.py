@@ -29,6 +29,7 @@ PAGES = (
     "docs/access.md",
     "docs/metrics.md",
     "docs/amqp.md",
+    "docs/receivers.md",
 )
 CLI = typer.main.get_command(app)
 PROGRAM = re.compile(r"(?:^|[\s$(;'])(?:\S*/)?integrator ((?:(?!\s#)[^$)'`])+)")
