@@ -7,9 +7,6 @@ told from another end, nor whom to ask about it, without the audit trail (the ad
 
 from __future__ import annotations
 
-import copy
-import json
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,17 +18,9 @@ from integrator.engine import Engine
 from integrator.presenters import iso_time
 from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, settings_for
+from tests.resend.test_api_resend_rules import submitted
 
 NOORD = "ziekenhuis-noord"
-
-
-async def submitted(engine: Engine, referral: dict[str, Any], zd_number: str) -> str:
-    data = copy.deepcopy(referral)
-    data["event_id"] = str(uuid.uuid4())
-    data["zd_number"] = zd_number
-    result = await engine.intake.submit(json.dumps(data), source="cli")
-    assert await engine.wait_settled(timeout=10)
-    return result.messages[0].message_id
 
 
 async def test_the_detail_says_who_discarded_a_dead_letter_when_and_why(
