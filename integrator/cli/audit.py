@@ -20,6 +20,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from integrator.cli.bsn_input import bsn_help, given_bsn
 from integrator.cli.common import (
     JsonOption,
     Shown,
@@ -87,7 +88,9 @@ def audit_list(
     ] = None,
     bsn: Annotated[
         str | None,
-        typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash, never stored)."),
+        typer.Option(
+            "--bsn", help=bsn_help("Patient BSN (looked up by its keyed hash, never stored)")
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -112,6 +115,7 @@ def audit_list(
     if as_json and as_csv:
         fail("--json and --csv: choose one", 2)
     settings = load_settings()
+    bsn = given_bsn(bsn)
     terms = {
         "actor": actor,
         "action": action,

@@ -22,6 +22,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from integrator.cli.bsn_input import bsn_help, given_bsn
 from integrator.cli.common import (
     JsonOption,
     Shown,
@@ -66,7 +67,8 @@ UntilOption = Annotated[str | None, typer.Option(help=until_help("Arrived"))]
 def events_list(
     zd: ZdOption = None,
     bsn: Annotated[
-        str | None, typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash).")
+        str | None,
+        typer.Option("--bsn", help=bsn_help("Patient BSN (looked up by its keyed hash)")),
     ] = None,
     provider: ProviderOption = None,
     event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
@@ -103,6 +105,7 @@ def events_list(
     if as_json and as_csv:
         fail("--json and --csv: choose one", 2)
     settings = load_settings()
+    bsn = given_bsn(bsn)
     terms = {
         "zd_number": zd,
         "bsn": bsn,

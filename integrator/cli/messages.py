@@ -20,6 +20,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from integrator.cli.bsn_input import bsn_help, given_bsn
 from integrator.cli.common import (
     JsonOption,
     Shown,
@@ -71,7 +72,8 @@ def messages_list(
     bsn: Annotated[
         str | None,
         typer.Option(
-            "--bsn", help="Patient BSN, spaces or dots allowed (looked up by its keyed hash)."
+            "--bsn",
+            help=bsn_help("Patient BSN, spaces or dots allowed (looked up by its keyed hash)"),
         ),
     ] = None,
     event_id: Annotated[
@@ -114,6 +116,7 @@ def messages_list(
     if as_json and as_csv:
         fail("--json and --csv: choose one", 2)
     settings = load_settings()
+    bsn = given_bsn(bsn)
     terms = MessageTerms(
         zd_number=zd,
         bsn=bsn,

@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from integrator.cli.bsn_input import bsn_help, given_bsn
 from integrator.cli.common import (
     JsonOption,
     Shown,
@@ -58,7 +59,8 @@ def rejected_list(
     bsn: Annotated[
         str | None,
         typer.Option(
-            "--bsn", help="Patient BSN, spaces or dots allowed (looked up by its keyed hash)."
+            "--bsn",
+            help=bsn_help("Patient BSN, spaces or dots allowed (looked up by its keyed hash)"),
         ),
     ] = None,
     limit: Annotated[
@@ -83,6 +85,7 @@ def rejected_list(
     from integrator.store import Store
 
     settings = load_settings()
+    bsn = given_bsn(bsn)
     terms = {
         "since": since,
         "until": until,

@@ -7,9 +7,10 @@ the real run would: through the engine's API (its dry run: the same token check,
 alike) or in the store, with the same rules (``deadletter.resend``), and sends nothing; it says
 which way and as whom. Which messages are resent or skipped is decided there, never here.
 A filter selects with the filter of every message search (``message_reads.terms_filter``), by
-the terms of the API's batch resend (its ``filter``), bar the BSN: the CLI takes a BSN only as
-an option (``messages list --bsn``), which a shell's history and the process list keep, so a
-resend by BSN is the API's only (in its body). An ``--event-id`` is also taken as a start only
+the terms of the API's batch resend (its ``filter``), bar the BSN: a resend selected by a BSN
+resends a patient's every message at once, so support looks first (``messages list --bsn -``,
+which reads it unechoed, ``integrator.cli.bsn_input``) and resends by id or ZD number; a resend
+by BSN is the API's only (in its body). An ``--event-id`` is also taken as a start only
 one event id has, as ``messages list`` takes it, and made whole before it selects.
 What is printed (ids, ZD numbers, destinations, versions, notes) holds no patient data, so no
 view is recorded; the resends themselves are.
@@ -119,9 +120,9 @@ def resend_command(
     Filters combine (AND), and select what the API's batch resend selects by the same terms.
 
     No message is ever in status sending (the engine does not write it): --status sending
-    selects nothing and says why on stderr. There is no --bsn: options stay in the shell's
-    history; find a patient's messages with messages list --bsn, then resend them by id or
-    ZD number.
+    selects nothing and says why on stderr. There is no --bsn: find a patient's messages
+    with messages list --bsn - (it asks for the BSN unseen), then resend them by id or ZD
+    number.
 
     Exit codes: 0 every selected message resent (with --dry-run: would be); 1 any skipped, or
     nothing matched the filter; 2 bad input, nothing resent: no selector or reason, an id
