@@ -11,6 +11,11 @@ close is still on its way (a receiver that closes after every ACK: the next mess
 before its FIN is read) loses the kept connection before a byte of the answer came, and the
 message is written once more, on a new connection, in the same send (``_resend``).
 
+The wait for the answer starts once the message has left the engine's write buffer, not when it
+was handed to the transport: a message of tens of MB takes a minute on a slow link, and that
+minute is no receiver's silence. Sending is bounded by progress instead of by size: a receiver
+that takes no byte for ``ack_timeout`` has stopped reading (``_sending``).
+
 Foreign exceptions are translated here, at the boundary, into ``destinations.errors``.
 """
 
@@ -34,6 +39,7 @@ from destinations.errors import (
     ConnectionLost,
     DeliveryError,
     FrameTooLarge,
+    SendStalled,
 )
 from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
 from shapes import ADDRESS, NUMBER, SECONDS, TEXT, Shape
@@ -44,6 +50,7 @@ if TYPE_CHECKING:
 
 _CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
 _HANDSHAKE_SPARE = 5.0  # seconds the loop's TLS handshake timeout waits past connect_timeout
+_SENDING_CHECK = 0.1  # seconds between looks at a large message's progress (at most)
 
 _log = structlog.get_logger(__name__)
 
@@ -65,7 +72,8 @@ class _AckProtocol(asyncio.Protocol):
         self.decoder = FrameDecoder(max_frame_size)
         self.bytes_received = 0  # every byte read, framed or not: did the peer say anything?
         self.frames: deque[bytes] = deque()
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport | None = None  # TLS's over the socket's, with TLS
+        self._socket_transport: asyncio.Transport | None = None
         self.closed = False
         self.error: DeliveryError | None = None
         self.lost_with: Exception | None = None  # what the transport said when it closed
@@ -87,8 +95,32 @@ class _AckProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
         transport = cast(asyncio.Transport, transport)
-        self.transport = transport
+        self.transport = self._socket_transport = transport
+        # pause_writing as soon as a write leaves bytes behind, resume_writing once they are
+        # all gone: the moment the wait for the answer starts (``MllpClient._sending``).
+        transport.set_write_buffer_limits(high=0)
         _keep_alive(transport.get_extra_info("socket"))
+
+    def pause_writing(self) -> None:
+        pass  # the bytes are counted when looked at (``unsent``)
+
+    def resume_writing(self) -> None:
+        self._wake()
+
+    @property
+    def unsent(self) -> int:
+        """Bytes written and still in the engine's own buffers, not yet taken by the system.
+
+        With TLS the TLS transport's and the socket's together: the TLS layer hands what it
+        encrypted to the socket's transport at once, so its own buffer is empty while
+        megabytes wait below it."""
+        transport, below = self.transport, self._socket_transport
+        if transport is None:
+            return 0
+        size = transport.get_write_buffer_size()
+        if below is not None and below is not transport:
+            size += below.get_write_buffer_size()
+        return size
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
@@ -136,6 +168,17 @@ class _AckProtocol(asyncio.Protocol):
                     timer.cancel()
         return self.frames.popleft()
 
+    async def stir(self, deadline: float) -> None:
+        """Return when something happened on the connection (a frame, an error, its loss, the
+        write buffer emptied) or at ``deadline`` (the loop's clock), whichever comes first."""
+        waiter = self._waiter = self._loop.create_future()
+        timer = self._loop.call_at(deadline, _settle, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            timer.cancel()
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -144,6 +187,11 @@ class _AckProtocol(asyncio.Protocol):
 def _time_out(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 SETTLED_KEPT = 16
@@ -296,6 +344,8 @@ class MllpClient:
         skipped: list[str] = []
         try:
             transport.write(data)
+            if protocol.unsent:  # a large message, a slow link: the common small one is gone
+                await self._sending(protocol, len(data))
             await self._read_answers(protocol, more, answers, skipped)
         except TimeoutError as exc:
             stray = protocol.decoder.discarded_bytes - stray_before
@@ -349,6 +399,29 @@ class MllpClient:
         closed = ConnectionLost(said)
         closed.answers = tuple(answers)
         return closed
+
+    async def _sending(self, protocol: _AckProtocol, size: int) -> None:
+        """Wait until the ``size`` bytes just written have left the engine's write buffer, so
+        that ``ack_timeout`` bounds the receiver's answer, not the link's speed.
+
+        Bounded by progress, not by size: ``SendStalled`` when the receiver took no byte for
+        ``ack_timeout`` (it stopped reading, its TCP window closed). The buffer emptying wakes
+        the wait (``resume_writing``); the progress is looked at every ``_SENDING_CHECK`` (a
+        TLS transport says nothing of the socket's buffer below it). A frame, an error or the
+        connection's loss ends the wait too: the answer's wait says what happened."""
+        loop = asyncio.get_running_loop()
+        check = min(_SENDING_CHECK, self.ack_timeout / 4)
+        unsent = protocol.unsent
+        moved = loop.time()
+        while unsent and not (protocol.frames or protocol.error is not None or protocol.closed):
+            await protocol.stir(min(loop.time() + check, moved + self.ack_timeout))
+            now, left = loop.time(), protocol.unsent
+            if left < unsent:
+                unsent, moved = left, now
+            elif left and now >= moved + self.ack_timeout:
+                written = f"{max(size - left, 0):,}"
+                seconds = f"{self.ack_timeout:g}"
+                raise SendStalled(SEND_STALLED(written=written, size=f"{size:,}", seconds=seconds))
 
     async def _read_answers(
         self,
@@ -514,6 +587,16 @@ TLS_CLOSED_SAYING = Shape(
 ``TLSV13_ALERT_CERTIFICATE_REQUIRED``, ``TLSV1_ALERT_UNKNOWN_CA``, ...)."""
 CONNECTION_CLOSED = Shape("delivery.connection_closed", "connection closed before the ACK arrived")
 NO_ACK = Shape("delivery.no_ack", "no ACK within {seconds}s", seconds=SECONDS)
+GROUPED = r"\d{1,3}(?:,\d{3})*"  # a count with thousands separators: `12,345,678`
+SEND_STALLED = Shape(
+    "delivery.send_stalled",
+    "the receiver stopped reading: {written} of {size} bytes written, none taken for {seconds}s",
+    written=GROUPED,
+    size=GROUPED,
+    seconds=SECONDS,
+)
+"""The message was not all sent: the receiver took no byte for ``ack_timeout`` (its TCP window
+stayed closed), so the answer was never waited for. ``written``: the bytes the system took."""
 NO_APPLICATION_ACK = Shape(
     "delivery.no_application_ack",
     "no application ACK after the commit ACK within {seconds}s",

@@ -12,6 +12,7 @@ as ``__cause__``, so nothing outside this package has to know about sockets.
     ├── ConnectFailed                yes   no connection (refused, unreachable, TLS handshake)
     ├── ConnectionLost               yes   closed mid-send or before the ACK arrived
     ├── AckTimeout                   yes   no ACK within ack_timeout
+    ├── SendStalled                  yes   receiver stopped reading: no byte taken in ack_timeout
     ├── InvalidAck                   yes   an answer came, but it cannot be trusted
     │   ├── MalformedAck                   not HL7, no MSH/MSA, unknown MSA-1
     │   └── AckControlIdMismatch           MSA-2 is not the MSH-10 that was sent
@@ -65,6 +66,15 @@ class ConnectionLost(DeliveryError):
 
 class AckTimeout(DeliveryError):
     """No complete ACK within the destination's ``ack_timeout``."""
+
+
+class SendStalled(DeliveryError):
+    """The receiver stopped reading: no byte of the message was taken for ``ack_timeout``.
+
+    Sending a large message is bounded by its progress, not by its size (a slow link may take
+    minutes), and ``ack_timeout`` starts only once it is all sent; this is what bounds a
+    receiver that never reads it. Part of it may have reached the receiver.
+    """
 
 
 class InvalidAck(DeliveryError):

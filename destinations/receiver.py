@@ -7,6 +7,9 @@ push hundreds of thousands of messages through it.
 
 ``build_ack`` is a separate function of the message alone (plus an optional clock and id), so
 tests and other receivers can produce exactly the ACK a conformant engine would.
+
+It takes a frame as large as the largest message the engine can send (``LARGEST_MESSAGE``), so a
+hospital testing with it is never refused a referral the engine would send it.
 """
 
 from __future__ import annotations
@@ -20,15 +23,29 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import Final, cast
 
 import structlog
 
 from destinations.ack import ACK_CODES, codec_for, read_msh
 from destinations.errors import DeliveryError, FrameTooLarge, MalformedMessage
-from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+from destinations.mllp import FrameDecoder, frame
 
 _log = structlog.get_logger(__name__)
+
+ATTACHMENTS_IN_BASE64: Final = 4 * -(-50 * 1024 * 1024 // 3)
+"""The attachments of one event at their most, 50 MiB (``schemas.attachments``,
+``MAX_ATTACHMENTS_TOTAL_BYTES``), in base64: 69,905,068 bytes. Said again here rather than
+imported, as ``destinations`` imports none of the intake's packages (docs/architecture.md); a
+test holds the two together (``tests/destinations/test_receiver_largest_message.py``)."""
+REST_OF_MESSAGE: Final = 10_000_000
+"""Room for the rest of the largest message: its text, at most 1,000,000 characters
+(``schemas.fields.MAX_EVENT_TEXT``), each at most five bytes on the wire once escaped
+(``\\X01\\``), the segments around it and the attachments' base64 padding, one per file."""
+LARGEST_MESSAGE: Final = ATTACHMENTS_IN_BASE64 + REST_OF_MESSAGE
+"""The receiver's default largest frame, 79,905,068 bytes: at least the largest message the
+engine can send. (The 64 MiB of ``mllp.DEFAULT_MAX_FRAME_SIZE`` bounds an answer, an ACK; it
+refused a referral with its full 50 MiB of attachments, some 73 MB.)"""
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 _CALLBACK_FAILED = "receiver could not process the message"
@@ -114,7 +131,7 @@ class MllpReceiver:
         save_dir: Path | None = None,
         on_message: Callable[[bytes], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        max_frame_size: int = LARGEST_MESSAGE,
         commit_code: str = "CA",
         application_delay: float = 0.0,
     ) -> None:

@@ -45,6 +45,7 @@ ERRORS: Final = Family(
         client.UNFRAMED_ANSWER,
         client.UNFINISHED_FRAME,
         client.NO_ACK,
+        client.SEND_STALLED,
         client.NO_APPLICATION_ACK,
         client.REFUSED,
         client.TLS_UNVERIFIED,

@@ -77,6 +77,9 @@ EN: Final[dict[str, str]] = {
         "(no 0x0B start block before them)"
     ),
     "text.delivery.no_ack": "no ACK within {seconds}s",
+    "text.delivery.send_stalled": (
+        "the receiver stopped reading: {written} of {size} bytes written, none taken for {seconds}s"
+    ),
     "text.delivery.unframed_answer": (
         "no ACK within {seconds}s: {count} bytes came outside an MLLP frame "
         "(no 0x0B start block before them)"
@@ -198,6 +201,10 @@ NL: Final[dict[str, str]] = {
         "een MLLP-frame (geen startbyte 0x0B ervoor)"
     ),
     "text.delivery.no_ack": "geen ACK binnen {seconds}s",
+    "text.delivery.send_stalled": (
+        "de ontvanger las niet meer: {written} van {size} bytes geschreven, {seconds}s lang "
+        "niets afgenomen"
+    ),
     "text.delivery.unframed_answer": (
         "geen ACK binnen {seconds}s: {count} bytes kwamen buiten een MLLP-frame "
         "(geen startbyte 0x0B ervoor)"

@@ -211,6 +211,9 @@ def _connecting(tmp_path: Path) -> list[str]:
     # No answer in time, though frames came that answer no message sent now.
     skipped = client._and_skipped(client.NO_ACK(seconds="0.3"), ["ACK^I12", "ACK^I12"])
     found.append(worker.FAILED(kind="AckTimeout", cause=skipped))
+    # A large message the receiver stopped reading halfway (its TCP window stayed closed).
+    stalled = client.SEND_STALLED(written="65,536", size="4,194,581", seconds="30")
+    found.append(worker.FAILED(kind="SendStalled", cause=stalled))
     # TLS 1.3: it closes after the client's handshake, with or without an alert.
     alert = _tls_error(ssl.SSLError(1, "tlsv13 alert"), "TLSV13_ALERT_CERTIFICATE_REQUIRED")
     for closed in (None, alert):
