@@ -71,6 +71,10 @@ MESSAGES: Final = (
 EXPORTS: Final = ("messages.export", "events.export", "audit.export", "export.cut")
 """CSV exports (``exports``), and one that ended before its last row (``export_stream``)."""
 
+AUDIT: Final = ("audit.summary",)
+"""The audit trail itself reviewed: who viewed or exported patient data, per actor
+(``audit_reads.summarise_audit``)."""
+
 DATA: Final = (
     "data.prune_start",
     "data.prune",
@@ -88,7 +92,7 @@ NO_LONGER_WRITTEN: Final[tuple[str, ...]] = ()
 the trail, so they stay searchable."""
 
 ACTIONS: Final = tuple(
-    sorted({*ACCESS, *DESTINATIONS, *MESSAGES, *EXPORTS, *DATA, *NO_LONGER_WRITTEN})
+    sorted({*ACCESS, *DESTINATIONS, *MESSAGES, *EXPORTS, *AUDIT, *DATA, *NO_LONGER_WRITTEN})
 )
 """Every action, sorted: the list a refused search names."""
 

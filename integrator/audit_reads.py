@@ -11,14 +11,20 @@ made, not per page looked at.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Final
 
 from integrator import paging
-from integrator.audit import checked_audit_filter
+from integrator.audit import build_audit_filter, checked_audit_filter
+from integrator.exports import EXPORTS
 from integrator.kept_searches import searched_bsn
 from integrator.listing_totals import Total, listing_total
-from integrator.patient_views import record_search
+from integrator.patient_views import PATIENT_DATA_VIEW, answering_headers_only, record_search
+from integrator.presenters import iso_time
+from integrator.search import check_period
+from integrator.settings import Settings
 from integrator.store import AuditFilter, AuditRecord, Store
+from integrator.store.audit_counts import ActorCounts
 
 if TYPE_CHECKING:
     from integrator.access.permissions import Identity
@@ -101,3 +107,151 @@ async def audit_total(
         return await store.count_audit(flt, at_most=at_most)
 
     return await listing_total(count, offset=offset, shown=shown, more=more)
+
+
+# -- the access-log review (NEN 7513) ------------------------------------------------------
+
+SUMMARY: Final = "audit.summary"
+"""The action a summary of the trail is recorded as (``summarise_audit``)."""
+VIEWS: Final = (PATIENT_DATA_VIEW,)
+"""What the summary counts as a view of patient data."""
+PATIENT_EXPORTS: Final = (EXPORTS["messages"], EXPORTS["events"])
+"""The exports of what is about patients: their messages and events (identifiers only, and a
+patient's own when made by BSN, whose keyed hash their entry then holds)."""
+SUMMARY_ACTIONS: Final = (*VIEWS, *PATIENT_EXPORTS)
+"""What the review counts unless asked for one action: who viewed or exported patient data."""
+SUMMARY_DAYS: Final = 30
+"""A summary without ``since`` covers this many days up to its ``until`` (or now)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SummaryTerms:
+    """A summary's period (``since`` inclusive, ``until`` not; both set) and the actions it
+    counts, checked (``summary_terms``)."""
+
+    since: datetime
+    until: datetime
+    actions: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActorSummary:
+    """One actor's part (or, ``actor`` None, everyone's): views of patient data, exports,
+    every entry counted (``entries``: views, exports and any other action asked for), the
+    distinct patients named (by keyed BSN hash), the first and last time."""
+
+    actor: str | None
+    views: int
+    exports: int
+    entries: int
+    patients: int
+    first: datetime | None
+    last: datetime | None
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "views": self.views,
+            "exports": self.exports,
+            "entries": self.entries,
+            "patients": self.patients,
+            "first": None if self.first is None else iso_time(self.first, zone),
+            "last": None if self.last is None else iso_time(self.last, zone),
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """Who viewed or exported patient data in a period: one ``ActorSummary`` each, most
+    views first, and ``total`` (its ``patients`` counted across everyone: a patient two
+    people looked at is one)."""
+
+    terms: SummaryTerms
+    actors: list[ActorSummary]
+    total: ActorSummary
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        """As the API and ``audit summary --json`` give it, times in ``zone``."""
+        return {
+            "start": iso_time(self.terms.since, zone),
+            "end": iso_time(self.terms.until, zone),
+            "actions": list(self.terms.actions),
+            "actors": [actor.to_json(zone) for actor in self.actors],
+            "total": {**self.total.to_json(zone), "actors": len(self.actors)},
+        }
+
+
+def summary_terms(
+    settings: Settings,
+    *,
+    since: str | None,
+    until: str | None,
+    action: str | None,
+    now: datetime | None = None,
+) -> SummaryTerms:
+    """The period and actions of a summary, or a ``BadSearch`` naming the term and its rule
+    (never its value), as an audit search refuses them (``audit.build_audit_filter``): a
+    bound in none of the forms, a period that ends before it starts, an action the engine does
+    not write. Without ``until`` the period ends now; without ``since`` it starts
+    ``SUMMARY_DAYS`` before its end, so a review always names the period it covers."""
+    flt = build_audit_filter(settings, action=action, since=since, until=until)
+    end = flt.until or now or datetime.now(UTC)
+    start = flt.since or end - timedelta(days=SUMMARY_DAYS)
+    check_period(start, end, settings)  # a since typed after now, with no until given
+    actions = SUMMARY_ACTIONS if flt.action is None else (flt.action,)
+    return SummaryTerms(start, end, actions)
+
+
+async def summarise_audit(
+    store: Store,
+    identity: Identity,
+    terms: SummaryTerms,
+    *,
+    source: str | None,
+) -> AuditSummary:
+    """Who viewed or exported patient data in ``terms``' period (NEN 7513's review of the
+    access log): counted in the store (``Store.count_audit_by_actor``), one row an actor,
+    most views first. Recorded (``audit.summary``, with the period, the actions and how many
+    actors it named) before it is answered, as every export of the trail is: the review is
+    itself a reading of who looked at which patients' data. Within ``headers_only`` (a
+    ``HEAD``) nothing is recorded: nothing is shown."""
+    counted, together = await store.count_audit_by_actor(
+        terms.actions, since=terms.since, until=terms.until
+    )
+    actors = sorted(
+        (_actor_summary(counts) for counts in counted),
+        key=lambda a: (-a.views, -a.exports, -a.entries, a.actor or ""),
+    )
+    total = (
+        _actor_summary(together)
+        if together is not None
+        else ActorSummary(None, 0, 0, 0, 0, None, None)
+    )
+    if not answering_headers_only():
+        details: dict[str, object] = {
+            "since": terms.since.isoformat(),
+            "until": terms.until.isoformat(),
+            "actions": list(terms.actions),
+            "actors": len(actors),
+        }
+        if source is not None:  # the CLI on the server names no address: its actor says where
+            details["source"] = source
+        await store.add_audit(identity.display, SUMMARY, "audit_log", details=details)
+    return AuditSummary(terms, actors, total)
+
+
+def _actor_summary(counts: ActorCounts) -> ActorSummary:
+    views = sum(counts.actions.get(action, 0) for action in VIEWS)
+    exports = sum(n for action, n in counts.actions.items() if action in _EXPORT_ACTIONS)
+    return ActorSummary(
+        counts.actor,
+        views,
+        exports,
+        counts.entries,
+        counts.patients,
+        counts.first,
+        counts.last,
+    )
+
+
+_EXPORT_ACTIONS: Final = frozenset(EXPORTS.values())

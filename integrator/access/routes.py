@@ -91,6 +91,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     ("GET", "/api/v1/audit"): P.AUDIT_READ,
     # Who viewed a patient's data, and what was done to their events and messages.
     ("POST", "/api/v1/audit/search"): P.AUDIT_READ,
+    # The access-log review (NEN 7513): who viewed or exported patient data, per actor.
+    ("GET", "/api/v1/audit/summary"): P.AUDIT_READ,
     # The audit trail as CSV, for the reports role.
     ("GET", "/api/v1/audit.csv"): P.REPORTS_EXPORT,
     # People and their grants: an admin sees and acts within the clusters of their grants.
@@ -123,6 +125,7 @@ EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
         # The audit trail records every cluster's changes and views.
         ("GET", "/api/v1/audit"),
         ("POST", "/api/v1/audit/search"),
+        ("GET", "/api/v1/audit/summary"),
         ("GET", "/api/v1/audit.csv"),
         # Routing makes messages for every destination that serves an event's provider, in
         # whatever cluster; and an unrouted event has no destination, so lies in no cluster.

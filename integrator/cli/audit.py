@@ -1,8 +1,10 @@
-"""``integrator audit list|verify``: read the audit trail, and check its hash chain.
+"""``integrator audit list|verify|summary``: read the audit trail, check its hash chain, and
+count who viewed or exported patient data (the access-log review).
 
-Both only read: they never create a store. ``verify`` exits 0 when the chain is intact and 1
-naming the first broken entry (edited, removed, inserted or moved); it prints the newest
-entry's hash, which, kept elsewhere, also shows later that nothing was cut off the end.
+None of them creates a store (``summary`` records itself in the trail: who reviewed it).
+``verify`` exits 0 when the chain is intact and 1 naming the first broken entry (edited,
+removed, inserted or moved); it prints the newest entry's hash, which, kept elsewhere, also
+shows later that nothing was cut off the end.
 
 ``list --bsn`` shows who looked at a patient: a view of patient data, recorded as
 ``audit.search`` (``patient_views.record_search``, as the API and the console record it) before
@@ -319,3 +321,83 @@ def audit_verify(
             f"audit log broken at entry {check.broken_id}: {check.problem} "
             f"({check.checked} entries before it are intact)"
         )
+
+
+@audit_app.command("summary")
+def audit_summary(
+    since: Annotated[str | None, typer.Option(help=since_help("Recorded"))] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Recorded"))] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            help="Count this one action instead of the views of patient data and the exports "
+            "of messages and events (e.g. audit.export); one the engine does not record is "
+            "refused, listing those it does."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Who viewed or exported patient data in a period, the review of the access log NEN 7513
+    asks for: per actor (person, token, local user) the views, the exports, the distinct
+    patients (by the keyed hash of their BSN, never the BSN) and the first and last time, most
+    views first, with a total. Without --since: the 30 days up to --until (or up to now).
+    Counted in the store, however long the trail; the summary is itself recorded in the audit
+    trail (audit.summary)."""
+    import contextlib
+
+    from integrator.audit_reads import AuditSummary, summarise_audit, summary_terms
+    from integrator.cli.common import err_console
+    from integrator.search import BadSearch
+
+    settings = load_settings()
+    try:
+        terms = summary_terms(settings, since=since, until=until, action=action)
+    except BadSearch as exc:
+        fail(option_rule(exc), 2)
+
+    async def action_on(store: Store) -> AuditSummary:
+        # One statement, which no batch divides into steps to show: a line on stderr while it
+        # runs (on a terminal; a script or a pipe gets none), as long commands say theirs.
+        working = (
+            err_console.status("counting the audit trail…")
+            if err_console.is_terminal and not as_json
+            else contextlib.nullcontext()
+        )
+        with working:
+            return await summarise_audit(store, local_identity(), terms, source=None)
+
+    summary = with_store(action_on, settings, read_only=True)
+    if as_json:
+        print_json(summary.to_json(settings.zone))
+        return
+    console.print(_summary_table(summary, settings.zone, width=console.width))
+
+
+def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
+    """The summary as a table that fits the terminal: one row an actor and the total under
+    them; the times, and the entries of other actions when one was asked for, as the width
+    allows."""
+    from integrator.audit_reads import SUMMARY_ACTIONS
+
+    rows = [a.to_json(zone) for a in summary.actors]
+    total = summary.total.to_json(zone)
+    rows.append({**total, "actor": f"total ({len(summary.actors)} actors)"})
+    columns = {
+        "actor": Column("actor", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "views": Column("views", lambda r: f"{r['views']:,}", "right"),
+        "patients": Column("patients", lambda r: f"{r['patients']:,}", "right"),
+        "exports": Column("exports", lambda r: f"{r['exports']:,}", "right"),
+        "entries": Column("entries", lambda r: f"{r['entries']:,}", "right"),
+        "first": Column("first", lambda r: shown_time(r["first"], zone)),
+        "last": Column("last", lambda r: shown_time(r["last"], zone)),
+    }
+    other = summary.terms.actions != SUMMARY_ACTIONS
+    period = f"{shown_time(summary.terms.since, zone)} to {shown_time(summary.terms.until, zone)}"
+    return fitted_table(
+        rows,
+        columns,
+        always=("actor", "views", "patients", "exports", *(("entries",) if other else ())),
+        optional=("first", "last"),
+        width=width,
+        title=f"Patient data viewed and exported, {period} ({', '.join(summary.terms.actions)})",
+    )

@@ -37,6 +37,7 @@ from sqlalchemy.sql import visitors
 
 from integrator.logging import get_logger
 from integrator.store.audit_chain import GENESIS, append_audit, entry_hash, lock_key
+from integrator.store.audit_counts import ActorCounts, counts_statement, read_counts
 from integrator.store.audit_prune import (
     AuditPruneMixin,
     anchor_problem,
@@ -1831,6 +1832,31 @@ class Store(
             result = await conn.execute(select(func.count()).select_from(found.subquery()))
             count: int = result.scalar_one()
             return count
+
+    @guarded("count the audit log")
+    async def count_audit_by_actor(
+        self,
+        actions: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[list[ActorCounts], ActorCounts | None]:
+        """Each actor's entries of ``actions`` from ``since`` (inclusive) to ``until`` (not),
+        counted per action, with the distinct patients they name (by keyed BSN hash) and their
+        first and last time; and the same for all actors together (None when there are no
+        such entries). One grouped statement (``audit_counts``): the entries stay in the
+        store, however long the trail."""
+        if not actions:
+            return [], None
+        query = counts_statement(
+            self._engine.dialect.name,
+            actions,
+            None if since is None else _require_aware(since, "since"),
+            None if until is None else _require_aware(until, "until"),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return read_counts(rows, actions)
 
     @guarded("verify the audit log")
     async def verify_audit(

@@ -278,6 +278,8 @@ def test_a_malformed_zd_number_is_refused_not_an_empty_listing(tmp_path: Path) -
         ("messages", "show", "abcd1234"),
         ("versions",),
         ("versions", "--usage", "--json"),
+        ("audit", "summary"),
+        ("audit", "summary", "--json"),
     ],
 )
 def test_a_read_command_never_creates_a_store(

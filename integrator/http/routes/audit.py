@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.audit import audit_entry_view, checked_audit_filter, export_audit
-from integrator.audit_reads import checked_after, find_audit
+from integrator.audit_reads import checked_after, find_audit, summarise_audit, summary_terms
 from integrator.engine import Engine
 from integrator.http.answers import AUDIT_ENTRY
 from integrator.http.bodies import PageAfterEntry, PageLimit, PageOffset
@@ -217,3 +217,66 @@ async def search_audit(
             status_code=422, detail=without_values(str(exc), sent_values(exc, sent))
         ) from None
     return [audit_entry_view(a) for a in page.entries]
+
+
+class AuditSummaryActor(BaseModel):
+    """One actor's part of a summary, or (``actor`` null) everyone's."""
+
+    actor: str | None = Field(
+        description="As recorded: person:<email>, token:<name>, local:<user>; null in the total"
+    )
+    views: int = Field(description="Views of patient data (patient_data.view)")
+    exports: int = Field(description="Exports (messages.export, events.export, audit.export)")
+    entries: int = Field(description="Every entry counted: views, exports and any other action")
+    patients: int = Field(
+        description="Distinct patients named, by the keyed hash of their BSN (never the BSN); "
+        "in the total counted across everyone, not summed"
+    )
+    first: str | None = Field(description="The first entry's time; null when there is none")
+    last: str | None = Field(description="The last entry's time; null when there is none")
+
+
+class AuditSummaryTotal(AuditSummaryActor):
+    """Everyone together, and how many actors that is."""
+
+    actors: int = Field(description="How many actors the summary lists")
+
+
+class AuditSummaryAnswer(BaseModel):
+    """Who viewed or exported patient data in a period, one row an actor, most views first."""
+
+    start: str = Field(description="The period's start (included: since), in the engine's zone")
+    end: str = Field(description="The period's end (not included: until), in the engine's zone")
+    actions: list[str] = Field(description="The actions counted")
+    actors: list[AuditSummaryActor]
+    total: AuditSummaryTotal
+
+
+@router.get("/audit/summary", response_model=AuditSummaryAnswer)
+async def audit_summary(
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    action: Text = None,
+    since: Since = None,
+    until: Until = None,
+) -> dict[str, Any]:
+    """The access-log review (NEN 7513): who viewed or exported patient data in a period, per
+    actor (a person, a token, a user of the server's CLI): views, exports, distinct patients
+    (by the keyed hash of their BSN, never the BSN) and the first and last time, most views
+    first, and a total. Counted in the store, however long the trail.
+
+    Without ``until`` the period ends now; without ``since`` it is the 30 days before its
+    end. ``action`` counts that one action instead of the views of patient data and the
+    exports of messages and events. A bound in none of the forms, a period that ends before
+    it starts or an action the engine does not record is a 422 naming the parameter and the
+    rule. Each summary is itself recorded in the audit trail (``audit.summary``)."""
+    try:
+        terms = summary_terms(engine.settings, since=since, until=until, action=action)
+    except BadSearch as exc:
+        raise HTTPException(
+            status_code=422,
+            detail=without_values(str(exc), sent_values(exc, [action, since, until])),
+        ) from None
+    summary = await summarise_audit(engine.store, scope.identity, terms, source=source)
+    return summary.to_json(engine.settings.zone)
