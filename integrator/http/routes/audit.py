@@ -13,6 +13,7 @@ kind itself. The CSV has it as its last two columns.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -226,7 +227,9 @@ class AuditSummaryActor(BaseModel):
         description="As recorded: person:<email>, token:<name>, local:<user>; null in the total"
     )
     views: int = Field(description="Views of patient data (patient_data.view)")
-    exports: int = Field(description="Exports (messages.export, events.export, audit.export)")
+    exports: int = Field(
+        description="Exports counted (messages.export, events.export; audit.export when asked for)"
+    )
     entries: int = Field(description="Every entry counted: views, exports and any other action")
     patients: int = Field(
         description="Distinct patients named, by the keyed hash of their BSN (never the BSN); "
@@ -245,8 +248,8 @@ class AuditSummaryTotal(AuditSummaryActor):
 class AuditSummaryAnswer(BaseModel):
     """Who viewed or exported patient data in a period, one row an actor, most views first."""
 
-    start: str = Field(description="The period's start (included: since), in the engine's zone")
-    end: str = Field(description="The period's end (not included: until), in the engine's zone")
+    start: str = Field(description="The period's start (included: since), in UTC")
+    end: str = Field(description="The period's end (not included: until), in UTC")
     actions: list[str] = Field(description="The actions counted")
     actors: list[AuditSummaryActor]
     total: AuditSummaryTotal
@@ -279,4 +282,4 @@ async def audit_summary(
             detail=without_values(str(exc), sent_values(exc, [action, since, until])),
         ) from None
     summary = await summarise_audit(engine.store, scope.identity, terms, source=source)
-    return summary.to_json(engine.settings.zone)
+    return summary.to_json(UTC)  # the API's times are UTC, as every route's
