@@ -16,7 +16,6 @@ or the audit entry of an export.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
@@ -30,6 +29,7 @@ from integrator.presenters import audit_view
 from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn, whole_id
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
+from integrator.store.codec import dump_json
 
 if TYPE_CHECKING:
     from integrator.clusters import ClusterScope
@@ -46,9 +46,12 @@ CSV_COLUMNS = (
     "hash",
     "origin",
     "origin_name",
+    "prev_hash",
 )
 """The export's columns: ``origin`` and ``origin_name`` (``AuditOrigin``) came last, after the
-others, so a report reading the earlier ones by position reads them as before."""
+others, so a report reading the earlier ones by position reads them as before; ``prev_hash``
+after them for the same reason. With it and ``details`` as stored, one row's ``hash`` can be
+recomputed from the file alone (docs/access.md, "Checking an exported entry")."""
 
 ACTOR_KINDS: Final = ("person", "token", "local", "engine")
 """The kinds of actor the engine records as ``kind:<name>``."""
@@ -103,8 +106,14 @@ def audit_origin(entry: AuditRecord) -> AuditOrigin:
 def audit_entry_view(entry: AuditRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     """An entry as the API, ``audit list --json`` and the CSV give it: the stored fields
     (``presenters.audit_view``) and its ``origin`` as ``audit_origin`` reads it, so a client
-    need not read ``details.source`` and the actor's kind by the same rule itself."""
-    return {**audit_view(entry, zone), "origin": audit_origin(entry).to_json()}
+    need not read ``details.source`` and the actor's kind by the same rule itself; and its
+    ``prev_hash``, without which whoever is handed an export (an auditor, the inspectorate)
+    could not recompute any entry's ``hash``, only the server (``audit verify``)."""
+    return {
+        **audit_view(entry, zone),
+        "origin": audit_origin(entry).to_json(),
+        "prev_hash": entry.prev_hash,
+    }
 
 
 def build_audit_filter(
@@ -265,8 +274,9 @@ async def checked_audit_filter(
 
 
 def audit_csv(entries: Iterable[AuditRecord], zone: tzinfo | None = None) -> str:
-    """Entries as CSV (details as compact JSON); cells that a spreadsheet would run as a
-    formula get a leading apostrophe (``csv_cells.csv_text``, the rule of every export)."""
+    """Entries as CSV (details as compact JSON: the text stored, which the hash covers); cells
+    that a spreadsheet would run as a formula get a leading apostrophe (``csv_cells.csv_text``,
+    the rule of every export)."""
 
     return csv_text(CSV_COLUMNS, audit_cells(entries, zone))
 
@@ -278,7 +288,9 @@ def audit_cells(
     written page by page (``integrator.export_stream``)."""
     for entry in entries:
         view = audit_entry_view(entry, zone)
-        view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
+        # ``codec.dump_json``'s form, in which every entry's details are stored: parsed and
+        # written again they are the same text, the one the entry's hash covers.
+        view["details"] = dump_json(view["details"])
         origin = view.pop("origin")
         view["origin"], view["origin_name"] = origin["kind"], origin["name"] or ""
         yield [view[column] for column in CSV_COLUMNS]

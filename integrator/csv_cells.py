@@ -8,6 +8,11 @@ string its sender chose), so every export (``search.to_csv``, ``exports.events_c
 ``audit.audit_csv``) writes its rows with ``csv_text``: each cell through ``csv_cell``, which
 gives such a cell a leading apostrophe; spreadsheets show it as text and do not run it.
 
+A value that starts with an apostrophe itself gets one more, so the rule can be undone without
+guessing: a cell that starts with ``'`` is the value after it. Otherwise a reason typed as
+``'=see ticket`` and one typed as ``=see ticket`` were the same cell, and whoever recomputes an
+audit entry's hash from the CSV (docs/access.md) could not tell which the hash covers.
+
 Numbers take the same rule, with no exemption, as the audit CSV always did: no export has a
 column that can be negative (ids, counts, attempts), so an exemption would guard nothing, and a
 "number" could only be exempt by its type, never by how the text looks.
@@ -31,15 +36,19 @@ from typing import Final
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet runs (or may run) a cell that starts with one of these as a formula."""
 
+_MARKED: Final = (*FORMULA_START, "'")
+"""A cell that starts with one of these gets a leading ``'``: a formula, or the mark itself."""
+
 _QUOTING_END: Final = "\r\n"
 """The terminator the rows are written with: ``csv`` quotes a cell holding either character."""
 
 
 def csv_cell(value: object) -> str:
     """``value`` as a CSV cell: ``None`` empty, anything else as text, with a leading ``'``
-    when a spreadsheet would take it as a formula."""
+    when a spreadsheet would take it as a formula, or when it starts with ``'`` already (so
+    that dropping the first ``'`` of a cell always gives the value)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.startswith(_MARKED) else text
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:

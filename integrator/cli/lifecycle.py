@@ -41,6 +41,7 @@ LABELS = {
     "searches": "console searches by BSN, expired (deleted)",
     "answers": "console answers to form posts, expired (deleted)",
     "idempotency_keys": "API idempotency keys, expired (deleted)",
+    "sessions": "console sessions, ended (deleted)",
     "audit": "audit entries (deleted, oldest first)",
 }
 
@@ -70,13 +71,14 @@ def prune_command(
     """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
     messages and their events, resolved or discarded dead letters, rejected input, the oldest
     audit entries (the chain still verifies); and the console's expired one-time
-    confirmations and kept searches by BSN. Rows and attempts stay; held, queued and retrying
-    messages are never pruned. Ctrl-C or SIGTERM stops it after the batch under way; what
-    was pruned is audited (stopped), and a second run prunes the rest."""
+    confirmations and kept searches by BSN, and its sessions 30 days after they ended. Rows
+    and attempts stay; held, queued and retrying messages are never pruned. Ctrl-C or SIGTERM
+    stops it after the batch under way; what was pruned is audited (stopped), and a second
+    run prunes the rest."""
     from integrator.clock import SystemClock
     from integrator.interruptions import Interruptions
     from integrator.lifecycle.prune import prune
-    from integrator.lifecycle.retention import Retention
+    from integrator.lifecycle.retention import SESSION_DAYS, Retention
     from integrator.store import Store
 
     if dry_run and vacuum:
@@ -119,7 +121,9 @@ def prune_command(
     for column in ("kind", "kept for", "count"):
         table.add_column(column)
     for kind, count in report.counts.items():
-        if kind not in days:  # a confirmation or kept search has no period: it expires
+        if kind == "sessions":  # a fixed time after it ended, whatever the periods
+            kept = f"{SESSION_DAYS} days after it ended"
+        elif kind not in days:  # a confirmation or kept search has no period: it expires
             kept = "until it expires"
         else:
             kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"

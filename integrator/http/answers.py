@@ -107,6 +107,10 @@ class AuditEntry(_Answer):
     details: dict[str, Any] = Field(description="as recorded (`source`: the client's address)")
     hash: str = Field(description="the entry's link in the hash chain")
     origin: AuditOriginAnswer
+    prev_hash: str = Field(
+        description="the hash of the entry before it (64 zeros for the first; after a prune, "
+        "the anchor's): with it, `hash` can be recomputed from this entry alone (docs/access.md)"
+    )
 
 
 AUDIT_ENTRY: Final = model_answer(AuditEntry)

@@ -22,7 +22,9 @@ The console's one-time confirmations (``console_confirmations``) and its kept se
 period: each expires by itself (a confirmation 12 hours after its form was shown, a search or
 an answer minutes after it was made), nor have the API's
 idempotency keys (``idempotency_keys``, a day after their request): every run deletes the
-expired ones, whatever the periods say.
+expired ones, whatever the periods say. Console sessions (``sessions``) go the same way, whatever
+the periods, ``SESSION_DAYS`` after they ended (``retention.SESSION_DAYS`` says why); a live one
+is never touched.
 
 Audit entries go last, after the data they describe. A real run that finds anything to look at
 is audited before its first batch (``data.prune_start``, with how many rows it will look at and
@@ -46,7 +48,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from deadletter.family import Families
@@ -56,7 +58,7 @@ from integrator.lifecycle.agreement import (
     engines_keeping_longer,
     refuse_if_engines_keep_longer,
 )
-from integrator.lifecycle.retention import Retention
+from integrator.lifecycle.retention import SESSION_DAYS, Retention
 from integrator.presenters import iso_time
 from integrator.store import Store
 from integrator.store.audit_prune import RUN_ACTION
@@ -74,13 +76,15 @@ KINDS = (
     "searches",
     "answers",
     "idempotency_keys",
+    "sessions",
     "audit",
 )
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
 and finished batch jobs (both deleted; jobs after the payload period); expired console
 confirmations, kept searches and kept answers to form posts, and the API's expired
-idempotency keys (all deleted); audit entries (deleted, oldest first)."""
+idempotency keys (all deleted); console sessions ended ``SESSION_DAYS`` ago (deleted); audit
+entries (deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -191,6 +195,7 @@ async def _walk_all(
     walk.total += await store.count_expired_console_searches(now=now)
     walk.total += await store.count_expired_console_answers(now=now)
     walk.total += await store.count_expired_idempotency_keys(now=now)
+    walk.total += await store.count_ended_sessions(before=sessions_before(now))
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
     # The trail as the run found it: neither its start entry nor its batches' own entries make
@@ -212,8 +217,14 @@ async def _walk_all(
     await walk.searches()
     await walk.answers()
     await walk.idempotency_keys()
+    await walk.sessions(sessions_before(now))
     if audit_before is not None:
         await walk.audit(audit_before, actor=actor, newest=newest)
+
+
+def sessions_before(now: datetime) -> datetime:
+    """A console session that ended before this time is pruned (``SESSION_DAYS``)."""
+    return now - timedelta(days=SESSION_DAYS)
 
 
 async def _record_start(store: Store, walk: _Walk, *, actor: str, retention: Retention) -> None:
@@ -389,6 +400,25 @@ class _Walk:
             count = await self._store.delete_expired_idempotency_keys(now=self._now)
         self._report.counts["idempotency_keys"] += count
         self._advance(count)
+
+    async def sessions(self, before: datetime) -> None:
+        """Console sessions that ended before ``before``: in batches, as their first prune
+        finds every session ever opened (a few a day a person, for years)."""
+        after = ""
+        while True:
+            found = await self._store.ended_sessions(
+                before=before, after_id=after, limit=self._batch
+            )
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["sessions"] += len(found)
+            else:
+                self._report.counts["sessions"] += await self._store.delete_ended_sessions(
+                    found, before=before
+                )
+            self._advance(len(found))
+            after = found[-1]
 
     async def audit(self, before: datetime, *, actor: str, newest: int | None) -> None:
         after = 0

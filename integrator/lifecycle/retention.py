@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from integrator.settings import (
     DEFAULT_AUDIT_DAYS,
@@ -19,6 +20,18 @@ from integrator.settings import (
     audit_period_problem,
     retention_period_problem,
 )
+
+SESSION_DAYS: Final = 30
+"""How long a console session's row is kept after it ended (signed out or revoked, else
+expired): fixed, not one of the periods above, and pruned whatever they are (``0`` too).
+
+A row holds a person's id, the hash of the cookie and when the session began, was last used and
+ended; no patient data, but personal data, kept no longer than needed (AVG art. 5(1)(c)). The
+sign-in and sign-out themselves are in the audit trail (``login.success``, ``logout``, with the
+address) for the audit period, so the audit period is not the row's: once ended, the cookie's
+hash opens nothing. What the trail lacks is when the session was last used and whether it had
+the second factor, which a person reporting a hijacked account in the weeks after may need
+looked into: a month covers that, as the dead letters' and rejected input's 30 days do."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,6 +236,7 @@ def audit_record(row: Row[Any]) -> AuditRecord:
         reason=row.reason,
         details=load_json(row.details),
         hash=row.hash,
+        prev_hash=row.prev_hash,
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -121,6 +121,11 @@ class SessionRecord:
     last_seen_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+
+
+def _ended_before(before: datetime) -> ColumnElement[bool]:
+    """A session signed out or revoked, or else expired, before ``before``."""
+    return or_(sessions.c.expires_at < before, sessions.c.revoked_at < before)
 
 
 class _Refused(Exception):
@@ -609,6 +614,46 @@ class PeopleMixin:
                 .values(revoked_at=now)
             )
             return bool(result.rowcount)
+
+    # The daily prune (``integrator.lifecycle.prune``) deletes the sessions that ended long
+    # ago: a row whose sign-out or revocation, or else its expiry, is before ``before``. A
+    # session that went idle ended earlier than its expiry, but when depends on the idle limit
+    # at the time it is read; its expiry (at most ``session_lifetime`` after the sign-in) is
+    # fixed, so it is counted from there. A live session has neither before ``now``.
+
+    @guarded("count ended sessions")
+    async def count_ended_sessions(self: _StoreParts, *, before: datetime) -> int:
+        query = select(func.count()).select_from(sessions).where(_ended_before(before))
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    @guarded("find ended sessions")
+    async def ended_sessions(
+        self: _StoreParts, *, before: datetime, after_id: str, limit: int
+    ) -> list[str]:
+        """The ids of sessions that ended before ``before``, in id order after ``after_id``
+        (the key a batch continues after): the primary key's order, no other index needed."""
+        query = (
+            select(sessions.c.id)
+            .where(sessions.c.id > after_id, _ended_before(before))
+            .order_by(sessions.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    @guarded("delete ended sessions")
+    async def delete_ended_sessions(
+        self: _StoreParts, session_ids: Sequence[str], *, before: datetime
+    ) -> int:
+        """Delete these sessions, each only if it still ended before ``before``; how many."""
+        if not session_ids:
+            return 0
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                delete(sessions).where(sessions.c.id.in_(session_ids), _ended_before(before))
+            )
+            return int(result.rowcount)
 
     # -- API tokens ----------------------------------------------------------------------------
 

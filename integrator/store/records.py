@@ -363,6 +363,9 @@ class AuditRecord:
     reason: str | None
     details: dict[str, Any]
     hash: str = ""  # the hash chain (``integrator.store.audit_chain``)
+    prev_hash: str = ""
+    """The hash of the entry before (its link in the chain); exports carry it, so one row can be
+    checked on its own (docs/access.md, "Checking an exported entry")."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -324,12 +324,13 @@ async def test_each_entry_says_where_it_came_from(engine: Engine) -> None:
         "details",
         "hash",
         "origin",
+        "prev_hash",
     ]
     assert found.json() == [view]  # the search answers the same entries the same way
     async with api_client(engine, reports) as api:
         answer = await api.get("/api/v1/audit.csv", params={"actor": "token:bert"})
     assert answer.status_code == 200, answer.text
     header, *_ = answer.text.splitlines()
-    assert header == "id,at,actor,action,target,reason,details,hash,origin,origin_name"
+    assert header == ("id,at,actor,action,target,reason,details,hash,origin,origin_name,prev_hash")
     [row] = list(csv.DictReader(io.StringIO(answer.text)))
     assert (row["origin"], row["origin_name"]) == ("token", "bert")

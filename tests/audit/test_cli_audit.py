@@ -153,7 +153,7 @@ def test_list_json_and_csv_say_where_each_entry_came_from(cli: Any, env: dict[st
     exported = cli("audit", "list", "--csv")
     assert exported.exit_code == 0, exported.output
     assert exported.stdout.splitlines()[0] == (
-        "id,at,actor,action,target,reason,details,hash,origin,origin_name"
+        "id,at,actor,action,target,reason,details,hash,origin,origin_name,prev_hash"
     )
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [(r["origin"], r["origin_name"]) for r in rows] == [

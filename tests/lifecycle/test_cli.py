@@ -91,6 +91,7 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
         "searches": 0,
         "answers": 0,
         "idempotency_keys": 0,
+        "sessions": 0,
         "audit": 0,
     }
     shown = cli(env, "messages", "show", old)

@@ -145,6 +145,7 @@ async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> No
         "searches": 0,
         "answers": 0,
         "idempotency_keys": 0,
+        "sessions": 0,
         "audit": 0,
     }
     for event_id in (event.id, unrouted.id):
@@ -214,6 +215,7 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
             "searches": 0,
             "answers": 0,
             "idempotency_keys": 0,
+            "sessions": 0,
             "audit": 0,
         }
     )

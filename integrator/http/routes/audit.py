@@ -8,7 +8,8 @@ that names nothing is a 422 (``audit.check_audit_destination``), as in a message
 
 Each entry carries ``origin`` (``audit.audit_entry_view``): where it came from, by the rule the
 console's audit page shows it by, so a client need not read ``details.source`` and the actor's
-kind itself. The CSV has it as its last two columns.
+kind itself. The CSV has it as two columns after the others, and then ``prev_hash``: with it
+each entry's ``hash`` can be recomputed from the answer alone (docs/access.md).
 """
 
 from __future__ import annotations
