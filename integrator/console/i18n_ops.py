@@ -566,6 +566,30 @@ EN: Final[dict[str, str]] = {
     "audit.yes": "yes",
     "audit.no": "no",
     "audit.more": "Older entries",
+    "audit.to_summary": "Summary: who viewed or exported patient data (the NEN 7513 review)",
+    "audit.summary.title": "Summary of the audit trail",
+    "audit.summary.to_trail": "Back to the audit trail",
+    "audit.summary.intro": (
+        "Who viewed or exported patient data in a period, per person, API token or user of "
+        "the command line: the review of the access log NEN 7513 asks for. Patients are told "
+        "apart by the keyed hash of their BSN; no BSN is shown. Each summary is itself "
+        "recorded in the audit trail (audit.summary)."
+    ),
+    "audit.summary.views_and_exports": "Views and exports of patient data",
+    "audit.summary.make": "Summarise",
+    "audit.summary.default": (
+        "Without From: the {days} days up to Until, or up to now. Without an action: {actions}."
+    ),
+    "audit.summary.period": "From {since} up to {until} (not included)",
+    "audit.summary.counted": "Counted: {actions}",
+    "audit.summary.empty": "No entries of these actions in this period.",
+    "audit.summary.views": "Views",
+    "audit.summary.exports": "Exports",
+    "audit.summary.patients": "Distinct patients",
+    "audit.summary.first": "First",
+    "audit.summary.last": "Last",
+    "audit.summary.views_of": "{count} {count|view|views} by {actor}, in the audit trail",
+    "audit.summary.total": "Total ({count} {count|actor|actors})",
     "people.title": "People",
     "people.name": "Name",
     "people.email": "E-mail address",
@@ -1325,6 +1349,32 @@ NL: Final[dict[str, str]] = {
     "audit.yes": "ja",
     "audit.no": "nee",
     "audit.more": "Oudere regels",
+    "audit.to_summary": (
+        "Overzicht: wie patiëntgegevens bekeek of exporteerde (de controle volgens NEN 7513)"
+    ),
+    "audit.summary.title": "Overzicht van de audittrail",
+    "audit.summary.to_trail": "Terug naar de audittrail",
+    "audit.summary.intro": (
+        "Wie in een periode patiëntgegevens bekeek of exporteerde, per persoon, API-token of "
+        "gebruiker van de opdrachtregel: de controle van de toegangslog die NEN 7513 vraagt. "
+        "Patiënten worden onderscheiden met de gesleutelde hash van hun BSN; er wordt geen "
+        "BSN getoond. Elk overzicht wordt zelf vastgelegd in de audittrail (audit.summary)."
+    ),
+    "audit.summary.views_and_exports": "Bekijken en exporteren van patiëntgegevens",
+    "audit.summary.make": "Overzicht maken",
+    "audit.summary.default": (
+        "Zonder Vanaf: de {days} dagen tot Tot en met, of tot nu. Zonder handeling: {actions}."
+    ),
+    "audit.summary.period": "Van {since} tot {until} (niet inbegrepen)",
+    "audit.summary.counted": "Geteld: {actions}",
+    "audit.summary.empty": "Geen regels van deze handelingen in deze periode.",
+    "audit.summary.views": "Bekeken",
+    "audit.summary.exports": "Exports",
+    "audit.summary.patients": "Verschillende patiënten",
+    "audit.summary.first": "Eerste",
+    "audit.summary.last": "Laatste",
+    "audit.summary.views_of": "{count} keer bekeken door {actor}, in de audittrail",
+    "audit.summary.total": "Totaal ({count} {count|gebruiker|gebruikers})",
     "people.title": "Personen",
     "people.name": "Naam",
     "people.email": "E-mailadres",

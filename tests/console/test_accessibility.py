@@ -242,6 +242,7 @@ PAGES: list[tuple[str, str, int, Visit]] = [
     ("versions", "en", WIDE, _to("/versions")),
     ("audit", "en", WIDE, _to("/audit")),
     ("audit", "en", NARROW, _to("/audit")),
+    ("audit-summary", "nl", WIDE, _to("/audit/summary?since=2000-01-01")),
     ("people", "en", WIDE, _to("/people")),
     ("person", "nl", WIDE, _to(lambda w: f"/people/{w.viewer_id}")),
     ("tokens", "en", WIDE, _to("/tokens")),

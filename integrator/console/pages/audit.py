@@ -17,6 +17,17 @@ The terms' form posts too, so a BSN typed into a free-text term (actor, action, 
 kept nor put in an address: the service refuses it (``audit.misplaced_terms``), and the page
 says so beside the field, shows the form again without it, and redirects nowhere. An address
 typed with one (``/audit?actor=<BSN>``) is refused the same way.
+
+The access-log review NEN 7513 asks for (``/audit/summary``): who viewed or exported patient
+data in a period, per actor, counted and recorded (``audit.summary``) by the service the API's
+``GET /api/v1/audit/summary`` calls (``audit_reads.summary_terms``, ``summarise_audit``), with
+the same permission. Opened plain it shows its form and counts nothing, so it records nothing,
+as the trail's plain listing records nothing: a summary is made when the form asks for one.
+The form posts (what was typed in a period's field stays out of addresses, as the trail's
+search does); once the service takes its terms, the browser is sent to the summary's GET with
+the period as the service read it (``kept.period_moments``) and the action it checked, which
+summarises and records each time it is shown. Each actor links to the trail of that actor,
+that period and, when one was asked for, that action.
 """
 
 from __future__ import annotations
@@ -25,11 +36,29 @@ from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import audit_origin, checked_audit_filter, export_audit
-from integrator.audit_reads import AuditPage, audit_total, find_audit, page_kept_audit
+from integrator.audit import (
+    audit_origin,
+    build_audit_filter,
+    checked_audit_filter,
+    export_audit,
+)
+from integrator.audit_actions import ACTIONS
+from integrator.audit_reads import (
+    SUMMARY_ACTIONS,
+    SUMMARY_DAYS,
+    VIEWS,
+    AuditPage,
+    AuditSummary,
+    SummaryTerms,
+    audit_total,
+    find_audit,
+    page_kept_audit,
+    summarise_audit,
+    summary_terms,
+)
 from integrator.console import kept
 from integrator.console.audit_links import audit_links
 from integrator.console.errors import BadInput, Forbidden
@@ -42,7 +71,8 @@ from integrator.http.csv_export import csv_head
 from integrator.http.deps import source_of
 from integrator.http.head import head_only
 from integrator.presenters import audit_view
-from integrator.search import BadSearch, without_bsn
+from integrator.search import BadPeriod, BadSearch, without_bsn
+from integrator.settings import Settings
 
 P = Permission
 router = APIRouter()
@@ -323,3 +353,155 @@ async def audit_csv_export(
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+# -- the access-log review (NEN 7513) ------------------------------------------------------
+
+SUMMARY_TERMS: Final = ("since", "until", "action")
+
+
+def _summary_query(since: Term = "", until: Term = "", action: Term = "") -> dict[str, str]:
+    """A summary's terms in the address: the period as the service read it (the form's
+    redirect) or as a person typed it there; empty, none given."""
+    return dict(zip(SUMMARY_TERMS, (since, until, action), strict=True))
+
+
+def _summary_form(
+    since: FormTerm = "", until: FormTerm = "", action: FormTerm = ""
+) -> dict[str, str]:
+    return _summary_query(since, until, action)
+
+
+SummaryQuery = Annotated[dict[str, str], Depends(_summary_query)]
+SummaryForm = Annotated[dict[str, str], Depends(_summary_form)]
+
+
+def _read_summary_terms(request: Request, terms: dict[str, str]) -> SummaryTerms:
+    """The service's reading of the terms (``BadSearch`` naming a refused one), now being
+    the engine's clock's, as every period of the console reads it."""
+    engine = engine_of(request)
+    given = _given({name: terms.get(name, "") for name in SUMMARY_TERMS})
+    return summary_terms(engine.settings, now=engine.clock.now(), **given)
+
+
+@router.get("/audit/summary")
+async def audit_summary(request: Request, visitor: Auditor, terms: SummaryQuery) -> Response:
+    """The form; with terms, the summary they ask for, made (and recorded, as the service
+    records each summary: ``audit.summary``) each time it is shown. Without any, nothing is
+    counted and nothing recorded, as the trail's plain listing records nothing: opening the
+    page is no review of who looked at patient data."""
+    if not any(value.strip() for value in terms.values()):
+        return _summary_page(request, visitor, terms)
+    try:
+        asked = _read_summary_terms(request, terms)
+    except BadSearch as exc:
+        return _summary_refused(request, visitor, terms, exc)
+    summary = await summarise_audit(
+        engine_of(request).store, visitor.signed_in, asked, source=source_of(request)
+    )
+    return _summary_page(request, visitor, terms, summary=summary)
+
+
+@router.post("/audit/summary")
+async def audit_summary_asked(request: Request, visitor: Auditor, terms: SummaryForm) -> Response:
+    """The form's terms, read by the service: refused, the form again with each refusal
+    beside its field; taken, a redirect (303) to the summary's GET with the period as read
+    (never as typed: a birth date typed as *from* is then a moment, not the text) and the
+    action checked. An empty form is the last ``SUMMARY_DAYS`` days up to now."""
+    try:
+        asked = _read_summary_terms(request, terms)
+    except BadSearch as exc:
+        return _summary_refused(request, visitor, terms, exc)
+    query = _summary_address(request, asked)
+    return RedirectResponse("/audit/summary?" + urlencode(query), status_code=303)
+
+
+def _summary_address(request: Request, asked: SummaryTerms) -> dict[str, str]:
+    """The terms that make ``asked`` again: its period to the microsecond, and its action
+    when one was asked for instead of the views and exports."""
+    zone = engine_of(request).settings.zone
+    query = kept.period_moments(zone, asked.since, asked.until)
+    if asked.actions != SUMMARY_ACTIONS:
+        [query["action"]] = asked.actions
+    return query
+
+
+def _summary_refused(
+    request: Request, visitor: Visitor, terms: dict[str, str], exc: BadSearch
+) -> Response:
+    """The form again, every term the service refuses said beside its own field at once: the
+    refusal met, and each term checked alone by the same reading (a rule between the two
+    bounds, a period that ends before it starts, comes once each bound is right). A term that
+    holds a BSN is not shown back; no refusal repeats what was typed."""
+    withheld = list(terms.values())
+    problems = {exc.field: said(exc, withheld=withheld, field=False)}
+    for name, value in _given(terms).items():
+        if value is None:
+            continue
+        try:
+            _read_summary_terms(request, {name: value})
+        except BadPeriod:
+            continue
+        except BadSearch as alone:
+            problems.setdefault(alone.field, said(alone, withheld=withheld, field=False))
+    return _summary_page(request, visitor, without_bsn(terms), problems=problems, status=422)
+
+
+def _summary_page(
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    *,
+    summary: AuditSummary | None = None,
+    problems: dict[str, Said] | None = None,
+    status: int = 200,
+) -> Response:
+    """The form, and the summary when one was made: each actor's figures as the service gave
+    them, with the ways into the trail that show what they count."""
+    rows = []
+    if summary is not None:
+        settings = engine_of(request).settings
+        rows = [
+            {
+                "actor": actor,
+                "trail": _trail(settings, summary, actor.actor, summary.terms.actions),
+                "views_trail": _trail(settings, summary, actor.actor, VIEWS)
+                if actor.views
+                else None,
+            }
+            for actor in summary.actors
+        ]
+    return page(
+        request,
+        visitor,
+        "audit_summary.html",
+        status=status,
+        terms=terms,
+        problems=problems or {},
+        summary=summary,
+        rows=rows,
+        actions=ACTIONS,
+        summary_actions=SUMMARY_ACTIONS,
+        days=SUMMARY_DAYS,
+    )
+
+
+def _trail(
+    settings: Settings, summary: AuditSummary, actor: str | None, actions: tuple[str, ...]
+) -> str | None:
+    """The audit trail of ``actor`` in the summary's period (and of its action, when it
+    counts one), where the officer reads what the figures count; None when the trail would
+    refuse the actor as a term (a link never leads to a refusal)."""
+    if actor is None:
+        return None
+    terms = {
+        "actor": actor,
+        **kept.period_moments(settings.zone, summary.terms.since, summary.terms.until),
+    }
+    if len(actions) == 1:
+        [terms["action"]] = actions
+    try:
+        build_audit_filter(settings, **terms)
+    except BadSearch:
+        return None
+    return "/audit?" + urlencode(terms)
