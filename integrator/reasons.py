@@ -59,12 +59,15 @@ def bounded(reason: str | None, refused: Refusal) -> str | None:
     ``refused(HOLDS_BSN)``, coded ``reason.holds_bsn``, when it writes out a BSN.
 
     Counted as given, outer blanks included, as the API's bodies and the console's forms
-    count it, so a reason one door takes no other refuses."""
+    count it, so a reason one door takes no other refuses. An empty one is none (None), as the
+    console's forms give it: ``--reason ""`` and a body's ``"reason": ""`` were recorded as an
+    empty text, which an audit CSV cannot tell from none, so such a row could not be checked
+    against its hash (docs/access.md, "Checking an exported entry")."""
     if reason is not None and too_long(reason):
         raise refused(TOO_LONG).coded(TOO_LONG_CODE, max_length=MAX_REASON)
     if reason is not None and holds_bsn(reason):
         raise refused(HOLDS_BSN).coded(HOLDS_BSN_CODE)
-    return reason
+    return reason or None
 
 
 def holds_bsn(reason: str) -> bool:
