@@ -31,25 +31,23 @@ same bytes, so the same MSH-10). Consuming again with a smaller prefetch, as the
 would make another engine's consumer active behind the messages this one still holds.
 
 Duplicates: any delivery of a message a worker here holds right now (another engine re-published it
-while it was on the wire) is acked and skipped. A message the broker *redelivers*, or one that
-recovery re-published, may already be done: for those (a store read, so not for every delivery)
-``still_pending`` is asked first; a message that is delivered, dead, cancelled or held is acked and
-skipped. So is a message's first publish that comes behind a re-published copy of it
-(``_Copies``): a re-publish reads what the store lists as pending, which includes what its
-committer has not published yet. So is every message that was already waiting in the queue when
-a consumer started
-(``_Waiting``): a ``destinations remove --force`` dead-letters what waits in the store but leaves
-its copies in the broker, and the copies no consumer had been handed came back unchecked when the
-destination returned (a rollback, its file added again), turning dead letters support may have
-resent meanwhile into a second delivery. ``release`` hands a queue on only after this engine's
-attempts are committed, since the engine taking it over waits only for its own. The message a
-worker gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt
-count, and is not attempted before the later of the ``not_before`` header of a retry a stopping
-runner handed back (``delivery.py``) and a ``retrying`` message's ``next_attempt_at``: a fifo retry
-that a stopping runner left unsettled comes back at the head of the queue, but with the headers it
-was first published with (a requeue cannot change them, and a new publish would go to the back,
-behind the messages it must hold).
-"""
+while it was on the wire), or is checking against the store, is acked and skipped. A message the
+broker *redelivers*, or one that recovery re-published, may already be done: for those (a store
+read, so not for every delivery) ``still_pending`` is asked first; a message that is delivered,
+dead, cancelled or held is acked and skipped. So is a message's first publish that comes behind a
+re-published copy of it (``_Copies``): a re-publish reads what the store lists as pending, which
+includes what its committer has not published yet. So is every message that was already waiting in
+the queue when a consumer started (``_Waiting``): a ``destinations remove --force`` dead-letters
+what waits in the store but leaves its copies in the broker, and the copies no consumer had been
+handed came back unchecked when the destination returned (a rollback, its file added again), turning
+dead letters support may have resent meanwhile into a second delivery. ``release`` hands a queue on
+only after this engine's attempts are committed, since the engine taking it over waits only for its
+own. The message a worker gets is rebuilt from the store, so it has the stored payload (same MSH-10)
+and attempt count, and is not attempted before the later of the ``not_before`` header of a retry a
+stopping runner handed back (``delivery.py``) and a ``retrying`` message's ``next_attempt_at``: a
+fifo retry that a stopping runner left unsettled comes back at the head of the queue, but with the
+headers it was first published with (a requeue cannot change them, and a new publish would go to the
+back, behind the messages it must hold)."""
 
 from __future__ import annotations
 
@@ -271,7 +269,8 @@ class _Consumer:
     acks: list[_Inbound] = field(default_factory=list)
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
-    #: Message ids handed to a worker and not yet settled, with their channel's generation.
+    #: Message ids handed to a worker (or being checked for one: ``receive``) and not yet
+    #: settled, with their channel's generation.
     in_hand: dict[str, int] = field(default_factory=dict)
     #: Re-published copies delivered lately, across reconnects (``_Copies``).
     copies: _Copies = field(default_factory=_Copies)
@@ -705,30 +704,49 @@ class RabbitMQTransport:
                 self._skip(consumer, item, "in hand")
                 continue
             if (item.check or item.waiting or item.unread) and self._still_pending is not None:
-                if item.check and self._barrier is not None:
-                    await self._barrier()  # the previous attempts are committed before we look
+                # In hand while it is checked: the waits below let another worker of this
+                # destination (``connections`` above 1) take the next delivery, and a copy of
+                # this message taken meanwhile is skipped as in hand; checked too, both found
+                # it pending and both were sent.
+                message_id = item.message.message_id
+                consumer.in_hand[message_id] = item.generation
                 try:
-                    current = await self._stored(consumer, item)
-                except _CheckFailed:  # store away: sending again keeps the MSH-10
-                    return self._hand_out(consumer, item)
-                if current is None:
-                    self._skip(consumer, item, "done" if item.check else "no longer pending")
+                    send = await self._checked(consumer, item)
+                except BaseException:
+                    _out_of_hand(consumer, item)
+                    raise
+                if not send:
+                    _out_of_hand(consumer, item)
                     continue
-                if item.check:
-                    # The store's copy, not before its next_attempt_at (a fifo retry a stopped
-                    # runner left unsettled comes back with the headers it was first published
-                    # with) nor the time it was handed back with.
-                    item.message = _not_before(current, item.message.not_before)
-                elif item.unread:
-                    # As published, as any first delivery (its headers are current; the store
-                    # may lag them), with its payload: the same bytes, so the same MSH-10.
-                    item.message = dataclasses.replace(item.message, payload=current.payload)
-                # One that only waited is sent as it was published, as any first delivery: its
-                # headers are current (the recorder was not waited for; the store may lag them).
-                if item.unread:  # in a worker's hands now: held until settled
-                    item.size = len(item.message.payload)
-                    consumer.budget.take(item.size)
             return self._hand_out(consumer, item)
+
+    async def _checked(self, consumer: _Consumer, item: _Inbound) -> bool:
+        """Whether ``item`` is still to be sent, by the store (after the barrier for one that
+        may have been attempted): made ready to hand out when it is, skipped when not."""
+        if item.check and self._barrier is not None:
+            await self._barrier()  # the previous attempts are committed before we look
+        try:
+            current = await self._stored(consumer, item)
+        except _CheckFailed:  # store away: sending again keeps the MSH-10
+            return True
+        if current is None:
+            self._skip(consumer, item, "done" if item.check else "no longer pending")
+            return False
+        if item.check:
+            # The store's copy, not before its next_attempt_at (a fifo retry a stopped runner
+            # left unsettled comes back with the headers it was first published with) nor the
+            # time it was handed back with.
+            item.message = _not_before(current, item.message.not_before)
+        elif item.unread:
+            # As published, as any first delivery (its headers are current; the store may lag
+            # them), with its payload: the same bytes, so the same MSH-10.
+            item.message = dataclasses.replace(item.message, payload=current.payload)
+        # One that only waited is sent as it was published, as any first delivery: its headers
+        # are current (the recorder was not waited for; the store may lag them).
+        if item.unread:  # in a worker's hands now: held until settled
+            item.size = len(item.message.payload)
+            consumer.budget.take(item.size)
+        return True
 
     async def _stored(self, consumer: _Consumer, item: _Inbound) -> OutboundMessage | None:
         """``item``'s message as the store has it (``StillPending``), or None when nothing is
@@ -986,6 +1004,13 @@ class RabbitMQTransport:
         for task in list(self._background):
             task.cancel()
         await self.link.close()
+
+
+def _out_of_hand(consumer: _Consumer, item: _Inbound) -> None:
+    """``item``'s message no longer in hand by its check (skipped, or the check ended): unless
+    a reconnect cleared it meanwhile, or another delivery of it is in hand now."""
+    if consumer.in_hand.get(item.message.message_id) == item.generation:
+        del consumer.in_hand[item.message.message_id]
 
 
 def _not_before(message: OutboundMessage, header: datetime | None) -> OutboundMessage:
