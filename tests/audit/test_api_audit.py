@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,6 @@ from tests.integrator.support import destination, settings_for
 from tests.store.factories import make_event, make_message
 
 BSN = "999999990"
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
-    started = Engine(settings)
-    await started.start()
-    yield started
-    await started.stop()
 
 
 RESENT = "5e2d0c9a-1b7f-4c3e-9a8d-6f4b2e1c0a9d"

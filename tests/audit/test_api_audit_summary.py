@@ -3,29 +3,15 @@ audit trail's own permission; a bad period is a 422 naming it; every summary is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from integrator.store import AuditFilter
 from tests.http.support import api_client, token_for
-from tests.integrator.support import settings_for
 
 ANNA, BERT = "person:anna@example.nl", "token:lab-desk"
 PATH = "/api/v1/audit/summary"
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
-    started = Engine(settings)
-    await started.start()
-    yield started
-    await started.stop()
 
 
 async def _fill(engine: Engine) -> None:

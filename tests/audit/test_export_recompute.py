@@ -27,7 +27,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from integrator.engine import Engine
 from integrator.settings import Settings
 from integrator.store import Store
 from tests.http.support import api_client, token_for
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import destination
 from tests.store.factories import StepClock, make_event, make_message
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "access.md"
@@ -299,16 +299,6 @@ def test_each_row_of_the_clis_exports_recomputes_and_the_rows_chain(
 
 
 # -- the API's ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
-    started = Engine(settings)
-    await started.start()
-    yield started
-    await started.stop()
 
 
 async def test_each_entry_of_the_apis_answers_recomputes_and_they_chain(engine: Engine) -> None:
