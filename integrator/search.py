@@ -468,6 +468,16 @@ MISPLACED_BSN: Final = "this looks like a BSN: search by BSN instead"
 _NUMBER_WRITTEN: Final = re.compile(r"(?<!\d)\d(?:[\s.]*\d)*(?!\d)")
 """A number as written in a sentence, with the spaces and dots people type in a BSN."""
 
+_ZD_WRITTEN: Final = re.compile(r"[Zz][Dd][\s:#-]*(?:\d[\s.]*){8}\d")
+"""A ZD number as a sentence writes it, also ``ZD-100000001`` or ``ZD: 100000001``."""
+
+_PHONE_WRITTEN: Final = re.compile(
+    r"(?:\+|(?<!\d)00)\s*\d{1,3}[\s.-]*(?:\(0\)[\s.-]*)?\d(?:[\s.-]*\d)*"
+)
+"""A phone number with its country code (``+31-6 12345678``, ``+31 (0)6 12345678``,
+``0031 6 12345678``): what follows the code is nine digits for a Dutch mobile number, which
+passed the eleven-test one time in eleven and was refused as a BSN."""
+
 
 def writes_bsn(text: str) -> bool:
     """Whether free text (a reason) writes out a BSN: nine digits that pass the eleven-test,
@@ -475,8 +485,9 @@ def writes_bsn(text: str) -> bool:
     run of numbers. Stricter than ``holds_bsn``, which looks at every nine digits of a longer
     run: a sentence's ticket, phone and order numbers would pass it one time in three, and a
     refused reason costs support a retyped sentence, where a refused search term costs nothing.
-    ZD numbers and MSH-10s are identifiers, as for ``holds_bsn``."""
-    plain = _CONTROL_ID_TYPED.sub(" ", _ZD_TYPED.sub(" ", text))
+    ZD numbers and MSH-10s are identifiers, as for ``holds_bsn``, and so is a phone number
+    written with its country code."""
+    plain = _CONTROL_ID_TYPED.sub(" ", _ZD_WRITTEN.sub(" ", _PHONE_WRITTEN.sub(" ", text)))
     for match in _NUMBER_WRITTEN.finditer(plain):
         written = match.group()
         whole = _BSN_SEPARATORS.sub("", written)
