@@ -68,7 +68,15 @@ class RefusedValue(DeadLetterError):
         return self.rule
 
 
-class ReasonTooLong(RefusedValue):
+class RefusedReason(RefusedValue):
+    """A resend's or a discard's reason refused by one of the reason rules (``checked_reason``):
+    missing, too long, or writing out a BSN. One type for the front doors that show the
+    refusal beside the reason's field and keep the rest of the form (the console's
+    confirmations): a rule added later is caught there too, where a list of them left the new
+    one (the BSN) a 500."""
+
+
+class ReasonTooLong(RefusedReason):
     """A reason longer than ``MAX_REASON`` characters: the audit trail keeps reasons, not
     documents, and every front door takes the same at most (``integrator.reasons``)."""
 
@@ -77,7 +85,7 @@ class ReasonTooLong(RefusedValue):
         self.coded(TOO_LONG_CODE, max_length=MAX_REASON)
 
 
-class ReasonHoldsBsn(RefusedValue):
+class ReasonHoldsBsn(RefusedReason):
     """A reason that writes out a BSN: patient data in the audit trail, where those who read it
     may not see it (``integrator.reasons.HOLDS_BSN``)."""
 
@@ -190,7 +198,7 @@ class AlreadyResolved(DeadLetterError):
         return f"dead letter {self.message_id} was already resolved: {done}; nothing was changed"
 
 
-class MissingReason(RefusedValue):
+class MissingReason(RefusedReason):
     """No reason, or one of blanks: named by its field (``reason: …``), as every other route's
     refusal of a field is."""
 

@@ -12,7 +12,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.console.started import started_engine
+from tests.console.started import noord_engine, started_engine
 from tests.console.test_saved_searches import START, post, signed_in
 from tests.store.factories import make_event, make_message
 
@@ -124,3 +124,55 @@ async def test_a_refused_mode_is_named_by_the_forms_word_on_a_dutch_page(engine:
         )
     assert preview.status_code == 422, preview.text
     assert "manier: " in preview.text and "mode: " not in preview.text
+
+
+def _once(page: httpx.Response) -> str:
+    found = re.search(r'name="once" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+async def test_a_reason_that_writes_out_a_bsn_is_refused_beside_the_form(tmp_path: Path) -> None:
+    """Every service refuses a reason with a BSN (``reason.holds_bsn``): the console's resend
+    and discard forms say so where they say a reason is missing, never repeating it, and
+    nothing is resent, discarded or audited."""
+    with_bsn = "mevrouw belde, bsn 999990019"
+    async with noord_engine(tmp_path) as engine:
+        ids = {}
+        for zd_number, status in (("ZD100000001", "delivered"), ("ZD100000002", "dead")):
+            message = make_message(destination_id="noord")
+            assert await engine.store.accept_event(
+                make_event(zd_number=zd_number, received_at=START), [message]
+            )
+            await engine.store.set_status(message.id, status)
+            ids[status] = message.id
+        delivered, dead = ids["delivered"], ids["dead"]
+        async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+            audited = len(await engine.store.list_audit(limit=10_000))
+            preview_url = f"/messages/{delivered}/resend/preview"
+            refused = [await post(sam, preview_url, {"reason": with_bsn})]
+            preview = await post(sam, preview_url, {"reason": "GP called"})
+            refused.append(
+                await post(
+                    sam,
+                    f"/messages/{delivered}/resend",
+                    {"reason": with_bsn, "once": _once(preview)},
+                )
+            )
+            for action in ("resend", "discard"):
+                confirm = await post(sam, "/deadletters/confirm", {"action": action, "ids": dead})
+                refused.append(
+                    await post(
+                        sam,
+                        f"/deadletters/{action}",
+                        {"ids": dead, "reason": with_bsn, "once": _once(confirm)},
+                    )
+                )
+            for answer in refused:
+                assert answer.status_code == 422, (answer.url, answer.text)
+                assert "this looks like a BSN: leave it out" in answer.text, answer.url
+                _without(answer, "999990019", "999 990 019")
+            assert len(await engine.store.list_audit(limit=10_000)) == audited
+        assert (await engine.store.list_resends(delivered))[1] == []
+        assert (await engine.store.list_resends(dead))[1] == []
+        assert (await engine.store.get_message(dead)).status == "dead"  # type: ignore[union-attr]

@@ -39,8 +39,7 @@ from fastapi.responses import Response
 
 from deadletter import (
     DeadLetterError,
-    MissingReason,
-    ReasonTooLong,
+    RefusedReason,
     ResendRequest,
     Selection,
     TooManyMatches,
@@ -244,7 +243,7 @@ async def resend(
         return await once_then_result(
             engine, visitor, ACTION, once_token, work, result_at="/messages/resend/done"
         )
-    except (MissingReason, ReasonTooLong) as exc:
+    except RefusedReason as exc:
         # The confirmation again, as it was, with its token (unused again) and the refusal.
         selection = (await chosen()).naming(named)
         return await _confirmation(

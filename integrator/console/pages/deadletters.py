@@ -70,8 +70,7 @@ from fastapi.responses import Response
 from deadletter import (
     AlreadyResolved,
     DeadLetterError,
-    MissingReason,
-    ReasonTooLong,
+    RefusedReason,
     ResendRequest,
     ResendResult,
     Selection,
@@ -582,7 +581,7 @@ async def resend(
         return await once_then_result(
             engine, visitor, "deadletters.resend", once_token, work, result_at=DONE_AT
         )
-    except (MissingReason, ReasonTooLong) as exc:
+    except RefusedReason as exc:
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
         return await _confirmation(
@@ -638,7 +637,7 @@ async def discard_letters(
         return await once_then_result(
             engine, visitor, "deadletters.discard", once_token, work, result_at=DONE_AT
         )
-    except (MissingReason, ReasonTooLong) as exc:
+    except RefusedReason as exc:
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
         period = _period(since, until)
