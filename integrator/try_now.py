@@ -49,7 +49,8 @@ class UnknownDestination(LookupError):
 
 
 class ReasonRefused(PermanentError):
-    """The reason is longer than a reason may be (``reason: at most 1000 characters``)."""
+    """The reason breaks a reason rule (``integrator.reasons.bounded``): longer than a reason may
+    be (``reason: at most 1000 characters``), or writing out a BSN."""
 
     exit_code = 2
 

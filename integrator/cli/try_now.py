@@ -52,18 +52,21 @@ def try_now_in_store(
     from integrator.errors import StateConflict
     from integrator.message_service import MessageNotFound
     from integrator.operators import UnknownDestination as OperatorsUnknown
-    from integrator.reasons import TOO_LONG, too_long
+    from integrator.reasons import bounded
     from integrator.try_now import (
         NotDelivering,
         NotWaiting,
+        ReasonRefused,
         UnknownDestination,
         Where,
         try_destination_now,
     )
     from integrator.try_now import try_message_now as try_message
 
-    if reason is not None and too_long(reason):  # the service's rule, said before the store
-        fail(f"--reason: {TOO_LONG}", 2)
+    try:  # the service's rules (too long, a BSN), said before the store, by the option's name
+        bounded(reason, ReasonRefused)
+    except ReasonRefused as refused:
+        fail(f"--{refused}", 2)
     settings = load_settings()
     scope = ClusterScope(local_identity(), Permission.MESSAGES_RESEND)
 

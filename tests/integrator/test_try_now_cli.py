@@ -93,6 +93,12 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
     assert no_such.returncode == 2
     long = await cli(engine, "destinations", "try-now", "noord", "--reason", "x" * 1001)
     assert long.returncode == 2 and "--reason: at most 1000 characters" in long.stderr
+    # A reason with a BSN, as every service refuses it (reason.holds_bsn), never repeated.
+    bsn = await cli(engine, "destinations", "try-now", "noord", "--reason", "bsn 999990019")
+    assert bsn.returncode == 2, bsn.stderr
+    assert "--reason: this looks like a BSN: leave it out" in bsn.stderr
+    assert "999990019" not in bsn.stdout + bsn.stderr
+    assert len(await engine.store.list_audit(AuditFilter(action="destination.try_now"))) == 1
 
 
 async def test_with_no_engine_running_it_says_the_attempt_waits_for_one(
