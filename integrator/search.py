@@ -479,15 +479,33 @@ _PHONE_WRITTEN: Final = re.compile(
 passed the eleven-test one time in eleven and was refused as a BSN."""
 
 
+_BSN_GROUPED: Final = re.compile(
+    r"(?<!\d)(?<!\d[-.,])(?:\d{3}([-,])\d{3}\1\d{3}|\d{4}-\d{2}-\d{3})(?![-.,]?\d)"
+)
+"""Nine digits grouped as a BSN is written with dashes or commas (``999-990-019``,
+``999,990,019``, ``9999-90-019``): a grouping no identifier, date or phone number support
+writes down takes (a Dutch phone number has ten digits, ``06-12345678``, ``020-1234567``), so
+a dash or comma is taken as a BSN's separator only in it."""
+
+
+def _grouped_bsn(text: str) -> bool:
+    """Whether ``text`` writes a BSN grouped with dashes or commas (``_BSN_GROUPED``)."""
+    return any(
+        is_valid_bsn(re.sub(r"[-,]", "", match.group())) for match in _BSN_GROUPED.finditer(text)
+    )
+
+
 def writes_bsn(text: str) -> bool:
     """Whether free text (a reason) writes out a BSN: nine digits that pass the eleven-test,
-    as one number (``999990019``, ``999 990 019``, ``999.990.019``) or as one word of a longer
-    run of numbers. Stricter than ``holds_bsn``, which looks at every nine digits of a longer
-    run: a sentence's ticket, phone and order numbers would pass it one time in three, and a
-    refused reason costs support a retyped sentence, where a refused search term costs nothing.
-    ZD numbers and MSH-10s are identifiers, as for ``holds_bsn``, and so is a phone number
-    written with its country code."""
+    as one number (``999990019``, ``999 990 019``, ``999.990.019``, ``999-990-019``) or as one
+    word of a longer run of numbers. Stricter than ``holds_bsn``, which looks at every nine
+    digits of a longer run: a sentence's ticket, phone and order numbers would pass it one time
+    in three, and a refused reason costs support a retyped sentence, where a refused search
+    term costs nothing. ZD numbers and MSH-10s are identifiers, as for ``holds_bsn``, and so is
+    a phone number written with its country code."""
     plain = _CONTROL_ID_TYPED.sub(" ", _ZD_WRITTEN.sub(" ", _PHONE_WRITTEN.sub(" ", text)))
+    if _grouped_bsn(plain):
+        return True
     for match in _NUMBER_WRITTEN.finditer(plain):
         written = match.group()
         whole = _BSN_SEPARATORS.sub("", written)
@@ -499,7 +517,10 @@ def writes_bsn(text: str) -> bool:
 
 def holds_bsn(text: str) -> bool:
     """Whether ``text`` is, or holds, a BSN (nine digits that pass the eleven-test, spaces and
-    dots allowed): patient data typed or pasted into a field that is not the BSN's own."""
+    dots allowed, or grouped with dashes or commas as ``_BSN_GROUPED`` says): patient data
+    typed or pasted into a field that is not the BSN's own."""
+    if _grouped_bsn(_CONTROL_ID_TYPED.sub(" ", _ZD_TYPED.sub(" ", text))):
+        return True
     for match in _DIGITS.finditer(_CONTROL_ID_TYPED.sub(" ", _ZD_TYPED.sub(" ", text))):
         digits = _BSN_SEPARATORS.sub("", match.group())
         if any(is_valid_bsn(digits[i : i + 9]) for i in range(len(digits) - 8)):

@@ -48,3 +48,33 @@ def test_identifiers_and_phone_numbers_are_taken(reason: str) -> None:
 )
 def test_a_bsn_however_written_is_refused(reason: str) -> None:
     assert writes_bsn(reason) and holds_bsn(reason)
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "bsn 999-990-019",
+        "patient 999,990,019 belde",
+        "bsn 9999-90-019",
+        "(999-990-019)",
+    ],
+)
+def test_a_bsn_grouped_with_dashes_or_commas_is_refused(reason: str) -> None:
+    """Only spaces and dots were taken as a BSN's separators, so ``999-990-019`` went into the
+    audit trail as it was typed (noticed in the review of the thirty-second session)."""
+    assert writes_bsn(reason) and holds_bsn(reason)
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        f"huisarts: 06-{MOBILE[1:]}",
+        f"huisarts: 06-{MOBILE[1:4]}-{MOBILE[4:7]}-{MOBILE[7:]}",  # 06-123-456-71
+        "praktijk 020-1234567, 2026-11-20",
+        "order 1999-990-019-4",  # a longer grouped number: one of its parts is not a BSN
+        "bedrag 1,999,990,019",
+        "999-990-018",  # nine digits grouped alike, failing the eleven-test
+    ],
+)
+def test_dashed_numbers_that_are_no_bsn_are_taken(reason: str) -> None:
+    assert not writes_bsn(reason) and not holds_bsn(reason)
