@@ -89,6 +89,7 @@ from integrator.refusal import Note
 from integrator.store import (
     Conflict,
     GrantRecord,
+    GrantSpec,
     InvitationRecord,
     NewInvitation,
     PersonRecord,
@@ -879,21 +880,28 @@ class AccessService:
             problems.add(BadAccessInput("this account is deactivated").coded("access.deactivated"))
         held = _grants(person.grants, active=True)
         if seen is not None and seen != grants_seen(by, held):
-            problems.add(
-                BadAccessInput(
-                    "the roles changed since this page was shown; nothing was saved: look at "
-                    "them again and make the change anew",
-                    field="grants",
-                ).coded("access.grants_changed")
-            )
+            problems.add(_grants_changed())
         if not problems.denied:
             with problems.gathered():
                 self._refuse_giving_patient_data(by, [g for g in grants if g not in held])
         problems.raise_found()
-        outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
+
+        def plan(current: Sequence[GrantSpec], status: str) -> list[GrantSpec]:
+            # Judged again on the grants as they are in the change's transaction: another
+            # admin's change committed since they were read above is seen here, not written
+            # over (a role taken away given back, or another cluster's grants undone).
+            if status == "deactivated":
+                raise BadAccessInput("this account is deactivated").coded("access.deactivated")
+            now_held = _grants(_active_records(current), active=True)
+            if seen is not None and seen != grants_seen(by, now_held):
+                raise _grants_changed()
+            self._refuse_giving_patient_data(by, [g for g in grants if g not in now_held])
+            outside = [g for g in now_held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
+            return _specs([*outside, *grants])
+
         before = await self._token_views()
         added, removed = await self._store.set_person_grants(
-            person.id, _specs([*outside, *grants]), now=self._now()
+            person.id, [], now=self._now(), plan=plan
         )
         cut = _suspended_since(before, await self._token_views())
         await self._audit(
@@ -2302,6 +2310,20 @@ def _grants(records: Iterable[GrantRecord], *, active: bool) -> list[Grant]:
             if r.active is active and r.role in known
         )
     )
+
+
+def _grants_changed() -> BadAccessInput:
+    """``set_grants``' refusal of a form drawn from grants that changed since."""
+    return BadAccessInput(
+        "the roles changed since this page was shown; nothing was saved: look at "
+        "them again and make the change anew",
+        field="grants",
+    ).coded("access.grants_changed")
+
+
+def _active_records(specs: Iterable[GrantSpec]) -> list[GrantRecord]:
+    """Active grants as the store gives them (role, cluster), as records ``_grants`` reads."""
+    return [GrantRecord(role=role, cluster=cluster, active=True) for role, cluster in specs]
 
 
 def _specs(grants: Iterable[Grant]) -> list[tuple[str, str | None]]:

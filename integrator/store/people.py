@@ -15,7 +15,7 @@ so a secret that does not open fails that check only, not every read of the pers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +39,9 @@ from integrator.store.tables import (
 
 GrantSpec = tuple[str, str | None]
 """A grant as the store sees it: (role, cluster); cluster None means every cluster."""
+GrantsPlan = Callable[[Sequence[GrantSpec], str], Sequence[GrantSpec]]
+"""``set_person_grants``' ``plan``: given the person's active grants and status as they are in
+the change's transaction, the grants to make theirs (or it raises, and nothing is changed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,19 +212,34 @@ class PeopleMixin:
 
     @guarded("change a person's grants")
     async def set_person_grants(
-        self: _StoreParts, person_id: str, grant_specs: Sequence[GrantSpec], *, now: datetime
+        self: _StoreParts,
+        person_id: str,
+        grant_specs: Sequence[GrantSpec],
+        *,
+        now: datetime,
+        plan: GrantsPlan | None = None,
     ) -> tuple[list[GrantSpec], list[GrantSpec]]:
         """Make ``grant_specs`` the person's active grants; returns (added, removed).
 
         A removed grant stays as an inactive row, so the grants a person once held can be told.
+
+        ``plan``: the grants are decided in this transaction instead, from those the person
+        holds in it (``grant_specs`` unused). Two admins changing one person's grants at once
+        each read them before either wrote: the second wrote over the first without seeing it
+        (a role taken away given back; another cluster's change undone). The person's row is
+        written first, so a second change waits for the first's commit (PostgreSQL's row lock,
+        SQLite's write lock) and its plan sees what the first made.
         """
-        wanted = list(dict.fromkeys(grant_specs))
         async with self._transaction() as conn:
             # First statement writes (see Store._transaction): touch the person row.
             touched = await conn.execute(
-                update(people).where(people.c.id == person_id).values(id=people.c.id)
+                update(people)
+                .where(people.c.id == person_id)
+                .values(id=people.c.id)
+                .returning(people.c.status)
             )
-            if touched.rowcount == 0:
+            status = touched.scalar()
+            if status is None:
                 return [], []
             rows = await conn.execute(
                 select(grants.c.id, grants.c.role, grants.c.cluster).where(
@@ -229,6 +247,8 @@ class PeopleMixin:
                 )
             )
             current = {(row.role, row.cluster): row.id for row in rows}
+            chosen = grant_specs if plan is None else plan(list(current), status)
+            wanted = list(dict.fromkeys(chosen))
             removed = [spec for spec in current if spec not in wanted]
             added = [spec for spec in wanted if spec not in current]
             if removed:
