@@ -57,6 +57,7 @@ from deadletter.letters import DeadLetterError, NotADeadLetter, RefusedValue, ch
 from destinations.config import is_destination_id
 from integrator.ids import is_message_id, new_message_id
 from integrator.refusal import Note
+from integrator.resend_skips import destination_not_configured
 from integrator.store import (
     MessageFilter,
     MessageRecord,
@@ -905,13 +906,7 @@ async def _plan(
     if live_resend is not None:
         return skip(_resent_already(live_resend, destination))
     if not renderer.is_configured(destination):
-        return skip(
-            Note(
-                f"destination {destination} is not configured",
-                "resend.skip.destination_unknown",
-                destination=destination,
-            )
-        )
+        return skip(destination_not_configured(destination))
     if original.pruned_at is not None:
         # Neither mode can work: the bytes are gone, and so, with the last message, the event.
         pruned = original.pruned_at.astimezone(zone).date().isoformat()

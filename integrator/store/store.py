@@ -35,7 +35,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import visitors
 
+from integrator import history_actions
 from integrator.logging import get_logger
+from integrator.resend_skips import destination_not_configured
 from integrator.store.audit_chain import GENESIS, append_audit, entry_hash, lock_key
 from integrator.store.audit_counts import ActorCounts, counts_statement, read_counts
 from integrator.store.audit_prune import (
@@ -133,6 +135,7 @@ from integrator.store.status_counts import StatusCountsMixin
 from integrator.store.tables import (
     attempts,
     audit_log,
+    destination_revisions,
     events,
     messages,
     rejected_events,
@@ -504,6 +507,13 @@ class Store(
         now; a guard that answers why leaves it out. A resend confirmed on a preview is so
         checked against one a colleague made since (two people confirming at the same moment
         each read "none since" before either wrote), in this transaction, so across processes.
+
+        A resend to a destination whose last recorded change is its removal is left out too
+        (``resend.skip.destination_unknown``, as the plan says of one not configured): the
+        resend was planned on the destinations in service, and an operator removed it before
+        this commit (another engine's console a moment ago, or this one's while the resend was
+        mapped). Stored, it waited queued for a destination no file defines, sent by nothing,
+        while the person was told it was resent.
         """
         if not batch:
             return {}
@@ -511,7 +521,12 @@ class Store(
         checks = {o: guard for o, guard in (guards or {}).items() if o in in_batch}
         dropped: dict[str, Any] = {}
         async with self._transaction() as conn:
-            if recheck is not None or checks:
+            if recheck is not None or checks or conn.dialect.name != "postgresql":
+                # SQLite: the read of removed destinations below must come after a write, so
+                # that it is of what every other writer committed (``_transaction``'s rule).
+                # PostgreSQL reads each statement's committed rows anyway, and a removal does
+                # not take the audit chain's lock, so it is taken only for ``recheck`` and
+                # ``guards``, which need every other resend committed first.
                 await _writers_turn(conn, self.schema)
             if recheck is not None:
                 originals = [item.original.id for item in batch]
@@ -520,6 +535,11 @@ class Store(
                 why = guard(await _resends_of(conn, original_id))
                 if why is not None:
                     dropped[original_id] = why
+            gone = await _removed_destinations(conn, {i.message.destination_id for i in batch})
+            for item in batch:
+                target = item.message.destination_id
+                if target in gone:  # said first: no other reason counts for a removed one
+                    dropped[item.original.id] = destination_not_configured(target)
             batch = [item for item in batch if item.original.id not in dropped]
             if batch:
                 await self._insert_resends(conn, batch)
@@ -2074,6 +2094,32 @@ async def _writers_turn(conn: AsyncConnection, schema: str | None) -> None:
         await conn.execute(select(func.pg_advisory_xact_lock(lock_key(schema))))
     else:
         await conn.execute(_SQLITE_WRITE_LOCK)
+
+
+async def _removed_destinations(conn: AsyncConnection, destination_ids: set[str]) -> set[str]:
+    """Those of ``destination_ids`` whose newest recorded revision is their removal (a
+    destination with no history recorded is taken as it is configured: in service)."""
+    newest = (
+        select(
+            destination_revisions.c.destination_id,
+            func.max(destination_revisions.c.revision).label("revision"),
+        )
+        .where(destination_revisions.c.destination_id.in_(sorted(destination_ids)))
+        .group_by(destination_revisions.c.destination_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(destination_revisions.c.destination_id)
+        .join(
+            newest,
+            and_(
+                destination_revisions.c.destination_id == newest.c.destination_id,
+                destination_revisions.c.revision == newest.c.revision,
+            ),
+        )
+        .where(destination_revisions.c.action == history_actions.REMOVE)
+    )
+    return {row.destination_id for row in rows}
 
 
 async def _resends_of(conn: AsyncConnection, message_id: str) -> list[ResendRecord]:
