@@ -48,6 +48,9 @@ LASTS: Final = timedelta(hours=12)
 WAIT: Final = 10.0
 """How long a second post waits for the first to finish, to show its result."""
 FAILED: Final = "failed"
+CLAIMS: Final = 3
+"""How often a post claims a token released under it (each release a refusal of another post
+of the same form): a bound, not a number that is ever reached in use."""
 
 
 def _hash(token: str) -> str:
@@ -100,29 +103,41 @@ async def once(
     token: str,
     work: Callable[[], Awaitable[Any]],
 ) -> Done:
-    """Run ``work`` for the first post of this token only; its result (JSON) is kept."""
+    """Run ``work`` for the first post of this token only; its result (JSON) is kept.
+
+    A post that finds the token claimed waits for that post's result. When that one was
+    refused before it did anything (the token released: a colleague resent the message
+    meanwhile, say), this post is judged afresh and says the refusal itself: it waited out
+    ``WAIT`` and landed on the page without a word, the person's confirmation neither done
+    nor refused (a double click shows the second post's answer, not the first's)."""
     store = engine.store
-    won, row = (
-        await store.claim_confirmation(
-            _hash(token),
-            person_id=visitor.signed_in.id,
-            action=action,
-            actor=visitor.actor,
-            now=engine.clock.now(),
-        )
-        if token
-        else (False, None)
-    )
-    if row is None:
-        raise BadInput(
-            Said(
-                "this confirmation is no longer valid (it expired after 12 hours, or it was "
-                "made for another person); nothing was done: start again from the list",
-                "console.confirmation_unknown",
+    for _ in range(CLAIMS):
+        won, row = (
+            await store.claim_confirmation(
+                _hash(token),
+                person_id=visitor.signed_in.id,
+                action=action,
+                actor=visitor.actor,
+                now=engine.clock.now(),
             )
+            if token
+            else (False, None)
         )
-    if not won:
-        return Done(await _settled(engine, visitor, row), repeated=True)
+        if row is None:
+            raise BadInput(
+                Said(
+                    "this confirmation is no longer valid (it expired after 12 hours, or it "
+                    "was made for another person); nothing was done: start again from the list",
+                    "console.confirmation_unknown",
+                )
+            )
+        if won:
+            break
+        settled = await _settled(engine, visitor, row)
+        if settled.used:
+            return Done(settled, repeated=True)
+    else:
+        return Done(settled, repeated=True)
     claimed = row
 
     async def run() -> Done:
@@ -162,9 +177,10 @@ async def once_then_result(
 
 
 async def _settled(engine: Engine, visitor: Visitor, row: ConfirmationRecord) -> ConfirmationRecord:
-    """The confirmation once its first post finished, or as it is after ``WAIT`` seconds."""
+    """The confirmation once its first post finished or released it (refused, it did
+    nothing: no longer ``used``), or as it is after ``WAIT`` seconds."""
     waited = 0.0
-    while not row.finished and waited < WAIT:
+    while row.used and not row.finished and waited < WAIT:
         await asyncio.sleep(0.1)
         waited += 0.1
         again = await engine.store.get_confirmation(
