@@ -127,6 +127,7 @@ from integrator.store import (
     Store,
     StoreError,
 )
+from integrator.store.destination_history import MessagesWaiting, WaitingDeadLettered
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
 from shapes import NUMBER, TEXT, Shape, shell_word
@@ -1210,12 +1211,26 @@ class DestinationAdmin:
                     waiting = await self._pending_of(destination_id)
                     if waiting and not force:
                         raise DestinationBusy(destination_id, len(waiting))
-                if waiting and self._stop_delivering is not None:
+                if force and self._stop_delivering is not None:
                     # An attempt on the wire finishes and is recorded first: its outcome must
-                    # not overwrite the dead letter made below (a delivered one stays so).
+                    # not overwrite a dead letter the removal makes (a delivered one stays so).
+                    # Also when nothing waited when counted: a resend committed until the
+                    # removal's own count is dead-lettered by it.
                     stopped = True
                     await self._stop_delivering(destination_id)
-                    waiting = await self._pending_of(destination_id)
+                # What waits is counted again, and becomes dead letters with the audit entry
+                # that says why, in the transaction that records the removal: a resend
+                # committed before that count is counted, one after it is skipped (it sees the
+                # removal). Counted before, a resend committed in between was stranded.
+                dead = WaitingDeadLettered(
+                    statuses=PENDING,
+                    last_error=why,
+                    force=force,
+                    actor=actor,
+                    action=DESTINATION_CHANGES[history_actions.REMOVE],
+                    reason=reason,
+                    details=self._where(),
+                )
                 recording = self._store.recording_destination_revision(
                     destination_id,
                     after=base,
@@ -1224,20 +1239,12 @@ class DestinationAdmin:
                     config=None,
                     diff=diff,
                     reason=reason,
+                    waiting=dead,
                 )
-                revision = await _under_revision(recording, path, before, path.unlink)
-                # The waiting messages become dead letters in the transaction of the audit
-                # entry that says why: neither without the other.
-                await self._store.set_status_audited(
-                    [m.id for m in waiting],
-                    "dead",
-                    last_error=why,
-                    actor=actor,
-                    action=DESTINATION_CHANGES[history_actions.REMOVE],
-                    target=destination_id,
-                    reason=reason,
-                    details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
-                )
+                try:
+                    revision = await _under_revision(recording, path, before, path.unlink)
+                except MessagesWaiting as busy:
+                    raise DestinationBusy(destination_id, busy.count) from None
         except BaseException:
             if stopped:  # not removed after all: the engine routes to and delivers it again
                 await self._notify()
@@ -1249,7 +1256,7 @@ class DestinationAdmin:
             revision,
             None,
             diff=diff,
-            dead_lettered=len(waiting),
+            dead_lettered=dead.dead_lettered,
         )
 
     async def _pending_of(self, destination_id: str) -> list[MessageRecord]:

@@ -100,6 +100,7 @@ from integrator.store import (
     idprefix,
 )
 from integrator.store.errors import SealedValueError
+from integrator.store.people import AccessState, AuditEntry, Found
 
 
 def _bookkeeping() -> contextlib.suppress:
@@ -457,35 +458,46 @@ class AccessService:
         admins = await self._store.count_people_with_role(Role.ADMIN.value, status="active")
         existing = await self._store.get_person(email=address)
         admin_grant = Grant(Role.ADMIN)
-        before: tuple[Grant, ...] = ()
+        raw, invitation = self._new_invitation(by)
+
+        def entry(before: Sequence[Grant]) -> AuditEntry:
+            # Appended in the transaction that invites (no invitation without its entry).
+            return self._entry(
+                by,
+                "person.create_admin",
+                _person_target(address),
+                details={
+                    "active_admins_before": admins,
+                    "expires_at": invitation.expires_at.isoformat(),
+                    **({"invited_before_with": [str(g) for g in before]} if before else {}),
+                },
+            )
+
         if existing is None:
-            link = await self._add_invited(by, address, name, [admin_grant])
-        elif existing.status == "invited":
-            held = _grants(existing.grants, active=True)
-            if admin_grant not in held:
-                await self._store.set_person_grants(
-                    existing.id, _specs([*held, admin_grant]), now=self._now()
-                )
-                before = tuple(held)
-            link = replace(await self._new_link(by, existing), invited_before_with=before)
-        else:
+            person_id = await self._add_person(address, name, [admin_grant], invitation, entry(()))
+            return self._link(address, raw, invitation, person_id)
+        if existing.status != "invited":
             # The address is not said back (no error echoes): the caller typed it.
             raise BadAccessInput(
                 f"this address has an account already ({existing.status}); an admin can give "
                 "it the admin role with `integrator users grant`",
                 field="email",
             )
-        await self._audit(
-            by,
-            "person.create_admin",
-            _person_target(address),
-            details={
-                "active_admins_before": admins,
-                "expires_at": link.expires_at.isoformat(),
-                **({"invited_before_with": [str(g) for g in before]} if before else {}),
-            },
-        )
-        return link
+        held = _grants(existing.grants, active=True)
+        before: tuple[Grant, ...] = ()
+        if admin_grant not in held:
+            before = tuple(held)
+            await self._store.set_person_grants(
+                existing.id,
+                _specs([*held, admin_grant]),
+                now=self._now(),
+                invitation=invitation,
+                audit=entry(before),
+            )
+        else:
+            await self._store.replace_invitation(existing.id, invitation, audit=entry(()))
+        link = self._link(existing.email, raw, invitation, existing.id)
+        return replace(link, invited_before_with=before)
 
     async def invite(
         self,
@@ -682,14 +694,15 @@ class AccessService:
                 attempt.failed()
                 raise
         secret = totp.new_secret()
-        if not await self._store.set_pending_totp_secret(person.id, secret):
-            raise InvitationInvalid("this invitation link is no longer valid")
-        await self._audit_as(
-            _person_target(person.email),
+        target = _person_target(person.email)
+        opened = AuditEntry(
+            target,
             "invitation.open",
-            _person_target(person.email),
+            target,
             details={"invitation": invitation.id, "source": source},
         )
+        if not await self._store.set_pending_totp_secret(person.id, secret, audit=opened):
+            raise InvitationInvalid("this invitation link is no longer valid")
         return AcceptStart(
             email=person.email,
             name=person.name,
@@ -774,6 +787,7 @@ class AccessService:
         problems.raise_found()
         assert step is not None  # else its refusal was raised
         codes = totp.new_recovery_codes()
+        target = _person_target(person.email)
         done = await self._store.complete_invitation(
             invitation.id,
             person.id,
@@ -781,15 +795,15 @@ class AccessService:
             totp_step=step,
             recovery_code_hashes=[totp.hash_recovery_code(c) for c in codes],
             now=now,
+            audit=AuditEntry(
+                target,
+                "person.accept",
+                target,
+                details={"invitation": invitation.id, "source": source},
+            ),
         )
         if not done:
             raise InvitationInvalid("this invitation link is no longer valid")
-        await self._audit_as(
-            _person_target(person.email),
-            "person.accept",
-            _person_target(person.email),
-            details={"invitation": invitation.id, "source": source},
-        )
         return AcceptResult(email=person.email, recovery_codes=codes)
 
     async def list_people(self, by: Identity) -> list[PersonView]:
@@ -899,23 +913,26 @@ class AccessService:
             outside = [g for g in now_held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
             return _specs([*outside, *grants])
 
-        before = await self._token_views()
-        added, removed = await self._store.set_person_grants(
-            person.id, [], now=self._now(), plan=plan
-        )
-        cut = _suspended_since(before, await self._token_views())
-        await self._audit(
-            by,
-            "person.grants",
-            _person_target(person.email),
-            reason=why,
-            details={
-                "added": [str(_grant(*spec)) for spec in added],
-                "removed": [str(_grant(*spec)) for spec in removed],
-                **_suspended_details(cut),
-            },
-            source=source,
-        )
+        cut: list[SuspendedToken] = []
+
+        def entry(found: Found) -> AuditEntry:
+            # Made in the change's transaction, from the tokens as it found them before and
+            # after: the entry is appended there, so the change is never without it.
+            cut[:] = self._suspended_by(found)
+            return self._entry(
+                by,
+                "person.grants",
+                _person_target(person.email),
+                reason=why,
+                details={
+                    "added": [str(_grant(*spec)) for spec in found.added],
+                    "removed": [str(_grant(*spec)) for spec in found.removed],
+                    **_suspended_details(cut),
+                },
+                source=source,
+            )
+
+        await self._store.set_person_grants(person.id, [], now=self._now(), plan=plan, audit=entry)
         view = await self._view(by, person.email)
         return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
 
@@ -950,8 +967,21 @@ class AccessService:
                 "cannot take a role away from this person: the account is deactivated, and "
                 "its roles stay as they were then, in force nowhere; nothing was changed"
             ).coded("access.deactivated_roles_kept")
-        before = await self._token_views()
-        if not await self._store.deactivate_grant(person.id, role.value, cluster):
+        cut: list[SuspendedToken] = []
+
+        def entry(found: Found) -> AuditEntry:
+            # In the change's transaction, from the tokens as it found them (see set_grants).
+            cut[:] = self._suspended_by(found)
+            return self._entry(
+                by,
+                "person.role_deactivate",
+                _person_target(person.email),
+                reason=why,
+                details={"grant": str(grant), **_suspended_details(cut)},
+                source=source,
+            )
+
+        if not await self._store.deactivate_grant(person.id, role.value, cluster, audit=entry):
             # Which grants of that role they do hold: a role given for one cluster is taken
             # away by naming that cluster, and "none" alone did not say so. The address is not
             # said back (no error echoes): the caller named the person. Only grants in the
@@ -970,15 +1000,6 @@ class AccessService:
             raise BadAccessInput(f"this person holds no active grant {grant}").coded(
                 "access.no_such_grant", grant=str(grant)
             )
-        cut = _suspended_since(before, await self._token_views())
-        await self._audit(
-            by,
-            "person.role_deactivate",
-            _person_target(person.email),
-            reason=why,
-            details={"grant": str(grant), **_suspended_details(cut)},
-            source=source,
-        )
         view = await self._view(by, person.email)
         return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
 
@@ -999,23 +1020,27 @@ class AccessService:
         person = await self._person(email)
         await self._refuse_own(by, person)
         self._require_over_person(by, person)
-        before = await self._token_views()
-        if not await self._store.deactivate_person(person.id, now=self._now()):
+        kept: list[TokenView] = []
+        cut: list[SuspendedToken] = []
+
+        def entry(found: Found) -> AuditEntry:
+            # In the change's transaction, from the tokens as it found them (see set_grants).
+            kept[:] = _machine_tokens_made_by(person, self._views_of(found.after))
+            cut[:] = self._suspended_by(found)
+            return self._entry(
+                by,
+                "person.deactivate",
+                _person_target(person.email),
+                reason=why,
+                details={"machine_tokens_kept": len(kept), **_suspended_details(cut)},
+                source=source,
+            )
+
+        if not await self._store.deactivate_person(person.id, now=self._now(), audit=entry):
             # The address is not said back (no error echoes): the caller named the person.
             raise BadAccessInput("this account is deactivated already; nothing was changed").coded(
                 "access.deactivated_already"
             )
-        after = await self._token_views()
-        kept = _machine_tokens_made_by(person, after)
-        cut = _suspended_since(before, after)
-        await self._audit(
-            by,
-            "person.deactivate",
-            _person_target(person.email),
-            reason=why,
-            details={"machine_tokens_kept": len(kept), **_suspended_details(cut)},
-            source=source,
-        )
         shown = tuple(t for t in kept if self._may_manage_token(by, t))
         return Deactivated(person.email, shown, self._shown(by, cut))
 
@@ -1373,23 +1398,7 @@ class AccessService:
             grants=tuple(dict.fromkeys(grants)),
             maker_token_id=maker.id if maker is not None else None,
         )
-        try:
-            await self._store.add_token(
-                token.id,
-                name=name,
-                token_hash=secrets_.hash_secret(raw),
-                prefix=token.prefix,
-                owner_id=owner_id,
-                created_by=by.display,
-                created_at=now,
-                expires_at=token.expires_at,
-                grant_specs=_specs(token.grants),
-                maker_token_id=token.maker_token_id,
-                maker_person_id=by.id if by.kind is IdentityKind.PERSON else None,
-            )
-        except Conflict:  # taken between the check and now
-            raise _token_name_taken() from None
-        await self._audit(
+        made = self._entry(
             by,
             "token.create",
             _token_target(name),
@@ -1404,6 +1413,23 @@ class AccessService:
             },
             source=source,
         )
+        try:
+            await self._store.add_token(
+                token.id,
+                name=name,
+                token_hash=secrets_.hash_secret(raw),
+                prefix=token.prefix,
+                owner_id=owner_id,
+                created_by=by.display,
+                created_at=now,
+                expires_at=token.expires_at,
+                grant_specs=_specs(token.grants),
+                maker_token_id=token.maker_token_id,
+                maker_person_id=by.id if by.kind is IdentityKind.PERSON else None,
+                audit=made,
+            )
+        except Conflict:  # taken between the check and now
+            raise _token_name_taken() from None
         return token
 
     async def check_token(
@@ -1535,25 +1561,30 @@ class AccessService:
         reason = _optional_reason(reason)
         token = await self._find_token(by, token_id)
         dependents = _made_by(token.id, await self._token_views())
-        if not await self._store.revoke_token(token.id, now=self._now()):
+
+        def entry(found: Found) -> AuditEntry:
+            # The tokens that stop with it as the revocation's transaction found them working.
+            dependents[:] = _made_by(token.id, self._views_of(found.before))
+            return self._entry(
+                by,
+                "token.revoke",
+                _token_target(token.name),
+                reason=reason,
+                details={
+                    "id": token.id,
+                    "dependent_tokens": len(dependents),
+                    "dependents": [t.name for t in dependents],
+                },
+                source=source,
+            )
+
+        if not await self._store.revoke_token(token.id, now=self._now(), audit=entry):
             if again_answers:
                 views = {view.id: view for view in await self._token_views()}
                 return RevokedToken(views[token.id], tuple(views[t.id] for t in dependents))
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already").coded(
                 "access.token_revoked_already", name=token.name
             )
-        await self._audit(
-            by,
-            "token.revoke",
-            _token_target(token.name),
-            reason=reason,
-            details={
-                "id": token.id,
-                "dependent_tokens": len(dependents),
-                "dependents": [t.name for t in dependents],
-            },
-            source=source,
-        )
         views = {view.id: view for view in await self._token_views()}
         return RevokedToken(views[token.id], tuple(views[t.id] for t in dependents))
 
@@ -1620,12 +1651,22 @@ class AccessService:
     async def _token_views(self) -> list[TokenView]:
         """Every token as listed, newest first, its status saying whether a maker stopped it,
         and with the grants it holds but may not use now (:func:`_in_force`)."""
-        now = self._now()
         records = await self._store.list_tokens()
-        by_id = {token.id: token for token in records}
         needed = _people_of(records)
-        people = {p.id: p for p in await self._store.list_people() if p.id in needed}
-        return [_token_view(token, now, by_id, people) for token in records]
+        people = [p for p in await self._store.list_people() if p.id in needed]
+        return self._views_of(AccessState(tuple(people), tuple(records)))
+
+    def _views_of(self, state: AccessState) -> list[TokenView]:
+        """:meth:`_token_views` of the people and tokens as a change's transaction read them."""
+        now = self._now()
+        by_id = {token.id: token for token in state.tokens}
+        people = {p.id: p for p in state.people}
+        return [_token_view(token, now, by_id, people) for token in state.tokens]
+
+    def _suspended_by(self, found: Found) -> list[SuspendedToken]:
+        """What a change took from the tokens a person made, told from its transaction's reads
+        before and after it (:func:`_suspended_since`)."""
+        return _suspended_since(self._views_of(found.before), self._views_of(found.after))
 
     def _shown(self, by: Identity, cut: Sequence[SuspendedToken]) -> tuple[SuspendedToken, ...]:
         """The suspended tokens ``by`` may manage: what a change's answer names (the audit
@@ -1638,22 +1679,34 @@ class AccessService:
     async def _add_invited(
         self, by: Identity, address: str, name: str | None, grants: Sequence[Grant]
     ) -> InvitationLink:
-        display_name = _display_name(name, address)
         raw, invitation = self._new_invitation(by)
+        person_id = await self._add_person(address, name, grants, invitation, None)
+        return self._link(address, raw, invitation, person_id)
+
+    async def _add_person(
+        self,
+        address: str,
+        name: str | None,
+        grants: Sequence[Grant],
+        invitation: NewInvitation,
+        audit: AuditEntry | None,
+    ) -> str:
+        """Store an invited person (with ``audit`` in the same transaction); their id."""
         person_id = str(uuid.uuid4())
         try:
             await self._store.add_person(
                 person_id,
                 email=address,
-                name=display_name,
+                name=_display_name(name, address),
                 grant_specs=_specs(grants),
                 invitation=invitation,
+                audit=audit,
             )
         except Conflict:
             # Taken between the check and now (another admin inviting the same address).
             existing = await self._store.get_person(email=address)
             raise _taken(existing.status if existing else None) from None
-        return self._link(address, raw, invitation, person_id)
+        return person_id
 
     async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
         raw, invitation = self._new_invitation(by)
@@ -2120,10 +2173,28 @@ class AccessService:
         details: dict[str, Any] | None = None,
         source: str | None = None,
     ) -> None:
+        """An entry as ``by``, in a transaction of its own: for what is not an access change
+        (a change appends :meth:`_entry`'s in its own transaction, so it is never without it).
+        """
+        entry = self._entry(by, action, target, reason=reason, details=details, source=source)
+        await self._store.add_audit(
+            entry.actor, entry.action, entry.target, reason=entry.reason, details=entry.details
+        )
+
+    def _entry(
+        self,
+        by: Identity,
+        action: str,
+        target: str,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        source: str | None = None,
+    ) -> AuditEntry:
         """An entry as ``by``; ``source`` (the client's address) goes into its details."""
         if source is not None:
             details = {**(details or {}), "source": source}
-        await self._store.add_audit(by.display, action, target, reason=reason, details=details)
+        return AuditEntry(by.display, action, target, reason=reason, details=details)
 
     async def _audit_as(
         self, actor: str, action: str, target: str, *, details: dict[str, Any] | None = None

@@ -757,6 +757,25 @@ EN: Final[dict[str, str]] = {
     "tokens.secret": "Token",
     "tokens.once": "Copy it now: it is shown this once and cannot be read again.",
     "tokens.back": "Back to the tokens",
+    "tokens.made_already.title": "The token was made by your first click",
+    "tokens.made_already.again": (
+        "Token {name} was made at {at}, by the first click on Create a token; this second "
+        "click made nothing."
+    ),
+    "tokens.made_already.secret_gone": (
+        "Its secret was shown only in answer to that first click, which the browser replaced "
+        "with this page. It is stored nowhere and cannot be shown again: revoke this token "
+        "and make another, whose secret is shown."
+    ),
+    "tokens.made_already.failed": (
+        "The first click on Create a token, at {at}, failed; this second click made nothing. "
+        "Look in the list whether a token was made before making it again."
+    ),
+    "tokens.made_already.at_work": (
+        "The first click on Create a token, at {at}, is still at work; this second click made "
+        "nothing. Look in the list in a moment: a token it made has a secret that cannot be "
+        "shown again, so revoke it and make another."
+    ),
 }
 
 NL: Final[dict[str, str]] = {
@@ -1549,4 +1568,23 @@ NL: Final[dict[str, str]] = {
     "tokens.secret": "Token",
     "tokens.once": "Kopieer het nu: het wordt alleen nu getoond en is daarna niet meer te lezen.",
     "tokens.back": "Terug naar de tokens",
+    "tokens.made_already.title": "Het token is bij je eerste klik gemaakt",
+    "tokens.made_already.again": (
+        "Token {name} is om {at} gemaakt, bij de eerste klik op Token aanmaken; deze tweede "
+        "klik heeft niets gemaakt."
+    ),
+    "tokens.made_already.secret_gone": (
+        "Het geheim is alleen getoond als antwoord op die eerste klik, dat de browser door "
+        "deze pagina heeft vervangen. Het is nergens bewaard en niet opnieuw te tonen: trek "
+        "dit token in en maak een nieuw, waarvan het geheim wel wordt getoond."
+    ),
+    "tokens.made_already.failed": (
+        "De eerste klik op Token aanmaken, om {at}, is mislukt; deze tweede klik heeft niets "
+        "gemaakt. Kijk in de lijst of er toch een token is gemaakt voordat je het opnieuw maakt."
+    ),
+    "tokens.made_already.at_work": (
+        "De eerste klik op Token aanmaken, om {at}, is nog bezig; deze tweede klik heeft niets "
+        "gemaakt. Kijk zo in de lijst: van een token dat die klik maakte is het geheim niet "
+        "opnieuw te tonen, dus trek het in en maak een nieuw."
+    ),
 }

@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from integrator.store.advisory import advisory_key
+from integrator.store.codec import dump_json
 from integrator.store.tables import audit_log
 
 GENESIS = "0" * 64
@@ -65,6 +66,26 @@ def entry_hash(
         ensure_ascii=False,
     )
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+def audit_row(
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str,
+    *,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One entry as ``append_audit`` takes it: its details as the store keeps them (JSON)."""
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "reason": reason,
+        "details": dump_json(dict(details or {})),
+    }
 
 
 def lock_key(schema: str | None) -> int:

@@ -36,16 +36,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from integrator.store.audit_chain import append_audit
-from integrator.store.codec import dump_json, load_json
+from integrator.store.audit_chain import append_audit, audit_row, lock_key
+from integrator.store.codec import dump_json, load_json, seal_last_error
 from integrator.store.errors import RevisionTaken, StoreError
 from integrator.store.failures import diagnose, guarded, translate
 from integrator.store.last_attempts import wanted_destinations
-from integrator.store.tables import destination_revisions
+from integrator.store.sealing import Sealer
+from integrator.store.tables import destination_revisions, messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,42 @@ class RevisionAudit:
     details: Mapping[str, Any]
 
 
+@dataclass(slots=True)
+class WaitingDeadLettered:
+    """What a removal does with the messages still waiting for its destination (in
+    ``statuses``), in the transaction that records it: each becomes a dead letter with
+    ``last_error`` (``force``; else one waiting refuses the removal, :class:`MessagesWaiting`),
+    and the audit entry ``action`` says so (target the destination; ``details`` after
+    ``revision`` and ``dead_lettered``). Counted there, and not before: a resend committed
+    between a count made earlier and the removal's commit waited for a destination no file
+    defines, sent by nothing; now one committed before the count is counted, and one after it
+    waits for the removal's commit and is skipped (``Store.add_resends``).
+
+    ``dead_lettered``: how many, set by the store when the removal is recorded."""
+
+    statuses: tuple[str, ...]
+    last_error: str
+    force: bool
+    actor: str
+    action: str
+    reason: str | None
+    details: Mapping[str, Any]
+    dead_lettered: int = 0
+
+
+class MessagesWaiting(Exception):
+    """A removal without ``force`` found messages waiting for its destination in its own
+    transaction (committed since it was checked): nothing was recorded."""
+
+    def __init__(self, destination_id: str, count: int) -> None:
+        super().__init__(f"{count} message(s) wait for destination {destination_id}")
+        self.destination_id = destination_id
+        self.count = count
+
+
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+    _sealer: Sealer
 
     @property
     def schema(self) -> str | None: ...
@@ -97,6 +132,7 @@ class DestinationHistoryMixin:
         diff: str,
         reason: str | None = None,
         keep: bool = True,
+        waiting: WaitingDeadLettered | None = None,
     ) -> AsyncIterator[int]:
         """Record revision ``after + 1`` for the length of the ``async with`` block; yields it.
 
@@ -108,6 +144,11 @@ class DestinationHistoryMixin:
         back if the block raises, so the file and the history say the same. ``keep=False``
         rolls the row back at the end anyway: a file rewritten without a new definition (a
         refused file put right) is written under the same turn and records nothing.
+
+        ``waiting`` (a removal): the messages waiting for the destination are counted and
+        dead-lettered, with their audit entry, in this transaction, before the block; see
+        :class:`WaitingDeadLettered`. ``MessagesWaiting`` (nothing recorded) when one waits and
+        the removal is not forced.
         """
         number = after + 1
         row = {
@@ -126,6 +167,8 @@ class DestinationHistoryMixin:
             async with self._transaction() as conn:
                 if not await _claim(conn, row):
                     raise RevisionTaken(destination_id, number)
+                if waiting is not None:
+                    await _dead_letter_waiting(self, conn, destination_id, number, waiting)
                 try:
                     yield number
                 except BaseException as error:
@@ -234,14 +277,14 @@ class DestinationHistoryMixin:
                 )
             )
             if audit is not None:
-                entry = {
-                    "at": at,
-                    "actor": audit.actor,
-                    "action": audit.action,
-                    "target": destination_id,
-                    "reason": reason,
-                    "details": dump_json({**audit.details, "revision": number}),
-                }
+                entry = audit_row(
+                    at,
+                    audit.actor,
+                    audit.action,
+                    destination_id,
+                    reason=reason,
+                    details={**audit.details, "revision": number},
+                )
                 await append_audit(conn, [entry], schema=self.schema)
         return number
 
@@ -365,6 +408,58 @@ class DestinationHistoryMixin:
 
 class _RollBack(Exception):
     """Ends a recording's transaction without committing it (``keep=False``)."""
+
+
+async def _dead_letter_waiting(
+    store: _StoreParts,
+    conn: AsyncConnection,
+    destination_id: str,
+    revision: int,
+    waiting: WaitingDeadLettered,
+) -> None:
+    """Count the messages waiting for a destination being removed and dead-letter them, with
+    the entry saying so, in the removal's transaction (:class:`WaitingDeadLettered`)."""
+    if conn.dialect.name == "postgresql":
+        # The writers' turn (the audit chain's lock), held to the commit: a resend takes it
+        # before it reads whether its destination was removed (``add_resends``), so one that
+        # has it commits before this count, and one after waits and then sees the removal.
+        # SQLite: the revision's insert took the one write lock already.
+        await conn.execute(select(func.pg_advisory_xact_lock(lock_key(store.schema))))
+    ids = list(
+        await conn.scalars(
+            select(messages.c.id)
+            .where(
+                messages.c.destination_id == destination_id,
+                messages.c.status.in_(waiting.statuses),
+            )
+            .order_by(messages.c.id)
+        )
+    )
+    if ids and not waiting.force:
+        raise MessagesWaiting(destination_id, len(ids))
+    now = store._now()
+    for message_id in ids:
+        # Sealed per message: the text may quote a receiver (``seal_last_error``).
+        await conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(
+                status="dead",
+                next_attempt_at=None,
+                updated_at=now,
+                last_error=seal_last_error(waiting.last_error, message_id, store._sealer),
+            )
+        )
+    entry = audit_row(
+        now,
+        waiting.actor,
+        waiting.action,
+        destination_id,
+        reason=waiting.reason,
+        details={"revision": revision, "dead_lettered": len(ids), **waiting.details},
+    )
+    await append_audit(conn, [entry], schema=store.schema)
+    waiting.dead_lettered = len(ids)
 
 
 async def _claim(conn: AsyncConnection, row: dict[str, Any]) -> bool:

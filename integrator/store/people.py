@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, u
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store import audit_chain
 from integrator.store.failures import guarded
 from integrator.store.hot_reads import TokenRows
 from integrator.store.sealing import Sealer, aad
@@ -116,6 +117,45 @@ class TokenRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """The audit entry of an access change, appended in the change's own transaction: a
+    change committed first and audited in a second transaction was left out of the trail by a
+    crash or a store error between the two, which docs/access.md promises never happens."""
+
+    actor: str
+    action: str
+    target: str
+    reason: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessState:
+    """Everyone and every token (with their grants) as a change's transaction reads them."""
+
+    people: tuple[PersonRecord, ...]
+    tokens: tuple[TokenRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a change's transaction found, for an entry whose details depend on it: the people
+    and tokens before the change and after it (what the tokens a person made lost with it is
+    told from these), and the grants it added and removed (``set_person_grants`` only)."""
+
+    before: AccessState
+    after: AccessState
+    added: tuple[GrantSpec, ...] = ()
+    removed: tuple[GrantSpec, ...] = ()
+
+
+EntryOf = Callable[[Found], AuditEntry]
+"""Makes a change's audit entry from what its transaction found (or raises: nothing changes)."""
+Audit = AuditEntry | EntryOf | None
+"""An access change's audit entry, known beforehand or made in its transaction; None: none."""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     id: str  # the hash of the session secret
     person_id: str
@@ -148,6 +188,11 @@ class _StoreParts(Protocol):
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
+    @property
+    def schema(self) -> str | None: ...
+
+    def _now(self) -> datetime: ...
+
 
 class PeopleMixin:
     # -- people --------------------------------------------------------------------------------
@@ -161,8 +206,10 @@ class PeopleMixin:
         name: str,
         grant_specs: Sequence[GrantSpec],
         invitation: NewInvitation,
+        audit: AuditEntry | None = None,
     ) -> None:
-        """Store an invited person with their grants and invitation, in one transaction.
+        """Store an invited person with their grants and invitation, in one transaction (with
+        ``audit``, its entry).
 
         Raises ``Conflict`` (nothing written) when the e-mail address has an account already.
         """
@@ -180,6 +227,7 @@ class PeopleMixin:
             )
             await _insert_grants(conn, grant_specs, now, person_id=person_id)
             await _insert_invitation(conn, person_id, invitation)
+            await _audited(self, conn, audit, None)
 
     @guarded("read a person")
     async def get_person(
@@ -218,6 +266,8 @@ class PeopleMixin:
         *,
         now: datetime,
         plan: GrantsPlan | None = None,
+        invitation: NewInvitation | None = None,
+        audit: Audit = None,
     ) -> tuple[list[GrantSpec], list[GrantSpec]]:
         """Make ``grant_specs`` the person's active grants; returns (added, removed).
 
@@ -229,6 +279,10 @@ class PeopleMixin:
         (a role taken away given back; another cluster's change undone). The person's row is
         written first, so a second change waits for the first's commit (PostgreSQL's row lock,
         SQLite's write lock) and its plan sees what the first made.
+
+        ``invitation``: it replaces the person's open ones, in the same transaction. ``audit``:
+        the change's entry, appended in its transaction (made from what it found, when a
+        function); an entry that cannot be appended undoes the change.
         """
         async with self._transaction() as conn:
             # First statement writes (see Store._transaction): touch the person row.
@@ -241,6 +295,7 @@ class PeopleMixin:
             status = touched.scalar()
             if status is None:
                 return [], []
+            before = await _before(conn, audit)
             rows = await conn.execute(
                 select(grants.c.id, grants.c.role, grants.c.cluster).where(
                     grants.c.person_id == person_id, grants.c.active.is_(True)
@@ -258,35 +313,62 @@ class PeopleMixin:
                     .values(active=False)
                 )
             await _insert_grants(conn, added, now, person_id=person_id)
+            if invitation is not None:
+                await _swap_invitation(conn, person_id, invitation)
+            await _audited(self, conn, audit, before, added, removed)
         return added, removed
 
     @guarded("change a person's grants")
     async def deactivate_grant(
-        self: _StoreParts, person_id: str, role: str, cluster: str | None
+        self: _StoreParts,
+        person_id: str,
+        role: str,
+        cluster: str | None,
+        *,
+        audit: Audit = None,
     ) -> bool:
-        """Switch off one active grant; False when the person holds no such grant."""
-        async with self._transaction() as conn:
-            result = await conn.execute(
-                update(grants)
-                .where(
-                    grants.c.person_id == person_id,
-                    grants.c.role == role,
-                    _cluster_is(cluster),
-                    grants.c.active.is_(True),
+        """Switch off one active grant, with ``audit`` in the same transaction; False, writing
+        nothing, when the person holds no such grant."""
+        try:
+            async with self._transaction() as conn:
+                # First statement writes (see Store._transaction), and it takes the person's
+                # row as ``set_person_grants`` does: a grants change waits for this one.
+                await _touch_person(conn, person_id)
+                before = await _before(conn, audit)
+                result = await conn.execute(
+                    update(grants)
+                    .where(
+                        grants.c.person_id == person_id,
+                        grants.c.role == role,
+                        _cluster_is(cluster),
+                        grants.c.active.is_(True),
+                    )
+                    .values(active=False)
                 )
-                .values(active=False)
-            )
-            return bool(result.rowcount)
+                if not result.rowcount:
+                    raise _Refused
+                await _audited(self, conn, audit, before)
+        except _Refused:
+            return False
+        return True
 
     @guarded("deactivate a person")
-    async def deactivate_person(self: _StoreParts, person_id: str, *, now: datetime) -> bool:
-        """Deactivate the account and, in the same transaction, end everything it opened.
+    async def deactivate_person(
+        self: _StoreParts, person_id: str, *, now: datetime, audit: Audit = None
+    ) -> bool:
+        """Deactivate the account and, in the same transaction, end everything it opened
+        (and append ``audit``).
 
         Its sessions, open invitations and own tokens are revoked, so nothing it held keeps
         working; the authenticate calls check the person's status as well. False when the
         account was deactivated already (or does not exist).
         """
         async with self._transaction() as conn:
+            # First statement writes (see Store._transaction): the person's row, so what is
+            # read as "before" is before this change and no other change of theirs comes in.
+            if await _touch_person(conn, person_id) in (None, "deactivated"):
+                return False
+            before = await _before(conn, audit)
             result = await conn.execute(
                 update(people)
                 .where(people.c.id == person_id, people.c.status != "deactivated")
@@ -309,6 +391,7 @@ class PeopleMixin:
                 .where(api_tokens.c.owner_id == person_id, api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            await _audited(self, conn, audit, before)
         return True
 
     @guarded("reset a second factor")
@@ -370,16 +453,17 @@ class PeopleMixin:
 
     @guarded("invite a person")
     async def replace_invitation(
-        self: _StoreParts, person_id: str, invitation: NewInvitation
+        self: _StoreParts,
+        person_id: str,
+        invitation: NewInvitation,
+        *,
+        audit: AuditEntry | None = None,
     ) -> None:
-        """Revoke the person's open invitations and add ``invitation``, in one transaction."""
+        """Revoke the person's open invitations and add ``invitation`` (and ``audit``), in one
+        transaction."""
         async with self._transaction() as conn:
-            await conn.execute(
-                update(invitations)
-                .where(invitations.c.person_id == person_id, _open_invitation())
-                .values(revoked_at=invitation.created_at)
-            )
-            await _insert_invitation(conn, person_id, invitation)
+            await _swap_invitation(conn, person_id, invitation)
+            await _audited(self, conn, audit, None)
 
     @guarded("read invitations")
     async def open_invitations(self: _StoreParts) -> dict[str, datetime]:
@@ -403,8 +487,11 @@ class PeopleMixin:
         return None if row is None else _invitation(row)
 
     @guarded("set up a second factor")
-    async def set_pending_totp_secret(self: _StoreParts, person_id: str, secret: str) -> bool:
-        """Keep the TOTP secret shown to an invited person until they confirm it with a code.
+    async def set_pending_totp_secret(
+        self: _StoreParts, person_id: str, secret: str, *, audit: AuditEntry | None = None
+    ) -> bool:
+        """Keep the TOTP secret shown to an invited person until they confirm it with a code
+        (with ``audit`` in the same transaction); False, writing nothing, when not invited.
 
         Sealed with the current data key when one is configured, else stored as given.
         """
@@ -415,7 +502,10 @@ class PeopleMixin:
                 .where(people.c.id == person_id, people.c.status == "invited")
                 .values(totp_secret=stored, totp_last_step=None)
             )
-            return bool(result.rowcount)
+            if not result.rowcount:
+                return False
+            await _audited(self, conn, audit, None)
+            return True
 
     def open_totp_secret(self: _StoreParts, person: PersonRecord) -> str | None:
         """The person's TOTP secret in the clear, to check a code with; None when none is set.
@@ -439,8 +529,9 @@ class PeopleMixin:
         totp_step: int,
         recovery_code_hashes: Sequence[str],
         now: datetime,
+        audit: AuditEntry | None = None,
     ) -> bool:
-        """Use the invitation and activate the person, all or nothing.
+        """Use the invitation and activate the person, all or nothing (``audit`` with them).
 
         False, writing nothing, when the invitation was used, revoked or expired meanwhile, or
         the person is no longer invited: a link works once, even when two tabs race. Every
@@ -480,6 +571,7 @@ class PeopleMixin:
                     .values(revoked_at=now)
                 )
                 await _replace_recovery_codes(conn, person_id, recovery_code_hashes, now)
+                await _audited(self, conn, audit, None)
         except _Refused:
             return False
         return True
@@ -692,8 +784,9 @@ class PeopleMixin:
         grant_specs: Sequence[GrantSpec],
         maker_token_id: str | None = None,
         maker_person_id: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> None:
-        """Store a token and its grants; ``Conflict`` when the name is taken."""
+        """Store a token and its grants (and ``audit``); ``Conflict`` when the name is taken."""
         async with self._transaction() as conn:
             await conn.execute(
                 insert(api_tokens).values(
@@ -710,6 +803,7 @@ class PeopleMixin:
                 )
             )
             await _insert_grants(conn, grant_specs, created_at, token_id=token_id)
+            await _audited(self, conn, audit, None)
 
     @guarded("read a token")
     async def get_token(
@@ -734,15 +828,28 @@ class PeopleMixin:
             return await _tokens(conn, None)
 
     @guarded("revoke a token")
-    async def revoke_token(self: _StoreParts, token_id: str, *, now: datetime) -> bool:
-        """False when there is no such token or it was revoked already."""
+    async def revoke_token(
+        self: _StoreParts, token_id: str, *, now: datetime, audit: Audit = None
+    ) -> bool:
+        """Revoke the token, with ``audit`` in the same transaction; False, writing nothing,
+        when there is no such token or it was revoked already. The row is taken first (the
+        first statement writes: Store._transaction), so "before" is read before the revocation
+        (the tokens it made still working) and a second revocation waits and then finds none.
+        """
         async with self._transaction() as conn:
-            result = await conn.execute(
+            taken = await conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=now)
+                .values(id=api_tokens.c.id)
             )
-            return bool(result.rowcount)
+            if not taken.rowcount:
+                return False
+            before = await _before(conn, audit)
+            await conn.execute(
+                update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now)
+            )
+            await _audited(self, conn, audit, before)
+            return True
 
     @guarded("touch a token")
     async def touch_token(
@@ -801,6 +908,70 @@ async def _insert_grants(
     ]
     if rows:
         await conn.execute(insert(grants), rows)
+
+
+async def _touch_person(conn: AsyncConnection, person_id: str) -> str | None:
+    """Write the person's row as it is (taking its lock); their status, None: nobody."""
+    touched = await conn.execute(
+        update(people)
+        .where(people.c.id == person_id)
+        .values(id=people.c.id)
+        .returning(people.c.status)
+    )
+    status: str | None = touched.scalar()
+    return status
+
+
+async def _state(conn: AsyncConnection) -> AccessState:
+    return AccessState(tuple(await _people(conn, None)), tuple(await _tokens(conn, None)))
+
+
+async def _before(conn: AsyncConnection, audit: Audit) -> AccessState | None:
+    """The people and tokens before the change, when its entry is made from what it found."""
+    if audit is None or isinstance(audit, AuditEntry):
+        return None
+    return await _state(conn)
+
+
+async def _audited(
+    store: _StoreParts,
+    conn: AsyncConnection,
+    audit: Audit,
+    before: AccessState | None,
+    added: Sequence[GrantSpec] = (),
+    removed: Sequence[GrantSpec] = (),
+) -> None:
+    """Append the change's entry in its transaction (made from what it found, when a function:
+    the state ``before`` and as it is now). ``append_audit`` is looked up on its module at each
+    call, so a test can make the append fail there and see the change undone with it."""
+    if audit is None:
+        return
+    if isinstance(audit, AuditEntry):
+        entry = audit
+    else:
+        assert before is not None  # read by ``_before`` for an entry made from what was found
+        entry = audit(Found(before, await _state(conn), tuple(added), tuple(removed)))
+    row = audit_chain.audit_row(
+        store._now(),
+        entry.actor,
+        entry.action,
+        entry.target,
+        reason=entry.reason,
+        details=entry.details,
+    )
+    await audit_chain.append_audit(conn, [row], schema=store.schema)
+
+
+async def _swap_invitation(
+    conn: AsyncConnection, person_id: str, invitation: NewInvitation
+) -> None:
+    """Revoke the person's open invitations and add ``invitation``."""
+    await conn.execute(
+        update(invitations)
+        .where(invitations.c.person_id == person_id, _open_invitation())
+        .values(revoked_at=invitation.created_at)
+    )
+    await _insert_invitation(conn, person_id, invitation)
 
 
 async def _insert_invitation(

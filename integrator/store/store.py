@@ -38,7 +38,13 @@ from sqlalchemy.sql import visitors
 from integrator import history_actions
 from integrator.logging import get_logger
 from integrator.resend_skips import destination_not_configured
-from integrator.store.audit_chain import GENESIS, append_audit, entry_hash, lock_key
+from integrator.store.audit_chain import (
+    GENESIS,
+    append_audit,
+    audit_row,
+    entry_hash,
+    lock_key,
+)
 from integrator.store.audit_counts import ActorCounts, counts_statement, read_counts
 from integrator.store.audit_prune import (
     AuditPruneMixin,
@@ -521,13 +527,14 @@ class Store(
         checks = {o: guard for o, guard in (guards or {}).items() if o in in_batch}
         dropped: dict[str, Any] = {}
         async with self._transaction() as conn:
-            if recheck is not None or checks or conn.dialect.name != "postgresql":
-                # SQLite: the read of removed destinations below must come after a write, so
-                # that it is of what every other writer committed (``_transaction``'s rule).
-                # PostgreSQL reads each statement's committed rows anyway, and a removal does
-                # not take the audit chain's lock, so it is taken only for ``recheck`` and
-                # ``guards``, which need every other resend committed first.
-                await _writers_turn(conn, self.schema)
+            # Before the read of removed destinations below, held to the commit. SQLite: that
+            # read must come after a write, so that it is of what every other writer committed
+            # (``_transaction``'s rule). PostgreSQL: a removal counts what waits for its
+            # destination under the same turn (``recording_destination_revision``'s
+            # ``waiting``), so this resend commits before that count (and is dead-lettered by
+            # it) or reads the removal; ``recheck`` and ``guards`` need every other resend
+            # committed first as well.
+            await _writers_turn(conn, self.schema)
             if recheck is not None:
                 originals = [item.original.id for item in batch]
                 dropped.update(recheck(await _family_links(conn, originals)))
@@ -1574,14 +1581,7 @@ class Store(
         reason: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> int:
-        row = {
-            "at": self._now(),
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "reason": reason,
-            "details": dump_json(dict(details or {})),
-        }
+        row = audit_row(self._now(), actor, action, target, reason=reason, details=details)
         async with self._transaction() as conn:
             (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id

@@ -40,6 +40,8 @@ WRITERS: Mapping[str, int | None] = {
     "set_statuses_audited": None,
     "_audit": 1,  # access.service's helpers
     "_audit_as": 1,
+    "_entry": 1,  # an access change's entry, appended in its own transaction
+    "AuditEntry": 1,
     "RevisionAudit": 1,
     "_Asked": 3,  # try_now's request, which writes its entry
 }

@@ -35,6 +35,8 @@ CHECKED_INSIDE = {
     ("GET", "/tokens"),
     ("POST", "/tokens"),
     ("POST", "/tokens/{token_id}/revoke"),
+    # A second post of the token form lands here: the person's own confirmation only.
+    ("GET", "/tokens/made/{confirmation_id}"),
 }
 
 

@@ -8,13 +8,20 @@ one ``AccessService`` call made as the signed-in person, which decides whose tok
 which grants it may carry, and audits it under ``person:<email>``: the page holds no rule.
 A refused token comes back as the form with what was typed and the refusal beside its field
 (``access_form``); nothing typed into it is a secret, the token being made by the service.
+
+The creation form acts once (``once``): posted twice (a double click), the second post made
+a second attempt that was refused ("name exists already"), and the browser showed that
+refusal in place of the first post's answer, the only page that ever held the new secret. Now
+the second post makes nothing and lands on a page that says the first made the token, that its
+secret cannot be shown again (it is stored nowhere, the confirmation keeps only the token's id
+and name), and offers to revoke it so that another can be made.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,9 +29,12 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.limits import MAX_TOKEN_NAME_LENGTH
 from integrator.access.permissions import Permission
+from integrator.access.service import NewToken
 from integrator.console.access_form import AccessForm, typed_grants
 from integrator.console.answers import show_once
+from integrator.console.errors import BadInput, NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, offered, refusal
+from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
@@ -36,6 +46,18 @@ router = APIRouter()
 NAV: Final = [NavItem("/tokens", "nav.tokens", None)]
 Person = PersonDep  # who may do what with which token is the service's decision
 Reason = Annotated[str, Form(max_length=MAX_REASON)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+ACTION: Final = "tokens.create"
+"""What the creation form's one-time token confirms."""
+
+
+class _Refused(BadInput):
+    """The service refused before anything was made: the one-time token is released (the
+    same form may be posted again once right) and the form shows ``cause`` as before."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @router.get("/tokens")
@@ -67,6 +89,7 @@ async def _tokens_page(
         own_only=not manages,
         form=form,
         default_days=engine.access.default_token_validity.days,
+        once=await issue(engine, visitor, ACTION),
     )
 
 
@@ -79,6 +102,7 @@ async def create(
     reason: Reason = "",
     role: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006
     cluster: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006
+    once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
     typed = {"name": name.strip(), "days": days.strip(), "reason": reason}
@@ -98,20 +122,60 @@ async def create(
         except (AccessDenied, BadAccessInput, Refusal) as exc:
             form.refuse(exc)
         return await _tokens_page(request, visitor, form, status=form.status)
+    made: list[NewToken] = []
+
+    async def work() -> dict[str, Any]:
+        try:
+            token = await engine.access.create_token(
+                visitor.signed_in,
+                name.strip(),
+                grants_of(role, cluster, preset=preset),
+                expires_in=timedelta(days=int(days)) if days.strip() else None,
+                reason=reason.strip() or None,
+                source=source_of(request),
+            )
+        except (AccessDenied, BadAccessInput, Refusal) as exc:
+            raise _Refused(exc) from None
+        made.append(token)
+        # What a second post of the form is shown: never the token's secret.
+        return {"id": token.id, "name": token.name}
+
     try:
-        token = await engine.access.create_token(
-            visitor.signed_in,
-            name.strip(),
-            grants_of(role, cluster, preset=preset),
-            expires_in=timedelta(days=int(days)) if days.strip() else None,
-            reason=reason.strip() or None,
-            source=source_of(request),
-        )
-    except (AccessDenied, BadAccessInput, Refusal) as exc:
-        form.refuse(exc)
+        if once_token:
+            done = await once(engine, visitor, ACTION, once_token, work)
+            if done.repeated:
+                return RedirectResponse(f"/tokens/made/{done.id}", status_code=303)
+        else:  # a form without one (an older page still open): made as before
+            await work()
+    except _Refused as refused:
+        form.refuse(refused.cause)
         return await _tokens_page(request, visitor, form, status=form.status)
     # Shown once after the redirect (``answers``): a reload shows the list, makes no token.
-    return show_once(page(request, visitor, "token_created.html", token=token))
+    return show_once(page(request, visitor, "token_created.html", token=made[0]))
+
+
+@router.get("/tokens/made/{confirmation_id}")
+async def made_already(request: Request, visitor: Person, confirmation_id: str) -> Response:
+    """A creation form posted again (a double click): the first post made the token, whose
+    secret was shown only in answer to that post, which the browser left for this one. The
+    secret is kept nowhere, so it cannot be shown; the token can be revoked here, and another
+    made, whose secret is shown."""
+    engine = engine_of(request)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or row.action != ACTION:
+        raise NotFound()
+    result = row.result if isinstance(row.result, dict) else {}
+    listed = await engine.access.list_tokens(visitor.signed_in)
+    token = next((t for t in listed if t.id == result.get("id")), None)
+    return page(
+        request,
+        visitor,
+        "token_made_already.html",
+        done=row,
+        failed=failed(row),
+        name=result.get("name"),
+        token=token,
+    )
 
 
 @router.post("/tokens/{token_id}/revoke")
