@@ -319,9 +319,24 @@ class BrokerConnection(aiormq.Connection):
 
 
 async def connect(url: str) -> aiormq.abc.AbstractConnection:
-    """``aiormq.connect(url)`` through ``BrokerConnection``, with this engine's properties."""
+    """``aiormq.connect(url)`` through ``BrokerConnection``, with this engine's properties.
+
+    A peer that closes the connection at once (a proxy or load balancer in front of a broker
+    that is down) is a connection closed before the handshake, whichever way aiormq finds it.
+    aiormq reads the handshake's frames through a frame iterator, which raises
+    ``StopAsyncIteration`` rather than an error of aiormq's when the close was read before the
+    frame is asked for: on uvloop, almost always when the peer closes at once. Let through, it
+    ended the link's task (it is no broker error), and the engine stayed without a broker, for
+    good and without a word, until it was restarted (a chaos soak: a broker restarted behind a
+    proxy). It is raised as aiormq's own error for a close before the handshake.
+    """
     connection = BrokerConnection(url, client_properties=client_properties(url))
-    await connection.connect()
+    try:
+        await connection.connect()
+    except StopAsyncIteration as exc:
+        raise aiormq.exceptions.IncompatibleProtocolError(
+            "the connection was closed before the AMQP handshake was done"
+        ) from exc
     return connection
 
 
@@ -449,7 +464,10 @@ class AmqpLink:
             try:
                 async with answered_within("AMQP handshake", self._handshake_timeout):
                     connection = await connect(self._url)
-            except BROKER_ERRORS as exc:
+            # Any failure of a connect is an attempt that failed, retried and told, not only
+            # the broker's errors: one the client library was not expected to raise ended this
+            # task, and with it every reconnect of the engine's life (``connect``).
+            except Exception as exc:
                 answered = broker_address(self._url) in self._answered
                 self._last_error = describe_connect_error(exc, self._url, answered_before=answered)
                 if not first.done() and refused_for_good(exc):
