@@ -15,7 +15,10 @@ once a write has failed, or has not ended within ``STALLED_AFTER_S``, until one 
 outage leaves what delivery sends in that half second, not every message the workers could send
 meanwhile (a 30 s PostgreSQL outage left 11 delivered and unrecorded; a SQLite lock, whose
 writes fail only after the 15 s busy timeout, 54 of 60; a PostgreSQL that answers nothing, whose
-writes never fail, 256 in 20 s). And a stop waits for the store a bounded time
+writes never fail, 256 in 20 s). The outage is told as the engine's other loops tell theirs
+(``log_throttle``): its first failed write in full, then at most a line a minute, then one line
+when a write works again; a line per try (every second, at ``error``) made 40 lines of two 10 s
+PostgreSQL cuts across two engines. And a stop waits for the store a bounded time
 (``close(within=)``), then names what it could not record (message ids only) instead of
 waiting until the supervisor kills the process, which would lose the list too.
 """
@@ -23,12 +26,14 @@ waiting until the supervisor kills the process, which would lose the list too.
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
 
 from destinations.worker import AttemptResult
 from integrator.errors import RetryableError
+from integrator.log_throttle import Clock, LogThrottle, still
 from integrator.logging import get_logger
 from integrator.store import AttemptRecord, Store, StoreError
 from shapes import Shape
@@ -58,8 +63,11 @@ LISTED_AT_MOST = 1000
 
 
 class AttemptRecorder:
-    def __init__(self, store: Store, *, max_pending: int = 10_000) -> None:
+    def __init__(
+        self, store: Store, *, max_pending: int = 10_000, log_clock: Clock = time.monotonic
+    ) -> None:
         self._store = store
+        self._failing = LogThrottle(first=1, clock=log_clock)  # writes failing: lines told
         self._queue: asyncio.Queue[AttemptResult] = asyncio.Queue(maxsize=max_pending)
         self._task: asyncio.Task[None] | None = None
         # Attempts handed in and committed so far, in order: ``committed`` waits on these.
@@ -201,13 +209,26 @@ class AttemptRecorder:
         written, or the store's refusal of the statement (not an outage), which no second try
         mends."""
         loop = asyncio.get_running_loop()
+        again = False  # a try after a failed one, which may have committed all the same
         while True:
             stalled = loop.call_later(STALLED_AFTER_S, self._stalled)
             try:
-                await self._store.record_attempts(rows)
+                await self._store.record_attempts(rows, again=again)
                 stalled.cancel()
+                outage = self._failing.ended()
                 if not self._writable.is_set():
-                    log.info("recording attempts again", attempts=len(rows))
+                    log.info(
+                        "recording attempts again",
+                        attempts=len(rows),
+                        **(
+                            {}
+                            if outage is None
+                            else {
+                                "failures": outage.failures,
+                                "failed_for_s": round(outage.down_for),
+                            }
+                        ),
+                    )
                     self._writable.set()
                 return None
             except asyncio.CancelledError:
@@ -218,21 +239,37 @@ class AttemptRecorder:
                 if not isinstance(exc, RetryableError):
                     # The store answers (it refused the statement): delivery need not wait for
                     # it, also when a slow write had closed the gate (``_stalled``).
+                    self._failing.ended()
                     self._writable.set()
                     return exc
                 self._failed(exc, rows)
             except Exception as exc:  # the store is down: keep the batch and try again
                 stalled.cancel()
                 self._failed(exc, rows)
+            again = True
             await asyncio.sleep(RETRY_DELAY)
 
     def _failed(self, exc: Exception, rows: list[Row]) -> None:
+        """A write failed and is tried again in a second: told in full the first time, then
+        at most once a minute (with the tries since the line before) while it goes on."""
         self._writable.clear()  # and delivery takes no new message meanwhile
-        log.error(
-            "recording attempts failed; retrying; delivery waits",
-            error_type=type(exc).__name__,
-            attempts=len(rows) + self._queue.qsize(),
-        )
+        line = self._failing.failed()
+        if line is None:
+            return
+        fields = {
+            "error_type": type(exc).__name__,
+            # The store's errors name its code and cause, never a value.
+            **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
+            "attempts": len(rows) + self._queue.qsize(),
+        }
+        if line.full:
+            log.error("recording attempts failed; retrying; delivery waits", **fields)
+        else:
+            log.error(
+                "recording attempts still failing; retrying; delivery waits",
+                **fields,
+                **still(line),
+            )
 
     def _stalled(self) -> None:
         """The write under way has waited ``STALLED_AFTER_S``: delivery waits for it."""

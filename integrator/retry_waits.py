@@ -11,7 +11,10 @@ a receiver that answers AE to everything can leave 100,000 of them waiting.
 While anything waits, one poller per destination asks the store every :data:`POLL_SECONDS` which
 of the destination's retries are due (one indexed query for all of them, not one per message);
 :meth:`RetryWaits.nudge` makes it ask at once, so in the engine that took the request the
-attempt starts without that delay.
+attempt starts without that delay. While the store does not answer, the waits run to their own
+time, and the failed asks are told as the engine's other loops tell an outage
+(``log_throttle``): the first, then at most a line a minute, then one when an ask works again
+(a line per ask was a line every 5 s per destination for as long as the store was away).
 
 A message counts as due early only when the store shows it due with the attempts the waiter has
 made: until the recorder has committed the attempt that started this wait, the store still
@@ -22,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeAlias
 
 from integrator.eventloop import stop_task
+from integrator.log_throttle import Clock, LogThrottle, tell_failed
 from integrator.logging import get_logger
 
 log = get_logger("integrator.retry_waits")
@@ -42,8 +47,11 @@ Woken: TypeAlias = Callable[[], object]
 
 
 class RetryWaits:
-    def __init__(self, destination_id: str, due: DueRetries) -> None:
+    def __init__(
+        self, destination_id: str, due: DueRetries, *, log_clock: Clock = time.monotonic
+    ) -> None:
         self._destination_id = destination_id
+        self._unanswered = LogThrottle(first=1, clock=log_clock)  # asks failing: lines told
         self._due = due
         self._waiters: dict[str, list[tuple[int, Woken]]] = {}
         self._nudged = asyncio.Event()
@@ -111,12 +119,23 @@ class RetryWaits:
             try:
                 due = await self._due(self._destination_id)
             except Exception as exc:  # the waits run to their own time meanwhile
-                log.warning(
+                tell_failed(
+                    self._unanswered,
+                    log,
                     "could not ask the store which retries are due; asking again",
+                    "still cannot ask the store which retries are due; asking again",
                     destination=self._destination_id,
                     error_type=type(exc).__name__,
                 )
                 continue
+            outage = self._unanswered.ended()
+            if outage is not None:
+                log.info(
+                    "can ask the store which retries are due again",
+                    destination=self._destination_id,
+                    failures=outage.failures,
+                    failed_for_s=round(outage.down_for),
+                )
             for message_id, attempts in due.items():
                 self._wake(message_id, attempts)
 

@@ -123,12 +123,17 @@ class PostgresHotWrites:
         returned = await self._run(self._accepting, lambda conn: conn.fetch(sql, *args))
         return {record[0] for record in returned}
 
-    async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
-        """Per attempt: update its message and insert it; as if in order, all or nothing."""
+    async def record(
+        self, updates: Sequence[Row], attempt_rows: Sequence[Row], *, again: bool = False
+    ) -> None:
+        """Per attempt: update its message and insert it; as if in order, all or nothing.
+
+        ``again``: a try after one that failed, which may have committed before its answer was
+        lost: attempts stored already are passed over (``_record_sql``)."""
         if not updates:
             return
         attempt_keys = tuple(attempt_rows[0])
-        sql = self._statement("record", UPDATE_COLUMNS, attempt_keys)
+        sql = self._statement("record again" if again else "record", UPDATE_COLUMNS, attempt_keys)
         args = self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_")
         args += self._columns(attempts, attempt_keys, attempt_rows)
         await self._run(self._recording, lambda conn: conn.execute(sql, *args))
@@ -248,8 +253,11 @@ class PostgresHotWrites:
         key = (name, first, second)
         sql = self._sql.get(key)
         if sql is None:
-            build = _accept_sql if name == "accept" else _record_sql
-            sql = self._sql[key] = build(first, second, self._dialect)
+            if name == "accept":
+                sql = _accept_sql(first, second, self._dialect)
+            else:
+                sql = _record_sql(first, second, self._dialect, again=name == "record again")
+            self._sql[key] = sql
         return sql
 
 
@@ -293,9 +301,22 @@ def _accept_sql(event_keys: Sequence[str], message_keys: Sequence[str], dialect:
     )
 
 
-def _record_sql(update_keys: Sequence[str], attempt_keys: Sequence[str], dialect: Dialect) -> str:
+def _record_sql(
+    update_keys: Sequence[str],
+    attempt_keys: Sequence[str],
+    dialect: Dialect,
+    *,
+    again: bool = False,
+) -> str:
     """The attempts as rows (``u_`` their message's new state, ``a_`` the attempt row): each
-    message updated once, by its last attempt; every attempt inserted, in the order given."""
+    message updated once, by its last attempt; every attempt inserted, in the order given.
+
+    ``again``: rows whose attempt is stored already (its message, number and start: one attempt
+    of a message has one start) are left out, from the update as from the insert. A try after
+    a failed one needs it: the connection broke between the server's commit and its answer (a
+    cut proxy, a failover), the recorder wrote the same batch again, and each attempt stood
+    twice in its message's history. Not on the first try: a look-up per attempt that only a
+    try again can need."""
     arrays = [f"${n}::{_cast(messages, key, dialect)}[]" for n, key in enumerate(update_keys, 1)]
     arrays += [
         f"${n}::{_cast(attempts, key, dialect)}[]"
@@ -303,9 +324,15 @@ def _record_sql(update_keys: Sequence[str], attempt_keys: Sequence[str], dialect
     ]
     names = [f"u_{key}" for key in update_keys] + [f"a_{key}" for key in attempt_keys]
     settings = ", ".join(_setting(key) for key in update_keys if key != "id")
+    stored = (
+        " WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.message_id = given.a_message_id"
+        " AND attempts.number = given.a_number AND attempts.started_at = given.a_started_at)"
+        if again
+        else ""
+    )
     return (
         f"WITH given AS (SELECT * FROM unnest({', '.join(arrays)}) "  # noqa: S608
-        f"WITH ORDINALITY AS given({', '.join(names)}, ord)), "
+        f"WITH ORDINALITY AS given({', '.join(names)}, ord){stored}), "
         f"updated AS (UPDATE messages SET {settings} "
         "FROM (SELECT DISTINCT ON (u_id) * FROM given ORDER BY u_id, ord DESC) AS last "
         "WHERE messages.id = last.u_id) "

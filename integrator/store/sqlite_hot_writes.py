@@ -122,8 +122,14 @@ class SqliteHotWrites:
 
         return await self._writer.transaction(work)
 
-    async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
-        """Update the messages in order, then insert the attempts (a foreign key each)."""
+    async def record(
+        self, updates: Sequence[Row], attempt_rows: Sequence[Row], *, again: bool = False
+    ) -> None:
+        """Update the messages in order, then insert the attempts (a foreign key each).
+
+        ``again`` (a try after one that failed) changes nothing here: the commit is the writer
+        thread's own, so a transaction that failed was rolled back, and none of its rows is
+        stored (unlike PostgreSQL's, whose answer can be lost after the commit)."""
         if not updates:
             return
         update = self._statement("update", updates[0])

@@ -1526,15 +1526,22 @@ class Store(
             await conn.execute(_INSERT_ATTEMPT, attempt_row(attempt, self._sealer))
 
     @guarded("record attempts", on_foreign_key=UnknownMessage)
-    async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
-        """Many :meth:`record_attempt` calls in one transaction, applied in order."""
+    async def record_attempts(self, batch: Sequence[AttemptUpdate], *, again: bool = False) -> None:
+        """Many :meth:`record_attempt` calls in one transaction, applied in order.
+
+        ``again``: the batch is written once more after a try that failed, which may have
+        committed all the same (on PostgreSQL the connection can break between the server's
+        commit and its answer: a cut, a failover). An attempt found stored already (the same
+        message, number and start) is then passed over, with its message's update: written
+        twice, one attempt showed as two in the message's history.
+        """
         if not batch:
             return
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
         async with self._hot_turn(), self._writes.watch():
-            await self._hot.record(updates, attempt_rows)
+            await self._hot.record(updates, attempt_rows, again=again)
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:

@@ -59,7 +59,7 @@ def _refusing(
     asked: list[int] = []
     outage = [outage_first]
 
-    async def record_attempts(rows: Sequence[Row]) -> None:
+    async def record_attempts(rows: Sequence[Row], *, again: bool = False) -> None:
         asked.append(len(rows))
         await asyncio.sleep(0.01)  # a write takes a while: past a short STALLED_AFTER_S
         if outage[0]:
@@ -69,7 +69,7 @@ def _refusing(
             failure = StoreError("record attempts failed (DataError, 22021)")
             failure.code = "22021"
             raise failure
-        await real(rows)
+        await real(rows, again=again)
 
     monkeypatch.setattr(store, "record_attempts", record_attempts)
     return asked
