@@ -348,6 +348,7 @@ class DestinationRunner:
         # were made due. ``_scheduler``: the one task that publishes them when due, running
         # while any waits; ``_publishing``: its publish under way, which a stop lets finish.
         self._waiting: dict[_Entry, None] = {}
+        self._waiting_ids: set[str] = set()  # the messages of ``_waiting``, each once
         self._schedule: list[_Entry] = []
         self._due_early: list[_Entry] = []
         self._stale = 0
@@ -415,6 +416,7 @@ class DestinationRunner:
             for entry in self._waiting:
                 self._waits.let_go(entry.later.message_id, entry.made_due)
         self._waiting.clear()
+        self._waiting_ids.clear()
         self._schedule.clear()
         self._due_early.clear()
         await self._hand_back(waiting)
@@ -620,9 +622,16 @@ class DestinationRunner:
                 )
             else:
                 # Waits in this runner's schedule, as after its own attempt here, and the
-                # others continue.
+                # others continue. Once: a copy of a retry the schedule holds already (the
+                # recovery leader re-published it while it waited here) is let go, as the
+                # held one publishes the message, read from the store, at its time. Each had
+                # an entry, each published a copy at the time, neither a copy the consumer
+                # checks, and the receiver got the retry twice (a chaos soak, two engines).
                 assert message.not_before is not None
-                self._publish_later(message.message_id, message.attempt_count, message.not_before)
+                if message.message_id not in self._waiting_ids:
+                    self._publish_later(
+                        message.message_id, message.attempt_count, message.not_before
+                    )
                 await delivery.settle()
                 return
         if self.destination.ordering == "fifo":
@@ -776,6 +785,7 @@ class DestinationRunner:
         seconds = (when - self._clock.now()).total_seconds()
         entry = _Entry(_Later(message_id, attempts, when), self._loop_time() + seconds, self)
         self._waiting[entry] = None
+        self._waiting_ids.add(message_id)
         if seconds <= 0:
             entry.early = True  # due already: no wait, no hold (as a timer did not wait)
             self._due_early.append(entry)
@@ -819,6 +829,7 @@ class DestinationRunner:
                 read = await self._read_due(chunk)
                 for entry in due[start : start + DUE_CHUNK]:
                     del self._waiting[entry]  # publishing now: a stop no longer hands it back
+                    self._waiting_ids.discard(entry.later.message_id)
                 # Published by the schedule it is due, whatever the receiving engine's clock says.
                 retries = [later.kept(m, None) for later, m in read]
                 self._publishing = asyncio.create_task(self._publish_due(retries))
