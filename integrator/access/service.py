@@ -914,24 +914,18 @@ class AccessService:
             return _specs([*outside, *grants])
 
         cut: list[SuspendedToken] = []
-
-        def entry(found: Found) -> AuditEntry:
-            # Made in the change's transaction, from the tokens as it found them before and
-            # after: the entry is appended there, so the change is never without it.
-            cut[:] = self._suspended_by(found)
-            return self._entry(
-                by,
-                "person.grants",
-                _person_target(person.email),
-                reason=why,
-                details={
-                    "added": [str(_grant(*spec)) for spec in found.added],
-                    "removed": [str(_grant(*spec)) for spec in found.removed],
-                    **_suspended_details(cut),
-                },
-                source=source,
-            )
-
+        entry = self._suspending_entry(
+            by,
+            "person.grants",
+            person,
+            reason=why,
+            source=source,
+            cut=cut,
+            details=lambda found: {
+                "added": [str(_grant(*spec)) for spec in found.added],
+                "removed": [str(_grant(*spec)) for spec in found.removed],
+            },
+        )
         await self._store.set_person_grants(person.id, [], now=self._now(), plan=plan, audit=entry)
         view = await self._view(by, person.email)
         return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
@@ -968,19 +962,15 @@ class AccessService:
                 "its roles stay as they were then, in force nowhere; nothing was changed"
             ).coded("access.deactivated_roles_kept")
         cut: list[SuspendedToken] = []
-
-        def entry(found: Found) -> AuditEntry:
-            # In the change's transaction, from the tokens as it found them (see set_grants).
-            cut[:] = self._suspended_by(found)
-            return self._entry(
-                by,
-                "person.role_deactivate",
-                _person_target(person.email),
-                reason=why,
-                details={"grant": str(grant), **_suspended_details(cut)},
-                source=source,
-            )
-
+        entry = self._suspending_entry(
+            by,
+            "person.role_deactivate",
+            person,
+            reason=why,
+            source=source,
+            cut=cut,
+            details=lambda _: {"grant": str(grant)},
+        )
         if not await self._store.deactivate_grant(person.id, role.value, cluster, audit=entry):
             # Which grants of that role they do hold: a role given for one cluster is taken
             # away by naming that cluster, and "none" alone did not say so. The address is not
@@ -1023,19 +1013,19 @@ class AccessService:
         kept: list[TokenView] = []
         cut: list[SuspendedToken] = []
 
-        def entry(found: Found) -> AuditEntry:
-            # In the change's transaction, from the tokens as it found them (see set_grants).
+        def machine_tokens_kept(found: Found) -> dict[str, Any]:
             kept[:] = _machine_tokens_made_by(person, self._views_of(found.after))
-            cut[:] = self._suspended_by(found)
-            return self._entry(
-                by,
-                "person.deactivate",
-                _person_target(person.email),
-                reason=why,
-                details={"machine_tokens_kept": len(kept), **_suspended_details(cut)},
-                source=source,
-            )
+            return {"machine_tokens_kept": len(kept)}
 
+        entry = self._suspending_entry(
+            by,
+            "person.deactivate",
+            person,
+            reason=why,
+            source=source,
+            cut=cut,
+            details=machine_tokens_kept,
+        )
         if not await self._store.deactivate_person(person.id, now=self._now(), audit=entry):
             # The address is not said back (no error echoes): the caller named the person.
             raise BadAccessInput("this account is deactivated already; nothing was changed").coded(
@@ -1662,6 +1652,35 @@ class AccessService:
         by_id = {token.id: token for token in state.tokens}
         people = {p.id: p for p in state.people}
         return [_token_view(token, now, by_id, people) for token in state.tokens]
+
+    def _suspending_entry(
+        self,
+        by: Identity,
+        action: str,
+        person: PersonRecord,
+        *,
+        reason: str,
+        source: str | None,
+        cut: list[SuspendedToken],
+        details: Callable[[Found], dict[str, Any]],
+    ) -> Callable[[Found], AuditEntry]:
+        """The entry of a change of ``person``'s grants or account, made in the change's own
+        transaction (so the change is never without it) from what it found there: ``details``,
+        and the tokens the person made that it suspends, told from the reads before and after
+        it and kept in ``cut`` for the answer."""
+
+        def entry(found: Found) -> AuditEntry:
+            cut[:] = self._suspended_by(found)
+            return self._entry(
+                by,
+                action,
+                _person_target(person.email),
+                reason=reason,
+                details={**details(found), **_suspended_details(cut)},
+                source=source,
+            )
+
+        return entry
 
     def _suspended_by(self, found: Found) -> list[SuspendedToken]:
         """What a change took from the tokens a person made, told from its transaction's reads
