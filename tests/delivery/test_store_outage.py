@@ -127,7 +127,7 @@ async def test_waiting_for_delivery_to_settle_ends_at_its_timeout_while_the_stor
     """``wait_settled`` (the demo's wait, and the tests') drained the recorder without a bound:
     a store that took no attempts held it for as long as it did not."""
 
-    async def away(self: Store, rows: Any) -> None:
+    async def away(self: Store, rows: Any, *, again: bool = False) -> None:
         raise StoreUnavailable("record attempts failed (OperationalError, 08006)")
 
     async with MisbehavingReceiver() as receiver:

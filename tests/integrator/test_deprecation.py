@@ -430,9 +430,9 @@ async def test_a_hold_is_not_undone_by_an_attempt_recorded_after_it(
 
     real_record = Store.record_attempts
 
-    async def slowly(self: Store, batch: Any) -> None:
+    async def slowly(self: Store, batch: Any, *, again: bool = False) -> None:
         await asyncio.sleep(0.3)  # a store busy with other work
-        await real_record(self, batch)
+        await real_record(self, batch, again=again)
 
     monkeypatch.setattr(Store, "record_attempts", slowly)
     port = free_port()
