@@ -122,7 +122,7 @@ class ReferenceStore(Store):
         ]
 
     @guarded("record attempts", on_foreign_key=UnknownMessage)
-    async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
+    async def record_attempts(self, batch: Sequence[AttemptUpdate], *, again: bool = False) -> None:
         if not batch:
             return
         updates = [self._attempt_update(*item) for item in batch]
