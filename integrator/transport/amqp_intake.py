@@ -92,6 +92,7 @@ from integrator.transport.link import (
     BROKER_ERRORS,
     cancelled_elsewhere,
     delivery_tag,
+    open_channel,
     redelivered,
 )
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -240,7 +241,7 @@ class AmqpIntake:
     async def _connected(self, connection: AbstractConnection) -> None:
         if self._task is None:
             return  # not started yet: start() consumes
-        channel = await connection.channel(publisher_confirms=False)
+        channel = await open_channel(connection, publisher_confirms=False)
         taking = _Taking(channel, ChannelAcks(channel), self._link.generation)
 
         async def on_message(delivered: DeliveredMessage) -> None:

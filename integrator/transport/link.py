@@ -350,6 +350,28 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+async def open_channel(
+    connection: aiormq.abc.AbstractConnection, *, publisher_confirms: bool
+) -> aiormq.abc.AbstractChannel:
+    """A channel on ``connection``; one closed meanwhile is said as a broker error.
+
+    aiormq refuses a channel on a closed connection with a bare ``RuntimeError``, which no loop
+    here takes for the broker gone: a delivery loop that asked for its consumer's channel as the
+    connection closed, before the link had run since, ended with it, so its engine delivered to
+    that destination no more and every later reload of the destination files failed on the dead
+    loop (found by a chaos soak whose engines were frozen past the broker's heartbeat). As
+    ``AMQPConnectionError`` it is one of ``BROKER_ERRORS``: the caller waits for the link to be
+    back, as for a connection lost under any other call."""
+    try:
+        return await connection.channel(publisher_confirms=publisher_confirms)
+    except RuntimeError:
+        if not connection.is_closed:
+            raise
+        raise aiormq.exceptions.AMQPConnectionError(
+            "the connection to the message broker is closed"
+        ) from None
+
+
 def connection_name() -> str:
     """How the broker names this engine's connection (``rabbitmqctl list_connections name
     client_properties``, the management UI): the host and the process, so an operator can tell
@@ -412,7 +434,9 @@ class AmqpLink:
 
     @property
     def connection(self) -> aiormq.abc.AbstractConnection:
-        if self._connection is None or not self._up.is_set():
+        # Closed and not yet noticed (the link's task has not run since the close): as good as
+        # none, a channel asked of it is refused (``open_channel``).
+        if self._connection is None or not self._up.is_set() or self._connection.is_closed:
             raise TransportUnavailable("no connection to the message broker")
         return self._connection
 

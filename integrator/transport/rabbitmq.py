@@ -72,7 +72,13 @@ from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.budget import ByteBudget
 from integrator.transport.cancel import DELIVERY, ConsumeAgain
 from integrator.transport.errors import PublishRefused, TransportUnavailable
-from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
+from integrator.transport.link import (
+    BROKER_ERRORS,
+    AmqpLink,
+    delivery_tag,
+    open_channel,
+    redelivered,
+)
 from integrator.transport.outbox import as_published
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
 from integrator.transport.skipped import SkippedCopies
@@ -367,7 +373,7 @@ class RabbitMQTransport:
         # (``_catch_up``), a new publish must not pass it.
         self._behind += 1
         try:
-            self._publisher = await connection.channel(publisher_confirms=True)
+            self._publisher = await open_channel(connection, publisher_confirms=True)
             await self.topology.declare_common(self._publisher)  # refused: the link retries
             self.link.watch(self._publisher, "publisher")
             self._admin = None
@@ -802,7 +808,7 @@ class RabbitMQTransport:
     async def _start_consumer(self, consumer: _Consumer, connection: AbstractConnection) -> None:
         generation = self.link.generation
         consumer.generation = generation
-        channel = await connection.channel(publisher_confirms=False)
+        channel = await open_channel(connection, publisher_confirms=False)
         consumer.channel = channel
         await channel.basic_qos(prefetch_count=self._prefetch)
         destination_id = consumer.destination_id
@@ -960,7 +966,7 @@ class RabbitMQTransport:
     async def _refresh_ready(self, destination_id: str) -> None:
         try:
             if self._admin is None or self._admin.is_closed:
-                self._admin = await self.link.connection.channel(publisher_confirms=False)
+                self._admin = await open_channel(self.link.connection, publisher_confirms=False)
             ok = await self._admin.queue_declare(
                 self.topology.delivery_queue(destination_id),
                 durable=True,
@@ -975,7 +981,7 @@ class RabbitMQTransport:
     async def dead_count(self) -> int:
         """Messages in the dead queue (``Topology.dead_queue``), asked of the broker now."""
         if self._admin is None or self._admin.is_closed:
-            self._admin = await self.link.connection.channel(publisher_confirms=False)
+            self._admin = await open_channel(self.link.connection, publisher_confirms=False)
         ok = await self._admin.queue_declare(self.topology.dead_queue, passive=True)
         return ok.message_count or 0
 

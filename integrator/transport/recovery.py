@@ -37,7 +37,7 @@ from integrator.eventloop import stop_task
 from integrator.log_throttle import Clock, LogThrottle, tell_ended, tell_failed
 from integrator.logging import get_logger
 from integrator.store import StoreError
-from integrator.transport.link import BROKER_ERRORS, AmqpLink
+from integrator.transport.link import BROKER_ERRORS, AmqpLink, open_channel
 from integrator.transport.topology import Topology
 
 log = get_logger("integrator.transport.recovery")
@@ -107,7 +107,7 @@ class RecoveryLeader:
 
     async def _try_lock(self, connection: AbstractConnection) -> bool:
         try:
-            channel = await connection.channel(publisher_confirms=False)
+            channel = await open_channel(connection, publisher_confirms=False)
             await channel.queue_declare(self._topology.recovery_lock, exclusive=True)
         except aiormq.exceptions.ChannelLockedResource:
             return False
