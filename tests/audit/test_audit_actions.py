@@ -42,6 +42,7 @@ WRITERS: Mapping[str, int | None] = {
     "_audit_as": 1,
     "_entry": 1,  # an access change's entry, appended in its own transaction
     "AuditEntry": 1,
+    "_suspending_entry": 1,  # an access change's entry that names the tokens it suspends
     "RevisionAudit": 1,
     "_Asked": 3,  # try_now's request, which writes its entry
 }
