@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiormq
 import asyncpg
 import pytest
 
@@ -23,6 +24,7 @@ from integrator.store import Store
 from integrator.transport import EmbeddedTransport, Transport
 from integrator.transport.outbox import Outbox, outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.topology import Topology
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres, require_rabbitmq
 from tests.store.factories import make_event, make_message
 from tests.transport.helpers import delete_topology, unique_prefix
@@ -129,3 +131,20 @@ async def database() -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def led_elsewhere() -> AsyncIterator[tuple[str, str]]:
+    """A fresh prefix (its url and name) whose recovery lock the test holds for its whole
+    length: no engine of the test leads recovery, so no copy is re-published but the test's
+    own. The topology is deleted afterwards (with ``ziekenhuis-noord``'s delivery queue)."""
+    url = require_rabbitmq()
+    prefix = unique_prefix()
+    leader = await aiormq.connect(url)
+    try:
+        channel = await leader.channel()
+        await channel.queue_declare(Topology(prefix).recovery_lock, exclusive=True)
+        yield url, prefix
+    finally:
+        await leader.close()
+        await delete_topology(url, prefix, ["ziekenhuis-noord"])

@@ -13,12 +13,10 @@ copy itself, as that leader did, while it holds the recovery lock so the engine 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import aiormq
 import pytest
 
 from destinations.receiver import MllpReceiver
@@ -26,10 +24,8 @@ from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
-from integrator.transport.topology import Topology
 from tests.integrator.support import destination, settings_for
-from tests.services import require_rabbitmq
-from tests.transport.helpers import delete_topology, eventually, unique_prefix
+from tests.transport.helpers import eventually
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -39,25 +35,10 @@ NOORD = "ziekenhuis-noord"
 BACKOFF = {"initial": "3s", "multiplier": 1, "max_delay": "3s", "max_attempts": 10, "max_age": "1h"}
 
 
-@pytest.fixture
-async def broker() -> AsyncIterator[tuple[str, str]]:
-    """A fresh prefix whose recovery lock the test holds: the only copy is the test's."""
-    url = require_rabbitmq()
-    prefix = unique_prefix()
-    leader = await aiormq.connect(url)
-    try:
-        channel = await leader.channel()
-        await channel.queue_declare(Topology(prefix).recovery_lock, exclusive=True)
-        yield url, prefix
-    finally:
-        await leader.close()
-        await delete_topology(url, prefix, [NOORD])
-
-
 async def test_a_copy_of_a_waiting_rotate_retry_is_let_go_and_the_retry_sent_once(
-    tmp_path: Path, broker: tuple[str, str], referral_data: dict[str, Any]
+    tmp_path: Path, led_elsewhere: tuple[str, str], referral_data: dict[str, Any]
 ) -> None:
-    url, prefix = broker
+    url, prefix = led_elsewhere
     receiver = MllpReceiver(ack_code="AE")
     port = await receiver.start()
     config = destination(NOORD, port, providers=[NOORD], ordering="rotate", retry=BACKOFF)

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import aiormq
 import pytest
 
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.transport.topology import Topology
 from tests.integrator.support import destination, settings_for
-from tests.services import free_port, require_rabbitmq
-from tests.transport.helpers import delete_topology, eventually, unique_prefix
+from tests.services import free_port
+from tests.transport.helpers import eventually
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -33,21 +30,6 @@ TODAY = date(2026, 11, 27)
 NOORD = "ziekenhuis-noord"
 #: Long enough that the stop comes well before the retry is due.
 BACKOFF = {"initial": "3s", "multiplier": 1, "max_delay": "3s", "max_attempts": 10, "max_age": "1h"}
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[tuple[str, str]]:
-    """A fresh prefix whose recovery lock someone else holds for the whole test."""
-    url = require_rabbitmq()
-    prefix = unique_prefix()
-    leader = await aiormq.connect(url)
-    try:
-        channel = await leader.channel()
-        await channel.queue_declare(Topology(prefix).recovery_lock, exclusive=True)
-        yield url, prefix
-    finally:
-        await leader.close()
-        await delete_topology(url, prefix, [NOORD])
 
 
 def engine_for(
@@ -60,13 +42,13 @@ def engine_for(
 
 @pytest.mark.parametrize("failed", ["AE", "receiver down"])
 async def test_a_stopped_engines_rotate_retry_is_sent_by_the_next_at_its_time(
-    tmp_path: Path, broker: tuple[str, str], referral_data: dict[str, Any], failed: str
+    tmp_path: Path, led_elsewhere: tuple[str, str], referral_data: dict[str, Any], failed: str
 ) -> None:
     """Answered AE, the retry waits in a timer, handed back at the stop. With the receiver
     down the destination is down as a whole: the runner keeps the message unsettled and tries
     it again at its time (``delivery._probe``), so the stop leaves it to the broker, as it
     leaves a fifo retry."""
-    url, prefix = broker
+    url, prefix = led_elsewhere
     failing = MllpReceiver(ack_code="AE")
     port = await failing.start()
     if failed == "receiver down":
@@ -112,12 +94,12 @@ async def test_a_stopped_engines_rotate_retry_is_sent_by_the_next_at_its_time(
 
 @pytest.mark.parametrize("stop", ["engine restart", "pause and resume"])
 async def test_a_fifo_retry_waiting_when_its_runner_stopped_is_sent_first_and_at_its_time(
-    stop: str, tmp_path: Path, broker: tuple[str, str], referral_data: dict[str, Any]
+    stop: str, tmp_path: Path, led_elsewhere: tuple[str, str], referral_data: dict[str, Any]
 ) -> None:
     """The broker gives the unsettled retry back at the head of the queue, but with the headers
     it was first published with: the runner that receives it next (another engine's, or the
     resumed one's) must take its time from the store."""
-    url, prefix = broker
+    url, prefix = led_elsewhere
     # The hospital is down: nothing listens, so the first attempt fails. A port below the
     # ephemeral range (``free_port``): one the kernel handed out and took back was, at times,
     # some connection's source port by the time the receiver came back on it.
