@@ -1550,7 +1550,7 @@ class AccessService:
         out must be able to repeat safely)."""
         reason = _optional_reason(reason)
         token = await self._find_token(by, token_id)
-        dependents = _made_by(token.id, await self._token_views())
+        dependents: list[TokenView] = []
 
         def entry(found: Found) -> AuditEntry:
             # The tokens that stop with it as the revocation's transaction found them working.
@@ -1569,9 +1569,11 @@ class AccessService:
             )
 
         if not await self._store.revoke_token(token.id, now=self._now(), audit=entry):
-            if again_answers:
-                views = {view.id: view for view in await self._token_views()}
-                return RevokedToken(views[token.id], tuple(views[t.id] for t in dependents))
+            if again_answers:  # revoked before: its dependents as they are (and were) now
+                listed = await self._token_views()
+                views = {view.id: view for view in listed}
+                stopped = _made_by(token.id, listed)
+                return RevokedToken(views[token.id], tuple(views[t.id] for t in stopped))
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already").coded(
                 "access.token_revoked_already", name=token.name
             )

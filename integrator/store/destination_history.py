@@ -36,16 +36,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.audit_chain import append_audit, audit_row, lock_key
-from integrator.store.codec import dump_json, load_json, seal_last_error
+from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import RevisionTaken, StoreError
 from integrator.store.failures import diagnose, guarded, translate
 from integrator.store.last_attempts import wanted_destinations
 from integrator.store.sealing import Sealer
+from integrator.store.status_writes import set_each
 from integrator.store.tables import destination_revisions, messages
 
 
@@ -438,18 +439,8 @@ async def _dead_letter_waiting(
     if ids and not waiting.force:
         raise MessagesWaiting(destination_id, len(ids))
     now = store._now()
-    for message_id in ids:
-        # Sealed per message: the text may quote a receiver (``seal_last_error``).
-        await conn.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(
-                status="dead",
-                next_attempt_at=None,
-                updated_at=now,
-                last_error=seal_last_error(waiting.last_error, message_id, store._sealer),
-            )
-        )
+    dead = {"status": "dead", "next_attempt_at": None, "updated_at": now}
+    await set_each(conn, ids, dead, waiting.last_error, store._sealer)
     entry = audit_row(
         now,
         waiting.actor,

@@ -286,13 +286,7 @@ class PeopleMixin:
         """
         async with self._transaction() as conn:
             # First statement writes (see Store._transaction): touch the person row.
-            touched = await conn.execute(
-                update(people)
-                .where(people.c.id == person_id)
-                .values(id=people.c.id)
-                .returning(people.c.status)
-            )
-            status = touched.scalar()
+            status = await _touch_person(conn, person_id)
             if status is None:
                 return [], []
             before = await _before(conn, audit)

@@ -138,6 +138,7 @@ from integrator.store.schema_version import HEAD_REVISION, require_store, stored
 from integrator.store.sealing import HEAD_BYTES, Sealer, aad, opened_size
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.status_counts import StatusCountsMixin
+from integrator.store.status_writes import set_each
 from integrator.store.tables import (
     attempts,
     audit_log,
@@ -1664,14 +1665,7 @@ class Store(
         advisory lock, see ``audit_chain``), so of several processes noticing the same thing at
         once, each sees what the one before it wrote, and one entry is written.
         """
-        row = {
-            "at": self._now(),
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "reason": None,
-            "details": dump_json(dict(details)),
-        }
+        row = audit_row(self._now(), actor, action, target, details=details)
         try:
             async with self._transaction() as conn:
                 (audit_id,) = await append_audit(conn, [row], schema=self.schema)
@@ -1701,30 +1695,13 @@ class Store(
         change that did not happen, cannot arise. ``UnknownMessage`` (and nothing written) when
         one of the messages does not exist. Returns the audit entry's id.
         """
-        values = {
-            "status": MessageStatus(status).value,
-            "next_attempt_at": None,
-            "updated_at": self._now(),
-        }
-        row = {
-            "at": values["updated_at"],
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "reason": reason,
-            "details": dump_json(dict(details or {})),
-        }
+        now = self._now()
+        values = {"status": MessageStatus(status).value, "next_attempt_at": None, "updated_at": now}
+        row = audit_row(now, actor, action, target, reason=reason, details=details)
         async with self._transaction() as conn:
-            for message_id in message_ids:
-                # Sealed per message: the text may quote a receiver (``seal_last_error``).
-                error = seal_last_error(last_error, message_id, self._sealer)
-                result = await conn.execute(
-                    update(messages)
-                    .where(messages.c.id == message_id)
-                    .values({**values, "last_error": error})
-                )
-                if result.rowcount == 0:
-                    raise UnknownMessage(message_id)
+            missing = await set_each(conn, message_ids, values, last_error, self._sealer)
+            if missing:
+                raise UnknownMessage(missing[0])
             (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id
 
@@ -1774,14 +1751,9 @@ class Store(
                 if result.rowcount == 0:
                     raise await _why_unchanged(conn, change.message_id)
                 rows.append(
-                    {
-                        "at": now,
-                        "actor": actor,
-                        "action": action,
-                        "target": change.message_id,
-                        "reason": reason,
-                        "details": dump_json(dict(change.details)),
-                    }
+                    audit_row(
+                        now, actor, action, change.message_id, reason=reason, details=change.details
+                    )
                 )
             return await append_audit(conn, rows, schema=self.schema)
 
