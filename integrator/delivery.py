@@ -109,6 +109,12 @@ class _Stopping(BaseException):
     """
 
 
+class _TakenBack(BaseException):
+    """Raised before an attempt when the transport may have given the message to another
+    engine meanwhile (``Delivery.confirm`` said so): it is not sent, nor settled, and the
+    transport gives it again. A BaseException, as ``_Stopping``, so it ends the handling."""
+
+
 def retry_policy(destination: DestinationConfig) -> RetryPolicy:
     retry = destination.retry
     return RetryPolicy(
@@ -361,7 +367,8 @@ class DestinationRunner:
         self._reachable.set()
         self._sooner = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._busy: set[asyncio.Task[None]] = set()  # loops between receive and settle
+        # The loops between receive and settle, each with the delivery it holds.
+        self._busy: dict[asyncio.Task[None], Delivery] = {}
 
     def start(self) -> None:
         self._tasks = [
@@ -447,6 +454,23 @@ class DestinationRunner:
     async def _retry_wait(self, result: AttemptResult, seconds: float) -> None:
         """A fifo worker's wait before its message's next attempt."""
         await self._wait_due(result.message_id, result.number, seconds, stoppable=True)
+        task = asyncio.current_task()
+        delivery = self._busy.get(task) if task is not None else None
+        if delivery is not None:
+            await self._still_ours(delivery)
+
+    async def _still_ours(self, delivery: Delivery) -> None:
+        """Before an attempt: raise ``_TakenBack`` when ``delivery`` is no longer this engine's
+        to send. Asked of the transport only when it is in doubt (held long, or the engine
+        stood still: ``integrator.transport.stalls``), so the common delivery pays a check of
+        the clock. Otherwise an engine woken from a freeze sent what it held, though the broker
+        had given it to another engine, which delivered it meanwhile (a chaos soak)."""
+        if not delivery.in_doubt():
+            return
+        confirming = asyncio.ensure_future(delivery.confirm())
+        await self._unless_stopped(confirming)
+        if not confirming.result():
+            raise _TakenBack
 
     async def _wait_due(
         self, message_id: str, attempts_made: int, seconds: float, *, stoppable: bool
@@ -508,15 +532,17 @@ class DestinationRunner:
                 continue
             if self._stopping.is_set():
                 return  # taken while stopping: left unsettled, so it stays queued
-            self._busy.add(task)
+            self._busy[task] = delivery
             try:
                 # The message's ids go into its few log lines by hand: binding them as context
                 # for every message cost more than anything else the loop does besides the I/O.
                 await self._handle_until_done(worker, delivery)
             except _Stopping:
                 return
+            except _TakenBack:
+                pass  # let go unsent: the transport gives it again (to us, or another engine)
             finally:
-                self._busy.discard(task)
+                self._busy.pop(task, None)
                 # Not kept while the loop waits for the next one: its payload is the store's.
                 del delivery
 
@@ -634,6 +660,7 @@ class DestinationRunner:
                     )
                 await delivery.settle()
                 return
+        await self._still_ours(delivery)
         if self.destination.ordering == "fifo":
             # Retries that wait past a sunset stop there: the message is mapped again where
             # the destination can (held otherwise), and its retries go on at the head.
@@ -645,6 +672,7 @@ class DestinationRunner:
                 if remapped is None:
                     return
                 message = remapped
+                await self._still_ours(delivery)
                 status = await worker.deliver(message, self._still_current(message))
         else:
             rotated = await self._rotate(worker, delivery)
@@ -708,6 +736,7 @@ class DestinationRunner:
                 if version is not None:
                     await self._hold_retired(delivery, version)
                     return None
+                await self._still_ours(delivery)
                 result = await worker.attempt_and_record(message, result.number + 1)
         finally:
             self._reachable.set()

@@ -23,6 +23,17 @@ class Delivery(Protocol):
         """The outcome is recorded: the transport may forget this message."""
         ...
 
+    def in_doubt(self) -> bool:
+        """Whether the transport may have given this message to another consumer since it was
+        received (its broker connection lost unnoticed: ``integrator.transport.stalls``). Asked
+        before every attempt, so cheap; True means ``confirm`` before sending."""
+        ...
+
+    async def confirm(self) -> bool:
+        """Whether this message is still the engine's to send, asked of the broker; False: it
+        is let go (not to be sent nor settled), and the transport gives it again."""
+        ...
+
 
 class Transport(Protocol):
     async def publish(

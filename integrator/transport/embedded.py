@@ -71,6 +71,12 @@ class EmbeddedDelivery:
         if self._unsettled is not None:
             self._unsettled.pop(self.message.message_id, None)
 
+    def in_doubt(self) -> bool:
+        return False  # in this process only: nobody else can be given it
+
+    async def confirm(self) -> bool:
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class _Behind:

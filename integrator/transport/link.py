@@ -433,6 +433,12 @@ class AmqpLink:
         return self._up.is_set()
 
     @property
+    def heartbeat(self) -> float:
+        """The connection's heartbeat in seconds (0: none, or not connected): past it without a
+        frame the broker closes the connection (``integrator.transport.stalls``)."""
+        return float(getattr(self._connection, "heartbeat_timeout", 0) or 0)
+
+    @property
     def connection(self) -> aiormq.abc.AbstractConnection:
         # Closed and not yet noticed (the link's task has not run since the close): as good as
         # none, a channel asked of it is refused (``open_channel``).

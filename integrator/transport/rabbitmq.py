@@ -75,6 +75,7 @@ from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import (
     BROKER_ERRORS,
     AmqpLink,
+    cancelled_elsewhere,
     delivery_tag,
     open_channel,
     redelivered,
@@ -82,6 +83,7 @@ from integrator.transport.link import (
 from integrator.transport.outbox import as_published
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
 from integrator.transport.skipped import SkippedCopies
+from integrator.transport.stalls import LoopStalls, held
 from integrator.transport.topology import (
     HL7_CONTENT_TYPE,
     MIN_BROKER_VERSION,
@@ -165,6 +167,8 @@ class _Inbound:
     unread: bool = False
     #: The payload bytes it holds in its consumer's budget (0 once let go).
     size: int = 0
+    #: When it came (loop time), or was last confirmed still ours (``RabbitDelivery.confirm``).
+    received_at: float = 0.0
 
 
 @dataclass
@@ -254,12 +258,19 @@ class RabbitDelivery:
     message: OutboundMessage
     _consumer: _Consumer
     _item: _Inbound
+    _transport: RabbitMQTransport
 
     async def settle(self) -> None:
         self._consumer.in_hand.pop(self.message.message_id, None)
         self._consumer.let_go(self._item)
         self._consumer.acks.append(self._item)
         self._consumer.ack_wanted.set()
+
+    def in_doubt(self) -> bool:
+        return self._transport.in_doubt(self._item)
+
+    async def confirm(self) -> bool:
+        return await self._transport.confirm(self._consumer, self._item)
 
 
 @dataclass
@@ -340,6 +351,7 @@ class RabbitMQTransport:
         self.skipped_copies: Callable[[str], SkippedCopies] = SkippedCopies
         self.link.on_connect(self._connected)
         self.link.on_disconnect(self._disconnected)
+        self._stalls = LoopStalls()
 
     def configure(
         self,
@@ -358,6 +370,7 @@ class RabbitMQTransport:
             self._load = load
 
     async def start(self, *, timeout: float = 10.0) -> None:
+        self._stalls.start()
         await self.link.start(timeout=timeout)
 
     # -- connection life cycle ---------------------------------------------------------------
@@ -790,7 +803,45 @@ class RabbitMQTransport:
 
     def _hand_out(self, consumer: _Consumer, item: _Inbound) -> RabbitDelivery:
         consumer.in_hand[item.message.message_id] = item.generation
-        return RabbitDelivery(item.message, consumer, item)
+        return RabbitDelivery(item.message, consumer, item, self)
+
+    def in_doubt(self, item: _Inbound) -> bool:
+        """Whether the broker may have given ``item`` to another engine since it came: its
+        connection is gone, or it was held, or came around a stall of the loop, long enough for
+        the broker to have closed that connection unnoticed (``integrator.transport.stalls``)."""
+        if item.generation != self.link.generation:
+            return True
+        return self._stalls.in_doubt(item.received_at, held(self.link.heartbeat))
+
+    async def confirm(self, consumer: _Consumer, item: _Inbound) -> bool:
+        """Whether ``item`` is still this engine's to send, asked of the broker: a round trip
+        on its channel (a ``basic.qos`` as at the start, which changes nothing) answered means
+        the channel is open, so its unacked deliveries are given to no one else. Otherwise it
+        is let go, unsent and unacked: the broker gives it again, to this engine or another,
+        and the store is read then (it is redelivered). A half-open network answers nothing:
+        the call ends when the connection's heartbeat ends the connection."""
+        channel = item.acks.channel
+        if item.generation == self.link.generation and not channel.is_closed:
+            try:
+                await channel.basic_qos(prefetch_count=self._prefetch)
+            except asyncio.CancelledError:
+                if not cancelled_elsewhere():
+                    raise
+            except GONE:
+                pass
+            else:
+                if item.generation == self.link.generation and not channel.is_closed:
+                    item.received_at = asyncio.get_running_loop().time()
+                    return True
+        _out_of_hand(consumer, item)
+        consumer.let_go(item)
+        log.warning(
+            "a message held while the broker connection was lost is not sent; "
+            "the broker gives it again",
+            destination=consumer.destination_id,
+            message_id=item.message.message_id,
+        )
+        return False
 
     def _skip(self, consumer: _Consumer, item: _Inbound, why: str) -> None:
         """Ack a delivery that is not to be sent: done already, or in a worker's hands."""
@@ -815,6 +866,7 @@ class RabbitMQTransport:
         acks = ChannelAcks(channel)
 
         waiting = _Waiting()
+        loop = asyncio.get_running_loop()
 
         async def on_message(delivered: DeliveredMessage) -> None:
             size = len(delivered.body)
@@ -833,7 +885,15 @@ class RabbitMQTransport:
                 consumer.copies.seen(message.message_id)
             elif not check and consumer.copies.trails(message.message_id):
                 check = True  # its first publish, behind a copy that may have gone out
-            item = _Inbound(generation, acks, delivery_tag(delivered), message, check, was_waiting)
+            item = _Inbound(
+                generation,
+                acks,
+                delivery_tag(delivered),
+                message,
+                check,
+                was_waiting,
+                received_at=loop.time(),
+            )
             if keep:
                 item.size = size
                 consumer.budget.take(size)
@@ -1010,6 +1070,7 @@ class RabbitMQTransport:
         for task in list(self._background):
             task.cancel()
         await self.link.close()
+        await self._stalls.close()
 
 
 def _out_of_hand(consumer: _Consumer, item: _Inbound) -> None:

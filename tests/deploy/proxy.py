@@ -48,6 +48,9 @@ class CuttableProxy:
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._arm_at: int | None = None
+        # Each connection's own (``freeze_open_connections``), by the writers of its two
+        # directions, while they are open.
+        self._gates: dict[asyncio.StreamWriter, asyncio.Event] = {}
         #: New connections are taken, read and never answered (those made before go on).
         self.silent = False
         self.silenced = 0  # connections taken so, ever
@@ -60,9 +63,17 @@ class CuttableProxy:
         ``at_least`` bytes: that chunk is held too, its sender waiting for an answer."""
         self._arm_at = at_least
 
+    def freeze_open_connections(self) -> None:
+        """Freeze the connections through the proxy now (the next chunk either way waits);
+        connections made later flow: the same client reconnecting, or another one."""
+        for gate in self._gates.values():
+            gate.clear()
+
     def thaw(self) -> None:
         self._arm_at = None
         self._flowing.set()
+        for gate in self._gates.values():
+            gate.set()
 
     @property
     def frozen(self) -> bool:
@@ -118,6 +129,9 @@ class CuttableProxy:
             writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
+        gate = asyncio.Event()
+        gate.set()
+        self._gates[writer] = self._gates[up_writer] = gate
         for src, dst, upstream in ((reader, up_writer, True), (up_reader, writer, False)):
             task = asyncio.create_task(self._pipe(src, dst, upstream))
             self._pipes.add(task)
@@ -133,17 +147,21 @@ class CuttableProxy:
     async def _pipe(
         self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool = False
     ) -> None:
+        gate = self._gates.get(dst)
         try:
             while data := await src.read(65536):
                 if upstream and self._arm_at is not None and len(data) >= self._arm_at:
                     self._arm_at = None
                     self._flowing.clear()
                 await self._flowing.wait()
+                if gate is not None:
+                    await gate.wait()
                 dst.write(data)
                 await dst.drain()
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:
             self._writers.discard(dst)
+            self._gates.pop(dst, None)
             with contextlib.suppress(OSError, RuntimeError):
                 dst.close()
