@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from integrator.store.errors import StoreTlsError
+from integrator.store.sqlite_leftovers import PoolConnections
 from integrator.store.url import Target
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -45,9 +46,14 @@ SQLITE_PRAGMAS = (
 )
 
 
-def create_engine(target: Target) -> AsyncEngine:
-    """An engine whose SQL parameters never reach logs or exception text (patient data)."""
+def create_engine(target: Target, *, connections: PoolConnections | None = None) -> AsyncEngine:
+    """An engine whose SQL parameters never reach logs or exception text (patient data).
+
+    ``connections`` (SQLite): registers every connection the pool opens, for the store's close
+    to end those still open (``sqlite_leftovers``)."""
     connect_args: dict[str, Any] = {}
+    if target.backend == "sqlite" and connections is not None:
+        connect_args["factory"] = connections.factory
     if target.backend == "postgresql":
         connect_args.update(target.connect_args)
         connect_args["server_settings"] = target.server_settings

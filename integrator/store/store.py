@@ -137,6 +137,7 @@ from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.schema_version import HEAD_REVISION, require_store, stored_revision
 from integrator.store.sealing import HEAD_BYTES, Sealer, aad, opened_size
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
+from integrator.store.sqlite_leftovers import PoolConnections
 from integrator.store.status_counts import StatusCountsMixin
 from integrator.store.status_writes import set_each
 from integrator.store.tables import (
@@ -233,9 +234,18 @@ class Store(
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(
-        self, engine: AsyncEngine, target: Target, clock: Clock, sealer: Sealer | None = None
+        self,
+        engine: AsyncEngine,
+        target: Target,
+        clock: Clock,
+        sealer: Sealer | None = None,
+        *,
+        connections: PoolConnections | None = None,
     ) -> None:
+        """``connections``: the SQLite pool's connections, as ``create_engine`` registered
+        them, for ``close`` to end what work given up on left on them."""
         self._engine = engine
+        self._connections = connections
         self._target = target
         self._clock = clock
         self.made_now = False
@@ -306,8 +316,9 @@ class Store(
         store).
         """
         target = resolve(url, schema)
-        engine = create_engine(target)
-        store = cls(engine, target, clock, sealer)
+        connections = PoolConnections() if target.backend == "sqlite" else None
+        engine = create_engine(target, connections=connections)
+        store = cls(engine, target, clock, sealer, connections=connections)
         try:
             store.made_now = await _migrate_when_free(engine, schema)
             await store._check_writable()
@@ -345,8 +356,24 @@ class Store(
             await conn.execute(_SQLITE_WRITE_LOCK)
 
     async def close(self) -> None:
+        """Close the hot writes' threads and the pool; on SQLite, end what the pool's
+        connections still run (``sqlite_leftovers``): work given up on, whose statement would
+        otherwise go on after the close, holding SQLite's write lock if it wrote, until its
+        connection was closed, which once the event loop had ended nothing did.
+
+        Interrupted first: a hot write waiting behind such a statement for SQLite's lock would
+        hold up the close of the writer's thread as long."""
+        ending = None if self._connections is None else self._connections.end()
         await self._hot.close()
         await self._engine.dispose()
+        if ending is not None:
+            left = await ending.wait()
+            if left:
+                _log.warning(
+                    "store closed with statements still running on SQLite; each connection "
+                    "is closed when its statement ends",
+                    connections=left,
+                )
 
     async def __aenter__(self) -> Store:
         return self
@@ -1151,8 +1178,9 @@ class Store(
         would: the code cannot read it otherwise.
         """
         target = resolve(url, schema, create=False)
-        engine = create_engine(target)
-        store = cls(engine, target, clock, sealer)
+        connections = PoolConnections() if target.backend == "sqlite" else None
+        engine = create_engine(target, connections=connections)
+        store = cls(engine, target, clock, sealer, connections=connections)
         try:
             if await require_store(engine, target.display) != HEAD_REVISION:
                 await _migrate_when_free(engine, schema)
