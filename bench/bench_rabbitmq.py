@@ -294,8 +294,13 @@ async def scenario(
             cpu = [engine_cpu_seconds(process.pid) for process in processes]
             for process in processes:
                 process.send_signal(signal.SIGTERM)
-            for process in processes:
-                await asyncio.wait_for(process.wait(), 30)
+            for n, process in enumerate(processes):
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:  # said, and killed: the receivers below must stop too
+                    print(f"# engine {n} not stopped 30 s after SIGTERM; killed", file=sys.stderr)
+                    process.kill()
+                    await process.wait()
             keep = os.environ.get("BENCH_KEEP_LOGS")
             if keep and delivered < n_events:  # a stall: keep the engines' own account of it
                 _keep_logs(Path(tmp), Path(keep))
