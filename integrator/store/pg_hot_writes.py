@@ -15,7 +15,9 @@ makes it a transaction of its own, so all of it commits or none of it does, as b
   attempts`` all of them in the order given. One statement instead of asyncpg's ``executemany``
   of one statement per attempt, which the server executed one by one: measured, 0.55-0.75 of
   the server's CPU per recorded attempt (batches of 10 and 100; bench/results/perf.md, the
-  thirteenth round).
+  thirteenth round). It fails, writing nothing, when a number it gives is taken (another
+  engine's attempt of the same message); the batch is then numbered and written in a
+  transaction of its own (``attempt_numbers``).
 
 The history of a batch's ZD numbers (``zd_history``), which intake has read before each accept,
 goes the same way: one statement with the numbers as one array, on one of the connections kept
@@ -40,6 +42,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.attempt_numbers import Given, Renumbered, in_order, numbered
 from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.tables import attempts, events, messages
@@ -124,19 +127,54 @@ class PostgresHotWrites:
         return {record[0] for record in returned}
 
     async def record(
-        self, updates: Sequence[Row], attempt_rows: Sequence[Row], *, again: bool = False
+        self,
+        updates: Sequence[Row],
+        attempt_rows: Sequence[Row],
+        *,
+        again: bool = False,
+        renumbered: Renumbered,
     ) -> None:
         """Per attempt: update its message and insert it; as if in order, all or nothing.
 
         ``again``: a try after one that failed, which may have committed before its answer was
-        lost: attempts stored already are passed over (``_record_sql``)."""
+        lost: attempts stored already are passed over (``_record_sql``). An attempt whose
+        number is taken is stored under the next free one (``attempt_numbers``): the batch is
+        then written in a transaction that reads the messages' attempts first, its rows as
+        ``renumbered`` gives them."""
         if not updates:
             return
         attempt_keys = tuple(attempt_rows[0])
         sql = self._statement("record again" if again else "record", UPDATE_COLUMNS, attempt_keys)
-        args = self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_")
-        args += self._columns(attempts, attempt_keys, attempt_rows)
-        await self._run(self._recording, lambda conn: conn.execute(sql, *args))
+        args = self._arguments(updates, attempt_rows)
+
+        async def call(conn: Any) -> None:
+            if in_order(attempt_rows):
+                try:
+                    await conn.fetchval(sql, *args)
+                    return
+                except asyncpg.InvalidTextRepresentationError as exc:
+                    if NUMBER_TAKEN not in str(exc):
+                        raise
+            given = [Given(a["message_id"], a["number"], a["started_at"]) for a in attempt_rows]
+            async with conn.transaction():
+                ids = sorted({attempt.message_id for attempt in given})
+                counts = dict(await conn.fetch(_HOLD_MESSAGES_SQL, ids))
+                stored = await conn.fetch(_STORED_ATTEMPTS_SQL, ids)
+                numbers = numbered(given, counts, stored, again=again)
+                rows = [renumbered(index, n) for index, n in enumerate(numbers) if n is not None]
+                if not rows:
+                    return
+                plain = self._statement("record", UPDATE_COLUMNS, attempt_keys)
+                written = self._arguments([u for u, _ in rows], [a for _, a in rows])
+                await conn.fetchval(plain, *written)  # the rows are held: no number is taken
+
+        await self._run(self._recording, call)
+
+    def _arguments(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> list[Any]:
+        """The record statement's arrays: the messages' columns, then the attempts'."""
+        args = list(self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_"))
+        args += self._columns(attempts, tuple(attempt_rows[0]), attempt_rows)
+        return args
 
     async def zd_history(self, zd_numbers: Sequence[str]) -> list[HistoryRow]:
         """(zd_number, id, type, action) of the events with these ZD numbers, oldest first:
@@ -176,7 +214,7 @@ class PostgresHotWrites:
         accept_args = [no_rows] * (len(event_row) + len(message_row))
         record_args = [no_rows] * (len(UPDATE_COLUMNS) + len(attempt_row))
         await self._run(self._accepting, lambda conn: conn.fetch(accept, *accept_args))
-        await self._run(self._recording, lambda conn: conn.execute(record, *record_args))
+        await self._run(self._recording, lambda conn: conn.fetchval(record, *record_args))
         reads = self._token_reads
 
         async def reading(conn: Any) -> None:
@@ -301,6 +339,22 @@ def _accept_sql(event_keys: Sequence[str], message_keys: Sequence[str], dialect:
     )
 
 
+#: In the error of a record statement that found a number taken (``_record_sql``): the words
+#: cannot be read as an integer, which is the error (no value of the batch is in it).
+NUMBER_TAKEN = "attempt number taken; messages updated:"
+
+# The slow path of ``record`` (``attempt_numbers``): the batch's messages held in the order of
+# their ids (as the record statement holds them: two engines' writes do not deadlock), then
+# their attempts, read after the hold, so with every attempt another engine committed.
+_HOLD_MESSAGES_SQL = (
+    "SELECT id, attempt_count FROM messages WHERE id = ANY($1::VARCHAR[]) "
+    "ORDER BY id FOR NO KEY UPDATE"
+)
+_STORED_ATTEMPTS_SQL = (
+    "SELECT message_id, number, started_at FROM attempts WHERE message_id = ANY($1::VARCHAR[])"
+)
+
+
 def _record_sql(
     update_keys: Sequence[str],
     attempt_keys: Sequence[str],
@@ -311,12 +365,23 @@ def _record_sql(
     """The attempts as rows (``u_`` their message's new state, ``a_`` the attempt row): each
     message updated once, by its last attempt; every attempt inserted, in the order given.
 
-    ``again``: rows whose attempt is stored already (its message, number and start: one attempt
-    of a message has one start) are left out, from the update as from the insert. A try after
-    a failed one needs it: the connection broke between the server's commit and its answer (a
-    cut proxy, a failover), the recorder wrote the same batch again, and each attempt stood
-    twice in its message's history. Not on the first try: a look-up per attempt that only a
-    try again can need."""
+    A message is updated only while its first number in the batch is above its
+    ``attempt_count`` (the numbers of one message rise along a batch, which the caller checks):
+    the update waits for another engine's write of the same message and then judges the row as
+    that one committed it (PostgreSQL reads a row updated meanwhile again), where a look at the
+    attempts table would miss a row committed while this statement ran. A message not updated
+    so has a number taken (``attempt_numbers``; one that is not there at all is left to the
+    attempts' foreign key, which refuses the batch), and the statement then fails, all undone,
+    with an error that names ``NUMBER_TAKEN``: a statement cannot roll itself back otherwise,
+    and one that holds the rows first to decide (``FOR NO KEY UPDATE``) cost the server 0.3 more
+    of its CPU per event (bench/results/perf.md, thirty-fourth session).
+
+    ``again``: rows whose attempt is stored already (its message and start, under its number or
+    one it was moved up to: one attempt of a message has one start) are left out, from the
+    update as from the insert. A try after a failed one needs it: the connection broke between
+    the server's commit and its answer (a cut proxy, a failover), the recorder wrote the same
+    batch again, and each attempt stood twice in its message's history. Not on the first try:
+    a look-up per attempt that only a try again can need."""
     arrays = [f"${n}::{_cast(messages, key, dialect)}[]" for n, key in enumerate(update_keys, 1)]
     arrays += [
         f"${n}::{_cast(attempts, key, dialect)}[]"
@@ -326,18 +391,25 @@ def _record_sql(
     settings = ", ".join(_setting(key) for key in update_keys if key != "id")
     stored = (
         " WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.message_id = given.a_message_id"
-        " AND attempts.number = given.a_number AND attempts.started_at = given.a_started_at)"
+        " AND attempts.number >= given.a_number AND attempts.started_at = given.a_started_at)"
         if again
         else ""
     )
     return (
         f"WITH given AS (SELECT * FROM unnest({', '.join(arrays)}) "  # noqa: S608
         f"WITH ORDINALITY AS given({', '.join(names)}, ord){stored}), "
-        f"updated AS (UPDATE messages SET {settings} "
-        "FROM (SELECT DISTINCT ON (u_id) * FROM given ORDER BY u_id, ord DESC) AS last "
-        "WHERE messages.id = last.u_id) "
-        f"INSERT INTO attempts ({', '.join(attempt_keys)}) "
-        f"SELECT {', '.join(f'a_{key}' for key in attempt_keys)} FROM given ORDER BY ord"
+        "last AS (SELECT DISTINCT ON (u_id) *, min(a_number) OVER (PARTITION BY u_id) AS first "
+        "FROM given ORDER BY u_id, ord DESC), "
+        f"updated AS (UPDATE messages SET {settings} FROM last "
+        "WHERE messages.id = last.u_id AND messages.attempt_count < last.first "
+        "RETURNING messages.id), "
+        f"inserted AS (INSERT INTO attempts ({', '.join(attempt_keys)}) "
+        f"SELECT {', '.join(f'a_{key}' for key in attempt_keys)} FROM given ORDER BY ord) "
+        "SELECT CASE WHEN (SELECT count(*) FROM updated) = (SELECT count(*) FROM last) "
+        "OR NOT EXISTS (SELECT 1 FROM last JOIN messages ON messages.id = last.u_id "
+        "WHERE last.u_id NOT IN (SELECT id FROM updated)) "
+        f"THEN true ELSE CAST('{NUMBER_TAKEN} ' || (SELECT count(*) FROM updated) AS integer) > 0 "
+        "END"
     )
 
 

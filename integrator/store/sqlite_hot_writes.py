@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
+from integrator.store.attempt_numbers import Given, Renumbered, Taken, in_order, numbered
 from integrator.store.engine import set_sqlite_pragmas
 from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.prepared import Prepared, prepare
@@ -123,13 +124,23 @@ class SqliteHotWrites:
         return await self._writer.transaction(work)
 
     async def record(
-        self, updates: Sequence[Row], attempt_rows: Sequence[Row], *, again: bool = False
+        self,
+        updates: Sequence[Row],
+        attempt_rows: Sequence[Row],
+        *,
+        again: bool = False,
+        renumbered: Renumbered,
     ) -> None:
         """Update the messages in order, then insert the attempts (a foreign key each).
 
-        ``again`` (a try after one that failed) changes nothing here: the commit is the writer
-        thread's own, so a transaction that failed was rolled back, and none of its rows is
-        stored (unlike PostgreSQL's, whose answer can be lost after the commit)."""
+        The update of a message whose attempt's number is taken (not above its
+        ``attempt_count``: another engine's attempt of it) updates nothing; the transaction is
+        then rolled back, and another reads the messages' attempts and writes the batch under
+        the numbers ``attempt_numbers`` gives, its rows as ``renumbered`` gives them.
+        ``again`` (a try after one that failed) there passes over the attempts stored already;
+        it is not needed otherwise: the commit is the writer thread's own, so a transaction
+        that failed was rolled back, and none of its rows is stored (unlike PostgreSQL's, whose
+        answer can be lost after the commit)."""
         if not updates:
             return
         update = self._statement("update", updates[0])
@@ -140,9 +151,31 @@ class SqliteHotWrites:
         def work(conn: sqlite3.Connection) -> None:
             cursor = conn.cursor()
             cursor.executemany(update.sql, update_args)
+            if cursor.rowcount != len(update_args):  # a number taken: rolled back
+                raise Taken
             cursor.executemany(insert_attempt.sql, attempt_args)
 
-        await self._writer.transaction(work)
+        if in_order(attempt_rows):
+            try:
+                await self._writer.transaction(work)
+                return
+            except Taken:
+                pass
+        start = insert_attempt.keys.index("started_at")  # as stored: compared with the column
+        given = [
+            Given(row["message_id"], row["number"], args[start])
+            for row, args in zip(attempt_rows, attempt_args, strict=True)
+        ]
+
+        def numbering(conn: sqlite3.Connection) -> None:
+            cursor = conn.cursor()
+            counts, stored = _numbers_stored(cursor, sorted({g.message_id for g in given}))
+            numbers = numbered(given, counts, stored, again=again)
+            rows = [renumbered(index, n) for index, n in enumerate(numbers) if n is not None]
+            cursor.executemany(update.sql, [update.args(u) for u, _ in rows])
+            cursor.executemany(insert_attempt.sql, [insert_attempt.args(a) for _, a in rows])
+
+        await self._writer.transaction(numbering)
 
     async def zd_history(self, zd_numbers: Sequence[str]) -> list[HistoryRow]:
         """(zd_number, id, type, action) of the events with these ZD numbers, oldest first: a
@@ -218,6 +251,29 @@ def _set_writer_pragmas(conn: sqlite3.Connection) -> None:
     """The store's settings, and the writer's larger page cache (``WRITER_CACHE_KIB``)."""
     set_sqlite_pragmas(conn)
     conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+
+
+def _numbers_stored(
+    cursor: sqlite3.Cursor, message_ids: Sequence[str]
+) -> tuple[dict[str, int], list[tuple[str, int, Any]]]:
+    """The messages' ``attempt_count`` and their attempts' (message, number, start), a query
+    each per ``ZD_CHUNK`` of ids: what ``attempt_numbers.numbered`` numbers a batch by."""
+    counts: dict[str, int] = {}
+    stored: list[tuple[str, int, Any]] = []
+    for first in range(0, len(message_ids), ZD_CHUNK):
+        part = tuple(message_ids[first : first + ZD_CHUNK])
+        marks = ", ".join("?" * len(part))
+        counts.update(
+            cursor.execute(
+                f"SELECT id, attempt_count FROM messages WHERE id IN ({marks})",  # noqa: S608
+                part,
+            ).fetchall()
+        )
+        stored += cursor.execute(
+            f"SELECT message_id, number, started_at FROM attempts WHERE message_id IN ({marks})",  # noqa: S608
+            part,
+        ).fetchall()
+    return counts, stored
 
 
 ZD_CHUNK = 500

@@ -209,6 +209,12 @@ _UPDATE_AFTER_ATTEMPT = (
         },
     )
 )
+# The hot path's on SQLite: a message whose attempt's number is taken (another engine recorded
+# an attempt of it under that number) is not updated, which tells the write to number the
+# batch again (``attempt_numbers``).
+_UPDATE_IF_NUMBER_FREE = _UPDATE_AFTER_ATTEMPT.where(
+    messages.c.attempt_count < bindparam("b_attempt_count")
+)
 
 
 class Store(
@@ -283,7 +289,7 @@ class Store(
                 engine,
                 insert_event=self._insert_new_event,
                 insert_messages=self._insert_messages,
-                update_after_attempt=_UPDATE_AFTER_ATTEMPT,
+                update_after_attempt=_UPDATE_IF_NUMBER_FREE,
                 insert_attempt=_INSERT_ATTEMPT,
             )
             if target.backend == "sqlite"
@@ -1562,15 +1568,29 @@ class Store(
         committed all the same (on PostgreSQL the connection can break between the server's
         commit and its answer: a cut, a failover). An attempt found stored already (the same
         message, number and start) is then passed over, with its message's update: written
-        twice, one attempt showed as two in the message's history.
+        twice, one attempt showed as two in the message's history. Stored already means the
+        same message and start, under the attempt's number or one it was moved up to.
+
+        An attempt whose number is stored already (another engine's attempt of the same
+        message) is stored under the next free one, and the batch's later attempts of that
+        message after it; ``attempt_count`` is the highest number stored (``attempt_numbers``).
         """
         if not batch:
             return
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
+
+        def renumbered(index: int, number: int) -> tuple[dict[str, Any], dict[str, Any]]:
+            attempt = batch[index][0]
+            if number == attempt.number:
+                return updates[index], attempt_rows[index]
+            # Sealed again: the number is in the ACK's and error's associated data.
+            moved = dataclasses.replace(attempt, number=number)
+            return {**updates[index], "b_attempt_count": number}, attempt_row(moved, self._sealer)
+
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
         async with self._hot_turn(), self._writes.watch():
-            await self._hot.record(updates, attempt_rows, again=again)
+            await self._hot.record(updates, attempt_rows, again=again, renumbered=renumbered)
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
