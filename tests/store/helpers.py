@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from integrator.store import AttemptRecord, MessageFilter, NewMessage, Store
+from integrator.store import AttemptRecord, MessageFilter, MessageRecord, NewMessage, Store
 from integrator.store.engine import create_engine
 from integrator.store.last_attempts import ANSWERED
 from integrator.store.migrate import alembic_config
@@ -160,3 +160,12 @@ async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRe
             return await store.list_attempts(page[0].id)
         after = page[0]
     return []
+
+
+async def stored_message(store: Store) -> MessageRecord:
+    """A new message of a new event, accepted, as the store has it."""
+    message = make_message()
+    await store.accept_event(make_event(), [message])
+    record = await store.get_message(message.id)
+    assert record is not None
+    return record

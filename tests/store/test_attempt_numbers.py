@@ -16,22 +16,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from integrator.store import AttemptRecord, MessageRecord, Store
+from integrator.store import AttemptRecord, Store
 from integrator.store.sealing import DataKey, Sealer
 from tests.store.conftest import Site
-from tests.store.factories import T0, make_event, make_message
-from tests.store.helpers import raw_connection
+from tests.store.factories import T0
+from tests.store.helpers import raw_connection, stored_message
 from tests.transport.helpers import eventually
 
 NACK = b"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a1|P|2.5.1\rMSA|AE|x|busy\r"
-
-
-async def _stored_message(store: Store) -> MessageRecord:
-    message = make_message()
-    await store.accept_event(make_event(), [message])
-    record = await store.get_message(message.id)
-    assert record is not None
-    return record
 
 
 def _attempt(message_id: str, number: int, outcome: str, at_s: float) -> AttemptRecord:
@@ -75,7 +67,7 @@ async def _state(store: Store, message_id: str) -> tuple[str, int, str | None]:
 
 
 async def test_two_engines_attempt_one_each_get_numbers_one_and_two(store: Store) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
 
     await store.record_attempts([_update(_attempt(message.id, 1, "retry", 1.0))])
     await store.record_attempts([_update(_attempt(message.id, 1, "delivered", 1.5))])
@@ -93,7 +85,7 @@ async def test_a_late_attempt_after_delivery_is_history_not_the_status(
 ) -> None:
     """The other engine's attempt, recorded after this one delivered the message: it went out
     on the wire, so it is in the history, numbered next; the message stays delivered."""
-    message = await _stored_message(store)
+    message = await stored_message(store)
 
     await store.record_attempts([_update(_attempt(message.id, 1, "delivered", 1.0))])
     await store.record_attempts([_update(_attempt(message.id, 1, late, 0.5))])
@@ -105,7 +97,7 @@ async def test_a_late_attempt_after_delivery_is_history_not_the_status(
 async def test_a_late_delivery_after_a_dead_letter_says_delivered(store: Store) -> None:
     """A dead letter another engine's attempt delivered did reach the hospital (as for a
     person's close, ``late_records``): left dead, someone would resend what arrived."""
-    message = await _stored_message(store)
+    message = await stored_message(store)
 
     await store.record_attempts([_update(_attempt(message.id, 1, "deadletter", 1.0))])
     await store.record_attempts([_update(_attempt(message.id, 1, "delivered", 0.5))])
@@ -116,7 +108,7 @@ async def test_a_late_delivery_after_a_dead_letter_says_delivered(store: Store) 
 
 async def test_one_batch_with_a_taken_number_and_others(store: Store) -> None:
     """A batch that holds a taken number is recorded whole, in order: the others as given."""
-    taken, other = await _stored_message(store), await _stored_message(store)
+    taken, other = await stored_message(store), await stored_message(store)
     await store.record_attempts([_update(_attempt(taken.id, 1, "retry", 1.0))])
 
     await store.record_attempts(
@@ -139,7 +131,7 @@ async def test_one_batch_with_a_taken_number_and_others(store: Store) -> None:
 
 
 async def test_one_batch_that_gives_a_number_twice(store: Store) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
 
     await store.record_attempts(
         [
@@ -157,7 +149,7 @@ async def test_a_renumbered_attempt_opens_under_its_new_number(site: Site) -> No
     renumbered attempt is sealed under the number it is stored with."""
     store = await site.open(sealer=Sealer([DataKey("k1", bytes(range(32)))]))
     try:
-        message = await _stored_message(store)
+        message = await stored_message(store)
         await store.record_attempts([_update(_attempt(message.id, 1, "retry", 1.0))])
         await store.record_attempts([_update(_attempt(message.id, 1, "retry", 1.5))])
         first, second = await store.list_attempts(message.id)
@@ -170,7 +162,7 @@ async def test_a_renumbered_attempt_opens_under_its_new_number(site: Site) -> No
 async def test_a_batch_written_again_is_not_recorded_twice(store: Store) -> None:
     """``again`` (a try after one whose commit answer was lost): an attempt stored already, also
     one stored under a number it was moved to, is passed over with its message's update."""
-    message = await _stored_message(store)
+    message = await stored_message(store)
     await store.record_attempts([_update(_attempt(message.id, 1, "retry", 1.0))])
     batch = [
         _update(_attempt(message.id, 1, "retry", 1.5)),  # taken: stored as 2
@@ -196,7 +188,7 @@ async def test_two_engines_at_once_on_postgresql(store: Store, site: Site) -> No
     numbers its attempt after it, though its statement began before the other's commit."""
     if site.backend != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    message = await _stored_message(store)
+    message = await stored_message(store)
     async with raw_connection(site) as other, raw_connection(site) as looking:
         await other.execute(
             text("UPDATE messages SET status = 'delivered', attempt_count = 1 WHERE id = :id"),

@@ -8,16 +8,8 @@ import pytest
 
 from integrator.store import AttemptRecord, MessageRecord, Store, UnknownMessage
 from tests.store.conftest import Site
-from tests.store.factories import T0, StepClock, make_event, make_message, new_id
-from tests.store.helpers import row_counts
-
-
-async def _stored_message(store: Store) -> MessageRecord:
-    message = make_message()
-    await store.accept_event(make_event(), [message])
-    record = await store.get_message(message.id)
-    assert record is not None
-    return record
+from tests.store.factories import T0, StepClock, new_id
+from tests.store.helpers import row_counts, stored_message
 
 
 def _attempt(message_id: str, number: int, outcome: str, **extra: object) -> AttemptRecord:
@@ -34,7 +26,7 @@ def _attempt(message_id: str, number: int, outcome: str, **extra: object) -> Att
 async def test_record_attempt_stores_it_and_updates_the_message(
     store: Store, clock: StepClock
 ) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
     retry_at = T0 + timedelta(minutes=2)
     nack = b"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a1|P|2.5.1\rMSA|AE|x|busy\r"
 
@@ -70,7 +62,7 @@ async def test_record_attempt_stores_it_and_updates_the_message(
 
 
 async def test_attempt_without_ack_keeps_nulls(store: Store) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
     await store.record_attempt(
         _attempt(message.id, 1, "failed", error="no ACK within 30s"), status="retrying"
     )
@@ -82,7 +74,7 @@ async def test_attempt_without_ack_keeps_nulls(store: Store) -> None:
 
 
 async def test_attempt_for_an_unknown_message_writes_nothing(store: Store, site: Site) -> None:
-    await _stored_message(store)
+    await stored_message(store)
     before = await row_counts(site)
     missing = new_id()
 
@@ -94,7 +86,7 @@ async def test_attempt_for_an_unknown_message_writes_nothing(store: Store, site:
 
 
 async def test_record_attempts_batch_in_one_transaction(store: Store, site: Site) -> None:
-    first, second = await _stored_message(store), await _stored_message(store)
+    first, second = await stored_message(store), await stored_message(store)
     later = T0 + timedelta(minutes=5)
 
     await store.record_attempts(
@@ -130,7 +122,7 @@ async def test_record_attempts_batch_in_one_transaction(store: Store, site: Site
 async def _closed_by_a_person(store: Store, status: str) -> MessageRecord:
     """A message that was on the wire when a person closed it: an attempt under way, then the
     destination removed from another process (dead) or that dead letter discarded."""
-    message = await _stored_message(store)
+    message = await stored_message(store)
     await store.record_attempts([(_attempt(message.id, 1, "failed"), "retrying", None, "down")])
     await store.set_status_audited(
         [message.id],
@@ -189,7 +181,7 @@ async def test_a_late_delivery_says_delivered_even_after_a_person_closed_it(
 
 
 async def test_set_status_moves_a_message(store: Store, clock: StepClock) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
     wake = T0 + timedelta(hours=1)
 
     await store.set_status(message.id, "held", last_error="ref-v1 retired", next_attempt_at=wake)
@@ -205,7 +197,7 @@ async def test_set_status_moves_a_message(store: Store, clock: StepClock) -> Non
 
 
 async def test_set_status_refuses_unknown_messages_and_statuses(store: Store) -> None:
-    message = await _stored_message(store)
+    message = await stored_message(store)
     with pytest.raises(UnknownMessage):
         await store.set_status(new_id(), "queued")
     with pytest.raises(ValueError, match="not a valid MessageStatus"):
@@ -220,14 +212,14 @@ async def test_set_status_refuses_unknown_messages_and_statuses(store: Store) ->
 async def test_attempts_of_many_messages_are_each_ones_oldest_first(store: Store) -> None:
     """``attempts_of`` answers for many messages what ``list_attempts`` answers for one, also
     past a chunk of 500 ids and for a message never tried (the dead letters listings)."""
-    tried = [await _stored_message(store) for _ in range(3)]
+    tried = [await stored_message(store) for _ in range(3)]
     for message in tried:
         for number, outcome in ((1, "failed"), (2, "retry"), (3, "deadletter")):
             await store.record_attempt(
                 _attempt(message.id, number, outcome, ack_code="AR" if number == 3 else None),
                 status="dead" if number == 3 else "retrying",
             )
-    untried = await _stored_message(store)
+    untried = await stored_message(store)
     unknown = [new_id() for _ in range(600)]  # more ids than one query takes
     asked = [tried[2].id, untried.id, *unknown, tried[0].id, tried[1].id]
 
@@ -245,7 +237,7 @@ async def test_a_receivers_nul_is_stored_as_its_symbol(store: Store, path: str) 
     """A receiver's ACK text is quoted in the attempt's error as sent; a NUL in it, which
     PostgreSQL keeps in no text column, made the row unwritable there, and the recorder tried
     it again every second while every destination's delivery waited."""
-    message = await _stored_message(store)
+    message = await stored_message(store)
     nack = b"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a1|P|2.5.1\rMSA|AE|x|bad\x00value\r"
     said = "ACK AE: bad\x00value \ud800"
     attempt = _attempt(message.id, 1, "retry", ack_code="AE", ack_bytes=nack, error=said)
