@@ -162,11 +162,30 @@ class _AckProtocol(asyncio.Protocol):
             timer = None if deadline is None else self._loop.call_at(deadline, _time_out, waiter)
             try:
                 await waiter
+            except TimeoutError:
+                if not await self._read_what_came():
+                    raise
             finally:
                 self._waiter = None
                 if timer is not None:
                     timer.cancel()
         return self.frames.popleft()
+
+    async def _read_what_came(self) -> bool:
+        """At the deadline: whether a frame is here after the loop has read what the system
+        holds for this connection.
+
+        A process stopped while it waited (SIGSTOP, a virtual machine paused) wakes with the
+        answer in the socket's buffer and the deadline passed, and its first wait for events,
+        cut short by the stop, returns without reading the socket once its time is up (libuv
+        and asyncio's selector alike): the deadline's timer ran first, and an ACK that came in
+        time was "no ACK within ack_timeout", the message sent again (a chaos soak). A few
+        turns of the loop read it; an answer that did not come is still none."""
+        for _ in range(_TURNS_TO_READ):
+            if self.frames or self.error is not None or self.closed:
+                break
+            await asyncio.sleep(0)
+        return bool(self.frames)
 
     async def stir(self, deadline: float) -> None:
         """Return when something happened on the connection (a frame, an error, its loss, the
@@ -193,6 +212,11 @@ def _settle(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 
+
+_TURNS_TO_READ = 3
+"""Turns of the loop a deadline gives the socket's reads (``_read_what_came``): one was enough
+on uvloop and on asyncio's loop (tests/destinations/test_answer_during_a_stand_still.py); the
+others are a margin that costs nothing but at a deadline."""
 
 SETTLED_KEPT = 16
 """How many messages settled on a connection a late answer is recognised for (the newest)."""

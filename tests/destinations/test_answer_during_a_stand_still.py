@@ -1,0 +1,84 @@
+"""An ACK that came in time while the engine was stopped (SIGSTOP) is taken, not timed out.
+
+Found by a chaos soak of two `integrator run` whose engines were frozen (SIGSTOP) for 8-40 s:
+an engine frozen while it waited for an ACK found, as it woke, the receiver's `AA` in the
+system's buffer and the ACK's deadline passed. The wait for events, cut short by the stop,
+returns without reading the socket once its time is up (libuv, and asyncio's selector alike),
+so the deadline's timer ran before the answer was read: the attempt was recorded as failed,
+"no ACK within 10s", and the message was sent again (the same MSH-10) though the receiver had
+answered at once.
+
+The client runs in a process of its own that the test stops while it waits for the ACK, answers
+meanwhile, and continues past the deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import FS_CR, make_ack, msh10
+
+ROOT = Path(__file__).resolve().parents[2]
+ACK_TIMEOUT = 0.5
+
+CLIENT = """
+import sys
+from destinations.client import MllpClient
+from integrator.eventloop import run
+from tests.destinations.helpers import make_message
+
+async def send() -> bytes:
+    port, ack_timeout = int(sys.argv[1]), float(sys.argv[3])
+    client = MllpClient("127.0.0.1", port, connect_timeout=10, ack_timeout=ack_timeout)
+    try:
+        return await client.send(make_message("STILL1"))
+    finally:
+        await client.close()
+
+try:
+    ack = run(send(), sys.argv[2])
+except Exception as exc:
+    print(type(exc).__name__, exc, flush=True)
+else:
+    print("answered", ack.decode().split("\\r")[1], flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_an_answer_that_came_while_the_engine_was_stopped_is_taken(kind: str) -> None:
+    if kind == "uvloop":
+        pytest.importorskip("uvloop")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        client = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, str(port), kind, str(ACK_TIMEOUT)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            server.settimeout(30)
+            conn, _ = server.accept()
+            with conn:
+                data = b""
+                while not data.endswith(FS_CR):
+                    data += conn.recv(65536)
+                time.sleep(ACK_TIMEOUT / 5)  # the client waits for the ACK, idle
+                client.send_signal(signal.SIGSTOP)
+                conn.sendall(b"\x0b" + make_ack(msh10(data[1:-2])) + FS_CR)  # in time
+                time.sleep(ACK_TIMEOUT * 3)  # stopped past the ACK's deadline
+                client.send_signal(signal.SIGCONT)
+                out, _ = client.communicate(timeout=30)
+        finally:
+            client.kill()
+            client.wait()
+    assert out.strip().startswith("answered MSA|AA"), out
