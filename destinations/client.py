@@ -440,6 +440,12 @@ class MllpClient:
         while unsent and not (protocol.frames or protocol.error is not None or protocol.closed):
             await protocol.stir(min(loop.time() + check, moved + self.ack_timeout))
             now, left = loop.time(), protocol.unsent
+            if left and left >= unsent and now >= moved + self.ack_timeout:
+                # As for an answer (``_read_what_came``): after a stop the timer ran before the
+                # socket was written to, though the receiver took bytes meanwhile.
+                for _ in range(_TURNS_TO_READ):
+                    await asyncio.sleep(0)
+                now, left = loop.time(), protocol.unsent
             if left < unsent:
                 unsent, moved = left, now
             elif left and now >= moved + self.ack_timeout:

@@ -14,6 +14,7 @@ meanwhile, and continues past the deadline.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -77,6 +78,77 @@ def test_an_answer_that_came_while_the_engine_was_stopped_is_taken(kind: str) ->
                 conn.sendall(b"\x0b" + make_ack(msh10(data[1:-2])) + FS_CR)  # in time
                 time.sleep(ACK_TIMEOUT * 3)  # stopped past the ACK's deadline
                 client.send_signal(signal.SIGCONT)
+                out, _ = client.communicate(timeout=30)
+        finally:
+            client.kill()
+            client.wait()
+    assert out.strip().startswith("answered MSA|AA"), out
+
+
+LARGE = 8 << 20  # far more than the system's socket buffers hold
+
+LARGE_CLIENT = """
+import sys
+from destinations.client import MllpClient
+from integrator.eventloop import run
+from tests.destinations.helpers import make_message
+
+async def send() -> bytes:
+    port, ack_timeout = int(sys.argv[1]), float(sys.argv[3])
+    client = MllpClient("127.0.0.1", port, connect_timeout=10, ack_timeout=ack_timeout)
+    message = make_message("LARGE1")
+    filler = b"OBX|1|ED|PDF||" + b"A" * int(sys.argv[4]) + b"\\r"
+    try:
+        return await client.send(message + filler)
+    finally:
+        await client.close()
+
+try:
+    ack = run(send(), sys.argv[2])
+except Exception as exc:
+    print(type(exc).__name__, exc, flush=True)
+else:
+    print("answered", ack.decode().split("\\r")[1], flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_a_large_message_whose_receiver_read_while_the_engine_was_stopped_goes_on(
+    kind: str,
+) -> None:
+    """The receiver takes nothing until the client is stopped, then reads what the system holds
+    and waits for the rest: the client, continued past ``ack_timeout`` since its bytes last
+    moved, writes the rest rather than say the receiver took no byte (``SendStalled``)."""
+    if kind == "uvloop":
+        pytest.importorskip("uvloop")
+    ack_timeout = 2.0
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        client = subprocess.Popen(
+            [sys.executable, "-c", LARGE_CLIENT, str(port), kind, str(ack_timeout), str(LARGE)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            server.settimeout(30)
+            conn, _ = server.accept()
+            with conn:
+                time.sleep(ack_timeout / 4)  # the buffers fill; the client waits, idle
+                client.send_signal(signal.SIGSTOP)
+                conn.settimeout(0.2)
+                data = b""
+                with contextlib.suppress(TimeoutError):  # what the system holds, taken
+                    while chunk := conn.recv(1 << 20):
+                        data += chunk
+                assert not data.endswith(FS_CR)
+                time.sleep(ack_timeout * 1.5)  # stopped past ack_timeout since bytes moved
+                client.send_signal(signal.SIGCONT)
+                conn.settimeout(30)
+                while not data.endswith(FS_CR):
+                    data += conn.recv(1 << 20)
+                conn.sendall(b"\x0b" + make_ack(msh10(data[1:])) + FS_CR)
                 out, _ = client.communicate(timeout=30)
         finally:
             client.kill()
