@@ -214,9 +214,10 @@ def _settle(waiter: asyncio.Future[None]) -> None:
 
 
 _TURNS_TO_READ = 3
-"""Turns of the loop a deadline gives the socket's reads (``_read_what_came``): one was enough
-on uvloop and on asyncio's loop (tests/destinations/test_answer_during_a_stand_still.py); the
-others are a margin that costs nothing but at a deadline."""
+"""Turns of the loop a deadline gives the socket's reads (``_read_what_came``). On uvloop and on
+asyncio's loop the answer had been read by the time the deadline's wait ended (looking was
+enough: tests/destinations/test_answer_during_a_stand_still.py); the turns are a margin for a
+read that comes later (a TLS layer, another loop), and cost nothing but at a deadline."""
 
 SETTLED_KEPT = 16
 """How many messages settled on a connection a late answer is recognised for (the newest)."""

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,9 @@ from .helpers import FS_CR, make_ack, msh10
 
 ROOT = Path(__file__).resolve().parents[2]
 ACK_TIMEOUT = 0.5
+LARGE = 8 << 20  # far more than the system's socket buffers hold
 
+# The client, in a process of its own: argv port, loop kind, ack_timeout, bytes of filler.
 CLIENT = """
 import sys
 from destinations.client import MllpClient
@@ -37,10 +40,13 @@ from integrator.eventloop import run
 from tests.destinations.helpers import make_message
 
 async def send() -> bytes:
-    port, ack_timeout = int(sys.argv[1]), float(sys.argv[3])
+    port, ack_timeout, filler = int(sys.argv[1]), float(sys.argv[3]), int(sys.argv[4])
     client = MllpClient("127.0.0.1", port, connect_timeout=10, ack_timeout=ack_timeout)
+    message = make_message("STILL1")
+    if filler:
+        message += b"OBX|1|ED|PDF||" + b"A" * filler + b"\\r"
     try:
-        return await client.send(make_message("STILL1"))
+        return await client.send(message)
     finally:
         await client.close()
 
@@ -53,14 +59,17 @@ else:
 """
 
 
-@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
-def test_an_answer_that_came_while_the_engine_was_stopped_is_taken(kind: str) -> None:
+@contextlib.contextmanager
+def client_stopped_by_the_test(
+    kind: str, ack_timeout: float, filler: int = 0
+) -> Iterator[tuple[subprocess.Popen[str], socket.socket]]:
+    """The client process sending to a server here, and the connection it made."""
     if kind == "uvloop":
         pytest.importorskip("uvloop")
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         client = subprocess.Popen(
-            [sys.executable, "-c", CLIENT, str(port), kind, str(ACK_TIMEOUT)],
+            [sys.executable, "-c", CLIENT, str(port), kind, str(ack_timeout), str(filler)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
@@ -70,46 +79,29 @@ def test_an_answer_that_came_while_the_engine_was_stopped_is_taken(kind: str) ->
             server.settimeout(30)
             conn, _ = server.accept()
             with conn:
-                data = b""
-                while not data.endswith(FS_CR):
-                    data += conn.recv(65536)
-                time.sleep(ACK_TIMEOUT / 5)  # the client waits for the ACK, idle
-                client.send_signal(signal.SIGSTOP)
-                conn.sendall(b"\x0b" + make_ack(msh10(data[1:-2])) + FS_CR)  # in time
-                time.sleep(ACK_TIMEOUT * 3)  # stopped past the ACK's deadline
-                client.send_signal(signal.SIGCONT)
-                out, _ = client.communicate(timeout=30)
+                yield client, conn
         finally:
             client.kill()
             client.wait()
+
+
+def answer(conn: socket.socket, message: bytes) -> None:
+    conn.sendall(b"\x0b" + make_ack(msh10(message)) + FS_CR)
+
+
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_an_answer_that_came_while_the_engine_was_stopped_is_taken(kind: str) -> None:
+    with client_stopped_by_the_test(kind, ACK_TIMEOUT) as (client, conn):
+        data = b""
+        while not data.endswith(FS_CR):
+            data += conn.recv(65536)
+        time.sleep(ACK_TIMEOUT / 5)  # the client waits for the ACK, idle
+        client.send_signal(signal.SIGSTOP)
+        answer(conn, data[1:-2])  # in time
+        time.sleep(ACK_TIMEOUT * 3)  # stopped past the ACK's deadline
+        client.send_signal(signal.SIGCONT)
+        out, _ = client.communicate(timeout=30)
     assert out.strip().startswith("answered MSA|AA"), out
-
-
-LARGE = 8 << 20  # far more than the system's socket buffers hold
-
-LARGE_CLIENT = """
-import sys
-from destinations.client import MllpClient
-from integrator.eventloop import run
-from tests.destinations.helpers import make_message
-
-async def send() -> bytes:
-    port, ack_timeout = int(sys.argv[1]), float(sys.argv[3])
-    client = MllpClient("127.0.0.1", port, connect_timeout=10, ack_timeout=ack_timeout)
-    message = make_message("LARGE1")
-    filler = b"OBX|1|ED|PDF||" + b"A" * int(sys.argv[4]) + b"\\r"
-    try:
-        return await client.send(message + filler)
-    finally:
-        await client.close()
-
-try:
-    ack = run(send(), sys.argv[2])
-except Exception as exc:
-    print(type(exc).__name__, exc, flush=True)
-else:
-    print("answered", ack.decode().split("\\r")[1], flush=True)
-"""
 
 
 @pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
@@ -119,38 +111,21 @@ def test_a_large_message_whose_receiver_read_while_the_engine_was_stopped_goes_o
     """The receiver takes nothing until the client is stopped, then reads what the system holds
     and waits for the rest: the client, continued past ``ack_timeout`` since its bytes last
     moved, writes the rest rather than say the receiver took no byte (``SendStalled``)."""
-    if kind == "uvloop":
-        pytest.importorskip("uvloop")
     ack_timeout = 2.0
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        client = subprocess.Popen(
-            [sys.executable, "-c", LARGE_CLIENT, str(port), kind, str(ack_timeout), str(LARGE)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            server.settimeout(30)
-            conn, _ = server.accept()
-            with conn:
-                time.sleep(ack_timeout / 4)  # the buffers fill; the client waits, idle
-                client.send_signal(signal.SIGSTOP)
-                conn.settimeout(0.2)
-                data = b""
-                with contextlib.suppress(TimeoutError):  # what the system holds, taken
-                    while chunk := conn.recv(1 << 20):
-                        data += chunk
-                assert not data.endswith(FS_CR)
-                time.sleep(ack_timeout * 1.5)  # stopped past ack_timeout since bytes moved
-                client.send_signal(signal.SIGCONT)
-                conn.settimeout(30)
-                while not data.endswith(FS_CR):
-                    data += conn.recv(1 << 20)
-                conn.sendall(b"\x0b" + make_ack(msh10(data[1:])) + FS_CR)
-                out, _ = client.communicate(timeout=30)
-        finally:
-            client.kill()
-            client.wait()
+    with client_stopped_by_the_test(kind, ack_timeout, LARGE) as (client, conn):
+        time.sleep(ack_timeout / 4)  # the buffers fill; the client waits, idle
+        client.send_signal(signal.SIGSTOP)
+        conn.settimeout(0.2)
+        data = b""
+        with contextlib.suppress(TimeoutError):  # what the system holds, taken
+            while chunk := conn.recv(1 << 20):
+                data += chunk
+        assert not data.endswith(FS_CR)
+        time.sleep(ack_timeout * 1.5)  # stopped past ack_timeout since bytes moved
+        client.send_signal(signal.SIGCONT)
+        conn.settimeout(30)
+        while not data.endswith(FS_CR):
+            data += conn.recv(1 << 20)
+        answer(conn, data[1:])
+        out, _ = client.communicate(timeout=30)
     assert out.strip().startswith("answered MSA|AA"), out
