@@ -11,11 +11,12 @@ test's, a command's after a stop) waited the busy timeout for its own leftover a
 (SQLITE_BUSY).
 
 So the store's close ends them itself (``PoolConnections.end``): a statement still running in
-a transaction (only such a one holds, or waits for, the write lock) is interrupted (SQLite rolls back the transaction it wrote in: the work was given up on already,
-and a given-up step leaves nothing the next start cannot mend), and a thread of our own closes
-each such connection once its worker thread is done, whether or not the loop still runs. A
-statement waiting for another process's lock is not interrupted by SQLite; it ends at the busy
-timeout at the latest, holding no lock meanwhile, and its connection is closed then.
+a transaction (only such a one holds, or waits for, the write lock) is interrupted (SQLite
+rolls back the transaction it wrote in: the work was given up on already, and a given-up step
+leaves nothing the next start cannot mend), and a thread of our own closes each such
+connection once its worker thread is done, whether or not the loop still runs. A statement
+waiting for another process's lock is not interrupted by SQLite; it ends at the busy timeout
+at the latest, holding no lock meanwhile, and its connection is closed then.
 """
 
 from __future__ import annotations
