@@ -173,6 +173,17 @@ def require_rabbitmq() -> str:
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
 
 
+def require_rabbitmqctl() -> None:
+    """Skip (or fail under CI) without ``rabbitmqctl``: a test that sets a policy on the
+    broker (Debian's rabbitmq-server package has it beside the broker)."""
+    if shutil.which("rabbitmqctl") is not None:
+        return
+    reason = "rabbitmqctl is not installed: the test sets a policy on the broker"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: service tests must run)")
+    pytest.skip(reason)
+
+
 def wait_until_answering(url: str, within: float) -> bool:
     """True once ``url`` answers 200, asked every 0.1 s for ``within`` seconds; else False.
 

@@ -9,9 +9,10 @@ publishes it after its next reconnect, and the recovery leader re-publishes what
 lists as pending on each (re)connect and take-over; the embedded transport is never unavailable.
 So the operation succeeds and says so, in the words of the notes below.
 
-A refusal by the broker (``PublishRefused``, a nack) is not handled here: the transport keeps
-those messages too, but publishes them again only before its next publish or after a
-reconnect, which a nack does not cause; it stays an error for the caller (docs/amqp.md).
+The broker's nack is taken the same way (the transport raises ``TransportUnavailable`` for it,
+and tries what it owes again every few seconds while the connection stays up). A publish the
+broker returned twice (``PublishRefused``: no queue bound) is not handled here: the transport
+keeps those messages too, but it stays an error for the caller (docs/amqp.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,93 @@
+"""A message the broker refused is published again while the connection stays up.
+
+A committed message whose publish failed is owed: published again after the next reconnect or
+before the next publish. But a refusal (the broker's nack: a queue at its length limit) does not
+drop the connection, and on an engine that got no other event the message waited, stored and in
+no queue, until the next event or restart (and the error named only ``DeliveryError``). Now the
+transport tries what it owes again every ``OWED_PAUSE`` while the connection is up, the pause
+doubling while the broker still refuses.
+The refusal here is the broker's own: a policy limits the test's queues to what they hold, until
+their consumer takes some.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from structlog.testing import capture_logs
+
+from integrator.transport import rabbitmq
+from integrator.transport.errors import TransportUnavailable
+from integrator.transport.rabbitmq import RabbitMQTransport
+from tests.services import require_rabbitmqctl
+from tests.transport.conftest import Harness
+
+pytestmark = pytest.mark.rabbitmq
+
+OWED_LINE = "messages owed a publish were not confirmed by the broker; trying again"
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def queues_full(prefix: str) -> Iterator[None]:
+    """The broker refuses (nacks) publishes to ``prefix``'s queues that hold a message or
+    two already (a quorum queue's limit is checked before it takes one), until the end."""
+    require_rabbitmqctl()
+    name = f"full-{prefix}"
+    limit = '{"max-length": 1, "overflow": "reject-publish"}'
+    _rabbitmqctl("set_policy", "--apply-to", "queues", name, f"^{re.escape(prefix)}\\.", limit)
+    try:
+        yield
+    finally:
+        _rabbitmqctl("clear_policy", name)
+
+
+async def test_a_refused_message_is_published_again_while_the_connection_stays_up(
+    rabbit: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rabbitmq, "OWED_PAUSE", 0.2)
+    monkeypatch.setattr(rabbitmq, "OWED_PAUSE_MAX", 0.4)
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    messages = await rabbit.messages("dest-a", 4)
+    generation = transport.link.generation
+    with queues_full(rabbit.prefix):
+        taken = []
+        refusals: list[str] = []
+        for message in messages:  # the queue is declared (under the policy) at the first
+            try:
+                await transport.publish([message])
+            except TransportUnavailable as exc:  # stored work, published later (committed.py)
+                refusals.append(str(exc))
+                refused = message
+                break
+            taken.append(message)
+        assert refusals == ["the message broker refused 1 of 1 messages (nack)"]
+        assert list(transport._unconfirmed) == [refused.message_id]
+        with capture_logs() as logs:
+            await asyncio.sleep(1.0)  # tried again and refused again, with nothing else to do
+        owed = [e for e in logs if e["event"] == OWED_LINE]
+        assert owed and owed[0]["log_level"] == "warning" and owed[0]["messages"] == 1
+        assert [e["retry_in_s"] for e in owed][:2] == [0, 0]  # rounded: 0.4 s, the cap
+        assert list(transport._unconfirmed) == [refused.message_id]
+        assert await transport.ready_count("dest-a") == len(taken)
+
+        # The queue drained by its consumer, with no other publish and no reconnect: the owed
+        # message goes out by itself, behind what was taken before it.
+        got = []
+        for _ in range(len(taken) + 1):
+            delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+            got.append(delivery.message.message_id)
+            await rabbit.done(delivery.message)
+            await delivery.settle()
+    assert got == [m.message_id for m in [*taken, refused]]
+    assert not transport._unconfirmed
+    assert transport.link.generation == generation
