@@ -107,8 +107,9 @@ async def publish_committed(
 ) -> bool:
     """Hand committed ``messages`` to delivery; False when the transport is unavailable.
 
-    Logged then with counts and the error type only (no ids, no patient data: the operation's
-    own log lines name what it did): the first call in full, then once a minute (``_Away``).
+    Logged then with counts, the error's type and its words (no ids, no patient data: the
+    operation's own log lines name what it did; the words say whether the broker was away or
+    refused them, a nack): the first call in full, then once a minute (``_Away``).
     ``what`` names the operation (``events``, ``resend``, ``route``, ``release``, ``resume``);
     ``counts`` are its own (``{"events": 3}``).
     ``republish`` publishes as ``Transport.republish`` (what the store already listed as
@@ -137,6 +138,7 @@ async def publish_committed(
                 **(counts or {}),
                 messages=away.unsaid,
                 error_type=type(exc).__name__,
+                error=str(exc),
             )
         else:
             log.warning(
@@ -144,6 +146,7 @@ async def publish_committed(
                 **still(line),
                 messages=away.unsaid,
                 error_type=type(exc).__name__,
+                error=str(exc),
             )
         away.unsaid = 0
         return False

@@ -212,7 +212,9 @@ async def test_events_stored_while_the_broker_is_away_are_told_once_a_minute_not
     [first] = lines(logs, AWAY_LINE)
     assert (first["what"], first["events"], first["messages"]) == ("events", 1, 1)
     assert first["error_type"] == "TransportUnavailable"
+    assert first["error"] == "no connection to the message broker"  # or a nack's words
     [still] = lines(logs, STILL_AWAY_LINE)
+    assert still["error"] == "no connection to the message broker"
     assert (still["failures"], still["messages"], still["failing_for_s"]) == (600, 601, 60)
     [back] = lines(logs, BACK_LINE)
     assert (back["log_level"], back["failures"], back["messages"]) == ("info", 602, 603)
