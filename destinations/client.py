@@ -27,7 +27,7 @@ import re
 import socket
 import ssl
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
 
@@ -203,6 +203,33 @@ class _AckProtocol(asyncio.Protocol):
             self._waiter.set_result(None)
 
 
+async def _within(work: Coroutine[object, object, None], seconds: float) -> None:
+    """``work`` done within ``seconds``, else ``TimeoutError`` (``work`` cancelled).
+
+    As ``asyncio.timeout``, but at the deadline the loop gets a few turns to finish what the
+    system already did: a process stopped while it connected (SIGSTOP, a virtual machine
+    paused) wakes with the connection made and the deadline passed, and the deadline's timer
+    ran before the socket was looked at (as for an answer: ``_read_what_came``)."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        for _ in range(0 if done else _TURNS_TO_CONNECT):
+            await asyncio.sleep(0)
+            if task.done():
+                break
+    except BaseException:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise TimeoutError()
+    task.result()
+
+
 def _time_out(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
@@ -218,6 +245,11 @@ _TURNS_TO_READ = 3
 asyncio's loop the answer had been read by the time the deadline's wait ended (looking was
 enough: tests/destinations/test_answer_during_a_stand_still.py); the turns are a margin for a
 read that comes later (a TLS layer, another loop), and cost nothing but at a deadline."""
+_TURNS_TO_CONNECT = 10
+"""Turns of the loop a connect's deadline gives a connection the system made meanwhile
+(``_within``): the loop's connect takes a few (the socket found writable, the transport made,
+its ``connection_made``): four on uvloop and on asyncio's loop, where two were too few
+(tests/destinations/test_answer_during_a_stand_still.py); the rest a margin (a handshake)."""
 
 SETTLED_KEPT = 16
 """How many messages settled on a connection a late answer is recognised for (the newest)."""
@@ -520,30 +552,43 @@ class MllpClient:
         loop = asyncio.get_running_loop()
         protocol = _AckProtocol(loop, self._max_frame_size)
         where = f"{self.host}:{self.port}"
+        made: list[asyncio.Transport] = []  # the TCP connection, once there is one
         tcp: asyncio.Transport | None = None
         try:
-            async with asyncio.timeout(self.connect_timeout):
-                tcp, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
-                if self._ssl_context is not None:
-                    protocol.transport = await self._handshake(loop, tcp, protocol)
+            await _within(self._open(loop, protocol, made), self.connect_timeout)
+            tcp = made[0]
         except TimeoutError as exc:
             seconds = f"{self.connect_timeout:g}"
-            if tcp is None:
+            if not made:
                 raise ConnectFailed(CONNECT_TIMED_OUT(where=where, seconds=seconds)) from exc
-            tcp.abort()
+            made[0].abort()
             raise ConnectFailed(HANDSHAKE_UNANSWERED(where=where, seconds=seconds)) from exc
         except OSError as exc:  # includes ssl.SSLError and name resolution errors
-            if tcp is not None:
-                tcp.abort()
+            if made:
+                made[0].abort()
             tls = self._ssl_context is not None
             raise ConnectFailed(CONNECT_FAILED(where=where, cause=_describe(exc, tls))) from exc
         except BaseException:  # cancelled: no connection is left behind half made
-            if tcp is not None:
-                tcp.abort()
+            if made:
+                made[0].abort()
             raise
+        assert tcp is not None
         self._protocol = protocol
         self.connection_count += 1
         return protocol
+
+    async def _open(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        protocol: _AckProtocol,
+        made: list[asyncio.Transport],
+    ) -> None:
+        """TCP, then the TLS handshake when the destination has TLS (``_connect`` bounds
+        both); the TCP connection goes into ``made`` as soon as there is one."""
+        tcp, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
+        made.append(tcp)
+        if self._ssl_context is not None:
+            protocol.transport = await self._handshake(loop, tcp, protocol)
 
     async def _handshake(
         self, loop: asyncio.AbstractEventLoop, tcp: asyncio.Transport, protocol: _AckProtocol

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ACK_TIMEOUT = 0.5
 LARGE = 8 << 20  # far more than the system's socket buffers hold
 
-# The client, in a process of its own: argv port, loop kind, ack_timeout, bytes of filler.
+# The client, in a process of its own: argv port, loop kind, ack_timeout, bytes of filler,
+# connect_timeout.
 CLIENT = """
 import sys
 from destinations.client import MllpClient
@@ -41,7 +42,10 @@ from tests.destinations.helpers import make_message
 
 async def send() -> bytes:
     port, ack_timeout, filler = int(sys.argv[1]), float(sys.argv[3]), int(sys.argv[4])
-    client = MllpClient("127.0.0.1", port, connect_timeout=10, ack_timeout=ack_timeout)
+    connect_timeout = float(sys.argv[5])
+    client = MllpClient(
+        "127.0.0.1", port, connect_timeout=connect_timeout, ack_timeout=ack_timeout
+    )
     message = make_message("STILL1")
     if filler:
         message += b"OBX|1|ED|PDF||" + b"A" * filler + b"\\r"
@@ -59,22 +63,29 @@ else:
 """
 
 
+def start_client(
+    kind: str, port: int, ack_timeout: float, filler: int = 0, connect_timeout: float = 10
+) -> subprocess.Popen[str]:
+    """The client process, sending one message to ``port`` here."""
+    if kind == "uvloop":
+        pytest.importorskip("uvloop")
+    args = [str(port), kind, str(ack_timeout), str(filler), str(connect_timeout)]
+    return subprocess.Popen(
+        [sys.executable, "-c", CLIENT, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 @contextlib.contextmanager
 def client_stopped_by_the_test(
     kind: str, ack_timeout: float, filler: int = 0
 ) -> Iterator[tuple[subprocess.Popen[str], socket.socket]]:
     """The client process sending to a server here, and the connection it made."""
-    if kind == "uvloop":
-        pytest.importorskip("uvloop")
     with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        client = subprocess.Popen(
-            [sys.executable, "-c", CLIENT, str(port), kind, str(ack_timeout), str(filler)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        client = start_client(kind, server.getsockname()[1], ack_timeout, filler)
         try:
             server.settimeout(30)
             conn, _ = server.accept()
@@ -128,4 +139,55 @@ def test_a_large_message_whose_receiver_read_while_the_engine_was_stopped_goes_o
             data += conn.recv(1 << 20)
         answer(conn, data[1:])
         out, _ = client.communicate(timeout=30)
+    assert out.strip().startswith("answered MSA|AA"), out
+
+
+def _connecting_to(port: int) -> bool:
+    """Whether a socket here is in SYN_SENT towards 127.0.0.1:``port`` (Linux's table)."""
+    remote = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        return any(
+            fields[2] == remote and fields[3] == "02"
+            for fields in (line.split() for line in table.readlines()[1:])
+        )
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's socket table")
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_a_connection_made_while_the_engine_was_stopped_is_used(kind: str) -> None:
+    """The receiver's queue of connections is full, so the first SYN is dropped; the client is
+    stopped while it waits, the queue is emptied, and the system connects at the SYN's
+    retransmission (a second later, within ``connect_timeout``) while the client is still
+    stopped; continued past the timeout, it sends rather than say the connect timed out."""
+    connect_timeout = 1.5
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)  # one connection fills the queue
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as filler:
+            client = start_client(kind, port, ACK_TIMEOUT, connect_timeout=connect_timeout)
+            try:
+                deadline = time.monotonic() + 30
+                while not _connecting_to(port):
+                    assert time.monotonic() < deadline, "the client never began to connect"
+                    time.sleep(0.01)
+                began = time.monotonic()
+                client.send_signal(signal.SIGSTOP)
+                server.accept()[0].close()  # the filler's: room for one
+                server.settimeout(connect_timeout)
+                conn, _ = server.accept()  # made by the system, the client still stopped
+                time.sleep(max(0.0, began + connect_timeout * 1.5 - time.monotonic()))
+                client.send_signal(signal.SIGCONT)
+                with conn:
+                    conn.settimeout(30)
+                    data = b""
+                    while not data.endswith(FS_CR) and (chunk := conn.recv(65536)):
+                        data += chunk
+                    if data:  # else closed unsent: the client gave up on the connect
+                        answer(conn, data[1:-2])
+                    out, _ = client.communicate(timeout=30)
+            finally:
+                client.kill()
+                client.wait()
+        del filler
     assert out.strip().startswith("answered MSA|AA"), out
