@@ -211,23 +211,27 @@ async def _within(work: Coroutine[object, object, None], seconds: float) -> None
     paused) wakes with the connection made and the deadline passed, and the deadline's timer
     ran before the socket was looked at (as for an answer: ``_read_what_came``)."""
     task = asyncio.ensure_future(work)
+    unfinished = True
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
         for _ in range(0 if done else _TURNS_TO_CONNECT):
             await asyncio.sleep(0)
             if task.done():
                 break
-    except BaseException:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        raise
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        unfinished = not task.done()
+    finally:
+        if unfinished:  # timed out, or this wait was cancelled: the loop's connect closes
+            task.cancel()  # its socket as it ends (the caller aborts a connection made)
+            task.add_done_callback(_retrieved)
+    if unfinished:
         raise TimeoutError()
     task.result()
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    """An ended task's outcome taken, so that none is logged as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _time_out(waiter: asyncio.Future[None]) -> None:
