@@ -441,7 +441,10 @@ class RabbitMQTransport:
                 continue
             if self._behind or self._publisher is None or not self.link.connected:
                 continue  # a re-publish under way, or the reconnect's, publishes them
-            await self._publish_unconfirmed()
+            try:
+                await self._publish_unconfirmed()
+            except Exception as exc:  # this loop must outlive any one round
+                log.error("publishing owed messages failed", error_type=type(exc).__name__)
             if not self._unconfirmed:
                 pause = OWED_PAUSE
                 continue

@@ -91,3 +91,35 @@ async def test_a_refused_message_is_published_again_while_the_connection_stays_u
     assert got == [m.message_id for m in [*taken, refused]]
     assert not transport._unconfirmed
     assert transport.link.generation == generation
+
+
+async def test_a_round_that_fails_does_not_end_the_tries(
+    rabbit: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error no round expects (here a made-up one) is logged, and the next round tries."""
+    monkeypatch.setattr(rabbitmq, "OWED_PAUSE", 0.2)
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    [message] = await rabbit.messages("dest-a", 1)
+    transport._remember([message])  # owed, as by a publish that failed
+    republish = transport._publish_unconfirmed
+    rounds = 0
+
+    async def first_round_fails() -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 1:
+            raise RuntimeError("a fault of this test")
+        await republish()
+
+    monkeypatch.setattr(transport, "_publish_unconfirmed", first_round_fails)
+    with capture_logs() as logs:
+        delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert delivery.message.message_id == message.message_id
+    await rabbit.done(delivery.message)
+    await delivery.settle()
+    failed = [e for e in logs if e["event"] == "publishing owed messages failed"]
+    assert failed == [
+        {"event": failed[0]["event"], "log_level": "error", "error_type": "RuntimeError"}
+    ]
+    assert rounds == 2
