@@ -748,6 +748,12 @@ class Engine:
             return await self._transport.dead_count()
         return None
 
+    def publish_owed(self) -> int:
+        """Messages committed here whose publish the broker has not confirmed (0 embedded)."""
+        if isinstance(self._transport, RabbitMQTransport):
+            return self._transport.owed()
+        return 0
+
     def transport_connected(self) -> bool:
         """Whether the transport can carry messages now (the embedded one always can)."""
         return self.transport_state() == "ok"

@@ -229,6 +229,17 @@ SPECS: tuple[Spec, ...] = (
         "operator looks at them (docs/amqp.md). 0 on the embedded transport.",
     ),
     Spec(
+        "integrator_publish_owed",
+        "gauge",
+        (),
+        "at scrape, per engine",
+        "Messages this engine committed whose publish the broker has not confirmed: it was "
+        "away, or refused them (a nack). They are stored and published again after the "
+        "reconnect, or every few seconds while the broker stays connected (docs/amqp.md); "
+        "above 0 for long with the transport up, the broker keeps refusing them. 0 on the "
+        "embedded transport. Sum across engines.",
+    ),
+    Spec(
         "integrator_sign_ins_held",
         "counter",
         (),
@@ -320,6 +331,7 @@ class Metrics:
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self.amqp_dead = gauge("integrator_amqp_dead_messages")
+        self.publish_owed = gauge("integrator_publish_owed")
         spec = specs["integrator_sign_ins_held"]
         self.sign_ins_held = Counter(spec.name, spec.help, registry=self.registry)
         spec = specs["integrator_prepare_process_restarts"]

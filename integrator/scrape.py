@@ -69,6 +69,7 @@ async def refresh_metrics(engine: Engine) -> bool:
     metrics.observe_directory(readable=directory_readable(engine.settings.destinations_dir))
     metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
     metrics.observe_certificates(engine.catalog)
+    metrics.publish_owed.set(engine.publish_owed())
     if engine.transport_connected():  # away: integrator_transport_up says so, the count stays
         try:
             dead = await asyncio.wait_for(engine.amqp_dead_count(), CHECK_TIMEOUT)

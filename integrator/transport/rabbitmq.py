@@ -456,6 +456,10 @@ class RabbitMQTransport:
                     retry_in_s=round(pause),
                 )
 
+    def owed(self) -> int:
+        """How many messages are owed a publish (``_unconfirmed``), for the metrics."""
+        return len(self._unconfirmed)
+
     def _wake(self) -> None:
         self._moved.set()
         self._moved.clear()

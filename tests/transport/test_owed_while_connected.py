@@ -78,6 +78,7 @@ async def test_a_refused_message_is_published_again_while_the_connection_stays_u
         assert owed and owed[0]["log_level"] == "warning" and owed[0]["messages"] == 1
         assert [e["retry_in_s"] for e in owed][:2] == [0, 0]  # rounded: 0.4 s, the cap
         assert list(transport._unconfirmed) == [refused.message_id]
+        assert transport.owed() == 1  # integrator_publish_owed
         assert await transport.ready_count("dest-a") == len(taken)
 
         # The queue drained by its consumer, with no other publish and no reconnect: the owed
@@ -89,7 +90,7 @@ async def test_a_refused_message_is_published_again_while_the_connection_stays_u
             await rabbit.done(delivery.message)
             await delivery.settle()
     assert got == [m.message_id for m in [*taken, refused]]
-    assert not transport._unconfirmed
+    assert not transport._unconfirmed and transport.owed() == 0
     assert transport.link.generation == generation
 
 

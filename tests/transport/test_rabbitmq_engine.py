@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,11 @@ import pytest
 
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
+from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
@@ -497,22 +499,37 @@ async def test_a_message_given_back_because_it_could_not_be_kept_either_is_said(
     assert poison_zd not in repr(said)
 
 
-async def test_the_scrape_counts_the_broker_s_dead_queue(setup: Setup) -> None:
+async def test_the_scrape_counts_the_broker_s_dead_queue_and_the_messages_owed(
+    setup: Setup,
+) -> None:
     """A poison message the broker gave up on (20 deliveries) goes to ``<prefix>.dead``, which
-    no engine reads; the docs told operators to alert on it, and nothing showed it."""
+    no engine reads; the docs told operators to alert on it, and nothing showed it. Nor did
+    anything show messages the broker did not confirm while it stayed connected (a nack)."""
     from pamqp.commands import Basic
     from prometheus_client import generate_latest
 
     from integrator.scrape import refresh_metrics
     from integrator.transport.topology import Topology
 
-    def dead_in_scrape() -> str:
+    def in_scrape(name: str) -> str:
         scraped = generate_latest(setup.engine.metrics.registry).decode()
-        [line] = [x for x in scraped.splitlines() if x.startswith("integrator_amqp_dead_messages ")]
+        [line] = [x for x in scraped.splitlines() if x.startswith(f"{name} ")]
         return line.split()[1]
+
+    def dead_in_scrape() -> str:
+        return in_scrape("integrator_amqp_dead_messages")
 
     await refresh_metrics(setup.engine)
     assert dead_in_scrape() == "0.0"
+    assert in_scrape("integrator_publish_owed") == "0.0"
+    transport = setup.engine._transport
+    assert isinstance(transport, RabbitMQTransport)
+    owed = [  # not in the store: forgotten at the next round
+        OutboundMessage(f"m-owed-{n}", "a", f"C{n}", b"MSH", datetime.now(UTC)) for n in range(3)
+    ]
+    transport._remember(owed)
+    await refresh_metrics(setup.engine)
+    assert in_scrape("integrator_publish_owed") == "3.0"
     connection = await aiormq.connect(setup.url)
     try:
         channel = await connection.channel(publisher_confirms=True)
