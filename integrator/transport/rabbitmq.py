@@ -578,7 +578,9 @@ class RabbitMQTransport:
 
     async def _published_behind(self, ids: list[str]) -> None:
         """Until the re-publish under way has published ``ids``; when it ends without (the
-        link lost, a nack), they are owed still, and this fails as their publish would."""
+        link lost, a nack), they are owed still, and this fails as their publish would: as
+        the broker away (``committed.py``: stored work, published later), since they stay
+        owed and are tried again (``_publish_owed_while_up``)."""
         while any(i in self._unconfirmed for i in ids):
             if not self.link.connected:
                 raise TransportUnavailable("no connection to the message broker")
@@ -588,7 +590,9 @@ class RabbitMQTransport:
                     return
                 if not self.link.connected:
                     raise TransportUnavailable("no connection to the message broker")
-                raise PublishRefused("the broker did not confirm messages published again")
+                raise TransportUnavailable(
+                    "the message broker did not take the messages published again (nack)"
+                )
             await self._moved.wait()
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:

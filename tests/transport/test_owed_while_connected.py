@@ -124,3 +124,43 @@ async def test_a_round_that_fails_does_not_end_the_tries(
         {"event": failed[0]["event"], "log_level": "error", "error_type": "RuntimeError"}
     ]
     assert rounds == 2
+
+
+async def test_a_publish_behind_a_refused_re_publish_is_stored_work_too(
+    rabbit: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publish that comes while a re-publish is under way (a reconnect's, the recovery
+    leader's) goes behind it; when the broker refuses them, the publish failed as
+    ``PublishRefused``, which the operations answer as an error (HTTP 500) although the
+    message is stored and owed: now as the broker away, and the message goes out later."""
+    monkeypatch.setattr(rabbitmq, "OWED_PAUSE", 0.2)
+    monkeypatch.setattr(rabbitmq, "OWED_PAUSE_MAX", 0.4)
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    messages = await rabbit.messages("dest-a", 5)
+    with queues_full(rabbit.prefix):
+        taken = []
+        for message in messages:
+            try:
+                await transport.publish([message])
+            except TransportUnavailable:
+                break
+            taken.append(message)
+        owed = messages[len(taken)]
+        later = messages[len(taken) + 1]
+        async with transport.ahead_of_new_publishes():  # a re-publish under way
+            behind = asyncio.ensure_future(transport.publish([later]))
+            await asyncio.sleep(0.1)
+            assert not behind.done()  # waits behind the re-publish
+        with pytest.raises(TransportUnavailable) as raised:
+            await asyncio.wait_for(behind, 10)
+        assert "did not take the messages published again" in str(raised.value)
+        assert list(transport._unconfirmed) == [owed.message_id, later.message_id]
+
+        got = []
+        for _ in range(len(taken) + 2):
+            delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+            got.append(delivery.message.message_id)
+            await rabbit.done(delivery.message)
+            await delivery.settle()
+    assert got == [m.message_id for m in [*taken, owed, later]]
