@@ -354,16 +354,18 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.try_now.no_destination": "the message's destination is no longer configured",
     "refusal.delivery.away.event": (
-        "delivery is unavailable (no connection to the message broker): the event and its "
-        "messages are stored and are sent when it is back; there is no need to send it again"
+        "delivery is unavailable (the message broker is away or refuses messages): the event "
+        "and its messages are stored and are sent when it is back; there is no need to send it "
+        "again"
     ),
     "refusal.delivery.away.resend": (
-        "delivery is unavailable (no connection to the message broker): the resent message is "
-        "stored and is sent when it is back; there is no need to resend it again"
+        "delivery is unavailable (the message broker is away or refuses messages): the resent "
+        "message is stored and is sent when it is back; there is no need to resend it again"
     ),
     "refusal.delivery.away.route": (
-        "delivery is unavailable (no connection to the message broker): the messages are "
-        "stored and are sent when it is back; there is no need to route the event again"
+        "delivery is unavailable (the message broker is away or refuses messages): the "
+        "messages are stored and are sent when it is back; there is no need to route the event "
+        "again"
     ),
     "refusal.resend.skip.resent_already": (
         "already resent to {destination} as {id} ({status}); to resend it again, resend it "
@@ -1036,18 +1038,19 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.try_now.no_destination": "de bestemming van het bericht is niet meer ingesteld",
     "refusal.delivery.away.event": (
-        "aflevering is niet beschikbaar (geen verbinding met de message broker): de gebeurtenis "
-        "en haar berichten zijn opgeslagen en gaan uit zodra die terug is; opnieuw insturen "
-        "is niet nodig"
+        "aflevering is niet beschikbaar (de message broker is weg of weigert berichten): de "
+        "gebeurtenis en haar berichten zijn opgeslagen en gaan uit zodra die terug is; opnieuw "
+        "insturen is niet nodig"
     ),
     "refusal.delivery.away.resend": (
-        "aflevering is niet beschikbaar (geen verbinding met de message broker): het herzonden "
-        "bericht is opgeslagen en gaat uit zodra die terug is; nogmaals herzenden is niet nodig"
+        "aflevering is niet beschikbaar (de message broker is weg of weigert berichten): het "
+        "herzonden bericht is opgeslagen en gaat uit zodra die terug is; nogmaals herzenden is "
+        "niet nodig"
     ),
     "refusal.delivery.away.route": (
-        "aflevering is niet beschikbaar (geen verbinding met de message broker): de berichten "
-        "zijn opgeslagen en gaan uit zodra die terug is; de gebeurtenis opnieuw routeren is "
-        "niet nodig"
+        "aflevering is niet beschikbaar (de message broker is weg of weigert berichten): de "
+        "berichten zijn opgeslagen en gaan uit zodra die terug is; de gebeurtenis opnieuw "
+        "routeren is niet nodig"
     ),
     "refusal.resend.skip.resent_already": (
         "al herzonden naar {destination} als {id} ({status}); herzend het vanaf de eigen "

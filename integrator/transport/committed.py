@@ -33,7 +33,8 @@ from integrator.transport.errors import TransportUnavailable
 log = get_logger("integrator.transport.committed")
 
 #: How every such note begins: what happened, in the same words wherever it is said.
-UNAVAILABLE: Final = "delivery is unavailable (no connection to the message broker)"
+#: The broker away, or there and refusing them (its nack): they are stored either way.
+UNAVAILABLE: Final = "delivery is unavailable (the message broker is away or refuses messages)"
 
 #: The warning of an accepted event whose messages could not be handed to delivery.
 DELIVERY_AWAY: Final = Note(

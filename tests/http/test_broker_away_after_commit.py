@@ -144,7 +144,7 @@ def test_the_transport_unavailable_before_a_commit_is_a_503_to_try_again() -> No
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
     assert json.loads(bytes(answer.body))["detail"] == (
-        "delivery is unavailable (no connection to the message broker); try again later"
+        "delivery is unavailable (the message broker is away or refuses messages); try again later"
     )
 
 
