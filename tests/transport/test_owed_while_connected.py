@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import pytest
 from structlog.testing import capture_logs
 
+from destinations.worker import OutboundMessage
 from integrator.transport import rabbitmq
 from integrator.transport.errors import TransportUnavailable
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -50,6 +51,32 @@ def queues_full(prefix: str) -> Iterator[None]:
         _rabbitmqctl("clear_policy", name)
 
 
+async def publish_until_refused(
+    transport: RabbitMQTransport, messages: list[OutboundMessage]
+) -> tuple[list[OutboundMessage], OutboundMessage, str]:
+    """Publish ``messages`` one at a time until the broker refuses one: those it took, the
+    one it refused (now owed) and what the publish raised (stored work: ``committed.py``)."""
+    taken: list[OutboundMessage] = []
+    for message in messages:  # the queue is declared (under the policy) at the first
+        try:
+            await transport.publish([message])
+        except TransportUnavailable as exc:
+            return taken, message, str(exc)
+        taken.append(message)
+    pytest.fail("the broker took every message: its length limit did not apply")
+
+
+async def take_in_order(rabbit: Harness, transport: RabbitMQTransport, count: int) -> list[str]:
+    """The ids of the next ``count`` deliveries of ``dest-a``, each recorded and settled."""
+    got = []
+    for _ in range(count):
+        delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+        got.append(delivery.message.message_id)
+        await rabbit.done(delivery.message)
+        await delivery.settle()
+    return got
+
+
 async def test_a_refused_message_is_published_again_while_the_connection_stays_up(
     rabbit: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,17 +87,8 @@ async def test_a_refused_message_is_published_again_while_the_connection_stays_u
     messages = await rabbit.messages("dest-a", 4)
     generation = transport.link.generation
     with queues_full(rabbit.prefix):
-        taken = []
-        refusals: list[str] = []
-        for message in messages:  # the queue is declared (under the policy) at the first
-            try:
-                await transport.publish([message])
-            except TransportUnavailable as exc:  # stored work, published later (committed.py)
-                refusals.append(str(exc))
-                refused = message
-                break
-            taken.append(message)
-        assert refusals == ["the message broker refused 1 of 1 messages (nack)"]
+        taken, refused, said = await publish_until_refused(transport, messages)
+        assert said == "the message broker refused 1 of 1 messages (nack)"
         assert list(transport._unconfirmed) == [refused.message_id]
         with capture_logs() as logs:
             await asyncio.sleep(1.0)  # tried again and refused again, with nothing else to do
@@ -83,12 +101,7 @@ async def test_a_refused_message_is_published_again_while_the_connection_stays_u
 
         # The queue drained by its consumer, with no other publish and no reconnect: the owed
         # message goes out by itself, behind what was taken before it.
-        got = []
-        for _ in range(len(taken) + 1):
-            delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
-            got.append(delivery.message.message_id)
-            await rabbit.done(delivery.message)
-            await delivery.settle()
+        got = await take_in_order(rabbit, transport, len(taken) + 1)
     assert got == [m.message_id for m in [*taken, refused]]
     assert not transport._unconfirmed and transport.owed() == 0
     assert transport.link.generation == generation
@@ -139,14 +152,7 @@ async def test_a_publish_behind_a_refused_re_publish_is_stored_work_too(
     assert isinstance(transport, RabbitMQTransport)
     messages = await rabbit.messages("dest-a", 5)
     with queues_full(rabbit.prefix):
-        taken = []
-        for message in messages:
-            try:
-                await transport.publish([message])
-            except TransportUnavailable:
-                break
-            taken.append(message)
-        owed = messages[len(taken)]
+        taken, owed, _ = await publish_until_refused(transport, messages)
         later = messages[len(taken) + 1]
         async with transport.ahead_of_new_publishes():  # a re-publish under way
             behind = asyncio.ensure_future(transport.publish([later]))
@@ -157,10 +163,5 @@ async def test_a_publish_behind_a_refused_re_publish_is_stored_work_too(
         assert "did not take the messages published again" in str(raised.value)
         assert list(transport._unconfirmed) == [owed.message_id, later.message_id]
 
-        got = []
-        for _ in range(len(taken) + 2):
-            delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
-            got.append(delivery.message.message_id)
-            await rabbit.done(delivery.message)
-            await delivery.settle()
+        got = await take_in_order(rabbit, transport, len(taken) + 2)
     assert got == [m.message_id for m in [*taken, owed, later]]
