@@ -13,7 +13,8 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -209,15 +210,39 @@ range (``bind(0)``) and released was, on a loaded machine, now and then the sour
 test's connection to PostgreSQL or RabbitMQ by the time a process bound it: ``integrator run``
 then exited "port in use" and its test failed on that line."""
 
+#: Ports this process handed out lately, not handed out again (``free_port``).
+_HANDED: deque[int] = deque(maxlen=512)
+
+
+def own_ports(environ: Mapping[str, str] = os.environ) -> range:
+    """This test process's share of ``LISTEN_PORTS``: each pytest-xdist worker its own part.
+
+    A port is free when ``free_port`` looks and bound seconds later (a process started, an
+    engine imported): two workers that picked the same one in that time both took it, and
+    the second engine exited "port in use" (a CI run, once, on `integrator run`'s HTTP port).
+    """
+    worker, count = environ.get("PYTEST_XDIST_WORKER", ""), environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not worker.startswith("gw") or not worker[2:].isdigit() or not (count or "").isdigit():
+        return LISTEN_PORTS
+    share = len(LISTEN_PORTS) // max(int(count or 1), 1)
+    start = LISTEN_PORTS.start + int(worker[2:]) * share
+    return range(start, start + share) if start + share <= LISTEN_PORTS.stop else LISTEN_PORTS
+
 
 def free_port() -> int:
-    """A loopback port that nothing listens on (bound, then released)."""
-    for port in random.sample(LISTEN_PORTS, 50):
+    """A loopback port that nothing listens on (bound, then released), and that this process
+    has not handed out lately: a test that asks twice gets two ports even before it binds
+    the first."""
+    ports = own_ports()
+    for port in random.sample(ports, min(50, len(ports))):
+        if port in _HANDED:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        _HANDED.append(port)
         return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
