@@ -557,10 +557,8 @@ class MllpClient:
         protocol = _AckProtocol(loop, self._max_frame_size)
         where = f"{self.host}:{self.port}"
         made: list[asyncio.Transport] = []  # the TCP connection, once there is one
-        tcp: asyncio.Transport | None = None
         try:
             await _within(self._open(loop, protocol, made), self.connect_timeout)
-            tcp = made[0]
         except TimeoutError as exc:
             seconds = f"{self.connect_timeout:g}"
             if not made:
@@ -576,7 +574,6 @@ class MllpClient:
             if made:
                 made[0].abort()
             raise
-        assert tcp is not None
         self._protocol = protocol
         self.connection_count += 1
         return protocol
