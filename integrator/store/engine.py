@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from integrator.store.compiled_cache import COMPILED
 from integrator.store.errors import StoreTlsError
 from integrator.store.sqlite_leftovers import PoolConnections
 from integrator.store.url import Target
@@ -75,7 +76,12 @@ def create_engine(target: Target, *, connections: PoolConnections | None = None)
         {"pool_reset_on_return": None} if target.backend == "sqlite" else {"pool_pre_ping": True}
     )
     engine = create_async_engine(
-        target.url, hide_parameters=True, connect_args=connect_args, **pool
+        target.url,
+        hide_parameters=True,
+        connect_args=connect_args,
+        # compiled once per process, not once per engine (integrator.store.compiled_cache)
+        execution_options={"compiled_cache": COMPILED},
+        **pool,
     )
     if target.backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
