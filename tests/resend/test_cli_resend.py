@@ -318,6 +318,7 @@ def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_g
     import integrator.cli.resend as resend_command
     from tests.resend.support import ctrl_c_at
     from tests.store.factories import make_event, make_message
+    from tests.terminal import at_a_terminal
 
     write_destination(env, free_port())
     monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 2)
@@ -332,7 +333,7 @@ def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_g
 
     asyncio.run(five_dead())
 
-    with monkeypatch.context() as patched:
+    with monkeypatch.context() as patched, at_a_terminal():
         patched.setattr(resend_command, "progress_bar", ctrl_c_at(2))
         stopped = cli(*again, env=env)
     assert stopped.returncode == 130, stopped.stdout + stopped.stderr

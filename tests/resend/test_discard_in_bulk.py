@@ -20,6 +20,7 @@ import integrator.cli.deadletter as deadletter_command
 from integrator.store import AuditFilter, Store
 from tests.cli_in_process import run_cli
 from tests.resend.support import Desk, ctrl_c_at
+from tests.terminal import at_a_terminal
 
 
 def dead(desk: Desk, referral_data: dict[str, Any], count: int, first: int = 1) -> list[str]:
@@ -75,7 +76,8 @@ def test_ctrl_c_stops_after_the_one_under_way_and_says_how_far_it_got(
     letters = dead(desk, referral_data, 4)
 
     monkeypatch.setattr(deadletter_command, "progress_bar", ctrl_c_at(2))
-    stopped = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
+    with at_a_terminal():
+        stopped = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
     assert stopped.exit_code == 130, stopped.output
     said = " ".join(stopped.stderr.split())
     assert "stopped after 2 of 4 dead letter(s) (each one done is committed and audited)" in said
