@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.compiled_cache import COMPILED
 from integrator.store.engine import create_engine
+from integrator.store.hot_reads import TokenReads
 from integrator.store.url import resolve
 from tests.services import postgres_admin_sql, require_postgres
 
@@ -96,3 +97,15 @@ async def test_postgresql_stores_share_within_a_schema_and_not_across(tmp_path: 
     finally:
         for schema in (first, second):
             await postgres_admin_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_the_token_read_is_compiled_once_for_dialects_alike(tmp_path: Path) -> None:
+    """The hot paths' own compiled read (``hot_reads``), made as a store opens."""
+    async with (
+        engine_for(f"sqlite:///{tmp_path}/one.db") as one,
+        engine_for(f"sqlite:///{tmp_path}/two.db") as two,
+        engine_for(f"sqlite:///{tmp_path}/other.db") as other,
+    ):
+        assert TokenReads.for_dialect(one.dialect) is TokenReads.for_dialect(two.dialect)
+        other.dialect.label_length = 30
+        assert TokenReads.for_dialect(other.dialect) is not TokenReads.for_dialect(one.dialect)
