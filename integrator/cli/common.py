@@ -234,13 +234,16 @@ def environment_settings() -> Settings:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    from integrator import eventloop
+    """``coro`` on the command's event loop; where the command's work begins, so where what
+    it imported is frozen and the collector runs again (``integrator.startup_gc``)."""
+    from integrator import eventloop, startup_gc
 
     try:
         kind = _event_loop()
     except BaseException:
         coro.close()  # refused before it started: no "never awaited" warning after the line
         raise
+    startup_gc.release()
     return eventloop.run(coro, kind)
 
 
