@@ -24,8 +24,9 @@ def as_at_a_terminal() -> None:
 def at_a_terminal() -> Iterator[None]:
     """This process, for the block, with SIGINT's disposition as Python has it at a terminal
     (``KeyboardInterrupt``), put back after: for a command run in-process that a test stops
-    with a SIGINT to itself. pytest-xdist's workers of a run started in the background
-    (``make test &``, ``nohup``) inherit SIGINT ignored, and the command honoured that."""
+    with a SIGINT to itself. pytest-xdist's workers of a run a shell started in the background
+    without job control (``make test &`` in a script) inherit SIGINT ignored, and the command
+    honoured that."""
     saved = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
