@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from integrator import startup_gc
+from integrator import gcpolicy
 from integrator.cli.audit import audit_app
 from integrator.cli.common import err_console
 from integrator.cli.deadletter import deadletter_app
@@ -65,8 +65,8 @@ plain_help(app)  # after every command is added: no type labels in any --help
 def main() -> None:
     """The ``integrator`` command: stdout written whole (``integrator.cli.output``), or exit 1
     saying that it was not, in place of a traceback or, worse, exit 0 after a cut listing.
-    The collector waits until the command's work begins (``integrator.startup_gc``)."""
-    startup_gc.hold()
+    The collector waits until the command's work begins (``integrator.gcpolicy``)."""
+    gcpolicy.hold_for_imports()
     whole_stdout()
     try:
         app()

@@ -235,15 +235,15 @@ def environment_settings() -> Settings:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """``coro`` on the command's event loop; where the command's work begins, so where what
-    it imported is frozen and the collector runs again (``integrator.startup_gc``)."""
-    from integrator import eventloop, startup_gc
+    it imported is frozen and the collector runs again (``integrator.gcpolicy``)."""
+    from integrator import eventloop, gcpolicy
 
     try:
         kind = _event_loop()
     except BaseException:
         coro.close()  # refused before it started: no "never awaited" warning after the line
         raise
-    startup_gc.release()
+    gcpolicy.release_after_imports()
     return eventloop.run(coro, kind)
 
 

@@ -1,6 +1,6 @@
 """An ``integrator`` process imports with its collector held, and collects once its work begins.
 
-``integrator.startup_gc``: the entry point holds the collector; the CLI's ``run`` releases it
+``integrator.gcpolicy``: the entry point holds the collector; the CLI's ``run`` releases it
 as the command's event loop starts, freezing what the imports made.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from integrator import startup_gc
+from integrator import gcpolicy
 from integrator.cli.common import run
 
 
@@ -24,7 +24,7 @@ def collector_put_back() -> Iterator[None]:
     try:
         yield
     finally:
-        startup_gc.release()  # a hold the test left
+        gcpolicy.release_after_imports()  # a hold the test left
         gc.unfreeze()
         if was_enabled:
             gc.enable()
@@ -41,19 +41,19 @@ def test_a_command_s_work_runs_with_the_collector_on_and_the_imports_frozen(
 ) -> None:
     gc.enable()
     gc.unfreeze()
-    startup_gc.hold()
+    gcpolicy.hold_for_imports()
     assert not gc.isenabled()
     enabled, frozen = run(collector_now())
     assert enabled
     assert frozen > 0
-    startup_gc.release()  # a second release changes nothing
+    gcpolicy.release_after_imports()  # a second release changes nothing
     assert gc.isenabled()
 
 
 def test_a_collector_someone_else_turned_off_stays_off(collector_put_back: None) -> None:
     gc.disable()
     gc.unfreeze()
-    startup_gc.hold()
+    gcpolicy.hold_for_imports()
     enabled, frozen = run(collector_now())
     assert (enabled, frozen) == (False, 0)
 
