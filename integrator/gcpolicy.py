@@ -9,13 +9,14 @@ CLI releases it where the command's work begins, as its event loop starts: what 
 frozen (the imports' own garbage, some 2,000 objects, with it, once) and collections run as
 before for what the work makes. A command that ends before its loop (``--help``) ends held.
 
-**The engine**: per message the engine allocates many small container objects (pydantic models, SQLAlchemy
-parameter dicts, AMQP frames, asyncio handles). With CPython's defaults a young collection runs
-every 700 net allocations, and every so often a full one walks *every* tracked object, including
-the hundreds of thousands that live from start-up to shutdown (modules, SQLAlchemy's compiled
-statements, pydantic's validators, the hl7apy tables). That was a fifth of the engine's time
-under load: ``bench/bench_rabbitmq.py`` went from about 950-995 to 1,200-1,280 delivered/s with
-either change below, and both together keep the full collections small *and* rare.
+**The engine**: per message the engine allocates many small container objects (pydantic models,
+SQLAlchemy parameter dicts, AMQP frames, asyncio handles). With CPython's defaults a young
+collection runs every 700 net allocations, and every so often a full one walks *every* tracked
+object, including the hundreds of thousands that live from start-up to shutdown (modules,
+SQLAlchemy's compiled statements, pydantic's validators, the hl7apy tables). That was a fifth of
+the engine's time under load: ``bench/bench_rabbitmq.py`` went from about 950-995 to 1,200-1,280
+delivered/s with either change below, and both together keep the full collections small *and*
+rare.
 
 - ``gc.freeze()`` moves what exists then into a permanent generation that the collector never
   walks again (garbage is collected just before). It is done twice: once before the engine
