@@ -19,13 +19,17 @@ from integrator.cli.common import run
 
 @pytest.fixture
 def collector_put_back() -> Iterator[None]:
-    """The test process's collector as it was, whatever the test left."""
+    """The test process's collector as it was, whatever the test left (on or off; and what
+    was frozen, such as what the suite's collection made, frozen again)."""
     was_enabled = gc.isenabled()
+    was_frozen = gc.get_freeze_count() > 0
     try:
         yield
     finally:
         gcpolicy.release_after_imports()  # a hold the test left
         gc.unfreeze()
+        if was_frozen:
+            gc.freeze()
         if was_enabled:
             gc.enable()
         else:
