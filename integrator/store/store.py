@@ -185,6 +185,21 @@ class AuditedStatus:
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
+# Duplicates are skipped by the database, which also settles two concurrent accepts of one
+# event id: PostgreSQL makes the second wait for the first, SQLite has one writer. Built once
+# per backend, not per store: the SQLite hot writes compile them once per process.
+_INSERT_NEW_EVENT = {
+    "postgresql": postgresql.insert(events).on_conflict_do_nothing(index_elements=[events.c.id]),
+    "sqlite": sqlite.insert(events).on_conflict_do_nothing(index_elements=[events.c.id]),
+}
+# PostgreSQL's identity column numbers messages. SQLite has no sequence for a non-key column,
+# so each row takes max(seq) + 1: executemany runs the statement once per row, and the
+# transaction holds the write lock, so numbers are unique and in order.
+_INSERT_MESSAGES = {
+    "postgresql": insert(messages),
+    "sqlite": insert(messages).values(seq=_NEXT_SEQ),
+}
+
 _IDS_PER_QUERY = 500
 """Ids in one ``IN (…)``: a batch names up to 100,000, more than a statement may bind."""
 
@@ -266,20 +281,8 @@ class Store(
         # instead of meeting at SQLite's lock, whose busy handler sleeps in steps of up to
         # 100 ms; the hot writes share theirs (``write_turn``).
         self._write_turn: WriteTurn | None = WriteTurn() if target.backend == "sqlite" else None
-        dialect_insert = postgresql.insert if target.backend == "postgresql" else sqlite.insert
-        # Duplicates are skipped by the database, which also settles two concurrent accepts of
-        # one event id: PostgreSQL makes the second wait for the first, SQLite has one writer.
-        self._insert_new_event = dialect_insert(events).on_conflict_do_nothing(
-            index_elements=[events.c.id]
-        )
-        # PostgreSQL's identity column numbers messages. SQLite has no sequence for a non-key
-        # column, so each row takes max(seq) + 1: executemany runs the statement once per row,
-        # and the transaction holds the write lock, so numbers are unique and in order.
-        self._insert_messages = (
-            insert(messages)
-            if target.backend == "postgresql"
-            else insert(messages).values(seq=_NEXT_SEQ)
-        )
+        self._insert_new_event = _INSERT_NEW_EVENT[target.backend]
+        self._insert_messages = _INSERT_MESSAGES[target.backend]
         # The hot write paths (accepting events, recording attempts): on SQLite run whole on a
         # writer thread, one hand-over each; on PostgreSQL one round trip each. Each backend has
         # its own, so every store has one. tests/store/test_hot_writes.py holds the plain

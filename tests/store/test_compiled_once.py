@@ -15,12 +15,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, literal_column, select
+from sqlalchemy import event, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.compiled_cache import COMPILED
 from integrator.store.engine import create_engine
 from integrator.store.hot_reads import TokenReads
+from integrator.store.sqlite_hot_writes import SqliteHotWrites
+from integrator.store.tables import attempts, events, messages
 from integrator.store.url import resolve
 from tests.services import postgres_admin_sql, require_postgres
 
@@ -109,3 +111,34 @@ async def test_the_token_read_is_compiled_once_for_dialects_alike(tmp_path: Path
         assert TokenReads.for_dialect(one.dialect) is TokenReads.for_dialect(two.dialect)
         other.dialect.label_length = 30
         assert TokenReads.for_dialect(other.dialect) is not TokenReads.for_dialect(one.dialect)
+
+
+async def test_the_sqlite_hot_writes_are_compiled_once_for_dialects_alike(tmp_path: Path) -> None:
+    """The statements the hot writes feed to the driver themselves (``prepared``), compiled
+    at a store's warm-up: once per process for stores alike, by the statement and the rows'
+    keys; statements of this test's own, so no other test compiled them before."""
+    own = {
+        "insert_event": insert(events),
+        "insert_messages": insert(messages),
+        "update_after_attempt": insert(attempts),
+        "insert_attempt": insert(attempts),
+    }
+    row = {"id": "e1", "type": "referral"}
+    async with (
+        engine_for(f"sqlite:///{tmp_path}/one.db") as one,
+        engine_for(f"sqlite:///{tmp_path}/two.db") as two,
+        engine_for(f"sqlite:///{tmp_path}/other.db") as other,
+    ):
+        hot = [SqliteHotWrites(engine, **own) for engine in (one, two, other)]
+        try:
+            other.dialect.label_length = 30
+            first = hot[0]._statement("event", row)
+            assert hot[1]._statement("event", row) is first
+            assert hot[2]._statement("event", row) is not first
+            # another statement, or other keys, is another compile
+            assert hot[1]._statement("messages", row) is not first
+            assert hot[1]._statement("event", {"id": "e1"}) is not first
+            assert hot[1]._statement("event", {"id": "e1"}).keys == ("id",)
+        finally:
+            for made in hot:
+                await made.close()
