@@ -47,23 +47,29 @@ for _name in ("COLUMNS", "LINES"):
 _PRISTINE_LOGGING = structlog.get_config()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """The collector is held while pytest collects (see ``pytest_collection_finish``)."""
-    gc.disable()
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """What collecting made (every test module imported, ~5,800 test items) is frozen, and the
-    collector turned back on for the tests.
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    """The collector held while pytest collects; then what collecting made (every test module
+    imported, ~5,800 test items) frozen, and the collector as it was.
 
     Why: collecting the suite makes some hundreds of thousands of long-lived objects, and with
     the collector on, CPython scanned the growing heap again and again meanwhile: 8.2-8.5 s of
     CPU per collection against 6.1 s held, in each of the four workers at once, before any test
-    starts. Frozen, the later full collections of a worker do not walk them either. The same
-    reasoning as the product's own entry point (``integrator.gcpolicy.hold_for_imports``).
+    starts; and afterwards every full collection of the worker walked them all again (the
+    workers' CPU outside tests fell from 87 s to 29 s in a whole run: bench/results/perf.md,
+    "Thirty-seventh session"). The same reasoning as the product's own entry point
+    (``integrator.gcpolicy.hold_for_imports``). A wrapper of the collection itself, not of
+    configure and collection's end: pytest-xdist's controller does not collect, and would have
+    run the whole session with the collector off.
     """
-    gc.freeze()
-    gc.enable()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

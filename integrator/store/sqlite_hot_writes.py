@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util import LRUCache
 
 from integrator.store.attempt_numbers import Given, Renumbered, Taken, in_order, numbered
 from integrator.store.compiled_cache import dialect_settings
@@ -244,12 +245,12 @@ class SqliteHotWrites:
         return prepared
 
 
-_PREPARED: dict[tuple[Any, ...], tuple[ClauseElement, Prepared]] = {}
+_PREPARED: LRUCache[tuple[Any, ...], tuple[ClauseElement, Prepared]] = LRUCache(256)
 """``prepare``'s work by (the dialect's settings, the statement, the row keys), for every store
 of the process: compiling the four statements was about 2.4 ms a store, and a process that opens
 many (the test suite) paid it for each. The statement is held beside what was made of it, so its
-``id`` is not reused while the entry stands; the store's are module constants, so a handful of
-entries per kind of store."""
+``id`` is not reused while the entry stands; the store's are module constants, a handful of
+entries per kind of store, and the bound keeps statements made elsewhere from piling up."""
 
 
 WRITER_CACHE_KIB = 32 * 1024
