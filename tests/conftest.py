@@ -49,18 +49,19 @@ _PRISTINE_LOGGING = structlog.get_config()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
-    """The collector held while pytest collects; then what collecting made (every test module
-    imported, ~5,800 test items) frozen, and the collector as it was.
+    """The collector held while pytest collects; then what collecting made frozen, and the
+    collector put back as it was.
 
-    Why: collecting the suite makes some hundreds of thousands of long-lived objects, and with
-    the collector on, CPython scanned the growing heap again and again meanwhile: 8.2-8.5 s of
-    CPU per collection against 6.1 s held, in each of the four workers at once, before any test
-    starts; and afterwards every full collection of the worker walked them all again (the
-    workers' CPU outside tests fell from 87 s to 29 s in a whole run: bench/results/perf.md,
-    "Thirty-seventh session"). The same reasoning as the product's own entry point
-    (``integrator.gcpolicy.hold_for_imports``). A wrapper of the collection itself, not of
-    configure and collection's end: pytest-xdist's controller does not collect, and would have
-    run the whole session with the collector off.
+    Why: collecting the suite imports every test module and makes ~5,800 items, some hundreds of
+    thousands of long-lived objects, and with the collector on CPython scanned that growing heap
+    again and again meanwhile. Held, they all wait in the young generation, which the next
+    collections would walk whole; frozen, they leave it without a walk (as the product's own
+    entry point does for its imports, ``integrator.gcpolicy``). `pytest --collect-only` of the
+    parallel part: 7.8-8.5 s of CPU as it was, 7.5-7.6 s held without the freeze, 5.9-6.1 s
+    held and frozen, in each of the four workers at once before any test starts
+    (bench/results/perf.md, "Thirty-seventh session"). A wrapper of the collection itself:
+    pytest-xdist's controller collects nothing, and a hold released only at the collection's
+    end would have stayed on there all run.
     """
     was_enabled = gc.isenabled()
     gc.disable()
