@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import os
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -17,6 +16,7 @@ import typer.testing
 from hypothesis import settings as hypothesis_settings
 
 from destinations.receiver import MllpReceiver
+from integrator import gcpolicy
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
 from tests.services import compact_postgres_catalogs, free_port
 
@@ -50,27 +50,24 @@ _PRISTINE_LOGGING = structlog.get_config()
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
     """The collector held while pytest collects; then what collecting made frozen, and the
-    collector put back as it was.
+    collector on again (unless it was off before): the product's own entry point's hold and
+    release (``integrator.gcpolicy``).
 
     Why: collecting the suite imports every test module and makes ~5,800 items, some hundreds of
     thousands of long-lived objects, and with the collector on CPython scanned that growing heap
     again and again meanwhile. Held, they all wait in the young generation, which the next
-    collections would walk whole; frozen, they leave it without a walk (as the product's own
-    entry point does for its imports, ``integrator.gcpolicy``). `pytest --collect-only` of the
-    parallel part: 7.8-8.5 s of CPU as it was, 7.5-7.6 s held without the freeze, 5.9-6.1 s
-    held and frozen, in each of the four workers at once before any test starts
-    (bench/results/perf.md, "Thirty-seventh session"). A wrapper of the collection itself:
-    pytest-xdist's controller collects nothing, and a hold released only at the collection's
-    end would have stayed on there all run.
+    collections would walk whole; frozen, they leave it without a walk. `pytest
+    --collect-only` of the parallel part: 7.8-8.5 s of CPU as it was, 7.5-7.6 s held without
+    the freeze, 5.9-6.1 s held and frozen, in each of the four workers at once before any test
+    starts (bench/results/perf.md, "Thirty-seventh session"). A wrapper of the collection
+    itself: pytest-xdist's controller collects nothing, and a hold released only at the
+    collection's end would have stayed on there all run.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    gcpolicy.hold_for_imports()
     try:
         return (yield)
     finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
+        gcpolicy.release_after_imports()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

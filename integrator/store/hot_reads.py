@@ -22,7 +22,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from integrator.store.compiled_cache import dialect_settings
+from integrator.store.compiled_cache import made_once
 from integrator.store.tables import api_tokens, grants
 
 Processor = Callable[[Any], Any]
@@ -102,13 +102,10 @@ class TokenReads:
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> TokenReads:
-        """Compiled once per process for dialects alike (``compiled_cache``): every store
-        compiled it anew when it opened, 2 ms, the dearest of a store's compiles."""
-        settings = dialect_settings(dialect)
-        made = _TOKEN_READS.get(settings)
-        if made is None:
-            made = _TOKEN_READS[settings] = cls(compile_read(TOKEN_AND_GRANTS, dialect))
-        return made
+        """Compiled once per process for dialects alike (``compiled_cache.made_once``)."""
+        return made_once(
+            dialect, TOKEN_AND_GRANTS, lambda: cls(compile_read(TOKEN_AND_GRANTS, dialect))
+        )
 
     def args(self, token_hash: str) -> tuple[Any, ...]:
         return self.token.args({"token_hash": token_hash})
@@ -135,8 +132,3 @@ class TokenReads:
                 grant[index] = processor(grant[index])
             held.append(dict(zip(GRANT_KEYS, grant, strict=True)))
         return [token], held
-
-
-_TOKEN_READS: dict[tuple[Any, ...], TokenReads] = {}
-"""``TokenReads.for_dialect`` by the dialect's settings: one for each kind of store a process
-opens (a handful at most)."""

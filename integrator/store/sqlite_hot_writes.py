@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.util import LRUCache
 
 from integrator.store.attempt_numbers import Given, Renumbered, Taken, in_order, numbered
-from integrator.store.compiled_cache import dialect_settings
+from integrator.store.compiled_cache import made_once
 from integrator.store.engine import set_sqlite_pragmas
 from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.prepared import Prepared, prepare
@@ -230,27 +229,17 @@ class SqliteHotWrites:
         """The statement for rows shaped like ``row`` (a batch's rows come from one builder).
 
         Keyed by the row's keys too: an INSERT's column list is the keys its rows carry. Each
-        is compiled once per process for stores alike (``_PREPARED``); the settings are read
-        here, at the first batch or the warm-up, after the store's first connection.
+        is compiled once per process for stores alike (``compiled_cache.made_once``), at the
+        first batch or the warm-up, after the store's first connection.
         """
         keys = tuple(row)
         prepared = self._prepared.get((name, keys))
         if prepared is None:
             statement = self._statements[name]
-            shared = (dialect_settings(self._dialect), id(statement), keys)
-            kept = _PREPARED.get(shared)
-            if kept is None or kept[0] is not statement:
-                kept = _PREPARED[shared] = (statement, prepare(statement, self._dialect, keys))
-            prepared = self._prepared[(name, keys)] = kept[1]
+            prepared = self._prepared[(name, keys)] = made_once(
+                self._dialect, statement, lambda: prepare(statement, self._dialect, keys), keys
+            )
         return prepared
-
-
-_PREPARED: LRUCache[tuple[Any, ...], tuple[ClauseElement, Prepared]] = LRUCache(256)
-"""``prepare``'s work by (the dialect's settings, the statement, the row keys), for every store
-of the process: compiling the four statements was about 2.4 ms a store, and a process that opens
-many (the test suite) paid it for each. The statement is held beside what was made of it, so its
-``id`` is not reused while the entry stands; the store's are module constants, a handful of
-entries per kind of store, and the bound keeps statements made elsewhere from piling up."""
 
 
 WRITER_CACHE_KIB = 32 * 1024
