@@ -102,6 +102,13 @@ class Catalog:
         """Every provider id a destination in service serves: ids an operator wrote."""
         return frozenset(p for d in self.destinations.values() for p in d.providers)
 
+    @property
+    def delivering(self) -> frozenset[str]:
+        """The ids of the destinations in service and not paused: those a queue is consumed
+        for. The recovery leader re-publishes only their waiting messages; a paused one's are
+        re-published when it is resumed (``Engine._republishes_on_start``)."""
+        return frozenset(d.id for d in self.destinations.values() if d.enabled)
+
     def serving(self, provider_id: str) -> list[DestinationConfig]:
         """Destinations that receive events of this intake ``provider.id``."""
         return [d for d in self.destinations.values() if provider_id in d.providers]

@@ -667,10 +667,11 @@ class Engine:
         Never for a destination changed while it ran here: its queue was not touched (the old
         runner's unsettled deliveries went back to it), so a copy could only go out a second
         time. For one resumed or newly configured (its queue may have lost what the recovery
-        leader skipped meanwhile), only the recovery leader does, as at a start: one copy, not
+        leader skipped meanwhile: its re-publishes leave paused and unconfigured destinations
+        out, ``Catalog.delivering``), only the recovery leader does, as at a start: one copy, not
         one per engine, and the copies are checked against the store and against the attempts
         in flight where they arrive (``transport/rabbitmq.py``). While no engine leads, the
-        next leader's take-over re-publishes everything pending anyway.
+        next leader's take-over re-publishes the destination's pending messages anyway.
         """
         if destination_id in restarted:
             return False
@@ -712,7 +713,11 @@ class Engine:
         a time, see ``transport/recovery.py``), not every starting engine's.
         """
         assert self._store is not None and self._recorder is not None
-        outbox = Outbox(self._store, lambda: self.intake.catalog.destinations)
+        # Paused destinations left out: nobody consumes their queues, and a copy of each of
+        # their waiting messages (100,000 behind a hospital's maintenance) at every start,
+        # take-over and engine leaving would only pile up there; the leader re-publishes them
+        # when the destination is resumed (``_republishes_on_start``).
+        outbox = Outbox(self._store, lambda: self.intake.catalog.delivering)
         transport.configure(
             still_pending=outbox.still_pending,
             barrier=self._recorder.committed,

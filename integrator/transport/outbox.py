@@ -66,7 +66,9 @@ RECOVERY_CHUNK = 1000
 class Outbox:
     def __init__(self, store: Store, destinations: Callable[[], Collection[str]]) -> None:
         self._store = store
-        self._destinations = destinations  # asked each time: destinations change at run time
+        # The destinations whose waiting messages recovery re-publishes (the engine's: those
+        # delivering, not paused); asked each time, since destinations change at run time.
+        self._destinations = destinations
 
     async def still_pending(
         self, message_id: str, *, payload: bool = True
@@ -85,7 +87,7 @@ class Outbox:
         return with_its_time(record)
 
     async def pending(self) -> list[OutboundMessage]:
-        """Everything owed to a configured destination, oldest first."""
+        """Everything owed to one of ``destinations``, oldest first."""
         return [m async for chunk in self.pending_chunks() for m in chunk]
 
     async def pending_chunks(
@@ -99,11 +101,11 @@ class Outbox:
         A chunk at a time, only one chunk's payloads are held; one that stopped being pending
         since its id was read (delivered, cancelled) is left out.
         """
-        configured = self._destinations()
-        refs = [r for r in await self._store.pending_refs() if r.destination_id in configured]
+        covered = self._destinations()
+        refs = [r for r in await self._store.pending_refs() if r.destination_id in covered]
         for start in range(0, len(refs), size):
             ids = [r.id for r in refs[start : start + size]]
             found = await self._store.pending_messages(ids=ids)
-            chunk = [outbound_message(m) for m in found if m.destination_id in configured]
+            chunk = [outbound_message(m) for m in found if m.destination_id in covered]
             if chunk:
                 yield chunk
