@@ -67,7 +67,7 @@ class Shape:
     """One sentence: ``shape(**values)`` writes it, ``shape.read(text)`` reads the values of a
     text it wrote (None for any other text). ``code`` names it for the console's catalogue."""
 
-    __slots__ = ("_derived", "_pattern", "_quoted", "code", "template")
+    __slots__ = ("_derived", "_pattern", "_quoted", "_regex", "code", "template")
 
     def __init__(self, code: str, template: str, **fields: str | Derived) -> None:
         """``fields``: each field's pattern, or how it is written from the others."""
@@ -92,7 +92,18 @@ class Shape:
             regex.append(group)
         if seen != set(fields):
             raise ValueError(f"shape {code}: patterns for fields it lacks: {set(fields) - seen}")
-        self._pattern = re.compile("".join(regex), re.DOTALL)
+        # Compiled at the first read, not here: a module of shapes is imported by every command
+        # and engine start, and only the console reads them back (50-70 compiles, ~30 ms of a
+        # command's start-up). ``pattern`` compiles it at once, for a test of them all.
+        self._regex = "".join(regex)
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The regular expression that reads this shape's texts, compiled when first asked for."""
+        if self._pattern is None:
+            self._pattern = re.compile(self._regex, re.DOTALL)
+        return self._pattern
 
     def __call__(self, **values: object) -> str:
         derived = {name: derive(values) for name, derive in self._derived.items()}
@@ -100,7 +111,7 @@ class Shape:
 
     def read(self, text: str) -> dict[str, str] | None:
         """The values in ``text`` when this shape wrote it; None otherwise."""
-        found = self._pattern.fullmatch(text)
+        found = self.pattern.fullmatch(text)
         if found is None:
             return None
         values = found.groupdict()

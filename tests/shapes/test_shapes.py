@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
+import re
 import sys
 from pathlib import Path
 
@@ -101,3 +104,26 @@ def test_the_package_imports_only_the_standard_library() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+def test_every_shape_of_the_project_compiles() -> None:
+    """Shapes compile their pattern at the first read (only the console reads), so a field
+    pattern no regular expression engine takes would fail there, in a person's page, and not
+    at import: every shape any module of the project holds is compiled here."""
+    found: dict[int, Shape] = {}
+    for package in ("schemas", "mappings", "destinations", "deadletter", "integrator"):
+        root = importlib.import_module(package)
+        modules = pkgutil.walk_packages(root.__path__, prefix=f"{package}.")
+        for info in modules:
+            if info.name.endswith("__main__") or ".migrations" in info.name:
+                continue  # run as a program; Alembic's scripts, run by Alembic
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if isinstance(value, Shape):
+                    found[id(value)] = value
+                elif isinstance(value, dict | tuple | list | frozenset):
+                    items = value.values() if isinstance(value, dict) else value
+                    found.update({id(v): v for v in items if isinstance(v, Shape)})
+    assert len(found) > 100  # the walk did reach them
+    for shape in found.values():
+        assert shape.pattern.flags & re.DOTALL, shape  # compiles, as the constructor did
