@@ -54,7 +54,7 @@ from typing import Any, Protocol, overload
 
 from deadletter.family import Families
 from deadletter.letters import DeadLetterError, NotADeadLetter, RefusedValue, checked_reason
-from destinations.config import is_destination_id
+from destinations.ids import is_destination_id
 from integrator.ids import is_message_id, new_message_id
 from integrator.refusal import Note
 from integrator.resend_skips import destination_not_configured

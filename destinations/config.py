@@ -51,19 +51,19 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from destinations.event_types import EVENT_TYPES as EVENT_TYPES  # named here too
+from destinations.event_types import EventType as EventType
 from destinations.hosts import host_problem
+from destinations.ids import ID_FORM, MAX_CLUSTER
+from destinations.ids import MAX_ID as MAX_ID  # the file's bound on its id, named here too
 from destinations.tls_dir import TlsDirectory
 from destinations.tls_files import ca_problem, pair_problem
-
-EventType = Literal["referral", "diagnostic_request"]
-EVENT_TYPES: tuple[EventType, ...] = ("referral", "diagnostic_request")
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
-_ID = re.compile(r"[a-z0-9-]+")
 _NEW_ID = re.compile(r"(?=[a-z0-9-]*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-"""A destination's id: ``_ID``'s characters, beginning and ending with a letter or a digit (a
+"""A destination's id: ``ID_FORM``'s characters, beginning and ending with a letter or a digit (a
 ``-x`` reads as an option to the command line), with a letter in it (``999990019`` would be a
 BSN in every URL, log line and audit entry that names the destination)."""
 ID_RULE = "must use only a-z, 0-9 and '-', begin and end with a letter or digit, and hold a letter"
@@ -72,13 +72,7 @@ _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
 # Lengths of the free-text keys. Every tool shows these values (a 5000-character name made the
 # destinations page 60,000 px wide), so each has a bound, generous for any real value:
-MAX_ID = 64
-"""A destination's id at most: the width of the store's columns that hold one
-(``messages.destination_id``, ``destination_pauses.destination_id``). A longer one was taken
-and worked on SQLite, which does not hold text to a column's width, while PostgreSQL refused
-every event for its providers and, once it was paused, the engine's start."""
 MAX_NAME = 200
-MAX_CLUSTER = 64
 MAX_HOST = 253  # the longest DNS name
 MAX_PROVIDER = 128  # an event's provider.id may be this long (schemas/), so any can be served
 _PROVIDER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -778,19 +772,13 @@ def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileErro
     return DestinationFileError(str(file), "id", rule, code="file_misnamed", values=values)
 
 
-def is_destination_id(text: str) -> bool:
-    """Whether ``text`` has a destination id's form (lower-case letters, digits, dashes; at
-    most ``MAX_ID``), whether or not such a destination is configured."""
-    return len(text) <= MAX_ID and _ID.fullmatch(text) is not None
-
-
 def file_destination_id(path: Path | str) -> str | None:
     """The destination whose file ``path`` is by its name (``<id>.yaml``), if it is one."""
     name = Path(path).name
     if not name.endswith(".yaml"):
         return None
     stem = name[: -len(".yaml")]
-    return stem if _ID.fullmatch(stem) else None
+    return stem if ID_FORM.fullmatch(stem) else None
 
 
 def dump_destination(config: DestinationConfig) -> str:

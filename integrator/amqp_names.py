@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from destinations.ids import MAX_ID
+
 NAME_CHARACTERS: Final = re.compile(r"[A-Za-z0-9_.:-]+")
 """AMQP 0-9-1's rule for exchange and queue names (its ``exchange-name`` and ``queue-name``
 domains: ``^[a-zA-Z0-9-_.:]*$``). The AMQP library takes a few more characters (a space,
@@ -30,9 +32,7 @@ EXCHANGE_SUFFIXES: Final = (".intake", ".delivery", ".dead")
 QUEUE_SUFFIXES: Final = (".intake", ".dead", ".recovery-lock")
 """Likewise for each queue, but a destination's (``DELIVERY_QUEUE_INFIX`` and its id)."""
 DELIVERY_QUEUE_INFIX: Final = ".delivery."
-LONGEST_DESTINATION_ID: Final = 64
-"""``destinations.config.MAX_ID`` (not imported: that module loads the destination model);
-a test holds the two equal."""
+LONGEST_DESTINATION_ID: Final = MAX_ID
 
 MAX_PREFIX: Final = min(
     MAX_EXCHANGE_NAME - max(len(suffix) for suffix in EXCHANGE_SUFFIXES),

@@ -21,12 +21,12 @@ from destinations.config import (
     DestinationFileError,
     destination_from_mapping,
     directory_problem,
-    is_destination_id,
     load_destination_files,
     name_refusal,
     parse_yaml,
     read_destination_text,
 )
+from destinations.ids import is_destination_id
 from integrator.catalog import Catalog, refusals_by_destination, shared_providers, version_warnings
 from integrator.operators import problem_view, version_problems_beside
 

@@ -25,7 +25,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from destinations.cert_expiry import Expiries, certificate_expiries
-from destinations.config import is_destination_id
+from destinations.ids import is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
 from integrator.tls_refusals import TlsRefusals

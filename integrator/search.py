@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from destinations.config import EVENT_TYPES
+from destinations.event_types import EVENT_TYPES
 from integrator.csv_cells import csv_text
 from integrator.ids import stored_id
 from integrator.period_words import period_forms

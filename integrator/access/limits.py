@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from destinations.config import MAX_CLUSTER
+from destinations.ids import MAX_CLUSTER
 from integrator.reasons import MAX_REASON
 
 MAX_EMAIL_LENGTH: Final = 121

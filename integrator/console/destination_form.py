@@ -26,13 +26,13 @@ from destinations.config import (
     DEFAULT_ACCEPT_ACK_TYPE,
     DEFAULT_APPLICATION_ACK_TYPE,
     EVENT_TYPES,
-    MAX_CLUSTER,
     MAX_HOST,
     MAX_ID,
     MAX_NAME,
     DestinationConfig,
     format_duration,
 )
+from destinations.ids import MAX_CLUSTER
 from integrator.console.refusals import Said
 
 TEXT_FIELDS: Final = (

@@ -23,9 +23,9 @@ from destinations.config import (
     MAX_ID,
     DestinationFileError,
     destination_from_mapping,
-    is_destination_id,
     load_destination_file,
 )
+from destinations.ids import is_destination_id
 from integrator.store.tables import metadata
 from schemas.fields import ProviderId
 from tests.store.conftest import postgres_site

@@ -139,6 +139,8 @@ NOT_FOR_READING = (
     # The event models and their validators: the store names only validation's errors, and
     # the settings only a mapping limit (about 60-100 ms of such a call's start-up).
     *("schemas.parse", "schemas.referral", "schemas.diagnostic", "schemas.parties"),
+    # The destination file's model and YAML: a listing names destinations by id only.
+    *("destinations.config", "yaml"),
 )
 
 
