@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import gc
 import json
 import os
@@ -42,12 +41,10 @@ if not os.environ.get("PYTHONPATH"):
     sys.path.insert(1, str(HERE.parent))
 
 import ab  # noqa: E402
-from common import delete_topology, make_events  # noqa: E402
+from common import bench_catalog, delete_topology, make_events  # noqa: E402
 
 import integrator  # noqa: E402
-from destinations.config import destination_from_mapping  # noqa: E402
 from integrator import eventloop  # noqa: E402
-from integrator.catalog import build_catalog  # noqa: E402
 from integrator.engine import Engine  # noqa: E402
 from integrator.gcpolicy import tune_for_service  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
@@ -100,23 +97,7 @@ async def side(n_events: int, attachment_kib: int) -> dict[str, Any]:
     port = await proxy.start()
     via_proxy = broker._replace(netloc=f"{broker.username}:{broker.password}@127.0.0.1:{port}")
     providers = [f"provider-{n}" for n in range(DESTINATIONS)]
-    configs = [
-        (
-            f"dest-{n}.yaml",
-            destination_from_mapping(
-                {
-                    "id": f"dest-{n}",
-                    "name": f"Destination {n}",
-                    "providers": [provider],
-                    "host": "127.0.0.1",
-                    "port": NOWHERE,
-                    "messages": {"referral": "ref-v2"},
-                },
-                source=f"dest-{n}.yaml",
-            ),
-        )
-        for n, provider in enumerate(providers)
-    ]
+    catalog = bench_catalog([NOWHERE] * DESTINATIONS)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=f"sqlite:///{tmp}/bench.db",
@@ -124,7 +105,7 @@ async def side(n_events: int, attachment_kib: int) -> dict[str, Any]:
             amqp_url=via_proxy.geturl(),
             amqp_prefix=f"integrator.bench.{uuid.uuid4().hex[:12]}",
         )
-        engine = Engine(settings, catalog=build_catalog(configs, today=datetime.date.today()))
+        engine = Engine(settings, catalog=catalog)
         await engine.start()
         tune_for_service()
         transport = engine._transport
@@ -147,7 +128,7 @@ async def side(n_events: int, attachment_kib: int) -> dict[str, Any]:
             back = await _back(engine, transport, proxy, providers)
         finally:
             await engine.stop()
-            await delete_topology(AMQP_URL, transport.topology, [c.id for _, c in configs])
+            await delete_topology(AMQP_URL, transport.topology, list(catalog.destinations))
     return {
         "events": n_events,
         "attachment_kib": attachment_kib,

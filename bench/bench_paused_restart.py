@@ -23,7 +23,6 @@ counts do not move from run to run, the seconds do (read them as direction).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -38,12 +37,10 @@ if not os.environ.get("PYTHONPATH"):
     sys.path.insert(1, str(HERE.parent))
 
 import ab  # noqa: E402
-from common import delete_topology, make_events  # noqa: E402
+from common import bench_catalog, delete_topology, make_events  # noqa: E402
 
 import integrator  # noqa: E402
-from destinations.config import destination_from_mapping  # noqa: E402
 from integrator import eventloop  # noqa: E402
-from integrator.catalog import build_catalog  # noqa: E402
 from integrator.engine import Engine  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
 from integrator.settings import Settings  # noqa: E402
@@ -54,7 +51,7 @@ from tests.transport.helpers import eventually  # noqa: E402
 SOURCE = Path(integrator.__file__).resolve().parent.parent
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BATCH = 200
-PROVIDER = "ziekenhuis-noord"
+PAUSED, PROVIDER = "dest-0", "provider-0"  # ``bench_catalog``'s one destination
 #: Nothing listens there: the destination is paused.
 NOWHERE = 9
 
@@ -66,7 +63,7 @@ async def _queued(topology: Topology) -> int:
     connection = await aiormq.connect(AMQP_URL)
     try:
         channel = await connection.channel()
-        ok = await channel.queue_declare(topology.delivery_queue(PROVIDER), passive=True)
+        ok = await channel.queue_declare(topology.delivery_queue(PAUSED), passive=True)
         return ok.message_count or 0
     finally:
         await connection.close()
@@ -74,19 +71,7 @@ async def _queued(topology: Topology) -> int:
 
 async def side(n_events: int) -> dict[str, Any]:
     """One side's figures for a restart behind ``n_events`` messages for a paused destination."""
-    config = destination_from_mapping(
-        {
-            "id": PROVIDER,
-            "name": "Ziekenhuis Noord",
-            "providers": [PROVIDER],
-            "host": "127.0.0.1",
-            "port": NOWHERE,
-            "messages": {"referral": "ref-v2"},
-            "enabled": False,
-        },
-        source=f"{PROVIDER}.yaml",
-    )
-    catalog = build_catalog([(f"{PROVIDER}.yaml", config)], today=datetime.date.today())
+    catalog = bench_catalog([NOWHERE], paused=True)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=f"sqlite:///{tmp}/bench.db",
@@ -120,7 +105,7 @@ async def side(n_events: int) -> dict[str, Any]:
             finally:
                 await second.stop()
         finally:
-            await delete_topology(AMQP_URL, topology, [PROVIDER])
+            await delete_topology(AMQP_URL, topology, [PAUSED])
     return {
         "events": n_events,
         "queued_before": before,

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import gc
 import itertools
 import json
@@ -57,13 +56,11 @@ HERE = Path(__file__).resolve().parent
 if not os.environ.get("PYTHONPATH"):
     sys.path.insert(1, str(HERE.parent))
 
-from common import delete_topology, fresh_postgres, make_events  # noqa: E402
+from common import bench_catalog, delete_topology, fresh_postgres, make_events  # noqa: E402
 
 import integrator  # noqa: E402
-from destinations.config import destination_from_mapping  # noqa: E402
 from destinations.receiver import MllpReceiver  # noqa: E402
 from integrator import eventloop  # noqa: E402
-from integrator.catalog import build_catalog  # noqa: E402
 from integrator.engine import Engine  # noqa: E402
 from integrator.gcpolicy import tune_for_service  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
@@ -291,23 +288,7 @@ async def soak(options: argparse.Namespace) -> dict[str, Any]:
     via_proxy = broker._replace(netloc=f"{broker.username}:{broker.password}@127.0.0.1:{port}")
     receiver = MllpReceiver()
     receiver_port = await receiver.start()
-    configs = [
-        (
-            f"dest-{n}.yaml",
-            destination_from_mapping(
-                {
-                    "id": f"dest-{n}",
-                    "name": f"Destination {n}",
-                    "providers": [f"provider-{n}"],
-                    "host": "127.0.0.1",
-                    "port": receiver_port,
-                    "messages": {"referral": "ref-v2"},
-                },
-                source=f"dest-{n}.yaml",
-            ),
-        )
-        for n in range(DESTINATIONS)
-    ]
+    catalog = bench_catalog([receiver_port] * DESTINATIONS)
     series: list[dict[str, Any]] = []
     snapshot: tracemalloc.Snapshot | None = None
     grown: dict[str, Any] = {}
@@ -319,9 +300,7 @@ async def soak(options: argparse.Namespace) -> dict[str, Any]:
                 amqp_url=via_proxy.geturl(),
                 amqp_prefix=f"integrator.bench.{uuid.uuid4().hex[:12]}",
             )
-            engine = Engine(
-                settings, catalog=build_catalog(configs, today=datetime.date.today()), http=False
-            )
+            engine = Engine(settings, catalog=catalog, http=False)
             await engine.start()
             tune_for_service()
             run = Soak(engine, proxy, receiver)
@@ -364,7 +343,7 @@ async def soak(options: argparse.Namespace) -> dict[str, Any]:
                 await engine.stop()
                 await receiver.stop()
                 await proxy.close()
-                await delete_topology(AMQP_URL, topology, [c.id for _, c in configs])
+                await delete_topology(AMQP_URL, topology, list(catalog.destinations))
     return {
         "minutes": options.minutes,
         "cycle_s": options.cycle,

@@ -12,16 +12,40 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from destinations.config import destination_from_mapping
 from destinations.receiver import MllpReceiver
 from integrator import eventloop
+from integrator.catalog import Catalog, build_catalog
 from integrator.store import MessageRecord, Store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_catalog(ports: Sequence[int], *, paused: bool = False) -> Catalog:
+    """A catalog of one destination per port, ``dest-<n>`` serving ``provider-<n>``
+    (``make_events``' providers), each taking referrals as ``ref-v2``; ``paused``: every one
+    ``enabled: false``. Built with the measured revision's own config code."""
+    configs = [
+        destination_from_mapping(
+            {
+                "id": f"dest-{n}",
+                "name": f"Destination {n}",
+                "providers": [f"provider-{n}"],
+                "host": "127.0.0.1",
+                "port": port,
+                "messages": {"referral": "ref-v2"},
+                **({"enabled": False} if paused else {}),
+            },
+            source=f"dest-{n}.yaml",
+        )
+        for n, port in enumerate(ports)
+    ]
+    return build_catalog(((f"{c.id}.yaml", c) for c in configs), today=date.today())
 
 
 def make_events(

@@ -40,6 +40,7 @@ if not os.environ.get("PYTHONPATH"):
 
 import ackserver  # noqa: E402
 from common import (  # noqa: E402
+    bench_catalog,
     children_cpu_seconds,
     latency_parts,
     make_events,
@@ -49,9 +50,7 @@ from common import (  # noqa: E402
 )
 
 import integrator  # noqa: E402
-from destinations.config import destination_from_mapping  # noqa: E402
 from integrator import eventloop  # noqa: E402
-from integrator.catalog import build_catalog  # noqa: E402
 from integrator.engine import Engine  # noqa: E402
 from integrator.gcpolicy import tune_for_service  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
@@ -88,24 +87,8 @@ def _sample_payload() -> bytes:
 
 
 def _engine(tmp: str, ports: list[int], paused: bool = False) -> Engine:
-    configs = [
-        destination_from_mapping(
-            {
-                "id": f"dest-{i}",
-                "name": f"Destination {i}",
-                "providers": [f"provider-{i}"],
-                "host": "127.0.0.1",
-                "port": port,
-                "messages": {"referral": "ref-v2"},
-                **({"enabled": False} if paused else {}),
-            },
-            source=f"dest-{i}.yaml",
-        )
-        for i, port in enumerate(ports)
-    ]
     settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", destinations_dir=Path(tmp))
-    catalog = build_catalog(((f"{c.id}.yaml", c) for c in configs), today=datetime.date.today())
-    return Engine(settings, catalog=catalog)
+    return Engine(settings, catalog=bench_catalog(ports, paused=paused))
 
 
 async def e2e(

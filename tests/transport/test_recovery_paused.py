@@ -88,19 +88,9 @@ async def test_a_paused_destination_s_messages_are_re_published_at_its_resume_no
         assert other.recovery is not None and not other.recovery.is_leader
         events = make_events(referral_data, [PAUSED] * WAITING + [DELIVERING], WAITING + 1)
         results = await leading.intake.submit_many(events, source="cli")
-        ids = {
-            m.destination_id: m.message_id
-            for r in results
-            if isinstance(r, IntakeResult)
-            for m in r.messages
-        }
-        waiting = {
-            m.message_id
-            for r in results
-            if isinstance(r, IntakeResult)
-            for m in r.messages
-            if m.destination_id == PAUSED
-        }
+        messages = [m for r in results if isinstance(r, IntakeResult) for m in r.messages]
+        ids = {m.destination_id: m.message_id for m in messages}
+        waiting = {m.message_id for m in messages if m.destination_id == PAUSED}
         assert len(waiting) == WAITING
         assert await eventually(lambda: len(slow.log) == 1, timeout=10)  # pending, on the wire
 
