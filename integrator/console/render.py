@@ -25,7 +25,13 @@ from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.form_limits import LIMITS
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
-from integrator.console.session import engine_of, local_path, set_presession_cookie, this_page
+from integrator.console.session import (
+    engine_of,
+    local_path,
+    path_holds_bsn,
+    set_presession_cookie,
+    this_page,
+)
 from integrator.console.visitor import Visitor, read_visitor
 from integrator.presenters import shown_time
 
@@ -135,7 +141,9 @@ def language_return(request: Request, status: int = 200, address: str | None = N
 
     A refusal (``status`` 400 or more) returns to its path alone: its query may be the very
     thing refused (a BSN typed into an address, a handle that names nothing), and a refusal
-    never repeats what it refused, not even in a hidden field.
+    never repeats what it refused, not even in a hidden field. A page not found (404), or one
+    whose path holds a BSN (``session.path_holds_bsn``: ``/messages/<BSN>``), returns to the
+    start page: the path is then what was typed, a name or a BSN as likely as anything.
 
     A page whose parameters are themselves addresses gives its own ``address`` as it would be
     opened again: the sign-in page's ``next``, as it was given, may be any text (another site,
@@ -148,6 +156,8 @@ def language_return(request: Request, status: int = 200, address: str | None = N
         target = address
     elif status < 400:
         target = this_page(request)
+    elif status == 404 or path_holds_bsn(request.url.path):
+        target = "/"  # no page to return to, or one whose address holds a BSN typed into it
     else:
         target = local_path(request.url.path)
     if len(target) > RETURN_LIMIT:

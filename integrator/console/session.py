@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Final
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from fastapi import Request
 from fastapi.routing import APIRoute
@@ -144,12 +145,30 @@ def page_address(route: APIRoute | None, path: str, query: str) -> str:
     """``path`` with, of ``query`` (as an address has it), only the parameters ``route``
     declares, and none at all when one of those holds a BSN: ``this_page``'s rule, for any
     address of a page of this console (one a browser reports, one a sign-in link names)."""
+    if path_holds_bsn(path):
+        return "/"
     known = declared_query(route) if route is not None else frozenset[str]()
     parts = query.split("&") if query else []
     kept = "&".join(p for p in parts if unquote_plus(p.partition("=")[0]) in known)
     if any(holds_bsn(value) for _, value in parse_qsl(kept)):
         kept = ""
     return local_path(path + (f"?{kept}" if kept else ""))
+
+
+_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def path_holds_bsn(path: str) -> bool:
+    """Whether a segment of ``path`` holds a BSN (``search.holds_bsn``): one typed into an
+    address in place of a message's id (``/messages/<BSN>``), or anywhere in one that names
+    no page. Such a path is not named again, in a sign-in link or a form, as a query holding
+    one is not. A UUID, the id of a message or an event, is no BSN, though one in two hundred
+    holds nine digits that pass the eleven-test."""
+    return any(
+        holds_bsn(segment)
+        for segment in unquote(path).split("/")
+        if segment and _UUID.fullmatch(segment) is None
+    )
 
 
 def own_page(request: Request, address: str | None) -> str | None:

@@ -471,3 +471,45 @@ async def test_a_wrong_method_is_a_405_page_and_api_paths_answer_as_the_api(
         assert (await browser.get("/no-such-page")).status_code == 404
         wrong = await browser.delete("/api/v1/messages")
         assert wrong.status_code == 405 and wrong.json() == {"detail": "Method Not Allowed"}
+
+
+def return_target(page: str) -> str | None:
+    """The language form's hidden ``next``; None when the page offers no switch."""
+    found = re.search(r'<input type="hidden" name="next" value="([^"]*)">', page)
+    return None if found is None else html.unescape(found.group(1))
+
+
+DIGITS_UUID = "0b6f2c1e-4d5a-4e3b-8a7c-123456782000"
+"""A message id as a UUID that holds nine digits passing the eleven-test: an id, not a BSN."""
+
+
+async def test_a_bsn_typed_into_a_page_s_path_is_never_named_again(engine: Engine) -> None:
+    """Neither the way back to sign in (a redirect's address, the sign-in form) nor a refusal's
+    language switch repeats a path that holds a BSN, or one that names no page (where a name
+    is as likely as anything); a message's id that merely holds such digits is still kept."""
+    typed = (f"/messages/{BSN}", f"/events/{BSN}", f"/Jan-van-der-Berg-{BSN}", "/Jan-Jansen")
+    async with client(engine) as browser:
+        for path in typed:
+            answer = await browser.get(path)
+            if answer.status_code == 404:  # a path of no page: not found, signed in or not
+                assert BSN not in answer.text, path
+                assert return_target(answer.text) in ("/", None), path
+                continue
+            assert answer.status_code == 303, path
+            assert answer.headers["location"] == "/login", path
+            login = await browser.get(answer.headers["location"])
+            assert BSN not in login.text, path
+        kept = await browser.get(f"/messages/{DIGITS_UUID}")
+        assert kept.headers["location"] == "/login?next=" + quote(
+            f"/messages/{DIGITS_UUID}", safe=""
+        )
+
+        totp = await accepted(engine)
+        await sign_in(browser, engine, totp)
+        for path in typed:
+            refused = await browser.get(path)
+            assert refused.status_code in (404, 422), path
+            assert BSN not in refused.text, path
+            assert return_target(refused.text) == "/", path
+        shown = await browser.get(f"/messages/{DIGITS_UUID}")  # no such message: not found
+        assert return_target(shown.text) == "/"
