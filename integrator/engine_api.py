@@ -8,7 +8,9 @@ sent as ``Authorization: Bearer …``, and the audit trail records that token
 (``token:<name>``). It is read here, not in ``Settings``: only these clients need it, and it
 is a secret that should not show up among the engine's settings. When the engine refuses
 (401, 403), the command stops with one line naming the engine that answered (a user pointed at
-the wrong engine sees which one) and which role the token needs (docs/access.md).
+the wrong engine sees which one) and what to do: set a token with the role the command needs
+(none was sent: 401; the one sent lacks the role: 403), or make a new one (the engine did not
+accept the one sent: 401, unknown, expired or revoked) (docs/access.md).
 
 When no engine answers, the commands work in the store instead, unless the store says an engine
 is running on it elsewhere: that decision is ``integrator.presence.engine_way``.
@@ -37,15 +39,35 @@ TOKEN_VARIABLE: Final = "INTEGRATOR_TOKEN"  # noqa: S105 (the variable's name, n
 
 
 class EngineRefused(IntegratorError):
-    """The running engine refused the command's token (none, unknown, expired, or lacking)."""
+    """The running engine refused the command's token: none was sent, or the one sent is not
+    accepted (``accepted`` False: the engine's 401, for a token unknown, expired or revoked),
+    or it lacks the role (its 403). Said apart: a mistyped or expired token that holds the
+    role was told to get the role, and its holder went looking for a grant it had.
 
-    def __init__(self, role: Role, engine: str) -> None:
-        super().__init__(
-            f"the engine at {engine} refused: set {TOKEN_VARIABLE} to a token with the "
-            f"{role.value} role; `integrator tokens create NAME --role {role.value}` makes one"
-        )
+    ``needs`` is the engine's own word on a 403, when it names the permission missing
+    (``this needs the messages.resend permission in cluster CARD``): the role alone does not
+    say which cluster, or that the token's grant is suspended."""
+
+    def __init__(
+        self, role: Role, engine: str, *, accepted: bool = True, needs: str | None = None
+    ) -> None:
+        make = f"`integrator tokens create NAME --role {role.value}`"
+        if accepted:
+            because = f"{needs}; " if needs else ""
+            said = (
+                f"the engine at {engine} refused: {because}set {TOKEN_VARIABLE} to a token "
+                f"with the {role.value} role; {make} makes one"
+            )
+        else:
+            said = (
+                f"the engine at {engine} refused the token in {TOKEN_VARIABLE}: it is not "
+                "accepted (unknown, expired or revoked, or its owner was deactivated); "
+                f"{make}, run on the server, makes a new one"
+            )
+        super().__init__(said)
         self.role = role
         self.engine = engine
+        self.accepted = accepted
 
 
 @dataclass(frozen=True)
@@ -102,10 +124,45 @@ def engine_client(settings: Settings, *, timeout: float) -> httpx.AsyncClient:
 
 
 def check_allowed(response: httpx.Response, role: Role) -> None:
-    """Raise ``EngineRefused`` naming ``role`` and the engine when it answered 401 or 403."""
-    if response.status_code in (401, 403):
-        url = response.request.url
-        raise EngineRefused(role, f"{url.scheme}://{url.netloc.decode('ascii')}")
+    """Raise ``EngineRefused`` naming ``role`` and the engine when it answered 401 or 403.
+
+    A 401 to a request that sent no token is the missing token's (set one); to one that sent
+    a token, the token's own: the engine never says which of unknown, expired or revoked.
+    """
+    if response.status_code not in (401, 403):
+        return
+    url = response.request.url
+    engine = f"{url.scheme}://{url.netloc.decode('ascii')}"
+    sent = "authorization" in response.request.headers
+    if response.status_code == 401:
+        raise EngineRefused(role, engine, accepted=not sent)
+    raise EngineRefused(role, engine, needs=_permission_needed(response))
+
+
+_NEEDS: Final = "this needs the "
+"""How the engine's 403 begins when it names the permission missing (``http.auth``'s refusal,
+``clusters.NotPermitted``)."""
+_NEEDS_AT_MOST: Final = 500
+
+
+def _permission_needed(response: httpx.Response) -> str | None:
+    """The engine's 403 ``detail``, when it names the permission missing; else None.
+
+    Only that text is passed on (permission, role, cluster and grant names, no patient data),
+    and only printable and short: the answer comes over the network, and whatever answers at
+    the address (a proxy's page) may send anything."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):  # not JSON, or not an object
+        return None
+    if (
+        not isinstance(detail, str)
+        or not detail.startswith(_NEEDS)
+        or len(detail) > _NEEDS_AT_MOST
+        or not detail.isprintable()
+    ):
+        return None
+    return detail
 
 
 async def engine_running(settings: Settings) -> bool:

@@ -3,10 +3,11 @@ paragraphs that flow.
 
 Typer prints a parameter's Python type beside it (``<str>``, ``<bool>``, ``<list[str]>``).
 For people reading the help that is noise: a flag takes no value at all, and what a value
-means is the help text's job (a number's range is still shown). ``plain_help`` gives every
-command and group of the app, once, classes that leave the type out, so a command added later
-gets them without doing anything; ``tests/integrator/test_cli_help.py`` walks every
-``--help`` to keep it so.
+means is the help text's job (a number's range is still shown). An argument is named in
+upper case, as the docs name it (``MESSAGE_ID``, not typer's ``{message_id}``).
+``plain_help`` gives every command and group of the app, once, classes that leave the type
+out, so a command added later gets them without doing anything;
+``tests/integrator/test_cli_help.py`` walks every ``--help`` to keep it so.
 
 Typer keeps the line breaks of a docstring's later paragraphs, which the terminal then wraps
 again: lines broken at the source's 95 columns and again at the screen's 80 came out ragged,
@@ -34,8 +35,22 @@ class _UntypedOption(TyperOption):
 
 
 class _UntypedArgument(TyperArgument):
+    """An argument named as click and every Unix manual name one, and as the docs and the
+    ``--json`` errors do (``MESSAGE_ID: required``): upper case, bare when required,
+    ``[NAME]`` when not, ``NAME...`` for several. Typer (0.29 on) shows the Python name,
+    and in braces on the usage line (``{message_id}``), so that line, the Arguments panel and
+    the "Missing argument" error named it differently from everything else the user reads."""
+
     def display_type_rich(self, ctx: typer.Context) -> str:  # type: ignore[override]
         return ""
+
+    @property
+    def display_name_raw(self) -> str:
+        return self.metavar if self.metavar is not None else str(self.name).upper()
+
+    def get_usage_pieces(self, ctx: Any) -> list[str]:  # click's Context
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return [name if self.nargs == 1 else f"{name}..."]
 
 
 def _untyped(params: Iterable[object]) -> None:

@@ -28,8 +28,17 @@ def submit(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and submit events; prints the event id and message ids (exit 2 on bad input,
-    1 when a file was not taken at all: the others are still submitted)."""
+    """Validate and submit events; prints the event id and message ids.
+
+    Exit codes: 0 every file accepted; 2 bad input: a file that does not exist or cannot be
+    read (named, and then no file is submitted), or an event refused with its field errors
+    (the other files are still submitted); 1 a file the engine did not take at all, such as
+    a 503 while its store is away (the other files are still submitted), or another failure.
+    """
+    # A file that is not there is refused whole by typer (``exists=True``), before anything
+    # is submitted: what was typed is wrong (exit 2, product.md §6), and submitting the rest
+    # would leave a half-done batch to be sorted out by hand. The help said "1 when a file
+    # was not taken at all", which reads as if a missing file were skipped: it is said apart.
     from integrator.engine_api import engine_running
     from integrator.submit import read_files, submit_to_store, submit_via_http
 

@@ -235,6 +235,33 @@ def test_submit_missing_file_is_bad_input(env: dict[str, str], tmp_path: Path) -
     assert result.returncode == 2
 
 
+def test_a_missing_file_among_others_submits_none_and_the_help_says_so(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """``submit --help`` said "1 when a file was not taken at all: the others are still
+    submitted", so ``submit ref.json nope.json`` read as submitting ref.json and exiting 1. A
+    file that is not there is what was typed wrong: exit 2, naming it and why, and nothing is
+    submitted (the help now says so); never the other file's contents."""
+    referral = tmp_path / "ref.json"
+    referral.write_bytes((SAMPLES / "referral.json").read_bytes())
+    result = cli("submit", str(referral), str(tmp_path / "nope.json"), env=env)
+    assert result.returncode == 2
+    said = "".join(result.stderr.replace("│", " ").split())  # in a box, wrapped anywhere
+    assert "nope.json'doesnotexist" in said
+    assert "Berg" not in result.stdout + result.stderr  # the referral's patient
+    listed = cli("events", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    shown = cli("submit", "--help", env={**env, "COLUMNS": "200"})
+    assert shown.returncode == 0
+    helped = " ".join(shown.stdout.split())
+    assert (
+        "a file that does not exist or cannot be read (named, and then no file is submitted)"
+        in helped
+    )
+    assert "1 when a file was not taken at all" not in helped
+
+
 def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
     env: dict[str, str],
 ) -> None:

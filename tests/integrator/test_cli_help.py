@@ -106,3 +106,43 @@ def test_a_try_nows_reason_is_said_to_go_to_the_audit_trail(path: tuple[str, ...
 @pytest.mark.parametrize("name", ["add", "update", "pause", "resume", "remove", "rollback"])
 def test_the_destination_changes_reason_is_kept_in_the_history(name: str) -> None:
     assert "kept in the history" in _reason_help(("destinations", name))
+
+
+ARGUMENT_NAME = re.compile(r"(\[?)([A-Z][A-Z_]*)(\]?)(\.\.\.)?")
+"""An argument on the usage line as click and the docs name it: ``MESSAGE_ID``,
+``[MESSAGE_IDS]...`` (optional), ``FILES...``."""
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_usage_names_each_argument_in_upper_case_as_the_docs_do(
+    path: tuple[str, ...], command: Any
+) -> None:
+    """Typer 0.29 wrote ``Usage: integrator messages show [OPTIONS] {message_id}``, where the
+    docs and the ``--json`` error (``MESSAGE_ID: required``) say ``MESSAGE_ID``."""
+    shown = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    [usage] = [line.strip() for line in shown.output.splitlines() if "Usage:" in line]
+    with command.context_class(command) as ctx:
+        arguments = [p for p in command.get_params(ctx) if p.param_type_name == "argument"]
+    pieces = usage.split("[OPTIONS]", 1)[1].split()
+    if hasattr(command, "commands"):
+        assert pieces == ["COMMAND", "[ARGS]..."], usage
+        return
+    assert len(pieces) == len(arguments), usage
+    for piece, argument in zip(pieces, arguments, strict=True):
+        named = ARGUMENT_NAME.fullmatch(piece)
+        assert named is not None, usage
+        assert named.group(2) == str(argument.name).upper(), usage
+        assert bool(named.group(1)) is not argument.required, usage
+        assert bool(named.group(4)) is (argument.nargs != 1), usage
+
+
+def test_a_missing_argument_is_named_as_usage_and_json_name_it() -> None:
+    said = CliRunner().invoke(
+        app, ["messages", "show"], prog_name="integrator", env={"COLUMNS": "200"}
+    )
+    assert said.exit_code == 2
+    assert "Usage: integrator messages show [OPTIONS] MESSAGE_ID" in said.output
+    assert "Missing argument 'MESSAGE_ID'." in said.output
+    shown = CliRunner().invoke(app, ["messages", "show", "--help"], env={"COLUMNS": "200"})
+    assert "message_id" not in shown.output and "MESSAGE_ID" in shown.output
