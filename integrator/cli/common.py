@@ -27,6 +27,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
@@ -360,6 +361,7 @@ def with_store(
     read_only: bool = False,
     existing: bool = False,
     rehearse: Callable[[Store], Awaitable[object]] | None = None,
+    not_new: Callable[[], str | None] | None = None,
 ) -> T:
     """Open the configured store, run ``action``, map our errors to exit codes.
 
@@ -378,7 +380,9 @@ def with_store(
     would leave a stray empty store, and every read there would answer "nothing found"
     instead of "no store at …"). It must do nothing outside that store; it may end by raising
     ``Rehearsed`` where the change would be made. The real store is then made and ``action``
-    run on it.
+    run on it. ``not_new``, given, is asked after the rehearsal where no store is: a reason
+    the store the change belongs in must be another one (exit 1, "no store at …: <reason>",
+    nothing made), or None.
     """
     from deadletter import TermsRefused
     from integrator.errors import IntegratorError
@@ -400,9 +404,12 @@ def with_store(
             try:
                 await require_store(settings)
                 made = False
-            except NoStore:
+            except NoStore as missing:
                 if rehearse is not None:
                     await _rehearsed(rehearse)  # refused: raised here, nothing made
+                why = None if not_new is None else not_new()
+                if why is not None:  # a change that is right, in the wrong store
+                    raise NoStore(missing.display, why) from None
                 made = True
             store = await open_store(settings)
             if made:
@@ -511,6 +518,13 @@ def with_admin(
     directory, the operation and the permission it takes, and what to do instead, for every
     ``destinations`` command: this is where they all open the service.
 
+    A change where no store is yet, while the destinations directory holds destination files,
+    is refused (``not_new``): those files are recorded in the store the engine uses, and the
+    engine would take the change in from the file with its reason and author recorded nowhere
+    it looks (a relative ``INTEGRATOR_DATABASE_URL`` run from another directory paused a
+    destination of the running engine and called it "not in force"). Into an empty directory
+    (a new deployment's first destinations) the change is made, in a new store.
+
     A change where no store is yet is rehearsed first (``with_store``'s ``rehearse``): the
     same ``action`` on the service over a new, empty store of its own, stopped where the
     change would be written (the service takes its ``lock`` around every write of a file and
@@ -568,9 +582,39 @@ def with_admin(
                 )
             raise
 
+    def not_new() -> str | None:
+        held = destination_files(settings.destinations_dir)
+        if not held:
+            return None
+        return (
+            f"{settings.destinations_dir} holds {held} destination "
+            f"file{'s' if held > 1 else ''}, recorded in the engine's store, not in a new one: "
+            "this change would reach a running engine through the file, without its reason "
+            "and author in that store's history; nothing was changed (before an engine's "
+            "first start, edit the file itself)"
+        )
+
     return with_store(
-        action_on_store, settings, read_only=read_only, existing=existing, rehearse=rehearsal
+        action_on_store,
+        settings,
+        read_only=read_only,
+        existing=existing,
+        rehearse=rehearsal,
+        not_new=not_new,
     )
+
+
+def destination_files(directory: Path) -> int:
+    """How many destination files (``*.yaml``, ``*.yml``, not hidden) ``directory`` holds; 0
+    where it cannot be read (the change then says why, as it would have)."""
+    try:
+        return sum(
+            1
+            for entry in directory.iterdir()
+            if entry.suffix in (".yaml", ".yml") and not entry.name.startswith(".")
+        )
+    except OSError:
+        return 0
 
 
 async def resolve_message_ids(

@@ -186,6 +186,16 @@ def test_the_engine_runs_from_the_wheel_which_its_user_cannot_change(
 
 
 def test_the_unprivileged_user_pauses_a_destination(installed: Installed, layout: Layout) -> None:
+    """The first destination added with the command (which makes the store, the user's), the
+    second copied in by hand and then paused: its file rewritten, its comments kept. (Paused
+    before any store was there, it is refused: the file would be another store's.)"""
+    first = installed.package / "examples" / "destinations" / "lab-west.yaml"
+    added = installed.as_user(
+        ["integrator", "destinations", "add", str(first), "--reason", "first"],
+        env=layout.env,
+        cwd=layout.home,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
     target = _copy_example(installed, layout)
     done = installed.as_user(
         ["integrator", "destinations", "pause", "ziekenhuis-noord", "--reason", "maintenance"],

@@ -5,7 +5,9 @@ adds the first destinations to an empty database). But a refused one made it too
 was refused: a mistyped ``INTEGRATOR_DATABASE_URL`` and one refused ``destinations pause``
 left a new, empty store (and its directory) behind, and every read there answered "0 shown"
 instead of "no store at …". Each refusal is now found before the store is made (a rehearsal
-on an empty store of its own: ``integrator.cli.common.with_admin``).
+on an empty store of its own: ``integrator.cli.common.with_admin``). And a change that would be
+made is not made in a new store either while the destinations directory holds destinations:
+they are another store's, the engine's.
 
 Run as ``python -m integrator`` processes, as people run them.
 """
@@ -135,33 +137,61 @@ def _audited(url: str, action: str) -> int:
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("command", [("pause", "noord"), ("add", "zuid.yaml")])
-def test_a_change_made_where_there_is_no_store_still_makes_it(
-    where: tuple[dict[str, str], Path], command: tuple[str, ...]
-) -> None:
+def _emptied(where: tuple[dict[str, str], Path]) -> tuple[dict[str, str], Path]:
+    """``where`` with a destinations directory of its own that holds no destination yet: a
+    new deployment's, whose first destination makes the store."""
     env, tmp_path = where
+    empty = tmp_path / "new-destinations"
+    empty.mkdir()
+    return {**env, "INTEGRATOR_DESTINATIONS_DIR": str(empty)}, tmp_path
+
+
+def test_the_first_destination_where_there_is_no_store_makes_it(
+    where: tuple[dict[str, str], Path],
+) -> None:
+    env, tmp_path = _emptied(where)
     (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
 
-    made = _cli("destinations", *command, env=env, cwd=tmp_path)
+    made = _cli("destinations", "add", "zuid.yaml", env=env, cwd=tmp_path)
 
     assert made.returncode == 0, made.stderr
     assert "warning: no store was at" in " ".join(made.stderr.split())
     assert (tmp_path / "typo" / "int.db").is_file()
-    assert _audited(env["INTEGRATOR_DATABASE_URL"], f"destination.{command[0]}") == 1
+    assert _audited(env["INTEGRATOR_DATABASE_URL"], "destination.add") == 1
 
 
-def test_a_test_message_tried_where_there_is_no_store_is_kept_in_a_new_one(
-    where: tuple[dict[str, str], Path],
+WRONG_STORE: list[tuple[str, ...]] = [
+    ("pause", "noord", "--reason", "HIS upgrade"),
+    ("resume", "stil"),
+    ("update", "noord", "--set", "port=2576"),
+    ("add", "zuid.yaml"),
+    ("test", "noord"),
+]
+
+
+@pytest.mark.parametrize("command", WRONG_STORE, ids=[" ".join(c) for c in WRONG_STORE])
+def test_a_change_to_destinations_another_store_holds_is_not_made_in_a_new_one(
+    where: tuple[dict[str, str], Path], command: tuple[str, ...]
 ) -> None:
-    """Nothing listens at ``noord``'s port: the test fails (exit 1), but it was sent, and its
-    audit entry is kept, in the store made for it."""
+    """The walkthrough's case: a relative store URL run from another directory. The pause
+    was written to the real file, so the running engine stopped delivering, while the new,
+    empty store took the reason and the author, and the command said the pause was not in
+    force. A directory that holds destinations is another store's: nothing is made."""
     env, tmp_path = where
+    (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
+    files = tmp_path / "destinations"
+    before = {p.name: p.read_text(encoding="utf-8") for p in files.iterdir()}
 
-    tried = _cli("destinations", "test", "noord", env=env, cwd=tmp_path)
+    refused = _cli("destinations", *command, env=env, cwd=tmp_path)
 
-    assert tried.returncode == 1, tried.stderr
-    assert "warning: no store was at" in " ".join(tried.stderr.split())
-    assert _audited(env["INTEGRATOR_DATABASE_URL"], "destination.test") == 1
+    assert refused.returncode == 1, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert f"error: no store at sqlite:///{tmp_path}/typo/int.db: {files} holds 3 " in said
+    assert "nothing was changed (before an engine's first start, edit the file itself); " in said
+    assert "run this from the engine's directory or set " in said
+    assert "INTEGRATOR_DATABASE_URL to the engine's store" in said
+    assert not (tmp_path / "typo").exists()
+    assert {p.name: p.read_text(encoding="utf-8") for p in files.iterdir()} == before
 
 
 def test_a_change_into_an_empty_postgresql_database_says_so_without_a_directory(
@@ -172,7 +202,7 @@ def test_a_change_into_an_empty_postgresql_database_says_so_without_a_directory(
     held no engine's tables, and the URL is what to check."""
     from tests.services import scratch_database
 
-    env, tmp_path = where
+    env, tmp_path = _emptied(where)
     (tmp_path / "zuid.yaml").write_text(_new_destination("zuid"), encoding="utf-8")
 
     async def add() -> subprocess.CompletedProcess[str]:

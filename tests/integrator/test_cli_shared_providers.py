@@ -16,7 +16,9 @@ def test_adding_a_copy_warns_naming_the_destination_that_serves_its_provider(
     configured.mkdir()
     env = env_for(f"sqlite:///{tmp_path / 'store.db'}", configured)
     noord = destination("noord", 2575, providers=["ziekenhuis-noord"])
-    (configured / "noord.yaml").write_text(dump_destination(noord))
+    first = tmp_path / "noord.yaml"
+    first.write_text(dump_destination(noord))
+    assert cli(env, "destinations", "add", str(first)).exit_code == 0  # makes the store
     copy = tmp_path / "noord-kopie.yaml"
     copy.write_text(dump_destination(noord.model_copy(update={"id": "noord-kopie"})))
     added = cli(env, "destinations", "add", str(copy))
