@@ -44,6 +44,33 @@ Progress = Callable[[int, int], None]
 """``progress(done, total)``."""
 
 
+def resend_paused(destination_id: str) -> Note:
+    """The note of a resend (or a dry run's) to a paused destination: stored, and sent only
+    once it is resumed. Without it a resend there answered a plain "resent", and support told
+    the GP it had gone out while it waited behind the pause."""
+    return Note(
+        f"{destination_id} is paused: the resent message waits and is sent when the "
+        "destination is resumed",
+        "delivery.paused.resend",
+        destination=destination_id,
+    )
+
+
+def paused_noted(results: list[ResendResult], catalog: Catalog) -> list[ResendResult]:
+    """``results`` with ``resend_paused`` on each one that goes (or would go) to a destination
+    that is paused now; one with a note of its own (the broker away) keeps it: that one says
+    it is stored and sent later too."""
+    paused = {d.id for d in catalog.destinations.values() if not d.enabled}
+    if not paused:
+        return results
+    return [
+        dataclasses.replace(r, note=resend_paused(r.destination_id))
+        if r.goes_out and r.note is None and r.destination_id in paused
+        else r
+        for r in results
+    ]
+
+
 class IntakeRenderer:
     """Remaps through the engine's intake mapping, as intake maps a new message: a retired
     version maps with its successor under ``auto_upgrade`` and is not resent without it."""
@@ -197,7 +224,7 @@ async def resend_in_engine(
             else r
             for r in results
         ]
-    return results
+    return paused_noted(results, engine.catalog)
 
 
 async def resend_in_store(
@@ -222,15 +249,10 @@ async def resend_in_store(
     clock = clock or SystemClock()
     today = clock.now().astimezone(settings.zone).date()
     admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)
-    intake = Intake(
-        store=store,
-        transport=None,
-        catalog=await admin.catalog(),
-        settings=settings,
-        clock=clock,
-    )
+    catalog = await admin.catalog()
+    intake = Intake(store=store, transport=None, catalog=catalog, settings=settings, clock=clock)
     total = len(selection)
-    return await resend(
+    results = await resend(
         store,
         selection,
         request,
@@ -240,6 +262,7 @@ async def resend_in_store(
         stop=stop,
         zone=settings.zone,
     )
+    return paused_noted(results, catalog)
 
 
 async def resend_via_http(

@@ -362,6 +362,10 @@ EN: Final[dict[str, str]] = {
         "delivery is unavailable (the message broker is away or refuses messages): the resent "
         "message is stored and is sent when it is back; there is no need to resend it again"
     ),
+    "refusal.delivery.paused.resend": (
+        "{destination} is paused: the resent message waits and is sent when the destination is "
+        "resumed"
+    ),
     "refusal.delivery.away.route": (
         "delivery is unavailable (the message broker is away or refuses messages): the "
         "messages are stored and are sent when it is back; there is no need to route the event "
@@ -1046,6 +1050,10 @@ NL: Final[dict[str, str]] = {
         "aflevering is niet beschikbaar (de message broker is weg of weigert berichten): het "
         "herzonden bericht is opgeslagen en gaat uit zodra die terug is; nogmaals herzenden is "
         "niet nodig"
+    ),
+    "refusal.delivery.paused.resend": (
+        "{destination} is gepauzeerd: het herzonden bericht wacht en gaat uit zodra de "
+        "bestemming wordt hervat"
     ),
     "refusal.delivery.away.route": (
         "aflevering is niet beschikbaar (de message broker is weg of weigert berichten): de "

@@ -18,13 +18,15 @@ from structlog.testing import capture_logs
 
 import integrator.engine
 from deadletter import ResendRequest
+from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
-from integrator.resending import resend_in_engine
-from integrator.store import RESEND_ACTION, MessageRecord
+from integrator.refusal import code_of
+from integrator.resending import resend_in_engine, resend_in_store
+from integrator.store import RESEND_ACTION, MessageRecord, Store
 from tests.http.support import bearer, token_for
 from tests.integrator.support import RecordingTransport, destination, settings_for
 from tests.services import free_port
@@ -106,6 +108,43 @@ async def test_resend_to_another_destination_is_remapped_for_it(
             assert len(noord.received) == 1
         finally:
             await engine.stop()
+
+
+async def test_a_resend_to_a_paused_destination_says_it_waits_for_the_resume(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """A resend there answered a plain "resent": support told the GP it had gone out while it
+    waited behind the pause. Through the engine and into the store (no engine), dry run too;
+    one to a destination in service says nothing of the kind."""
+    paused = destination("ziekenhuis-zuid", free_port(), providers=["zuid"], enabled=False)
+    noord = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
+    engine = await start_engine(tmp_path, noord, paused)
+    try:
+        original = await delivered_referral(engine, referral_data)
+        to_paused = ResendRequest(reason="patient moved", actor="anna", to="ziekenhuis-zuid")
+        [dry] = await resend_in_engine(engine, [original], to_paused, dry_run=True)
+        [made] = await resend_in_engine(engine, [original], to_paused)
+        [plain] = await resend_in_engine(
+            engine, [original], ResendRequest(reason="GP called", actor="anna")
+        )
+    finally:
+        await engine.stop()
+    said = "ziekenhuis-zuid is paused: the resent message waits and is sent when the "
+    assert made.resent and made.note is not None and made.note.startswith(said), made.note
+    assert made.to_json()["note"] == made.note
+    assert code_of(made.note) == ("delivery.paused.resend", {"destination": "ziekenhuis-zuid"})
+    assert not dry.resent and dry.goes_out and dry.note == made.note
+    assert plain.resent and plain.note is None
+
+    settings = settings_for(tmp_path)  # no engine runs now: the destinations are files
+    settings.destinations_dir.mkdir(parents=True, exist_ok=True)
+    for config in (noord, paused):
+        (settings.destinations_dir / f"{config.id}.yaml").write_text(
+            dump_destination(config), encoding="utf-8"
+        )
+    async with await Store.open(settings.database_url) as store:
+        [stored] = await resend_in_store(settings, store, [original], to_paused, dry_run=True)
+    assert stored.goes_out and stored.note == made.note
 
 
 async def test_resend_while_destination_is_down_queues_retries_then_delivers(
