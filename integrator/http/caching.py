@@ -13,6 +13,12 @@ browser never reads a JSON answer or a CSV export as a page or a script), ``X-Fr
 DENY`` (``/docs``, which takes the console's cookie, is framed by no other site) and
 ``Referrer-Policy: same-origin`` (no address of the engine's leaves with a link). The console's
 pages set these and more themselves.
+
+Over HTTPS, also ``Strict-Transport-Security``: a browser that reached the engine over TLS once
+(the engine's own certificate, ``INTEGRATOR_HTTP_TLS_CERT_FILE``, or a trusted proxy that says
+it was HTTPS) never falls back to plain HTTP for it, where a network in between could read the
+session cookie, a password, a TOTP code or a patient's data. Never over plain HTTP, where a
+browser ignores it anyway; no ``includeSubDomains``, as the engine speaks for its own host only.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ DEFAULT_HEADERS: Final = (
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
 )
+HSTS: Final = ("Strict-Transport-Security", "max-age=31536000")
+"""A year, the common choice: long enough that a browser seldom asks over plain HTTP again."""
 
 
 class NoStore:
@@ -47,6 +55,8 @@ class NoStore:
                 headers = MutableHeaders(scope=message)
                 for name, value in DEFAULT_HEADERS:
                     headers.setdefault(name, value)
+                if scope.get("scheme") == "https":
+                    headers.setdefault(*HSTS)
             await send(message)
 
         await self.app(scope, receive, send_no_store)
