@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import signal
 import socket
@@ -130,6 +131,38 @@ class _QuietServer(uvicorn.Server):
             )
 
 
+def exposed_in_clear(settings: Settings) -> bool:
+    """Whether the HTTP API listens beyond this machine without TLS of its own and without a
+    proxy named to stand in front of it (``INTEGRATOR_TRUSTED_PROXIES``, which is where a TLS
+    proxy is named): passwords, second-factor codes, tokens and patient data would then cross
+    the network readable. Loopback (``127.0.0.1``, ``::1``, ``localhost``) is this machine."""
+    if settings.http_tls_cert_file is not None or settings.trusted_proxies is not None:
+        return False
+    host = settings.http_host
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: whatever it resolves to, it is meant to be reached
+        return True
+
+
+def _warn_of_plain_http(settings: Settings) -> None:
+    """Said once, at start: the image listens on every interface (``0.0.0.0``) for its
+    container's port, and an operator who published that port without a TLS proxy in front
+    would otherwise learn it from nobody."""
+    if exposed_in_clear(settings):
+        log.warning(
+            "http api reachable over the network without TLS",
+            host=settings.http_host,
+            problem=(
+                "sign-ins, tokens and patient data cross the network readable; set "
+                "INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE, or put a TLS "
+                "proxy in front and name it in INTEGRATOR_TRUSTED_PROXIES"
+            ),
+        )
+
+
 def _warn_of_wildcard_links(settings: Settings) -> None:
     """The console's and the API's invitation links are built like the CLI's, which warns of a
     wildcard address each time; those front doors answer the link without a word, so the
@@ -217,6 +250,7 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
         server = _QuietServer(config)
         server_task = asyncio.create_task(server.serve(sockets=[listener]), name="http")
         _warn_of_wildcard_links(engine.settings)
+        _warn_of_plain_http(engine.settings)
         _warn_of_a_guessable_search_key(engine.settings)
     try:
         waiters = [asyncio.create_task(stop.wait())]

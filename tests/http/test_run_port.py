@@ -12,10 +12,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+import pytest
 
+from integrator.runner import exposed_in_clear
 from tests.http.support import engine_process
+from tests.integrator.support import settings_for
 from tests.integrator.test_cli import ROOT
 
 KEY = "a-test-search-key-of-enough-length"
@@ -105,3 +109,45 @@ def test_links_on_a_reachable_address_are_not_warned_of(env: dict[str, str]) -> 
     env.update(INTEGRATOR_SEARCH_KEY=KEY, INTEGRATOR_PUBLIC_URL="https://integrator.example.nl")
     events = _events_until_listening(env)
     assert "invitation links will not open" not in [e["event"] for e in events]
+
+
+@pytest.mark.parametrize(
+    ("host", "tls", "proxies", "exposed"),
+    [
+        ("127.0.0.1", False, None, False),
+        ("::1", False, None, False),
+        ("localhost", False, None, False),
+        ("127.0.0.2", False, None, False),
+        ("0.0.0.0", False, None, True),
+        ("::", False, None, True),
+        ("192.0.2.10", False, None, True),
+        ("integrator.example.nl", False, None, True),
+        ("0.0.0.0", True, None, False),  # the engine's own certificate
+        ("0.0.0.0", False, "10.0.0.5", False),  # a TLS proxy named in front
+    ],
+)
+def test_plain_http_beyond_this_machine_is_told_apart(
+    tmp_path: Path, host: str, tls: bool, proxies: str | None, exposed: bool
+) -> None:
+    overrides: dict[str, object] = {"http_host": host, "trusted_proxies": proxies}
+    if tls:
+        overrides |= {
+            "http_tls_cert_file": tmp_path / "cert.pem",
+            "http_tls_key_file": tmp_path / "key.pem",
+        }
+    assert exposed_in_clear(settings_for(tmp_path, **overrides)) is exposed
+
+
+def test_plain_http_on_every_interface_is_warned_of_once_at_start(env: dict[str, str]) -> None:
+    """The image listens on 0.0.0.0: published without a TLS proxy, sign-ins, tokens and
+    patient data cross the network readable, and the engine says so where the operator reads.
+    The default (loopback) says nothing (the test above and the wildcard links' tests)."""
+    env.update(INTEGRATOR_SEARCH_KEY=KEY, INTEGRATOR_HTTP_HOST="0.0.0.0")
+    warned = [
+        e
+        for e in _events_until_listening(env)
+        if e["event"] == "http api reachable over the network without TLS"
+    ]
+    assert len(warned) == 1
+    assert warned[0]["level"] == "warning" and warned[0]["host"] == "0.0.0.0"
+    assert "INTEGRATOR_TRUSTED_PROXIES" in warned[0]["problem"]
