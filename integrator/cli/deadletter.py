@@ -245,12 +245,16 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
         "state": Column("state", lambda r: escape(_state(r, short, zone)), free_text=True),
     }
-    always = ("id", "destination", "zd", "ack", "state")
+    always: tuple[str, ...] = ("id", "destination", "zd", "ack", "state")
     if not fits(columns, rows, {*always, "reason", "died"}, width=width):
         now = datetime.now(UTC)
         columns["died"] = Column(
             "died", lambda r: _died(r, lambda at: compact_time(at, zone, now), listed=True)
         )
+        # Worth a word of the reason folded (``ConnectionRefusedE``/``rror``), where the
+        # other optional columns give way to keep its words whole.
+        if fits(columns, rows, {*always, "reason", "died"}, width=width, words_whole=False):
+            always = (*always, "reason", "died")
     table = fitted_table(
         rows,
         columns,

@@ -42,8 +42,17 @@ def short_ids(ids: Iterable[str], minimum: int = SHORT_ID) -> dict[str, str]:
 
 
 FREE_TEXT_MIN = 12
-"""The least a free-text column (a reason, a state) is given before it is left out: it wraps
-into what the identifiers leave, a few words to a line."""
+"""The least a free-text column (a reason, a state) is ever given: it wraps into what the
+identifiers leave, a few words to a line. Before it comes down to this, the optional columns
+give way to its longest word (``WORD_MAX``); only when the columns always shown leave no more
+does a word fold."""
+
+WORD_MAX = 32
+"""The widest word (a run without whitespace) a free-text column is kept wide enough for, so
+that rich wraps it at spaces and a time (``2026-12-07T11:13:10+01:00``), a host and port, an
+actor or a ``key=value`` inside it stays on one line, as support copies it. Longer words fold:
+a base64 blob, a URL or a stack trace's path of thousands of characters must not widen a
+table, pushing every optional column off it, without bound."""
 
 ACTOR_MIN = 24
 """The least width an actor (the audit's, rejected input's caller) wraps into: ``person:`` and
@@ -56,7 +65,9 @@ class Column:
 
     Identifiers, ZD numbers and times are never cut or wrapped: people copy them into the next
     command, and ``ZD200000001`` cut to ``ZD2000…`` cannot be told from ``ZD200000002``. Free
-    text (a reason) wraps instead, never narrower than ``least``, and gives way first.
+    text (a reason) wraps instead, at spaces: it is kept as wide as its longest word (up to
+    ``WORD_MAX``) while an optional column can give way, then narrows to ``least`` at most,
+    folding a word only then (or a word longer than ``WORD_MAX``).
     """
 
     header: str
@@ -78,55 +89,101 @@ def fitted_table(
     """``rows`` as a table no wider than ``width`` in which no identifier is cut.
 
     The ``always`` columns are shown; each of the ``optional`` ones follows, in that order, if
-    the table still fits with it (its identifiers whole, its free text at its ``least``);
-    the columns keep the order of ``columns``. When the ``always`` ones alone do not fit, their
-    cells fold onto next lines: whole, if not on one line. ``--json`` has everything.
+    the table still fits with it (its identifiers whole, its free text as wide as its longest
+    word, up to ``WORD_MAX``: a column gives way before a time in a state folds); the columns
+    keep the order of ``columns``. When the ``always`` ones alone do not fit so, their free
+    text narrows further, to its ``least``, folding a word; when they do not fit even then,
+    their cells fold onto next lines: whole, if not on one line. ``--json`` has everything.
     """
     order = list(columns)
+    measured = {k: _measure(columns[k], rows) for k in order if k in always or k in optional}
     chosen = set(always)
     for name in optional:
         wider = chosen | {name}
-        if _least_width([columns[k] for k in order if k in wider], rows) <= width:
+        if _span([measured[k].least for k in order if k in wider]) <= width:
             chosen = wider
     table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    shown = [columns[k] for k in order if k in chosen]
+    shown = [k for k in order if k in chosen]
     # Even the columns always shown may not fit (a long actor, target and time on 80
     # columns): then every cell folds onto a next line rather than be cut short, which rich
     # does to a column that may not wrap, silently.
-    squeezed = _least_width(shown, rows) > width
-    least_widths = _least_widths(shown, rows)
-    shares = least_widths if squeezed else _shared(shown, rows, least_widths, width)
-    for column, least, share in zip(shown, least_widths, shares, strict=True):
+    squeezed = _span([measured[k].floor for k in shown]) > width
+    shares = [] if squeezed else _shared([measured[k] for k in shown], width)
+    for n, name in enumerate(shown):
+        column = columns[name]
         table.add_column(
             column.header,
             justify=column.justify,
-            min_width=None if squeezed else least,
-            width=share if column.free_text and not squeezed else None,
+            min_width=None if squeezed else measured[name].floor,
+            width=shares[n] if column.free_text and not squeezed else None,
             no_wrap=not (column.free_text or squeezed),  # free text wraps, folding a long word
             overflow="fold",
         )
     for r in rows:
-        table.add_row(*(_shown(column.cell(r)) for column in shown))
+        table.add_row(*(_shown(columns[name].cell(r)) for name in shown))
     return table
 
 
-def _shared(
-    columns: Sequence[Column], rows: Sequence[dict[str, Any]], least: Sequence[int], width: int
-) -> list[int]:
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """A column's widths for the rows of one table, measured once (``_measure``)."""
+
+    natural: int
+    """Its widest cell as shown (its markup rendered), its header included."""
+    least: int
+    """The narrowest it is before an optional column gives way: an identifier column whole,
+    free text as wide as its longest word up to ``WORD_MAX`` (at least its ``least``)."""
+    floor: int
+    """The narrowest it is at all with the table not squeezed: an identifier column whole, free
+    text its ``least`` (or its own width, if less)."""
+
+
+def _measure(column: Column, rows: Sequence[dict[str, Any]]) -> _Measured:
+    """``column``'s widths over ``rows``: each cell made and its markup parsed once (for free
+    text, its words read from the same plain text)."""
+    natural = cell_len(column.header)
+    if not column.free_text:
+        for r in rows:
+            natural = max(natural, _shown_len(column.cell(r)))
+        return _Measured(natural, natural, natural)
+    word = _longest_word(column.header)
+    for r in rows:
+        length, plain = _shown_plain(column.cell(r))
+        natural = max(natural, length)
+        if word < min(length, WORD_MAX):  # no word is wider than its cell
+            word = max(word, _longest_word(plain))
+    floor = min(natural, column.least)
+    return _Measured(natural, min(natural, max(floor, min(word, WORD_MAX))), floor)
+
+
+def _longest_word(text: str) -> int:
+    """The width of ``text``'s longest run without whitespace, where rich cannot wrap it."""
+    return max(map(cell_len, text.split()), default=0)
+
+
+def _span(widths: Sequence[int]) -> int:
+    """The width of a table of columns ``widths`` wide: one space between columns."""
+    return sum(widths) + len(widths) - 1
+
+
+def _shared(measured: Sequence[_Measured], width: int) -> list[int]:
     """Each column's width when the table fits in ``width``: the free text's natural width, the
-    widest cut first down to its ``least``, as rich shares it out. Given to rich as the free text
-    columns' widths: rich's own sharing counts each column's padding, which the last column has
-    not, so on a table that fitted exactly it took a column below its least and then cut a
-    character off each line of the last one (``local:anna a`` for ``local:anna at``)."""
-    widths = _natural(columns, rows)
-    excess = sum(widths) + len(widths) - 1 - width
-    while excess > 0:
-        free = [i for i, c in enumerate(columns) if c.free_text and widths[i] > least[i]]
-        if not free:
-            break
-        widest = max(free, key=lambda i: widths[i])
-        widths[widest] -= 1
-        excess -= 1
+    widest cut first down to its longest word (``_Measured.least``), then, if the table still
+    does not fit, down to its ``Column.least`` (``_Measured.floor``), as rich shares it out.
+    Given to rich as the free text columns' widths: rich's own sharing counts each column's
+    padding, which the last column has not, so on a table that fitted exactly it took a column
+    below its least and then cut a character off each line of the last one (``local:anna a``
+    for ``local:anna at``)."""
+    widths = [m.natural for m in measured]
+    excess = _span(widths) - width
+    for lows in ([m.least for m in measured], [m.floor for m in measured]):
+        while excess > 0:
+            free = [i for i, low in enumerate(lows) if widths[i] > low]
+            if not free:
+                break
+            widest = max(free, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
     return widths
 
 
@@ -136,11 +193,15 @@ def fits(
     names: Collection[str],
     *,
     width: int,
+    words_whole: bool = True,
 ) -> bool:
-    """Whether the columns ``names`` fit in ``width`` with no identifier cut (as
-    ``fitted_table`` decides it): for a listing that shows a column in a shorter form when
-    its full form leaves no room."""
-    return _least_width([columns[k] for k in columns if k in names], rows) <= width
+    """Whether the columns ``names`` fit in ``width`` with no identifier cut and no word of
+    their free text folded (up to ``WORD_MAX``), as ``fitted_table`` decides whether to show an
+    optional column: for a listing that shows a column in a shorter form when its full form
+    leaves no room. Not ``words_whole``: with free text down to its ``Column.least``, for a
+    column worth a folded word (a listing then passes it as always shown)."""
+    measured = [_measure(columns[k], rows) for k in columns if k in names]
+    return _span([m.least if words_whole else m.floor for m in measured]) <= width
 
 
 def messages_table(
@@ -184,11 +245,6 @@ def status_cell(row: dict[str, Any]) -> str:
     return f"{row['status']} ({state})" if state not in (None, "open") else str(row["status"])
 
 
-def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Each column's widest cell as shown (its markup rendered), its header included."""
-    return [max([cell_len(c.header)] + [_shown_len(c.cell(r)) for r in rows]) for c in columns]
-
-
 def _shown(cell: str) -> Text:
     """A cell as rich shows it, parsed for markup only when it may hold some (``_shown_len``);
     never for emoji codes: a name or address holding ``:smile:`` is shown as typed."""
@@ -201,19 +257,13 @@ def _shown_len(cell: str) -> int:
     return Text.from_markup(cell, emoji=False).cell_len if "[" in cell else cell_len(cell)
 
 
-def _least_widths(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
-    """How narrow each column may be: an identifier column whole, free text at its ``least``
-    (or its own width, if less)."""
-    return [
-        min(width, column.least) if column.free_text else width
-        for column, width in zip(columns, _natural(columns, rows), strict=True)
-    ]
-
-
-def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> int:
-    """The narrowest the table can be with no identifier cut; one space between columns."""
-    widths = _least_widths(columns, rows)
-    return sum(widths) + len(widths) - 1
+def _shown_plain(cell: str) -> tuple[int, str]:
+    """A cell's width on screen and its text as shown, its markup parsed (once) only when it may
+    hold some, as ``_shown_len``: a free-text cell's words are those of what is shown."""
+    if "[" not in cell:
+        return cell_len(cell), cell
+    text = Text.from_markup(cell, emoji=False)
+    return text.cell_len, text.plain
 
 
 SHOWN_TEXT_MAX = 10_000
