@@ -850,8 +850,15 @@ def send_test(
     A paused destination is refused (exit 1, nothing sent): its traffic was stopped on purpose.
     --even-if-paused sends it all the same, and the audit entry says so.
     """
+    from destinations.event_types import EVENT_TYPES
     from integrator.errors import StateConflict
     from integrator.operators import DestinationPaused, TestResult
+    from integrator.search import closed_value
+
+    if event_type is not None:  # named as every command names it, not as a kind not taken
+        event_type = closed_value(event_type, EVENT_TYPES)
+        if event_type == "":
+            fail(f"--event-type: not an event type; one of {', '.join(EVENT_TYPES)}", 2)
 
     async def go(admin: DestinationAdmin) -> TestResult:
         try:

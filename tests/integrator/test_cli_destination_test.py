@@ -74,3 +74,29 @@ def test_a_paused_destination_gets_a_test_message_only_with_even_if_paused(
     assert len(receiver.received) == 1
     [entry] = _tests_audited(env)
     assert entry.details["paused"] is True and entry.details["even_if_paused"] is True
+
+
+def test_an_event_type_that_is_none_is_named_as_every_command_names_it(
+    env: dict[str, str], receiver: MllpReceiver
+) -> None:
+    """``--event-type verwijzing`` said the destination "takes no verwijzing messages", as if
+    it were a kind it did not map; every other command says it is no event type at all."""
+    config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+    runner = CliRunner()
+
+    refused = runner.invoke(
+        app, ["destinations", "test", "noord", "--event-type", "verwijzing"], env=env
+    )
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "--event-type: not an event type; one of referral, diagnostic_request" in said
+    assert receiver.received == [] and _tests_audited(env) == []
+
+    sent = runner.invoke(
+        app, ["destinations", "test", "noord", "--event-type", " Referral ", "--json"], env=env
+    )
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["version"] == "ref-v2"
