@@ -108,8 +108,8 @@ async def test_over_https_the_cookie_is_secure_and_host_bound(engine: Engine) ->
         page = await browser.get("/messages")
         assert page.status_code == 200
         # Once over HTTPS, a browser keeps to it: the page, the sign-in and the API's answers.
-        for answer in (page, answer, await browser.get("/api/v1/messages")):
-            assert answer.headers["strict-transport-security"] == "max-age=31536000"
+        for said in (page, answer, await browser.get("/api/v1/messages")):
+            assert said.headers["strict-transport-security"] == "max-age=31536000"
     async with client(engine) as plain:  # never over plain HTTP
         assert "strict-transport-security" not in (await plain.get("/login")).headers
 
