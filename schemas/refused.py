@@ -1,12 +1,14 @@
 """The rules of a submission refused before it could be read as an event.
 
 The HTTP API refuses an intake body that is too large (413), not sent as JSON or declared in a
-charset other than UTF-8 (415) before intake sees it (``integrator.http.limits``,
+charset other than UTF-8 (415), or sent with a query parameter (422)
+before intake sees it (``integrator.http.limits``,
 ``integrator.http.media``); intake itself refuses an AMQP delivery or a file to ``integrator
 submit`` above ``EVENT_BODY_LIMIT`` before it parses it (``integrator.intake``). Bad input never
 disappears (docs/product.md §2), so such a refusal is kept as rejected input too, with one of
 these rules, as ``FieldError``s like every other refusal: the path is ``$`` (the whole body),
-the rule code is part of the contract (``body_too_large``, ``media_type``, ``charset``), and the
+the rule code is part of the contract (``body_too_large``, ``media_type``, ``charset``,
+``request``), and the
 sentence says the limit and the size, the media type or the charset, never anything from the
 body. Each sentence is a ``shapes.Shape``, so the console words it in the person's language.
 """
@@ -85,6 +87,12 @@ SENT_IN_UNNAMED: Final = Shape(
     "was declared in a charset other than UTF-8: JSON is UTF-8 (RFC 8259); send it as UTF-8, "
     "with no charset or charset=utf-8",
 )
+REQUEST: Final = "request"
+ADDRESSED_WITH_QUERY: Final = Shape(
+    "rule.request_query",
+    "was sent with query parameters, which an event submission takes none of (named in the "
+    "answer): send the event alone, in the body",
+)
 SHAPES: Final = (
     DECLARED_TOO_LARGE,
     CUT_OFF,
@@ -93,6 +101,7 @@ SHAPES: Final = (
     SENT_UNTYPED,
     SENT_IN,
     SENT_IN_UNNAMED,
+    ADDRESSED_WITH_QUERY,
 )
 """Every sentence here, for the console's catalogue."""
 
@@ -108,6 +117,13 @@ def over_limit(size: int, limit: int = EVENT_BODY_LIMIT) -> FieldError:
     """A body whose whole ``size`` is known (an AMQP delivery, a file) and above ``limit``;
     the same rule as the API's 413, in words that name no route."""
     return FieldError("$", BODY_TOO_LARGE, OVER_LIMIT(size=size, limit=limit))
+
+
+def with_query() -> FieldError:
+    """A submission refused for what came with its body, not the body: query parameters, of
+    which the intake route takes none (given twice or not). Their names are in the answer
+    only, never kept: a parameter's name is the sender's text."""
+    return FieldError("$", REQUEST, ADDRESSED_WITH_QUERY())
 
 
 def not_json(content_type: str | None) -> FieldError:

@@ -415,4 +415,8 @@ NL: Final[dict[str, str]] = {
         "is verstuurd zonder leesbaar content type, niet als JSON: een gebeurtenis vraagt om "
         "'Content-Type: application/json'"
     ),
+    "text.rule.request_query": (
+        "is verstuurd met query-parameters, en een ingezonden gebeurtenis neemt er geen (genoemd "
+        "in het antwoord): stuur de gebeurtenis alleen, in de inhoud"
+    ),
 }

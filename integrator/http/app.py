@@ -27,6 +27,7 @@ from __future__ import annotations
 from functools import cache
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.types import Receive, Scope, Send
 
 from integrator.engine import Engine
@@ -41,7 +42,7 @@ from integrator.http.methods import install_allow
 from integrator.http.nul import refuse_nul
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unclear_parameters
-from integrator.http.refused_intake import body_refused
+from integrator.http.refused_intake import body_refused, keep_with_query
 from integrator.http.routes import (
     audit,
     deadletters,
@@ -108,7 +109,11 @@ async def admit(request: Request) -> None:
 async def request_rules(request: Request) -> None:
     """The app-wide rules on what a request may carry, in this order."""
     await require_json_body(request)
-    await refuse_unclear_parameters(request)
+    try:
+        await refuse_unclear_parameters(request)
+    except RequestValidationError:
+        await keep_with_query(request)  # an event submission: kept, as a 415 is
+        raise
     await refuse_nul(request)
 
 

@@ -2,7 +2,8 @@
 
 Bad input never disappears (docs/product.md §2): an event body refused because it is too large
 (413, ``integrator.http.limits``), not sent as JSON or declared in a charset other than UTF-8
-(415, ``integrator.http.media``) is kept
+(415, ``integrator.http.media``), or sent with query parameters, which it takes none of (422,
+``integrator.http.query``) is kept
 as a rejected event like a body that broke a rule, by the same service
 (``Intake.keep_rejected``): the same record, log line and metric, so support finds it. Only for
 ``POST /api/v1/events``; other routes take no input that needs keeping.
@@ -33,7 +34,7 @@ from integrator.http.served import engine_of
 from integrator.logging import get_logger
 from integrator.store import RejectedKeys
 from schemas import FieldError
-from schemas.refused import not_json, not_utf8, too_large
+from schemas.refused import not_json, not_utf8, too_large, with_query
 
 log = get_logger("integrator.http")
 
@@ -84,6 +85,18 @@ async def keep_not_utf8(request: Request) -> None:
         return
     raw = await request.body()
     await _keep(request, caller, raw, not_utf8(request.headers.get("content-type")), None)
+
+
+async def keep_with_query(request: Request) -> None:
+    """Keep a submission refused with 422 for query parameters (``query.
+    refuse_unclear_parameters``: the intake route takes none), its body as it arrived;
+    ``authorize`` ran first. A valid referral sent with a proxy's cache-buster was answered
+    422 and left nothing for support to find."""
+    caller = _authorized(request)
+    if route_key(request) != INTAKE or caller is None:
+        return
+    raw = await request.body()
+    await _keep(request, caller, raw, with_query(), None)
 
 
 async def _caller(request: Request) -> Identity | None:

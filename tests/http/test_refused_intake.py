@@ -133,6 +133,29 @@ async def test_a_content_type_that_is_no_media_type_is_not_repeated(
     assert record.reason[0]["message"].startswith("was sent without a readable content type")
 
 
+async def test_a_valid_event_sent_with_a_query_parameter_is_kept_as_it_arrived(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """A proxy's cache-buster or a client's ``?dry_run=true`` on a valid referral: the 422
+    names the parameter, and the referral is kept for support to find by its ZD number, as
+    one sent as text is; a parameter given twice the same way. Nothing is accepted."""
+    body = json.dumps(referral_data).encode()
+    json_body = {"content-type": "application/json"}
+    query = await api.post(EVENTS, params={"dry_run": "true"}, content=body, headers=json_body)
+    assert query.status_code == 422
+    assert query.json()["detail"][0]["loc"] == ["query", "dry_run"]
+    twice = await api.post(EVENTS + "?x=1&x=2", content=body, headers=json_body)
+    assert twice.status_code == 422
+    first, second = sorted(await kept(engine), key=lambda r: r.received_at)
+    assert first.raw == second.raw == body
+    assert first.zd_number == referral_data["zd_number"]  # found by it, as other rejects
+    assert [first.reason[0]["rule"], second.reason[0]["rule"]] == ["request", "request"]
+    assert first.reason[0]["message"].startswith("was sent with query parameters, which an ")
+    assert "dry_run" not in json.dumps(first.reason)  # the sender's text is not kept
+    assert rejected_count(engine) == 2
+    await assert_nothing_else(engine)
+
+
 async def test_other_routes_refusals_leave_no_record(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
