@@ -1,8 +1,8 @@
 """Each destination's last delivery attempt, for many destinations in one statement.
 
 ``integrator.last_attempt`` says a destination's last attempt: the newest attempt of its newest
-message the receiver was asked for (delivered, dead or retrying, and attempted: one a removal
-made dead without an attempt was never asked for), and, beside it, its messages
+message the receiver was asked for (delivered, dead, retrying or cancelled, and attempted: one
+a removal made dead without an attempt was never asked for), and, beside it, its messages
 still retrying and the oldest of them with its own last attempt (with ``ordering: rotate`` a
 later message delivered hides an older one that keeps failing). For one destination the first
 was two reads (the message, then its attempts); a listing of 200 destinations made that 400
@@ -11,7 +11,7 @@ round trips. Here one statement answers for every destination asked about:
 - the destinations come in as one JSON array (``json_each`` on SQLite,
   ``json_array_elements_text`` on PostgreSQL): one bound value however many there are, where a
   ``UNION`` of literal rows would meet SQLite's limit of 500 terms;
-- each destination's newest answered message is the greatest of three ``ORDER BY seq DESC
+- each destination's newest answered message is the greatest of four ``ORDER BY seq DESC
   LIMIT 1`` look-ups, one per status, each the last entry of its range of the
   ``(destination_id, status, seq)`` index (one ``status IN (…)`` look-up would read every
   entry of the three ranges to sort them); its oldest retrying message the first entry of its
@@ -59,8 +59,11 @@ from integrator.store.records import AttemptRecord
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, messages
 
-ANSWERED = ("delivered", "dead", "retrying")
-"""The statuses of a message the receiver was asked for."""
+ANSWERED = ("delivered", "dead", "retrying", "cancelled")
+"""The statuses of a message the receiver was asked for (those with an attempt): a dead letter
+support discarded is ``cancelled``, and its attempts were the destination's last all the same
+(left out, a receiver answering AR to everything read "never tried" once its letters were
+discarded, or an older message's attempt as the last)."""
 
 _ATTEMPT_COLUMNS = ("message_id", "number", "started_at", "duration_ms", "outcome", "ack_code")
 

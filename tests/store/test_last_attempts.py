@@ -66,6 +66,25 @@ async def test_each_destination_its_newest_answered_messages_last_attempt(store:
     assert found["zuid"].retrying == 0 and found["zuid"].oldest_retrying is None
 
 
+async def test_a_discarded_dead_letters_attempt_is_still_the_last(store: Store) -> None:
+    """Support discarding a destination's dead letters (``cancelled``) left it "never tried",
+    or an older message's attempt as its last, while its receiver answered AR to everything.
+    A message cancelled before it was tried is passed over, as one made dead so."""
+    await attempted(store, "zuid", "delivered", ("delivered", None))
+    await attempted(store, "zuid", "cancelled", ("deadletter", "ACK AR"))
+    await attempted(store, "zuid", "cancelled")  # never tried: asked nothing
+    await attempted(store, "noord", "cancelled", ("deadletter", "ACK AR"))
+
+    found = await store.last_attempts(["zuid", "noord"])
+    zuid, noord = found["zuid"].last, found["noord"].last
+    assert zuid is not None and (zuid.outcome, zuid.error) == ("deadletter", "ACK AR")
+    assert noord is not None and noord.outcome == "deadletter"
+    for destination_id in ("zuid", "noord"):  # the same attempt the one-destination read finds
+        [expected] = await answered_attempts(store, destination_id)
+        got = found[destination_id].last
+        assert got is not None and got.message_id == expected.message_id
+
+
 async def test_the_oldest_retrying_message_beside_a_newer_delivered_one(store: Store) -> None:
     """With ``ordering: rotate`` a later message is delivered past one that keeps failing:
     the oldest retrying message, when it was made and its own last attempt are read too."""
