@@ -222,6 +222,37 @@ def test_missing_type_refused(referral_data: dict[str, Any]) -> None:
     assert single_error(edited(referral_data, "type")) == ("type", "required")
 
 
+@pytest.mark.parametrize("wrong", ["verwijzing", None, 5])
+def test_a_missing_or_unknown_type_still_names_what_every_type_would_refuse(
+    referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any], wrong: object
+) -> None:
+    """pydantic stops at the type; the sender learned of one error and met the next ten once
+    it was fixed. Named after it: what each type refuses alike, never what only one would
+    (a referral's own fields are no unknown keys of a diagnostic request, for it is not one)."""
+    for data in (referral_data, diagnostic_request_data):
+        broken = edited(edited(data, "zd_number"), "patient.bsn", "123456789")
+        broken = edited(broken, "type") if wrong is None else edited(broken, "type", wrong)
+        errors = errors_of(broken)
+        assert errors[1:] == [("zd_number", "required"), ("patient.bsn", "bsn_eleven_test")]
+        assert errors[0][0] == "type"
+    assert errors_of({}) == [
+        ("type", "required"),
+        *(
+            (field, "required")
+            for field in (
+                "event_id",
+                "schema_version",
+                "zd_number",
+                "created_at",
+                "provider",
+                "care_product",
+                "patient",
+                "referrer",
+            )
+        ),
+    ]
+
+
 def test_type_selects_the_other_model(referral_data: dict[str, Any]) -> None:
     errors = errors_of(edited(referral_data, "type", "diagnostic_request"))
     assert ("tests", "required") in errors
