@@ -91,9 +91,11 @@ async def keep_with_query(request: Request) -> None:
     """Keep a submission refused with 422 for query parameters (``query.
     refuse_unclear_parameters``: the intake route takes none), its body as it arrived;
     ``authorize`` ran first. A valid referral sent with a proxy's cache-buster was answered
-    422 and left nothing for support to find."""
+    422 and left nothing for support to find. (The same check refuses a header the route
+    reads given twice; the intake route reads none but ``Authorization``, which ``authorize``
+    answers first, so a refusal without a query is not kept under the query's rule.)"""
     caller = _authorized(request)
-    if route_key(request) != INTAKE or caller is None:
+    if route_key(request) != INTAKE or caller is None or not request.query_params:
         return
     raw = await request.body()
     await _keep(request, caller, raw, with_query(), None)
