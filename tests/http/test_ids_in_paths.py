@@ -5,6 +5,7 @@ it: in either case and with or without its dashes, as token and person ids alrea
 
 from __future__ import annotations
 
+from integrator.http.routes.events import EVENT_TOO_SHORT, NO_EVENT
 from tests.http.test_access import World, in_cluster, world  # noqa: F401 (the fixture)
 
 
@@ -56,3 +57,25 @@ async def test_an_event_s_id_at_a_message_s_route_says_what_it_is(
     }
     assert one_cluster.status_code == 404
     assert one_cluster.json() == {"detail": "no message with that id"}
+
+
+async def test_an_event_s_route_takes_its_short_id_among_the_events_one_may_see(
+    world: World,  # noqa: F811
+) -> None:
+    """Listings and the CLI show events by the start of their id, as messages; ``/events/{id}``
+    answered that 404 where ``/messages/{id}`` took it. An event of another cluster never
+    counts; a start too short is refused, never repeated."""
+    event, other = world.card_event, world.lab_event
+    async with world.client(world.everything) as admin:
+        read = await admin.get(f"/api/v1/events/{event[:8]}")
+        short = await admin.get(f"/api/v1/events/{event[:3]}")
+        unknown = await admin.get("/api/v1/events/fedcba98")
+    assert read.status_code == 200 and read.json()["id"] == event
+    assert short.status_code == 404 and short.json() == {"detail": EVENT_TOO_SHORT}
+    assert unknown.status_code == 404 and unknown.json() == {"detail": NO_EVENT}
+    card_only = await world.token(*in_cluster("CARD"), name="card-events")
+    async with world.client(card_only) as card:
+        mine = await card.get(f"/api/v1/events/{event[:8]}")
+        theirs = await card.get(f"/api/v1/events/{other[:8]}")
+    assert mine.status_code == 200
+    assert theirs.status_code == 404 and theirs.json() == {"detail": NO_EVENT}

@@ -12,13 +12,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
-from integrator.event_reads import find_events, page_start, read_event
+from integrator.event_reads import (
+    AmbiguousEventId,
+    EventNotFound,
+    find_events,
+    locate_event,
+    page_start,
+    read_event,
+)
 from integrator.events_routing import (
     MAX_BATCH,
     EventsRefused,
@@ -41,7 +48,6 @@ from integrator.http.deps import (
     Limit,
     Offset,
     SourceDep,
-    id_in_path,
 )
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
@@ -50,9 +56,11 @@ from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
+from integrator.ids import stored_id
 from integrator.jobs import Job
 from integrator.message_service import still_permitted_in, whole_or_stopped
 from integrator.search import BadSearch, misplaced_bsn
+from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix, could_start_id
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
@@ -335,24 +343,65 @@ async def _route_events(
     return Answer(202, {**job.to_json(), "actor": scope.actor})
 
 
+NO_EVENT = "no event with that id"
+EVENT_TOO_SHORT = (
+    f"{NO_EVENT}: a shortened id needs at least {MIN_PREFIX} hex digits to be looked up by its "
+    "start"
+)
+EVENT_AMBIGUOUS = (
+    "no one event with that id: several events you may see have an id that starts so; give "
+    "more of it, or the whole id"
+)
+
+
+async def _event_named(event_id: str, engine: Engine, visible: frozenset[str] | None) -> str:
+    """The whole id ``event_id`` names: in either case, with or without dashes, or its start as
+    listings and the CLI show it (``event_reads.locate_event``, among the events the caller
+    may see), as ``/messages/{id}`` takes a message's (``http.message_ids``); 404 otherwise,
+    never repeating what was sent."""
+    whole = stored_id(event_id)
+    if whole is not None:
+        return whole
+    if not could_start_id(event_id):
+        raise HTTPException(status_code=404, detail=NO_EVENT)
+    try:
+        return await locate_event(engine.store, event_id, destination_ids=visible)
+    except EventNotFound:
+        raise HTTPException(status_code=404, detail=NO_EVENT) from None
+    except BadIdPrefix:
+        raise HTTPException(status_code=404, detail=EVENT_TOO_SHORT) from None
+    except AmbiguousEventId:
+        raise HTTPException(status_code=404, detail=EVENT_AMBIGUOUS) from None
+
+
 @router.get("/events/{event_id}")
 async def get_event(
-    event_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    event_id: Annotated[
+        str,
+        Path(
+            description="the event's id (a UUID, in either case, with or without its dashes), "
+            f"or its start as listings show it: at least {MIN_PREFIX} hex digits that only one "
+            "event you may see has"
+        ),
+    ],
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
     """One event with its messages, routings, ZD warnings and the destinations of the caller's
     clusters that serve its provider now; it holds patient data (name, BSN), so reading it is
     audited."""
-    missing = HTTPException(status_code=404, detail="no event with that id")
+    visible = scope.destination_ids(engine.catalog)
     detail = await read_event(
         engine.store,
         scope.identity,
-        id_in_path(event_id, missing),  # in either case, with or without dashes
-        destination_ids=scope.destination_ids(engine.catalog),
+        await _event_named(event_id, engine, visible),
+        destination_ids=visible,
         source=source,
         catalog=engine.catalog,
     )
     if detail is None:
-        raise missing
+        raise HTTPException(status_code=404, detail=NO_EVENT)
     return detail
 
 
