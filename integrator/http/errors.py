@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.destination_dir import DirectoryUnusable
+from integrator.http.body_keys import UNKNOWN_KEY, keys_taken
 from integrator.http.json_body import NOT_JSON, TOO_DEEP, JsonBodyRoute, bad_json
 from integrator.log_throttle import EVERY, Clock, Line, LogThrottle, Outage
 from integrator.logging import get_logger
@@ -141,6 +142,12 @@ def public_errors(errors: Sequence[Any], known: Collection[str]) -> list[dict[st
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = public_errors(exc.errors(), declared_names(request.app))
+    for error in errors:
+        if error["type"] == "extra_forbidden" and error["loc"][:1] == ["body"]:
+            # pydantic's "Extra inputs are not permitted": and which are? (body_keys)
+            taken = keys_taken(request.scope.get("route"), error["loc"])
+            if taken:
+                error["msg"] = UNKNOWN_KEY.format(keys=", ".join(taken))
     return JSONResponse({"detail": errors}, status_code=422)
 
 
