@@ -13,14 +13,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from integrator.hl7view import field_rows
+from integrator.hl7view import field_rows, plain_position
 
 _KEEP_UPPER = frozenset({"ID", "HL7", "ACK", "UTC", "ISO", "NDC", "CDA"})
 
 
 @dataclass(frozen=True, slots=True)
 class NamedField:
-    position: str  # "PID-5"
+    position: str  # "PID-5"; "OBX(3)-5" in a segment the message repeats
     name: str | None  # "Patient Name"
     value: str
 
@@ -58,10 +58,11 @@ def field_name(position: str, version: str | None) -> str | None:
 
 
 def named_fields(text: str, *, max_value: int = 200) -> list[NamedField]:
+    """Each field with its name; a repeated segment's with its occurrence (``OBX(3)-5``)."""
     version = hl7_version(text)
     return [
-        NamedField(position, field_name(position, version), value)
-        for position, value in field_rows(text, max_value=max_value)
+        NamedField(position, field_name(plain_position(position), version), value)
+        for position, value in field_rows(text, max_value=max_value, numbered=True)
     ]
 
 

@@ -5,6 +5,8 @@ Display only; the wire format is produced by ``mappings`` and judged by ``destin
 
 from __future__ import annotations
 
+from collections import Counter
+
 CHARSETS = {"UNICODE UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii", "": "utf-8"}
 
 
@@ -38,17 +40,25 @@ def segment_lines(text: str, *, max_field: int | None = 80) -> list[str]:
     return lines
 
 
-def field_rows(text: str, *, max_value: int | None = 80) -> list[tuple[str, str]]:
+def field_rows(
+    text: str, *, max_value: int | None = 80, numbered: bool = False
+) -> list[tuple[str, str]]:
     """(position, value) rows such as ``("PID-5", "Berg&van der&Berg^Jan")`` for a table view.
 
     A value longer than ``max_value`` (None: no limit) is cut and says how much was left out,
-    so that nobody takes a cut value for the whole one.
+    so that nobody takes a cut value for the whole one. ``numbered``: a segment the message
+    holds more than once is written with its occurrence, from 1, ``OBX(3)-5``: a referral's
+    letter is eight OBX segments, and someone reading one out to a GP counted rows to tell
+    which ``OBX-5`` was which (``plain_position`` takes the number off again).
     """
+    segments = [s for s in text.replace("\n", "\r").split("\r") if s]
+    names = [segment[:3] for segment in segments]
+    repeated = {name for name, n in Counter(names).items() if n > 1} if numbered else set()
+    seen: dict[str, int] = {}
     rows: list[tuple[str, str]] = []
-    for segment in text.replace("\n", "\r").split("\r"):
-        if not segment:
-            continue
-        name = segment[:3]
+    for segment, name in zip(segments, names, strict=True):
+        seen[name] = seen.get(name, 0) + 1
+        label = f"{name}({seen[name]})" if name in repeated else name
         fields = segment.split("|")
         offset = 1 if name == "MSH" else 0  # MSH-1 is the field separator itself
         if name == "MSH":
@@ -60,5 +70,11 @@ def field_rows(text: str, *, max_value: int | None = 80) -> list[tuple[str, str]
                     if max_value is None or len(value) <= max_value
                     else f"{value[:max_value]}…(+{len(value) - max_value:,} characters)"
                 )
-                rows.append((f"{name}-{index}", shown))
+                rows.append((f"{label}-{index}", shown))
     return rows
+
+
+def plain_position(position: str) -> str:
+    """``OBX(3)-5`` as the standard names the field, ``OBX-5``."""
+    segment, dash, index = position.partition("-")
+    return f"{segment.partition('(')[0]}{dash}{index}"

@@ -312,7 +312,7 @@ def messages_show(
         fields.add_column("value", overflow="fold")
         whole: list[tuple[str, str]] = []  # with --full: values too long for a cell
         for position, value in field_rows(
-            detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX
+            detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX, numbered=True
         ):
             if full and len(value) > SHOWN_VALUE_MAX:
                 whole.append((position, value))

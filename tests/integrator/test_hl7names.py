@@ -23,6 +23,18 @@ def test_fields_are_named_as_their_version_names_them() -> None:
         assert named["ZXT-1"].name is None  # a Z-segment is shown by position only
 
 
+def test_a_repeated_segment_s_fields_say_which_occurrence_they_are_in() -> None:
+    """A referral's letter is several OBX segments: ``OBX-5`` eight times over left support
+    counting rows to tell which section they read out. Once-only segments keep ``PID-5``."""
+    text = V251 + "\rOBX|1|FT|A^Anamnese||eerste\rNTE|1||een\rOBX|2|FT|B^Beleid||tweede"
+    named = [(f.position, f.name, f.value) for f in named_fields(text)]
+    assert ("OBX(1)-5", "Observation Value", "eerste") in named
+    assert ("OBX(2)-5", "Observation Value", "tweede") in named
+    assert ("NTE-3", "Comment", "een") in named  # once: no number
+    assert ("PID-5", "Patient Name", "Berg&van der&Berg^Jan") in named
+    assert not any(position.startswith("OBX-") for position, _, _ in named)
+
+
 def test_unknown_versions_and_fields_have_no_name() -> None:
     assert field_name("PID-5", None) is None
     assert field_name("PID-5", "9.9") is None
