@@ -698,6 +698,22 @@ def directory_problem(directory: Path) -> DestinationFileError | None:
     return DestinationFileError(str(directory), "(directory)", rule, code=code)
 
 
+def destination_entries(directory: Path) -> list[Path]:
+    """The entries of ``directory`` read as destinations' files, by name: every ``*.yaml`` and
+    ``*.yml`` that is not hidden (an editor's) and is there (``entry_kind``). Raises
+    ``OSError`` where the directory cannot be listed."""
+    return sorted(
+        (
+            p
+            for p in directory.iterdir()
+            if p.suffix in (".yaml", ".yml")
+            and not p.name.startswith(".")
+            and entry_kind(p) is not None
+        ),
+        key=lambda p: p.name,
+    )
+
+
 def load_destination_files(
     path: Path | str,
     *,
@@ -722,16 +738,7 @@ def load_destination_files(
     problem = directory_problem(directory)
     if problem is not None:
         return [], [problem]
-    files = sorted(
-        (
-            p
-            for p in directory.iterdir()
-            if p.suffix in (".yaml", ".yml")
-            and not p.name.startswith(".")
-            and entry_kind(p) is not None
-        ),
-        key=lambda p: p.name,
-    )
+    files = destination_entries(directory)
     loaded: list[tuple[str, DestinationConfig]] = []
     errors: list[DestinationFileError] = []
     for file in files:

@@ -60,7 +60,7 @@ def paused_noted(results: list[ResendResult], catalog: Catalog) -> list[ResendRe
     """``results`` with ``resend_paused`` on each one that goes (or would go) to a destination
     that is paused now; one with a note of its own (the broker away) keeps it: that one says
     it is stored and sent later too."""
-    paused = {d.id for d in catalog.destinations.values() if not d.enabled}
+    paused = catalog.destinations.keys() - catalog.delivering
     if not paused:
         return results
     return [

@@ -238,10 +238,11 @@ def _whatever_the_type(body: Any) -> tuple[FieldError, ...]:
         return ()
     found: list[tuple[FieldError, ...]] = []
     for tag in _MODELS:
-        tried = _validated_python({**body, "type": tag})
+        typed = {**body, "type": tag}
+        tried = _validated_python(typed)
         if not isinstance(tried, _Refused):
             return ()  # valid as this type: only the type is wrong
-        details, _ = _details(tried, _Decoded({**body, "type": tag}))
+        details, _ = _details(tried, _Decoded(typed))
         found.append(field_errors(details, _TAGS, at_most=MAX_LISTED + 1)[0])
     alike = set.intersection(*(set(errors) for errors in found))
     return tuple(e for e in found[0] if e in alike and e.path != "type")

@@ -27,7 +27,6 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
@@ -583,7 +582,12 @@ def with_admin(
             raise
 
     def not_new() -> str | None:
-        held = destination_files(settings.destinations_dir)
+        from destinations.config import destination_entries
+
+        try:
+            held = len(destination_entries(settings.destinations_dir))
+        except OSError:  # the change then says why, as it would have
+            return None
         if not held:
             return None
         return (
@@ -602,19 +606,6 @@ def with_admin(
         rehearse=rehearsal,
         not_new=not_new,
     )
-
-
-def destination_files(directory: Path) -> int:
-    """How many destination files (``*.yaml``, ``*.yml``, not hidden) ``directory`` holds; 0
-    where it cannot be read (the change then says why, as it would have)."""
-    try:
-        return sum(
-            1
-            for entry in directory.iterdir()
-            if entry.suffix in (".yaml", ".yml") and not entry.name.startswith(".")
-        )
-    except OSError:
-        return 0
 
 
 async def resolve_message_ids(

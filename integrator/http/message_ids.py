@@ -33,14 +33,25 @@ from integrator.message_service import (
 )
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix, could_start_id
 
-TOO_SHORT: Final = (
-    f"{NO_MESSAGE}: a shortened id needs at least {MIN_PREFIX} hex digits to be looked up by "
-    "its start"
-)
-AMBIGUOUS: Final = (
-    "no one message with that id: several messages you may see have an id that starts so; give "
-    "more of it, or the whole id"
-)
+
+def too_short(missing: str) -> str:
+    """The 404 of a shortened id too short to look up, after ``missing``, the route's own."""
+    return (
+        f"{missing}: a shortened id needs at least {MIN_PREFIX} hex digits to be looked up by "
+        "its start"
+    )
+
+
+def ambiguous(kind: str) -> str:
+    """The 404 of a shortened id several of the caller's ``kind``s (message, event) share."""
+    return (
+        f"no one {kind} with that id: several {kind}s you may see have an id that starts so; "
+        "give more of it, or the whole id"
+    )
+
+
+TOO_SHORT: Final = too_short(NO_MESSAGE)
+AMBIGUOUS: Final = ambiguous("message")
 DESCRIPTION: Final = (
     "the message's id (a UUID, in either case, with or without its dashes), or its start as "
     f"listings show it: at least {MIN_PREFIX} hex digits that only one message you may see has"

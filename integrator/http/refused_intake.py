@@ -71,20 +71,12 @@ async def keep_too_large(request: Request, *, limit: int, size: int, declared: b
 
 async def keep_not_json(request: Request) -> None:
     """Keep a submission refused with 415, its body as it arrived; ``authorize`` ran first."""
-    caller = _authorized(request)
-    if route_key(request) != INTAKE or caller is None:
-        return
-    raw = await request.body()
-    await _keep(request, caller, raw, not_json(request.headers.get("content-type")), None)
+    await _keep_as_arrived(request, not_json(request.headers.get("content-type")))
 
 
 async def keep_not_utf8(request: Request) -> None:
     """Keep a submission refused with 415 for a charset other than UTF-8, as it arrived."""
-    caller = _authorized(request)
-    if route_key(request) != INTAKE or caller is None:
-        return
-    raw = await request.body()
-    await _keep(request, caller, raw, not_utf8(request.headers.get("content-type")), None)
+    await _keep_as_arrived(request, not_utf8(request.headers.get("content-type")))
 
 
 async def keep_with_query(request: Request) -> None:
@@ -94,11 +86,17 @@ async def keep_with_query(request: Request) -> None:
     422 and left nothing for support to find. (The same check refuses a header the route
     reads given twice; the intake route reads none but ``Authorization``, which ``authorize``
     answers first, so a refusal without a query is not kept under the query's rule.)"""
+    if request.query_params:
+        await _keep_as_arrived(request, with_query())
+
+
+async def _keep_as_arrived(request: Request, error: FieldError) -> None:
+    """Keep an event submission the app refused after ``authorize``, its body as it arrived,
+    with ``error``; nothing for another route, or for a caller not authorized."""
     caller = _authorized(request)
-    if route_key(request) != INTAKE or caller is None or not request.query_params:
+    if route_key(request) != INTAKE or caller is None:
         return
-    raw = await request.body()
-    await _keep(request, caller, raw, with_query(), None)
+    await _keep(request, caller, await request.body(), error, None)
 
 
 async def _caller(request: Request) -> Identity | None:

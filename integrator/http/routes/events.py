@@ -51,6 +51,7 @@ from integrator.http.deps import (
 )
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.message_ids import ambiguous, too_short
 from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
 from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_field, since_query, until_field, until_query
@@ -344,14 +345,8 @@ async def _route_events(
 
 
 NO_EVENT = "no event with that id"
-EVENT_TOO_SHORT = (
-    f"{NO_EVENT}: a shortened id needs at least {MIN_PREFIX} hex digits to be looked up by its "
-    "start"
-)
-EVENT_AMBIGUOUS = (
-    "no one event with that id: several events you may see have an id that starts so; give "
-    "more of it, or the whole id"
-)
+EVENT_TOO_SHORT = too_short(NO_EVENT)
+EVENT_AMBIGUOUS = ambiguous("event")
 
 
 async def _event_named(event_id: str, engine: Engine, visible: frozenset[str] | None) -> str:
