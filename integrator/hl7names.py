@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from integrator.hl7view import field_rows, plain_position
+from integrator.hl7view import field_rows, plain_position, repeated_segments, shortened
 
 _KEEP_UPPER = frozenset({"ID", "HL7", "ACK", "UTC", "ISO", "NDC", "CDA"})
 
@@ -72,38 +72,27 @@ def field_changes(before: str, after: str, *, max_value: int = 200) -> list[Fiel
     Values are compared whole and shown up to ``max_value`` characters (an attachment in
     base64 can be megabytes)."""
     version = hl7_version(after) or hl7_version(before)
-    old = dict(_numbered(before))
-    new = dict(_numbered(after))
+    # A segment either message repeats is numbered in both, so that the first of two OBX
+    # segments is OBX(1) whether or not the other message has a second one.
+    repeated = repeated_segments(before) | repeated_segments(after)
+    old = dict(field_rows(before, max_value=None, numbered=True, repeated=repeated))
+    new = dict(field_rows(after, max_value=None, numbered=True, repeated=repeated))
     changes = []
     for position in list(new) + [p for p in old if p not in new]:
         if old.get(position) != new.get(position):
-            plain = position.split("#", 1)[0]
             changes.append(
                 FieldChange(
                     position,
-                    field_name(plain, version),
-                    _shorten(old.get(position), max_value),
-                    _shorten(new.get(position), max_value),
+                    field_name(plain_position(position), version),
+                    _shortened(old.get(position), max_value),
+                    _shortened(new.get(position), max_value),
                 )
             )
     return changes
 
 
-def _numbered(text: str) -> list[tuple[str, str]]:
-    """Rows keyed so repeated segments stay apart: ``OBX-5`` and ``OBX-5#2`` for the second."""
-    seen: dict[str, int] = {}
-    rows = []
-    for position, value in field_rows(text, max_value=len(text)):
-        count = seen.get(position, 0) + 1
-        seen[position] = count
-        rows.append((position if count == 1 else f"{position}#{count}", value))
-    return rows
-
-
-def _shorten(value: str | None, limit: int) -> str | None:
-    if value is None or len(value) <= limit:
-        return value
-    return f"{value[:limit]}…(+{len(value) - limit} chars)"
+def _shortened(value: str | None, limit: int) -> str | None:
+    return None if value is None else shortened(value, limit)
 
 
 def _readable(long_name: str, segment: str) -> str:

@@ -6,6 +6,7 @@ Display only; the wire format is produced by ``mappings`` and judged by ``destin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set as AbstractSet
 
 CHARSETS = {"UNICODE UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii", "": "utf-8"}
 
@@ -41,7 +42,11 @@ def segment_lines(text: str, *, max_field: int | None = 80) -> list[str]:
 
 
 def field_rows(
-    text: str, *, max_value: int | None = 80, numbered: bool = False
+    text: str,
+    *,
+    max_value: int | None = 80,
+    numbered: bool = False,
+    repeated: AbstractSet[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(position, value) rows such as ``("PID-5", "Berg&van der&Berg^Jan")`` for a table view.
 
@@ -49,11 +54,16 @@ def field_rows(
     so that nobody takes a cut value for the whole one. ``numbered``: a segment the message
     holds more than once is written with its occurrence, from 1, ``OBX(3)-5``: a referral's
     letter is eight OBX segments, and someone reading one out to a GP counted rows to tell
-    which ``OBX-5`` was which (``plain_position`` takes the number off again).
+    which ``OBX-5`` was which (``plain_position`` takes the number off again). ``repeated``
+    names the segments to number when it is not this message's own repeats (a comparison of
+    two messages numbers a segment either of them repeats).
     """
     segments = [s for s in text.replace("\n", "\r").split("\r") if s]
     names = [segment[:3] for segment in segments]
-    repeated = {name for name, n in Counter(names).items() if n > 1} if numbered else set()
+    if not numbered:
+        repeated = frozenset()
+    elif repeated is None:
+        repeated = repeated_segments(text)
     seen: dict[str, int] = {}
     rows: list[tuple[str, str]] = []
     for segment, name in zip(segments, names, strict=True):
@@ -65,13 +75,21 @@ def field_rows(
             rows.append(("MSH-1", "|"))
         for index, value in enumerate(fields[1:], start=1 + offset):
             if value:
-                shown = (
-                    value
-                    if max_value is None or len(value) <= max_value
-                    else f"{value[:max_value]}…(+{len(value) - max_value:,} characters)"
-                )
-                rows.append((f"{label}-{index}", shown))
+                rows.append((f"{label}-{index}", shortened(value, max_value)))
     return rows
+
+
+def shortened(value: str, limit: int | None) -> str:
+    """``value`` cut at ``limit`` characters (None: whole), saying how much was left out."""
+    if limit is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}…(+{len(value) - limit:,} characters)"
+
+
+def repeated_segments(text: str) -> frozenset[str]:
+    """The names of the segments ``text`` holds more than once (``OBX`` in a referral)."""
+    names = Counter(s[:3] for s in text.replace("\n", "\r").split("\r") if s)
+    return frozenset(name for name, n in names.items() if n > 1)
 
 
 def plain_position(position: str) -> str:

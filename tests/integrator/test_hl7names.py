@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from integrator.hl7names import field_changes, field_name, hl7_version, named_fields
+from integrator.hl7view import field_rows
 
 V251 = (
     "MSH|^~\\&|INTEGRATOR||HIS|NOORD|20261130091500||REF^I12^REF_I12|C1|P|2.5.1\r"
@@ -42,15 +43,40 @@ def test_unknown_versions_and_fields_have_no_name() -> None:
 
 
 def test_changes_name_each_differing_field_and_keep_repeats_apart() -> None:
+    """Keyed as the message page writes them (``OBX(2)-3``), so support reads one notation."""
     before = V251 + "\rOBX|1|FT|A\rOBX|2|FT|B"
     after = before.replace("|C1|", "|C2|").replace("OBX|2|FT|B", "OBX|2|FT|C") + "\rNTE|1"
     changes = {c.position: c for c in field_changes(before, after)}
-    assert set(changes) == {"MSH-10", "OBX-3#2", "NTE-1"}
+    assert set(changes) == {"MSH-10", "OBX(2)-3", "NTE-1"}
     assert (changes["MSH-10"].before, changes["MSH-10"].after) == ("C1", "C2")
     assert changes["MSH-10"].name == "Message Control ID"
-    assert changes["OBX-3#2"].name == "Observation Identifier"
+    assert changes["OBX(2)-3"].name == "Observation Identifier"
     assert changes["NTE-1"].before is None
     assert field_changes(before, before) == []
+    shown = {position for position, _ in field_rows(after, numbered=True)}
+    assert set(changes) <= shown  # the preview's keys are rows of the message page
+
+
+def test_a_segment_repeated_in_one_message_only_is_numbered_in_both() -> None:
+    """Before: one OBX; after: two. The first is OBX(1) on both sides, so it is not a change."""
+    before = V251 + "\rOBX|1|FT|A||eerste"
+    after = before + "\rOBX|2|FT|B||tweede"
+    changes = {c.position: (c.before, c.after) for c in field_changes(before, after)}
+    assert changes == {
+        "OBX(2)-1": (None, "2"),
+        "OBX(2)-2": (None, "FT"),
+        "OBX(2)-3": (None, "B"),
+        "OBX(2)-5": (None, "tweede"),
+    }
+
+
+def test_repeats_are_told_apart_by_segment_not_by_field() -> None:
+    """The first OBX has no OBX-5: the second's OBX-5 is the second segment's, not 'the first
+    OBX-5', and a value added to the first segment shows there."""
+    before = V251 + "\rOBX|1|FT|A\rOBX|2|FT|B||tweede"
+    after = before.replace("OBX|1|FT|A", "OBX|1|FT|A||eerste")
+    [change] = field_changes(before, after)
+    assert (change.position, change.before, change.after) == ("OBX(1)-5", None, "eerste")
 
 
 def test_long_values_are_compared_whole_and_shown_short() -> None:
@@ -60,5 +86,5 @@ def test_long_values_are_compared_whole_and_shown_short() -> None:
     [change] = field_changes(before, after)
     assert change.position == "OBX-5"
     assert change.before is not None and change.after is not None
-    assert len(change.after) < 300 and change.after.endswith("chars)")
+    assert len(change.after) < 300 and change.after.endswith(" characters)")
     assert named_fields(before)[-1].value.endswith(" characters)")
