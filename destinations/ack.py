@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from destinations.errors import AckControlIdMismatch, MalformedAck, MalformedMessage
+from destinations.hl7text import unescape
 from shapes import Shape
 
 ACK_CODES = frozenset({"AA", "AE", "AR", "CA", "CE", "CR"})
@@ -171,7 +172,7 @@ def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
     return Ack(
         code=code,
         control_id=_field(msa, 2).strip(),
-        text=_unescape(_field(msa, 3), fs, enc),
+        text=unescape(_field(msa, 3), fs, enc),
         error=_error_summary(msa, err, fs, enc),
         raw=raw,
     )
@@ -366,31 +367,14 @@ def _error_summary(msa: list[str], err: list[str] | None, fs: str, enc: str) -> 
                 code, text = _code_and_text(sub)
     if not code and not text and _field(msa, 6):
         code, text = _code_and_text(_components(_field(msa, 6), enc))
-    summary = " ".join(p for p in (code, _unescape(text, fs, enc)) if p)
+    summary = " ".join(p for p in (code, unescape(text, fs, enc)) if p)
     if location:
         summary = f"{summary} at {location}" if summary else f"at {location}"
     if err is not None and _field(err, 8):
-        user_message = _unescape(_field(err, 8), fs, enc)
+        user_message = unescape(_field(err, 8), fs, enc)
         summary = f"{summary}: {user_message}" if summary else user_message
     return summary
 
 
 def _code_and_text(parts: list[str]) -> tuple[str, str]:
     return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
-
-
-def _unescape(value: str, fs: str, enc: str) -> str:
-    """Undo the standard delimiter escapes so ACK text reads as the receiver meant it."""
-    if len(enc) < 3 or enc[2] not in value:
-        return value
-    esc = enc[2]
-    delimiters = {
-        "F": fs,
-        "S": enc[0],
-        "R": enc[1],
-        "E": esc,
-        "T": enc[3] if len(enc) > 3 else "&",
-        ".br": "\n",
-    }
-    pattern = re.escape(esc) + r"(F|S|R|E|T|\.br)" + re.escape(esc)
-    return re.sub(pattern, lambda m: delimiters[m.group(1)], value)

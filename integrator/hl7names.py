@@ -13,7 +13,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from integrator.hl7view import field_rows, plain_position, repeated_segments, shortened
+from integrator.hl7view import (
+    field_rows,
+    hl7_delimiters,
+    plain_position,
+    reads_as,
+    repeated_segments,
+    shortened,
+)
 
 _KEEP_UPPER = frozenset({"ID", "HL7", "ACK", "UTC", "ISO", "NDC", "CDA"})
 
@@ -22,7 +29,8 @@ _KEEP_UPPER = frozenset({"ID", "HL7", "ACK", "UTC", "ISO", "NDC", "CDA"})
 class NamedField:
     position: str  # "PID-5"; "OBX(3)-5" in a segment the message repeats
     name: str | None  # "Patient Name"
-    value: str
+    value: str  # as the wire has it
+    reads: str | None = None  # its escapes decoded ("\\.br\\" a line break); None: the same
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +68,14 @@ def field_name(position: str, version: str | None) -> str | None:
 def named_fields(text: str, *, max_value: int = 200) -> list[NamedField]:
     """Each field with its name; a repeated segment's with its occurrence (``OBX(3)-5``)."""
     version = hl7_version(text)
+    delimiters = hl7_delimiters(text)
     return [
-        NamedField(position, field_name(plain_position(position), version), value)
+        NamedField(
+            position,
+            field_name(plain_position(position), version),
+            value,
+            reads_as(position, value, delimiters),
+        )
         for position, value in field_rows(text, max_value=max_value, numbered=True)
     ]
 

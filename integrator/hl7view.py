@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Set as AbstractSet
 
+from destinations.hl7text import unescape
+
 CHARSETS = {"UNICODE UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii", "": "utf-8"}
 
 
@@ -96,3 +98,26 @@ def plain_position(position: str) -> str:
     """``OBX(3)-5`` as the standard names the field, ``OBX-5``."""
     segment, dash, index = position.partition("-")
     return f"{segment.partition('(')[0]}{dash}{index}"
+
+
+# MSH-1 and MSH-2 are the delimiters themselves, not text written with them.
+_DELIMITER_FIELDS = frozenset({"MSH-1", "MSH-2"})
+
+
+def hl7_delimiters(text: str) -> tuple[str, str]:
+    """The field separator and the encoding characters (MSH-1, MSH-2), ``|`` and ``^~\\&``
+    unless the message says otherwise."""
+    if text.startswith("MSH") and len(text) > 4:
+        encoding = text[4:].split(text[3], 1)[0]
+        if len(encoding) >= 3:
+            return text[3], encoding
+    return "|", "^~\\&"
+
+
+def reads_as(position: str, value: str, delimiters: tuple[str, str]) -> str | None:
+    """``value`` as text, its escapes decoded (``\\.br\\`` a line break, ``\\T\\`` an ``&``);
+    None when that is the value itself: a letter's section reads as the GP wrote it."""
+    if position in _DELIMITER_FIELDS:
+        return None
+    text = unescape(value, *delimiters)
+    return None if text == value else text

@@ -245,7 +245,7 @@ def messages_show(
     Exit codes: 0 shown; 2 an id that names no message (or several); 1 anything else (no
     store, the view could not be recorded).
     """
-    from integrator.hl7view import field_rows
+    from integrator.hl7view import field_rows, hl7_delimiters, reads_as
     from integrator.message_reads import read_message_in_store
 
     settings = load_settings()
@@ -311,13 +311,18 @@ def messages_show(
         # "(+N characters)" that says a value was cut, and all of what --full asks for.
         fields.add_column("value", overflow="fold")
         whole: list[tuple[str, str]] = []  # with --full: values too long for a cell
+        delimiters = hl7_delimiters(detail["hl7"])
         for position, value in field_rows(
             detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX, numbered=True
         ):
             if full and len(value) > SHOWN_VALUE_MAX:
                 whole.append((position, value))
                 value = f"(whole below the table: {len(value):,} characters)"
-            fields.add_row(position, escape(value))
+            reads = reads_as(position, value, delimiters)
+            # A value with escapes also as text (a letter's \.br\ as its line breaks).
+            fields.add_row(
+                position, escape(value) + ("" if reads is None else f"\nreads: {escape(reads)}")
+            )
         console.print(fields)
         # Unframed, on lines of their own: folded inside the table, 5 MiB of base64 took
         # seconds to lay out and could not be copied whole (a border every line).

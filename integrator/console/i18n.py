@@ -263,6 +263,7 @@ EN: Final[dict[str, str]] = {
     "message.field": "Field",
     "message.field_name": "Name",
     "message.value": "Value",
+    "message.field_reads": "Reads:",
     "message.raw": "Raw text",
     "message.ack": "ACK",
     "message.ack_cut": (
@@ -653,6 +654,7 @@ NL: Final[dict[str, str]] = {
     "message.field": "Veld",
     "message.field_name": "Naam",
     "message.value": "Waarde",
+    "message.field_reads": "Leest als:",
     "message.raw": "Ruwe tekst",
     "message.ack": "ACK",
     "message.ack_cut": (

@@ -76,6 +76,13 @@ def test_support_finds_a_referral_by_zd_number_and_reads_it(
     assert pid5.locator("td").nth(1).inner_text() == "Patient Name"
     assert "Berg" in pid5.locator("td").nth(2).inner_text()
     assert support.locator("#patient-name").inner_text() == "Jan van der Berg"
+    # The letter's history, two lines, is one OBX-5 with a \.br\ on the wire; it also reads
+    # as the GP wrote it, and a value without escapes is shown once.
+    history = support.locator("#hl7-fields tr", has_text="Hypertensie sinds 2019.")
+    assert "2019.\\.br\\Rookt" in history.locator("td").nth(2).inner_text()
+    reads = history.locator(".reads").inner_text()
+    assert reads == "Reads: Hypertensie sinds 2019.\nRookt 10 sigaretten per dag.", reads
+    assert pid5.locator(".reads").count() == 0
     assert "MSA" in support.locator(".side-by-side pre.raw").inner_text()  # the ACK beside it
     assert support.locator("pre.raw .sep").count() > 10  # separators made visible
     screenshot(support, "message")

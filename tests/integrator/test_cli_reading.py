@@ -115,6 +115,22 @@ def test_every_time_messages_show_shows_is_local_with_its_offset(tmp_path: Path)
     ]
 
 
+def test_messages_show_reads_a_value_with_escapes_as_text(tmp_path: Path) -> None:
+    """A letter's two lines are one OBX-5 with a \\.br\\ on the wire; support reads them out
+    to a GP as written. The wire's form stays beside it; a plain value is shown once."""
+    hl7 = make_message().payload + b"OBX|1|FT|HIS^Voorgeschiedenis||Sinds 2019.\\.br\\Rookt.\r"
+    message = make_message(payload=hl7)
+    env = stored(tmp_path, [(make_event(), [message])], timedelta(seconds=1))
+    shown = cli({**env, "COLUMNS": "120"}, "messages", "show", message.id)
+    assert shown.exit_code == 0, shown.output
+    [row] = [line for line in shown.stdout.splitlines() if "OBX-5" in line]
+    assert "Sinds 2019.\\.br\\Rookt." in row
+    after = shown.stdout.split(row + "\n", 1)[1].splitlines()
+    assert after[0].split("│")[2].strip() == "reads: Sinds 2019."
+    assert after[1].split("│")[2].strip() == "Rookt."
+    assert shown.stdout.count("reads:") == 1  # MSH-2's ^~\\& is the delimiters, not text
+
+
 def test_messages_show_says_when_a_held_message_was_released_and_never_for_another(
     tmp_path: Path,
 ) -> None:

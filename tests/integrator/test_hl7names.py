@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from destinations.hl7text import unescape
 from integrator.hl7names import field_changes, field_name, hl7_version, named_fields
-from integrator.hl7view import field_rows
+from integrator.hl7view import field_rows, hl7_delimiters
 
 V251 = (
     "MSH|^~\\&|INTEGRATOR||HIS|NOORD|20261130091500||REF^I12^REF_I12|C1|P|2.5.1\r"
@@ -34,6 +35,24 @@ def test_a_repeated_segment_s_fields_say_which_occurrence_they_are_in() -> None:
     assert ("NTE-3", "Comment", "een") in named  # once: no number
     assert ("PID-5", "Patient Name", "Berg&van der&Berg^Jan") in named
     assert not any(position.startswith("OBX-") for position, _, _ in named)
+
+
+def test_a_value_with_escapes_also_reads_as_text() -> None:
+    """A letter's lines are one FT value with ``\\.br\\`` between them: support reads them out
+    as the GP wrote them. A value without escapes, and the delimiters themselves, read as is."""
+    text = V251 + "\rOBX|1|FT|A^Anamnese||Sinds 2019.\\.br\\Rookt \\T\\ drinkt niet"
+    named = {f.position: f for f in named_fields(text)}
+    assert named["OBX-5"].value == "Sinds 2019.\\.br\\Rookt \\T\\ drinkt niet"
+    assert named["OBX-5"].reads == "Sinds 2019.\nRookt & drinkt niet"
+    assert named["PID-5"].reads is None  # the components' & is the wire's, not text
+    assert named["MSH-2"].reads is None and named["MSH-1"].reads is None
+
+
+def test_a_message_s_own_delimiters_are_the_ones_read() -> None:
+    text = "MSH#*~!&#INTEGRATOR##HIS#NOORD#20261130##REF*I12#C1#P#2.5.1\rOBX#1#FT####a!.br!b!F!"
+    assert hl7_delimiters(text) == ("#", "*~!&")
+    assert hl7_delimiters("PID|1") == ("|", "^~\\&")  # no MSH: the standard's
+    assert unescape("a!.br!b!F!", *hl7_delimiters(text)) == "a\nb#"
 
 
 def test_unknown_versions_and_fields_have_no_name() -> None:
