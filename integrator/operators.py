@@ -982,12 +982,14 @@ class DestinationAdmin:
             return None
         return await removal_of(self._store, destination_id)
 
-    async def pause_times(
-        self, destination_id: str, zone: tzinfo | None = None
-    ) -> dict[str, str | None]:
+    async def pause_times(self, destination_id: str, zone: tzinfo | None = None) -> dict[str, Any]:
         """When the destination was paused (only while it still is) and last resumed, as the
-        engine saw it (``destination_pause_view``); read only when a destination is shown."""
-        return destination_pause_view(await self._store.destination_pause(destination_id), zone)
+        engine saw it, and who paused it and why (``destination_pause_view``); read only when a
+        destination is shown."""
+        revisions = await self._store.list_destination_revisions(destination_id)
+        return destination_pause_view(
+            await self._store.destination_pause(destination_id), zone, pausing_revision(revisions)
+        )
 
     async def last_attempt(self, destination_id: str) -> LastAttempt | None:
         """Its last delivery attempt (``integrator.last_attempt``): why it is not delivering,
@@ -2525,3 +2527,18 @@ def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
         target.pop(last, None)
     else:
         target[last] = value
+
+
+def pausing_revision(revisions: Sequence[DestinationRevision]) -> DestinationRevision | None:
+    """The revision that paused the destination, while its last revision has it paused: the
+    first of the paused ones at the end of its history (a pause, an update or a hand edit
+    setting ``enabled: false``, or the addition of a destination paused from the start).
+
+    Support seeing a paused destination asks who paused it and why; the history holds it, a
+    page away and among other changes."""
+    pausing = None
+    for revision in reversed(revisions):
+        if revision.config is None or revision.config.get("enabled", True):
+            break
+        pausing = revision
+    return pausing

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         AttemptRecord,
         AuditRecord,
         DestinationPause,
+        DestinationRevision,
         EventRecord,
         MessageRecord,
         ResendRecord,
@@ -170,22 +171,40 @@ def attempt_history(
 
 
 def destination_pause_view(
-    pause: DestinationPause | None, zone: tzinfo | None = None
-) -> dict[str, str | None]:
-    """When a destination was paused and last resumed, as an engine saw it change.
+    pause: DestinationPause | None,
+    zone: tzinfo | None = None,
+    pausing: DestinationRevision | None = None,
+) -> dict[str, Any]:
+    """When a destination was paused and last resumed, as an engine saw it change, and the
+    change that paused it (``paused_by``: its revision, author and reason) while it is paused.
 
     ``resumed_at`` (None: never seen resumed) is one of the moments a message's ``max_age``
     counts from (destinations/README.md), so support needs it to read a dead letter's age.
     ``paused_at`` is known only while the destination is still paused: the store forgets it at
-    the resume. Who paused or resumed it and why is in the destination's history.
+    the resume. Who resumed it and why is in the destination's history.
     """
 
     def at(moment: datetime | None) -> str | None:
         return iso_time(moment, zone) if moment is not None else None
 
+    paused_by = (
+        None
+        if pausing is None
+        else {
+            "revision": pausing.revision,
+            "at": at(pausing.at),
+            "actor": pausing.actor,
+            "action": pausing.action,
+            "reason": pausing.reason,
+        }
+    )
     if pause is None:
-        return {"paused_at": None, "resumed_at": None}
-    return {"paused_at": at(pause.paused_at), "resumed_at": at(pause.resumed_at)}
+        return {"paused_at": None, "resumed_at": None, "paused_by": paused_by}
+    return {
+        "paused_at": at(pause.paused_at),
+        "resumed_at": at(pause.resumed_at),
+        "paused_by": paused_by,
+    }
 
 
 def message_overview(

@@ -328,7 +328,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     ) -> tuple[
         DestinationView,
         list[dict[str, Any]],
-        dict[str, str | None],
+        dict[str, Any],
         LastAttempt | None,
         list[str],
         dict[str, datetime],
@@ -379,6 +379,13 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     console.print(f"# {view.file}", markup=False, style="dim")
     for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
         console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")
+    if pauses["paused_by"] is not None:
+        console.print(
+            f"# paused by: {paused_by_said(pauses['paused_by'])}",
+            markup=False,
+            style="dim",
+            soft_wrap=True,
+        )
     console.print(
         f"# last attempt: {attempt_said(last_attempt)}",
         markup=False,
@@ -432,6 +439,15 @@ def attempt_said(attempt: dict[str, Any] | None) -> str:
     why = f": {oldest['reason'] or oldest['outcome']}" if oldest is not None else ""
     since = shown_time(retrying["since"])
     return f"{said}; {retrying['count']} retrying, the oldest since {since}{why}"
+
+
+def paused_by_said(paused_by: dict[str, Any]) -> str:
+    """Who paused the destination, with which change, when and why (``paused_by`` as
+    ``--json`` gives it): ``anna (pause, revision 7, 2026-12-01T08:00:00+01:00): HIS down``."""
+    reason = paused_by["reason"]
+    change = f"{paused_by['action']}, revision {paused_by['revision']}"
+    said = f"{paused_by['actor']} ({change}, {shown_time(paused_by['at'])})"
+    return f"{said}: {reason}" if reason else f"{said}, no reason given"
 
 
 def _unset_ack_types(config: DestinationConfig) -> list[str]:

@@ -57,6 +57,14 @@ def test_the_page_says_since_when_paused_and_when_last_resumed(
     assert operator.locator("#dest-paused-at").inner_text() == local_time(paused.paused_at, zone)
     assert label_of(operator, "#dest-paused-at") == "Paused since"
     assert operator.locator("#dest-resumed-at").count() == 0
+    # Who paused it and why, and the change in its history, where support asked the history.
+    by = operator.locator("#dest-paused-by")
+    assert label_of(operator, "#dest-paused-by") == "Paused by"
+    assert "otto@example.org" in by.inner_text() and "Reason: maintenance window" in by.inner_text()
+    by.get_by_role("link").click()
+    operator.wait_for_url("**/destinations/noord/history#revision-*")
+    anchor = operator.url.rsplit("#", 1)[1]
+    assert "maintenance window" in operator.locator(f"#{anchor}").inner_text()
 
     resumed = change_state(operator, live, "Resume", "receiver back up")
     assert resumed.paused_at is None and resumed.resumed_at is not None
@@ -66,6 +74,7 @@ def test_the_page_says_since_when_paused_and_when_last_resumed(
     assert operator.locator("#dest-resumed-at").inner_text() == shown
     assert label_of(operator, "#dest-resumed-at") == "Last resumed"
     assert operator.locator("#dest-paused-at").count() == 0  # the store forgets it at a resume
+    assert operator.locator("#dest-paused-by").count() == 0
     screenshot(operator, "destination-resumed")
 
     # Signed in without the form (its Dutch is tested in test_sign_in and test_messages).
@@ -78,5 +87,7 @@ def test_the_page_says_since_when_paused_and_when_last_resumed(
         live.call(live.engine.reload_destinations())
         dutch.goto("/destinations/noord")
         assert label_of(dutch, "#dest-paused-at") == "Gepauzeerd sinds"
+        assert label_of(dutch, "#dest-paused-by") == "Gepauzeerd door"
+        assert "Reden: again" in dutch.locator("#dest-paused-by").inner_text()
         assert dutch.locator("#dest-resumed-at").inner_text() == shown  # still the last resume
         screenshot(dutch, "destination-paused-nl")

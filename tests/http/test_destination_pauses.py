@@ -52,6 +52,11 @@ async def test_the_detail_says_since_when_paused_and_when_last_resumed(tmp_path:
     assert (never["paused_at"], never["resumed_at"]) == (None, None)
     assert paused["state"] == "paused"
     assert (paused["paused_at"], paused["resumed_at"]) == (iso_time(paused_at), None)
+    # Who paused it and why, from the change that did (the API's caller: an admin token).
+    by = paused["paused_by"]
+    assert (by["action"], by["reason"], by["at"]) == ("pause", "maintenance", iso_time(paused_at))
+    assert by["actor"].startswith("token:") and by["revision"] == paused["revision"]
+    assert never["paused_by"] is None and resumed["paused_by"] is None
     assert resumed["state"] == "active"
     # The store forgets the pause at its resume: the resume is what max_age counts from.
     assert (resumed["paused_at"], resumed["resumed_at"]) == (None, iso_time(resumed_at))

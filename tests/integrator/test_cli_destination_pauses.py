@@ -69,3 +69,47 @@ def test_show_says_since_when_paused_and_when_last_resumed(env: dict[str, str]) 
     assert view["resumed_at"] == "2026-11-22T11:15:00.124456+01:00"
     text = cli("destinations", "show", DEST, env=env).stdout
     assert "enabled: true" in text  # still a definition that can be saved as a file
+
+
+def paused_by(env: dict[str, str]) -> tuple[str | None, object]:
+    """The ``# paused by:`` line of ``destinations show`` (None: no such line), and
+    ``paused_by`` of its ``--json``."""
+    _, view = shown(env)
+    text = cli("destinations", "show", DEST, env=env).stdout
+    said = re.findall(r"^# paused by: (.*)$", text, re.M)
+    return (said[0] if said else None), view["paused_by"]
+
+
+def test_show_says_who_paused_it_and_why_whichever_change_paused_it(
+    env: dict[str, str],
+) -> None:
+    """Support seeing a paused destination asks who paused it and why: the change that did,
+    also when later changes leave it paused, and an update setting ``enabled=false`` as much as
+    a pause. Nothing while it delivers."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(ROOT / "config" / "destinations" / f"{DEST}.yaml", directory / f"{DEST}.yaml")
+    assert paused_by(env) == (None, None)
+
+    assert cli("destinations", "pause", DEST, "--reason", "HIS upgrade", env=env).returncode == 0
+    line, view = paused_by(env)
+    assert isinstance(view, dict)
+    assert (view["action"], view["reason"]) == ("pause", "HIS upgrade")
+    actor, revision = view["actor"], view["revision"]
+    assert actor and line is not None
+    assert line.startswith(f"{actor} (pause, revision {revision}, ") and line.endswith(
+        "): HIS upgrade"
+    )
+
+    changed = cli(
+        "destinations", "update", DEST, "--set", "port=2577", "--reason", "new port", env=env
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert paused_by(env) == (line, view)  # still paused by that change, not the port's
+
+    assert cli("destinations", "resume", DEST, "--reason", "done", env=env).returncode == 0
+    assert paused_by(env) == (None, None)
+
+    assert cli("destinations", "update", DEST, "--set", "enabled=false", env=env).returncode == 0
+    line, view = paused_by(env)
+    assert isinstance(view, dict) and (view["action"], view["reason"]) == ("update", None)
+    assert line is not None and line.endswith(", no reason given")

@@ -290,6 +290,18 @@ async def list_destinations(
     return rows
 
 
+class PausedBy(BaseModel):
+    """The change that paused a destination that is paused now (its history's revision)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision: int
+    at: datetime
+    actor: str
+    action: str = Field(description="`pause`, `update`, a hand `edit`, `add`, as the history says")
+    reason: str | None
+
+
 class DestinationShown(BaseModel):
     """What ``GET /api/v1/destinations/{destination_id}`` answers, every key named: a client
     generated from the document reads ``certificates_expire`` as the times they are. The route
@@ -318,6 +330,9 @@ class DestinationShown(BaseModel):
     )
     paused_at: datetime | None
     resumed_at: datetime | None
+    paused_by: PausedBy | None = Field(
+        description="while it is paused, the change that paused it: who, when and why"
+    )
     last_attempt: dict[str, Any] | None
     certificates_expire: dict[CertificateFile, datetime] = Field(
         description=(
@@ -344,7 +359,9 @@ async def get_destination(
 ) -> dict[str, Any]:
     """The definition in service; a broken one's last good definition, with why it is broken;
     ``paused_at``, since when it is paused (``null``: not paused now, or no engine has seen the
-    pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never). Its
+    pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never);
+    ``paused_by``, while it is paused, the change that paused it (``revision``, ``at``,
+    ``actor``, ``action``, ``reason``, as its history has them), else null. Its
     ``file`` and refusals name the server's paths only to who may change the destination;
     to anyone else, the files' names. ``last_attempt``: its last delivery attempt (``at``,
     ``outcome``, ``ack_code``, ``reason``: why it failed, never the receiver's text: the
