@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Set as AbstractSet
 
-from destinations.hl7text import unescape
-
 CHARSETS = {"UNICODE UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii", "": "utf-8"}
 
 
@@ -119,5 +117,9 @@ def reads_as(position: str, value: str, delimiters: tuple[str, str]) -> str | No
     None when that is the value itself: a letter's section reads as the GP wrote it."""
     if position in _DELIMITER_FIELDS:
         return None
+    # Here, not with the module: every ``integrator`` call imports this one (``presenters``),
+    # and a command's start-up imports nothing it does not use (test_cli_startup.py).
+    from destinations.hl7text import unescape
+
     text = unescape(value, *delimiters)
     return None if text == value else text

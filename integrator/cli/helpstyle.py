@@ -26,6 +26,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from integrator.cli.once import refuse_repeated
+from integrator.cli.swallowed import refuse_option_as_value
 from integrator.cli.undecodable import refuse_undecodable
 
 
@@ -88,7 +89,8 @@ def flowing(text: str | None) -> str | None:
 class PlainCommand(TyperCommand):
     """A command whose help lists its parameters without type labels, in flowing paragraphs;
     and, being every command's class, one that refuses an option given twice that takes one
-    value (``integrator.cli.once``) and a value that is not UTF-8 (``.undecodable``)."""
+    value (``integrator.cli.once``), a value that is not UTF-8 (``.undecodable``) and a value
+    that is another of its options (``.swallowed``: ``--reason --dry-run``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,6 +101,7 @@ class PlainCommand(TyperCommand):
         rest = super().parse_args(ctx, args)  # ``--json`` noted first, for the error's object
         refuse_repeated(self, ctx, given)
         refuse_undecodable(self, ctx, given)
+        refuse_option_as_value(self, ctx, given)
         return rest
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg,override]

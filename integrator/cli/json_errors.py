@@ -58,6 +58,7 @@ except ImportError:  # an older typer, on click itself
 
 from integrator.cli.helpstyle import PlainGroup
 from integrator.cli.once import RepeatedOption
+from integrator.cli.swallowed import OptionAsValue
 from integrator.cli.undecodable import UndecodableValue
 
 ASKED: Final = "integrator.json_asked"
@@ -133,7 +134,7 @@ def usage_message(exc: UsageError) -> str:
     """A usage error click found, for the JSON object: the option and the rule it broke,
     never the value typed (a file's name, a value in the wrong option, may be patient data);
     click's own line, on stderr, is as ever."""
-    if isinstance(exc, RepeatedOption | UndecodableValue):  # the option and rule, no value
+    if isinstance(exc, RepeatedOption | UndecodableValue | OptionAsValue):  # names, no value
         return exc.message
     param = getattr(exc, "param", None)
     if isinstance(exc, MissingParameter) and param is not None:
