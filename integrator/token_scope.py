@@ -6,7 +6,10 @@ with ``INTEGRATOR_TOKEN``, and the engine answers a message outside that token's
 unknown (404), so the whole batch was refused, naming ids nobody typed. So before it goes, a
 broad selection keeps only the messages the token may resend, and says how many it left out:
 the CLI may know (it reads them all), and the engine still decides. Named ids are never left
-out: a named one the token may not resend is refused by the engine, as a named id is.
+out: a named one the token may not resend refuses the whole run, before anything is sent,
+saying the token's clusters (the engine answers it as unknown, 404, not to tell a caller what
+lies elsewhere, and the CLI said "no message has one of these ids": support concluded the
+referral did not exist; the server's CLI reads the store and may say it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ class Narrowed:
     selection: Selection
     outside: int
     token: str | None  # the token's name as the audit records it (``token:<name>``)
+    named_outside: int = 0  # of the ids named, those outside the token's clusters
+
+    def refused(self) -> str | None:
+        """Why nothing is sent when a named message lies outside the token's clusters."""
+        if not self.named_outside:
+            return None
+        return (
+            f"MESSAGE_IDS: {self.named_outside} named message(s) lie outside the clusters of "
+            f"{TOKEN_VARIABLE} ({self.token}), which may not resend them; nothing was resent: "
+            "a token for their clusters resends them"
+        )
 
     def said(self) -> str | None:
         """What the command says on stderr when any were left out."""
@@ -59,6 +73,9 @@ async def within_token_clusters(store: Store, catalog: Catalog, selection: Selec
     allowed = ClusterScope(identity, Permission.MESSAGES_RESEND).destination_ids(catalog)
     if allowed is None:
         return Narrowed(selection, 0, identity.display)
+    named_outside = sum(
+        1 for m in selection if selection.is_named(m) and m.destination_id not in allowed
+    )
     kept = tuple(m for m in selection if selection.is_named(m) or m.destination_id in allowed)
     narrowed = replace(selection, messages=kept)
-    return Narrowed(narrowed, len(selection) - len(kept), identity.display)
+    return Narrowed(narrowed, len(selection) - len(kept), identity.display, named_outside)

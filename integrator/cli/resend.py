@@ -283,6 +283,8 @@ def run_resend(
             if live:  # only what the token may resend goes: the engine refuses the rest whole
                 catalog = await configured_catalog(store, settings)
                 narrowed = await within_token_clusters(store, catalog, selection)
+                if (refused := narrowed.refused()) is not None:
+                    raise TokenClustersRefused(refused)
                 if (leaving := narrowed.said()) is not None:
                     err_console.print(leaving, soft_wrap=True, markup=False)
                 selection = narrowed.selection
@@ -340,6 +342,8 @@ def run_resend(
             "would be resent again, so name only those not done",
             exc.exit_code,
         )
+    except TokenClustersRefused as exc:  # a named message the token may not resend
+        fail(str(exc), 1)
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
         fail(value_rule(exc), exc.exit_code)
     except TermsRefused as exc:  # no selector, or too many: names the options
@@ -353,6 +357,10 @@ def run_resend(
     except RuntimeError as exc:  # the engine's job failed, or it answered an error
         fail(str(exc), 1)
     report(outcome, as_json=as_json)
+
+
+class TokenClustersRefused(Exception):
+    """A named message lies outside the clusters of the token the CLI sends: nothing goes."""
 
 
 def _say_stopped(outcome: Outcome) -> NoReturn:

@@ -287,3 +287,30 @@ async def test_a_resend_while_the_broker_is_away_succeeds_and_says_not_to_resend
         _, resends = await engine.store.list_resends(original)
         assert len(resends) == 1
         assert len(noord.received) == 1  # the first sending only: the resend waits
+
+
+async def test_a_token_for_other_clusters_is_told_so_not_that_the_message_is_unknown(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A LAB token resending a CARD message (named by its id, or found by its ZD number) was
+    told "MESSAGE_IDS: no message has one of these ids", exit 2: support concluded the referral
+    did not exist. The CLI reads the store on the server; it says the token's clusters."""
+    lab = destination("lab-west", 9, providers=["lab-west"], cluster="LAB", enabled=False)
+    path = Path(env["INTEGRATOR_DESTINATIONS_DIR"], "lab-west.yaml")
+    await asyncio.to_thread(path.write_text, dump_destination(lab), encoding="utf-8")
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        token = await token_for(engine, Grant(Role.RESEND, "LAB"), name="lab-desk")
+        env = {**env, "INTEGRATOR_TOKEN": token}
+        card = await delivered_referral(engine, referral_data, "ZD900000041")
+        for command in (
+            ["resend", card, "--reason", "GP called"],
+            ["resend", "--zd", "ZD900000041", "--reason", "GP called"],
+            ["resend", card[:8], "--reason", "GP called", "--dry-run"],
+        ):
+            run = await asyncio.to_thread(cli, *command, env=env)
+            said = " ".join(run.stderr.split())
+            assert run.returncode == 1, said
+            assert "no message has one of these ids" not in said
+            assert "outside the clusters of INTEGRATOR_TOKEN (token:lab-desk)" in said, said
+        assert (await engine.store.list_resends(card))[1] == []
+        assert len(noord.received) == 1
