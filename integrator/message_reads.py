@@ -28,10 +28,11 @@ commands load this module and nothing heavier.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from deadletter import DeadLetter, Discarded, discard_of, get_dead_letter
 from deadletter.family import Families, State
@@ -355,17 +356,19 @@ async def record_message_view(
 
 
 async def named_instead(store: Store, identity: Identity, given: str) -> tuple[str, str] | None:
-    """What ``given``, which names no message, names instead: ``("event", id)`` or
-    ``("rejected input", id)``, or None. Ids of all three look alike (UUIDs, shortened the same
-    way in listings), and an event's id copied from ``events list`` into ``messages show`` was
-    answered "no message" as if nothing had that id: the refusal points to what shows it.
+    """What ``given``, which names no message, names instead: ``("event", id)``, ``("rejected
+    input", id)`` or ``("MSH-10", id)`` (the newest message sent with that MSH-10), or None.
+    Ids of the first three look alike (UUIDs, shortened the same way in listings), and an
+    event's id copied from ``events list`` into ``messages show`` was answered "no message" as
+    if nothing had that id; an MSH-10, which the hospital reads out on the phone, is hex digits
+    too: the refusal points to what shows it.
 
-    Only for who may see what it names: an event for who reads messages in every cluster (its
-    messages may lie in any), rejected input for who may list it (``rejected_reads.may_list``);
-    so the answer tells nobody of something they could not look at. Text that could be no id
-    (``idprefix.could_start_id``), too short a start or one several ids share names nothing;
-    nor does text ``idprefix.shown`` would not repeat (nine digits may be a BSN): the id found
-    starts with it, and naming that id would repeat it.
+    Only for who may see what it names: an event or an MSH-10's message for who reads messages
+    in every cluster (its messages may lie in any), rejected input for who may list it
+    (``rejected_reads.may_list``); so the answer tells nobody of something they could not look
+    at. Text that could be no id (``idprefix.could_start_id``), too short a start or one
+    several ids share names nothing; nor does text ``idprefix.shown`` would not repeat (nine
+    digits may be a BSN): the id found starts with it, and naming that id would repeat it.
     """
     from integrator.access.permissions import ALL, Permission
     from integrator.rejected_reads import may_list
@@ -374,8 +377,9 @@ async def named_instead(store: Store, identity: Identity, given: str) -> tuple[s
 
     if not could_start_id(given) or shown(given) != given.strip():
         return None
+    every_cluster = identity.visible_clusters(Permission.MESSAGES_READ) is ALL
     kinds: list[tuple[str, Callable[[str], Awaitable[str]]]] = []
-    if identity.visible_clusters(Permission.MESSAGES_READ) is ALL:
+    if every_cluster:
         kinds.append(("event", store.resolve_event_id))
     if may_list(identity):
         kinds.append(("rejected input", store.resolve_rejected_id))
@@ -384,7 +388,24 @@ async def named_instead(store: Store, identity: Identity, given: str) -> tuple[s
             return kind, await resolve(given)
         except (NotFound, AmbiguousIdPrefix, BadIdPrefix):
             continue
+    if every_cluster and (control_id := typed_control_id(given)) is not None:
+        sent = await store.list_messages(
+            MessageFilter(control_id=control_id), limit=1, payloads=False
+        )
+        if sent:
+            return "MSH-10", sent[0].id
     return None
+
+
+def typed_control_id(given: str) -> str | None:
+    """``given`` as the MSH-10 it is when it is one as the engine makes them (19 hex digits,
+    read out in any case), upper case; else None."""
+    value = given.strip()
+    return value.upper() if _CONTROL_ID.fullmatch(value) else None
+
+
+_CONTROL_ID: Final = re.compile(r"[0-9A-Fa-f]{19}")
+"""An MSH-10 as ``ids.new_control_id`` makes it (``search`` reads one in a sentence alike)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -620,16 +620,54 @@ async def resolve_message_ids(
     not exited here, so that a command's own handling (a batch's, say) stays in charge.
     ``option``: the option the ids came with (``--message``), named first in the refusal, as
     every refused option is; an id given as the command's argument needs no name. The id
-    itself is said only where it cannot be patient data (``idprefix.shown``).
+    itself is said only where it cannot be patient data (``idprefix.shown``). An id that
+    names no message but an event, rejected input or an MSH-10 is refused with a note saying
+    which, and the command that shows it (``message_reads.named_instead``): every command that
+    takes message ids, not only ``messages show``.
     """
-    return [await _resolved(store.resolve_message_id, given, option) for given in ids]
+
+    async def instead(given: str) -> str | None:
+        from integrator.message_reads import named_instead
+
+        other = await named_instead(store, local_identity(), given)
+        return None if other is None else _other_said(*other, given=given)
+
+    return [await _resolved(store.resolve_message_id, given, option, instead) for given in ids]
 
 
 async def resolve_event_ids(
     store: Store, ids: Sequence[str], *, option: str | None = None
 ) -> list[str]:
-    """Like ``resolve_message_ids``, for event ids."""
-    return [await _resolved(store.resolve_event_id, given, option) for given in ids]
+    """Like ``resolve_message_ids``, for event ids; a message's id given for one is refused
+    with a note saying so and the command that shows it."""
+
+    async def instead(given: str) -> str | None:
+        from integrator.store import NotFound
+        from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
+
+        try:
+            found = await store.resolve_message_id(given)
+        except (NotFound, AmbiguousIdPrefix, BadIdPrefix):
+            return None
+        return f"it is a message's id: integrator messages show {found}"
+
+    return [await _resolved(store.resolve_event_id, given, option, instead) for given in ids]
+
+
+def _other_said(kind: str, found: str, *, given: str) -> str:
+    """Where to look at what a message's id was mistaken for."""
+    if kind == "event":
+        return (
+            f"it is an event's id: integrator events show {found} (its messages: "
+            f"integrator messages list --event-id {found})"
+        )
+    if kind == "MSH-10":
+        return (
+            f"it is an MSH-10: message {found} was sent with it (integrator messages show "
+            f"{found}; every message with it: integrator messages list --control-id "
+            f"{given.strip().upper()})"
+        )
+    return f"it is a rejected input's id: integrator rejected show {found}"
 
 
 async def resolve_rejected_id(store: Store, given: str) -> str:
@@ -638,8 +676,13 @@ async def resolve_rejected_id(store: Store, given: str) -> str:
 
 
 async def _resolved(
-    resolve: Callable[[str], Awaitable[str]], given: str, option: str | None = None
+    resolve: Callable[[str], Awaitable[str]],
+    given: str,
+    option: str | None = None,
+    instead: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> str:
+    """``resolve(given)``; a ``BadId`` when it names none or several, with ``instead``'s note
+    (what an unknown id names instead) when it has one."""
     from integrator.cli.badid import BadId
     from integrator.store import NotFound
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
@@ -648,7 +691,12 @@ async def _resolved(
         return await resolve(given)
     except (NotFound, AmbiguousIdPrefix, BadIdPrefix) as exc:
         text = str(exc) if option is None else f"{option}: {exc}"
-        raise BadId(text, unknown=isinstance(exc, NotFound)) from None
+        unknown = isinstance(exc, NotFound)
+        note = await instead(given) if unknown and instead is not None else None
+    refused = BadId(text, unknown=unknown)
+    if note is not None:
+        refused.add_note(note)
+    raise refused
 
 
 async def stream_csv(

@@ -40,6 +40,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_event_ids,
     run,
+    said,
     say_shown,
     stream_csv,
     tell_rejected,
@@ -405,7 +406,7 @@ def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except NoStore as exc:  # run elsewhere than the engine's directory: nothing made
         fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
-        fail(str(exc), exc.exit_code)
+        fail(said(exc), exc.exit_code)
     except RuntimeError as exc:
         fail(str(exc), 1)
 

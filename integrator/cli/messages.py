@@ -347,30 +347,10 @@ def _discard_said(gone: dict[str, Any], zone: tzinfo) -> str:
 
 
 async def _message_named(store: Store, given: str) -> str:
-    """The full id of the message ``given`` names; when it names none, the refusal says what
-    it names instead (an event's id copied from ``events list``, a rejected input's from
-    ``rejected list``) and the command that shows that. Still exit 2, as for any unknown id."""
-    from integrator.cli.badid import BadId
-    from integrator.message_reads import named_instead
-
-    try:
-        [full_id] = await resolve_message_ids(store, [given])
-    except BadId as exc:
-        other = await named_instead(store, local_identity(), given) if exc.unknown else None
-        if other is not None:
-            exc.add_note(_other_said(*other))
-        raise
+    """The full id of the message ``given`` names (``resolve_message_ids``: when it names
+    none, the refusal says what it names instead). Still exit 2, as for any unknown id."""
+    [full_id] = await resolve_message_ids(store, [given])
     return full_id
-
-
-def _other_said(kind: str, full_id: str) -> str:
-    """Where to look at the event or rejected input a message's id was mistaken for."""
-    if kind == "event":
-        return (
-            f"it is an event's id: integrator events show {full_id} (its messages: "
-            f"integrator messages list --event-id {full_id})"
-        )
-    return f"it is a rejected input's id: integrator rejected show {full_id}"
 
 
 def _print_resends(detail: dict[str, Any], zone: tzinfo) -> None:

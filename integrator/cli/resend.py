@@ -47,6 +47,7 @@ from integrator.cli.common import (
     resolve_event_ids,
     resolve_message_ids,
     run,
+    said,
     stopped,
     terms_rule,
     unrouted_said,
@@ -351,7 +352,7 @@ def run_resend(
     except NoStore as exc:  # run elsewhere than the engine's directory: nothing made
         fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
-        fail(str(exc), exc.exit_code)
+        fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
         fail(option_rule(exc), 2)
     except RuntimeError as exc:  # the engine's job failed, or it answered an error

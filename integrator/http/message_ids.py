@@ -17,14 +17,15 @@ event's or rejected input's id).
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 from fastapi import Depends, HTTPException, Path
 
 from integrator.clusters import NotPermitted
 from integrator.http.deps import EngineDep
-from integrator.http.scope import ScopeDep, forbidden
+from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.ids import stored_id
+from integrator.message_reads import named_instead
 from integrator.message_service import (
     NO_MESSAGE,
     AmbiguousMessageId,
@@ -32,6 +33,9 @@ from integrator.message_service import (
     locate_message,
 )
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix, could_start_id
+
+if TYPE_CHECKING:
+    from integrator.engine import Engine
 
 
 def too_short(missing: str) -> str:
@@ -75,13 +79,29 @@ async def _message_named(
     try:
         return await locate_message(engine, scope, message_id)
     except MessageNotFound:
-        raise _missing() from None
+        raise await not_a_message(engine, scope, message_id) from None
     except BadIdPrefix:
         raise _missing(TOO_SHORT) from None
     except AmbiguousMessageId:
         raise _missing(AMBIGUOUS) from None
     except NotPermitted as refusal:  # seen, without the route's permission in its cluster
         raise forbidden(refusal) from None
+
+
+async def not_a_message(engine: Engine, scope: Scope, given: str) -> HTTPException:
+    """The 404 of an id no message has; when it is an event's, rejected input's or an MSH-10
+    (they look alike), said with the route that shows that, to who may read it
+    (``message_reads.named_instead``), as the CLI and the console say it."""
+    instead = await named_instead(engine.store, scope.identity, given)
+    return _missing(NO_MESSAGE if instead is None else f"{NO_MESSAGE}; {_instead_route(*instead)}")
+
+
+def _instead_route(kind: str, found: str) -> str:
+    if kind == "event":
+        return f"it is an event's id: GET /api/v1/events/{found}"
+    if kind == "MSH-10":
+        return f"it is an MSH-10: GET /api/v1/messages/{found} was sent with it"
+    return f"it is the id of rejected input: GET /api/v1/rejected/{found}"
 
 
 MessageNamed = Annotated[str, Depends(_message_named)]

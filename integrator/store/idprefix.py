@@ -101,7 +101,9 @@ def bounds(prefix: str) -> tuple[str, str]:
 def the_one(text: str, prefix: str, found: list[str], kind: str = "message") -> str:
     """The single id of ``found`` (up to ``MAX_CANDIDATES + 1`` ids starting with ``prefix``)."""
     if not found:
-        raise UnknownIdPrefix(shown(prefix), kind, whole=len(prefix) == _WHOLE_ID)
+        # As typed: the dashes put back into ``prefix`` made an MSH-10 read out on the phone
+        # (``1A2506E014A7293F52D``) come back as ``1a2506e0-14a7-293f-52d``, which nobody typed.
+        raise UnknownIdPrefix(shown(text), kind, whole=len(prefix) == _WHOLE_ID)
     if len(found) > 1:
         more = len(found) > MAX_CANDIDATES
         raise AmbiguousIdPrefix(shown(text), found[:MAX_CANDIDATES], more=more, kind=kind)

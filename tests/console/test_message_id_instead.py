@@ -16,7 +16,7 @@ from integrator.access import Grant, Role
 from integrator.engine import Engine
 from tests.console.started import noord_engine
 from tests.console.test_saved_searches import signed_in
-from tests.store.factories import make_event, typed_start
+from tests.store.factories import make_event, make_message, typed_start
 
 RULES = [{"path": "event_id", "rule": "uuid_format", "message": "must be a UUID"}]
 
@@ -57,3 +57,23 @@ async def test_an_event_s_or_rejected_input_s_id_is_said_with_the_way_to_it(
     assert one_cluster.status_code == 404
     assert "event's id" not in html.unescape(one_cluster.text)
     assert event.id not in one_cluster.text
+
+
+async def test_an_msh_10_is_said_with_its_message_and_the_search_by_it(engine: Engine) -> None:
+    """The MSH-10 a hospital reads out is hex digits too; pasted into a message's address it
+    is said to be one, with the message sent with it and every message that has it."""
+    message = make_message(control_id="1A2506E014A7293F52D")
+    await engine.store.accept_event(make_event(), [message])
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        as_msh_10 = await sam.get("/messages/1a2506e014a7293f52d")
+        searched = await sam.get("/messages?control_id=1A2506E014A7293F52D")
+    async with signed_in(engine, "cas@example.org", Grant(Role.VIEWER, "CARD")) as cas:
+        one_cluster = await cas.get("/messages/1A2506E014A7293F52D")
+
+    assert as_msh_10.status_code == 404
+    assert "This is an MSH-10, not a message's id." in html.unescape(as_msh_10.text)
+    assert f'href="/messages/{message.id}"' in as_msh_10.text
+    assert 'href="/messages?control_id=1A2506E014A7293F52D"' in as_msh_10.text
+    assert searched.status_code == 200 and message.id[:8] in searched.text
+    assert one_cluster.status_code == 404
+    assert "MSH-10" not in one_cluster.text and message.id not in one_cluster.text

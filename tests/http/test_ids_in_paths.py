@@ -59,6 +59,26 @@ async def test_an_event_s_id_at_a_message_s_route_says_what_it_is(
     assert one_cluster.json() == {"detail": "no message with that id"}
 
 
+async def test_an_msh_10_at_a_message_s_route_says_what_it_is(
+    world: World,  # noqa: F811
+) -> None:
+    """The MSH-10 a hospital quotes is hex digits too: said with its message's route, to who
+    may read every cluster's messages; to anyone else the route's plain 404."""
+    message = world.card_message
+    control_id = (await world.engine.store.get_message(message)).control_id  # type: ignore[union-attr]
+    async with world.client(world.everything) as admin:
+        everyone = await admin.get(f"/api/v1/messages/{control_id.lower()}")
+    card_only = await world.token(*in_cluster("CARD"), name="card-only")
+    async with world.client(card_only) as card:
+        one_cluster = await card.get(f"/api/v1/messages/{control_id}")
+    assert everyone.status_code == 404
+    assert everyone.json() == {
+        "detail": "no message with that id; it is an MSH-10: "
+        f"GET /api/v1/messages/{message} was sent with it"
+    }
+    assert one_cluster.json() == {"detail": "no message with that id"}
+
+
 async def test_an_event_s_route_takes_its_short_id_among_the_events_one_may_see(
     world: World,  # noqa: F811
 ) -> None:

@@ -45,7 +45,12 @@ from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
 from integrator.http.deps import source_of
-from integrator.message_reads import dead_letter_states, messages_in_sight, named_instead
+from integrator.message_reads import (
+    dead_letter_states,
+    messages_in_sight,
+    named_instead,
+    typed_control_id,
+)
 from integrator.message_service import (
     AmbiguousMessageId,
     MessageNotFound,
@@ -226,7 +231,13 @@ async def _located(request: Request, visitor: Visitor, message_id: str) -> str |
             raise NoSuchMessage() from None
         kind, found = instead
         event_page = visitor.may_somewhere(P.PATIENT_DATA_READ)
-        return lookup(404, instead=kind, found=found, event_page=event_page)
+        return lookup(
+            404,
+            instead=kind,
+            found=found,
+            event_page=event_page,
+            control_id=typed_control_id(message_id),
+        )
     except AmbiguousMessageId as exc:
         return lookup(409, candidates=exc.candidates, more=exc.more)
     except BadIdPrefix:

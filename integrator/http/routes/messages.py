@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
@@ -30,13 +30,12 @@ from integrator.http.deps import (
     terms_of,
 )
 from integrator.http.json_body import JsonBodyRoute
-from integrator.http.message_ids import MessageNamed
+from integrator.http.message_ids import MessageNamed, not_a_message
 from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import ScopeDep, forbidden
-from integrator.message_reads import listed_messages, named_instead
+from integrator.message_reads import listed_messages
 from integrator.message_service import (
-    NO_MESSAGE,
     MessageNotFound,
     MessageTerms,
     checked_filter,
@@ -193,17 +192,7 @@ async def get_message(
     try:
         reading = await read_message(engine, scope, message_id, source=source)
     except MessageNotFound:
-        # An event's or rejected input's id (they look alike): said, with its route, to who
-        # may read it, as the CLI and the console say it.
-        instead = await named_instead(engine.store, scope.identity, message_id)
-        detail = NO_MESSAGE if instead is None else f"{NO_MESSAGE}; {_instead_route(*instead)}"
-        raise HTTPException(status_code=404, detail=detail) from None
+        raise await not_a_message(engine, scope, message_id) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
     return reading.to_json()
-
-
-def _instead_route(kind: str, found: str) -> str:
-    if kind == "event":
-        return f"it is an event's id: GET /api/v1/events/{found}"
-    return f"it is the id of rejected input: GET /api/v1/rejected/{found}"
