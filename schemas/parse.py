@@ -232,7 +232,8 @@ def _whatever_the_type(body: Any) -> tuple[FieldError, ...]:
     ``type`` is missing or none: pydantic stops at the type (the union switches on it), and a
     sender who left it out learned of one error, fixed it and met the next ten. Each type is
     tried in turn; what all of them refuse alike (a ``zd_number`` missing, a BSN failing the
-    eleven-test) is named after the type, in the first type's order. Only on the refusal's
+    eleven-test, a cross-field rule pydantic skipped for a field error: ``schemas.deferred``)
+    is named after the type, in the first type's order. Only on the refusal's
     path, so a valid event pays nothing."""
     if not isinstance(body, dict):
         return ()
@@ -242,8 +243,11 @@ def _whatever_the_type(body: Any) -> tuple[FieldError, ...]:
         tried = _validated_python(typed)
         if not isinstance(tried, _Refused):
             return ()  # valid as this type: only the type is wrong
-        details, _ = _details(tried, _Decoded(typed))
-        found.append(field_errors(details, _TAGS, at_most=MAX_LISTED + 1)[0])
+        details, complete = _details(tried, _Decoded(typed))
+        errors, read = field_errors(details, _TAGS, at_most=MAX_LISTED + 1)
+        if complete and read == len(details):  # as ``_refusal`` adds them to a typed body's
+            errors += _DEFERRED.errors(typed, errors)
+        found.append(errors)
     alike = set.intersection(*(set(errors) for errors in found))
     return tuple(e for e in found[0] if e in alike and e.path != "type")
 

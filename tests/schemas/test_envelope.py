@@ -253,6 +253,22 @@ def test_a_missing_or_unknown_type_still_names_what_every_type_would_refuse(
     ]
 
 
+def test_a_wrong_type_with_a_field_error_still_names_the_cross_field_rule(
+    referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    """A field error makes pydantic skip the cross-field rules (``schemas.deferred`` judges
+    them after); judged per type too, a patient with neither BSN nor address is named with a
+    wrong type and a bad UZOVI, as with either alone (found by a support walkthrough)."""
+    for data in (referral_data, diagnostic_request_data):
+        broken = edited(data, "patient.address")
+        broken = edited(broken, "patient.bsn") if "bsn" in data["patient"] else broken
+        broken = edited(broken, "patient.insurance", {"uzovi": "33111", "policy_number": "1"})
+        errors = errors_of(edited(broken, "type", "verwijzing"))
+        assert errors[0][0] == "type"
+        assert ("patient.insurance.uzovi", "uzovi_format") in errors, errors
+        assert ("patient", "bsn_or_address") in errors, errors
+
+
 def test_type_selects_the_other_model(referral_data: dict[str, Any]) -> None:
     errors = errors_of(edited(referral_data, "type", "diagnostic_request"))
     assert ("tests", "required") in errors

@@ -428,19 +428,40 @@ def test_field_errors_alone_get_nothing_added(referral_data: dict[str, Any]) -> 
     ]
 
 
+def test_a_body_refused_as_a_whole_gets_nothing_added() -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event('{"type": "referral", "patient": {')
+    assert {error.rule for error in caught.value.errors}.isdisjoint(DEFERRED_RULES)
+
+
+def _rules_named(body: dict[str, Any]) -> set[tuple[str, str]]:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(body))
+    return {(error.path, error.rule) for error in caught.value.errors}
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        '{"type": "prescription", "patient": {"birth_date": "x"}}',
-        '{"type": ["referral"], "patient": {}}',
-        '{"patient": {"name": {"family": ""}}}',
-        '{"type": "referral", "patient": {',
+        {"type": "prescription", "patient": {"birth_date": "x"}},
+        {"type": ["referral"], "patient": {}},
+        {"patient": {"name": {"family": ""}}},
+        {"type": "verwijzing", "patient": {"insurance": {"uzovi": "33111"}}},
     ],
 )
-def test_a_body_refused_as_a_whole_gets_nothing_added(body: str) -> None:
-    with pytest.raises(EventValidationError) as caught:
-        parse_event(body)
-    assert {error.rule for error in caught.value.errors}.isdisjoint(DEFERRED_RULES)
+def test_a_body_no_type_chose_gets_the_cross_field_rules_every_type_breaks(
+    body: dict[str, Any],
+) -> None:
+    """Its fields are judged as each type's (``parse._whatever_the_type``): the cross-field
+    rules every type breaks alike are named after the type, as pydantic's field rules are, and
+    none that only one type breaks. A field error beside them (a bad UZOVI) changes nothing:
+    the patient with neither BSN nor address was named with a wrong type alone, and not with
+    a wrong type and a bad UZOVI (found by a support walkthrough)."""
+    typed = [_rules_named({**body, "type": t}) for t in ("referral", "diagnostic_request")]
+    alike = {named for named in typed[0] & typed[1] if named[1] in DEFERRED_RULES}
+    named = _rules_named(body)
+    assert {n for n in named if n[1] in DEFERRED_RULES} == alike
+    assert ("patient", "bsn_or_address") in alike
 
 
 def test_a_memoryview_body_is_judged_too(referral_data: dict[str, Any]) -> None:
