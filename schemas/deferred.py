@@ -332,8 +332,9 @@ class DeferredRules:
         Nothing when the body as a whole was refused (not JSON, not an object, too much text)
         or its `type` chose no model: pydantic then validated none of its fields, so none of
         their rules was skipped for another (`parse._whatever_the_type` judges such a body as
-        each type, with its `type` set, and names what all of them break). Only dicts, lists and tuples are looked into; what
-        else a mapping given in Python may hold is left unjudged.
+        each type, with its `type` set, and names what all of them break). Only dicts, lists
+        and tuples are looked into; what else a mapping given in Python may hold is left
+        unjudged.
         """
         if any(error.path == "$" for error in reported):
             return ()
