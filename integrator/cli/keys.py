@@ -221,10 +221,17 @@ def keys_rotate(
                 holders=lambda: engines_not_sealing_with(store, current),
             )
 
+    async def refused_first(store: Store) -> None:
+        # Before the store is opened to write: a writer registers its first key as one that
+        # seals values (``keycheck``), so a rotation refused only then left the store needing
+        # a key that had sealed nothing, and refusing every start without it.
+        await engines_unsure_of_key(store, current)
+
     if dry_run:
         counts = with_store(count, settings, read_only=True)
         _show_counts(current, counts, as_json=as_json)
         return
+    with_store(refused_first, settings, read_only=True)
     interruptions = Interruptions()
     with interruptions:
         report = with_store(rotate, settings)

@@ -68,6 +68,10 @@ def test_a_rotation_is_refused_while_an_engine_runs_without_the_new_key(tmp_path
         assert "HTTP at 10.0.0.7:8080, pid 4242 on host engine-host-elsewhere" in refused.stderr
         assert "nothing was sealed" in refused.stderr
         assert NEW.split(":")[1] not in refused.output  # a key id, never a key
+    # Nor did it register the new key as one that seals: the store needed kid2 from then on,
+    # and every start and read with kid1 alone, as before, was refused (an operator audit).
+    back = cli(env_for(tmp_path, OLD), "messages", "list", "--json")
+    assert back.exit_code == 0, back.output
 
     async def forget_engine() -> None:
         url = f"sqlite:///{tmp_path / 'store.db'}"
