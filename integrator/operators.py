@@ -52,6 +52,7 @@ import dataclasses
 import difflib
 import os
 import secrets
+import stat
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -2430,12 +2431,21 @@ def _replace_text(path: Path, text: str) -> None:
     """Write ``text`` into ``path`` atomically: a reader sees the old file or the new one whole.
 
     The temporary file is the writer's own (hidden, so neither the engine's loader nor its
-    watcher reads it): two processes writing one destination never share one.
+    watcher reads it): two processes writing one destination never share one. A symbolic link
+    to a file is written through, into the file it names, and stays a link; the file keeps its
+    permissions. Replaced, the link of a checkout that a configuration tool keeps became a
+    plain copy, its later edits to the checkout ignored without a word, and a file kept
+    ``0640`` came back ``0644``. A link to nothing is replaced by the file (docs/operators.md).
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    target = path
+    if path.is_symlink() and path.resolve().is_file():
+        target = path.resolve()
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        with contextlib.suppress(OSError):  # a new file: the umask's permissions
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -167,6 +167,34 @@ async def test_pause_resume_and_rollback_give_back_the_file_byte_for_byte(
     assert await revisions(admin, NOORD) == [1, 2, 3, 4, 5]
 
 
+async def test_a_linked_file_is_changed_through_its_link_and_keeps_its_permissions(
+    admin: DestinationAdmin, files: Files, tmp_path: Path
+) -> None:
+    """A destination file linked in from a checkout a configuration tool keeps: a change wrote
+    a plain file over the link, so the checkout's later edits were ignored without a word, and
+    a file kept 0640 came back 0644 (found by an operator audit)."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    kept = checkout / f"{WEST}.yaml"
+    files.path(WEST).rename(kept)
+    kept.chmod(0o640)
+    files.path(WEST).symlink_to(kept)
+    files.path(NOORD).chmod(0o640)
+
+    await admin.update(WEST, ["port=2999"], actor="anna")
+    await admin.set_enabled(NOORD, False, actor="anna")
+
+    assert files.path(WEST).is_symlink() and files.path(WEST).resolve() == kept
+    assert "port: 2999" in kept.read_text(encoding="utf-8")
+    assert (kept.stat().st_mode & 0o777, files.path(NOORD).stat().st_mode & 0o777) == (
+        0o640,
+        0o640,
+    )
+    assert sorted(p.name for p in checkout.iterdir()) == [kept.name]  # no temporary left
+    kept.write_text(kept.read_text(encoding="utf-8").replace("port: 2999", "port: 2998"))
+    assert (await admin.view(WEST)).config.port == 2998  # type: ignore[union-attr]
+
+
 async def test_pause_of_a_file_without_the_key_adds_it_and_keeps_the_rest(
     admin: DestinationAdmin, files: Files
 ) -> None:
