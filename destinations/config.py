@@ -83,6 +83,10 @@ file nor the key)."""
 PROVIDER_CONTROL_RULE: Final = "provider ids must not hold control characters"
 
 
+IS_DIRECTORY: Final = "is a directory, not a file"
+"""The rule a TLS path naming a directory breaks (the ``tls_dir`` itself, say)."""
+
+
 class Rule(ValueError):
     """A rule of the file broken, raised in a validator: its English text, and a short stable
     name (``code``) with the values its sentence needs. pydantic reports it as a
@@ -253,6 +257,8 @@ class TlsSettings(_Frozen):
             raise Rule(code, rule, **values)
         if not checks_files(info):
             return value
+        if value.is_dir():  # "does not exist" sent people looking for what was there
+            raise Rule("file_is_directory", IS_DIRECTORY)
         if not value.is_file():
             raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):
@@ -1056,6 +1062,10 @@ _KINDS: Final[Mapping[tuple[str, str], Rule]] = {
     ),
     ("retry", "model_type"): _section_rule(RetrySettings),
     ("tls", "model_type"): _section_rule(TlsSettings),
+    **{
+        ("port", kind): Rule("port", "must be a whole number from 1 to 65535")
+        for kind in ("less_than_equal", "greater_than_equal", "int_type", "int_parsing")
+    },
     ("rate_limit", "float_type"): Rule(
         "rate_limit",
         "must be a number of messages per second, written in decimal (10, 0.5, 1000), or null "
@@ -1065,7 +1075,8 @@ _KINDS: Final[Mapping[tuple[str, str], Rule]] = {
 """What a key must be, where pydantic's words for a value of the wrong kind name a Python
 type (``Input should be a valid tuple``, ``… or instance of RetrySettings``) or leave out what
 the number counts: said as the key's own rule, with a code the console words in Dutch. ``1e3``
-is text to YAML 1.1, so a rate limit written so is refused: the rule says how to write it."""
+is text to YAML 1.1, so a rate limit written so is refused: the rule says how to write it. A
+port out of range was ``Input should be less than or equal to 65535``."""
 
 
 def _rule(error: ErrorDetails) -> str:

@@ -325,7 +325,12 @@ class DefinitionRefused(ConfigurationError):
 def _option_key(key: str, option: str, keys: Sequence[str]) -> str:
     """``--set retry.initial`` for a key set by ``--set retry.initial=…`` or ``--set retry=…``;
     ``ordering (not in --set)`` for one no assignment named."""
-    if any(key == given or key.startswith((f"{given}.", f"{given}[")) for given in keys):
+    if any(
+        key == given
+        or key.startswith((f"{given}.", f"{given}["))
+        or given.startswith((f"{key}.", f"{key}["))  # ``--set foo.bar=1``: no ``foo`` key
+        for given in keys
+    ):
         return f"{option} {key}"
     return f"{key} (not in {option})"
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from destinations.config import TlsSettings
+from destinations.config import IS_DIRECTORY, TlsSettings
 from destinations.tls_files import FileStamp, ca_problem, pair_problem
 from integrator.catalog import Catalog
 from integrator.eventloop import stop_task
@@ -81,6 +81,8 @@ def look_at(path: Path) -> Seen:
         return Seen("file is not readable", None)
     except OSError:
         return Seen("file does not exist", None)
+    if stat.S_ISDIR(found.st_mode):
+        return Seen(IS_DIRECTORY, None)
     if not stat.S_ISREG(found.st_mode):
         return Seen("file does not exist", None)
     if not os.access(path, os.R_OK):

@@ -490,6 +490,7 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.duration_too_long": "must be {most} at most",
     "refusal.definition.max_delay": "must not be shorter than retry.initial",
     "refusal.definition.file_missing": "file does not exist",
+    "refusal.definition.file_is_directory": "is a directory, not a file",
     "refusal.definition.file_unreadable": "file is not readable",
     "refusal.definition.outside_tls_dir": (
         "must be a file inside the TLS directory, {setting} ({directory})"
@@ -557,6 +558,7 @@ EN: Final[dict[str, str]] = {
         "must be a number of messages per second, written in decimal (10, 0.5, 1000), or null "
         "for no limit"
     ),
+    "refusal.definition.port": "must be a whole number from 1 to 65535",
     "refusal.definition.host": "must be a host name or address without spaces",
     "refusal.definition.host_url": (
         "must be a host name or address, not a URL (the port goes in Port)"
@@ -1196,6 +1198,7 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.duration_too_long": "mag hoogstens {most} zijn",
     "refusal.definition.max_delay": "mag niet korter zijn dan retry.initial",
     "refusal.definition.file_missing": "het bestand bestaat niet",
+    "refusal.definition.file_is_directory": "is een map, geen bestand",
     "refusal.definition.file_unreadable": "het bestand is niet te lezen",
     "refusal.definition.outside_tls_dir": (
         "moet een bestand in de TLS-map zijn, {setting} ({directory})"
@@ -1267,6 +1270,7 @@ NL: Final[dict[str, str]] = {
         "moet een aantal berichten per seconde zijn, decimaal geschreven (10, 0.5, 1000), of "
         "null voor geen limiet"
     ),
+    "refusal.definition.port": "moet een heel getal van 1 tot en met 65535 zijn",
     "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",
     "refusal.definition.host_url": (
         "moet een hostnaam of adres zijn, geen URL (de poort hoort bij Poort)"

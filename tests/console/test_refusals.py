@@ -520,7 +520,7 @@ async def test_a_destination_definition_is_refused_beside_each_field_in_dutch(
         "een letter erin",
         "name": "name: mag niet leeg zijn",
         "providers": "providers: elke zorgaanbieder mag maar één keer voorkomen",
-        "port": "port: moet een heel getal zijn",
+        "port": "port: moet een heel getal van 1 tot en met 65535 zijn",
         "messages-referral": (
             "messages: kies een berichtversie voor verwijzingen, voor aanvragen, of voor allebei"
         ),
@@ -536,7 +536,9 @@ async def test_a_destination_definition_is_refused_beside_each_field_in_dutch(
         "messages-diagnostic_request": "messages.diagnostic_request: berichtversie 'orm-lfdv1' "
         "is buiten gebruik; kies de opvolger 'orm-v3'"
     }
-    assert field_errors(too_high) == {"port": "port: moet hoogstens 65535 zijn"}
+    assert field_errors(too_high) == {
+        "port": "port: moet een heel getal van 1 tot en met 65535 zijn"
+    }
     dutch(problems(forged), "revisie: moet een heel getal zijn")
 
 
@@ -567,7 +569,7 @@ async def test_a_destination_definition_is_refused_in_english_as_the_service_say
         destination_from_mapping(definition_of_new(form_from(WRONG_EVERYWHERE)), source="x")
     expected = {f"{p.key}: {p.rule}" for p in refused.value.problems}
     assert set(field_errors(wrong).values()) == expected
-    assert "port: Input should be a valid integer" in expected
+    assert "port: must be a whole number from 1 to 65535" in expected
     assert "name: String should have at least 1 character" in expected
 
 
@@ -580,7 +582,7 @@ async def test_a_broken_destination_file_is_said_in_dutch_on_its_page(engine: En
         shown = problems(await vera.get("/destinations/lab-west"))
     dutch(
         shown,
-        "Het bestand is geweigerd: port: moet een heel getal zijn",
+        "Het bestand is geweigerd: port: moet een heel getal van 1 tot en met 65535 zijn",
         "Het bestand is geweigerd: ack_timout: onbekende sleutel (bedoel je ack_timeout?)",
     )
     assert "Input should" not in shown and "unknown key" not in shown

@@ -180,7 +180,7 @@ def test_a_port_not_in_decimal_is_refused_not_read_as_another_number(
     engine connected elsewhere without a word."""
     text = yaml.safe_dump({k: v for k, v in MINIMAL.items() if k != "port"}) + f"port: {port}\n"
     error = refused(tmp_path, text)
-    assert (error.key, error.rule) == ("port", "Input should be a valid integer")
+    assert (error.key, error.rule) == ("port", "must be a whole number from 1 to 65535")
 
 
 @pytest.mark.parametrize(
@@ -361,10 +361,10 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("providers", ["a", "a"], "providers", "only once"),
     ("providers", ["a", 7], "providers[1]", "valid string"),
     ("host", "my host", "host", "without spaces"),
-    ("port", 0, "port", "greater than or equal to 1"),
-    ("port", 65536, "port", "less than or equal to 65535"),
-    ("port", "2575", "port", "valid integer"),
-    ("port", True, "port", "valid integer"),
+    ("port", 0, "port", "must be a whole number from 1 to 65535"),
+    ("port", 65536, "port", "must be a whole number from 1 to 65535"),
+    ("port", "2575", "port", "must be a whole number from 1 to 65535"),
+    ("port", True, "port", "must be a whole number from 1 to 65535"),
     ("messages", {}, "messages", "needs a message version"),
     ("messages", {"lab": "orm-v3"}, "messages.lab", "'referral' or 'diagnostic_request'"),
     ("messages", {"referral": "REF V2"}, "messages", "version names"),
@@ -581,6 +581,8 @@ def test_tls_files_must_exist_and_a_key_needs_a_certificate(tmp_path: Path, pki:
     error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(ca), "key_file": str(ca)}})
     assert (error.key, error.rule) == ("tls.key_file", "key_file needs cert_file")
     error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(tmp_path)}})
+    assert (error.key, error.rule) == ("tls.ca_file", "is a directory, not a file")
+    error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(tmp_path / "gone.pem")}})
     assert (error.key, error.rule) == ("tls.ca_file", "file does not exist")
 
 

@@ -151,7 +151,7 @@ def test_a_definition_naming_tls_files_is_validated_again_when_one_of_them_chang
     key.unlink()
     assert "file does not exist" in read(5)[1][0]
     key.mkdir()
-    assert "file does not exist" in read(6)[1][0]  # a directory is no file either
+    assert "is a directory, not a file" in read(6)[1][0]  # no file either
     key.rmdir()
     key.write_bytes(key_bytes)
     assert [c.id for _, c in read(7)[0]] == ["lab-oost"]
