@@ -420,6 +420,9 @@ def test_a_set_refused_names_the_option_and_what_the_key_must_be(env: dict[str, 
         "rate_limit=1e3": "--set rate_limit: must be a number of messages per second, written ",
         "retry={initial: x}": "--set retry.initial: must be a duration like 500ms",
         "connections=2": "ordering (not in --set): must be rotate when connections is more than",
+        # No ``foo`` key: said of what was set, not as a key left as it was.
+        "foo.bar=1": "--set foo: unknown key",
+        "port=99999": "--set port: must be a whole number from 1 to 65535",
     }
     for assignment, said in expected.items():
         refused = cli("destinations", "update", path.stem, "--set", assignment, env=env)
