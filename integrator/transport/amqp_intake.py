@@ -37,7 +37,9 @@ again in the engine, after 1 s, then twice as long each time up to 5 s, until it
 batches taken after it wait for it (their turn), so the intake takes nothing new meanwhile.
 Handing it back to the broker instead counted every try against the intake queue's delivery
 limit (20): a store away for 20 s sent valid events to the dead-letter queue, stored nowhere. A
-stop, or a lost channel, leaves the deliveries to the broker (one delivery counted). When a
+stop, or a lost channel, leaves the deliveries to the broker (one delivery counted); after a
+reconnect while the store is still away the queue is consumed only once the store answers, so
+further drops in the same outage count nothing more. When a
 batch fails for another reason, its deliveries are tried one at a time; one that fails alone is
 given back to the broker and, when it fails again with ``redelivered`` set, is a suspected
 poison message: it is stored as rejected with the error type and acked. The intake queue's
@@ -254,11 +256,39 @@ class AmqpIntake:
             current=lambda: self._current(taking),
             subscribe=lambda: self._subscribe(taking),
         )
-        async with self._again.lock:
-            # Declared by the transport's connect hook just before: consuming is enough.
-            await self._consume(taking, self._budget.prefetch())
-            self._again.cancelled = False
+        if self._keeping.failing:
+            # The store is away (a batch failed and none has committed since): consumed once it
+            # answers. Every delivery held unacked when a connection goes counts against the
+            # queue's delivery limit, and consumed at once, the kept batch came again to be
+            # held until the next drop: twenty drops in one store outage moved valid events,
+            # confirmed to their publishers, to the dead queue, stored nowhere.
+            self._spawn(self._consume_once_the_store_answers(taking))
+        else:
+            async with self._again.lock:
+                # Declared by the transport's connect hook just before: consuming is enough.
+                await self._consume(taking, self._budget.prefetch())
+                self._again.cancelled = False
         self._link.watch(channel, "intake")
+
+    async def _consume_once_the_store_answers(self, taking: _Taking) -> None:
+        """Consume on ``taking``'s channel once the store answers (asked after 1 s, then twice
+        as long each time up to 5 s, as a kept batch is tried); nothing if the channel is
+        replaced or the intake stopped meanwhile."""
+        wait = RETRY_FIRST_S
+        while self._current(taking):
+            try:
+                await self._store.ping()
+                break
+            except StoreError:
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RETRY_MAX_S)
+        if not self._current(taking):
+            return
+        log.info("the store answers again; intake consumes again")
+        async with self._again.lock:
+            with contextlib.suppress(*BROKER_ERRORS):  # the channel went: its reconnect consumes
+                await self._consume(taking, self._budget.prefetch())
+                self._again.cancelled = False
 
     def _current(self, taking: _Taking) -> bool:
         """Still the intake's channel: not replaced by a reconnect, intake not stopped."""

@@ -121,3 +121,32 @@ async def test_a_kept_batch_is_tried_again_at_least_every_five_seconds(
         await setup.proxy.restore()
         assert await eventually(lambda: all_delivered(engine, 1), timeout=60)
     assert [e["retry_in_s"] for e in told()][:TRIES] == [1, 2, 4, 5]
+
+
+async def test_broker_connections_lost_while_the_store_is_away_count_one_delivery(
+    setup: StoreBehindProxy, referral_data: dict[str, Any]
+) -> None:
+    """Found by a robustness audit: with the store away, each lost broker connection gave the
+    kept batch back to the queue (one delivery counted), and the engine, consuming at once on
+    its new connection, held it again until the next loss; twenty such losses in one outage
+    moved a valid event, confirmed to its publisher, to ``P.dead``, stored nowhere and told
+    nowhere. After a reconnect during an outage the queue is consumed once the store answers:
+    three losses here (the limit is 2) leave the event in the queue, delivered once it is."""
+    engine = setup.engine
+    link = engine._transport.link  # type: ignore[union-attr]
+    with capture_logs() as logs:
+        await setup.proxy.cut()
+        await publish_events(setup.url, setup.prefix, make_events(referral_data, [PROVIDER], 1))
+        assert await eventually(lambda: any(e["event"] == KEPT for e in logs), timeout=30)
+        for _ in range(3):
+            generation = link.generation
+            await link.connection.close()  # the connection breaks
+            assert await eventually(
+                lambda g=generation: link.generation > g and link.connected, timeout=30
+            )
+            await asyncio.sleep(1.5)  # time for a consumer (were there one) to take it
+        assert await dead_letters(setup.url, setup.prefix) == 0
+        await setup.proxy.restore()
+        assert await eventually(lambda: all_delivered(engine, 1), timeout=60)
+    assert await dead_letters(setup.url, setup.prefix) == 0
+    assert any(e["event"] == "the store answers again; intake consumes again" for e in logs)
