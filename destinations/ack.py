@@ -118,6 +118,9 @@ UNREADABLE_ACK: Final = {
     ),
 }
 ACK_NO_MSA: Final = Shape("delivery.ack_no_msa", "ACK has no MSA segment")
+ACK_MSA_TWICE: Final = Shape(
+    "delivery.ack_msa_twice", "ACK has more than one MSA segment (an ACK answers one message)"
+)
 ACK_NO_CODE: Final = Shape("delivery.ack_no_code", "ACK MSA-1 (acknowledgment code) is empty")
 ACK_UNKNOWN_CODE: Final = Shape(
     "delivery.ack_unknown_code", "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR"
@@ -158,7 +161,11 @@ def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
     err: list[str] | None = None
     for segment in _SEGMENT_SPLIT.split(text):
         name = segment[:3]
-        if name == "MSA" and msa is None:
+        if name == "MSA":
+            if msa is not None:
+                # ``MSA|AA|…`` then ``MSA|AR|…``: which one holds? Read as the first, a
+                # rejection counted as delivered. Malformed: tried again, the receiver's error.
+                raise MalformedAck(ACK_MSA_TWICE())
             msa = segment.split(fs)
         elif name == "ERR" and err is None:
             err = segment.split(fs)

@@ -103,6 +103,9 @@ EN: Final[dict[str, str]] = {
     "text.delivery.ack_no_field_separator": "ACK has no valid field separator in MSH-1",
     "text.delivery.ack_no_encoding_characters": "ACK has no valid encoding characters in MSH-2",
     "text.delivery.ack_no_msa": "ACK has no MSA segment",
+    "text.delivery.ack_msa_twice": (
+        "ACK has more than one MSA segment (an ACK answers one message)"
+    ),
     "text.delivery.ack_no_code": "ACK MSA-1 (acknowledgment code) is empty",
     "text.delivery.ack_unknown_code": "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR",
     "text.delivery.payload_start_byte": "payload contains the MLLP start block byte 0x0B",
@@ -231,6 +234,9 @@ NL: Final[dict[str, str]] = {
         "de ACK heeft geen geldige coderingstekens in MSH-2"
     ),
     "text.delivery.ack_no_msa": "de ACK heeft geen MSA-segment",
+    "text.delivery.ack_msa_twice": (
+        "de ACK heeft meer dan één MSA-segment (een ACK beantwoordt één bericht)"
+    ),
     "text.delivery.ack_no_code": "MSA-1 (de ACK-code) van de ACK is leeg",
     "text.delivery.ack_unknown_code": "MSA-1 van de ACK is niet een van AA, AE, AR, CA, CE, CR",
     "text.delivery.payload_start_byte": "het bericht bevat de MLLP-startbyte 0x0B",

@@ -92,6 +92,11 @@ def test_leading_blank_lines_and_byte_order_mark_are_tolerated() -> None:
         (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\r", "no MSA segment"),
         (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA||M1\r", "MSA-1"),
         (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA|OK|M1\r", "MSA-1"),
+        # Read as its first MSA, a rejection after an AA counted as delivered (an audit).
+        (
+            b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA|AA|M1\rMSA|AR|M1\r",
+            "more than one MSA segment",
+        ),
     ],
 )
 def test_malformed_acks_are_refused_naming_the_problem(raw: bytes, problem: str) -> None:
