@@ -153,8 +153,12 @@ def events_list(
         with_store(export, settings, read_only=True)
         return
 
-    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, Total | None]:
+    async def action(
+        store: Store,
+    ) -> tuple[list[dict[str, Any]], int | None, Total | None, int]:
         found = await find_events(store, local_identity(), flt, limit=limit, one_more=True)
+        # Short ids that name one event in the store, not only among the rows shown.
+        unique = 0 if as_json else await store.unique_prefix_length("event", [e.id for e in found])
         # Cut by --limit: of how many ("N of M", as `messages list` says it), counted only then
         # and no further than ``listing_totals`` counts.
         cut = len(found) > limit
@@ -169,11 +173,12 @@ def events_list(
                 )
         rows = [listed_event_view(e, settings.zone) for e in found]
         if rows or flt.zd_number is None:
-            return rows, None, total
+            return rows, None, total, unique
         # Nothing by that ZD number: did intake refuse it? One count on an index.
-        return rows, await rejected_for_zd(store, local_identity(), flt.zd_number), total
+        refused = await rejected_for_zd(store, local_identity(), flt.zd_number)
+        return rows, refused, total, unique
 
-    every, refused, total = with_store(action, settings, read_only=True)
+    every, refused, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
         shown = Shown(len(rows), total=total.count, beyond=total.beyond)
@@ -183,14 +188,17 @@ def events_list(
     if as_json:
         print_json(rows)
         return
-    console.print(_table(rows, f"Events ({shown})", zone=settings.zone, width=console.width))
+    title = f"Events ({shown})"
+    console.print(_table(rows, title, zone=settings.zone, width=console.width, unique=unique))
 
 
-def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+def _table(
+    rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int, unique: int = 0
+) -> Table:
     """Events as a table that fits the terminal: ids (shortened as ``events show`` and
-    ``events route`` take them back), ZD numbers, providers and times whole; the event's type
-    and action as the width allows."""
-    short = short_ids(r["id"] for r in rows)
+    ``events route`` take them back, to at least ``unique`` characters: unique in the store),
+    ZD numbers, providers and times whole; the event's type and action as the width allows."""
+    short = short_ids((r["id"] for r in rows), at_least=unique)
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
         "zd": Column("ZD number", lambda r: r["zd_number"]),

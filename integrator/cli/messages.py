@@ -164,24 +164,29 @@ def messages_list(
         with_store(export, settings, read_only=True)
         return
 
-    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, int, int | None]:
+    async def action(
+        store: Store,
+    ) -> tuple[list[dict[str, Any]], int | None, int, int | None, int]:
         full = await with_full_ids(store)
         found = await find_messages_in_store(
             store, local_identity(), full, limit=limit, one_more=True
         )
         listed = await listed_messages(store, found, settings.zone)
+        # Short ids that name one message in the store, not only among the rows shown.
+        shown_ids = [m.id for m in found] + [m.resend_of for m in found if m.resend_of]
+        unique = 0 if as_json else await store.unique_prefix_length("message", shown_ids)
         # Cut by --limit: how many match in all ("N of M", as `rejected list` says it), one
         # COUNT that reads no body, made only then: a listing that fits costs none
         # (bench/bench_listing_total.py measures it on 50,000 messages).
         total = max(await store.count_messages(full), limit + 1) if len(found) > limit else None
         if found or flt.zd_number is None:
-            return listed, None, 0, total
+            return listed, None, 0, total, unique
         # Nothing by that ZD number: did intake refuse it, or did it arrive for a provider no
         # destination served (the classic "it never came")?
         went = await zd_elsewhere(store, local_identity(), flt.zd_number)
-        return listed, went.rejected, went.unrouted, total
+        return listed, went.rejected, went.unrouted, total, unique
 
-    every, refused, unrouted, total = with_store(action, settings, read_only=True)
+    every, refused, unrouted, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)
@@ -193,8 +198,9 @@ def messages_list(
     if as_json:
         print_json(rows)
         return
+    title = f"Messages ({shown})"
     console.print(
-        messages_table(rows, width=console.width, zone=settings.zone, title=f"Messages ({shown})")
+        messages_table(rows, width=console.width, zone=settings.zone, title=title, unique=unique)
     )
 
 

@@ -25,15 +25,16 @@ SHORT_ID = 8
 """The least a shortened id shows: a UUID's first group, unique in all but very large stores."""
 
 
-def short_ids(ids: Iterable[str], minimum: int = SHORT_ID) -> dict[str, str]:
+def short_ids(ids: Iterable[str], minimum: int = SHORT_ID, *, at_least: int = 0) -> dict[str, str]:
     """Each id shortened to the fewest characters (at least ``minimum``) that tell them apart.
 
     Among the ids given, as git does for the commits it lists: a table stays narrow, and an id
-    copied from it is still unique at least among what was on the screen. A shortened id never
-    ends in a dash, which would look like a cut.
+    copied from it is still unique at least among what was on the screen; ``at_least``: the
+    length that tells them apart from every id in the store (``Store.unique_prefix_length``),
+    where the listing asked. A shortened id never ends in a dash, which would look like a cut.
     """
     distinct = sorted(set(ids))
-    length = minimum
+    length = max(minimum, at_least)
     while len({i[:length] for i in distinct}) < len(distinct):
         length += 1
     while any(i[length - 1 : length] == "-" for i in distinct):
@@ -205,7 +206,7 @@ def fits(
 
 
 def messages_table(
-    rows: Sequence[dict[str, Any]], *, width: int, zone: tzinfo, title: str
+    rows: Sequence[dict[str, Any]], *, width: int, zone: tzinfo, title: str, unique: int = 0
 ) -> Table:
     """``presenters.message_summary`` rows as a table no wider than ``width``, no cell cut.
 
@@ -215,7 +216,8 @@ def messages_table(
     creation time because ``--since`` and ``--until`` select on it.
     """
     short = short_ids(
-        [r["id"] for r in rows] + [r["resend_of"] for r in rows if r.get("resend_of")]
+        [r["id"] for r in rows] + [r["resend_of"] for r in rows if r.get("resend_of")],
+        at_least=unique,
     )
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),

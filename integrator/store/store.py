@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime, tzinfo
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     Column,
@@ -1121,6 +1121,26 @@ class Store(
     async def resolve_rejected_id(self, text: str) -> str:
         """Like ``resolve_message_id``, for the id of rejected input."""
         return await self._resolve_id(rejected_events.c.id, text, "rejected input")
+
+    @guarded("read ids")
+    async def unique_prefix_length(self, kind: IdKind, ids: Collection[str]) -> int:
+        """The fewest characters that tell each of ``ids`` apart from every other id of its
+        kind in the store (not only from those listed with it): one more than the longest
+        start it shares with the ids just before and after it, in the index's order. A listing
+        shortens its ids to at least this, so that each is taken back as the one it names
+        (``idprefix``): among the rows of a filtered listing, an event id shortened to 8
+        characters could be the start of another event's id (upstream's time-ordered ids
+        share their first characters for a minute)."""
+        column = {"message": messages.c.id, "event": events.c.id}[kind]
+        longest = 0
+        async with self._engine.connect() as conn:
+            for given in ids:
+                before = await conn.execute(select(func.max(column)).where(column < given))
+                after = await conn.execute(select(func.min(column)).where(column > given))
+                for neighbour in (before.scalar(), after.scalar()):
+                    if neighbour is not None:
+                        longest = max(longest, _shared_start(given, neighbour))
+        return longest + 1
 
     @guarded("read rejected input")
     async def get_rejected(self, rejected_id: str) -> RejectedEventRecord | None:
@@ -2527,3 +2547,17 @@ async def _newest_concerning(
 
 class _Repeated(Exception):
     """Rolls back an audit entry that would only repeat the one before it."""
+
+
+IdKind = Literal["message", "event"]
+"""The ids a listing shortens that ``Store.unique_prefix_length`` knows."""
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` start with alike."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared

@@ -704,3 +704,33 @@ def test_messages_show_on_80_columns_folds_values_instead_of_cutting_them(
     table, _, below = full.stdout.partition(f"OBX-5, whole ({len(value):,} characters):")
     assert attachment not in whole(cells(table))
     assert below.strip().splitlines()[0] == value  # one line, unbroken (the terminal wraps it)
+
+
+def test_a_short_id_a_filtered_listing_shows_names_one_thing_in_the_store(
+    tmp_path: Path,
+) -> None:
+    """Shortened to tell apart only the rows shown, the id of the one event a filter left was
+    its first 8 characters, which upstream's time-ordered ids share with every event of the
+    same minute: ``events show`` of it answered "ambiguous" (found by a support walkthrough).
+    Now each is as long as the store needs; a listing of ids alike in no more stays at 8."""
+    start = "0190f3a2-7c1e-7"  # as a UUIDv7 of one minute starts
+    events = [
+        make_event(id=f"{start}{n:03x}-8000-{n:012x}", zd_number=f"ZD70000000{n}")
+        for n in range(1, 4)
+    ]
+    messages = [make_message(id=f"{start}{n:03x}-9000-{n:012x}") for n in range(1, 4)]
+    env = stored(tmp_path, list(zip(events, [[m] for m in messages], strict=True)), timedelta(1))
+    for listing, shows in (
+        (("events", "list", "--zd", "ZD700000002"), ("events", "show")),
+        (("messages", "list", "--zd", "ZD700000002"), ("messages", "show")),
+    ):
+        listed = cli(env, *listing)
+        assert listed.exit_code == 0, listed.output
+        [row] = [line for line in listed.stdout.splitlines() if line.startswith(start[:8])]
+        short = row.split()[0]
+        assert len(short) < 36 and short.startswith(start)
+        shown = cli(env, *shows, short, "--json")
+        assert shown.exit_code == 0, shown.output
+    plain = stored(tmp_path / "plain", [(make_event(), [make_message()])], timedelta(1))
+    listed = cli(plain, "events", "list")
+    assert len(listed.stdout.splitlines()[-1].split()[0]) == 8
