@@ -66,8 +66,9 @@ ASKED: Final = "integrator.json_asked"
 WRITTEN: Final = "integrator.json_written"
 """``ctx.meta`` key: this invocation has written its JSON document to stdout."""
 
-_NAME = r"(?:--[a-z0-9][a-z0-9-]*|[A-Z][A-Z_]+)"
-"""An option as typed (``--since``), or an argument as help names it (``MESSAGE_IDS``)."""
+_NAME = r"(?:--set [a-z][a-z0-9_.\[\]]*|--[a-z0-9][a-z0-9-]*|[A-Z][A-Z_]+)"
+"""An option as typed (``--since``), a destination key as ``--set`` set it (``--set port``),
+or an argument as help names it (``MESSAGE_IDS``)."""
 _NAMED = re.compile(rf"({_NAME}(?:(?: and |, |/| or ){_NAME})*): (.+)", re.DOTALL)
 _ONE_NAME = re.compile(_NAME)
 INTERRUPTED: Final = 128 + signal.SIGINT

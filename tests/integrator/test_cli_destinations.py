@@ -429,6 +429,13 @@ def test_a_set_refused_names_the_option_and_what_the_key_must_be(env: dict[str, 
         assert refused.returncode == 2, refused.stderr
         assert refused.stderr.startswith(f"error: {said}"), refused.stderr
         assert "Input should" not in refused.stderr and path.name not in refused.stderr
+    # With --json the key set is the error's field, and its rule apart (both were empty).
+    as_json = cli("destinations", "update", path.stem, "--set", "port=99999", "--json", env=env)
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["fields"], error["rule"]) == (
+        ["--set port"],
+        "must be a whole number from 1 to 65535",
+    )
     assert path.read_text() == before
 
 
