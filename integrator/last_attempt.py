@@ -1,7 +1,8 @@
 """A destination's last delivery attempt: why it is not delivering, if it is not.
 
 The newest attempt of the newest message the receiver was asked for (delivered, dead,
-retrying, or cancelled as a discarded dead letter is; with an attempt: a message a forced
+retrying, cancelled as a discarded dead letter is, or held or queued again after it was tried;
+with an attempt: a message a forced
 removal made dead before it was tried is passed over, or it would hide the last attempt
 there was): when, what came of it, and why it failed,
 as ``short_reason`` words it (the engine's own words, or a negative ACK by its code: never the

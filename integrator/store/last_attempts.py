@@ -59,11 +59,15 @@ from integrator.store.records import AttemptRecord
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, messages
 
-ANSWERED = ("delivered", "dead", "retrying", "cancelled")
+ANSWERED = ("delivered", "dead", "retrying", "cancelled", "held", "queued")
 """The statuses of a message the receiver was asked for (those with an attempt): a dead letter
 support discarded is ``cancelled``, and its attempts were the destination's last all the same
 (left out, a receiver answering AR to everything read "never tried" once its letters were
-discarded, or an older message's attempt as the last)."""
+discarded, or an older message's attempt as the last). A message tried and then held (its
+version reached its sunset while it retried) or queued again (a resume) counts too: left out,
+the attempts of an older message that had died were said while the newest, held, were the
+ones that failed (found by an operator audit). Each status is one look-up of the status
+index, and only messages with an attempt count (``seq_in_status``'s ``tried``)."""
 
 _ATTEMPT_COLUMNS = ("message_id", "number", "started_at", "duration_ms", "outcome", "ack_code")
 

@@ -85,6 +85,29 @@ async def test_a_discarded_dead_letters_attempt_is_still_the_last(store: Store) 
         assert got is not None and got.message_id == expected.message_id
 
 
+async def test_a_message_tried_then_held_or_queued_again_has_the_last_attempt(
+    store: Store,
+) -> None:
+    """A message that kept failing and was then held (its version reached its sunset) had
+    the destination's newest attempts, and an older dead letter's were said instead (found by
+    an operator audit). One held or queued without an attempt is passed over, as ever."""
+    refused = "ConnectFailed: connect to 10.0.0.1:2575 failed: ConnectionRefusedError: refused"
+    await attempted(store, "lab", "dead", ("failed", "older"))
+    held = await attempted(store, "lab", "held", ("failed", refused), ("failed", refused))
+    await attempted(store, "lab", "held")  # held before it was tried: asked nothing
+    await attempted(store, "zuid", "dead", ("failed", "older"))
+    again = await attempted(store, "zuid", "queued", ("failed", refused))
+
+    found = await store.last_attempts(["lab", "zuid"])
+    lab, zuid = found["lab"].last, found["zuid"].last
+    assert lab is not None and (lab.message_id, lab.number) == (held, 2)
+    assert zuid is not None and zuid.message_id == again
+    for destination_id in ("lab", "zuid"):  # the same attempt the one-destination read finds
+        expected = (await answered_attempts(store, destination_id))[-1]
+        got = found[destination_id].last
+        assert got is not None and got.message_id == expected.message_id
+
+
 async def test_the_oldest_retrying_message_beside_a_newer_delivered_one(store: Store) -> None:
     """With ``ordering: rotate`` a later message is delivered past one that keeps failing:
     the oldest retrying message, when it was made and its own last attempt are read too."""
