@@ -275,23 +275,25 @@ def run_resend(
             for message in selection:
                 checked.mode_for(message)  # original to another destination: exit 2
             outcome = Outcome(dry_run=dry_run, request=checked, selection=selection, note=note)
-            if not selection:
-                if when_none is not None:
-                    outcome.elsewhere = await when_none(store)
-                return outcome
             live = await engine_way(settings, store)
+            # Said with nothing selected too: the way a run would go, and as whom (--json's
+            # ``via`` and ``actor`` were null and the local user where the engine would act).
             outcome.via = "engine" if live else "store"
             if live:  # only what the token may resend goes: the engine refuses the rest whole
                 catalog = await configured_catalog(store, settings)
                 narrowed = await within_token_clusters(store, catalog, selection)
+                if narrowed.token is not None:
+                    outcome.request = dataclasses.replace(checked, actor=narrowed.token)
                 if (refused := narrowed.refused()) is not None:
                     raise TokenClustersRefused(refused)
                 if (leaving := narrowed.said()) is not None:
                     err_console.print(leaving, soft_wrap=True, markup=False)
                 selection = narrowed.selection
                 outcome.selection, outcome.outside = selection, narrowed.outside
-                if not selection:
-                    return outcome
+            if not selection:
+                if when_none is not None and not outcome.outside:
+                    outcome.elsewhere = await when_none(store)
+                return outcome
             # A dry run in the store decides message by message, and shows its progress (8,000
             # took 10 s without a sign); the engine answers one all at once, so no bar.
             quiet = as_json or len(selection) < 2 or (dry_run and live)

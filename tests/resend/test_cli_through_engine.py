@@ -314,3 +314,18 @@ async def test_a_token_for_other_clusters_is_told_so_not_that_the_message_is_unk
             assert "outside the clusters of INTEGRATOR_TOKEN (token:lab-desk)" in said, said
         assert (await engine.store.list_resends(card))[1] == []
         assert len(noord.received) == 1
+
+
+async def test_a_selection_of_nothing_says_the_way_and_the_actor_a_run_would_have(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """``--json`` said ``"via": null`` and the local user for a selection of nothing, where a
+    selection of one said the engine and the token (found by a support walkthrough)."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        token = await token_for(engine, Grant(Role.RESEND), name="desk")
+        args = ("resend", "--zd", "ZD299999999", "--reason", "GP called", "--json", "--dry-run")
+        run = await asyncio.to_thread(cli, *args, env={**env, "INTEGRATOR_TOKEN": token})
+    assert run.returncode == 1, run.stderr
+    said = json.loads(run.stdout)
+    assert (said["via"], said["actor"], said["total"]) == ("engine", "token:desk", 0)
+    assert "no message matches the selection" in run.stderr
