@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from integrator.cli.once import option_name
-from integrator.cli.undecodable import _texts
 
 try:  # typer 0.2x carries its own click
     from typer._click.exceptions import UsageError
@@ -43,7 +42,9 @@ def refuse_option_as_value(command: Any, ctx: Any, args: Sequence[str]) -> None:
     for param in order:
         if getattr(param, "param_type_name", "") != "option" or param.is_flag:
             continue
-        taken = [v for v in _texts(opts.get(param.name)) if isinstance(v, str) and v in names]
+        given = opts.get(param.name)
+        values = given if isinstance(given, list | tuple) else (given,)
+        taken = [v for v in values if isinstance(v, str) and v in names]
         if taken:
             mine = option_name(param)
             raise OptionAsValue(
