@@ -278,17 +278,29 @@ class AmqpIntake:
         while self._current(taking):
             try:
                 await self._store.ping()
-                break
-            except StoreError:
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # any way of not answering: asked again, never given up
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RETRY_MAX_S)
-        if not self._current(taking):
+                continue
+            try:
+                async with self._again.lock:
+                    if not self._current(taking):
+                        return
+                    await self._consume(taking, self._budget.prefetch())
+                    self._again.cancelled = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the channel went under it (its reconnect consumes), or
+                # the broker refused: tried again while the channel stands
+                log.warning(
+                    "intake could not consume again; trying again", error_type=type(exc).__name__
+                )
+                await asyncio.sleep(wait)
+                continue
+            log.info("the store answers again; intake consumes again")
             return
-        log.info("the store answers again; intake consumes again")
-        async with self._again.lock:
-            with contextlib.suppress(*BROKER_ERRORS):  # the channel went: its reconnect consumes
-                await self._consume(taking, self._budget.prefetch())
-                self._again.cancelled = False
 
     def _current(self, taking: _Taking) -> bool:
         """Still the intake's channel: not replaced by a reconnect, intake not stopped."""

@@ -123,7 +123,7 @@ async def test_a_refused_save_keeps_the_reason_typed_with_the_rest(engine: Engin
     async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
         invalid = await post(otto, "/destinations/lab-west/edit", typed)
         assert invalid.status_code == 422, invalid.text
-        assert "port: Input should be a valid integer" in beside(invalid, "port")
+        assert "port: must be a whole number from 1 to 65535" in beside(invalid, "port")
         assert _reason_shown(invalid) == "new LIS"
         assert 'name="name" type="text" value="Lab West (LIS)"' in invalid.text
 

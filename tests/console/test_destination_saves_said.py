@@ -84,7 +84,7 @@ async def test_a_retired_version_is_refused_with_the_forms_other_mistakes(engine
     )
     assert added.status_code == edited.status_code == 422
     assert field_errors(added) == {
-        "port": "port: moet een heel getal zijn",
+        "port": "port: moet een heel getal van 1 tot en met 65535 zijn",
         "messages-diagnostic_request": retired,
     }
     assert field_errors(edited) == {

@@ -130,7 +130,7 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
     page.get_by_label("Port").fill("twenty")
     page.get_by_role("button", name="Save").click()
     _see(page.locator("#form-refused"))
-    assert "integer" in page.locator("#port-error").inner_text()
+    assert "whole number" in page.locator("#port-error").inner_text()
     _see(page.locator("#name-error"))
     assert page.get_by_label("Port").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Port").input_value() == "twenty"
