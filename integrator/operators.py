@@ -992,7 +992,7 @@ class DestinationAdmin:
         """When the destination was paused (only while it still is) and last resumed, as the
         engine saw it, and who paused it and why (``destination_pause_view``); read only when a
         destination is shown."""
-        revisions = await self._store.list_destination_revisions(destination_id)
+        revisions = await self._store.newest_destination_revisions_while(destination_id, _paused)
         return destination_pause_view(
             await self._store.destination_pause(destination_id), zone, pausing_revision(revisions)
         )
@@ -2553,7 +2553,12 @@ def pausing_revision(revisions: Sequence[DestinationRevision]) -> DestinationRev
     page away and among other changes."""
     pausing = None
     for revision in reversed(revisions):
-        if revision.config is None or revision.config.get("enabled", True):
+        if not _paused(revision):
             break
         pausing = revision
     return pausing
+
+
+def _paused(revision: DestinationRevision) -> bool:
+    """Whether ``revision`` leaves its destination there and paused."""
+    return revision.config is not None and not revision.config.get("enabled", True)

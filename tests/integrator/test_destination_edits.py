@@ -567,3 +567,28 @@ async def test_a_key_set_twice_is_refused_and_changes_nothing(
         await admin.update(NOORD, ["port=2575", "host=h.example", "port=2576"], actor="anna")
     assert files.text(NOORD) == before
     assert await revisions(admin, NOORD) == [1]
+
+
+async def test_who_paused_is_read_from_the_end_of_the_history_a_page_at_a_time(
+    admin: DestinationAdmin, store: Store
+) -> None:
+    """``paused_by`` read every revision at every view of a destination; it reads from the
+    newest back to the change that paused it, the same answer."""
+    await admin.set_enabled(NOORD, False, actor="anna", reason="HIS upgrade")
+    for port in (2901, 2902, 2903):
+        await admin.update(NOORD, [f"port={port}"], actor="bert")
+    for page in (1, 2, 8):
+        read = await store.newest_destination_revisions_while(
+            NOORD, lambda r: r.config is not None and not r.config["enabled"], page=page
+        )
+        assert [r.revision for r in read] == [1, 2, 3, 4, 5]  # back to the enabled one
+    paused_by = (await admin.pause_times(NOORD))["paused_by"]
+    assert (paused_by["revision"], paused_by["actor"], paused_by["reason"]) == (
+        2,
+        "anna",
+        "HIS upgrade",
+    )
+    await admin.set_enabled(NOORD, True, actor="anna")
+    assert (await admin.pause_times(NOORD))["paused_by"] is None
+    only_last = await store.newest_destination_revisions_while(NOORD, lambda r: False)
+    assert [r.revision for r in only_last] == [6]
