@@ -187,7 +187,7 @@ def deadletter_list(
     except BadSearch as exc:
         fail(option_rule(exc), 2)
 
-    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, int]:
         await check_destination(store, settings, flt)
         letters = await list_dead_letters(
             store,
@@ -198,15 +198,18 @@ def deadletter_list(
             died_until=flt.until,
         )
         summaries = [dead_letter_summary(letter, settings.zone) for letter in letters]
+        # Short ids that name one message in the store, not only among the rows shown.
+        unique = 0 if as_json else await store.unique_prefix_length("message", _ids(summaries))
         if len(letters) <= limit or include_resolved:
-            return summaries, None  # whole; or with --all, which no count holds: "more match"
+            # Whole; or with --all, which no count holds: "more match".
+            return summaries, None, unique
         # Cut by --limit: how many in all ("N of M"), the dashboard's count of open ones (one
         # grouped query, made only when the listing is cut).
         counts = await count_open_dead_letters(store, died_since=flt.since, died_until=flt.until)
         counted = counts.get(destination, 0) if destination else sum(counts.values())
-        return summaries, max(counted, limit + 1)
+        return summaries, max(counted, limit + 1), unique
 
-    found, total = with_store(action, settings, read_only=True)
+    found, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(found, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)
@@ -216,24 +219,33 @@ def deadletter_list(
         return
     hidden = "" if include_resolved else "; resolved ones hidden, --all shows them"
     title = f"Dead letters ({shown}{hidden})"
-    console.print(_table(rows, title, width=console.width, zone=settings.zone))
+    console.print(_table(rows, title, width=console.width, zone=settings.zone, unique=unique))
 
 
-def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) -> Table:
+def _ids(rows: list[dict[str, Any]]) -> list[str]:
+    """The message ids a listing of dead letters shows: each letter's, and in its state the
+    resend that resolved it and its latest resend."""
+    linked = [r["resolved_by"] for r in rows if r["resolved_by"]]
+    linked += [r["latest_resend"]["id"] for r in rows if r["latest_resend"]]
+    return [r["id"] for r in rows] + linked
+
+
+def _table(
+    rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo, unique: int = 0
+) -> Table:
     """Dead letters as a table that fits the terminal: ids (shortened as ``resend`` and
     ``deadletter show`` take them back, also those in the state), ZD numbers and the ACK code
     whole; the reason and the state wrap; when each died, the attempts and the MSH-10 as the
     width allows. The reason goes before the time, being what support reads first; when the
     full time (to the second, as ``--since`` and ``--until`` take it back) leaves no room for
     both, the time is shown to the minute, ``12-01 03:14`` (``compact_time``), so that an
-    80-column terminal still says when each died (``--json`` has the full time)."""
+    80-column terminal still says when each died (``--json`` has the full time). ``unique``:
+    the fewest characters that tell each id apart from every message in the store."""
     from datetime import UTC, datetime
 
     from integrator.presenters import compact_time
 
-    linked = [r["resolved_by"] for r in rows if r["resolved_by"]]
-    linked += [r["latest_resend"]["id"] for r in rows if r["latest_resend"]]
-    short = short_ids([r["id"] for r in rows] + linked)
+    short = short_ids(_ids(rows), at_least=unique)
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
         "destination": Column("destination", lambda r: r["destination"]),

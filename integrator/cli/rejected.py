@@ -102,10 +102,15 @@ def rejected_list(
     except BadSearch as exc:
         fail(option_rule(exc), 2)  # the option as typed here
 
-    async def action(store: Store) -> RejectedListing:
-        return await find_rejected(store, settings, local_identity(), limit=limit, **terms)
+    async def action(store: Store) -> tuple[RejectedListing, int]:
+        listing = await find_rejected(store, settings, local_identity(), limit=limit, **terms)
+        # Short ids that name one piece of rejected input in the store, not only among the
+        # rows shown (``rejected show`` takes them back).
+        shown_ids = [r["id"] for r in listing.rows]
+        unique = 0 if as_json else await store.unique_prefix_length("rejected", shown_ids)
+        return listing, unique
 
-    listing = with_store(action, settings, read_only=True)
+    listing, unique = with_store(action, settings, read_only=True)
     found = listing.rows
     shown = Shown(len(found), total=listing.total)
     say_shown(shown)
@@ -113,14 +118,17 @@ def rejected_list(
         print_json([{**r, "received_at": iso_time(r["received_at"], settings.zone)} for r in found])
         return
     title = f"Rejected input ({shown})"
-    console.print(_table(found, title, zone=settings.zone, width=console.width))
+    console.print(_table(found, title, zone=settings.zone, width=console.width, unique=unique))
 
 
-def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+def _table(
+    rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int, unique: int = 0
+) -> Table:
     """Rejected input as a table that fits the terminal: ids (shortened, as ``show`` takes
-    them back), times and ZD numbers whole, the broken rules wrapping; the caller as the width
-    allows, wrapping like the audit listing's actor (``--json`` always has it)."""
-    short = short_ids(r["id"] for r in rows)
+    them back: at least ``unique`` characters, which tell each apart from all rejected input
+    in the store), times and ZD numbers whole, the broken rules wrapping; the caller as the
+    width allows, wrapping like the audit listing's actor (``--json`` always has it)."""
+    short = short_ids((r["id"] for r in rows), at_least=unique)
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
         "received": Column("received", lambda r: shown_time(r["received_at"], zone)),

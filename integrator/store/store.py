@@ -1131,7 +1131,9 @@ class Store(
         (``idprefix``): among the rows of a filtered listing, an event id shortened to 8
         characters could be the start of another event's id (upstream's time-ordered ids
         share their first characters for a minute)."""
-        column = {"message": messages.c.id, "event": events.c.id}[kind]
+        column = {"message": messages.c.id, "event": events.c.id, "rejected": rejected_events.c.id}[
+            kind
+        ]
         longest = 0
         async with self._engine.connect() as conn:
             for given in ids:
@@ -2549,7 +2551,7 @@ class _Repeated(Exception):
     """Rolls back an audit entry that would only repeat the one before it."""
 
 
-IdKind = Literal["message", "event"]
+IdKind = Literal["message", "event", "rejected"]
 """The ids a listing shortens that ``Store.unique_prefix_length`` knows."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from integrator.cli import app
@@ -23,6 +24,7 @@ from integrator.cli.views import messages_table, short_ids
 from integrator.presenters import message_summary, shown_time
 from integrator.settings import Settings
 from integrator.store import AttemptRecord, EventRecord, MessageRecord, NewMessage, Store
+from integrator.store.records import RejectedKeys
 from tests.cli_in_process import json_error, run_cli
 from tests.store.factories import T0, StepClock, make_event, make_message
 
@@ -734,3 +736,45 @@ def test_a_short_id_a_filtered_listing_shows_names_one_thing_in_the_store(
     plain = stored(tmp_path / "plain", [(make_event(), [make_message()])], timedelta(1))
     listed = cli(plain, "events", "list")
     assert len(listed.stdout.splitlines()[-1].split()[0]) == 8
+
+
+def test_dead_letters_and_rejected_input_are_shortened_to_name_one_in_the_store(
+    tmp_path: Path,
+) -> None:
+    """``deadletter list`` and ``rejected list`` shortened their ids to tell apart only the
+    rows they showed: the one dead letter among messages whose ids start alike, or the one
+    rejected input a ``--zd`` left, was listed by 8 characters that ``deadletter show`` and
+    ``rejected show`` then found ambiguous. Each is now as long as the store needs."""
+    start = "0190f3a2-7c1e-7"
+    messages = [make_message(id=f"{start}{n:03x}-9000-{n:012x}") for n in range(1, 4)]
+    env = stored(tmp_path, [(make_event(), messages)], timedelta(0))
+    url = env["INTEGRATOR_DATABASE_URL"]
+
+    async def kill_one_and_reject_three() -> None:
+        async with await Store.open(url) as store:
+            await store.set_status(messages[1].id, "dead", last_error="AR from the receiver")
+            for n in range(1, 4):
+                kept = await store.reject_event(
+                    b"{}",
+                    "http",
+                    [{"field": "type", "rule": "required"}],
+                    RejectedKeys(zd_number=f"ZD70000000{n}"),
+                )
+                async with store._engine.begin() as conn:  # ids alike in their first 15
+                    await conn.execute(
+                        text("UPDATE rejected_events SET id = :new WHERE id = :old"),
+                        {"new": f"{start}{n:03x}-a000-{n:012x}", "old": kept},
+                    )
+
+    asyncio.run(kill_one_and_reject_three())
+    for listing, shows in (
+        (("deadletter", "list"), ("deadletter", "show")),
+        (("rejected", "list", "--zd", "ZD700000002"), ("rejected", "show")),
+    ):
+        listed = cli(env, *listing)
+        assert listed.exit_code == 0, listed.output
+        [row] = [line for line in listed.stdout.splitlines() if line.startswith(start[:8])]
+        short = row.split()[0]
+        assert len(short) < 36 and short.startswith(start), listing
+        shown = cli(env, *shows, short, "--json")
+        assert shown.exit_code == 0, (listing, shown.output)
