@@ -649,7 +649,9 @@ async def resolve_event_ids(
             found = await store.resolve_message_id(given)
         except (NotFound, AmbiguousIdPrefix, BadIdPrefix):
             return None
-        return f"it is a message's id: integrator messages show {found}"
+        message = await store.get_message(found, payload=False)
+        event = "" if message is None else f"; its event is {message.event_id}"
+        return f"it is a message's id{event}: integrator messages show {found}"
 
     return [await _resolved(store.resolve_event_id, given, option, instead) for given in ids]
 

@@ -336,6 +336,9 @@ def events_route(
         checked = request.checked(settings)  # exit 2 before the store is even opened
         store = await open_store_there(settings)  # never a new, empty one
         try:
+            if checked.event_ids:  # one that names a message instead is told so, and its event
+                full = await resolve_event_ids(store, checked.event_ids, option="EVENT_ID")
+                checked = dataclasses.replace(checked, event_ids=tuple(full))
             selected = await select_events(store, settings, checked)
             if not selected:
                 return route_report([], checked, via="store")

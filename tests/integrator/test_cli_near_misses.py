@@ -111,15 +111,21 @@ def test_an_msh_10_given_as_a_message_id_points_to_its_message(tmp_path: Path) -
 
 
 def test_a_message_id_given_as_an_event_id_points_to_the_message(tmp_path: Path) -> None:
-    env, _event_id, message_id, _rejected = _stored(tmp_path)
+    """``events route`` of a message's id said only "no event with id …": support had the
+    message's id from a listing and no word of which event to route."""
+    env, event_id, message_id, _rejected = _stored(tmp_path)
     for command in (
         ("events", "show", message_id),
         ("messages", "list", "--event-id", typed_start(message_id)),
+        ("events", "route", message_id, "--reason", "P connected", "--dry-run"),
+        ("events", "route", typed_start(message_id), "--reason", "P connected"),
     ):
         refused = run_cli(*command, env=env)
         assert refused.returncode == 2, refused.stderr
         said = " ".join(refused.stderr.split())
-        assert f"it is a message's id: integrator messages show {message_id}" in said, said
+        assert (
+            f"it is a message's id; its event is {event_id}: integrator messages show {message_id}"
+        ) in said, said
 
 
 def test_messages_show_of_a_rejected_id_points_to_the_rejected_input(tmp_path: Path) -> None:
