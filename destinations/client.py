@@ -5,7 +5,8 @@ connection is alive and whether the peer has spoken out of turn. That is what ma
 rule cheap to keep: *after any error, timeout or unsolicited byte the connection is dropped*, so a
 late or duplicate ACK can never be read as the answer to the next message. (While an answer is
 awaited, a frame the caller says answers no message sent now, ``Answers``, is skipped instead:
-it is never taken for the answer either.) A receiver that closed
+it is never taken for the answer either. Frames dropped with a connection are handed to the
+caller first, ``Answers.dropped``, so that none goes unsaid.) A receiver that closed
 an idle connection is noticed before the next send, which then simply reconnects; one whose
 close is still on its way (a receiver that closes after every ACK: the next message is written
 before its FIN is read) loses the kept connection before a byte of the answer came, and the
@@ -282,6 +283,14 @@ class Answers:
         ``SETTLED_KEPT`` messages settled on this connection, newest last."""
         return None
 
+    def dropped(self, frame: bytes, settled: Collection[str]) -> None:
+        """``frame`` came once the answers were read, and goes with the connection, which is
+        dropped for it: after this message's answer (an answer too many), or while the
+        connection was quiet, found as this message is about to be sent. Read by no one else:
+        the caller says what it was (a receiver that answers ``AA`` and then ``AR``), so that
+        no answer is dropped unsaid. ``settled`` as for ``unasked``, this message's key last
+        when it settled on this connection."""
+
 
 class MllpClient:
     """Sends framed messages to one receiver, one at a time, reusing the connection."""
@@ -314,6 +323,7 @@ class MllpClient:
         self._server_hostname = server_hostname
         self._max_frame_size = max_frame_size
         self._protocol: _AckProtocol | None = None
+        self._last_read: Answers | None = None  # the last message settled: who reads leftovers
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -383,6 +393,9 @@ class MllpClient:
             "kept connection closed by the receiver before it answered; "
             "sending again on a new connection",
             where=f"{self.host}:{self.port}",
+            # The MSH-10 of the message written twice, for the receiver who asks why it came
+            # twice (the caller's key: the client reads no HL7).
+            control_id=more.key if isinstance(more, Answers) else None,
         )
         protocol = await self._connect()
         return await self._send_on(protocol, data, more, opened=True)
@@ -430,11 +443,13 @@ class MllpClient:
         except BaseException:
             self._abort()
             raise
+        if isinstance(more, Answers):
+            protocol.settled.append(more.key)
+            self._last_read = more
         if protocol.stale:
             # More than the expected answers, or the start of another: out of step.
+            _say_dropped(protocol, more)
             self._abort()
-        elif isinstance(more, Answers):
-            protocol.settled.append(more.key)
         return answers
 
     def _closed(
@@ -518,6 +533,8 @@ class MllpClient:
     async def close(self) -> None:
         """Close the connection politely (the next ``send`` would reconnect)."""
         protocol, self._protocol = self._protocol, None
+        if protocol is not None:
+            _say_dropped(protocol, self._last_read)
         if protocol is None or protocol.transport is None or protocol.closed:
             return
         protocol.transport.close()
@@ -537,10 +554,14 @@ class MllpClient:
         await self.close()
 
     async def _ready_protocol(self) -> tuple[_AckProtocol, bool]:
-        """The connection to send on, and whether it was opened for this send."""
+        """The connection to send on, and whether it was opened for this send. A kept one
+        that is stale is dropped, what came on it since the last answer said first
+        (``Answers.dropped``, asked of the last message settled on it)."""
         protocol = self._protocol
         if protocol is not None and not protocol.stale:
             return protocol, False
+        if protocol is not None:
+            _say_dropped(protocol, self._last_read)
         self._abort()
         return await self._connect(), True
 
@@ -750,6 +771,15 @@ SKIPPED = Shape(
 """No answer in time, though frames came: late answers to earlier messages, messages the
 receiver sent unasked. Said so that a dead letter does not blame a receiver for silence; named
 by their message types (MSH-9), never their content."""
+
+
+def _say_dropped(protocol: _AckProtocol, more: Callable[[bytes], bool] | None) -> None:
+    """Hand the frames about to go with ``protocol`` to ``more.dropped`` (nothing without an
+    ``Answers``, which only the engine's own callers pass), emptying them: each is said once."""
+    frames, protocol.frames = protocol.frames, deque()
+    if isinstance(more, Answers):
+        for frame in frames:
+            more.dropped(frame, protocol.settled)
 
 
 def _and_skipped(said: str, skipped: list[str]) -> str:

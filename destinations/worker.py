@@ -202,8 +202,8 @@ class DeliveryWorker:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
             if exc.answers:
                 ack_code = "/".join(_code(a) for a in exc.answers)
-            if read.kept or exc.answers:
-                ack_bytes = b"\n".join(read.kept or exc.answers)
+            if exc.answers:
+                ack_bytes = read.received(list(exc.answers))
             if not exc.retryable:
                 outcome = "deadletter"
         else:
@@ -300,6 +300,19 @@ def _ack_error(code: str | None, text: str, detail: str) -> str:
     return NEGATIVE_ACK_SAYING(ack=code, text=said)
 
 
+_NEGATIVE = frozenset({"AE", "AR", "CE", "CR"})
+"""Answer codes that say the message was not taken: a late one is a warning, for support to
+look at that message (the first answer stood); a late ``AA`` or ``CA`` is routine."""
+
+
+def _said_late(event: str, ack: Ack, **fields: str | None) -> None:
+    """The log line of an answer that was not taken: its code, and the MSH-10 it answers (the
+    engine's own, as it sent it) unless ``fields`` name it already; never its text."""
+    fields.setdefault("answers_control_id", ack.control_id)
+    say = _log.warning if ack.code in _NEGATIVE else _log.info
+    say(event, ack_code=ack.code, **fields)
+
+
 _ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})
 """MSH-16 values (HL7 table 0155) under which an application ACK follows a ``CA`` that went
 well: always, or on success only."""
@@ -336,12 +349,12 @@ class MessageAnswers(Answers):
         # MSH-16 (None: no usable MSH) asks for an application ACK after a ``CA``.
         self._wanted = application_ack_type(payload) in _ANSWERED_ON_SUCCESS
         self.parsed: list[Ack | None] = []  # per answer, in order; None: unreadable
-        self.kept: list[bytes] = []  # the answers and the late answers, as they arrived
 
-    def received(self, answers: list[bytes]) -> bytes:
-        """What came back, as the attempt keeps it: the answers with the late answers skipped
-        among them, in the order they arrived."""
-        return b"\n".join(self.kept) if self.kept else b"\n".join(answers)
+    @staticmethod
+    def received(answers: list[bytes]) -> bytes:
+        """What came back, as the attempt keeps it: the answers in the order they arrived,
+        never a late answer to another message (about another patient, very likely)."""
+        return b"\n".join(answers)
 
     def deciding(self, answers: list[bytes]) -> tuple[Ack, str]:
         """The answer that decides (the last; ``InvalidAck`` when it is unreadable or a second
@@ -358,20 +371,40 @@ class MessageAnswers(Answers):
             if kind is not None:
                 return self._unsolicited(kind)
             ack = None  # an answer all the same: refused by the worker
-        self.kept.append(frame)
         if ack is not None and ack.control_id != self.key and ack.control_id in settled:
             kind = message_type(frame) or "ACK"
-            _log.info(
+            _said_late(
                 "skipped a late answer to an earlier message",
+                ack,
                 destination=self._destination_id,
                 message_id=self._message_id,
                 message_type=kind,
-                ack_code=ack.code,
-                answers_control_id=ack.control_id,  # the engine's own MSH-10, as it sent it
             )
             return kind
         self.parsed.append(ack)
         return None
+
+    def dropped(self, frame: bytes, settled: Collection[str]) -> None:
+        """An answer after the answer, dropped with the connection (``Answers.dropped``): an
+        ``AR`` after the ``AA`` that delivered the message went without a word. Said like a
+        late answer; the first answer stands. Anything else is named by its type only."""
+        try:
+            ack = parse_ack(frame)
+        except InvalidAck:
+            _log.info(
+                "dropped a frame that came after the answer",
+                destination=self._destination_id,
+                message_type=unsolicited_type(frame) or message_type(frame),
+            )
+            return
+        _said_late(
+            "dropped an answer that came after the answer",
+            ack,
+            destination=self._destination_id,
+            message_type=message_type(frame) or "ACK",
+            # Only an MSH-10 the engine sent on this connection is named: it is its own.
+            answers_control_id=ack.control_id if ack.control_id in settled else None,
+        )
 
     def _unsolicited(self, kind: str) -> str:
         """A message the receiver sent of its own accord (no MSA, a type other than ACK): not

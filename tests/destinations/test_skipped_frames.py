@@ -99,10 +99,11 @@ async def test_a_late_application_ack_of_the_previous_message_is_skipped() -> No
     assert attempts(sink) == [(f"m-{i}", "delivered", "CA") for i in ids]
     assert receiver.received == ids  # each sent once
     assert server.connections == 1
-    # What arrived is kept: the late AA, then the answer.
+    # Only the answer is kept with the attempt: the late AA is about another message (and
+    # very likely another patient), said in the log by the MSH-10 it answers.
     second = sink.results[1].ack_bytes
     assert second is not None
-    assert re.findall(rb"MSA\|(\w+)\|(\w+)", second) == [(b"AA", b"L0"), (b"CA", b"L1")]
+    assert re.findall(rb"MSA\|(\w+)\|(\w+)", second) == [(b"CA", b"L1")]
     skipped = [e for e in logs if e["event"] == "skipped a late answer to an earlier message"]
     assert [(e["message_id"], e["answers_control_id"]) for e in skipped] == [
         (f"m-{ids[i + 1]}", ids[i]) for i in range(4)
@@ -133,7 +134,88 @@ async def test_a_late_answer_and_then_none_says_so_in_the_timeout() -> None:
         "AckTimeout: no ACK within 0.3s; 1 frame(s) came that answer no message sent now, "
         "skipped (ACK^I12)"
     )
-    assert second.ack_bytes is not None and b"MSA|AA|T1" in second.ack_bytes
+    assert second.ack_bytes is None  # the late answer is T1's: not kept with T2's attempt
+
+
+class AcceptedThenRejected:
+    """A receiver whose engine answers ``AA`` at once and its application ``AR`` a moment
+    later, after the connection went quiet (or once the next message came)."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    async def __call__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
+    ) -> None:
+        while True:
+            control_id = msh10(await read_frame(reader))
+            writer.write(framed(make_ack(control_id, "AA")))
+            await writer.drain()
+            await asyncio.sleep(self.pause)
+            writer.write(framed(make_ack(control_id, "AR")))
+            await writer.drain()
+
+
+async def test_an_ar_after_the_aa_is_said_not_dropped_unsaid() -> None:
+    """The receiver's ``AR`` after its ``AA`` came while the connection was quiet: the engine
+    dropped the connection for it at the next send, and nothing (log, attempt) said a message
+    it counted delivered had been rejected. Now a warning names the MSH-10 it answers, its
+    code, and never its text; the first answer stands."""
+    async with ScriptedServer(AcceptedThenRejected(pause=0.05)) as server:
+        with capture_logs() as logs:
+            sink = await _deliver_with_pauses(server.port, ["R1", "R2"], pause=0.3)
+    assert attempts(sink) == [("m-R1", "delivered", "AA"), ("m-R2", "delivered", "AA")]
+    said = [
+        (e["log_level"], e["ack_code"], e["answers_control_id"])
+        for e in logs
+        if e["event"] == "dropped an answer that came after the answer"
+    ]
+    # R1's AR when R2 is sent; R2's when the connection is closed.
+    assert said == [("warning", "AR", "R1"), ("warning", "AR", "R2")]
+
+
+async def test_a_late_ar_while_the_next_message_waits_is_a_warning() -> None:
+    """The ``AR`` arrives after the next message was written: skipped, as a late ``AA`` is,
+    and said at warning level (a late ``AA`` is routine and said at info)."""
+    async with ScriptedServer(AcceptedThenRejected(pause=0.0)) as server:
+        with capture_logs() as logs:
+            sink = await deliver_all(server.port, ["S1", "S2"])
+    delivered = [r for r in sink.results if r.outcome == "delivered"]
+    assert [r.message_id for r in delivered] == ["m-S1", "m-S2"]
+    levels = {
+        (e["log_level"], e["ack_code"], e["answers_control_id"])
+        for e in logs
+        if e["event"]
+        in (
+            "skipped a late answer to an earlier message",
+            "dropped an answer that came after the answer",
+        )
+    }
+    assert ("warning", "AR", "S1") in levels
+    for result in sink.results:  # S1's rejection is never kept with S2's attempt
+        assert result.ack_bytes is None or b"MSA|AR" not in result.ack_bytes
+
+
+async def _deliver_with_pauses(port: int, control_ids: list[str], *, pause: float) -> Sink:
+    """``deliver_all`` with ``pause`` seconds between messages: the connection goes quiet."""
+    sink = Sink()
+    sender = MllpClient("127.0.0.1", port, connect_timeout=5, ack_timeout=2.0)
+    deliverer = DeliveryWorker(
+        "d",
+        sender=sender,
+        sink=sink,
+        retry=RetryPolicy(initial=0.01, max_delay=0.01, max_attempts=3),
+        ack_policy=AckPolicy(),
+        clock=lambda: datetime.now(UTC),
+        rng=random.Random(1),
+    )
+    try:
+        for control_id in control_ids:
+            await deliverer.deliver(outbound(control_id))
+            await asyncio.sleep(pause)
+    finally:
+        await sender.close()
+    return sink
 
 
 async def test_an_answer_naming_a_message_never_sent_on_the_connection_still_fails() -> None:
