@@ -46,6 +46,7 @@ from integrator.cli.views import (
     Column,
     attempts_table,
     fitted_table,
+    last_ack_said,
     messages_table,
     short_ids,
     shown_text,
@@ -336,6 +337,8 @@ def messages_show(
             console.print(f"{position}, whole ({len(value):,} characters):")
             console.out(value, highlight=False)
     console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
+    if said := last_ack_said(detail["attempt_history"]):
+        console.print("\n".join(said), markup=False, highlight=False)
     # A discarded dead letter is ``cancelled``, and that was all this said: support could not
     # tell a discard from any other end, nor whom to ask about it.
     if detail["discarded"] is not None:

@@ -319,6 +319,18 @@ def shown_ack(ack: str) -> list[str]:
     return [line for line in shown_text(ack.replace("\r", "\n")).split("\n") if line]
 
 
+def last_ack_said(history: Sequence[dict[str, Any]]) -> list[str]:
+    """The ACK as received of the last attempt that got one, as lines under a heading naming
+    that attempt (none: no attempt got an answer). What an error cut short or an
+    ``AckControlIdMismatch`` left unsaid (the MSA-2 the receiver sent) is read there; every
+    attempt's is in ``--json``."""
+    for attempt in reversed(history):
+        if attempt.get("ack"):
+            heading = f"ACK of attempt {attempt['number']}, as received:"
+            return [heading, *shown_ack(attempt["ack"])]
+    return []
+
+
 def attempts_table(
     history: Sequence[dict[str, Any]], zone: tzinfo | None = None, *, width: int
 ) -> Table:

@@ -95,6 +95,15 @@ async def test_a_wrong_msa2_is_said_by_its_length_and_kept_only_in_the_ack(
         assert shown.returncode == 0, shown.stderr
         assert not any(value in shown.stdout for value in PATIENT), shown.stdout
         assert said in shown.stdout, shown.stdout
+    # The audited detail as text: the error sends support to "the ACK as received", which
+    # ``messages show`` printed only with --json (destinations/README.md says it prints it).
+    shown = await asyncio.to_thread(run_cli, "messages", "show", message.message_id, env=env)
+    assert shown.returncode == 0, shown.stderr
+    ack_lines = shown.stdout.split("ACK of attempt 1, as received:\n", 1)[1].splitlines()
+    assert ack_lines[:2] == [
+        "MSH|^~\\&|HIS|ZN|INT||20261127120000+0100||ACK|R1|P|2.5.1",
+        f"MSA|AA|{MSA_2}",
+    ]
 
 
 @pytest.mark.parametrize(
