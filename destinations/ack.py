@@ -158,7 +158,7 @@ def _parse_decoding(raw: bytes) -> Ack:
 
 def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
     msa: list[str] | None = None
-    err: list[str] | None = None
+    errs: list[list[str]] = []
     for segment in _SEGMENT_SPLIT.split(text):
         name = segment[:3]
         if name == "MSA":
@@ -167,8 +167,8 @@ def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
                 # rejection counted as delivered. Malformed: tried again, the receiver's error.
                 raise MalformedAck(ACK_MSA_TWICE())
             msa = segment.split(fs)
-        elif name == "ERR" and err is None:
-            err = segment.split(fs)
+        elif name == "ERR" and len(errs) < ERRORS_READ:
+            errs.append(segment.split(fs))
     if msa is None:
         raise MalformedAck(ACK_NO_MSA())
     code = _field(msa, 1).strip().upper()
@@ -180,7 +180,7 @@ def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
         code=code,
         control_id=_field(msa, 2).strip(),
         text=unescape(_field(msa, 3), fs, enc),
-        error=_error_summary(msa, err, fs, enc),
+        error=_errors_summary(msa, errs, fs, enc),
         raw=raw,
     )
 
@@ -357,8 +357,27 @@ def _components(value: str, enc: str) -> list[str]:
     return value.split(enc[0])
 
 
-def _error_summary(msa: list[str], err: list[str] | None, fs: str, enc: str) -> str:
-    """One readable line from ERR (2.5 style ERR-3, 2.4 style ERR-1) or MSA-6, else ''."""
+ERRORS_READ = 10
+"""How many ERR segments of one answer are read: a receiver that names each problem in an ERR
+of its own is read past the first (support fixed one, resent, and was refused again), without
+an answer of thousands making a line nobody reads."""
+
+
+def _errors_summary(msa: list[str], errs: list[list[str]], fs: str, enc: str) -> str:
+    """Every ERR's line (``_error_summary``), joined by ``; ``; MSA-6's when there is none."""
+    if len(errs) < 2:
+        return _error_summary(msa, errs[0] if errs else None, fs, enc)
+    said = [_error_summary(msa, err, fs, enc, msa_6=False) for err in errs]
+    return "; ".join(dict.fromkeys(line for line in said if line)) or _error_summary(
+        msa, None, fs, enc
+    )
+
+
+def _error_summary(
+    msa: list[str], err: list[str] | None, fs: str, enc: str, *, msa_6: bool = True
+) -> str:
+    """One readable line from ERR (2.5 style ERR-3, 2.4 style ERR-1; ERR-8, the user message,
+    and ERR-7, the diagnostic text, after it) or MSA-6, else ''."""
     if err is None and not _field(msa, 6):  # an ACK that went well: nothing to summarise
         return ""
     code = text = location = ""
@@ -372,14 +391,15 @@ def _error_summary(msa: list[str], err: list[str] | None, fs: str, enc: str) -> 
             if len(parts) > 3:
                 sub = parts[3].split(enc[3]) if len(enc) > 3 else [parts[3]]
                 code, text = _code_and_text(sub)
-    if not code and not text and _field(msa, 6):
+    if msa_6 and not code and not text and _field(msa, 6):
         code, text = _code_and_text(_components(_field(msa, 6), enc))
     summary = " ".join(p for p in (code, unescape(text, fs, enc)) if p)
     if location:
         summary = f"{summary} at {location}" if summary else f"at {location}"
-    if err is not None and _field(err, 8):
-        user_message = unescape(_field(err, 8), fs, enc)
-        summary = f"{summary}: {user_message}" if summary else user_message
+    for position in (8, 7):  # the user message, then the diagnostic text
+        if err is not None and _field(err, position):
+            words = unescape(_field(err, position), fs, enc)
+            summary = f"{summary}: {words}" if summary else words
     return summary
 
 

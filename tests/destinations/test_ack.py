@@ -66,6 +66,44 @@ def test_hl7_24_err_segment_is_summarised() -> None:
     assert parse_ack(raw).error == "102 Data type error at PID^1^5"
 
 
+def test_err_7_the_diagnostic_text_is_read_after_the_user_message() -> None:
+    """A hospital's words in ERR-7 (diagnostic information) reached no one: only ERR-2, 3 and
+    8 were read."""
+    raw = make_ack("M1", "AE") + (
+        b"ERR||PID^1^3|101^Required field missing^HL70357|E|||"
+        b"Veld PID-3 ontbreekt: BSN verplicht\\T\\afdeling\r"
+    )
+    assert parse_ack(raw).error == (
+        "101 Required field missing at PID^1^3: Veld PID-3 ontbreekt: BSN verplicht&afdeling"
+    )
+    both = make_ack("M1", "AE") + b"ERR||PV1^1^8|102^Data type error|E|||diagnosis|user words\r"
+    assert parse_ack(both).error == "102 Data type error at PV1^1^8: user words: diagnosis"
+
+
+def test_every_err_segment_is_read_not_only_the_first() -> None:
+    """Two problems in two ERR segments: only the first was said, so support fixed one,
+    resent, and was refused again for the other."""
+    raw = make_ack("M1", "AR") + (
+        b"ERR||PID^1^5|102^Data type error|E||||Achternaam te lang\r"
+        b"ERR||PV1^1^8|103^Table value not found|E||||Verwijzer AGB onbekend\r"
+    )
+    assert parse_ack(raw).error == (
+        "102 Data type error at PID^1^5: Achternaam te lang; "
+        "103 Table value not found at PV1^1^8: Verwijzer AGB onbekend"
+    )
+    many = make_ack("M1", "AR") + b"".join(
+        b"ERR||PID^1^%d|102^Data type error\r" % n for n in range(1, 30)
+    )
+    said = parse_ack(many).error.split("; ")
+    assert len(said) == ack_module.ERRORS_READ and said[-1].endswith(
+        f"PID^1^{ack_module.ERRORS_READ}"
+    )
+    empty = make_ack("M1", "AR").replace(b"MSA|AR|M1", b"MSA|AR|M1||||200^Unsupported") + (
+        b"ERR|\rERR|\r"
+    )
+    assert parse_ack(empty).error == "200 Unsupported"  # no ERR says anything: MSA-6 does
+
+
 def test_msa6_error_condition_is_used_without_err() -> None:
     raw = make_ack("M1", "AR").replace(b"MSA|AR|M1", b"MSA|AR|M1||||200^Unsupported message type")
     assert parse_ack(raw).error == "200 Unsupported message type"
