@@ -28,6 +28,8 @@ history that support staff read, and message content is patient data.
 
 from __future__ import annotations
 
+import re
+
 from shapes import ANY, NUMBER, Shape
 
 # The texts of the errors below that the console words (``shapes``); the attempt's error is
@@ -38,6 +40,17 @@ CONTROL_ID_MISMATCH = Shape(
     length=r"\d+\+?",  # "41+": an error of an earlier engine, which cut MSA-2 at 40
     expected=ANY,
 )
+CONTROL_ID_OF_ANOTHER = Shape(
+    "delivery.control_id_of_another",
+    "MSA-2 {received} is not the MSH-10 sent {expected!r}, but has the form of the MSH-10s "
+    "this engine sends: the answer to another message (an earlier one, likely)",
+    received=r"[0-9A-F]{19}",
+    expected=ANY,
+)
+ENGINE_CONTROL_ID = re.compile(r"[0-9A-F]{19}")
+"""The form of the MSH-10s the engine mints (``integrator.ids.new_control_id``: milliseconds
+since the epoch in 11 hex digits, 32 random bits in 8): a receiver's MSA-2 of this form is no
+patient data, and may be named."""
 FRAME_TOO_LARGE = Shape(
     "delivery.frame_too_large", "MLLP frame larger than the limit of {limit} bytes", limit=NUMBER
 )
@@ -99,7 +112,11 @@ class AckControlIdMismatch(InvalidAck):
     def __init__(self, expected: str, received: str) -> None:
         self.expected = expected
         self.received_length = len(received)
-        super().__init__(CONTROL_ID_MISMATCH(length=len(received), expected=_short(expected)))
+        if ENGINE_CONTROL_ID.fullmatch(received):  # off by one: named, it says so at once
+            said = CONTROL_ID_OF_ANOTHER(received=received, expected=_short(expected))
+        else:
+            said = CONTROL_ID_MISMATCH(length=len(received), expected=_short(expected))
+        super().__init__(said)
 
 
 class FrameTooLarge(DeliveryError):

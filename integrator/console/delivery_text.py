@@ -54,6 +54,7 @@ ERRORS: Final = Family(
         client.TLS_CLOSED,
         client.TLS_CLOSED_SAYING,
         errors.CONTROL_ID_MISMATCH,
+        errors.CONTROL_ID_OF_ANOTHER,
         errors.FRAME_TOO_LARGE,
         *ack.UNREADABLE_ACK.values(),
         ack.ACK_NO_MSA,

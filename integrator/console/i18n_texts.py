@@ -97,6 +97,10 @@ EN: Final[dict[str, str]] = {
     "text.delivery.control_id_mismatch": (
         "MSA-2 (length {length}) does not match the MSH-10 sent '{expected}'"
     ),
+    "text.delivery.control_id_of_another": (
+        "MSA-2 {received} is not the MSH-10 sent '{expected}', but has the form of the MSH-10s "
+        "this engine sends: the answer to another message (an earlier one, likely)"
+    ),
     "text.delivery.frame_too_large": "MLLP frame larger than the limit of {limit} bytes",
     "text.delivery.ack_empty": "ACK is empty",
     "text.delivery.ack_no_msh": "ACK does not start with an MSH segment",
@@ -223,6 +227,11 @@ NL: Final[dict[str, str]] = {
     ),
     "text.delivery.control_id_mismatch": (
         "MSA-2 (lengte {length}) is niet de MSH-10 die verstuurd is ('{expected}')"
+    ),
+    "text.delivery.control_id_of_another": (
+        "MSA-2 {received} is niet de MSH-10 die verstuurd is ('{expected}'), maar heeft de vorm "
+        "van de MSH-10's die deze engine verstuurt: het antwoord op een ander bericht (een "
+        "eerder, waarschijnlijk)"
     ),
     "text.delivery.frame_too_large": "MLLP-frame groter dan de grens van {limit} bytes",
     "text.delivery.ack_empty": "de ACK is leeg",

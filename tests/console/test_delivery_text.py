@@ -123,6 +123,8 @@ async def _over_the_wire() -> list[str]:
         (make_ack("C1", "AE"), "C1", 1),  # no words; and the last attempt: gave up
         (make_ack("C1", "AR"), "C1", 5),
         (make_ack("OTHER", "AA"), "C1", 5),  # MSA-2 names another message
+        # MSA-2 names another message by an MSH-10 of the engine's form (an earlier one's)
+        (make_ack("1A2512399F28ADBE530", "AA"), "1A2512399F28ADBE537", 5),
         (b"hello", "C1", 5),  # no HL7 at all
         (b"", "C1", 5),  # no answer in time
         (None, "C1", 5),  # hung up
@@ -349,6 +351,15 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
         (
             "AckControlIdMismatch: MSA-2 (length 5) does not match the MSH-10 sent 'C1'",
             "MSA-2 (lengte 5) is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
+        ),
+        (
+            "AckControlIdMismatch: MSA-2 1A2512399F28ADBE530 is not the MSH-10 sent "
+            "'1A2512399F28ADBE537', but has the form of the MSH-10s this engine sends: the "
+            "answer to another message (an earlier one, likely)",
+            "MSA-2 1A2512399F28ADBE530 is niet de MSH-10 die verstuurd is "
+            "('1A2512399F28ADBE537'), maar heeft de vorm van de MSH-10's die deze engine "
+            "verstuurt: het antwoord op een ander bericht (een eerder, waarschijnlijk) "
+            "(AckControlIdMismatch)",
         ),
         (  # an earlier engine's error, as the listings show it (integrator.ack_reason)
             "AckControlIdMismatch: MSA-2 (length 41+) does not match the MSH-10 sent 'C1'",

@@ -328,3 +328,23 @@ def test_an_ack_with_the_standard_separators_reads_as_its_msh18_would_have_it(
     msh = "|".join(["MSH", "^~\\&", *fields, charset])  # MSH-3 to MSH-17, then MSH-18
     raw = (msh + rest).encode("ascii")
     assert _read(parse_ack, raw) == _read(ack_module._parse_decoding, raw)
+
+
+def test_an_msa_2_of_the_engines_own_form_is_named_any_other_only_by_its_length() -> None:
+    """A receiver answering each message with the previous one's MSH-10 (off by one) was told
+    only "MSA-2 (length 19) does not match": an MSA-2 of the form the engine mints its MSH-10s
+    in is no patient data, and naming it shows the off-by-one at once."""
+    from integrator.ids import new_control_id
+
+    earlier, sent = new_control_id(), new_control_id()
+    with pytest.raises(AckControlIdMismatch) as named:
+        classify_ack(parse_ack(make_ack(earlier, "AA")), sent)
+    assert str(named.value) == (
+        f"MSA-2 {earlier} is not the MSH-10 sent '{sent}', but has the form of the MSH-10s "
+        "this engine sends: the answer to another message (an earlier one, likely)"
+    )
+    for other in ("999990019", earlier.lower(), earlier + "0", "Jan " + earlier[4:]):
+        with pytest.raises(AckControlIdMismatch) as withheld:
+            classify_ack(parse_ack(make_ack(other, "AA")), sent)
+        assert str(withheld.value).startswith(f"MSA-2 (length {len(other)}) does not match")
+        assert other not in str(withheld.value)
