@@ -41,6 +41,34 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(asked: bool) -> None:
+    """``--version``: this version, and the store schema it migrates a store to, so that an
+    operator can tell before an upgrade what opening a store with it would do."""
+    if not asked:
+        return
+    from importlib.metadata import version
+
+    from integrator.store.schema_version import HEAD_REVISION
+
+    print(f"integrator {version('integrator')} (store schema {HEAD_REVISION})")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_version,
+        help="Show this version and the store schema it migrates a store to, and exit.",
+    ),
+) -> None:
+    """Integrator: referrals and diagnostic requests to HL7 v2 over MLLP."""
+
+
 app.command("run")(run_command)
 app.command()(demo)
 app.command()(submit)

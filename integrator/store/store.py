@@ -2282,7 +2282,9 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> bool:
         ) from None
     if before is not None and before != HEAD_REVISION:
         # When the store changed shape, and by which command: the line of the process that did.
-        _log.info("store schema migrated", from_revision=before, to_revision=HEAD_REVISION)
+        # A warning, so that a command says it too (commands log warnings only): a read or a dry
+        # run of a new version migrated a restored old store without a word.
+        _log.warning("store schema migrated", from_revision=before, to_revision=HEAD_REVISION)
     return False
 
 

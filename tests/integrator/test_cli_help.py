@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from integrator.cli import app
 from integrator.reasons import MAX_REASON
+from tests.cli_in_process import run_cli
 
 TYPE_LABEL = re.compile(r"<(bool|str|int|float|path|list\[|int range|float range|datetime)")
 
@@ -146,3 +147,15 @@ def test_a_missing_argument_is_named_as_usage_and_json_name_it() -> None:
     assert "Missing argument 'MESSAGE_ID'." in said.output
     shown = CliRunner().invoke(app, ["messages", "show", "--help"], env={"COLUMNS": "200"})
     assert "message_id" not in shown.output and "MESSAGE_ID" in shown.output
+
+
+def test_version_says_the_version_and_the_store_schema_it_migrates_to() -> None:
+    """There was no ``--version``: the only way to learn which schema a version would migrate a
+    restored store to was ``backup``'s refusal."""
+    from importlib.metadata import version
+
+    from integrator.store.schema_version import HEAD_REVISION
+
+    shown = run_cli("--version", env={})
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"integrator {version('integrator')} (store schema {HEAD_REVISION})\n"

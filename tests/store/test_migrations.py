@@ -418,6 +418,8 @@ async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: S
     # When the store changed shape, and which process did it: said once, by that process.
     [line] = [e for e in logs if e["event"] == "store schema migrated"]
     assert (line["from_revision"], line["to_revision"]) == ("0023", HEAD_REVISION)
+    # At warning: commands log no less, so a read (or a dry run) that migrated says it.
+    assert line["log_level"] == "warning"
     with capture_logs() as logs:
         await (await site.open()).close()
     assert not [e for e in logs if e["event"] == "store schema migrated"]
