@@ -216,7 +216,9 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
             f"the user{user} lacks a privilege the store needs{_on(url)}: it must be able to "
             f"read and write the store's tables ({SETTING})"
         )
-    if code.startswith("SQLITE_FULL"):
+    if code.startswith("SQLITE_FULL") or (code.startswith("SQLITE_IOERR") and _no_room(url)):
+        # An I/O error on a full disk too: the shared-memory file that could not grow
+        # (SQLITE_IOERR_SHMSIZE) at the open of a store on a full disk read "no answer".
         return f"the disk is full{_sqlite_where(url, 'of')}"
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
         return _sqlite_unwritable(url)
@@ -239,6 +241,23 @@ def _sqlite_path(url: URL | None) -> Path | None:
     if url is None or not url.get_backend_name().startswith("sqlite") or not url.database:
         return None
     return Path(url.database).expanduser().absolute()
+
+
+NO_ROOM = 64 * 1024
+"""Bytes free on the store's disk below which an I/O error is said as a full disk: SQLite's
+pages and its shared-memory file (32 KiB) grow in steps no smaller."""
+
+
+def _no_room(url: URL | None) -> bool:
+    """Whether the SQLite store's disk has less than ``NO_ROOM`` free now (False where that
+    cannot be read: another error, then, said as before)."""
+    import shutil
+
+    path = _sqlite_path(url)
+    try:
+        return path is not None and shutil.disk_usage(path.parent).free < NO_ROOM
+    except OSError:
+        return False
 
 
 def _sqlite_where(url: URL | None, word: str) -> str:

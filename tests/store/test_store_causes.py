@@ -346,3 +346,25 @@ def test_the_pool_the_sentence_names_is_the_store_engines() -> None:
     pool = engine.pool
     assert isinstance(pool, QueuePool)
     assert pool.size() + pool._max_overflow == POOL_MOST
+
+
+def test_an_io_error_on_a_full_disk_is_said_as_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store on a full disk, opened: SQLite could not grow its shared-memory file and said
+    SQLITE_IOERR_SHMSIZE, which the engine's start reported as "no answer from the store"
+    (docs/deploy.md promises "the disk is full"). An I/O error with room on the disk is left
+    as it was said."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from integrator.store.failures import cause
+
+    url = make_url(f"sqlite:///{tmp_path / 'integrator.db'}")
+    room = shutil.disk_usage(tmp_path)
+    assert cause("SQLITE_IOERR_SHMSIZE", url) is None  # this disk has room: not a full disk
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: room._replace(free=4096))
+    assert cause("SQLITE_IOERR_SHMSIZE", url) == f"the disk is full (of {tmp_path})"
+    assert cause("SQLITE_IOERR_WRITE", url) == f"the disk is full (of {tmp_path})"
+    assert cause("SQLITE_FULL", url) == f"the disk is full (of {tmp_path})"
