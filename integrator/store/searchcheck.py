@@ -146,6 +146,10 @@ def weak_key_said(weakness: str) -> str:
     )
 
 
+RECORDED_ON_NEW = "new store: its BSN search key is recorded"
+RECORDED_ON_OLDER = "the store's BSN search key is recorded (it held events, none recorded it)"
+
+
 async def _holds_bsn_hashes(conn: AsyncConnection) -> bool:
     found = await conn.execute(select(events.c.id).where(events.c.bsn_hash.is_not(None)).limit(1))
     return found.first() is not None
@@ -233,9 +237,13 @@ async def check_search_key(
             assert stored is not None
             _compare(stored, check)
             return
-    # The first line of a first ``run``: said as what it means to whoever runs the store.
+    # The first line of a first ``run``: said as what it means to whoever runs the store. A
+    # store that holds events already was made by a version that recorded no key (an upgrade):
+    # "new store" told its operator something untrue at the worst moment to be told it.
+    async with engine.connect() as conn:
+        holds_events = (await conn.execute(select(events.c.id).limit(1))).first() is not None
     log.info(
-        "new store: its BSN search key is recorded",
+        RECORDED_ON_OLDER if holds_events else RECORDED_ON_NEW,
         meaning="every engine and command on this store must use this same key "
         "(INTEGRATOR_SEARCH_KEY, or the store's .search-key file); back it up with the store",
     )

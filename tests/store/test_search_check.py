@@ -212,3 +212,29 @@ async def test_a_new_store_refuses_a_search_key_anyone_could_guess(
     await store.close()
     assert await _entries(site) == [search_key_check(key)]
     assert Settings(search_key=KEY_A).search_key_weakness() is None
+
+
+async def test_a_store_that_held_events_is_not_called_new_when_its_key_is_recorded(
+    site: Site,
+) -> None:
+    """An upgraded store (made before the check was recorded) was announced as "new store"
+    at its first start on the new version: its operator was told something untrue."""
+    from structlog.testing import capture_logs
+
+    from integrator.store.searchcheck import RECORDED_ON_NEW, RECORDED_ON_OLDER
+
+    with capture_logs() as logs:
+        store = await _open(site, CHECK_A)
+    try:
+        await store.accept_event(make_event(), [])
+    finally:
+        await store.close()
+    assert [e["event"] for e in logs if "search key is recorded" in e["event"]] == [RECORDED_ON_NEW]
+    async with raw_connection(site) as conn:  # as a version before the check left it
+        await conn.execute(check_table.delete())
+        await conn.commit()
+    with capture_logs() as logs:
+        await (await _open(site, CHECK_A)).close()
+    assert [e["event"] for e in logs if "search key is recorded" in e["event"]] == [
+        RECORDED_ON_OLDER
+    ]
