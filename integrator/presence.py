@@ -44,7 +44,7 @@ from integrator.log_throttle import Clock, LogThrottle, tell_ended, tell_failed
 from integrator.logging import get_logger
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store, StoreError
-from integrator.store.presence import FRESH_FOR, HEARTBEAT_EVERY
+from integrator.store.presence import FRESH_FOR, HEARTBEAT_EVERY, crashed_here, pid_namespace
 
 log = get_logger("integrator.presence")
 
@@ -469,36 +469,9 @@ def _seen(engine: EnginePresence, now: datetime) -> str:
     return f"pid {engine.pid} on host {engine.host}, last seen {seen} s ago"
 
 
-def pid_namespace() -> str | None:
-    """This process's pid namespace (Linux: ``pid:[4026531836]``); None where there is none."""
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return None
-
-
 def _crashed_here(engine: EnginePresence) -> bool:
-    """True when ``engine`` ran on this machine, among the pids this process sees, and its
-    process is gone.
-
-    Only a process that is certainly not there counts (``ProcessLookupError``): one of
-    another user (``PermissionError``) is alive, and a pid taken again by another process
-    keeps the row until it is stale, as before. The host name alone does not say that the pids
-    are the same: a container on the host's network has the host's name and pids of its own,
-    so a live engine there would look gone from outside. So the pid namespace must match too;
-    a row without one (an engine of before, or a system without namespaces) waits until stale.
-    """
-    if engine.host != socket.gethostname() or engine.pid <= 0:
-        return False
-    if engine.pid_namespace is None or engine.pid_namespace != pid_namespace():
-        return False
-    try:
-        os.kill(engine.pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+    """True when ``engine`` ran on this machine and its process is gone (``crashed_here``)."""
+    return crashed_here(engine.host, engine.pid, engine.pid_namespace)
 
 
 async def engine_way(settings: Settings, store: Store) -> bool:

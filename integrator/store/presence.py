@@ -7,13 +7,15 @@ decided in ``integrator.presence``. Nothing here is patient data.
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store import keycheck
@@ -95,18 +97,66 @@ def _fresh(since: datetime | None) -> Select[Any]:
     return query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
 
 
-async def engines_running_at(conn: AsyncConnection, now: datetime) -> list[str]:
+async def engines_running_at(
+    conn: AsyncConnection, now: datetime, *, revision: str = PRESENCE_SINCE
+) -> list[str]:
     """The engines with a fresh heartbeat, each as a person finds it (``host`` pid ``pid``,
-    its HTTP address); read with the columns every revision since ``PRESENCE_SINCE`` has."""
+    its HTTP address); read with the columns every revision since ``PRESENCE_SINCE`` has, and
+    from ``NAMESPACE_SINCE`` on without one that crashed on this machine (``crashed_here``):
+    the README promises a crashed engine's row stops counting at once on its own machine."""
+    namespaced = revision >= NAMESPACE_SINCE
+    namespace = engine_presence.c.pid_namespace if namespaced else literal(None)
     rows = await conn.execute(
-        select(engine_presence.c.host, engine_presence.c.pid, engine_presence.c.http_address)
+        select(
+            engine_presence.c.host,
+            engine_presence.c.pid,
+            engine_presence.c.http_address,
+            namespace,
+        )
         .where(engine_presence.c.heartbeat_at >= now - FRESH_FOR)
         .order_by(engine_presence.c.heartbeat_at.desc())
     )
     return [
         f"{host} pid {pid}" + (f", HTTP at {address}" if address else "")
-        for host, pid, address in rows
+        for host, pid, address, pid_ns in rows
+        if not crashed_here(host, pid, pid_ns)
     ]
+
+
+NAMESPACE_SINCE: Final = "0012"
+"""The revision that added ``engine_presence.pid_namespace``."""
+
+
+def pid_namespace() -> str | None:
+    """This process's pid namespace (Linux: ``pid:[4026531836]``); None where there is none."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def crashed_here(host: str, pid: int, namespace: str | None) -> bool:
+    """True when the engine of ``host`` and ``pid`` ran on this machine, among the pids this
+    process sees, and its process is gone.
+
+    Only a process that is certainly not there counts (``ProcessLookupError``): one of
+    another user (``PermissionError``) is alive, and a pid taken again by another process
+    keeps the row until it is stale, as before. The host name alone does not say that the pids
+    are the same: a container on the host's network has the host's name and pids of its own,
+    so a live engine there would look gone from outside. So the pid namespace must match too;
+    a row without one (an engine of before, or a system without namespaces) waits until stale.
+    """
+    if host != socket.gethostname() or pid <= 0:
+        return False
+    if namespace is None or namespace != pid_namespace():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class _StoreParts(Protocol):

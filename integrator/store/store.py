@@ -2297,7 +2297,7 @@ async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:
     there were), and the new version's own counts then disagreed for good.
     """
     async with engine.connect() as conn:
-        running = await engines_running_at(conn, datetime.now(UTC))
+        running = await engines_running_at(conn, datetime.now(UTC), revision=revision)
     if running:
         who = "; ".join(running)
         raise EnginesStillRunning(
@@ -2305,7 +2305,8 @@ async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:
             f"{HEAD_REVISION}, but {len(running)} engine(s) still run on it ({who}): "
             "stop every engine of the old version first, then start one of this version "
             "(docs/deploy.md, Upgrades); an engine that crashed stops counting "
-            f"{int(FRESH_FOR.total_seconds())} s after its last heartbeat"
+            f"{int(FRESH_FOR.total_seconds())} s after its last heartbeat (on this machine, "
+            "at once)"
         )
 
 

@@ -362,6 +362,51 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     assert (await row_counts(site))["messages"] == 1
 
 
+async def test_an_engine_that_crashed_on_this_machine_does_not_hold_the_upgrade(
+    site: Site,
+) -> None:
+    """The old engine was killed with ``kill -9`` and the new version started at once: refused
+    for 30 s, "1 engine(s) still run on it (… pid 8307 …)", a pid no process had, where the
+    README promises such a row stops counting at once on its own machine."""
+    import socket
+
+    from integrator.store.presence import pid_namespace
+    from integrator.store.tables import engine_presence
+
+    await migrate_to(site, "0023")
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # its pid is no process's now (reaped)
+    now = datetime.now(UTC)
+    async with raw_connection(site) as conn:
+        for row_id, pid in (("crashed", gone.pid), ("alive", os.getpid())):
+            await conn.execute(
+                insert(engine_presence).values(
+                    id=row_id,
+                    host=socket.gethostname(),
+                    pid=pid,
+                    http_address=None,
+                    started_at=now - timedelta(hours=1),
+                    heartbeat_at=now - timedelta(seconds=2),
+                    pid_namespace=pid_namespace(),
+                    data_keys="",
+                    transport="embedded",
+                )
+            )
+        await conn.commit()
+    with pytest.raises(EnginesStillRunning) as refused:  # the live one still counts
+        await site.open()
+    assert f"1 engine(s) still run on it ({socket.gethostname()} pid {os.getpid()})" in str(
+        refused.value
+    )
+    assert f"pid {gone.pid}" not in str(refused.value)
+    async with raw_connection(site) as conn:
+        await conn.execute(engine_presence.delete().where(engine_presence.c.id == "alive"))
+        await conn.commit()
+    await (await site.open()).close()  # the crashed one alone holds nothing
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
 async def test_a_store_from_newer_code_is_refused_by_both_opens(site: Site) -> None:
     opened = await site.open()
     await opened.close()
