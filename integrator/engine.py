@@ -257,7 +257,9 @@ class Engine:
         self.starting = "the store (opening it, migrating it)"
         # Another search key than the store's refuses the start (SearchKeyMismatch): events
         # taken in with it could never be found by BSN with the right one.
-        self._store = await open_store(self.settings, clock=self.clock.now, sealer=sealer)
+        self._store = await open_store(
+            self.settings, clock=self.clock.now, sealer=sealer, judge_engines_keys=False
+        )
         # Present from the moment it works on the store: from here on, work written into the
         # store behind its back would wait for its next start. Its key ids go with it, so a
         # rotation to a key it lacks is refused (integrator keys rotate). Its transport too:

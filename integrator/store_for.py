@@ -24,12 +24,15 @@ async def open_store(
     existing: bool = False,
     clock: Clock | None = None,
     sealer: Sealer | None = None,
+    judge_engines_keys: bool = True,
 ) -> Store:
     """``Store.open`` (``Store.open_existing`` with ``existing``, for commands that only read)
     on ``settings.database_url``, with ``settings.sealer()`` (or the ``sealer`` given, for a
     caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
     the wall clock when None. A search key refused by the store (``SearchKeyMismatch``) that
-    was read from the store's key file is said to be that file's."""
+    was read from the store's key file is said to be that file's. ``judge_engines_keys``: a
+    writer is refused while a running engine lacks its sealing key (False: the engine's own
+    open)."""
     common: dict[str, Any] = {
         "clock": utc_now if clock is None else clock,
         "sealer": settings.sealer() if sealer is None else sealer,
@@ -40,7 +43,12 @@ async def open_store(
         if existing:  # a reader registers no key: a guessable one is the next writer's to refuse
             return await Store.open_existing(settings.database_url, **common)
         weakness = settings.search_key_weakness()
-        return await Store.open(settings.database_url, **common, search_key_weakness=weakness)
+        return await Store.open(
+            settings.database_url,
+            **common,
+            search_key_weakness=weakness,
+            judge_engines_keys=judge_engines_keys,
+        )
     except SearchKeyMismatch:
         if settings.search_key_file is None:
             raise  # the setting's key: the message names the setting

@@ -41,7 +41,7 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import DataKeyError, SealedValueError
 from integrator.store.sealing import Sealer, aad, sealed_kid
-from integrator.store.tables import audit_log, messages
+from integrator.store.tables import audit_log, engine_presence, messages
 
 TARGET = "datakeys"
 REGISTER = "datakey.register"
@@ -176,8 +176,10 @@ async def check_data_keys(
     schema: str | None,
     register: bool,
     now: Callable[[], datetime],
+    judge_engines: bool = False,
 ) -> None:
-    """Raise ``DataKeyError`` unless the keys fit; see the module's docstring."""
+    """Raise ``DataKeyError`` unless the keys fit; see the module's docstring.
+    ``judge_engines``: also when a running engine lacks the sealing key (a writer command)."""
     async with engine.connect() as conn:
         known = await known_keys(conn)
         newest = (
@@ -200,6 +202,8 @@ async def check_data_keys(
             )
     current = sealer.current_kid
     refuse_retired(known, current)
+    if register and judge_engines and current is not None:
+        await _refuse_unreadable_by_engines(engine, current, now())
     missing = sorted(
         kid for kid, check in known.items() if check is not None and kid not in sealer.kids
     )
@@ -226,6 +230,43 @@ async def check_data_keys(
         }
         async with transaction() as conn:
             await append_audit(conn, [entry], schema=schema)
+
+
+async def _refuse_unreadable_by_engines(engine: AsyncEngine, current: str, at: datetime) -> None:
+    """Refuse a writer whose sealing key a running engine was not started with.
+
+    A command run with another key order (``k2,k1`` beside engines started with ``k1``) sealed
+    what it wrote with ``k2``: the engines' reads of it failed (a whole listing of a
+    destination answered 503 for one value). ``keys rotate`` checked this; every other writer,
+    now does too. Engines that did not record
+    their keys (a version from before) and one that crashed on this machine are not judged.
+    An engine starting is not refused: restarted one by one to a new key, the first would be
+    (docs/operators.md, Rotating a key)."""
+    from integrator.store.presence import FRESH_FOR, crashed_here
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(
+                engine_presence.c.host,
+                engine_presence.c.pid,
+                engine_presence.c.pid_namespace,
+                engine_presence.c.data_keys,
+            ).where(engine_presence.c.heartbeat_at >= at - FRESH_FOR)
+        )
+        lacking = [
+            f"{host} pid {pid}"
+            for host, pid, namespace, keys in rows
+            if keys is not None
+            and current not in keys.split(",")
+            and not crashed_here(host, pid, namespace)
+        ]
+    if lacking:
+        raise DataKeyError(
+            f"{SETTING}: this process would seal what it writes with data key {current!r}, "
+            f"which {len(lacking)} running engine(s) on this store were not started with "
+            f"({'; '.join(lacking)}): they could not read it. Put first the key they seal "
+            f"with, or restart them with {current!r} among their keys first; nothing was written"
+        )
 
 
 def _check_newest(sealer: Sealer, message_id: str, payload: bytes) -> None:

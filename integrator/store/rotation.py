@@ -162,7 +162,9 @@ class SealingMixin:
     """The store's side of data keys: the check at open, counting and rotating."""
 
     @guarded("check the data keys")
-    async def _check_data_keys(self: _StoreParts, *, register: bool) -> None:
+    async def _check_data_keys(
+        self: _StoreParts, *, register: bool, judge_engines: bool = False
+    ) -> None:
         await keycheck.check_data_keys(
             self._engine,
             self._sealer,
@@ -170,6 +172,7 @@ class SealingMixin:
             schema=self.schema,
             register=register,
             now=self._now,
+            judge_engines=judge_engines,
         )
 
     @guarded("check the search key")

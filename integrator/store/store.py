@@ -310,6 +310,7 @@ class Store(
         search_check: str | None = None,
         hash_bsn: Callable[[str], str] | None = None,
         search_key_weakness: str | None = None,
+        judge_engines_keys: bool = False,
     ) -> Store:
         """Connect, migrate to the newest schema and check the data keys and the search key.
 
@@ -322,7 +323,9 @@ class Store(
         (``integrator.store.searchcheck``); None: not checked. ``hash_bsn``: that key's BSN
         hash, tried on a store from before it kept a check (``searchcheck.made_with``);
         ``search_key_weakness``: why that key could be guessed (``WeakSearchKey`` for a new
-        store).
+        store). ``judge_engines_keys``: refuse (``DataKeyError``) when a running engine lacks
+        the key this process seals with (a command's; an engine restarted during a roll is
+        the operator's step, docs/operators.md).
         """
         target = resolve(url, schema)
         connections = PoolConnections() if target.backend == "sqlite" else None
@@ -331,7 +334,7 @@ class Store(
         try:
             store.made_now = await _migrate_when_free(engine, schema)
             await store._check_writable()
-            await store._check_data_keys(register=True)
+            await store._check_data_keys(register=True, judge_engines=judge_engines_keys)
             if search_check is not None:
                 await store._check_search_key(
                     search_check,

@@ -202,3 +202,36 @@ async def test_an_engine_registering_after_the_retirement_of_its_key_is_refused(
             await store.register_engine(engine_elsewhere())
         assert await store.fresh_engines(datetime(2000, 1, 1, tzinfo=UTC)) == []
         await store.register_engine(engine_elsewhere("kid2,kid1"))  # the new key first: welcome
+
+
+def test_a_command_sealing_with_a_key_a_running_engine_lacks_is_refused(tmp_path: Path) -> None:
+    """``deadletter discard`` run with ``kid2,kid1`` beside an engine started with ``kid1``
+    sealed the letter's error with kid2: the engine then answered 503 to every listing of
+    that destination (an upgrade-day audit). ``keys rotate`` checked this; now every writer
+    does, before it writes anything."""
+    [message_id] = fill(tmp_path, OLD, 1)
+
+    async def kill() -> None:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        async with await Store.open(url, sealer=sealer_for(OLD)) as store:
+            await store.set_status(message_id, "dead", last_error="AR from the receiver")
+
+    asyncio.run(kill())
+    present(tmp_path, "kid1")
+    discard = ("deadletter", "discard", message_id, "--reason", "sent by fax")
+    refused = cli(env_for(tmp_path, f"{NEW},{OLD}"), *discard)
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert (
+        "INTEGRATOR_DATA_KEYS: this process would seal what it writes with data key 'kid2'" in said
+    )
+    assert (
+        "1 running engine(s) on this store were not started with (engine-host-elsewhere pid 4242)"
+        in said
+    )
+    assert "nothing was written" in said and NEW.split(":")[1] not in refused.output
+    listed = cli(env_for(tmp_path, OLD), "deadletter", "list", "--json")
+    assert [row["state"] for row in json.loads(listed.stdout)] == ["open"]  # not discarded
+
+    done = cli(env_for(tmp_path, f"{OLD},{NEW}"), *discard)  # the engine's sealing key first
+    assert done.exit_code == 0, done.output
