@@ -60,7 +60,9 @@ _TRANSIENT_SQLSTATE_PREFIXES = (
     "28",
     "58",
 )
-# SQLite's: locked, I/O, full, and a file or directory the engine may not write (read-only).
+# SQLite's: locked, I/O, full, a file or directory the engine may not write (read-only), and a
+# damaged file: the store is unavailable (intake answers 503, the recorder holds its attempts,
+# readiness says why), never a value it refused, which the recorder would not keep.
 _SQLITE_TRANSIENT = (
     "SQLITE_BUSY",
     "SQLITE_LOCKED",
@@ -68,6 +70,8 @@ _SQLITE_TRANSIENT = (
     "SQLITE_FULL",
     "SQLITE_READONLY",
     "SQLITE_CANTOPEN",
+    "SQLITE_CORRUPT",
+    "SQLITE_NOTADB",
 )
 # The server, or something between it and the engine, closed the connection: a restart (its
 # shutdown ends every session with 57P01, as ``pg_terminate_backend`` does), a crash of another
@@ -152,7 +156,17 @@ def waiting_helps(code: str | None) -> bool:
     if code is None:
         return True
     return not code.startswith(
-        ("3D", "42P01", "25006", "42501", "28", "SQLITE_CANTOPEN", "SQLITE_READONLY")
+        (
+            "3D",
+            "42P01",
+            "25006",
+            "42501",
+            "28",
+            "SQLITE_CANTOPEN",
+            "SQLITE_READONLY",
+            "SQLITE_CORRUPT",
+            "SQLITE_NOTADB",
+        )
     )
 
 
@@ -222,6 +236,13 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
         return f"the disk is full{_sqlite_where(url, 'of')}"
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
         return _sqlite_unwritable(url)
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        path = _sqlite_path(url)
+        return (
+            f"the SQLite store{'' if path is None else f' {path}'} is damaged: stop the "
+            "engine, set the damaged files aside and restore the last backup (docs/operators.md, "
+            "Backups); a -wal or -shm file left beside a restored copy damages it so"
+        )
     return None
 
 

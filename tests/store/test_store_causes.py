@@ -368,3 +368,34 @@ def test_an_io_error_on_a_full_disk_is_said_as_a_full_disk(
     assert cause("SQLITE_IOERR_SHMSIZE", url) == f"the disk is full (of {tmp_path})"
     assert cause("SQLITE_IOERR_WRITE", url) == f"the disk is full (of {tmp_path})"
     assert cause("SQLITE_FULL", url) == f"the disk is full (of {tmp_path})"
+
+
+async def test_a_damaged_sqlite_store_is_unavailable_and_says_so(tmp_path: Path) -> None:
+    """A restored copy with the replaced store's ``-wal`` left beside it was damaged: the engine
+    said each attempt "was not recorded: the store refused it" (SQLITE_CORRUPT_INDEX, taken
+    for a value the store refused, whose record is not kept) and answered ready. A damaged file
+    is now the store unavailable (writes refused, the recorder holds its attempts, readiness
+    says why), named, with what to do."""
+    url = f"sqlite:///{tmp_path / 'integrator.db'}"
+    async with await Store.open(url) as store:
+        for _ in range(300):
+            await store.accept_event(make_event(), [make_message(payload=b"MSH|x" * 200)])
+    data = bytearray((tmp_path / "integrator.db").read_bytes())
+    page = 4096
+    pages = len(data) // page
+    for number in range(pages - 40, pages - 1, 2):  # the newest rows' and indexes' pages
+        data[number * page + 100 : number * page + 400] = b"\xff" * 300
+    (tmp_path / "integrator.db").write_bytes(bytes(data))
+
+    store = await Store.open(url)
+    try:
+        with pytest.raises(StoreUnavailable) as caught:
+            await store.accept_event(make_event(), [make_message()])
+        assert caught.value.code is not None and caught.value.code.startswith("SQLITE_CORRUPT")
+        assert f"the SQLite store {tmp_path / 'integrator.db'} is damaged" in str(caught.value)
+        assert "restore the last backup" in str(caught.value)
+        assert store.writes_failing is not None and store.writes_failing.startswith(
+            "SQLITE_CORRUPT"
+        )
+    finally:
+        await store.close()
