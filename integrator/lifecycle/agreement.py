@@ -11,6 +11,10 @@ running engine keeps any kind longer than it would (``0``, for ever, is the long
 longer is always allowed: it prunes less. An engine that did not record its periods (a version
 from before) is not judged.
 
+With no engine running, the periods of the last engine that started on the store stand in
+for theirs (``engine_retention``, kept after it stops): maintenance is done with the engines
+stopped, and a prune then took the defaults unchallenged.
+
 The dry run is not refused: it deletes nothing, and an operator runs it exactly to see what a
 shorter period would remove. It counts by its own periods and carries the same findings as a
 warning (``dry_run_warning``, and ``KeptLonger.to_json`` for ``--json``) saying that the real
@@ -55,13 +59,19 @@ class LongerPeriod:
 
 @dataclass(frozen=True, slots=True)
 class KeptLonger:
-    """A running engine and each kind it keeps longer than this prune would."""
+    """A running engine (or, ``running`` False, the last one that started on the store, now
+    stopped) and each kind it keeps longer than this prune would."""
 
     engine: EnginePresence
     periods: tuple[LongerPeriod, ...]
+    running: bool = True
 
     def text(self) -> str:
-        return f"{describe_engine(self.engine)}: {', '.join(p.text() for p in self.periods)}"
+        said = ", ".join(p.text() for p in self.periods)
+        if not self.running:
+            engine, started = self.engine, iso_time(self.engine.started_at)
+            return f"pid {engine.pid} on host {engine.host}, started {started}: {said}"
+        return f"{describe_engine(self.engine)}: {said}"
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """Identifiers of the engine only (host, pid, address, heartbeat): no patient data."""
@@ -74,6 +84,7 @@ class KeptLonger:
                 "http_address": engine.http_address,
                 "last_seen": iso_time(engine.heartbeat_at, zone),
             },
+            "running": self.running,
             "periods": [p.to_json() for p in self.periods],
         }
 
@@ -87,7 +98,8 @@ class RetentionDisagrees(IntegratorError):
         super().__init__(
             f"{_engines_keep(found)}, so it would prune what they keep ({_said(found)}). "
             "Run it with the engine's settings (load its settings file: docs/deploy.md), or "
-            "change the engine's and restart it first; nothing was pruned"
+            "change the engine's and restart it first (an engine records its periods as it "
+            "starts); nothing was pruned"
         )
         self.engines = tuple(kept.engine for kept in found)
 
@@ -106,7 +118,12 @@ def dry_run_warning(found: Sequence[KeptLonger]) -> str | None:
 
 
 def _engines_keep(found: Sequence[KeptLonger]) -> str:
-    return f"{len(found)} running engine(s) keep data longer than this prune would"
+    if all(kept.running for kept in found):
+        return f"{len(found)} running engine(s) keep data longer than this prune would"
+    return (
+        "no engine runs, but the last one that started on this store keeps data longer than "
+        "this prune would, and prunes by its own periods when it starts again"
+    )
 
 
 def _said(found: Sequence[KeptLonger]) -> str:
@@ -149,12 +166,19 @@ def longer_periods(engine: EnginePresence, retention: Retention) -> list[LongerP
 
 
 async def engines_keeping_longer(store: Store, retention: Retention) -> list[KeptLonger]:
-    """The running engines that keep any kind longer than ``retention``, newest first."""
+    """The running engines that keep any kind longer than ``retention``, newest first; with
+    none running, the last one that started on the store if it does (its periods are kept
+    after it stops: a prune on an upgrade day, every engine stopped, took the defaults)."""
     found = []
-    for engine in await running_engines(store):
+    running = await running_engines(store)
+    for engine in running:
         periods = longer_periods(engine, retention)
         if periods:
             found.append(KeptLonger(engine, tuple(periods)))
+    if not running and (last := await store.last_engine_retention()) is not None:
+        periods = longer_periods(last, retention)
+        if periods:
+            found.append(KeptLonger(last, tuple(periods), running=False))
     return found
 
 

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from sqlalchemy import Select, delete, func, insert, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store import keycheck
 from integrator.store.advisory import advisory_key
 from integrator.store.failures import guarded
-from integrator.store.tables import engine_presence
+from integrator.store.tables import engine_presence, engine_retention
 
 HEARTBEAT_EVERY: Final = 10.0
 """Seconds between heartbeats of a running engine."""
@@ -123,6 +124,25 @@ async def engines_running_at(
     ]
 
 
+async def _record_retention(conn: AsyncConnection, presence: EnginePresence) -> None:
+    """Keep ``presence``'s periods as the last started engine's (``engine_retention``)."""
+    values = {
+        "id": 1,
+        "retention": presence.retention,
+        "host": presence.host,
+        "pid": presence.pid,
+        "recorded_at": presence.started_at,
+    }
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(engine_retention).values(**values)
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[engine_retention.c.id],
+            set_={k: v for k, v in values.items() if k != "id"},
+        )
+    )
+
+
 NAMESPACE_SINCE: Final = "0012"
 """The revision that added ``engine_presence.pid_namespace``."""
 
@@ -201,12 +221,33 @@ class PresenceMixin:
                 await presence_turn(conn, self.schema)
             # The row is the record, column for field (a test holds the two to each other).
             await conn.execute(insert(engine_presence).values(**dataclasses.asdict(presence)))
+            if presence.retention is not None:
+                await _record_retention(conn, presence)
             sealing = presence.key_ids[0] if presence.key_ids else None
             if sealing is not None:
                 keycheck.refuse_retired(await keycheck.known_keys(conn), sealing)
             if admit is not None:  # its own row among them: ``admit`` passes over it
                 rows = await conn.execute(_fresh(since))
                 admit([EnginePresence(**row._mapping) for row in rows])
+
+    @guarded("read the last engine's retention")
+    async def last_engine_retention(self: _StoreParts) -> EnginePresence | None:
+        """The periods of the last engine that started on the store (kept after it stopped),
+        as a presence row of it that is not fresh (its ``heartbeat_at`` when it recorded
+        them); None when no engine recorded any."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(engine_retention))).first()
+        if row is None:
+            return None
+        return EnginePresence(
+            id="last-started",
+            host=row.host,
+            pid=row.pid,
+            http_address=None,
+            started_at=row.recorded_at,
+            heartbeat_at=row.recorded_at,
+            retention=row.retention,
+        )
 
     @guarded("refresh the engine's heartbeat")
     async def beat_engine(self: _StoreParts, engine_id: str, at: datetime) -> bool:

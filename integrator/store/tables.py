@@ -450,6 +450,20 @@ engine_presence = Table(
     Column("retention", Text(), nullable=True),
 )
 
+# The retention periods of the last engine that started on the store (0034), kept after it
+# stops: ``integrator prune`` run while no engine runs compares its periods with these
+# (integrator.lifecycle.agreement). One row at most; periods, host and pid only.
+engine_retention = Table(
+    "engine_retention",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("retention", Text(), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 # Whether each destination was paused (``enabled: false``) when an engine last looked, and
 # when it was last resumed (0019): no message's max_age counts from before that resume
 # (destinations.retry.age_start). A row is written only when a destination changes between

@@ -120,7 +120,8 @@ async def test_a_dry_run_beside_an_engine_keeping_longer_counts_and_warns(
     assert json.loads(listed.stdout) == []
     again = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
     assert json.loads(again.stdout)["counts"]["messages"] == 3
-    assert json.loads(again.stdout)["warning"] is None  # the engine is gone
+    # The engine is gone, its periods are not: the last one's stand in (test below).
+    assert json.loads(again.stdout)["warning"].startswith("no engine runs, but the last one")
 
 
 def row(retention: str | None) -> EnginePresence:
@@ -141,3 +142,38 @@ def test_for_ever_is_the_longest_and_unknown_periods_are_not_judged() -> None:
     )
     assert kept_longer(row(None), command) == []  # an engine from before it was recorded
     assert kept_longer(row("not json"), command) == []
+
+
+async def test_a_prune_while_no_engine_runs_keeps_to_the_last_engines_periods(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Stopped for an upgrade, the engine's periods were known to no one: ``prune`` from a
+    shell without its settings took the defaults and pruned what it kept a year (an upgrade-day
+    audit). The last engine that started keeps its periods in the store after it stops."""
+    await fill(env, 3, at=LONG_AGO)  # delivered 200 days ago: past the default 90 days
+    async with engine_keeping(env, tmp_path, retain_payload_days=365):
+        pass  # it started, recorded its periods, and stopped
+
+    refused = await asyncio.to_thread(cli, env, "prune")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "no engine runs, but the last one that started on this store keeps data longer" in said
+    assert f"pid {os.getpid()} on host" in said
+    assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
+    assert "nothing was pruned" in said
+    counted = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
+    report = json.loads(counted.stdout)
+    assert report["counts"]["messages"] == 3  # counted by its own periods, and said
+    assert [kept["running"] for kept in report["kept_longer"]] == [False]
+    assert report["warning"].startswith("no engine runs, but the last one that started")
+    same = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "365"}
+    agreed = await asyncio.to_thread(cli, same, "prune", "--json")
+    assert agreed.exit_code == 0, agreed.output
+    assert json.loads(agreed.stdout)["counts"]["messages"] == 0
+
+    # The periods changed on purpose: the engine started with them records them.
+    async with engine_keeping(env, tmp_path):
+        pass
+    shorter = await asyncio.to_thread(cli, env, "prune", "--json")
+    assert shorter.exit_code == 0, shorter.output
+    assert json.loads(shorter.stdout)["counts"]["messages"] == 3

@@ -83,6 +83,7 @@ STORE_TABLES = {
     "search_key_check",
     "idempotency_keys",
     "console_answers",
+    "engine_retention",
 }
 
 
@@ -110,7 +111,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0033"
+    assert revision == head_revision() == "0034"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -308,6 +309,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE engine_retention")
         await conn.exec_driver_sql("DROP INDEX ix_messages_dead")
         await conn.exec_driver_sql("DROP INDEX ix_console_answers_owner")
         await conn.exec_driver_sql("ALTER TABLE console_answers DROP COLUMN owner")
@@ -519,7 +521,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0033"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0034"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
