@@ -125,6 +125,15 @@ ACK_NO_CODE: Final = Shape("delivery.ack_no_code", "ACK MSA-1 (acknowledgment co
 ACK_UNKNOWN_CODE: Final = Shape(
     "delivery.ack_unknown_code", "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR"
 )
+ACK_UNKNOWN_CODE_NAMED: Final = Shape(
+    "delivery.ack_unknown_code_named",
+    "ACK MSA-1 {msa_1} is not one of AA, AE, AR, CA, CE, CR",
+    msa_1=r"[A-Z0-9]{1,3}",
+)
+"""An unknown MSA-1 of a code's form (``OK``, ``ACK``) is named: letters and digits, three at
+most, can hold no patient data, and say at once what the receiver sends. Anything else is
+not named (the receiver decides what the field holds)."""
+_CODE_FORM: Final = re.compile(r"[A-Z0-9]{1,3}")
 
 
 _STANDARD_ENCODING: Final = b"^~\\&"
@@ -175,7 +184,8 @@ def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
     if not code:
         raise MalformedAck(ACK_NO_CODE())
     if code not in ACK_CODES:
-        raise MalformedAck(ACK_UNKNOWN_CODE())
+        named = _CODE_FORM.fullmatch(code) is not None
+        raise MalformedAck(ACK_UNKNOWN_CODE_NAMED(msa_1=code) if named else ACK_UNKNOWN_CODE())
     return Ack(
         code=code,
         control_id=_field(msa, 2).strip(),

@@ -59,6 +59,7 @@ ERRORS: Final = Family(
         *ack.UNREADABLE_ACK.values(),
         ack.ACK_NO_MSA,
         ack.ACK_NO_CODE,
+        ack.ACK_UNKNOWN_CODE_NAMED,
         ack.ACK_UNKNOWN_CODE,
         mllp.HAS_START_BYTE,
         mllp.HAS_END_BYTE,

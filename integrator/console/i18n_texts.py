@@ -112,6 +112,9 @@ EN: Final[dict[str, str]] = {
     ),
     "text.delivery.ack_no_code": "ACK MSA-1 (acknowledgment code) is empty",
     "text.delivery.ack_unknown_code": "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR",
+    "text.delivery.ack_unknown_code_named": (
+        "ACK MSA-1 {msa_1} is not one of AA, AE, AR, CA, CE, CR"
+    ),
     "text.delivery.payload_start_byte": "payload contains the MLLP start block byte 0x0B",
     "text.delivery.payload_end_byte": "payload contains the MLLP end block byte 0x1C",
     "text.delivery.tls_not_loaded": "{files} could not be loaded ({reason})",
@@ -248,6 +251,9 @@ NL: Final[dict[str, str]] = {
     ),
     "text.delivery.ack_no_code": "MSA-1 (de ACK-code) van de ACK is leeg",
     "text.delivery.ack_unknown_code": "MSA-1 van de ACK is niet een van AA, AE, AR, CA, CE, CR",
+    "text.delivery.ack_unknown_code_named": (
+        "MSA-1 van de ACK, {msa_1}, is niet een van AA, AE, AR, CA, CE, CR"
+    ),
     "text.delivery.payload_start_byte": "het bericht bevat de MLLP-startbyte 0x0B",
     "text.delivery.payload_end_byte": "het bericht bevat de MLLP-eindbyte 0x1C",
     "text.delivery.tls_not_loaded": '{files} kon niet worden geladen ("{reason}")',

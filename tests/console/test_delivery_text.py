@@ -166,7 +166,8 @@ def _malformed() -> list[str]:
         b"MSH|ab|c",
         b"MSH|^~\\&|HIS\rPID|1",
         b"MSH|^~\\&|HIS\rMSA||C1",
-        b"MSH|^~\\&|HIS\rMSA|XX|C1",
+        b"MSH|^~\\&|HIS\rMSA|XX|C1",  # a code's form: named
+        b"MSH|^~\\&|HIS\rMSA|Jansen|C1",  # any other: not named
     ):
         with pytest.raises(DeliveryError) as refused:
             parse_ack(answer)

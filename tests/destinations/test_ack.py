@@ -348,3 +348,15 @@ def test_an_msa_2_of_the_engines_own_form_is_named_any_other_only_by_its_length(
             classify_ack(parse_ack(make_ack(other, "AA")), sent)
         assert str(withheld.value).startswith(f"MSA-2 (length {len(other)}) does not match")
         assert other not in str(withheld.value)
+
+
+def test_an_unknown_msa_1_of_a_codes_form_is_named() -> None:
+    """``MSA|OK|…`` was refused as "MSA-1 is not one of …" without the value: a hospital's
+    engineer could not tell what their engine sent. A code's form (letters and digits, three
+    at most) holds no patient data and is named; anything else is not."""
+    with pytest.raises(MalformedAck) as named:
+        parse_ack(make_ack("M1", "AA").replace(b"MSA|AA|", b"MSA|ok|"))
+    assert str(named.value) == "ACK MSA-1 OK is not one of AA, AE, AR, CA, CE, CR"
+    with pytest.raises(MalformedAck) as withheld:
+        parse_ack(make_ack("M1", "AA").replace(b"MSA|AA|", b"MSA|Jansen|"))
+    assert str(withheld.value) == "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR"
