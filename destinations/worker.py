@@ -185,6 +185,7 @@ class DeliveryWorker:
         read = MessageAnswers(
             message.payload, message.control_id, self.destination_id, message.message_id
         )
+        answers: list[bytes] = []
         try:
             answers = await self._sender.exchange(message.payload, read)
             ack_bytes = read.received(answers)
@@ -198,6 +199,11 @@ class DeliveryWorker:
         except InvalidAck as exc:
             await self._sender.close()
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
+            # Readable answers out of step (a second ``CA`` where the application ACK was
+            # expected) are named as what came, ``CA/CA``, not as no answer at all.
+            codes = [_code(a) for a in answers]
+            if codes and "?" not in codes:
+                ack_code = "/".join(codes)
         except DeliveryError as exc:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
             if exc.answers:
