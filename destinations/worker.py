@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -207,7 +207,7 @@ class DeliveryWorker:
         except DeliveryError as exc:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
             if exc.answers:
-                ack_code = "/".join(_code(a) for a in exc.answers)
+                ack_code = answer_codes(exc.answers)
             if exc.answers:
                 ack_bytes = read.received(list(exc.answers))
             if not exc.retryable:
@@ -441,6 +441,11 @@ def _final_ack(answers: list[bytes], parsed: list[Ack | None] | None = None) -> 
     if len(answers) > 1 and ack.code in COMMIT_CODES:
         raise MalformedAck(SECOND_COMMIT_ACK())
     return ack
+
+
+def answer_codes(answers: Sequence[bytes]) -> str:
+    """The codes of the answers that came, ``CA/AA``; ``?`` for one that cannot be read."""
+    return "/".join(_code(a) for a in answers)
 
 
 def _code(frame: bytes) -> str:

@@ -88,7 +88,7 @@ from destinations.document import render_onto
 from destinations.errors import DeliveryError
 from destinations.file_reads import TLS_FILES, FileReads
 from destinations.tls_dir import TlsDirectory
-from destinations.worker import FAILED, MessageAnswers
+from destinations.worker import FAILED, MessageAnswers, answer_codes
 from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
 from integrator.audit_actions import DESTINATION_CHANGES
@@ -1578,13 +1578,13 @@ class DestinationAdmin:
         started = time.perf_counter()
         ack_code = ack_text = error = None
         client = None
+        # Read as a delivery reads it: an application ACK awaited after a ``CA`` where MSH-16
+        # asks for one, a late answer or a message sent unasked skipped.
+        read = MessageAnswers(mapped.data, control_id, destination_id)
         try:
             # In the try: TLS files that do not load (gone, or replaced since the definition
             # was accepted) fail the test, saying why, as they fail a delivery attempt.
             client = mllp_client(config)
-            # Read as a delivery reads it: an application ACK awaited after a ``CA`` where
-            # MSH-16 asks for one, a late answer or a message sent unasked skipped.
-            read = MessageAnswers(mapped.data, control_id, destination_id)
             answers = await client.exchange(mapped.data, read)
             ack_text = read.received(answers).decode("utf-8", "replace")
             ack, ack_code = read.deciding(answers)
@@ -1593,6 +1593,9 @@ class DestinationAdmin:
             ).name.lower()
         except DeliveryError as exc:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
+            if exc.answers:  # what did come (a CA, then no application ACK), as an attempt keeps it
+                ack_code = answer_codes(exc.answers)
+                ack_text = read.received(list(exc.answers)).decode("utf-8", "replace")
         finally:
             if client is not None:
                 await client.close()

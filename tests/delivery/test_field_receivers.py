@@ -214,3 +214,28 @@ async def test_a_test_message_skips_a_message_the_receiver_sends_unasked(
             assert result.ack is not None and "ADT" not in result.ack
         finally:
             await engine.stop()
+
+
+async def test_a_test_message_shows_the_commit_ack_that_came_before_no_application_ack(
+    tmp_path: Path,
+) -> None:
+    """Enhanced mode, a ``CA`` and then no application ACK: ``destinations test`` said
+    "failed" with no ACK at all, where a delivery's attempt keeps the ``CA`` that came."""
+    from destinations.receiver import MllpReceiver
+
+    async with MllpReceiver(application_delay=5.0) as receiver:
+        engine = await start_engine(
+            tmp_path,
+            receiver.port,
+            ack_timeout="1s",
+            ack_mode="enhanced",
+            accept_ack_type="AL",
+            application_ack_type="AL",
+        )
+        try:
+            result = await engine.admin.test(DEST)
+            assert (result.ack_code, result.outcome) == ("CA", "failed")
+            assert result.error is not None and "application ACK" in result.error
+            assert result.ack is not None and "MSA|CA|" in result.ack
+        finally:
+            await engine.stop()
