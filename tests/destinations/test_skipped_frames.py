@@ -37,8 +37,11 @@ def outbound(control_id: str) -> OutboundMessage:
     )
 
 
-async def deliver_all(port: int, control_ids: list[str], *, ack_timeout: float = 2.0) -> Sink:
-    """Deliver each message in turn, as a destination's worker does (fifo)."""
+async def deliver_all(
+    port: int, control_ids: list[str], *, ack_timeout: float = 2.0, pause: float = 0.0
+) -> Sink:
+    """Deliver each message in turn, as a destination's worker does (fifo); ``pause``: seconds
+    between messages, in which the connection goes quiet."""
     sink = Sink()
     sender = MllpClient("127.0.0.1", port, connect_timeout=5, ack_timeout=ack_timeout)
     deliverer = DeliveryWorker(
@@ -53,6 +56,8 @@ async def deliver_all(port: int, control_ids: list[str], *, ack_timeout: float =
     try:
         for control_id in control_ids:
             await deliverer.deliver(outbound(control_id))
+            if pause:
+                await asyncio.sleep(pause)
     finally:
         await sender.close()
     return sink
@@ -163,7 +168,7 @@ async def test_an_ar_after_the_aa_is_said_not_dropped_unsaid() -> None:
     code, and never its text; the first answer stands."""
     async with ScriptedServer(AcceptedThenRejected(pause=0.05)) as server:
         with capture_logs() as logs:
-            sink = await _deliver_with_pauses(server.port, ["R1", "R2"], pause=0.3)
+            sink = await deliver_all(server.port, ["R1", "R2"], pause=0.3)
     assert attempts(sink) == [("m-R1", "delivered", "AA"), ("m-R2", "delivered", "AA")]
     said = [
         (e["log_level"], e["ack_code"], e["answers_control_id"])
@@ -194,28 +199,6 @@ async def test_a_late_ar_while_the_next_message_waits_is_a_warning() -> None:
     assert ("warning", "AR", "S1") in levels
     for result in sink.results:  # S1's rejection is never kept with S2's attempt
         assert result.ack_bytes is None or b"MSA|AR" not in result.ack_bytes
-
-
-async def _deliver_with_pauses(port: int, control_ids: list[str], *, pause: float) -> Sink:
-    """``deliver_all`` with ``pause`` seconds between messages: the connection goes quiet."""
-    sink = Sink()
-    sender = MllpClient("127.0.0.1", port, connect_timeout=5, ack_timeout=2.0)
-    deliverer = DeliveryWorker(
-        "d",
-        sender=sender,
-        sink=sink,
-        retry=RetryPolicy(initial=0.01, max_delay=0.01, max_attempts=3),
-        ack_policy=AckPolicy(),
-        clock=lambda: datetime.now(UTC),
-        rng=random.Random(1),
-    )
-    try:
-        for control_id in control_ids:
-            await deliverer.deliver(outbound(control_id))
-            await asyncio.sleep(pause)
-    finally:
-        await sender.close()
-    return sink
 
 
 async def test_an_answer_naming_a_message_never_sent_on_the_connection_still_fails() -> None:
