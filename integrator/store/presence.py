@@ -139,6 +139,9 @@ async def _record_retention(conn: AsyncConnection, presence: EnginePresence) -> 
         statement.on_conflict_do_update(
             index_elements=[engine_retention.c.id],
             set_={k: v for k, v in values.items() if k != "id"},
+            # An engine that registers again (its row was removed behind it) started earlier
+            # than one recorded since: it does not overwrite that one's periods.
+            where=engine_retention.c.recorded_at <= presence.started_at,
         )
     )
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from destinations.config import dump_destination
-from integrator.presence import pid_namespace
 from integrator.store import EnginePresence, Store
+from integrator.store.presence import pid_namespace
 from tests.cli_in_process import run_cli as cli
 from tests.integrator.support import destination
 from tests.integrator.test_cli import ROOT, SAMPLES

@@ -22,9 +22,9 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.jobs import STALE_AFTER, Job, JobRegistry
-from integrator.presence import pid_namespace
 from integrator.resending import resend_in_engine
 from integrator.store import EnginePresence, NewResend, Store
+from integrator.store.presence import pid_namespace
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 from tests.services import scratch_database

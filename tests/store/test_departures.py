@@ -19,12 +19,12 @@ from integrator.presence import (
     EMBEDDED,
     Departures,
     Presence,
-    pid_namespace,
     refuse_if_engine_present,
     running_engines,
 )
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
+from integrator.store.presence import pid_namespace
 from tests.store.factories import dead_pid, engine_elsewhere
 
 RABBITMQ = "rabbitmq 127.0.0.1:5672 vhost=/ prefix=integrator"

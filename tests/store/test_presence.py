@@ -17,13 +17,12 @@ from integrator.presence import (
     EngineDisagrees,
     EngineElsewhere,
     Presence,
-    pid_namespace,
     refuse_if_engine_present,
     transport_of,
 )
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
-from integrator.store.presence import FRESH_FOR
+from integrator.store.presence import FRESH_FOR, pid_namespace
 from tests.store.conftest import Site
 from tests.store.factories import dead_pid
 
@@ -316,3 +315,31 @@ async def test_two_engines_starting_at_once_do_not_both_miss_each_other(site: Si
         refused = [e for e in (first, second) if isinstance(e, EngineDisagrees)]
         assert (len(started), len(refused)) == (1, 1), (first, second)
         await _stop(started[0])
+
+
+async def test_the_last_started_engines_periods_stay_after_it_stops(site: Site) -> None:
+    """``integrator prune`` with no engine running judges its periods against these
+    (``integrator.lifecycle.agreement``). An engine that registers again (its row removed
+    behind it) started earlier than one recorded since, and leaves that one's periods."""
+    store = await site.open()
+    try:
+        assert await store.last_engine_retention() is None  # no engine recorded any
+        now = datetime.now(UTC)
+        later = dataclasses.replace(
+            _row("later", seen=now, address=None), retention='{"payload_days": 365}'
+        )
+        earlier = dataclasses.replace(
+            _row("earlier", seen=now - timedelta(minutes=30), address=None),
+            retention='{"payload_days": 90}',
+        )
+        await store.register_engine(earlier)
+        await store.register_engine(later)
+        await store.remove_engine("later")  # it stopped
+        await store.remove_engine("earlier")
+        await store.register_engine(earlier)  # registers again, as after its row was removed
+        last = await store.last_engine_retention()
+        assert last is not None
+        assert (last.retention, last.started_at) == (later.retention, later.started_at)
+        assert (last.host, last.pid) == ("engine-host", 4321)
+    finally:
+        await store.close()
