@@ -34,7 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import structlog
 
@@ -101,6 +101,16 @@ class AttemptSink(Protocol):
         ...
 
 
+@runtime_checkable
+class CountsLateAnswers(Protocol):
+    """A sink that also counts the answers not taken for having come after their message's
+    (``MessageAnswers``): the engine's metric, which the worker itself stays free of."""
+
+    def late_answer(self, code: str) -> None:
+        """One answer with MSA-1 ``code`` came for a message already answered."""
+        ...
+
+
 class Sender(Protocol):
     async def exchange(
         self, payload: bytes, more: Callable[[bytes], bool] | None = None
@@ -146,6 +156,7 @@ class DeliveryWorker:
         self._clock = clock
         self._wait_for_retry = wait_for_retry or _sleep_for_retry
         self._rng = rng or random.Random()
+        self._on_late = sink.late_answer if isinstance(sink, CountsLateAnswers) else None
 
     async def deliver(
         self, message: OutboundMessage, keep_going: Callable[[], bool] | None = None
@@ -183,7 +194,11 @@ class DeliveryWorker:
         outcome: Outcome
         ack_decided = False
         read = MessageAnswers(
-            message.payload, message.control_id, self.destination_id, message.message_id
+            message.payload,
+            message.control_id,
+            self.destination_id,
+            message.message_id,
+            on_late=self._on_late,
         )
         answers: list[bytes] = []
         try:
@@ -346,11 +361,14 @@ class MessageAnswers(Answers):
         control_id: str,
         destination_id: str,
         message_id: str | None = None,
+        on_late: Callable[[str], None] | None = None,
     ) -> None:
         """``payload``: the message as sent, whose MSH-10 is ``control_id``; ``message_id``:
-        the stored message's id for the log lines (None for a test message, stored nowhere)."""
+        the stored message's id for the log lines (None for a test message, stored nowhere);
+        ``on_late``: told the MSA-1 of each answer not taken for having come late."""
         self.key = control_id
         self._message_id = message_id
+        self._on_late = on_late
         self._destination_id = destination_id
         # MSH-16 (None: no usable MSH) asks for an application ACK after a ``CA``.
         self._wanted = application_ack_type(payload) in _ANSWERED_ON_SUCCESS
@@ -379,6 +397,8 @@ class MessageAnswers(Answers):
             ack = None  # an answer all the same: refused by the worker
         if ack is not None and ack.control_id != self.key and ack.control_id in settled:
             kind = message_type(frame) or "ACK"
+            if self._on_late is not None:
+                self._on_late(ack.code)
             _said_late(
                 "skipped a late answer to an earlier message",
                 ack,
@@ -403,6 +423,8 @@ class MessageAnswers(Answers):
                 message_type=unsolicited_type(frame) or message_type(frame),
             )
             return
+        if self._on_late is not None:
+            self._on_late(ack.code)
         _said_late(
             "dropped an answer that came after the answer",
             ack,

@@ -1,4 +1,5 @@
-"""Counts each delivery attempt and its ACK round trip on its way to the recorder.
+"""Counts each delivery attempt and its ACK round trip on its way to the recorder, and the
+answers not taken for having come late.
 
 A wrapper around the recorder rather than code in the delivery worker: the worker stays free of
 metrics, and the per-destination children are looked up once, so an attempt costs two
@@ -18,6 +19,13 @@ class AttemptMeter:
         self._sink = sink
         self._counts = {o: metrics.attempts.labels(destination_id, o) for o in _OUTCOMES}
         self._roundtrip = metrics.ack_roundtrip.labels(destination_id)
+        self._late = metrics.late_answers
+        self._destination_id = destination_id
+
+    def late_answer(self, code: str) -> None:
+        """One answer not taken for having come late (``destinations.worker``): counted by its
+        MSA-1, one of the six codes (an unreadable answer is never counted as late)."""
+        self._late.labels(self._destination_id, code).inc()
 
     async def record(self, result: AttemptResult) -> None:
         self._counts[result.outcome].inc()

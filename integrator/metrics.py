@@ -100,6 +100,17 @@ SPECS: tuple[Spec, ...] = (
         "a wrong ACK; tried again). So deadletter counts the attempts messages died at.",
     ),
     Spec(
+        "integrator_late_answers",
+        "counter",
+        ("destination", "code"),
+        PER_ENGINE,
+        "Answers not taken for having come for a message already answered, by their MSA-1: "
+        "late, while the next message waited for its own, or after the answer while the "
+        "connection was quiet (docs/receivers.md). The first answer stands; an AE, AR, CE or "
+        "CR among them (a rejection after an AA, say) is for support to look at: the log's "
+        "warning names the MSH-10 it answers.",
+    ),
+    Spec(
         "integrator_ack_roundtrip_seconds",
         "histogram",
         ("destination",),
@@ -310,6 +321,8 @@ class Metrics:
             self.zd_warnings.labels(rule)
         spec = specs["integrator_delivery_attempts"]
         self.attempts = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
+        spec = specs["integrator_late_answers"]
+        self.late_answers = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
         spec = specs["integrator_ack_roundtrip_seconds"]
         self.ack_roundtrip = Histogram(
             spec.name, spec.help, spec.labels, buckets=ACK_BUCKETS, registry=self.registry

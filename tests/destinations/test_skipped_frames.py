@@ -20,11 +20,18 @@ from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_
 
 
 class Sink:
+    """Keeps the attempts, and the codes of the answers not taken for having come late (as
+    the engine's metric counts them: ``destinations.worker.CountsLateAnswers``)."""
+
     def __init__(self) -> None:
         self.results: list[AttemptResult] = []
+        self.late: list[str] = []
 
     async def record(self, result: AttemptResult) -> None:
         self.results.append(result)
+
+    def late_answer(self, code: str) -> None:
+        self.late.append(code)
 
 
 def outbound(control_id: str) -> OutboundMessage:
@@ -114,6 +121,8 @@ async def test_a_late_application_ack_of_the_previous_message_is_skipped() -> No
         (f"m-{ids[i + 1]}", ids[i]) for i in range(4)
     ]
     assert all(e["message_type"] == "ACK^I12" and e["ack_code"] == "AA" for e in skipped)
+    assert all(e["log_level"] == "info" for e in skipped)  # a late AA is routine
+    assert sink.late == ["AA"] * 4  # and counted, by its code
 
 
 async def test_a_late_answer_and_then_none_says_so_in_the_timeout() -> None:
@@ -177,6 +186,7 @@ async def test_an_ar_after_the_aa_is_said_not_dropped_unsaid() -> None:
     ]
     # R1's AR when R2 is sent; R2's when the connection is closed.
     assert said == [("warning", "AR", "R1"), ("warning", "AR", "R2")]
+    assert sink.late == ["AR", "AR"]  # counted (integrator_late_answers_total)
 
 
 async def test_a_late_ar_while_the_next_message_waits_is_a_warning() -> None:
