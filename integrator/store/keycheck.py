@@ -237,11 +237,10 @@ async def _refuse_unreadable_by_engines(engine: AsyncEngine, current: str, at: d
 
     A command run with another key order (``k2,k1`` beside engines started with ``k1``) sealed
     what it wrote with ``k2``: the engines' reads of it failed (a whole listing of a
-    destination answered 503 for one value). ``keys rotate`` checked this; every other writer,
-    now does too. Engines that did not record
-    their keys (a version from before) and one that crashed on this machine are not judged.
-    An engine starting is not refused: restarted one by one to a new key, the first would be
-    (docs/operators.md, Rotating a key)."""
+    destination answered 503 for one value). ``keys rotate`` checked this; every other writer
+    now does too. Engines that did not record their keys (a version from before) and one that
+    crashed on this machine are not judged. An engine starting is not refused: restarted one
+    by one to a new key, the first would be (docs/operators.md, Rotating a key)."""
     from integrator.store.presence import FRESH_FOR, crashed_here
 
     async with engine.connect() as conn:
