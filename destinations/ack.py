@@ -125,15 +125,16 @@ ACK_NO_CODE: Final = Shape("delivery.ack_no_code", "ACK MSA-1 (acknowledgment co
 ACK_UNKNOWN_CODE: Final = Shape(
     "delivery.ack_unknown_code", "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR"
 )
+_CODE_FORM_TEXT: Final = r"[A-Z0-9]{1,3}"
 ACK_UNKNOWN_CODE_NAMED: Final = Shape(
     "delivery.ack_unknown_code_named",
     "ACK MSA-1 {msa_1} is not one of AA, AE, AR, CA, CE, CR",
-    msa_1=r"[A-Z0-9]{1,3}",
+    msa_1=_CODE_FORM_TEXT,
 )
 """An unknown MSA-1 of a code's form (``OK``, ``ACK``) is named: letters and digits, three at
 most, can hold no patient data, and say at once what the receiver sends. Anything else is
 not named (the receiver decides what the field holds)."""
-_CODE_FORM: Final = re.compile(r"[A-Z0-9]{1,3}")
+_CODE_FORM: Final = re.compile(_CODE_FORM_TEXT)
 
 
 _STANDARD_ENCODING: Final = b"^~\\&"

@@ -40,17 +40,18 @@ CONTROL_ID_MISMATCH = Shape(
     length=r"\d+\+?",  # "41+": an error of an earlier engine, which cut MSA-2 at 40
     expected=ANY,
 )
+_ENGINE_CONTROL_ID_FORM = r"[0-9A-F]{19}"
+"""The form of the MSH-10s the engine mints (``integrator.ids.new_control_id``: milliseconds
+since the epoch in 11 hex digits, 32 random bits in 8): a receiver's MSA-2 of this form is no
+patient data, and may be named."""
+ENGINE_CONTROL_ID = re.compile(_ENGINE_CONTROL_ID_FORM)
 CONTROL_ID_OF_ANOTHER = Shape(
     "delivery.control_id_of_another",
     "MSA-2 {received} is not the MSH-10 sent {expected!r}, but has the form of the MSH-10s "
     "this engine sends: the answer to another message (an earlier one, likely)",
-    received=r"[0-9A-F]{19}",
+    received=_ENGINE_CONTROL_ID_FORM,
     expected=ANY,
 )
-ENGINE_CONTROL_ID = re.compile(r"[0-9A-F]{19}")
-"""The form of the MSH-10s the engine mints (``integrator.ids.new_control_id``: milliseconds
-since the epoch in 11 hex digits, 32 random bits in 8): a receiver's MSA-2 of this form is no
-patient data, and may be named."""
 FRAME_TOO_LARGE = Shape(
     "delivery.frame_too_large", "MLLP frame larger than the limit of {limit} bytes", limit=NUMBER
 )

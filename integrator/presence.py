@@ -371,9 +371,8 @@ async def engines_unsure_of_key(store: Store, kid: str) -> list[EnginePresence]:
 
 async def running_engines(store: Store) -> list[EnginePresence]:
     """The engines running on ``store`` now, newest first: fresh rows, less those of engines
-    that crashed on this machine (``_crashed_here``)."""
-    now = _now()
-    return [e for e in await store.fresh_engines(now - FRESH_FOR) if not _crashed_here(e)]
+    that crashed on this machine (``integrator.store.presence.running_at``)."""
+    return await store.running_engines(_now())
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import DataKeyError, SealedValueError
 from integrator.store.sealing import Sealer, aad, sealed_kid
-from integrator.store.tables import audit_log, engine_presence, messages
+from integrator.store.tables import audit_log, messages
 
 TARGET = "datakeys"
 REGISTER = "datakey.register"
@@ -241,24 +241,15 @@ async def _refuse_unreadable_by_engines(engine: AsyncEngine, current: str, at: d
     now does too. Engines that did not record their keys (a version from before) and one that
     crashed on this machine are not judged. An engine starting is not refused: restarted one
     by one to a new key, the first would be (docs/operators.md, Rotating a key)."""
-    from integrator.store.presence import FRESH_FOR, crashed_here
+    from integrator.store.presence import running_at
 
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(
-                engine_presence.c.host,
-                engine_presence.c.pid,
-                engine_presence.c.pid_namespace,
-                engine_presence.c.data_keys,
-            ).where(engine_presence.c.heartbeat_at >= at - FRESH_FOR)
-        )
-        lacking = [
-            f"{host} pid {pid}"
-            for host, pid, namespace, keys in rows
-            if keys is not None
-            and current not in keys.split(",")
-            and not crashed_here(host, pid, namespace)
-        ]
+        running = await running_at(conn, at)
+    lacking = [
+        f"{e.host} pid {e.pid}"
+        for e in running
+        if e.key_ids is not None and current not in e.key_ids
+    ]
     if lacking:
         raise DataKeyError(
             f"{SETTING}: this process would seal what it writes with data key {current!r}, "

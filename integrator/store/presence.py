@@ -98,6 +98,14 @@ def _fresh(since: datetime | None) -> Select[Any]:
     return query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
 
 
+async def running_at(conn: AsyncConnection, now: datetime) -> list[EnginePresence]:
+    """The engines running at ``now``, the most recently seen first: fresh rows, less those of
+    engines that crashed on this machine (``crashed_here``). At head only (every column read)."""
+    rows = await conn.execute(_fresh(now - FRESH_FOR))
+    found = [EnginePresence(**row._mapping) for row in rows]
+    return [e for e in found if not crashed_here(e.host, e.pid, e.pid_namespace)]
+
+
 async def engines_running_at(
     conn: AsyncConnection, now: datetime, *, revision: str = PRESENCE_SINCE
 ) -> list[str]:
@@ -305,6 +313,12 @@ class PresenceMixin:
                         engine_presence.c.heartbeat_at <= engine.heartbeat_at,
                     )
                 )
+
+    @guarded("list the running engines")
+    async def running_engines(self: _StoreParts, now: datetime) -> list[EnginePresence]:
+        """The engines running at ``now`` (``running_at``), the most recently seen first."""
+        async with self._engine.connect() as conn:
+            return await running_at(conn, now)
 
     @guarded("list the running engines")
     async def fresh_engines(self: _StoreParts, since: datetime) -> list[EnginePresence]:
