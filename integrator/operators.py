@@ -1896,13 +1896,22 @@ class DestinationAdmin:
         a command run from another directory: the store says which, and nothing is written.
         A new store's first destination makes the directory. A look at the directory, not a
         reading of its files: it comes before every change."""
+        await self.refuse_without_directory(
+            "nothing is changed: put the directory back (a volume not mounted?), or, for a "
+            "command run elsewhere, run it where the engine runs or set the setting to its "
+            "directory"
+        )
+
+    async def refuse_without_directory(self, consequence: str) -> None:
+        """``ConfigurationError`` when the destinations directory is gone (or a file) while the
+        store has destinations, saying ``consequence``: the one rule for a change (above) and
+        for an engine's start (``Engine.start``), which would otherwise take events in with no
+        destination and store every one of them unrouted."""
         gone = directory_problem(self._dir)
         if gone is not None and await self._store.has_destination_history():
             raise ConfigurationError(
                 f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "
-                f"{gone.rule}; this store has destinations, so nothing is changed: put the "
-                "directory back (a volume not mounted?), or, for a command run elsewhere, run "
-                "it where the engine runs or set the setting to its directory"
+                f"{gone.rule}; this store has destinations, so {consequence}"
             ).coded("destination.directory_unusable", directory=str(self._dir))
 
     async def _expect(self, view: DestinationView, expected: int | None) -> None:

@@ -9,6 +9,9 @@ Run with a running engine (its watcher) on a real directory and a loopback recei
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -22,12 +25,15 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import Catalog, build_catalog, keep_last_good
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
+from integrator.settings import Settings
 from integrator.store import AuditRecord
+from tests.cli_in_process import run_cli
 from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_not_a_file import _delivered
 from tests.integrator.test_operators import eventually
+from tests.services import free_port
 
 engine_on_files = operators.engine_on_files
 
@@ -170,6 +176,70 @@ async def test_an_engine_started_without_its_directory_says_so_and_takes_it_in_w
             await _delivered(engine, receiver, referral_data)
         finally:
             await engine.stop()
+
+
+async def store_in_use(tmp_path: Path, port: int) -> Settings:
+    """A store an engine ran on with one destination, ``noord``: one with destination history."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination("noord", port, providers=["ziekenhuis-noord"])
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    engine = Engine(settings)
+    await engine.start()
+    await engine.stop()
+    return settings
+
+
+@pytest.mark.parametrize("how", list(GONE))
+async def test_an_engine_started_without_its_directory_on_a_store_in_use_does_not_start(
+    tmp_path: Path, receiver: MllpReceiver, how: str
+) -> None:
+    """Started without its directory (a volume not mounted yet) on a store that has
+    destinations, an engine came up with none and took every event in as unrouted, a shared
+    RabbitMQ intake's too, beside engines that would have routed them. It now refuses to
+    start, as every change is refused then, naming the directory and what to do; nothing is
+    taken in. (A new store's engine still starts without it: the test above.)"""
+    settings = await store_in_use(tmp_path, receiver.port)
+    GONE[how](settings.destinations_dir)
+    engine = Engine(settings)
+    try:
+        with pytest.raises(ConfigurationError) as refused:
+            await engine.start()
+    finally:
+        await engine.stop()
+    said = str(refused.value)
+    assert said.startswith(
+        f"destinations directory unusable: {settings.destinations_dir} "
+        f"(INTEGRATOR_DESTINATIONS_DIR) {PROBLEM[how]}; this store has destinations, so the "
+        "engine does not start: it would take events in without a destination and store "
+        "them unrouted."
+    ), said
+    assert refused.value.exit_code == 2
+
+
+def test_integrator_run_without_its_directory_on_a_store_in_use_exits_2_saying_so(
+    tmp_path: Path,
+) -> None:
+    """The same at the command line: one line, exit 2, and no event taken in."""
+
+    directory = asyncio.run(store_in_use(tmp_path, free_port())).destinations_dir
+    _moved_away(directory)
+    env = {
+        **os.environ,
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(directory),
+        "INTEGRATOR_HTTP_PORT": str(free_port()),
+    }
+    ran = run_cli("run", env=env)
+    assert ran.returncode == 2, ran.stderr
+    [line] = ran.stderr.splitlines()
+    assert line.startswith(
+        f"error: the engine could not run: destinations directory unusable: {directory} "
+        "(INTEGRATOR_DESTINATIONS_DIR) does not exist; this store has destinations"
+    ), line
+    assert "Put the directory back (a volume not mounted?)" in line
+    listed = run_cli("events", "list", "--json", env=env)
+    assert json.loads(listed.stdout) == []
 
 
 def test_keep_last_good_keeps_the_whole_catalog_when_the_directory_is_gone(
