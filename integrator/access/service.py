@@ -58,6 +58,7 @@ from integrator.access.errors import (
     SignInsHeld,
     UnknownAccount,
 )
+from integrator.access.known_devices import KnownDevices
 from integrator.access.limits import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
@@ -179,6 +180,8 @@ class LoginResult:
     identity: Identity
     method: str  # "totp" or "recovery_code"
     recovery_codes_left: int
+    # The browser's new known-device cookie (``known_devices``); None when those are off.
+    device: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +423,10 @@ class AccessService:
         mailer: Mailer | None = None,
         known_clusters: KnownClusters | None = None,
         sign_ins: SignInThrottle | None = None,
+        device_key: bytes | None = None,
     ) -> None:
+        """``device_key``: the known-device cookies' key (``known_devices.device_key``); None
+        makes and trusts none."""
         self._store = store
         # Failed attempts per client address (docs/access.md): in memory, this engine's own.
         self._sign_ins = sign_ins if sign_ins is not None else SignInThrottle(clock)
@@ -429,9 +435,21 @@ class AccessService:
         self._known_clusters = known_clusters
         self._clock = clock
         self._settings = settings or AccessSettings()
+        # Browsers signed in from before, which the account lock does not keep out.
+        self._devices = KnownDevices(
+            clock,
+            device_key,
+            limit=self._settings.max_failed_logins,
+            window=self._settings.lockout,
+        )
         self._passwords = passwords or Passwords()
         # Invitations go out by e-mail when there is a mailer; else the link is returned.
         self._mailer = mailer
+
+    @property
+    def known_device_lifetime(self) -> timedelta:
+        """How long a known-device cookie is taken: the cookie's own age in the browser."""
+        return self._devices.lifetime
 
     @property
     def default_token_validity(self) -> timedelta:
@@ -1153,7 +1171,13 @@ class AccessService:
     # -- logging in and sessions ---------------------------------------------------------------
 
     async def login(
-        self, email: str, password: str, code: str, *, source: str | None = None
+        self,
+        email: str,
+        password: str,
+        code: str,
+        *,
+        source: str | None = None,
+        device: str | None = None,
     ) -> LoginResult:
         """Password plus second factor (a TOTP code or a recovery code) → a console session.
 
@@ -1171,16 +1195,20 @@ class AccessService:
 
         Every failure also counts against ``source`` (``sign_in_throttle``); an address with
         too many lately is refused before anything is looked at (:class:`SignInsHeld`).
+
+        ``device``: the browser's known-device cookie (``known_devices``). One made for this
+        person at an earlier sign-in is checked while the account is locked, its failures
+        counted against it instead; the result carries a new one to set.
         """
         with await self._reserve_attempt(source, "login") as attempt:
             try:
-                return await self._login(email, password, code, source=source)
+                return await self._login(email, password, code, source=source, device=device)
             except LoginRefused:
                 attempt.failed()
                 raise
 
     async def _login(
-        self, email: str, password: str, code: str, *, source: str | None
+        self, email: str, password: str, code: str, *, source: str | None, device: str | None
     ) -> LoginResult:
         address = typed_address(email)
         is_address = len(address) <= MAX_EMAIL_LENGTH and bool(_EMAIL.match(address))
@@ -1198,6 +1226,19 @@ class AccessService:
             why = "account locked" if locked else f"account {person.status}"
             await self._audit_failure(target, why, source)
             raise LoginRefused
+        known = self._devices.known(device, person.id)
+        counted = None if known is None else self._devices.reserve(known)
+        if isinstance(counted, Reservation):
+            # A browser this person signed in from before: checked whatever the account's
+            # lock, each failure counted against the browser (``known_devices``).
+            with counted:
+
+                async def through_device(why: str) -> None:
+                    counted.failed()
+                    await self._audit_failure(target, f"{why} (known device)", source)
+
+                method = await self._checked(person, password, code, now, through_device)
+                return await self._opened(person, address, password, method, source, now)
         # Counted before anything is checked, atomically: else every attempt already in
         # flight when the lock falls would still be checked (a burst guesses without limit).
         limit = self._settings.max_failed_logins
@@ -1210,18 +1251,48 @@ class AccessService:
             await self._audit_failure(target, "account locked", source)
             raise LoginRefused
         locks = lock_until if attempt >= limit else None  # this attempt locked the account
+
+        async def against_account(why: str) -> None:
+            await self._count_failure(person, why, source, locks)
+
+        method = await self._checked(person, password, code, now, against_account)
+        return await self._opened(person, address, password, method, source, now)
+
+    async def _checked(
+        self,
+        person: PersonRecord,
+        password: str,
+        code: str,
+        now: datetime,
+        failed: Callable[[str], Awaitable[None]],
+    ) -> str:
+        """The second factor's method when ``password`` and ``code`` are ``person``'s; else
+        ``failed`` is told why (counting and auditing it) and :class:`LoginRefused` raised."""
+        assert person.password_hash is not None
         if not await self._verify(person.password_hash, password):
-            await self._count_failure(person, "wrong password", source, locks)
+            await failed("wrong password")
             raise LoginRefused
         try:
             method = await self._second_factor(person, code, now)
         except SealedValueError as error:
-            why = f"second factor does not open: {error}"
-            await self._count_failure(person, why, source, locks)
+            await failed(f"second factor does not open: {error}")
             raise LoginRefused from None
         if method is None:
-            await self._count_failure(person, "wrong second factor", source, locks)
+            await failed("wrong second factor")
             raise LoginRefused
+        return method
+
+    async def _opened(
+        self,
+        person: PersonRecord,
+        address: str,
+        password: str,
+        method: str,
+        source: str | None,
+        now: datetime,
+    ) -> LoginResult:
+        """The session of a sign-in whose credentials passed, unless they changed meanwhile."""
+        target = _person_target(address)
         # Read again: a second-factor reset or a deactivation while the password was checked
         # took these credentials away; a session opened on them must not be (nor be audited
         # as a success). One that slips between this read and its insert is ended by the
@@ -1845,7 +1916,8 @@ class AccessService:
             grants=frozenset(_grants(person.grants, active=True)),
             two_factor=True,
         )
-        return LoginResult(raw, expires_at, identity, method, left)
+        device = self._devices.issue(person.id)  # a new one each time: its days start again
+        return LoginResult(raw, expires_at, identity, method, left, device)
 
     async def _hash(self, password: str) -> str:
         """Argon2id in a thread (:func:`off_the_loop`): the loop serves everything else."""

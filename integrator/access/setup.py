@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from integrator.access.known_devices import device_key
 from integrator.access.mail import SmtpMailer
 from integrator.access.service import AccessService, KnownClusters
 from integrator.access.settings import AccessSettings
@@ -117,4 +118,8 @@ def access_service(
         mailer=smtp_mailer(settings),
         known_clusters=known_clusters or from_files,
         sign_ins=SignInThrottle(clock, held=sign_ins_held),
+        device_key=device_key(
+            settings.search_key.get_secret_value() if settings.search_key else None,
+            settings.search_key_weakness(),
+        ),
     )

@@ -38,6 +38,8 @@ from integrator.search import holds_bsn
 
 SESSION_COOKIE: Final = "integrator-session"
 PRESESSION_COOKIE: Final = "integrator-presession"
+# A browser signed in from before (``access.known_devices``): kept when signing out.
+DEVICE_COOKIE: Final = "integrator-device"
 CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "x-csrf-token"
 # Sent by requests a page makes by itself (an htmx request started by a timer or by loading,
@@ -102,6 +104,14 @@ def set_cookie(
 
 def set_session_cookie(request: Request, response: Response, secret: str, max_age: int) -> None:
     set_cookie(request, response, SESSION_COOKIE, secret, max_age=max_age)
+
+
+def device_cookie(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request, DEVICE_COOKIE)) or None
+
+
+def set_device_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
+    set_cookie(request, response, DEVICE_COOKIE, value, max_age=max_age)
 
 
 def set_presession_cookie(request: Request, response: Response, secret: str) -> None:

@@ -55,6 +55,9 @@ def test_over_https_the_session_cookie_is_secure_and_host_bound(
         [session] = [c for c in context.cookies() if "integrator-session" in c["name"]]
         assert session["name"] == "__Host-integrator-session"
         assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
+        [device] = [c for c in context.cookies() if "integrator-device" in c["name"]]
+        assert device["name"] == "__Host-integrator-device" and device["path"] == "/"
+        assert device["secure"] and device["httpOnly"] and device["sameSite"] == "Strict"
         page.get_by_role("link", name="Messages").click()
         page.get_by_role("heading", name="Messages").wait_for()
         screenshot(page, "https-messages")

@@ -29,11 +29,13 @@ from integrator.console.session import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     clear_cookie,
+    device_cookie,
     engine_of,
     local_path,
     own_page,
     page_address,
     served_over_tls,
+    set_device_cookie,
     set_session_cookie,
 )
 from integrator.console.visitor import VisitorDep
@@ -83,7 +85,9 @@ async def login(
     engine = engine_of(request)
     source = source_of(request)
     try:
-        result = await engine.access.login(email, password, code, source=source)
+        result = await engine.access.login(
+            email, password, code, source=source, device=device_cookie(request)
+        )
     except SignInsHeld as held:
         return held_page(
             request,
@@ -115,6 +119,9 @@ async def login(
     response = RedirectResponse(way_back(request, next), status_code=303)
     lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
     set_session_cookie(request, response, result.session, max(lifetime, 0))
+    if result.device is not None:
+        seconds = int(engine.access.known_device_lifetime.total_seconds())
+        set_device_cookie(request, response, result.device, seconds)
     clear_cookie(request, response, PRESESSION_COOKIE)
     return response
 
