@@ -1226,11 +1226,12 @@ class AccessService:
             why = "account locked" if locked else f"account {person.status}"
             await self._audit_failure(target, why, source)
             raise LoginRefused
-        known = self._devices.known(device, person.id)
+        known = self._devices.known(device, person.id, person.password_hash)
         counted = None if known is None else self._devices.reserve(known)
-        if isinstance(counted, Reservation):
+        if counted is not None:
             # A browser this person signed in from before: checked whatever the account's
-            # lock, each failure counted against the browser (``known_devices``).
+            # lock, which it neither counts towards nor lifts; each failure counted against
+            # the browser and the person's browsers together (``known_devices``).
             with counted:
 
                 async def through_device(why: str) -> None:
@@ -1238,7 +1239,9 @@ class AccessService:
                     await self._audit_failure(target, f"{why} (known device)", source)
 
                 method = await self._checked(person, password, code, now, through_device)
-                return await self._opened(person, address, password, method, source, now)
+                return await self._opened(
+                    person, address, password, method, source, now, known_device=True
+                )
         # Counted before anything is checked, atomically: else every attempt already in
         # flight when the lock falls would still be checked (a burst guesses without limit).
         limit = self._settings.max_failed_logins
@@ -1290,6 +1293,8 @@ class AccessService:
         method: str,
         source: str | None,
         now: datetime,
+        *,
+        known_device: bool = False,
     ) -> LoginResult:
         """The session of a sign-in whose credentials passed, unless they changed meanwhile."""
         target = _person_target(address)
@@ -1305,7 +1310,9 @@ class AccessService:
         ):
             await self._audit_failure(target, "account changed during sign-in", source)
             raise LoginRefused
-        return await self._open_session(person, password, method, source, now)
+        return await self._open_session(
+            person, password, method, source, now, known_device=known_device
+        )
 
     async def authenticate_session(
         self, raw_session: str, *, activity: bool = True
@@ -1884,12 +1891,24 @@ class AccessService:
         return None
 
     async def _open_session(
-        self, person: PersonRecord, password: str, method: str, source: str | None, now: datetime
+        self,
+        person: PersonRecord,
+        password: str,
+        method: str,
+        source: str | None,
+        now: datetime,
+        *,
+        known_device: bool = False,
     ) -> LoginResult:
-        await self._store.record_login_success(person.id)
+        """``known_device``: the sign-in came through a known-device cookie, which leaves the
+        account's failure count and lock as they are (another browser's guesses made them)."""
+        if not known_device:
+            await self._store.record_login_success(person.id)
         assert person.password_hash is not None
-        if self._passwords.needs_rehash(person.password_hash):
-            await self._store.set_password_hash(person.id, await self._hash(password))
+        password_hash = person.password_hash
+        if self._passwords.needs_rehash(password_hash):
+            password_hash = await self._hash(password)
+            await self._store.set_password_hash(person.id, password_hash)
         raw = secrets_.new_secret()
         expires_at = now + self._settings.session_lifetime
         await self._store.add_session(
@@ -1908,6 +1927,8 @@ class AccessService:
         details: dict[str, Any] = {"method": method, "source": source}
         if method == "recovery_code":
             details["recovery_codes_left"] = left
+        if known_device:
+            details["known_device"] = True
         await self._audit_as(target, "login.success", target, details=details)
         identity = Identity(
             kind=IdentityKind.PERSON,
@@ -1916,7 +1937,7 @@ class AccessService:
             grants=frozenset(_grants(person.grants, active=True)),
             two_factor=True,
         )
-        device = self._devices.issue(person.id)  # a new one each time: its days start again
+        device = self._devices.issue(person.id, password_hash)  # new each time: days anew
         return LoginResult(raw, expires_at, identity, method, left, device)
 
     async def _hash(self, password: str) -> str:

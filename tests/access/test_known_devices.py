@@ -71,8 +71,13 @@ async def test_the_person_signs_in_from_a_known_browser_while_a_guesser_keeps_th
     assert await service.authenticate_session(result.session) is not None
     assert result.device is not None and result.device != device  # a new one, days anew
     assert (await reasons(store))[-1] == "account locked"
-    entries = await store.list_audit(target=f"person:{EMAIL}", limit=1)
-    assert entries[0].action == "login.success"
+    [entry] = await store.list_audit(target=f"person:{EMAIL}", limit=1)
+    assert entry.action == "login.success" and entry.details["known_device"] is True
+    # The lock the guesser caused stands for every other browser: lifting it at her sign-in
+    # would give the guesser five more checks at once.
+    with pytest.raises(LoginRefused):
+        await service.login(EMAIL, anna.password, next_code(anna, clock))
+    assert (await reasons(store))[-1] == "account locked"
 
 
 async def test_failures_through_a_known_browser_hold_it_and_not_the_account(
@@ -94,6 +99,44 @@ async def test_failures_through_a_known_browser_hold_it_and_not_the_account(
     clock.advance(timedelta(minutes=15))
     await lock(service, clock, anna)
     await service.login(EMAIL, anna.password, next_code(anna, clock), device=device)
+
+
+async def test_all_of_a_persons_cookies_together_get_twice_one_cookies_failures(
+    service: AccessService, store: Store, clock: ManualClock, anna: Member
+) -> None:
+    """Whoever could make cookies (the search key, leaked with a backup) makes as many as
+    they like: each would get five checks of its own, and the account's lock none."""
+    devices = [
+        (await service.login(EMAIL, anna.password, next_code(anna, clock))).device for _ in range(3)
+    ]
+    for device in devices[:2]:
+        for _ in range(5):
+            with pytest.raises(LoginRefused):
+                await service.login(EMAIL, "a guess", next_code(anna, clock), device=device)
+    assert await reasons(store) == ["wrong password (known device)"] * 10
+    # The third, with no failure of its own, is now like any browser: it meets the account.
+    await lock(service, clock, anna)
+    with pytest.raises(LoginRefused):
+        await service.login(EMAIL, anna.password, next_code(anna, clock), device=devices[2])
+    assert (await reasons(store))[-1] == "account locked"
+
+
+async def test_setting_up_again_ends_the_persons_cookies(
+    service: AccessService, store: Store, clock: ManualClock, anna: Member
+) -> None:
+    """A cookie is bound to the password hash it was made under: a second-factor reset (and
+    setting up again, with a new password) ends it, as it ends the sessions."""
+    device = (await service.login(EMAIL, anna.password, next_code(anna, clock))).device
+    person = await store.get_person(email=EMAIL)
+    assert person is not None
+    hasher = Passwords(PasswordHasher.from_parameters(CHEAPEST))
+    await store.set_password_hash(person.id, hasher.hash("a new password, set up again"))
+    await lock(service, clock, anna)
+    with pytest.raises(LoginRefused):
+        await service.login(
+            EMAIL, "a new password, set up again", next_code(anna, clock), device=device
+        )
+    assert (await reasons(store))[-1] == "account locked"
 
 
 async def test_a_cookie_counts_only_for_its_own_person_unchanged_and_young(
