@@ -306,15 +306,23 @@ class Engine:
         self.starting = "the store (the destinations)"
         if self._catalog_override is None:
             self._files_applied = fingerprint(self.settings.destinations_dir)
-        catalog = self._catalog_override or await self._admin.catalog()
+        try:
+            catalog = self._catalog_override or await self._admin.catalog()
+            if catalog.directory_problem is not None:
+                # A store in use: started so, the engine would take events in (a shared
+                # intake queue's too, beside engines that route them) and store every one
+                # unrouted. (Not "make an empty one": that reads as every file deleted.)
+                await self._admin.refuse_without_directory(
+                    "the engine does not start: it would take events in without a "
+                    "destination and store them unrouted. Put the directory back (a volume "
+                    "not mounted?), or set the setting to the engine's directory"
+                )
+        except BaseException:
+            # No half-started engine: its presence row goes (else it reads as running for a
+            # while from another machine), and the store is closed.
+            await self.stop()
+            raise
         if catalog.directory_problem is not None:
-            # A store in use: started so, the engine would take events in (a shared intake
-            # queue's too, beside engines that route them) and store every one unrouted.
-            await self._admin.refuse_without_directory(
-                "the engine does not start: it would take events in without a destination "
-                "and store them unrouted. Put the directory back (a volume not mounted?), or "
-                "set the setting to the engine's directory (an empty one where it has none)"
-            )
             # A new store: the engine starts without destinations, and takes them in when the
             # directory is there (its watcher, or SIGHUP).
             self._directory_unusable(catalog.directory_problem.rule, kept=catalog)

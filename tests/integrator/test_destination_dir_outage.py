@@ -13,7 +13,7 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, MutableMapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from integrator.catalog import Catalog, build_catalog, keep_last_good
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
 from integrator.settings import Settings
-from integrator.store import AuditRecord
+from integrator.store import AuditRecord, Store
 from tests.cli_in_process import run_cli
 from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
@@ -202,11 +202,12 @@ async def test_an_engine_started_without_its_directory_on_a_store_in_use_does_no
     settings = await store_in_use(tmp_path, receiver.port)
     GONE[how](settings.destinations_dir)
     engine = Engine(settings)
-    try:
-        with pytest.raises(ConfigurationError) as refused:
-            await engine.start()
-    finally:
-        await engine.stop()
+    with pytest.raises(ConfigurationError) as refused:
+        await engine.start()
+    # Nothing of it left: its presence row would read as a running engine for a while from
+    # another machine (refusing another engine's start, a prune).
+    async with await Store.open(f"sqlite:///{tmp_path}/store.db") as store:
+        assert await store.running_engines(datetime.now(UTC)) == []
     said = str(refused.value)
     assert said.startswith(
         f"destinations directory unusable: {settings.destinations_dir} "
@@ -232,12 +233,17 @@ def test_integrator_run_without_its_directory_on_a_store_in_use_exits_2_saying_s
     }
     ran = run_cli("run", env=env)
     assert ran.returncode == 2, ran.stderr
-    [line] = ran.stderr.splitlines()
+    # One error line, after the stop's own (what the start had opened is closed first).
+    [line] = [said for said in ran.stderr.splitlines() if said.startswith("error:")]
+    assert ran.stderr.splitlines()[-1] == line
     assert line.startswith(
         f"error: the engine could not run: destinations directory unusable: {directory} "
         "(INTEGRATOR_DESTINATIONS_DIR) does not exist; this store has destinations"
     ), line
-    assert "Put the directory back (a volume not mounted?)" in line
+    assert line.endswith(
+        "Put the directory back (a volume not mounted?), or set the setting to the engine's "
+        "directory"
+    ), line
     listed = run_cli("events", "list", "--json", env=env)
     assert json.loads(listed.stdout) == []
 
