@@ -165,14 +165,15 @@ def _permission_needed(response: httpx.Response) -> str | None:
     return detail
 
 
-async def engine_running(settings: Settings) -> bool:
-    """Whether an engine answers on the configured port (``/healthz`` needs no token).
+async def engine_running(settings: Settings, *, timeout: float = 1.0) -> bool:
+    """Whether an engine answers on the configured port (``/healthz`` needs no token) within
+    ``timeout`` seconds.
 
     False does not mean no engine runs: ask ``integrator.presence.engine_way`` before working
     in the store instead.
     """
     try:
-        async with httpx.AsyncClient(timeout=1.0, verify=engine_tls(settings)) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=engine_tls(settings)) as client:
             response = await client.get(f"{engine_url(settings)}/healthz")
     except (httpx.HTTPError, OSError, ssl.SSLError):
         return False

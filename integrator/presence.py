@@ -201,6 +201,13 @@ class Presence:
                 tell_ended(self._failing, log, "engine heartbeat works again")
 
 
+BUSY_ENGINE_S: Final = 10.0
+"""How long the second look waits for an engine that the store says runs with its HTTP API
+(``engine_way``): one answering ``/healthz`` later than the first look's second is busy, not
+elsewhere, and a command refused for it ("none answers at …") told support to change settings
+that were right."""
+
+
 class EngineElsewhere(IntegratorError):
     """An engine runs on this store but not where the CLI looks: nothing may be done behind it."""
 
@@ -481,5 +488,15 @@ async def engine_way(settings: Settings, store: Store) -> bool:
     """
     if await engine_running(settings):
         return True
-    await refuse_if_engine_present(settings, store)
+    try:
+        await refuse_if_engine_present(settings, store)
+    except EngineElsewhere as elsewhere:
+        # One the store says runs with its API may be busy (a burst, a loaded machine) and
+        # slower than the first look's second to answer: looked at again, longer, before the
+        # command is refused. One that is elsewhere refuses the connection at once.
+        if elsewhere.engine.http_address is None:
+            raise
+        if not await engine_running(settings, timeout=BUSY_ENGINE_S):
+            raise
+        return True
     return False

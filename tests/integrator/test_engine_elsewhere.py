@@ -8,7 +8,9 @@ The bug this guards: with the CLI's INTEGRATOR_HTTP_PORT not the engine's, ``sub
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -25,6 +27,8 @@ from pathlib import Path
 import pytest
 
 from destinations.config import dump_destination
+from integrator.presence import EngineElsewhere, engine_way
+from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
 from integrator.store.presence import pid_namespace
 from tests.cli_in_process import run_cli as cli
@@ -239,3 +243,49 @@ def test_a_fresh_row_of_an_engine_that_crashed_on_this_host_does_not_block(
     assert submitted.returncode == 0, submitted.stderr
     assert "Written to the store (sent when the engine runs)" in submitted.stdout
     assert presence_rows(env) == []
+
+
+class SlowHealth(http.server.BaseHTTPRequestHandler):
+    """An engine's ``/healthz`` that answers after 1.5 s: one busy with a burst, on a loaded
+    machine."""
+
+    def do_GET(self) -> None:
+        time.sleep(1.5)
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+async def test_a_busy_engine_slow_to_answer_is_looked_at_again_not_called_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The first look at the engine's API waits a second; a command beside a busy engine (a
+    loaded test machine, a burst) was refused with "none answers at" its own right address.
+    The store says an engine runs there, so it is looked at again, longer."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowHealth)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'store.db'}",
+        destinations_dir=tmp_path,
+        http_port=port,
+    )
+    now = datetime.now(UTC)
+    busy = EnginePresence(
+        "busy", socket.gethostname(), os.getpid(), f"127.0.0.1:{port}", now, now, pid_namespace()
+    )
+    store = await Store.open(settings.database_url)
+    try:
+        await store.register_engine(busy)
+        assert await engine_way(settings, store) is True
+        elsewhere = settings.model_copy(update={"http_port": free_port()})
+        with pytest.raises(EngineElsewhere, match="none answers at"):
+            await engine_way(elsewhere, store)
+    finally:
+        await store.close()
+        server.shutdown()
+        server.server_close()
