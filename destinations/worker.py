@@ -48,7 +48,7 @@ from destinations.ack import (
     parse_ack,
     unsolicited_type,
 )
-from destinations.client import Answers
+from destinations.client import SETTLED_KEPT, Answers
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy, age_start
@@ -101,13 +101,32 @@ class AttemptSink(Protocol):
         ...
 
 
+LateHow = Literal["skipped", "dropped"]
+
+
+@dataclass(frozen=True, slots=True)
+class LateAnswer:
+    """An answer not taken for having come after its message's answer (``MessageAnswers``)."""
+
+    code: str
+    """Its MSA-1."""
+    message_id: str | None
+    """The message it answers, when its MSA-2 is the MSH-10 of one this worker sent on the
+    connection it came on; None: one it cannot tell."""
+    received_at: datetime
+    how: LateHow
+    """``skipped``: it came while the next message waited for its answer; ``dropped``: with
+    nothing waiting, and the connection was closed for it at the next send."""
+
+
 @runtime_checkable
 class CountsLateAnswers(Protocol):
-    """A sink that also counts the answers not taken for having come after their message's
-    (``MessageAnswers``): the engine's metric, which the worker itself stays free of."""
+    """A sink that also takes the answers not taken for having come after their message's
+    (``MessageAnswers``): the engine counts them and keeps them with their message, which
+    the worker itself stays free of."""
 
-    def late_answer(self, code: str) -> None:
-        """One answer with MSA-1 ``code`` came for a message already answered."""
+    def late_answer(self, answer: LateAnswer) -> None:
+        """One answer came for a message already answered."""
         ...
 
 
@@ -156,7 +175,22 @@ class DeliveryWorker:
         self._clock = clock
         self._wait_for_retry = wait_for_retry or _sleep_for_retry
         self._rng = rng or random.Random()
-        self._on_late = sink.late_answer if isinstance(sink, CountsLateAnswers) else None
+        self._late_sink = sink if isinstance(sink, CountsLateAnswers) else None
+        # The messages sent lately, by MSH-10: whom a late answer's MSA-2 names.
+        self._sent: dict[str, str] = {}
+
+    def _on_late(self, code: str, control_id: str | None, how: LateHow) -> None:
+        if self._late_sink is not None:
+            message_id = None if control_id is None else self._sent.get(control_id)
+            self._late_sink.late_answer(LateAnswer(code, message_id, self._clock(), how))
+
+    def _sending(self, message: OutboundMessage) -> None:
+        """Remember ``message`` by its MSH-10, as the last of at most ``SETTLED_KEPT * 2``
+        (a connection recognises late answers for its last ``SETTLED_KEPT`` messages)."""
+        self._sent.pop(message.control_id, None)
+        self._sent[message.control_id] = message.message_id
+        if len(self._sent) > SETTLED_KEPT * 2:
+            del self._sent[next(iter(self._sent))]
 
     async def deliver(
         self, message: OutboundMessage, keep_going: Callable[[], bool] | None = None
@@ -193,12 +227,14 @@ class DeliveryWorker:
         error: str | None = None
         outcome: Outcome
         ack_decided = False
+        if self._late_sink is not None:
+            self._sending(message)
         read = MessageAnswers(
             message.payload,
             message.control_id,
             self.destination_id,
             message.message_id,
-            on_late=self._on_late,
+            on_late=self._on_late if self._late_sink is not None else None,
         )
         answers: list[bytes] = []
         try:
@@ -361,11 +397,13 @@ class MessageAnswers(Answers):
         control_id: str,
         destination_id: str,
         message_id: str | None = None,
-        on_late: Callable[[str], None] | None = None,
+        on_late: Callable[[str, str | None, LateHow], None] | None = None,
     ) -> None:
         """``payload``: the message as sent, whose MSH-10 is ``control_id``; ``message_id``:
         the stored message's id for the log lines (None for a test message, stored nowhere);
-        ``on_late``: told the MSA-1 of each answer not taken for having come late."""
+        ``on_late``: told of each answer not taken for having come late: its MSA-1, its MSA-2
+        when that is the MSH-10 of a message settled on the connection (else None), and how
+        it was met."""
         self.key = control_id
         self._message_id = message_id
         self._on_late = on_late
@@ -398,7 +436,7 @@ class MessageAnswers(Answers):
         if ack is not None and ack.control_id != self.key and ack.control_id in settled:
             kind = message_type(frame) or "ACK"
             if self._on_late is not None:
-                self._on_late(ack.code)
+                self._on_late(ack.code, ack.control_id, "skipped")
             _said_late(
                 "skipped a late answer to an earlier message",
                 ack,
@@ -423,15 +461,16 @@ class MessageAnswers(Answers):
                 message_type=unsolicited_type(frame) or message_type(frame),
             )
             return
+        # Only an MSH-10 the engine sent on this connection is named: it is its own.
+        answers = ack.control_id if ack.control_id in settled else None
         if self._on_late is not None:
-            self._on_late(ack.code)
+            self._on_late(ack.code, answers, "dropped")
         _said_late(
             "dropped an answer that came after the answer",
             ack,
             destination=self._destination_id,
             message_type=message_type(frame) or "ACK",
-            # Only an MSH-10 the engine sent on this connection is named: it is its own.
-            answers_control_id=ack.control_id if ack.control_id in settled else None,
+            answers_control_id=answers,
         )
 
     def _unsolicited(self, kind: str) -> str:

@@ -14,7 +14,7 @@ answer broke), which carry no message content.
 
 from __future__ import annotations
 
-from destinations.worker import AttemptResult, AttemptSink
+from destinations.worker import AttemptResult, AttemptSink, CountsLateAnswers, LateAnswer
 from integrator.ack_reason import short_reason
 from integrator.logging import get_logger
 
@@ -35,6 +35,13 @@ class LoggedAttempts:
 
     def __init__(self, sink: AttemptSink) -> None:
         self._sink = sink
+
+    def late_answer(self, answer: LateAnswer) -> None:
+        """Passed on to the sink when it takes late answers (``CountsLateAnswers``: the
+        engine's meter). Without this the worker, which looks for it on the sink it is given,
+        found none here, and a running engine neither counted nor kept any late answer."""
+        if isinstance(self._sink, CountsLateAnswers):
+            self._sink.late_answer(answer)
 
     async def record(self, result: AttemptResult) -> None:
         await self._sink.record(result)

@@ -38,6 +38,7 @@ from integrator.eventloop import LEFTOVERS_S
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
 from integrator.jobs import JobRegistry
+from integrator.late_answers import LateAnswerKeeper
 from integrator.lifecycle.agreement import presence_text
 from integrator.lifecycle.daily import DailyPrune
 from integrator.lifecycle.retention import Retention
@@ -140,6 +141,7 @@ class Engine:
         self._transport: Transport | None = None
         self._intake: Intake | None = None
         self._recorder: AttemptRecorder | None = None
+        self._late_answers: LateAnswerKeeper | None = None
         self.unrecorded_at_stop: list[str] = []
         """Messages whose attempts the last stop could not record (the store did not take
         them): they go out again at the next start, under the same MSH-10."""
@@ -329,6 +331,7 @@ class Engine:
         _log_news(catalog, Catalog())
         self._recorder = AttemptRecorder(self._store)
         self._recorder.start()
+        self._late_answers = LateAnswerKeeper(self._store)
         self._transport = create_transport(self.settings)
         if isinstance(self._transport, EmbeddedTransport):
             self._transport.configure(load=self._load_pending)
@@ -453,6 +456,9 @@ class Engine:
         await _on_stop(self.unrouted.stop(), "unrouted events count")
         if self._recorder is not None:
             self.unrecorded_at_stop = await self._recorder.close(within=RECORD_ON_STOP_S)
+        if self._late_answers is not None:
+            await self._late_answers.close(within=RECORD_ON_STOP_S)
+            self._late_answers = None
         if self._leader is not None:
             await self._leader.close()
             self._leader = None
@@ -821,7 +827,10 @@ class Engine:
         assert self._recorder is not None and self._transport is not None
         if not self._attempting:
             return  # stopping: its messages stay queued for the next start
-        sink = AttemptMeter(self._recorder, self.metrics, destination.id)
+        assert self._late_answers is not None
+        sink = AttemptMeter(
+            self._recorder, self.metrics, destination.id, keep_late=self._late_answers.keep
+        )
         runner = DestinationRunner(
             destination,
             transport=self._transport,

@@ -51,6 +51,7 @@ from integrator.store import (
     ResendRecord,
     Store,
 )
+from integrator.store.late_answers import LateAnswerRecord
 
 if TYPE_CHECKING:
     from integrator.catalog import Catalog
@@ -253,6 +254,8 @@ class MessageReading:
     origin_hidden: bool = False  # the original it resends lies outside the reader's clusters
     dead_state: State | None = None  # where it stands as a dead letter; None unless dead
     discarded: Discarded | None = None  # who discarded it, when and why; None unless cancelled
+    # What the receiver answered after the answer that settled it (``integrator.late_answers``).
+    late_answers: Sequence[LateAnswerRecord] = ()
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return message_detail(
@@ -266,6 +269,7 @@ class MessageReading:
             receiver_text=self.receiver_text,
             dead_state=self.dead_state,
             discarded=self.discarded,
+            late_answers=self.late_answers,
         )
 
 
@@ -314,9 +318,10 @@ async def read_message_in_store(
     hidden = origin is not None and message.resend_of is None
     state = (await dead_letter_states(store, [message])).get(message.id)
     discarded = await discard_of(store, message)
+    late = await store.late_answers_of(message.id)
     await record_message_view(store, identity, message, event, view="message", source=source)
     return MessageReading(
-        message, attempts, event, origin, shown, receiver_text, hidden, state, discarded
+        message, attempts, event, origin, shown, receiver_text, hidden, state, discarded, late
     )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         MessageRecord,
         ResendRecord,
     )
+    from integrator.store.late_answers import LateAnswerRecord
 
 
 def iso_time(moment: datetime, zone: tzinfo | None = None) -> str:
@@ -238,10 +239,13 @@ def message_detail(
     receiver_text: bool = False,
     dead_state: str | None = None,
     discarded: Discarded | None = None,
+    late_answers: Sequence[LateAnswerRecord] = (),
 ) -> dict[str, Any]:
     """Everything support needs about one message, including who resent it from what, and to
     which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
     and the receiver's words in errors only with ``receiver_text`` (see the module's docstring).
+    ``late_answers``: what the receiver answered after the answer that settled it
+    (``late_answer_view``).
     ``origin_hidden``: the original lies outside the reader's clusters, so ``resent_from``
     says who resent it, when and why, and not which message (``original_id`` None).
     ``discarded``: who discarded it (a dead letter closed by support, status ``cancelled``),
@@ -257,7 +261,17 @@ def message_detail(
     detail["resent_from"] = resent_from
     detail["resends"] = [resend_view(r, zone) for r in resends or []]
     detail["discarded"] = discard_view(discarded, zone) if discarded is not None else None
+    detail["late_answers"] = [late_answer_view(a, zone) for a in late_answers]
     return detail
+
+
+def late_answer_view(a: LateAnswerRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+    """An answer that came after the one that settled the message (an ``AR`` after the ``AA``
+    that delivered it): the first stood, so the message's status does not show it. Its MSA-1,
+    when, and ``how``: ``skipped`` (it came while the next message waited) or ``dropped``
+    (with nothing waiting; the connection was closed for it). Not its text, which the engine
+    does not keep."""
+    return {"received_at": iso_time(a.received_at, zone), "ack_code": a.ack_code, "how": a.how}
 
 
 def discard_view(d: Discarded, zone: tzinfo | None = None) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from integrator.cli.views import (
     attempts_table,
     fitted_table,
     last_ack_said,
+    late_answers_said,
     messages_table,
     short_ids,
     shown_text,
@@ -339,6 +340,8 @@ def messages_show(
     console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
     if said := last_ack_said(detail["attempt_history"]):
         console.print("\n".join(said), markup=False, highlight=False)
+    if late := late_answers_said(detail["late_answers"], zone):
+        console.print("\n".join(late), markup=False, highlight=False)
     # A discarded dead letter is ``cancelled``, and that was all this said: support could not
     # tell a discard from any other end, nor whom to ask about it.
     if detail["discarded"] is not None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Final
 
 from rich.cells import cell_len
 from rich.console import JustifyMethod
@@ -329,6 +329,25 @@ def last_ack_said(history: Sequence[dict[str, Any]]) -> list[str]:
             heading = f"ACK of attempt {attempt['number']}, as received:"
             return [heading, *shown_ack(attempt["ack"])]
     return []
+
+
+LATE_HOW: Final[dict[str, str]] = {
+    "skipped": "came while the next message waited for its answer",
+    "dropped": "came after the answer; the connection was closed for it",
+}
+
+
+def late_answers_said(late: Sequence[dict[str, Any]], zone: tzinfo | None = None) -> list[str]:
+    """The answers that came after the one that settled the message (``presenters.
+    late_answer_view``), under a heading that says the first one stood: support must see the
+    hospital's ``AR`` after its ``AA``, whatever the status says. None: no lines."""
+    if not late:
+        return []
+    lines = ["Answered again after its answer (the first answer stood; ask the receiver why):"]
+    for answer in late:
+        when = shown_time(answer["received_at"], zone)
+        lines.append(f"  {answer['ack_code']} at {when}: {LATE_HOW[answer['how']]}")
+    return lines
 
 
 def attempts_table(

@@ -39,6 +39,10 @@ EN: Final[dict[str, str]] = {
     "message.discarded.by": "by {actor} at {when}",
     "message.discarded.nobody": "someone no longer recorded (the audit entry is past its period)",
     "message.timeline.discarded": "Discarded as a dead letter by {actor}",
+    # An answer after the answer that settled it (an AR after the AA): the first stood.
+    "message.timeline.late_answer": (
+        "Answered again after its answer: {code}; the first answer stood (ask the receiver why)"
+    ),
     # Discarding an open dead letter from its own page, through the dead letters' confirmation.
     "message.discard": "Discard",
     "message.discard.hint": (
@@ -96,6 +100,10 @@ NL: Final[dict[str, str]] = {
         "opgeruimd)"
     ),
     "message.timeline.discarded": "Als onbestelbaar bericht afgesloten door {actor}",
+    "message.timeline.late_answer": (
+        "Na het antwoord opnieuw beantwoord: {code}; het eerste antwoord gold (vraag de "
+        "ontvanger waarom)"
+    ),
     "message.discard": "Afsluiten",
     "message.discard.hint": (
         "Sluit dit onbestelbare bericht af als geannuleerd, met de herzendingen ervan die ook "

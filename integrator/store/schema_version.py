@@ -16,7 +16,7 @@ from integrator.store.errors import StoreError
 from integrator.store.failures import diagnose, translate
 from integrator.store.url import NoStore
 
-HEAD_REVISION = "0034"
+HEAD_REVISION = "0035"
 """The newest revision in ``migrations/versions``. A test compares it with Alembic's head, so
 adding a revision without updating this fails there, not in a store that skips its upgrade."""
 

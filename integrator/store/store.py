@@ -93,6 +93,7 @@ from integrator.store.gauges import GaugesMixin
 from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.last_attempts import LastAttemptsMixin, wanted_destinations
+from integrator.store.late_answers import LateAnswersMixin
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.oldest_waiting import OldestWaitingMixin
 from integrator.store.pauses import DestinationPausesMixin
@@ -251,6 +252,7 @@ class Store(
     OldestWaitingMixin,
     LastAttemptsMixin,
     StatusCountsMixin,
+    LateAnswersMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

@@ -192,6 +192,23 @@ attempts = Table(
     Index(None, "message_id", "number"),
 )
 
+# Answers that came for a message after its answer (0035), which the first answer stood
+# against (an ``AR`` after the ``AA`` that delivered it): its MSA-1, when it came, and how it
+# was met (``skipped`` while the next message waited, ``dropped`` with the connection). Its
+# text is not kept (the hospital's words may be about the patient); the row is for support,
+# who see it with the message (``messages show``).
+late_answers = Table(
+    "late_answers",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("ack_code", String(8), nullable=False),
+    Column("how", String(8), nullable=False),
+    CheckConstraint("how IN ('skipped', 'dropped')", name="how"),
+    Index(None, "message_id"),
+)
+
 # Who resent which message, when, why and how (0003). The audit log has the same facts; this
 # table links a resend to its original for ``messages show`` in both directions.
 resends = Table(

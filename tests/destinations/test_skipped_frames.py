@@ -14,7 +14,13 @@ from structlog.testing import capture_logs
 
 from destinations.client import MllpClient
 from destinations.retry import RetryPolicy
-from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
+from destinations.worker import (
+    AckPolicy,
+    AttemptResult,
+    DeliveryWorker,
+    LateAnswer,
+    OutboundMessage,
+)
 
 from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_frame
 
@@ -26,12 +32,14 @@ class Sink:
     def __init__(self) -> None:
         self.results: list[AttemptResult] = []
         self.late: list[str] = []
+        self.answers: list[LateAnswer] = []
 
     async def record(self, result: AttemptResult) -> None:
         self.results.append(result)
 
-    def late_answer(self, code: str) -> None:
-        self.late.append(code)
+    def late_answer(self, answer: LateAnswer) -> None:
+        self.late.append(answer.code)
+        self.answers.append(answer)
 
 
 def outbound(control_id: str) -> OutboundMessage:
@@ -120,6 +128,10 @@ async def test_a_late_application_ack_of_the_previous_message_is_skipped() -> No
     assert [(e["message_id"], e["answers_control_id"]) for e in skipped] == [
         (f"m-{ids[i + 1]}", ids[i]) for i in range(4)
     ]
+    # Each handed on with the message it answers (kept with it: ``integrator.late_answers``).
+    assert [(a.message_id, a.code, a.how) for a in sink.answers] == [
+        (f"m-{ids[i]}", "AA", "skipped") for i in range(4)
+    ]
     assert all(e["message_type"] == "ACK^I12" and e["ack_code"] == "AA" for e in skipped)
     assert all(e["log_level"] == "info" for e in skipped)  # a late AA is routine
     assert sink.late == ["AA"] * 4  # and counted, by its code
@@ -187,6 +199,11 @@ async def test_an_ar_after_the_aa_is_said_not_dropped_unsaid() -> None:
     # R1's AR when R2 is sent; R2's when the connection is closed.
     assert said == [("warning", "AR", "R1"), ("warning", "AR", "R2")]
     assert sink.late == ["AR", "AR"]  # counted (integrator_late_answers_total)
+    # And handed on with the message each answers, to be kept with it (``late_answers``).
+    assert [(a.message_id, a.how) for a in sink.answers] == [
+        ("m-R1", "dropped"),
+        ("m-R2", "dropped"),
+    ]
 
 
 async def test_a_late_ar_while_the_next_message_waits_is_a_warning() -> None:
@@ -207,6 +224,7 @@ async def test_a_late_ar_while_the_next_message_waits_is_a_warning() -> None:
         )
     }
     assert ("warning", "AR", "S1") in levels
+    assert ("m-S1", "AR") in {(a.message_id, a.code) for a in sink.answers}
     for result in sink.results:  # S1's rejection is never kept with S2's attempt
         assert result.ack_bytes is None or b"MSA|AR" not in result.ack_bytes
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from destinations.worker import AttemptResult, CountsLateAnswers
+from datetime import UTC, datetime
+
+from destinations.worker import AttemptResult, CountsLateAnswers, LateAnswer
 from integrator.attempt_meter import AttemptMeter
 from integrator.metrics import Metrics
 
@@ -19,10 +21,14 @@ def test_answers_not_taken_for_coming_late_are_counted_per_destination_and_code(
     """An AR after the AA was said only in the log (at warning): the metric, and the alert
     IntegratorLateRejection on it, make it seen where operators look."""
     metrics = Metrics()
-    meter = AttemptMeter(Kept(), metrics, "noord")
+    kept: list[LateAnswer] = []
+    meter = AttemptMeter(Kept(), metrics, "noord", keep_late=kept.append)
     assert isinstance(meter, CountsLateAnswers)  # the worker finds the counter by this
-    for code in ("AA", "AR", "AA"):
-        meter.late_answer(code)
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    answers = [LateAnswer(code, "m1", at, "dropped") for code in ("AA", "AR", "AA")]
+    for answer in answers:
+        meter.late_answer(answer)
+    assert kept == answers  # each kept with its message (integrator.late_answers)
     sample = metrics.registry.get_sample_value
     labels = {"destination": "noord"}
     assert sample("integrator_late_answers_total", {**labels, "code": "AA"}) == 2

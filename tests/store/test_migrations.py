@@ -84,6 +84,7 @@ STORE_TABLES = {
     "idempotency_keys",
     "console_answers",
     "engine_retention",
+    "late_answers",
 }
 
 
@@ -111,7 +112,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0034"
+    assert revision == head_revision() == "0035"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -122,10 +123,12 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     )
     assert indexes["ix_messages_event_id"] == (("event_id",), False)
     assert indexes["ix_attempts_message_id_number"] == (("message_id", "number"), False)
+    assert indexes["ix_late_answers_message_id"] == (("message_id",), False)
     assert indexes["ix_console_confirmations_token_hash"] == (("token_hash",), True)
     assert schema["foreign_keys"] == {
         ("messages", ("event_id",), "events"),
         ("attempts", ("message_id",), "messages"),
+        ("late_answers", ("message_id",), "messages"),
         ("resends", ("message_id",), "messages"),
         ("resends", ("original_id",), "messages"),
         ("api_tokens", ("owner_id",), "people"),
@@ -309,6 +312,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE late_answers")
         await conn.exec_driver_sql("DROP TABLE engine_retention")
         await conn.exec_driver_sql("DROP INDEX ix_messages_dead")
         await conn.exec_driver_sql("DROP INDEX ix_console_answers_owner")
@@ -521,7 +525,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0034"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0035"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 

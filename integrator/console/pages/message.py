@@ -63,7 +63,7 @@ from integrator.message_service import (
     visible_message,
     visible_resends,
 )
-from integrator.presenters import attempt_history, message_overview
+from integrator.presenters import attempt_history, late_answer_view, message_overview
 from integrator.reasons import MAX_REASON
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord, ResendRecord
@@ -145,6 +145,9 @@ async def _detail(
     detail = message_overview(message, dead_state=states.get(message.id))
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = attempt_history(message, attempts)
+    # Codes and times only: no patient data, so the summary shows them too.
+    late = await engine.store.late_answers_of(message.id)
+    detail["late_answers"] = [late_answer_view(a) for a in late]
     return detail
 
 

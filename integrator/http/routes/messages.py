@@ -187,8 +187,11 @@ async def get_message(
     message_id: MessageNamed, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
     """One message in full: its HL7 and its event's patient (audited as a view),
-    ``released_at``, when it was last released from held (``null``: never held), and
-    ``discarded``, who discarded it, when and why (``null``: not discarded)."""
+    ``released_at``, when it was last released from held (``null``: never held),
+    ``discarded``, who discarded it, when and why (``null``: not discarded), and
+    ``late_answers``, what the receiver answered after the answer that settled it (each
+    ``received_at``, ``ack_code``, ``how``: ``skipped`` or ``dropped``; the first answer
+    stood)."""
     try:
         reading = await read_message(engine, scope, message_id, source=source)
     except MessageNotFound:
