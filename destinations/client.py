@@ -27,6 +27,7 @@ import contextlib
 import re
 import socket
 import ssl
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
@@ -79,6 +80,7 @@ class _AckProtocol(asyncio.Protocol):
         self.error: DeliveryError | None = None
         self.lost_with: Exception | None = None  # what the transport said when it closed
         self.settled: deque[str] = deque(maxlen=SETTLED_KEPT)  # ``Answers.key``s, newest last
+        self.frames_at = 0.0  # when the last frames came (monotonic): a dropped frame's age
         self.lost = loop.create_future()
         self._loop = loop
         self._waiter: asyncio.Future[None] | None = None
@@ -135,6 +137,7 @@ class _AckProtocol(asyncio.Protocol):
             return
         if frames:
             self.frames.extend(frames)
+            self.frames_at = time.monotonic()
             self._wake()
 
     def eof_received(self) -> bool:
@@ -283,13 +286,14 @@ class Answers:
         ``SETTLED_KEPT`` messages settled on this connection, newest last."""
         return None
 
-    def dropped(self, frame: bytes, settled: Collection[str]) -> None:
+    def dropped(self, frame: bytes, settled: Collection[str], age: float) -> None:
         """``frame`` came once the answers were read, and goes with the connection, which is
         dropped for it: after this message's answer (an answer too many), or while the
         connection was quiet, found as this message is about to be sent. Read by no one else:
         the caller says what it was (a receiver that answers ``AA`` and then ``AR``), so that
         no answer is dropped unsaid. ``settled`` as for ``unasked``, this message's key last
-        when it settled on this connection."""
+        when it settled on this connection; ``age``: seconds since it came at the least (since
+        the last frames came on the connection), which may be long on a quiet one."""
 
 
 class MllpClient:
@@ -777,9 +781,10 @@ def _say_dropped(protocol: _AckProtocol, more: Callable[[bytes], bool] | None) -
     """Hand the frames about to go with ``protocol`` to ``more.dropped`` (nothing without an
     ``Answers``, which only the engine's own callers pass), emptying them: each is said once."""
     frames, protocol.frames = protocol.frames, deque()
-    if isinstance(more, Answers):
+    if isinstance(more, Answers) and frames:
+        age = time.monotonic() - protocol.frames_at
         for frame in frames:
-            more.dropped(frame, protocol.settled)
+            more.dropped(frame, protocol.settled, age)
 
 
 def _and_skipped(said: str, skipped: list[str]) -> str:

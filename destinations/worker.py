@@ -33,7 +33,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 import structlog
@@ -114,6 +114,8 @@ class LateAnswer:
     """The message it answers, when its MSA-2 is the MSH-10 of one this worker sent on the
     connection it came on; None: one it cannot tell."""
     received_at: datetime
+    """When it came: for one ``dropped``, by when (the last frames' arrival on its connection,
+    which it came with or before), not when the next send met it."""
     how: LateHow
     """``skipped``: it came while the next message waited for its answer; ``dropped``: with
     nothing waiting, and the connection was closed for it at the next send."""
@@ -179,10 +181,11 @@ class DeliveryWorker:
         # The messages sent lately, by MSH-10: whom a late answer's MSA-2 names.
         self._sent: dict[str, str] = {}
 
-    def _on_late(self, code: str, control_id: str | None, how: LateHow) -> None:
+    def _on_late(self, code: str, control_id: str | None, how: LateHow, age: float) -> None:
         if self._late_sink is not None:
             message_id = None if control_id is None else self._sent.get(control_id)
-            self._late_sink.late_answer(LateAnswer(code, message_id, self._clock(), how))
+            came = self._clock() - timedelta(seconds=age)
+            self._late_sink.late_answer(LateAnswer(code, message_id, came, how))
 
     def _sending(self, message: OutboundMessage) -> None:
         """Remember ``message`` by its MSH-10, as the last of at most ``SETTLED_KEPT * 2``
@@ -357,7 +360,7 @@ def _ack_error(code: str | None, text: str, detail: str) -> str:
     return NEGATIVE_ACK_SAYING(ack=code, text=said)
 
 
-_NEGATIVE = frozenset({"AE", "AR", "CE", "CR"})
+NEGATIVE_ANSWERS = frozenset({"AE", "AR", "CE", "CR"})
 """Answer codes that say the message was not taken: a late one is a warning, for support to
 look at that message (the first answer stood); a late ``AA`` or ``CA`` is routine."""
 
@@ -366,7 +369,7 @@ def _said_late(event: str, ack: Ack, **fields: str | None) -> None:
     """The log line of an answer that was not taken: its code, and the MSH-10 it answers (the
     engine's own, as it sent it) unless ``fields`` name it already; never its text."""
     fields.setdefault("answers_control_id", ack.control_id)
-    say = _log.warning if ack.code in _NEGATIVE else _log.info
+    say = _log.warning if ack.code in NEGATIVE_ANSWERS else _log.info
     say(event, ack_code=ack.code, **fields)
 
 
@@ -397,13 +400,14 @@ class MessageAnswers(Answers):
         control_id: str,
         destination_id: str,
         message_id: str | None = None,
-        on_late: Callable[[str, str | None, LateHow], None] | None = None,
+        on_late: Callable[[str, str | None, LateHow, float], None] | None = None,
     ) -> None:
         """``payload``: the message as sent, whose MSH-10 is ``control_id``; ``message_id``:
         the stored message's id for the log lines (None for a test message, stored nowhere);
         ``on_late``: told of each answer not taken for having come late: its MSA-1, its MSA-2
-        when that is the MSH-10 of a message settled on the connection (else None), and how
-        it was met."""
+        when that is the MSH-10 of a message settled on the connection (else None), how it
+        was met, and how many seconds ago it came (``Answers.dropped``'s ``age``; 0 for one
+        read as it came)."""
         self.key = control_id
         self._message_id = message_id
         self._on_late = on_late
@@ -436,7 +440,7 @@ class MessageAnswers(Answers):
         if ack is not None and ack.control_id != self.key and ack.control_id in settled:
             kind = message_type(frame) or "ACK"
             if self._on_late is not None:
-                self._on_late(ack.code, ack.control_id, "skipped")
+                self._on_late(ack.code, ack.control_id, "skipped", 0.0)
             _said_late(
                 "skipped a late answer to an earlier message",
                 ack,
@@ -448,7 +452,7 @@ class MessageAnswers(Answers):
         self.parsed.append(ack)
         return None
 
-    def dropped(self, frame: bytes, settled: Collection[str]) -> None:
+    def dropped(self, frame: bytes, settled: Collection[str], age: float) -> None:
         """An answer after the answer, dropped with the connection (``Answers.dropped``): an
         ``AR`` after the ``AA`` that delivered the message went without a word. Said like a
         late answer; the first answer stands. Anything else is named by its type only."""
@@ -464,7 +468,7 @@ class MessageAnswers(Answers):
         # Only an MSH-10 the engine sent on this connection is named: it is its own.
         answers = ack.control_id if ack.control_id in settled else None
         if self._on_late is not None:
-            self._on_late(ack.code, answers, "dropped")
+            self._on_late(ack.code, answers, "dropped", age)
         _said_late(
             "dropped an answer that came after the answer",
             ack,

@@ -8,8 +8,8 @@ after; it was only in the engine's log and a metric. A row per such answer: when
 how it was met. Not its text: the hospital's words may be about the patient, and the sealed
 copies of what a receiver said are the attempts' to keep and prune.
 
-Written off the delivery path (``AttemptRecorder.keep_late_answer``), rarely: only a receiver
-that answers twice writes here.
+Written off the delivery path (``integrator.late_answers.LateAnswerKeeper``), and only for a
+negative answer (``AE``, ``AR``, ``CE``, ``CR``): a receiver that refuses what it took.
 """
 
 from __future__ import annotations

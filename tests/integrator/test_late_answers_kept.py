@@ -12,17 +12,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from destinations.config import dump_destination
+from destinations.worker import LateAnswer
 from integrator.engine import Engine
+from integrator.late_answers import LateAnswerKeeper
+from integrator.store import Store
 from integrator.store.late_answers import LateAnswerRecord
 from tests.cli_in_process import run_cli
 from tests.destinations.helpers import ScriptedServer
 from tests.destinations.test_skipped_frames import AcceptedThenRejected
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_operators import events, eventually
+from tests.store.factories import make_event, make_message
 
 
 async def delivered_then_refused(tmp_path: Path, referral: dict[str, Any]) -> tuple[str, str]:
@@ -54,6 +59,9 @@ async def delivered_then_refused(tmp_path: Path, referral: dict[str, Any]) -> tu
             [late] = await engine.store.late_answers_of(ids[0])
             assert isinstance(late, LateAnswerRecord)
             assert (late.ack_code, late.how) == ("AR", "dropped")
+            # When it came, not when the next send met it 0.3 s later.
+            [next_attempt] = await engine.store.list_attempts(ids[1])
+            assert late.received_at < next_attempt.started_at - timedelta(seconds=0.2)
             assert await engine.store.late_answers_of(ids[1]) == []  # not yet: it comes later
             # Counted too: the meter sat behind the attempt log, which did not pass it on, so
             # a running engine never counted one (integrator_late_answers_total, the alert).
@@ -88,3 +96,25 @@ def test_an_ar_after_the_aa_is_kept_with_its_message_and_shown_by_messages_show(
     [late] = detail["late_answers"]
     assert (late["ack_code"], late["how"]) == ("AR", "dropped")
     assert late["received_at"] >= detail["attempt_history"][-1]["started_at"]
+
+
+async def test_only_a_negative_late_answer_is_kept(tmp_path: Path) -> None:
+    """A receiver that answers ``CA`` and then ``AA`` (routine, receivers.md) sends a late
+    ``AA`` for every message: counted, not written, not shown. A negative one is kept, and
+    none is taken once the keeper closed (the engine's stop)."""
+    store = await Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        message = make_message()
+        assert await store.accept_event(make_event(), [message])
+        keeper = LateAnswerKeeper(store)
+        now = datetime.now(UTC)
+        for code in ("AA", "CA", "AR", "CE"):
+            keeper.keep(LateAnswer(code, message.id, now, "skipped"))
+        keeper.keep(LateAnswer("AE", None, now, "dropped"))  # its message not known: nothing
+        await keeper.close(within=5)
+        keeper.keep(LateAnswer("AR", message.id, now, "dropped"))
+        await asyncio.sleep(0.05)
+        kept = await store.late_answers_of(message.id)
+        assert sorted(a.ack_code for a in kept) == ["AR", "CE"]
+    finally:
+        await store.close()
