@@ -1239,8 +1239,8 @@ class AccessService:
                     await self._audit_failure(target, f"{why} (known device)", source)
 
                 method = await self._checked(person, password, code, now, through_device)
-                return await self._opened(
-                    person, address, password, method, source, now, known_device=True
+                return await self._open_session(
+                    person, password, method, source, now, known_device=True
                 )
         # Counted before anything is checked, atomically: else every attempt already in
         # flight when the lock falls would still be checked (a burst guesses without limit).
@@ -1259,7 +1259,7 @@ class AccessService:
             await self._count_failure(person, why, source, locks)
 
         method = await self._checked(person, password, code, now, against_account)
-        return await self._opened(person, address, password, method, source, now)
+        return await self._open_session(person, password, method, source, now)
 
     async def _checked(
         self,
@@ -1284,35 +1284,6 @@ class AccessService:
             await failed("wrong second factor")
             raise LoginRefused
         return method
-
-    async def _opened(
-        self,
-        person: PersonRecord,
-        address: str,
-        password: str,
-        method: str,
-        source: str | None,
-        now: datetime,
-        *,
-        known_device: bool = False,
-    ) -> LoginResult:
-        """The session of a sign-in whose credentials passed, unless they changed meanwhile."""
-        target = _person_target(address)
-        # Read again: a second-factor reset or a deactivation while the password was checked
-        # took these credentials away; a session opened on them must not be (nor be audited
-        # as a success). One that slips between this read and its insert is ended by the
-        # person's next setup (``Store.complete_invitation``) or was never valid (deactivated).
-        now_person = await self._store.get_person(email=address)
-        if (
-            now_person is None
-            or now_person.status != "active"
-            or now_person.password_hash != person.password_hash
-        ):
-            await self._audit_failure(target, "account changed during sign-in", source)
-            raise LoginRefused
-        return await self._open_session(
-            person, password, method, source, now, known_device=known_device
-        )
 
     async def authenticate_session(
         self, raw_session: str, *, activity: bool = True
@@ -1900,8 +1871,23 @@ class AccessService:
         *,
         known_device: bool = False,
     ) -> LoginResult:
-        """``known_device``: the sign-in came through a known-device cookie, which leaves the
-        account's failure count and lock as they are (another browser's guesses made them)."""
+        """The session of a sign-in whose credentials passed, unless they changed meanwhile.
+        ``known_device``: it came through a known-device cookie, which leaves the account's
+        failure count and lock as they are (another browser's guesses made them)."""
+        # Read again: a second-factor reset or a deactivation while the password was checked
+        # took these credentials away; a session opened on them must not be (nor be audited
+        # as a success). One that slips between this read and its insert is ended by the
+        # person's next setup (``Store.complete_invitation``) or was never valid (deactivated).
+        now_person = await self._store.get_person(email=person.email)
+        if (
+            now_person is None
+            or now_person.status != "active"
+            or now_person.password_hash != person.password_hash
+        ):
+            await self._audit_failure(
+                _person_target(person.email), "account changed during sign-in", source
+            )
+            raise LoginRefused
         if not known_device:
             await self._store.record_login_success(person.id)
         assert person.password_hash is not None
