@@ -283,6 +283,19 @@ class Engine:
             await self._store.close()
             self._store = None
             raise
+        try:
+            await self._start_present()
+        except Exception:
+            # No half-started engine: its presence row goes (else it reads as running for a
+            # while from another machine) and the store is closed, whatever refused the start
+            # (its destinations directory, the prepare process, the broker). A cancelled
+            # start is the runner's to stop (``runner._start``).
+            await self.stop()
+            raise
+
+    async def _start_present(self) -> None:
+        """The start's part after the engine's presence row is written (``start``)."""
+        assert self._store is not None
         exposed = self._store.exposed_files()
         if exposed is not None:
             log.warning("store files readable by others", detail=exposed)
@@ -308,23 +321,16 @@ class Engine:
         self.starting = "the store (the destinations)"
         if self._catalog_override is None:
             self._files_applied = fingerprint(self.settings.destinations_dir)
-        try:
-            catalog = self._catalog_override or await self._admin.catalog()
-            if catalog.directory_problem is not None:
-                # A store in use: started so, the engine would take events in (a shared
-                # intake queue's too, beside engines that route them) and store every one
-                # unrouted. (Not "make an empty one": that reads as every file deleted.)
-                await self._admin.refuse_without_directory(
-                    "the engine does not start: it would take events in without a "
-                    "destination and store them unrouted. Put the directory back (a volume "
-                    "not mounted?), or set the setting to the engine's directory"
-                )
-        except BaseException:
-            # No half-started engine: its presence row goes (else it reads as running for a
-            # while from another machine), and the store is closed.
-            await self.stop()
-            raise
+        catalog = self._catalog_override or await self._admin.catalog()
         if catalog.directory_problem is not None:
+            # A store in use: started so, the engine would take events in (a shared intake
+            # queue's too, beside engines that route them) and store every one unrouted.
+            # (Not "make an empty one": that reads as every destination's file deleted.)
+            await self._admin.refuse_without_directory(
+                "the engine does not start: it would take events in without a destination "
+                "and store them unrouted. Put the directory back (a volume not mounted?), or "
+                "set the setting to the engine's directory"
+            )
             # A new store: the engine starts without destinations, and takes them in when the
             # directory is there (its watcher, or SIGHUP).
             self._directory_unusable(catalog.directory_problem.rule, kept=catalog)
