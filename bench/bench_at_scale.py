@@ -48,6 +48,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import resource
 import sqlite3
 import statistics
@@ -688,10 +689,18 @@ def _downgrade(db: Path, revision: str) -> None:
         engine.dispose()
 
 
+_HEAD = re.compile(r'^HEAD_REVISION(?:: Final)? = "(\d+)"', re.MULTILINE)
+
+
 def _head_of(tree: Path) -> str:
     """The schema revision the engine in ``tree`` migrates its stores to."""
-    text = (tree / "integrator" / "store" / "schema_version.py").read_text(encoding="utf-8")
-    return text.split('HEAD_REVISION = "', 1)[1].split('"', 1)[0]
+    # integrator/store_head.py since the forty-third session; the store's own module before.
+    for place in ("store_head.py", "store/schema_version.py"):
+        path = tree / "integrator" / place
+        found = path.exists() and _HEAD.search(path.read_text(encoding="utf-8"))
+        if found:
+            return found.group(1)
+    raise SystemExit(f"{tree}: no HEAD_REVISION found")
 
 
 def _compare(args: argparse.Namespace, child_args: list[str], db: Path) -> int:

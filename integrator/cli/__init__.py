@@ -50,7 +50,7 @@ def _version(asked: bool) -> None:
         return
     from importlib.metadata import version
 
-    from integrator.store.schema_version import HEAD_REVISION
+    from integrator.store_head import HEAD_REVISION
 
     print(f"integrator {version('integrator')} (store schema {HEAD_REVISION})")
     raise typer.Exit()

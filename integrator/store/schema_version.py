@@ -15,10 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.store.errors import StoreError
 from integrator.store.failures import diagnose, translate
 from integrator.store.url import NoStore
-
-HEAD_REVISION = "0035"
-"""The newest revision in ``migrations/versions``. A test compares it with Alembic's head, so
-adding a revision without updating this fails there, not in a store that skips its upgrade."""
+from integrator.store_head import HEAD_REVISION as HEAD_REVISION  # where a revision moves it
 
 assert HEAD_REVISION.isdigit()
 HEAD_VERSION_ROW = f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}')"  # noqa: S608

@@ -66,12 +66,12 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def imported_by(
+def probed(
     args: list[str] | None, *, code: int = 0, env: dict[str, str] | None = None
-) -> set[str]:
-    """Modules a fresh interpreter holds after ``import integrator.cli`` (and ``app(args)``,
-    which must exit with ``code``)."""
-    result = subprocess.run(
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter's ``import integrator.cli`` (and ``app(args)``, which must exit
+    with ``code``); its stderr's last line lists the modules it then held."""
+    return subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args), str(code)],
         capture_output=True,
         text=True,
@@ -80,7 +80,17 @@ def imported_by(
         env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
         check=True,
     )
+
+
+def modules_of(result: subprocess.CompletedProcess[str]) -> set[str]:
     return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def imported_by(
+    args: list[str] | None, *, code: int = 0, env: dict[str, str] | None = None
+) -> set[str]:
+    """Modules a fresh interpreter holds after ``import integrator.cli`` (and ``app(args)``)."""
+    return modules_of(probed(args, code=code, env=env))
 
 
 def heavy(modules: set[str]) -> list[str]:
@@ -169,3 +179,13 @@ def test_a_search_by_version_still_knows_the_versions(tmp_path: Path) -> None:
     assert "mappings.registry" in imported_by(
         ["messages", "list", "--version", "ref-v9", "--json"], code=2, env=env
     )
+
+
+def test_version_loads_nothing_of_the_store() -> None:
+    """``--version`` names the store schema it migrates to, one constant: importing the store
+    for it cost four times the rest of the call (about a second of CPU)."""
+    from integrator.store.schema_version import HEAD_REVISION
+
+    result = probed(["--version"])
+    assert f"(store schema {HEAD_REVISION})" in result.stdout
+    assert heavy(modules_of(result)) == []
