@@ -74,6 +74,8 @@ def database_url_problem(url: str) -> str | None:
     parts, problem = _split(url, DATABASE_SCHEMES, example)
     if problem is not None or parts is None:
         return problem
+    if parts.scheme.lower().startswith("sqlite") and parts.netloc:
+        return SQLITE_HOST_RULE
     if parts.scheme.lower().startswith("sqlite") and parts.query:
         return SQLITE_QUERY_RULE
     if parts.scheme.lower().startswith("postgres") and parts.query:
@@ -89,6 +91,16 @@ def database_url_problem(url: str) -> str | None:
             return problem
     return _port_problem(parts)
 
+
+SQLITE_HOST_RULE = (
+    "a SQLite URL names a file, never a host: three slashes before a relative path "
+    "(sqlite:///var/integrator.db), four before an absolute one "
+    "(sqlite:////srv/integrator/integrator.db)"
+)
+"""``sqlite://srv/integrator/integrator.db`` (a slash short) names the host ``srv``: SQLAlchemy
+dropped it, the engine made ``integrator/integrator.db`` below the working directory, with its
+search key beside it, and then stopped in a traceback; a reading command looked for a store
+there. The settings and the store refuse it in these words, naming neither part of the URL."""
 
 SQLITE_QUERY_RULE = "a SQLite store takes no query after '?': give only sqlite:///PATH"
 """Nothing reads a SQLite URL's query: a mode or timeout given there would be ignored. The

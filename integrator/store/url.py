@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.store.errors import StoreConfigError, StoreUrlRefused
-from integrator.urlcheck import SQLITE_QUERY_RULE, postgres_query_problem
+from integrator.urlcheck import SQLITE_HOST_RULE, SQLITE_QUERY_RULE, postgres_query_problem
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -178,13 +178,14 @@ def _sqlite_path(url: URL) -> Path:
 
 
 def _check_sqlite_url(url: URL) -> None:
-    database = url.database or ""
-    if database in ("", ":memory:"):
+    if url.host or url.port or url.username:
+        raise StoreUrlRefused(SQLITE_HOST_RULE)
+    if (url.database or "") in ("", ":memory:"):
         # Every pooled connection would see its own empty database: the record would vanish.
         raise StoreUrlRefused(
             "an in-memory SQLite database cannot hold the store: use a file, as "
             "sqlite:///var/integrator.db (three slashes before a relative path, four before an "
-            "absolute one; sqlite://store.db names a host, not a file)"
+            "absolute one)"
         )
     if "uri" in url.query:
         raise StoreUrlRefused("SQLite URI filenames are not supported: give a file path")

@@ -655,13 +655,34 @@ def test_a_missing_postgresql_database_says_to_create_it(tmp_path: Path) -> None
     assert "first start" not in result.stderr
 
 
-def test_a_sqlite_url_that_names_no_file_is_a_setting_refused(tmp_path: Path) -> None:
-    """``sqlite://store.db`` names a host, so SQLAlchemy makes it an in-memory database: a
-    setting to fix (exit 2, as every refused setting), saying how to write a file's."""
-    result = cli(env_for("sqlite://store.db", tmp_path), "messages", "list")
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_a_sqlite_url_that_names_no_file_is_a_setting_refused(url: str, tmp_path: Path) -> None:
+    """SQLAlchemy makes these an in-memory database: a setting to fix (exit 2, as every
+    refused setting), saying how to write a file's."""
+    result = cli(env_for(url, tmp_path), "messages", "list")
     assert result.exit_code == 2, result.output
     assert "in-memory SQLite database cannot hold the store" in result.stderr
     assert "sqlite:///var/integrator.db" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://store.db", "sqlite://srv/integrator/integrator.db", "sqlite://h:1/s.db"]
+)
+def test_a_sqlite_url_a_slash_short_is_a_setting_refused(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slash short, the first part of the path is a host, which SQLAlchemy dropped: the
+    engine made a store below the working directory and stopped in a traceback; a reading
+    command looked there. Refused naming the variable and the rule, and nothing is made."""
+    monkeypatch.chdir(tmp_path)
+    for command in (["messages", "list"], ["run"]):
+        result = cli(env_for(url, tmp_path), *command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: bad settings: INTEGRATOR_DATABASE_URL: ")
+        assert "names a file, never a host" in result.stderr
+        assert "sqlite:////srv/integrator/integrator.db" in result.stderr
+        assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_messages_show_on_80_columns_folds_values_instead_of_cutting_them(

@@ -42,6 +42,9 @@ BAD_DATABASE = {
     f"postgresql://u:{PASSWORD}@h/db?connect_timeout=soon": "connect_timeout: a whole number",
     # A SQLite URL's query was silently ignored: a mode or timeout given there did nothing.
     "sqlite:///var/integrator.db?mode=ro": "a SQLite store takes no query after '?'",
+    # A slash short: the path's first part is a host, which SQLAlchemy dropped.
+    "sqlite://srv/integrator/integrator.db": "a SQLite URL names a file, never a host",
+    "sqlite+aiosqlite://var/integrator.db": "a SQLite URL names a file, never a host",
     f"postgresql://u:{PASSWORD}@h/db?sslmode=require&ssl=disable": "say different things",
     # A '?' in a password not percent-encoded: what follows it reads as the query, never
     # quoted (it holds the rest of the password).
