@@ -166,6 +166,26 @@ RETRY_DURATION_MAX = 8760 * 3600.0
 that far ahead overflowed the calendar: the message was tried again every second, unsaid."""
 
 
+VERSION_NAME_RULE: Final = Rule(
+    "version_name",
+    "must be a message version's name, in lower case: a-z, 0-9 and '-', as ref-v2 or orm-v3 "
+    "(integrator versions lists them)",
+)
+"""``2.5.1``, ``ORM-v3`` or ``REF^I12`` (the HL7 version or message type for the name) and an
+empty or numeric value: each said at its own key, ``messages.diagnostic_request``, with what a
+name looks like and where the names are; a name of the right form that no version has is the
+catalog's to refuse, with the names it knows (``integrator.catalog``)."""
+
+
+def _version_name(value: str) -> str:
+    if not _VERSION_NAME.fullmatch(value):
+        raise VERSION_NAME_RULE
+    return value
+
+
+VersionName = Annotated[str, AfterValidator(_version_name)]
+
+
 def _at_most(most: float) -> AfterValidator:
     def check(seconds: float) -> float:
         if seconds > most:
@@ -319,7 +339,7 @@ class DestinationConfig(_Frozen):
     providers: tuple[Annotated[str, Field(max_length=MAX_PROVIDER)], ...] = ()
     host: Annotated[str, Field(min_length=1, max_length=MAX_HOST)]
     port: Annotated[int, Field(strict=True, ge=1, le=65535)]
-    messages: dict[EventType, str]
+    messages: dict[EventType, VersionName]
     receiving_application: Annotated[str, Field(max_length=_MAX_HD)] = ""
     receiving_facility: Annotated[str, Field(max_length=_MAX_HD)] = ""
     ack_mode: Literal["original", "enhanced"] = "original"
@@ -440,9 +460,6 @@ class DestinationConfig(_Frozen):
             raise Rule(
                 "version_needed", "needs a message version for referral and/or diagnostic_request"
             )
-        for name in value.values():
-            if not _VERSION_NAME.fullmatch(name):
-                raise Rule("version_name", "version names use only a-z, 0-9 and '-'")
         return value
 
     @field_validator("name", "cluster")
@@ -1060,6 +1077,7 @@ _KINDS: Final[Mapping[tuple[str, str], Rule]] = {
         "messages_mapping",
         "must be a mapping of event types (referral, diagnostic_request) to message versions",
     ),
+    **{(f"messages.{event_type}", "string_type"): VERSION_NAME_RULE for event_type in EVENT_TYPES},
     ("retry", "model_type"): _section_rule(RetrySettings),
     ("tls", "model_type"): _section_rule(TlsSettings),
     **{
@@ -1098,12 +1116,31 @@ def _plain(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _event_type_rule(error: ErrorDetails) -> Rule | None:
+    """An unknown key under ``messages`` (``referal``): pydantic said ``Input should be
+    'referral' or 'diagnostic_request'``; said as the event types the file takes, with the
+    one meant where the typing is close (the operator's own key, never message content)."""
+    loc = error["loc"]
+    if error["type"] != "literal_error" or loc[:1] != ("messages",) or loc[-1:] != ("[key]",):
+        return None
+    typed = loc[1] if len(loc) == 3 else None
+    close = difflib.get_close_matches(str(typed), list(EVENT_TYPES), n=1, cutoff=0.7)
+    kinds = " and ".join(EVENT_TYPES)
+    if close:
+        return Rule(
+            "event_type_close",
+            f"unknown event type: the keys are {kinds} (did you mean {close[0]}?)",
+            close=close[0],
+        )
+    return Rule("event_type", f"unknown event type: the keys are {kinds}")
+
+
 def _refusal(source: str, error: ErrorDetails) -> DestinationFileError:
     """One pydantic error as a refusal: the English rule, and the rule as data (its type, our
     ``Rule``'s code, the bounds pydantic names in its context)."""
     context = error.get("ctx") or {}
     cause = context.get("error")
-    kind = _KINDS.get((_key(error), error["type"]))
+    kind = _KINDS.get((_key(error), error["type"])) or _event_type_rule(error)
     values: dict[str, object]
     if kind is not None:
         return DestinationFileError(

@@ -483,7 +483,12 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.ack_mode": "Input should be 'original' or 'enhanced'",
     "refusal.definition.ordering": "Input should be 'fifo' or 'rotate'",
     "refusal.definition.on_ack": "Input should be 'retry' or 'deadletter'",
-    "refusal.definition.event_type": "Input should be 'referral' or 'diagnostic_request'",
+    "refusal.definition.event_type": (
+        "unknown event type: the keys are referral and diagnostic_request"
+    ),
+    "refusal.definition.event_type_close": (
+        "unknown event type: the keys are referral and diagnostic_request (did you mean {close}?)"
+    ),
     "refusal.definition.duration": (
         "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
     ),
@@ -573,7 +578,10 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.version_needed": (
         "needs a message version for referral and/or diagnostic_request"
     ),
-    "refusal.definition.version_name": "version names use only a-z, 0-9 and '-'",
+    "refusal.definition.version_name": (
+        "must be a message version's name, in lower case: a-z, 0-9 and '-', as ref-v2 or "
+        "orm-v3 (the Message versions page lists them)"
+    ),
     "refusal.definition.one_line": "must be one line without control characters",
     "refusal.definition.cluster_name": "must not be blank nor begin or end with white space",
     "refusal.definition.msh_value": "must be one line without '|' or control characters",
@@ -1190,7 +1198,13 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.ack_mode": "kies 'original' of 'enhanced'",
     "refusal.definition.ordering": "kies 'fifo' of 'rotate'",
     "refusal.definition.on_ack": "kies 'retry' of 'deadletter'",
-    "refusal.definition.event_type": "kies 'referral' of 'diagnostic_request'",
+    "refusal.definition.event_type": (
+        "onbekende soort gebeurtenis: de sleutels zijn referral en diagnostic_request"
+    ),
+    "refusal.definition.event_type_close": (
+        "onbekende soort gebeurtenis: de sleutels zijn referral en diagnostic_request "
+        "(bedoel je {close}?)"
+    ),
     "refusal.definition.duration": (
         "moet een tijdsduur zijn zoals 500ms, 30s, 10m of 24h (een getal zonder eenheid is "
         "in seconden)"
@@ -1285,7 +1299,10 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.version_needed": (
         "kies een berichtversie voor verwijzingen, voor aanvragen, of voor allebei"
     ),
-    "refusal.definition.version_name": "namen van berichtversies bestaan uit a-z, 0-9 en '-'",
+    "refusal.definition.version_name": (
+        "moet de naam van een berichtversie zijn, in kleine letters: a-z, 0-9 en '-', zoals "
+        "ref-v2 of orm-v3 (de pagina Berichtversies noemt ze)"
+    ),
     "refusal.definition.one_line": "moet één regel zijn, zonder stuurtekens",
     "refusal.definition.cluster_name": (
         "mag niet leeg zijn en niet met witruimte beginnen of eindigen"

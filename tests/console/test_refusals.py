@@ -576,6 +576,7 @@ async def test_a_destination_definition_is_refused_in_english_as_the_service_say
 async def test_a_broken_destination_file_is_said_in_dutch_on_its_page(engine: Engine) -> None:
     path = engine.settings.destinations_dir / "lab-west.yaml"
     text = path.read_text(encoding="utf-8").replace("ack_timeout:", "ack_timout:")
+    text = text.replace("diagnostic_request: orm-v3", "diagnostic_request: ORM-v3\n  refferal: x")
     path.write_text(text.replace("port: 2599", "port: nope"), encoding="utf-8")
     await engine.reload_destinations()
     async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER), lang="nl") as vera:
@@ -584,6 +585,9 @@ async def test_a_broken_destination_file_is_said_in_dutch_on_its_page(engine: En
         shown,
         "Het bestand is geweigerd: port: moet een heel getal van 1 tot en met 65535 zijn",
         "Het bestand is geweigerd: ack_timout: onbekende sleutel (bedoel je ack_timeout?)",
+        "messages.diagnostic_request: moet de naam van een berichtversie zijn, in kleine letters",
+        "messages.refferal: onbekende soort gebeurtenis: de sleutels zijn referral en "
+        "diagnostic_request (bedoel je referral?)",
     )
     assert "Input should" not in shown and "unknown key" not in shown
 

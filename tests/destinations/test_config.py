@@ -347,6 +347,8 @@ def test_config_is_frozen(tmp_path: Path) -> None:
 
 # --- every rule ------------------------------------------------------------------------------
 
+VERSION_NAME = "must be a message version's name, in lower case: a-z, 0-9 and '-', as ref-v2"
+
 BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("id", "Lab_Oost", "id", "a-z, 0-9 and '-'"),
     ("id", "", "id", "a-z, 0-9 and '-'"),
@@ -366,8 +368,14 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("port", "2575", "port", "must be a whole number from 1 to 65535"),
     ("port", True, "port", "must be a whole number from 1 to 65535"),
     ("messages", {}, "messages", "needs a message version"),
-    ("messages", {"lab": "orm-v3"}, "messages.lab", "'referral' or 'diagnostic_request'"),
-    ("messages", {"referral": "REF V2"}, "messages", "version names"),
+    ("messages", {"lab": "orm-v3"}, "messages.lab", "unknown event type: the keys are referral"),
+    ("messages", {"referal": "ref-v2"}, "messages.referal", "(did you mean referral?)"),
+    # The HL7 version or message type for the name, a capital, nothing, a number: said at the
+    # key, with what a name is like and where the names are (pydantic's "a valid string").
+    *(
+        ("messages", {"diagnostic_request": name}, "messages.diagnostic_request", VERSION_NAME)
+        for name in ("REF V2", "2.5.1", "ORM-v3", "REF^I12", "", None, 3)
+    ),
     ("messages", ["orm-v3"], "messages", "must be a mapping of event types"),
     ("receiving_application", "HIS|X", "receiving_application", "without '|'"),
     ("receiving_facility", "Z\nN", "receiving_facility", "one line"),
