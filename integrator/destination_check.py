@@ -182,6 +182,13 @@ def _file_verdict(
     if dest_id is not None:
         misnamed = name_refusal(path, dest_id, directory)
         problems += [misnamed] if misnamed is not None else []
+        if misnamed is not None and misnamed.code == "file_misnamed":
+            # Refused as the engine refuses it copied there by hand; but the operator who means
+            # to add it (docs/deploy.md's first destination, from /tmp/first.yaml) may.
+            warnings.append(
+                f"integrator destinations add {path} takes it under any name: it writes the "
+                f"destination's own file, {directory / f'{dest_id}.yaml'}"
+            )
     verdict = FileVerdict(source, dest_id, tuple(problems), tuple(warnings))
     return verdict, config if not problems else None
 

@@ -156,6 +156,12 @@ def test_one_id_has_one_file_among_the_files_and_in_the_directory(
     code, answer = _checked(ci, misnamed)
     assert code == 2
     assert [p["code"] for p in answer["files"][0]["problems"]] == ["file_misnamed"]
+    # Refused as a file copied into the directory by hand; but `add` takes it, and says so.
+    own = _directory(ci) / "ziekenhuis-noord.yaml"
+    assert answer["files"][0]["warnings"] == [
+        f"integrator destinations add {misnamed} takes it under any name: it writes the "
+        f"destination's own file, {own}"
+    ]
 
 
 def test_a_provider_served_elsewhere_is_warned_of(ci: dict[str, str], tmp_path: Path) -> None:
