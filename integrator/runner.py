@@ -46,7 +46,12 @@ log = get_logger("integrator.run")
 
 
 _REASONS = {
-    errno.EADDRINUSE: "the port is in use by another process (stop it or set INTEGRATOR_HTTP_PORT)",
+    # An engine already running with these settings is the likeliest holder: a second
+    # `integrator run` gets here before it reads the store's record of running engines.
+    errno.EADDRINUSE: (
+        "the port is in use by another process, perhaps an engine already running with these "
+        "settings (integrator health asks it); stop it or set INTEGRATOR_HTTP_PORT"
+    ),
     errno.EACCES: "permission denied (ports below 1024 need privileges; set INTEGRATOR_HTTP_PORT)",
     errno.EADDRNOTAVAIL: "not an address of this machine (check INTEGRATOR_HTTP_HOST)",
 }

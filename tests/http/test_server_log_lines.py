@@ -126,3 +126,4 @@ def test_an_engine_that_cannot_start_says_why_in_one_json_line(env: dict[str, st
     [said] = [json.loads(x) for x in lines if '"engine could not run"' in x]
     assert said["level"] == "error" and said["exit_code"] == 1
     assert said["reason"].startswith("cannot listen on 127.0.0.1:"), said
+    assert "perhaps an engine already running with these settings" in said["reason"], said
