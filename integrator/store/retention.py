@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.ack_reason import short_reason
 from integrator.store.codec import attempt_identity, open_last_error, seal_last_error
-from integrator.store.engine import SQLITE_BUSY_TIMEOUT_MS
 from integrator.store.failures import guarded
+from integrator.store.old_pages import checkpoint_truncate
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
@@ -41,11 +41,6 @@ PRUNED_EVENT_PAYLOAD = "{}"
 PRUNED_MESSAGE_PAYLOAD = b""
 """What a pruned event's and message's payload become: written plain, also in a store with
 data keys, and left so by ``keys rotate`` (why: ``integrator.store.rotation.SealedColumn``)."""
-
-CHECKPOINT_WAIT_MS = 1_000
-"""How long the checkpoint a prune ends with waits for readers on an older snapshot, holding
-every write up meanwhile (``RetentionMixin.reclaim_space``): far below the store's busy timeout,
-so a write that waits for it never times out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,21 +452,7 @@ class RetentionMixin:
             else:
                 await auto.exec_driver_sql("PRAGMA incremental_vacuum")
                 done = "incremental_vacuum"
-            # What was pruned is gone from the rows, but the pages as they were stay in the
-            # database file until a checkpoint copies the rewritten ones back, and in the WAL
-            # file, which is never shortened, until new frames happen to overwrite them: with
-            # an engine's connections open nobody closes the last one, which would checkpoint.
-            # TRUNCATE copies every frame back (pages zeroed by ``secure_delete``) and empties
-            # the WAL file. It holds the write lock while it waits for readers on an older
-            # snapshot (a backup, an export), so every write of the engine waits with it: for
-            # ``CHECKPOINT_WAIT_MS`` only, not the store's busy timeout, after which a write
-            # that began with it timed out too. When a reader still holds the WAL (``busy``),
-            # the engine's own checkpoints copy the pages back soon after.
-            await auto.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            try:
-                await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:  # the connection goes back to the pool, for any other statement
-                await auto.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            await checkpoint_truncate(auto)  # the pruned values out of both files
             return done
 
     @guarded("count pruned rows")

@@ -51,6 +51,7 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
+from integrator.store.old_pages import checkpoint_truncate
 from integrator.store.presence import presence_turn
 from integrator.store.retention import PRUNED_EVENT_PAYLOAD, PRUNED_MESSAGE_PAYLOAD
 from integrator.store.sealing import Sealer, aad
@@ -137,6 +138,9 @@ class _StoreParts(Protocol):
 
     @property
     def schema(self) -> str | None: ...
+
+    @property
+    def backend(self) -> str: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -252,6 +256,7 @@ class SealingMixin:
                     "planned": sum(counts.values()),
                 }
                 await _audit(self, actor, details)
+                await _without_old_pages(self)
                 return RotationReport(kid, counts, resealed, skipped, stopped=True)
         left = await _count(self, kid)
         retired: tuple[str, ...] = ()
@@ -286,9 +291,20 @@ class SealingMixin:
                 )
             )
             await append_audit(conn, rows, schema=self.schema)
+        await _without_old_pages(self)
         return RotationReport(
             kid, counts, resealed, skipped + sum(left.values()), retired, kept_for=kept_for
         )
+
+
+async def _without_old_pages(store: _StoreParts) -> None:
+    """The values as they were sealed before (or clear, when encryption was turned on) out of
+    a SQLite store's files, not only out of its rows (``integrator.store.old_pages``). The
+    report says a retired key seals nothing any more: a copy of the files must agree."""
+    if store.backend != "sqlite":
+        return  # PostgreSQL's old row versions go with its autovacuum
+    async with store._engine.connect() as conn:
+        await checkpoint_truncate(await conn.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 async def _count(store: _StoreParts, kid: str) -> dict[str, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from integrator.store import Store
 from integrator.store.engine import SQLITE_BUSY_TIMEOUT_MS
-from integrator.store.retention import CHECKPOINT_WAIT_MS
+from integrator.store.old_pages import CHECKPOINT_WAIT_MS
 from tests.store.factories import make_event, make_message
 
 

@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -504,3 +505,32 @@ async def test_a_retired_key_put_first_again_is_refused_naming_it_and_the_fix(si
         await assert_reads_back(again, written)
     finally:
         await again.close()
+
+
+@pytest.mark.parametrize("turned_on", [True, False], ids=["encryption turned on", "key to key"])
+async def test_a_rotation_leaves_no_old_value_in_the_sqlite_files(
+    tmp_path: Path, turned_on: bool
+) -> None:
+    """The report says the old key seals nothing (or nothing is clear) any more, so a copy of
+    the files must agree while the engine keeps the store open: the rewritten pages sat in the
+    WAL and the old ones in the database file until the engine next wrote enough to checkpoint,
+    which a quiet store (a night-time rotation) did not do."""
+    site = Site("sqlite", f"sqlite:///{tmp_path / 'store.db'}")
+    before = await site.open(sealer=None if turned_on else Sealer([KEY1]))
+    try:
+        await write_patient_data(before)
+    finally:
+        await before.close()  # its last connection checkpoints: the values are in the file
+    files = [tmp_path / "store.db", tmp_path / "store.db-wal"]
+    old = [v[-16:] for v in await raw_values(site)] if not turned_on else [BSN.encode()]
+    assert any(part in files[0].read_bytes() for part in old)
+
+    rotating = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:  # open throughout, as a running engine keeps it
+        report = await rotating.rotate_data_keys(actor="local:tester")
+        assert report.resealed == 7
+        held = b"".join(f.read_bytes() for f in files if f.exists())
+        assert [part for part in old if part in held] == []
+        assert NAME.encode() not in held
+    finally:
+        await rotating.close()
