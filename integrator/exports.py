@@ -6,8 +6,8 @@ export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``
 was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN. A free-text term
-(``FREE_TEXT``: the audit trail's target and actor, an event's provider) is compared whole
-with what the store holds, so a patient's name and birth date typed there finds nothing; kept
+(``FREE_TEXT``: the audit trail's target and actor, an event's provider, an MSH-10) is compared
+whole with what the store holds, so a patient's name and birth date typed there finds nothing; kept
 as typed in an entry that lasts five years and cannot be edited, it would put patient data in
 the trail every admin reads. So such a term is recorded only when the export held a row, when
 it equalled something the engine itself wrote; otherwise ``NOT_KEPT`` stands in its place.
@@ -44,7 +44,7 @@ EXPORTS: Final = {
 """What can be exported, and the audit action of its export."""
 
 
-FREE_TEXT: Final = frozenset({"target", "actor", "provider"})
+FREE_TEXT: Final = frozenset({"target", "actor", "provider", "control_id"})
 """Terms whose text is not checked against a form, only compared with what is stored."""
 NOT_KEPT: Final = "(matched nothing: not kept)"
 """The record of a free-text term of an export that held no row: it may be typed patient

@@ -625,6 +625,12 @@ def build_filter(
             ("bsn", bsn),
         )
     )
+    # An MSH-10 or a destination is compared whole with what the engine wrote, so a BSN there
+    # finds nothing; but the API's query put it in a URL (proxy logs), and an export's audit
+    # entry kept it. Refused at every front door, naming the term, as the console did alone.
+    pasted = misplaced_bsn({"control_id": control_id, "destination": destination})
+    if pasted is not None:
+        raise pasted
     status, version, event_type = _check_closed(
         status=status, version=version, event_type=event_type
     )

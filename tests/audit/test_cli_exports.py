@@ -154,6 +154,7 @@ def test_free_text_that_matched_nothing_is_not_kept_in_the_export_entry(
         ("audit", "list", "--target", typed, "--csv"),
         ("audit", "list", "--actor", f"token:{typed}", "--csv"),
         ("events", "list", "--provider", typed, "--csv"),
+        ("messages", "list", "--control-id", typed, "--csv"),
     ):
         done = cli(env, *args)
         assert done.exit_code == 0, done.output
@@ -162,6 +163,7 @@ def test_free_text_that_matched_nothing_is_not_kept_in_the_export_entry(
         {"target": "(matched nothing: not kept)"},
         {"actor": "(matched nothing: not kept)"},
         {"provider": "(matched nothing: not kept)"},
+        {"control_id": "(matched nothing: not kept)"},
     ]
     assert "Zzmarkerfamily" not in repr(entries)
     # The first export's own entry has the target audit.csv: found, so kept as typed.

@@ -98,3 +98,29 @@ async def test_a_provider_without_a_bsn_still_searches_rejected_input_in_a_body(
     answer = await api.post("/api/v1/rejected/search", json={"provider": "Pietje Puk 1980-01-01"})
     assert answer.status_code == 200, answer.text
     assert [r["provider_id"] for r in answer.json()] == ["Pietje Puk 1980-01-01"]
+
+
+MESSAGE_LISTINGS = ("/api/v1/messages", "/api/v1/messages.csv")
+
+
+@pytest.mark.parametrize("path", MESSAGE_LISTINGS)
+@pytest.mark.parametrize("term", ["control_id", "destination"])
+async def test_a_bsn_as_an_msh10_or_destination_in_the_url_is_refused_naming_the_term(
+    engine: Engine, api: httpx.AsyncClient, path: str, term: str
+) -> None:
+    """Compared whole with what the engine wrote, a BSN there found nothing, but the URL put
+    it in proxy logs and the export's entry kept it for five years; the console refused it."""
+    answer = await api.get(path, params={term: "999 990 019"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"detail": f"{term}: this looks like a BSN: search by BSN instead"}
+    assert "990" not in answer.text
+    assert await engine.store.list_audit(AuditFilter(action="messages.export")) == []
+
+
+async def test_an_msh10_that_matched_nothing_is_not_kept_in_the_export_entry(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    answer = await api.get("/api/v1/messages.csv", params={"control_id": "Puk 1980-01-01"})
+    assert answer.status_code == 200, answer.text
+    [entry] = await engine.store.list_audit(AuditFilter(action="messages.export"))
+    assert entry.details["terms"] == {"control_id": "(matched nothing: not kept)"}

@@ -44,3 +44,19 @@ def test_a_provider_id_without_a_bsn_still_lists(tmp_path: Path, listing: tuple[
     env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
     result = cli(env, *listing, "--provider", "ziekenhuis-noord")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "listing", [("messages", "list"), ("messages", "list", "--csv"), ("resend", "--dry-run")]
+)
+@pytest.mark.parametrize("option", ["--control-id", "--destination"])
+def test_a_bsn_as_an_msh10_or_destination_is_refused_naming_the_option(
+    tmp_path: Path, listing: tuple[str, ...], option: str
+) -> None:
+    """Compared whole with what the engine wrote, it found nothing, and an export's audit
+    entry kept it for five years: refused as the console and the API refuse it."""
+    env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
+    result = cli(env, *listing, option, "999 990 019")
+    assert result.exit_code == 2, result.output
+    assert f"{option}: this looks like a BSN: search by BSN instead" in result.stderr
+    assert "990" not in result.output
