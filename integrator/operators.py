@@ -183,10 +183,19 @@ class UnknownDestination(PermanentError):
     exit_code = 2
 
     def __init__(self, destination_id: str, configured: Iterable[str] | None = None) -> None:
+        from integrator.search import holds_bsn
+
         known = (
             "" if configured is None else f"; configured: {', '.join(sorted(configured)) or 'none'}"
         )
-        super().__init__(f"no destination with id {destination_id!r}{known}")
+        # A typo is said back to be put right; a BSN pasted as the id never is (it would stay
+        # in a terminal's scrollback, a script's log, the API's answer).
+        named = (
+            "the id given (not repeated here: it looks like a BSN)"
+            if holds_bsn(destination_id)
+            else f"id {destination_id!r}"
+        )
+        super().__init__(f"no destination with {named}{known}")
 
 
 def stranded_said(destination_id: str, waiting: int) -> str:

@@ -89,6 +89,11 @@ REFUSED: list[tuple[tuple[str, ...], int, str]] = [
     (("destinations", "rollback", "noord", "1"), 2, "destination 'noord' has no revision 1"),
     (("destinations", "rollback", "nopez", "1"), 2, "no destination with id 'nopez'"),
     (("destinations", "test", "nopez"), 2, "no destination with id 'nopez'"),
+    # A BSN pasted as the id is not said back (the refusal of every command that names one).
+    *(
+        (("destinations", *verb, "999 990 019"), 2, "no destination with the id given (not re")
+        for verb in (("pause",), ("remove",), ("test",), ("update", "--set", "port=2576"))
+    ),
     (("destinations", "test", "stil"), 1, "send one anyway with --even-if-paused"),
     (("destinations", "add", "bad.yaml"), 2, "bad.yaml: name: required"),
     (("destinations", "add", "noord.yaml"), 2, "destination 'noord' exists already"),
@@ -113,6 +118,7 @@ def test_a_refused_change_makes_no_store(
     assert refused.returncode == code, refused.stderr
     text = " ".join(refused.stderr.split())
     assert said in text, text
+    assert "990" not in refused.stderr + refused.stdout
     assert "no store was at" not in text
     assert not (tmp_path / "typo").exists()  # neither the store nor its directory
     assert sorted(p.name for p in (tmp_path / "destinations").iterdir()) == before
