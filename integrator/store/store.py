@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -20,10 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Text,
     Update,
     and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     or_,
@@ -1997,7 +2000,11 @@ class Store(
                         )
                 anchor_seen = True  # the newest entry pruned, with the hash noted
             while True:
-                query = select(audit_log).order_by(audit_log.c.id).limit(batch)
+                query = (
+                    select(audit_log, cast(audit_log.c.at, Text).label("at_stored"))
+                    .order_by(audit_log.c.id)
+                    .limit(batch)
+                )
                 if last_id is not None:
                     query = query.where(audit_log.c.id > last_id)
                 rows = (await conn.execute(query)).all()
@@ -2008,7 +2015,7 @@ class Store(
                         first_link_problem(row, start)
                         if last_id is None
                         else _link_problem(row, prev)
-                    ) or _content_problem(row)
+                    ) or _content_problem(row, conn.dialect.name)
                     if problem is None and anchor is not None and row.id == anchor[0]:
                         anchor_seen = True
                         if row.hash != anchor[1]:
@@ -2457,14 +2464,23 @@ def _link_problem(row: Any, prev: str) -> str | None:
     return None
 
 
-def _content_problem(row: Any) -> str | None:
+def _content_problem(row: Any, dialect: str) -> str | None:
     """Why this entry's content does not match its hash, if it does not."""
     digest = entry_hash(
         row.prev_hash, row.id, row.at, row.actor, row.action, row.target, row.reason, row.details
     )
     if digest != row.hash:
         return "its content does not match its hash: the entry was edited (or renumbered)"
+    if dialect == "sqlite" and not _SQLITE_TIME.fullmatch(row.at_stored):
+        # The hash is of the moment, so the same moment written with an offset hashed alike;
+        # but the periods (--since, the NEN 7513 summary) compare the stored text, and such
+        # an entry moved out of the day it happened on.
+        return "its time is not written as the store writes times (UTC, no offset): edited"
     return None
+
+
+_SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?")
+"""A time as a SQLite store holds it (``UTCDateTime``): UTC, without an offset, fixed width."""
 
 
 def _details_have(key: str, value: str) -> ColumnElement[bool]:

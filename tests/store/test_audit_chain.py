@@ -5,9 +5,10 @@ before the chain verifies."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from integrator.store import AuditFilter, Store
@@ -76,6 +77,28 @@ async def test_verify_finds_edited_details_and_reason(store: Store, site: Site) 
     assert (await store.verify_audit()).intact
     await _execute(site, "UPDATE audit_log SET reason = NULL WHERE id = :id", id=ids[1])
     assert (await store.verify_audit()).broken_id == ids[1]
+
+
+async def test_verify_finds_a_time_rewritten_with_an_offset(store: Store, site: Site) -> None:
+    """The same moment written with an offset hashes alike (the hash is of the moment), but
+    the periods compare the stored text: the entry left its day for ``--since`` and the NEN
+    7513 summary while the chain verified (SQLite, which keeps times as text)."""
+    if site.backend != "sqlite":
+        pytest.skip("timestamptz holds the moment alone: there is no other way to write it")
+    ids = await _three(store)
+    async with raw_connection(site) as conn:
+        stored = (
+            await conn.execute(text("SELECT at FROM audit_log WHERE id = :id"), {"id": ids[1]})
+        ).scalar_one()
+    moment = datetime.fromisoformat(str(stored)).replace(tzinfo=UTC)
+    shifted = moment.astimezone(timezone(timedelta(hours=12))).isoformat(sep=" ")
+    await _execute(site, "UPDATE audit_log SET at = :at WHERE id = :id", at=shifted, id=ids[1])
+    assert (await store.list_audit(AuditFilter(target="m-1")))[0].at == moment  # the same moment
+
+    check = await store.verify_audit()
+
+    assert (check.broken_id, check.checked) == (ids[1], 1)
+    assert check.problem is not None and "UTC, no offset" in check.problem
 
 
 async def test_verify_finds_a_removed_entry(store: Store, site: Site) -> None:
