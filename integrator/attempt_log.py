@@ -10,15 +10,40 @@ so a negative ACK is named by its code only (``short_reason``, which listings an
 too). Every other failure is described by this engine's own exceptions
 (``destinations.errors``: the address it could not reach, the timeout it waited, the rule an
 answer broke), which carry no message content.
+
+What a destination's attempts say together (``DestinationTrouble``, one per destination,
+shared by its connections): a receiver that cannot be connected to is said at warning once
+when it begins and once when it ends, under either ordering (under ``fifo`` neither was said:
+the only lines were one per attempt at info, so an engine logging warnings said nothing of a
+hospital down for hours); and a run of failed attempts is told attempt by attempt for its
+first ``FIRST_TOLD``, then in one line a minute that counts them (a receiver answering AE to
+everything made one line per message per retry: 6,000 for 300 queued messages).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final, Literal
+
 from destinations.worker import AttemptResult, AttemptSink, CountsLateAnswers, LateAnswer
 from integrator.ack_reason import short_reason
+from integrator.log_throttle import Clock, LogThrottle, still
 from integrator.logging import get_logger
 
 log = get_logger("integrator.delivery")
+
+FIRST_TOLD: Final = 10
+"""Failed attempts of a run (up to a delivery) told each in full before one line a minute."""
+
+MEANWHILE: Final = {
+    "fifo": "the messages behind it wait for it",
+    "rotate": "no other message is tried before this one's next attempt",
+}
+"""What the destination's other messages do while it cannot be connected to, by ordering
+(``integrator.delivery``: a ``fifo`` message holds the queue with its retries; under
+``rotate`` the message that found it down is tried again alone, ``_probe``)."""
 
 
 def attempt_reason(result: AttemptResult) -> str:
@@ -26,15 +51,91 @@ def attempt_reason(result: AttemptResult) -> str:
     return short_reason(result.error) or result.outcome
 
 
+class DestinationTrouble:
+    """One destination's failed attempts, as the log tells them (see the module)."""
+
+    def __init__(
+        self,
+        destination_id: str,
+        ordering: Literal["fifo", "rotate"],
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._id = destination_id
+        self._meanwhile = MEANWHILE[ordering]
+        self._failures = LogThrottle(first=FIRST_TOLD, clock=clock)
+        self._down_since: datetime | None = None
+        """When the first attempt that could not connect started; None while it connects."""
+
+    def attempted(self, result: AttemptResult, *, unreachable: bool) -> None:
+        if unreachable and self._down_since is None:
+            self._down_since = result.started_at
+            log.warning(
+                "destination unreachable",
+                destination=self._id,
+                reason=attempt_reason(result),
+                retry_at=_at(result.next_attempt_at),
+                meanwhile=self._meanwhile,
+            )
+        elif (
+            not unreachable
+            and self._down_since is not None
+            # Not an attempt that was on the wire already (another connection's) when the
+            # first connect failed: it says nothing of the destination since.
+            and result.started_at > self._down_since
+        ):
+            down_for = (result.started_at - self._down_since).total_seconds()
+            self._down_since = None
+            log.warning(
+                "destination reachable again",
+                destination=self._id,
+                down_for_s=round(down_for),
+                outcome=result.outcome,
+            )
+        if result.status == "delivered":
+            self._failures.ended()
+            return
+        line = self._failures.failed()
+        if line is None:
+            return
+        if not line.full:
+            log.warning(
+                "delivery attempts keep failing",
+                destination=self._id,
+                reason=attempt_reason(result),
+                **still(line),
+            )
+            return
+        log.info(
+            "delivery attempt failed",
+            message_id=result.message_id,
+            attempt=result.number,
+            reason=attempt_reason(result),
+            then="dead-lettered" if result.status == "dead" else "retried later",
+            retry_at=_at(result.next_attempt_at),
+        )
+
+
+def _at(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
 class LoggedAttempts:
-    """The attempt sink (the recorder), with a line for each attempt that did not deliver.
+    """The attempt sink (the recorder) of one connection's worker, telling its destination's
+    ``DestinationTrouble`` of each attempt: whether it could connect is ``unreachable``'s to
+    say (the connection's sender knows).
 
     Logged after the attempt is recorded, so a line never tells of an attempt the store lacks.
-    The destination comes from the delivery loop's bound context.
     """
 
-    def __init__(self, sink: AttemptSink) -> None:
+    def __init__(
+        self,
+        sink: AttemptSink,
+        trouble: DestinationTrouble,
+        unreachable: Callable[[], bool],
+    ) -> None:
         self._sink = sink
+        self._trouble = trouble
+        self._unreachable = unreachable
 
     def late_answer(self, answer: LateAnswer) -> None:
         """Passed on to the sink when it takes late answers (``CountsLateAnswers``: the
@@ -45,17 +146,4 @@ class LoggedAttempts:
 
     async def record(self, result: AttemptResult) -> None:
         await self._sink.record(result)
-        if result.status == "delivered":
-            return
-        log.info(
-            "delivery attempt failed",
-            message_id=result.message_id,
-            attempt=result.number,
-            reason=attempt_reason(result),
-            then="dead-lettered" if result.status == "dead" else "retried later",
-            retry_at=(
-                result.next_attempt_at.isoformat(timespec="seconds")
-                if result.next_attempt_at is not None
-                else None
-            ),
-        )
+        self._trouble.attempted(result, unreachable=self._unreachable())

@@ -68,7 +68,7 @@ from destinations.worker import (
     OutboundMessage,
     Sender,
 )
-from integrator.attempt_log import LoggedAttempts
+from integrator.attempt_log import DestinationTrouble, LoggedAttempts
 from integrator.clock import Clock
 from integrator.deprecation import RetiredVersions
 from integrator.eventloop import stop_task
@@ -231,6 +231,11 @@ class _Reach:
         await self._sender.close()
 
 
+def _said_by(sender: _Reach) -> Callable[[], bool]:
+    """Whether ``sender``'s last exchange could not connect, asked after each attempt."""
+    return lambda: sender.unreachable
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Later:
     """A rotate retry waiting in the runner's schedule: its id, the attempts it has had and its
@@ -329,11 +334,12 @@ class DestinationRunner:
         self._load = load
         limiter = TokenBucket(destination.rate_limit) if destination.rate_limit else None
         self._senders = [_Reach(sender_for(destination)) for _ in range(destination.connections)]
+        trouble = DestinationTrouble(destination.id, destination.ordering)
         self._workers = {
             DeliveryWorker(
                 destination.id,
                 sender=sender,
-                sink=LoggedAttempts(sink),
+                sink=LoggedAttempts(sink, trouble, unreachable=_said_by(sender)),
                 retry=retry_policy(destination),
                 ack_policy=AckPolicy(
                     on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
@@ -721,13 +727,7 @@ class DestinationRunner:
         None when the message was held instead (its version retired while it waited).
         """
         message = delivery.message
-        self._reachable.clear()
-        log.warning(
-            "destination unreachable: no other message is tried before this one's next attempt",
-            destination=self.destination.id,
-            retry_at=_at(failed.next_attempt_at),
-            **_ids(message),
-        )
+        self._reachable.clear()  # "destination unreachable" is said (attempt_log)
         result = failed
         try:
             while result.status == "retrying" and self._workers[worker].unreachable:
@@ -739,16 +739,7 @@ class DestinationRunner:
                 await self._still_ours(delivery)
                 result = await worker.attempt_and_record(message, result.number + 1)
         finally:
-            self._reachable.set()
-        if not self._workers[worker].unreachable:
-            # It connects again; what the attempt made of it is said beside (a receiver that
-            # takes connections and answers nothing is reachable, and its attempt "failed").
-            log.info(
-                "destination reachable again",
-                destination=self.destination.id,
-                outcome=result.outcome,
-                **_ids(message),
-            )
+            self._reachable.set()  # "destination reachable again" is said (attempt_log)
         return result
 
     async def _probe_wait(self, failed: AttemptResult) -> None:
@@ -917,10 +908,6 @@ class DestinationRunner:
                     retry_in_s=RELOAD_PAUSE,
                 )
                 await asyncio.sleep(RELOAD_PAUSE)
-
-
-def _at(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
 def _ids(message: OutboundMessage) -> dict[str, str]:

@@ -129,13 +129,15 @@ async def test_an_outage_costs_one_attempt_per_backoff_not_one_per_queued_messag
                 sent = [read_msh(m).control_id for m in receiver.received]
                 assert sorted(sent) == sorted(m.control_id for m in delivered)
             # Said once when it began and once when it ended, besides a line per attempt.
-            said = [e["event"] for e in logs if e["event"].startswith("destination ")]
-            assert said == [
-                "destination unreachable: no other message is tried before this one's next attempt",
-                "destination reachable again",
+            said = [e for e in logs if e["event"].startswith("destination ")]
+            assert [(e["event"], e["log_level"]) for e in said] == [
+                ("destination unreachable", "warning"),
+                ("destination reachable again", "warning"),
             ]
-            [back] = [e for e in logs if e["event"] == "destination reachable again"]
-            assert back["outcome"] == "delivered"
+            down, back = said
+            assert down["meanwhile"] == "no other message is tried before this one's next attempt"
+            assert down["reason"].startswith("ConnectFailed: ") and down["destination"] == DEST
+            assert back["outcome"] == "delivered" and back["down_for_s"] >= 0
 
 
 async def test_a_restart_during_an_outage_keeps_the_probed_messages_time(

@@ -1,0 +1,109 @@
+"""What a destination's failed attempts say in the log (``integrator.attempt_log``).
+
+A hospital that cannot be connected to is said at warning when it begins and when it ends,
+under ``fifo`` too (there the only lines were one per attempt at info: an engine logging
+warnings said nothing of a hospital down for hours); a run of failed attempts is told attempt
+by attempt for its first ten, then in one line a minute (a receiver answering AE to everything
+made one line per message per retry). A real engine and a port with nothing listening."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from structlog.testing import capture_logs
+
+from destinations.receiver import MllpReceiver
+from destinations.worker import AttemptResult, FinalStatus
+from integrator.attempt_log import FIRST_TOLD, DestinationTrouble
+from tests.delivery.support import DEST, messages, start_engine, submit
+from tests.services import free_port
+from tests.transport.helpers import eventually
+
+RETRY = {"initial": "100ms", "multiplier": 2, "max_delay": "400ms", "max_attempts": 1000}
+
+
+async def test_a_fifo_destination_down_is_said_once_when_it_begins_and_once_when_it_ends(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    port = free_port()
+    with capture_logs() as logs:
+        engine = await start_engine(tmp_path, port, retry=RETRY, ack_timeout="2s")
+        try:
+            ids = await submit(engine, referral_data, 3)
+
+            async def tried_thrice() -> bool:
+                return (await messages(engine, ids[:1]))[0].attempt_count >= 3
+
+            assert await eventually(tried_thrice, timeout=30)
+            async with MllpReceiver(port=port):  # the hospital is back
+                assert await engine.wait_settled(timeout=30)
+        finally:
+            await engine.stop()
+    assert {m.status for m in await messages_after(tmp_path, ids)} == {"delivered"}
+    said = [e for e in logs if e["event"].startswith("destination ")]
+    assert [(e["event"], e["log_level"]) for e in said] == [
+        ("destination unreachable", "warning"),
+        ("destination reachable again", "warning"),
+    ]
+    down, back = said
+    assert down["destination"] == DEST and down["reason"].startswith("ConnectFailed: ")
+    assert down["meanwhile"] == "the messages behind it wait for it"
+    assert back["outcome"] == "delivered"
+
+
+async def messages_after(tmp_path: Path, ids: list[str]) -> list[Any]:
+    from integrator.store import Store
+    from tests.integrator.support import settings_for
+
+    async with await Store.open(settings_for(tmp_path).database_url) as store:
+        return await store.get_messages(ids)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def attempt(number: int, status: FinalStatus) -> AttemptResult:
+    started = datetime(2026, 12, 7, 3, 0, tzinfo=UTC) + timedelta(seconds=number)
+    return AttemptResult(
+        message_id=f"m-{number}",
+        number=1,
+        started_at=started,
+        duration_ms=2.0,
+        outcome="delivered" if status == "delivered" else "retry",
+        ack_code="AA" if status == "delivered" else "AE",
+        ack_bytes=None,
+        error=None if status == "delivered" else "ACK AE: unknown patient",
+        status=status,
+        next_attempt_at=None if status == "delivered" else started + timedelta(seconds=2),
+    )
+
+
+def test_a_run_of_failures_is_told_in_full_ten_times_then_once_a_minute() -> None:
+    clock = Clock()
+    trouble = DestinationTrouble(DEST, "rotate", clock=clock)
+    with capture_logs() as logs:
+        for number in range(1, 101):  # 100 attempts answered AE in 50 s
+            clock.now += 0.5
+            trouble.attempted(attempt(number, "retrying"), unreachable=False)
+        clock.now += 16  # a minute after the last attempt told in full (at 5 s)
+        trouble.attempted(attempt(101, "retrying"), unreachable=False)
+    assert [e["event"] for e in logs] == ["delivery attempt failed"] * FIRST_TOLD + [
+        "delivery attempts keep failing"
+    ]
+    assert all(e["reason"] == "ACK AE (receiver's text withheld)" for e in logs)
+    assert "unknown patient" not in str(logs)  # the receiver's words are never logged
+    summary = logs[-1]
+    assert summary["log_level"] == "warning"
+    assert (summary["failures"], summary["failing_for_s"]) == (101 - FIRST_TOLD, 66)
+
+    with capture_logs() as logs:
+        trouble.attempted(attempt(102, "delivered"), unreachable=False)  # the run ends
+        trouble.attempted(attempt(103, "retrying"), unreachable=False)
+    assert [e["event"] for e in logs] == ["delivery attempt failed"]  # a new run, told in full
