@@ -37,6 +37,9 @@ log = get_logger("integrator.delivery")
 FIRST_TOLD: Final = 10
 """Failed attempts of a run (up to a delivery) told each in full before one line a minute."""
 
+QUIET_ENDS_RUN_S: Final = 600.0
+"""A run of failed attempts without a failure for this long has ended, delivered or not."""
+
 MEANWHILE: Final = {
     "fifo": "the messages behind it wait for it",
     "rotate": "no other message is tried before this one's next attempt",
@@ -62,7 +65,9 @@ class DestinationTrouble:
     ) -> None:
         self._id = destination_id
         self._meanwhile = MEANWHILE[ordering]
+        self._clock = clock
         self._failures = LogThrottle(first=FIRST_TOLD, clock=clock)
+        self._failed_at = 0.0  # the last failed attempt (``clock``)
         self._down_since: datetime | None = None
         """When the first attempt that could not connect started; None while it connects."""
 
@@ -91,9 +96,14 @@ class DestinationTrouble:
                 down_for_s=round(down_for),
                 outcome=result.outcome,
             )
-        if result.status == "delivered":
+        now = self._clock()
+        if result.status == "delivered" or now - self._failed_at > QUIET_ENDS_RUN_S:
+            # A delivery ends a run; so does a quiet spell (its messages dead-lettered, the
+            # queue empty), or a failure days later would be told as one of that run.
             self._failures.ended()
+        if result.status == "delivered":
             return
+        self._failed_at = now
         line = self._failures.failed()
         if line is None:
             return

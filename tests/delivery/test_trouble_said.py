@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from destinations.receiver import MllpReceiver
 from destinations.worker import AttemptResult, FinalStatus
-from integrator.attempt_log import FIRST_TOLD, DestinationTrouble
+from integrator.attempt_log import FIRST_TOLD, QUIET_ENDS_RUN_S, DestinationTrouble
 from tests.delivery.support import DEST, messages, start_engine, submit
 from tests.services import free_port
 from tests.transport.helpers import eventually
@@ -107,3 +107,17 @@ def test_a_run_of_failures_is_told_in_full_ten_times_then_once_a_minute() -> Non
         trouble.attempted(attempt(102, "delivered"), unreachable=False)  # the run ends
         trouble.attempted(attempt(103, "retrying"), unreachable=False)
     assert [e["event"] for e in logs] == ["delivery attempt failed"]  # a new run, told in full
+
+
+def test_a_failure_after_a_quiet_spell_begins_a_new_run() -> None:
+    """Its messages dead-lettered and the queue empty, a run of failures ends without a
+    delivery: a failure the next day is told in full, not as one more of a day-long run."""
+    clock = Clock()
+    trouble = DestinationTrouble(DEST, "fifo", clock=clock)
+    for number in range(1, FIRST_TOLD + 2):
+        clock.now += 1
+        trouble.attempted(attempt(number, "dead"), unreachable=False)
+    clock.now += QUIET_ENDS_RUN_S + 1
+    with capture_logs() as logs:
+        trouble.attempted(attempt(99, "retrying"), unreachable=False)
+    assert [e["event"] for e in logs] == ["delivery attempt failed"]
