@@ -293,14 +293,24 @@ def _sqlite_unwritable(url: URL | None) -> str:
         return "the SQLite store cannot be written: the engine must be able to write its file"
     folder = path.parent
     side_files = f"{path.name}-wal and {path.name}-shm"
+    problems = []
     if not os.access(folder, os.W_OK | os.X_OK):
-        return (
-            f"cannot open {path}: its directory is read-only; the engine must be able to "
-            f"create {side_files} there"
+        problems.append(
+            f"its directory is read-only; the engine must be able to create {side_files} there"
         )
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if file.exists() and (not file.is_file() or not os.access(file, os.R_OK | os.W_OK)):
-            return f"cannot open {path}: the engine cannot write {file}; it must be a file it can"
+    files = (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+    unwritable = [
+        str(file)
+        for file in files
+        if file.exists() and (not file.is_file() or not os.access(file, os.R_OK | os.W_OK))
+    ]
+    if unwritable:
+        each = "it must be a file" if len(unwritable) == 1 else "each must be a file"
+        problems.append(
+            f"the engine cannot write {' or '.join(unwritable)}; {each} it can read and write"
+        )
+    if problems:
+        return f"cannot open {path}: " + "; and ".join(problems)
     return (
         f"cannot open {path} for writing: the engine must be able to write it and create "
         f"{side_files} in {folder}"

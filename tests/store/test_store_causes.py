@@ -85,6 +85,28 @@ def test_a_file_where_the_sqlite_folder_should_be_is_named(tmp_path: Path) -> No
     )
 
 
+@without_file_powers
+async def test_a_read_only_directory_and_store_file_are_both_named(tmp_path: Path) -> None:
+    """The directory and the file made read-only together: the sentence named the directory
+    only, and of a file alone it stopped short ("it must be a file it can")."""
+    folder = tmp_path / "var"
+    path = folder / "integrator.db"
+    await (await Store.open(f"sqlite:///{path}")).close()
+    path.chmod(0o400)
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreUnavailable) as caught:
+            await Store.open(f"sqlite:///{path}")
+    finally:
+        folder.chmod(0o700)
+        path.chmod(0o600)
+    assert str(caught.value).endswith(
+        f"cannot open {path}: its directory is read-only; the engine must be able to create "
+        f"integrator.db-wal and integrator.db-shm there; and the engine cannot write {path}; "
+        "it must be a file it can read and write"
+    )
+
+
 async def test_a_sqlite_side_file_the_engine_cannot_write_is_named(tmp_path: Path) -> None:
     """As root too: a directory where SQLite's shared-memory file must be."""
     path = tmp_path / "integrator.db"
@@ -96,7 +118,10 @@ async def test_a_sqlite_side_file_the_engine_cannot_write_is_named(tmp_path: Pat
 
     error = caught.value
     assert error.code is not None and error.code.startswith("SQLITE_")
-    assert f"cannot open {path}: the engine cannot write {path}-shm" in str(error)
+    assert str(error).endswith(
+        f"cannot open {path}: the engine cannot write {path}-shm; it must be a file it can read "
+        "and write"
+    )
 
 
 async def test_a_full_sqlite_store_says_so_and_its_writes_count_as_failing(
