@@ -32,6 +32,14 @@ PROJECT_CONFIG = Path(__file__).resolve().parent / "examples"
 """The project's ``config/`` (a link to it in the source tree, a copy in an installed wheel)."""
 
 
+NEXT = (
+    '[dim]Next: the README\'s "Using it" runs the engine yourself (.venv/bin/integrator run) '
+    "and shows the commands support and operators use; docs/deploy.md installs it for a "
+    "hospital.[/]"
+)
+"""Where a newcomer goes from here: the demo's store and receivers are gone when it ends."""
+
+
 def config_dir() -> Path:
     """``config/`` of the working directory if there is one, else the project's own."""
     local = Path("config")
@@ -114,6 +122,7 @@ async def run_demo(console: Console, *, timeout: float = 30.0) -> int:
             console.print(table)
             if all_ok:
                 console.print("[bold green]All messages delivered and acknowledged (AA).")
+                console.print(NEXT, soft_wrap=True)
                 return 0
             console.print("[bold red]Not every message was delivered; see the table above.")
             return 1
