@@ -287,7 +287,16 @@ def _environment(store_url: str, dests: Path) -> dict[str, str]:
         "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "0",
         "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS": "0",
         "INTEGRATOR_RETAIN_REJECTED_DAYS": "0",
+        # Since the forty-third session; an older tree refuses a setting it does not know.
+        **({"INTEGRATOR_RETAIN_UNROUTED_DAYS": "0"} if _knows("retain_unrouted_days") else {}),
     }
+
+
+def _knows(setting: str) -> bool:
+    """Whether the tree this process runs has ``setting``."""
+    from integrator.settings import Settings
+
+    return setting in Settings.model_fields
 
 
 def _sample(db: Path) -> dict[str, str]:

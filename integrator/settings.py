@@ -57,6 +57,7 @@ SETTINGS = {
     "payload_days": "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
     "dead_letter_days": "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
     "rejected_days": "INTEGRATOR_RETAIN_REJECTED_DAYS",
+    "unrouted_days": "INTEGRATOR_RETAIN_UNROUTED_DAYS",
     "audit_days": AUDIT_SETTING,
 }
 """Each period's environment variable, for messages that tell an operator what to change."""
@@ -136,6 +137,7 @@ class Settings(BaseSettings):
     retain_payload_days: int = Field(default=90, ge=0)  # delivered messages, their events
     retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
+    retain_unrouted_days: int = Field(default=90, ge=0)  # events no destination served
     # The audit trail, oldest entries first: five years (NEN 7513), at least the longest above.
     # Unset: five years, or the longest period above when that is longer (``audit_days``).
     retain_audit_days: int | None = Field(default=None, ge=0)
@@ -317,6 +319,7 @@ class Settings(BaseSettings):
         "retain_payload_days",
         "retain_dead_letter_days",
         "retain_rejected_days",
+        "retain_unrouted_days",
         "retain_audit_days",
     )
     @classmethod
@@ -339,6 +342,7 @@ class Settings(BaseSettings):
             "payload_days": self.retain_payload_days,
             "dead_letter_days": self.retain_dead_letter_days,
             "rejected_days": self.retain_rejected_days,
+            "unrouted_days": self.retain_unrouted_days,
         }
 
     @property

@@ -9,7 +9,9 @@ the dry run only counts. What is never pruned:
   follows the link while it is under way);
 - a dead letter that is neither resolved (a later resend was delivered) nor discarded: support
   still needs it;
-- an event with any message not pruned, or with no message at all (it waits to be routed);
+- an event with any message not pruned, or with no message at all (it waits to be routed)
+  until its own period (``unrouted_days``) ends: then its JSON goes and it leaves the unrouted
+  list;
 - an audit entry after one that is not past its period, and the newest entry (the chain is
   only ever cut at its start: ``integrator.store.audit_prune``);
 - anything at all while a running engine keeps some kind longer than these periods
@@ -70,6 +72,7 @@ KINDS = (
     "messages",
     "dead_letters",
     "events",
+    "unrouted",
     "rejected",
     "jobs",
     "confirmations",
@@ -80,7 +83,8 @@ KINDS = (
     "audit",
 )
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
-later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
+later resend was delivered) or discarded (``cancelled``); event payloads; the payloads of
+events no destination served (``unrouted``, by their own period); rejected input
 and finished batch jobs (both deleted; jobs after the payload period); expired console
 confirmations, kept searches and kept answers to form posts, and the API's expired
 idempotency keys (all deleted); console sessions ended ``SESSION_DAYS`` ago (deleted); audit
@@ -187,9 +191,13 @@ async def _walk_all(
     payload_before = retention.cutoff(retention.payload_days, now)
     dead_before = retention.cutoff(retention.dead_letter_days, now)
     rejected_before = retention.cutoff(retention.rejected_days, now)
+    unrouted_before = retention.cutoff(retention.unrouted_days, now)
     audit_before = retention.cutoff(retention.audit_days, now)
     walk.total = await store.count_past_retention(
-        payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
+        payload_before=payload_before,
+        dead_before=dead_before,
+        rejected_before=rejected_before,
+        unrouted_before=unrouted_before,
     )
     walk.total += await store.count_expired_confirmations(now=now)
     walk.total += await store.count_expired_console_searches(now=now)
@@ -209,6 +217,8 @@ async def _walk_all(
         await walk.dead_letters(dead_before)
     if payload_before is not None:
         await walk.events(payload_before)
+    if unrouted_before is not None:
+        await walk.unrouted(unrouted_before)
     if rejected_before is not None:
         await walk.rejected(rejected_before)
     if payload_before is not None:
@@ -332,6 +342,23 @@ class _Walk:
                     self._report.counts["events"] += await self._store.prune_events(due, self._now)
             self._advance(len(found))
             after = next(reversed(found))
+
+    async def unrouted(self, before: datetime) -> None:
+        after = ""
+        while True:
+            found = await self._store.unrouted_before(
+                before=before, after_id=after, limit=self._batch
+            )
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["unrouted"] += len(found)
+            else:
+                self._report.counts["unrouted"] += await self._store.prune_unrouted(
+                    found, self._now
+                )
+            self._advance(len(found))
+            after = found[-1]
 
     async def rejected(self, before: datetime) -> None:
         after = ""

@@ -43,11 +43,19 @@ class Retention:
     from its discarding (``deadletter discard``)."""
     rejected_days: int = 30
     """Rejected input, deleted whole."""
+    unrouted_days: int = 90
+    """An event no destination served (no message): its JSON, counted from its arrival."""
     audit_days: int = DEFAULT_AUDIT_DAYS
     """Audit entries, deleted oldest first, counted from each entry's time."""
 
     def __post_init__(self) -> None:
-        for name in ("payload_days", "dead_letter_days", "rejected_days", "audit_days"):
+        for name in (
+            "payload_days",
+            "dead_letter_days",
+            "rejected_days",
+            "unrouted_days",
+            "audit_days",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"retention {name} must be 0 (keep for ever) or more days")
             too_long = retention_period_problem(getattr(self, name))
@@ -59,6 +67,7 @@ class Retention:
                 "payload_days": self.payload_days,
                 "dead_letter_days": self.dead_letter_days,
                 "rejected_days": self.rejected_days,
+                "unrouted_days": self.unrouted_days,
             },
         )
         if problem is not None:
@@ -70,6 +79,7 @@ class Retention:
             payload_days=settings.retain_payload_days,
             dead_letter_days=settings.retain_dead_letter_days,
             rejected_days=settings.retain_rejected_days,
+            unrouted_days=settings.retain_unrouted_days,
             audit_days=settings.audit_days,
         )
 
@@ -83,5 +93,6 @@ class Retention:
             "payload_days": self.payload_days,
             "dead_letter_days": self.dead_letter_days,
             "rejected_days": self.rejected_days,
+            "unrouted_days": self.unrouted_days,
             "audit_days": self.audit_days,
         }

@@ -83,7 +83,8 @@ def _no_resend_in_delivery() -> ColumnElement[bool]:
 def _event_fully_pruned() -> ColumnElement[bool]:
     """The event has messages, and every one of them is pruned.
 
-    An event without messages waits for a destination (``events route``) and needs its payload.
+    An event without messages waits for a destination (``events route``) and needs its payload
+    until its own period ends (``unrouted_before``, ``prune_unrouted``).
     """
     return and_(
         select(messages.c.id).where(messages.c.event_id == events.c.id).exists(),
@@ -278,14 +279,15 @@ class RetentionMixin:
         payload_before: datetime | None,
         dead_before: datetime | None,
         rejected_before: datetime | None,
+        unrouted_before: datetime | None = None,
     ) -> int:
         """How many rows a prune's walk visits (for its progress bar), not what it prunes.
 
         Each count has the terms of the look-up the walk makes (``retention_candidates``,
         ``events_before``, ``old_jobs``, ``old_rejected``), so a completed prune's bar ends at
         its total: a message with a resend in delivery is not visited, nor is an event without
-        messages (it waits to be routed, and is never pruned: docs/operators.md). Those it
-        visits and keeps (an event with a message not pruned, a dead letter still open) count."""
+        messages unless ``unrouted_before`` is given (their own period). Those it visits and
+        keeps (an event with a message not pruned, a dead letter still open) count."""
         total = 0
         async with self._engine.connect() as conn:
             if payload_before is not None:
@@ -342,6 +344,14 @@ class RetentionMixin:
                         .where(rejected_events.c.received_at < rejected_before)
                     )
                 ).scalar_one()
+            if unrouted_before is not None:
+                total += (
+                    await conn.execute(
+                        select(func.count())
+                        .select_from(events)
+                        .where(events.c.unrouted, events.c.received_at < unrouted_before)
+                    )
+                ).scalar_one()
         return int(total)
 
     @guarded("prune event payloads")
@@ -357,6 +367,42 @@ class RetentionMixin:
                     _event_fully_pruned(),
                 )
                 .values(payload=PRUNED_EVENT_PAYLOAD, pruned_at=now)
+            )
+            return int(result.rowcount)
+
+    @guarded("find unrouted events past retention")
+    async def unrouted_before(
+        self: _StoreParts, *, before: datetime, after_id: str, limit: int
+    ) -> list[str]:
+        """Events still waiting to be routed (no destination served them) received before
+        ``before``, by id after ``after_id``: read through the unrouted events' own index."""
+        page = (
+            select(events.c.id)
+            .where(events.c.unrouted, events.c.received_at < before, events.c.id > after_id)
+            .order_by(events.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(page)).scalars())
+
+    @guarded("prune unrouted events")
+    async def prune_unrouted(self: _StoreParts, event_ids: Sequence[str], now: datetime) -> int:
+        """Empty the JSON of these events if they still have no message (one routed meanwhile
+        keeps it), and take them off the unrouted list: with nothing left to map, they wait for
+        nothing (``events route`` would have nothing to send). Their row stays, as a pruned
+        event's does: type, ZD number, provider, arrival, BSN search hash."""
+        if not event_ids:
+            return 0
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(events)
+                .where(
+                    events.c.id.in_(list(event_ids)),
+                    events.c.unrouted,
+                    events.c.pruned_at.is_(None),
+                    ~select(messages.c.id).where(messages.c.event_id == events.c.id).exists(),
+                )
+                .values(payload=PRUNED_EVENT_PAYLOAD, pruned_at=now, unrouted=False)
             )
             return int(result.rowcount)
 

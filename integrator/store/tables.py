@@ -54,7 +54,8 @@ events = Table(
     Column("bsn_hash", String(64), nullable=True),
     # When retention emptied ``payload`` (0006); the row stays for listings and the audit.
     Column("pruned_at", UTCDateTime(), nullable=True),
-    # Stored without any message (0030): no destination served it yet; cleared when routed.
+    # Stored without any message (0030): no destination served it yet; cleared when routed,
+    # and when retention empties its payload (it then waits for nothing).
     Column("unrouted", Boolean(), nullable=False, server_default=text("false")),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),

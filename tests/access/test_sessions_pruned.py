@@ -96,7 +96,9 @@ async def test_sessions_ended_long_ago_go_live_and_recent_ones_stay(
     # A second run finds nothing more; the periods do not matter (0: keep for ever).
     again = await prune(
         store,
-        Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0),
+        Retention(
+            payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0, audit_days=0
+        ),
         now=clock.now() + timedelta(days=9),
         actor=ACTOR,
     )

@@ -80,7 +80,9 @@ async def test_a_refused_form_is_shown_by_get_again_on_reload_to_its_browser_onl
         engine.clock.advance(LASTS + timedelta(seconds=1))  # type: ignore[attr-defined]
         gone = await ann.get(location, follow_redirects=False)
         assert gone.status_code == 303 and gone.headers["location"] == "/tokens"
-        keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
+        keep_all = Retention(
+            payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0, audit_days=0
+        )
         report = await prune(engine.store, keep_all, now=engine.clock.now(), actor="local:t")
         assert report.counts["answers"] == 1
 

@@ -85,6 +85,7 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
         "messages": 3,
         "dead_letters": 0,
         "events": 3,
+        "unrouted": 0,
         "rejected": 0,
         "jobs": 0,
         "confirmations": 0,

@@ -7,6 +7,7 @@ Time moves by giving ``prune`` a later ``now``; the rows were written at the sto
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from deadletter import ResendRequest, resend
 from integrator.lifecycle.prune import PRUNE_ACTION, START_ACTION, prune
 from integrator.lifecycle.retention import Retention
-from integrator.store import AttemptRecord, MessageRecord, NewMessage, Store
+from integrator.store import AttemptRecord, AuditFilter, MessageRecord, NewMessage, Store
 from tests.store.factories import T0, make_event, make_message
 
 RETENTION = Retention(payload_days=90, dead_letter_days=30, rejected_days=30)
@@ -134,11 +135,13 @@ async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> No
     await store.set_status(waiting.id, "held")
     unrouted = make_event()
     assert await store.accept_event(unrouted, [])
-    report = await prune(store, RETENTION, now=T0 + timedelta(days=400), actor=ACTOR)
+    keep_unrouted = dataclasses.replace(RETENTION, unrouted_days=0)
+    report = await prune(store, keep_unrouted, now=T0 + timedelta(days=400), actor=ACTOR)
     assert report.counts == {
         "messages": 1,
         "dead_letters": 0,
         "events": 0,
+        "unrouted": 0,
         "rejected": 0,
         "jobs": 0,
         "confirmations": 0,
@@ -151,6 +154,32 @@ async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> No
     for event_id in (event.id, unrouted.id):
         kept = await store.get_event(event_id)
         assert kept is not None and kept.pruned_at is None and kept.payload != {}
+
+
+async def test_an_unrouted_event_loses_its_payload_after_its_own_period(store: Store) -> None:
+    """An event no destination served waited to be routed for ever, with the patient's name,
+    BSN and letter: it goes by ``unrouted_days``, counted from its arrival, and leaves the
+    unrouted list (nothing left to route). One routed meanwhile is an event like any other."""
+    waiting, routed_later = make_event(), make_event()
+    for event in (waiting, routed_later):
+        assert await store.accept_event(event, [])
+    await store.add_messages(routed_later.id, [make_message()])
+    assert await store.count_unrouted_events() == {waiting.provider_id: 1}
+    early = await prune(store, RETENTION, now=T0 + timedelta(days=89), actor=ACTOR)
+    assert early.counts["unrouted"] == 0
+
+    dry = await prune(store, RETENTION, now=T0 + timedelta(days=91), actor=ACTOR, dry_run=True)
+    real = await prune(store, RETENTION, now=T0 + timedelta(days=91), actor=ACTOR)
+    assert dry.counts["unrouted"] == real.counts["unrouted"] == 1
+    gone = await store.get_event(waiting.id)
+    assert gone is not None and gone.payload == {} and gone.pruned_at == T0 + timedelta(days=91)
+    assert (gone.zd_number, gone.provider_id) == (waiting.zd_number, waiting.provider_id)
+    assert await store.count_unrouted_events() == {}
+    kept = await store.get_event(routed_later.id)
+    assert kept is not None and kept.pruned_at is None and kept.payload != {}
+    [entry] = await store.list_audit(AuditFilter(action=PRUNE_ACTION), limit=1)
+    assert entry.details["counts"]["unrouted"] == 1
+    assert entry.details["retention"]["unrouted_days"] == 90
 
 
 async def test_dead_letters_go_only_when_resolved_plus_the_period(store: Store) -> None:
@@ -179,7 +208,7 @@ async def test_rejected_input_is_deleted_after_its_period(store: Store) -> None:
 async def test_zero_days_keeps_that_kind_for_ever(store: Store) -> None:
     message = await stored(store, "delivered")
     await store.reject_event(b"x", "cli", [{"field": "x", "error": "bad"}])
-    keep = Retention(payload_days=0, dead_letter_days=0, rejected_days=0)
+    keep = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0)
     report = await prune(store, keep, now=T0 + timedelta(days=10000), actor=ACTOR)
     assert report.total == 0
     assert (await reread(store, message)).pruned_at is None
@@ -209,6 +238,7 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
             "messages": 4,  # three deliveries and the resend that resolved the dead letter
             "dead_letters": 1,
             "events": 4,  # the queued message's event stays
+            "unrouted": 0,
             "rejected": 1,
             "jobs": 0,
             "confirmations": 0,

@@ -29,7 +29,9 @@ from tests.store.conftest import Site
 from tests.store.factories import T0, StepClock
 from tests.store.helpers import raw_connection
 
-KEEP_AUDIT_30 = Retention(payload_days=10, dead_letter_days=10, rejected_days=10, audit_days=30)
+KEEP_AUDIT_30 = Retention(
+    payload_days=10, dead_letter_days=10, rejected_days=10, unrouted_days=10, audit_days=30
+)
 ACTOR = "local:tester"
 NOW = T0 + timedelta(days=60)
 
@@ -180,7 +182,9 @@ async def test_zero_days_keeps_the_audit_trail_for_ever(
 ) -> None:
     ids = await entries_on(store, clock, 0, 3)
     await entries_on(store, clock, 50, 1)
-    keep = Retention(payload_days=10, dead_letter_days=10, rejected_days=10, audit_days=0)
+    keep = Retention(
+        payload_days=10, dead_letter_days=10, rejected_days=10, unrouted_days=10, audit_days=0
+    )
 
     report = await prune(store, keep, now=T0 + timedelta(days=10000), actor=ACTOR)
 

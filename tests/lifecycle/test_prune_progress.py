@@ -50,11 +50,12 @@ async def test_the_total_is_what_the_walk_visits(store: Store, dry_run: bool) ->
         payload_before=RETENTION.cutoff(RETENTION.payload_days, now),
         dead_before=RETENTION.cutoff(RETENTION.dead_letter_days, now),
         rejected_before=RETENTION.cutoff(RETENTION.rejected_days, now),
+        unrouted_before=RETENTION.cutoff(RETENTION.unrouted_days, now),
     )
     # Visited: 2 delivered, 2 dead letters (one kept: open), 5 events with messages (two
-    # kept: the open dead letter's, and the one whose message waits for its resend). Not: the
-    # unrouted event, the resent original.
-    assert total == 9
+    # kept: the open dead letter's, and the one whose message waits for its resend), the
+    # unrouted event (past its own period). Not: the resent original.
+    assert total == 10
     seen: list[tuple[int, int]] = []
     report = await prune(
         store,
@@ -68,13 +69,13 @@ async def test_the_total_is_what_the_walk_visits(store: Store, dry_run: bool) ->
     assert seen[-1] == (total, total)
     assert all(of == total for _, of in seen)  # never grew past its total: the count was right
     assert (report.counts["messages"], report.counts["dead_letters"]) == (2, 1)
-    assert report.counts["events"] == 3
+    assert (report.counts["events"], report.counts["unrouted"]) == (3, 1)
     if dry_run:
         return
-    # What the docs say goes went; what they say stays (an unrouted event, a message with a
-    # resend in delivery) stayed, and a second run finds nothing left to visit but those.
+    # What the docs say goes went; what they say stays (a message with a resend in delivery)
+    # stayed, and a second run finds nothing left to visit but those.
     unrouted = await store.get_event(ids["unrouted"])
-    assert unrouted is not None and unrouted.pruned_at is None and unrouted.payload != {}
+    assert unrouted is not None and unrouted.pruned_at == now and unrouted.payload == {}
     delivered = await store.get_message(ids["delivered"])
     assert delivered is not None and delivered.pruned_at == now
     waiting = await store.get_message(ids["waiting"])

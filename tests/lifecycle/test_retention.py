@@ -42,8 +42,20 @@ def test_a_negative_audit_period_is_refused_naming_the_field() -> None:
         {"audit_days": 0, "payload_days": 4000},  # the audit trail kept for ever
         {"audit_days": 90, "payload_days": 90},  # as long as the longest is enough
         # Payloads kept for ever force nothing: the audit trail can still be pruned.
-        {"audit_days": 60, "payload_days": 0, "dead_letter_days": 60, "rejected_days": 30},
-        {"audit_days": 1, "payload_days": 0, "dead_letter_days": 0, "rejected_days": 0},
+        {
+            "audit_days": 60,
+            "payload_days": 0,
+            "dead_letter_days": 60,
+            "rejected_days": 30,
+            "unrouted_days": 0,
+        },
+        {
+            "audit_days": 1,
+            "payload_days": 0,
+            "dead_letter_days": 0,
+            "rejected_days": 0,
+            "unrouted_days": 0,
+        },
     ],
 )
 def test_these_periods_are_accepted(periods: dict[str, int]) -> None:
@@ -69,3 +81,12 @@ def test_a_period_past_the_calendar_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError, match="at most 36525 days"):
         Settings(retain_audit_days=36526)
     assert Retention(payload_days=36525, audit_days=36525).payload_days == 36525
+
+
+def test_the_unrouted_period_counts_for_the_audit_trail_too() -> None:
+    """An unrouted event's payload goes by its own period; the trail that says so stays longer."""
+    with pytest.raises(ValueError, match="INTEGRATOR_RETAIN_UNROUTED_DAYS"):
+        Retention(payload_days=10, unrouted_days=400, audit_days=300)
+    with pytest.raises(ValidationError, match="INTEGRATOR_RETAIN_UNROUTED_DAYS"):
+        Settings(retain_unrouted_days=4000, retain_audit_days=3000)
+    assert Settings(retain_unrouted_days=4000).audit_days == 4000

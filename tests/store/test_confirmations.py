@@ -122,7 +122,9 @@ async def test_the_prune_deletes_expired_confirmations_and_keeps_live_ones(store
         now=later,
         expires_at=later + timedelta(hours=12),
     )
-    keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
+    keep_all = Retention(
+        payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0, audit_days=0
+    )
     at = NOW + timedelta(hours=2)
 
     dry = await prune(store, keep_all, now=at, actor="local:tester", dry_run=True)

@@ -68,7 +68,9 @@ async def test_the_prune_deletes_expired_keys_and_keeps_live_ones(store: Store) 
     assert await _claim(store, "live", at=NOW + timedelta(hours=12)) is None
     # Finished: an unfinished claim this old would count as abandoned, whatever the prune did.
     await store.finish_idempotency_key(CALLER, "live", status=202, answer={"id": "job"})
-    keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
+    keep_all = Retention(
+        payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0, audit_days=0
+    )
     at = NOW + DAY + timedelta(minutes=1)
 
     dry = await prune(store, keep_all, now=at, actor="local:tester", dry_run=True)

@@ -89,7 +89,9 @@ async def test_the_prune_deletes_expired_searches_and_keeps_live_ones(store: Sto
     await kept_searches.keep(store, anna, "messages", {}, BSN_HASH, now=NOW)
     await kept_searches.keep(store, anna, "events", {}, BSN_HASH, now=NOW)
     live = await kept_searches.keep(store, anna, "rejected", {}, BSN_HASH, now=NOW + LASTS / 2)
-    keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
+    keep_all = Retention(
+        payload_days=0, dead_letter_days=0, rejected_days=0, unrouted_days=0, audit_days=0
+    )
     at = NOW + LASTS  # the first two have just expired, the third has half its time left
 
     dry = await prune(store, keep_all, now=at, actor="local:tester", dry_run=True)
