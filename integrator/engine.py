@@ -892,11 +892,13 @@ class Engine:
         """Hold ``message`` (``_hold_retired``) and map it again at once, where its
         destination can now (moved before the sunset, or ``auto_upgrade``): the message as the
         store then has it (its new bytes, its attempts so far), for a fifo runner to send in
-        its place; None when it stays held."""
-        if not await self._hold_retired(message, version):
-            return None
-        if await self.intake.release_now(message.message_id, message.destination_id) is None:
-            return None
+        its place; None when it stays held. Hold and map again under ``Intake.releasing``, so
+        that no ``release_held`` sends it to the tail between the two."""
+        async with self.intake.releasing:
+            if not await self._hold_retired(message, version):
+                return None
+            if await self.intake.release_now(message.message_id, message.destination_id) is None:
+                return None
         again = await self._load_pending([message.message_id])
         return again[0] if again else None
 

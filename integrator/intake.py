@@ -157,6 +157,13 @@ class Intake:
         # batch works in short turns the others' commits, confirms and the MLLP round trips
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
+        self.releasing = asyncio.Lock()
+        """Held by ``release_held`` and by a fifo runner's hold-and-map-again of a message
+        whose version was retired (``Engine._remap_retired``): between that hold and its
+        ``release_now``, a ``release_held`` (a destination resumed, a catalog applied) found the
+        message held and released it to the tail of the queue, and the runner, finding it
+        released already, went on with the next: the cancel made after the sunset went out
+        before the referral mapped before it (a CI run on a loaded machine)."""
         self._committing, self._publishing = Turnstile(), Turnstile()
         self._group = GroupCommit(store)
 
@@ -608,6 +615,10 @@ class Intake:
         published right away, before the next is mapped: not all at the end, which would leave
         every message a killed engine had released waiting for recovery.
         """
+        async with self.releasing:
+            return await self._release_held(destination_ids)
+
+    async def _release_held(self, destination_ids: Iterable[str] | None) -> int:
         targets = self.catalog.destinations
         ids = (
             list(targets)
@@ -644,7 +655,8 @@ class Intake:
         the store without publishing it: for a fifo runner that holds it at the head of its
         queue and sends it there and then (``delivery.RetiredHold.remap``). Published to the
         tail, a referral mapped before its version's sunset went out after the cancel made
-        after it, which the hospital then received first. None when it stays held."""
+        after it, which the hospital then received first. None when it stays held. The caller
+        holds ``releasing`` from the hold on."""
         destination = self.catalog.destinations.get(destination_id)
         message = await self._store.get_message(message_id, payload=False)
         if destination is None or message is None or message.status != "held":

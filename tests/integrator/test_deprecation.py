@@ -565,6 +565,53 @@ async def test_a_fifo_destination_sends_the_referral_mapped_before_the_sunset_be
         await receiver.stop()
 
 
+async def test_a_release_of_held_messages_meanwhile_does_not_send_the_referral_after_its_cancel(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fifo runner holds the referral mapped before the sunset and maps it again at the
+    head of its queue. A release of held messages that ran between the two (the resume's own,
+    on a loaded machine: a CI run) found it held, released it to the tail, and the runner went
+    on with the cancel: the hospital got the cancel first. Made certain here: right after the
+    hold, a release is started and given its turn."""
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    config = waiting_at_the_sunset(port, ordering="fifo", auto_upgrade=True)
+    config = config.model_copy(update={"enabled": False})
+    engine = await start(tmp_path, clock, config)
+    receiver = MllpReceiver(port=port)
+    hold = engine._hold_retired
+    releases: list[asyncio.Task[int]] = []
+
+    async def hold_then_a_release_runs(message: Any, version: str) -> bool:
+        held = await hold(message, version)
+        releases.append(asyncio.create_task(engine.intake.release_held(["noord"])))
+        await asyncio.sleep(0.2)  # its turn, as a loaded machine gave it
+        return held
+
+    monkeypatch.setattr(engine, "_hold_retired", hold_then_a_release_runs)
+    try:
+        new = json.loads(another(referral_data))
+        [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
+        clock.set(AFTER_SUNSET)
+        cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
+        [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
+        await receiver.start()
+        resumed = config.model_copy(update={"enabled": True})
+        catalog = build_catalog(
+            [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+        )
+        await engine.apply_catalog(catalog)
+        assert await engine.wait_settled(timeout=20)
+        assert releases and await asyncio.gather(*releases) == [0]  # it found nothing held
+        got = [read_msh(m).control_id for m in receiver.received]
+        assert got == [first.control_id, second.control_id]
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
 async def eventually_true(count: Any, at_least: int) -> bool:
     from tests.transport.helpers import eventually
 
