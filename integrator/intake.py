@@ -163,7 +163,9 @@ class Intake:
         ``release_now``, a ``release_held`` (a destination resumed, a catalog applied) found the
         message held and released it to the tail of the queue, and the runner, finding it
         released already, went on with the next: the cancel made after the sunset went out
-        before the referral mapped before it (a CI run on a loaded machine)."""
+        before the referral mapped before it (a CI run on a loaded machine). Within one
+        engine: another engine on the store releasing held messages in that window (they all
+        apply a resume at about the same time) is not kept out by it."""
         self._committing, self._publishing = Turnstile(), Turnstile()
         self._group = GroupCommit(store)
 

@@ -47,7 +47,7 @@ async def store_state(engine: Engine) -> str:
     its last write failed and none has worked since."""
     if not await store_answers(engine):
         return "unavailable"
-    failing = engine.store.writes_failing
+    failing = engine.store.writes_failing_for_readiness
     return "ok" if failing is None else f"writes failing ({failing})"
 
 

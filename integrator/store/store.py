@@ -431,6 +431,12 @@ class Store(
         writes work (``integrator.store.write_health``)."""
         return self._writes.failing
 
+    @property
+    def writes_failing_for_readiness(self) -> str | None:
+        """``writes_failing`` as readiness reports it: a full disk on trial is not
+        (``WriteHealth.for_readiness``)."""
+        return self._writes.for_readiness
+
     # -- events ------------------------------------------------------------------------------
 
     async def accept_event(self, event: EventRecord, messages: Sequence[NewMessage]) -> bool:

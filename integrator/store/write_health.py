@@ -27,8 +27,8 @@ log = get_logger("integrator.store")
 
 
 FULL_HELD_S: Final = 60.0
-"""How long a full disk's failure outlives the last write it refused while only writes that
-change rows in place work (``WriteHealth.watch``)."""
+"""How long after the last write a full disk refused readiness waits for the heartbeat to
+write before it lets the next event try (``WriteHealth.on_trial``)."""
 
 
 class WriteHealth:
@@ -39,29 +39,43 @@ class WriteHealth:
         self._monotonic = monotonic
         self._failed_at = 0.0  # when the last write failed (``monotonic``)
         self.failing: str | None = None
-        """The SQLSTATE or SQLite code of the last write's failure; None while writes work."""
+        """The SQLSTATE or SQLite code of the last write's failure; None while writes work.
+        What ``integrator_store_up`` says, and its alert."""
+        self.on_trial = False
+        """A full disk's failure that readiness no longer reports (``for_readiness``)."""
+
+    @property
+    def for_readiness(self) -> str | None:
+        """``failing`` as readiness reports it: None while a full disk is on trial.
+
+        A full disk takes a write that changes a row in place (the engine's heartbeat) in the
+        pages the store has, while every write that adds rows fails, so the heartbeat's success
+        says nothing of it. But an engine out of a load balancer's rotation while not ready is
+        sent no event, so after the disk was freed no write that adds rows came to end the
+        failure, and it stayed not ready until something wrote through another door. So once
+        ``FULL_HELD_S`` passed after the last refused write and the heartbeat still writes,
+        readiness says ready and lets the next event tell: refused, the engine is not ready
+        again for as long; taken, the failure ends. ``failing`` (the metric, the alert) ends
+        only then: a disk still full keeps the alert firing, not once a minute anew.
+        """
+        return None if self.on_trial else self.failing
 
     @asynccontextmanager
     async def watch(self, *, grows: bool = True) -> AsyncIterator[None]:
-        """Around one write, its commit included: note whether it worked.
-
-        ``grows=False``: a write that changes a row in place (the engine's heartbeat), which a
-        full disk still takes in the pages the store has, while every write that adds rows
-        fails: its success does not end a full disk's failure at once (readiness and
-        ``integrator_store_up`` said "ready" every ten seconds between refused events, and the
-        alert's ``for`` began again). Only ``FULL_HELD_S`` after the last refused write: an
-        engine out of a load balancer's rotation, not ready, is sent no event, so after the
-        disk was freed no write that adds rows came to end it, and it stayed not ready for as
-        long as nobody wrote through another door. Ready again, the next event tells: if the
-        disk is still full, it is refused and the engine is not ready for as long again.
-        """
+        """Around one write, its commit included: note whether it worked. ``grows=False``: a
+        write that changes a row in place (the engine's heartbeat): its success does not end a
+        full disk's failure (readiness and ``integrator_store_up`` said "ready" every ten
+        seconds between refused events, and the alert's ``for`` began again); it puts it on
+        trial (``for_readiness``) once ``FULL_HELD_S`` passed since the last refused write."""
         try:
             yield
         except (sa_exc.SQLAlchemyError, OSError) as error:
             self.failed(error)
             raise
-        if grows or not _full(self.failing) or self._monotonic() - self._failed_at >= FULL_HELD_S:
+        if grows or not _full(self.failing):
             self.succeeded()
+        elif self._monotonic() - self._failed_at >= FULL_HELD_S:
+            self.on_trial = True
 
     def failed(self, error: BaseException) -> None:
         diagnosis = diagnose(error)
@@ -73,11 +87,13 @@ class WriteHealth:
             log.warning("store writes fail", code=code, cause=cause(diagnosis.code, self._url))
         self.failing = code
         self._failed_at = self._monotonic()
+        self.on_trial = False
 
     def succeeded(self) -> None:
         if self.failing is not None:
             log.warning("store writes work again", after=self.failing)
             self.failing = None
+        self.on_trial = False
 
 
 def _full(code: str | None) -> bool:

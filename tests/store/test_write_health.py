@@ -1,7 +1,10 @@
-"""A full disk's failure outlives the last write it refused by ``FULL_HELD_S`` only, while the
-engine's heartbeat (a write that changes its row in place) still works: an engine out of a load
-balancer's rotation was sent no event after the disk was freed, so no write that adds rows came
-to end the failure, and it stayed not ready until something wrote through another door."""
+"""A full disk's failure is put on trial ``FULL_HELD_S`` after the last write it refused, while
+the engine's heartbeat (a write that changes its row in place) still works: readiness then says
+ready and lets the next event tell (an engine out of a load balancer's rotation was sent no
+event after the disk was freed, so no write that adds rows came to end the failure, and it
+stayed not ready for as long as nothing wrote through another door). The failure itself, which
+``integrator_store_up`` and its alert read, ends only with a write that adds rows: a disk
+still full keeps the alert firing rather than starting its ``for`` anew every minute."""
 
 from __future__ import annotations
 
@@ -43,34 +46,45 @@ async def refused(health: WriteHealth, error: Exception) -> None:
             raise error
 
 
-async def test_a_heartbeat_ends_a_full_disk_only_once_no_write_was_refused_for_a_while() -> None:
+async def beat(health: WriteHealth) -> None:
+    async with health.watch(grows=False):
+        pass  # the heartbeat fits in the pages the store has
+
+
+async def test_a_full_disk_is_put_on_trial_for_readiness_once_no_write_was_refused_a_while() -> (
+    None
+):
     clock = Clock()
     health = WriteHealth(make_url("sqlite:///store.db"), monotonic=clock)
     full = real_error(limit_pages=4)
     await refused(health, full)
     assert health.failing is not None and health.failing.startswith("SQLITE_FULL")
+    assert health.for_readiness == health.failing
 
     clock.now += FULL_HELD_S / 2
-    async with health.watch(grows=False):
-        pass  # the heartbeat fits in the pages the store has
-    assert health.failing is not None  # too soon: the disk may well be full still
+    await beat(health)
+    assert health.for_readiness is not None  # too soon: the disk may well be full still
 
     await refused(health, full)  # another event refused: the wait starts again
     clock.now += FULL_HELD_S - 1
-    async with health.watch(grows=False):
-        pass
-    assert health.failing is not None
+    await beat(health)
+    assert health.for_readiness is not None
 
     clock.now += 1
-    async with health.watch(grows=False):
-        pass
-    assert health.failing is None  # ready again; the next event tells
+    await beat(health)
+    assert health.for_readiness is None  # ready: the next event tells
+    assert health.failing is not None  # the metric and its alert still say the store is down
+
+    await refused(health, full)  # it did tell: still full
+    assert health.for_readiness == health.failing
 
 
 async def test_a_write_that_adds_rows_ends_it_at_once() -> None:
     clock = Clock()
     health = WriteHealth(make_url("sqlite:///store.db"), monotonic=clock)
     await refused(health, real_error(limit_pages=4))
+    clock.now += FULL_HELD_S
+    await beat(health)
     async with health.watch():
         pass
-    assert health.failing is None
+    assert health.failing is None and health.for_readiness is None and not health.on_trial
