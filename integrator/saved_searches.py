@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Final
 from urllib.parse import urlencode
 
-from integrator.search import BadSearch, build_filter, holds_bsn, with_its_year
+from integrator.search import BadSearch, build_filter, holds_bsn, term_holds_bsn, with_its_year
 from integrator.settings import Settings
 from integrator.store import Conflict, Store
 from integrator.store.saved_searches import SavedSearchRecord
@@ -98,7 +98,7 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
             raise SavedSearchRefused(
                 name, f"at most {MAX_TERM} characters", "too_long", chars=MAX_TERM
             )
-        if holds_bsn(value):
+        if term_holds_bsn(name, value):
             raise SavedSearchRefused(name, _NO_BSN, "bsn")
     try:
         build_filter(settings, **kept)

@@ -24,6 +24,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from destinations.event_types import EVENT_TYPES
+from destinations.ids import is_destination_id
 from integrator.csv_cells import csv_text
 from integrator.ids import stored_id
 from integrator.period_words import period_forms
@@ -537,9 +538,21 @@ def misplaced_bsn(terms: Mapping[str, str | None]) -> BadSearch | None:
     refusal names the term, never its value, and points to the search by BSN.
     """
     for name, value in terms.items():
-        if name != "bsn" and value and holds_bsn(value):
+        if name != "bsn" and value and term_holds_bsn(name, value):
             return BadSearch(name, MISPLACED_BSN).coded("search.misplaced_bsn")
     return None
+
+
+def term_holds_bsn(name: str, value: str) -> bool:
+    """Whether the search term ``name`` holds a BSN (``holds_bsn``), where none belongs.
+
+    A destination's id may hold nine digits that pass the eleven-test (``umc-999990019``):
+    it is taken as the id it can be, one of an id's form with a letter in it (as every new
+    destination's id has). Nine digits alone, or spaced or dotted, are no such id.
+    """
+    if name == "destination" and is_destination_id(value) and any(c.isalpha() for c in value):
+        return False
+    return holds_bsn(value)
 
 
 def without_bsn(terms: Mapping[str, str]) -> dict[str, str]:

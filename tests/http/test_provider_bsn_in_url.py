@@ -124,3 +124,12 @@ async def test_an_msh10_that_matched_nothing_is_not_kept_in_the_export_entry(
     assert answer.status_code == 200, answer.text
     [entry] = await engine.store.list_audit(AuditFilter(action="messages.export"))
     assert entry.details["terms"] == {"control_id": "(matched nothing: not kept)"}
+
+
+async def test_a_destination_id_holding_nine_such_digits_is_searched_not_refused(
+    api: httpx.AsyncClient,
+) -> None:
+    """It is judged as a destination's id (here: configured nowhere), not refused as a BSN."""
+    answer = await api.get("/api/v1/messages", params={"destination": "umc-999990019"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith("destination: no destination has that id")

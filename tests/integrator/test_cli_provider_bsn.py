@@ -5,6 +5,7 @@ rule, never the number, and nothing listed, exported or audited."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,3 +61,18 @@ def test_a_bsn_as_an_msh10_or_destination_is_refused_naming_the_option(
     assert result.exit_code == 2, result.output
     assert f"{option}: this looks like a BSN: search by BSN instead" in result.stderr
     assert "990" not in result.output
+
+
+def test_a_destination_whose_id_holds_nine_such_digits_is_still_searched(tmp_path: Path) -> None:
+    """``umc-999990019`` is a destination id (it holds a letter), though its digits pass the
+    eleven-test: searched for, not refused as a BSN pasted into the wrong field."""
+    env = stored(
+        tmp_path,
+        [(make_event(), [make_message(destination_id="umc-999990019")])],
+        timedelta(seconds=1),
+    )
+    result = cli(env, "messages", "list", "--destination", "umc-999990019", "--json")
+    assert result.exit_code == 0, result.output
+    assert [row["destination"] for row in json.loads(result.stdout)] == ["umc-999990019"]
+    refused = cli(env, "messages", "list", "--destination", "999990019")
+    assert refused.exit_code == 2 and "--destination: this looks like a BSN" in refused.stderr
