@@ -249,7 +249,8 @@ async def describe_event(
     if destination_ids is not None:
         routings = _routings_to(routings, destination_ids)
     detail = event_summary(event, zone)
-    detail["unrouted"] = not found
+    # Waiting to be routed: a message-less event pruned past its period waits for nothing.
+    detail["unrouted"] = not found and event.pruned_at is None
     found = await messages_in_sight(store, found, destination_ids)
     states = await dead_letter_states(store, found)
     detail["messages"] = [

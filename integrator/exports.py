@@ -153,7 +153,7 @@ EVENT_CSV_COLUMNS: Final = (
     "messages",
 )
 """An event listing's columns: identifiers and routing facts, never patient data (``messages``
-0 is an unrouted event)."""
+0 is an unrouted event, or one pruned unrouted past its period)."""
 
 
 async def export_events(

@@ -76,7 +76,11 @@ def events_list(
     since: SinceOption = None,
     until: UntilOption = None,
     unrouted: Annotated[
-        bool, typer.Option("--unrouted", help="Only events that have no message at all.")
+        bool,
+        typer.Option(
+            "--unrouted",
+            help="Only events waiting to be routed: no message made of them, not pruned.",
+        ),
     ] = False,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many events (newest first).")
@@ -268,6 +272,12 @@ def events_show(
             f"[yellow]Unrouted:[/] no message was made of it. Once a destination serves provider "
             f"{escape(detail['provider_id'])}, send it with: integrator events route "
             f'{detail["id"]} --reason "..."'
+        )
+    elif detail["pruned_at"] is not None and not detail["messages"]:
+        console.print(
+            "[yellow]Never routed:[/] no destination served its provider within "
+            "INTEGRATOR_RETAIN_UNROUTED_DAYS, and its content was pruned; only the platform "
+            "sending the event again, under a new event id, brings it back."
         )
     else:
         # As messages list shows them: short ids (taken back as a prefix), no time cut.

@@ -390,6 +390,11 @@ EN: Final[dict[str, str]] = {
         "Unrouted: no message was made of it, as no destination served its provider when it "
         "arrived."
     ),
+    "event_page.never_routed": (
+        "Never routed: no destination served its provider within its retention period, and "
+        "its content was pruned. Only the platform sending the event again, under a new event "
+        "id, brings it back."
+    ),
     "event_page.serving": "Serving its provider now: {destinations}.",
     "event_page.serving_none": "No destination serves provider {provider} now.",
     "event_page.routings": "Routed later",
@@ -786,6 +791,11 @@ NL: Final[dict[str, str]] = {
     "event_page.unrouted": (
         "Niet gerouteerd: er is geen bericht van gemaakt, want toen de gebeurtenis binnenkwam, "
         "bediende geen bestemming de zorgaanbieder ervan."
+    ),
+    "event_page.never_routed": (
+        "Nooit gerouteerd: binnen de bewaartermijn bediende geen bestemming de zorgaanbieder "
+        "ervan, en de inhoud is opgeschoond. Alleen als het platform de gebeurtenis opnieuw "
+        "stuurt, met een nieuw gebeurtenis-id, komt hij terug."
     ),
     "event_page.serving": "Nu bediend door: {destinations}.",
     "event_page.serving_none": "Geen bestemming bedient nu zorgaanbieder {provider}.",

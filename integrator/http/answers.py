@@ -155,7 +155,10 @@ class EventListed(_Answer):
     received_at: datetime
     source: str = Field(description="how it came in: `http`, `amqp`, `cli`, …")
     messages: int = Field(ge=0, description="how many messages were made of it")
-    unrouted: bool = Field(description="no destination served its provider: no message")
+    unrouted: bool = Field(
+        description="waiting to be routed: no destination served its provider (no message), "
+        "and its content not pruned (INTEGRATOR_RETAIN_UNROUTED_DAYS)"
+    )
 
 
 class RejectedListed(_Answer):
