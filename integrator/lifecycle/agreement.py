@@ -130,6 +130,12 @@ def _said(found: Sequence[KeptLonger]) -> str:
     return "; ".join(kept.text() for kept in found)
 
 
+KEPT_BEFORE_RECORDED = {"unrouted_days": 0}
+"""What an engine that recorded its periods without this kind kept of it: a version from
+before the kind had a period kept it for ever (events no destination served were never
+pruned), so a prune beside such an engine, or after it was the last to start, leaves them."""
+
+
 def presence_text(retention: Retention) -> str:
     """The periods as an engine's presence row records them."""
     return json.dumps(retention.to_json(), sort_keys=True)
@@ -157,7 +163,7 @@ def longer_periods(engine: EnginePresence, retention: Retention) -> list[LongerP
         return []
     found = []
     for name, own in retention.to_json().items():
-        other = theirs.get(name)
+        other = theirs.get(name, KEPT_BEFORE_RECORDED.get(name))
         if not isinstance(other, int) or own == 0 or other == own:
             continue
         if other == 0 or other > own:

@@ -144,6 +144,17 @@ def test_for_ever_is_the_longest_and_unknown_periods_are_not_judged() -> None:
     assert kept_longer(row("not json"), command) == []
 
 
+def test_an_engine_that_recorded_no_unrouted_period_kept_them_for_ever() -> None:
+    """A version from before unrouted events had a period never pruned them: a prune beside
+    it (or after it was the last engine to start) must leave them."""
+    older = Retention().to_json()
+    del older["unrouted_days"]
+    assert kept_longer(row(json.dumps(older)), Retention()) == [
+        "INTEGRATOR_RETAIN_UNROUTED_DAYS is 0 (for ever) there, 90 days here"
+    ]
+    assert kept_longer(row(json.dumps(older)), Retention(unrouted_days=0)) == []
+
+
 async def test_a_prune_while_no_engine_runs_keeps_to_the_last_engines_periods(
     env: dict[str, str], tmp_path: Path
 ) -> None:
