@@ -29,7 +29,7 @@ from typing import Final, Literal
 
 from destinations.worker import AttemptResult, AttemptSink, CountsLateAnswers, LateAnswer
 from integrator.ack_reason import short_reason
-from integrator.log_throttle import Clock, LogThrottle, still
+from integrator.log_throttle import Clock, Line, LogThrottle, still
 from integrator.logging import get_logger
 
 log = get_logger("integrator.delivery")
@@ -97,32 +97,57 @@ class DestinationTrouble:
                 outcome=result.outcome,
             )
         now = self._clock()
-        if result.status == "delivered" or now - self._failed_at > QUIET_ENDS_RUN_S:
-            # A delivery ends a run; so does a quiet spell (its messages dead-lettered, the
-            # queue empty), or a failure days later would be told as one of that run.
-            self._failures.ended()
         if result.status == "delivered":
+            self._end_run(delivered=True)
             return
+        if now - self._failed_at > QUIET_ENDS_RUN_S:
+            # A quiet spell ends a run too (its messages dead-lettered, the queue empty), or a
+            # failure days later would be told as one of that run.
+            self._end_run(delivered=False)
         self._failed_at = now
         line = self._failures.failed()
-        if line is None:
-            return
-        if not line.full:
+        if line is not None and not line.full:
+            self._keep_failing(line, result)
+        reason = attempt_reason(result)
+        if result.status == "dead":
+            # Every dead letter, with why: never held back by the run's count.
             log.warning(
-                "delivery attempts keep failing",
-                destination=self._id,
-                reason=attempt_reason(result),
-                **still(line),
+                "message dead-lettered",
+                message_id=result.message_id,
+                attempt=result.number,
+                reason=reason,
             )
-            return
-        log.info(
-            "delivery attempt failed",
-            message_id=result.message_id,
-            attempt=result.number,
+        elif line is not None and line.full:
+            log.info(
+                "delivery attempt failed",
+                message_id=result.message_id,
+                attempt=result.number,
+                reason=reason,
+                retry_at=_at(result.next_attempt_at),
+            )
+
+    def _keep_failing(self, line: Line, result: AttemptResult) -> None:
+        log.warning(
+            "delivery attempts keep failing",
+            destination=self._id,
             reason=attempt_reason(result),
-            then="dead-lettered" if result.status == "dead" else "retried later",
-            retry_at=_at(result.next_attempt_at),
+            **still(line),
         )
+
+    def _end_run(self, *, delivered: bool) -> None:
+        """End the run of failures going on: what it did not tell yet is counted (``unsaid``),
+        and a run told in summaries says when a delivery ended it."""
+        unsaid = self._failures.unsaid()
+        if unsaid is not None and not delivered:
+            log.warning("delivery attempts kept failing", destination=self._id, **still(unsaid))
+        outage = self._failures.ended()
+        if delivered and outage is not None and outage.failures > FIRST_TOLD:
+            log.warning(
+                "destination delivers again",
+                destination=self._id,
+                failures=outage.failures,
+                failed_for_s=round(outage.down_for),
+            )
 
 
 def _at(moment: datetime | None) -> str | None:

@@ -688,9 +688,8 @@ class DestinationRunner:
         await delivery.settle()
         if status == "delivered":
             log.debug("message delivered", **_ids(message))
-        elif status == "dead":
-            log.warning("message dead-lettered", **_ids(message))  # why: the line before
-        # A retry: "delivery attempt failed" (attempt_log) said why and when.
+        # A dead letter and a retry: "message dead-lettered" and "delivery attempt failed"
+        # (attempt_log) said why.
 
     async def _rotate(self, worker: DeliveryWorker, delivery: Delivery) -> FinalStatus | None:
         """One attempt; a retry waits in the schedule and goes to the back (``_publish_later``).

@@ -18,7 +18,7 @@ async def test_a_destination_nobody_listens_on_says_so_in_the_log(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     """A port typo: the log names the address and the failure, attempt by attempt, and the
-    last attempt's line says the message was dead-lettered."""
+    last attempt's line, a warning, says the message was dead-lettered and why."""
     port = free_port()
     engine = await start_engine(tmp_path, port)
     try:
@@ -29,14 +29,16 @@ async def test_a_destination_nobody_listens_on_says_so_in_the_log(
     finally:
         await engine.stop()
     assert found.status == "dead"
-    failed = [e for e in logs if e["event"] == "delivery attempt failed"]
+    told = ("delivery attempt failed", "message dead-lettered")
+    failed = [e for e in logs if e["event"] in told]
     assert [e["attempt"] for e in failed] == [1, 2, 3, 4, 5]  # FAST_RETRY: max_attempts 5
+    assert [e["event"] for e in failed] == [told[0]] * 4 + [told[1]]
+    assert [e["log_level"] for e in failed] == ["info"] * 4 + ["warning"]
     assert all(e["message_id"] == message_id for e in failed)
     assert all(e["reason"].startswith("ConnectFailed") for e in failed)
     assert all(f":{port}" in e["reason"] for e in failed)
-    assert [e["then"] for e in failed] == ["retried later"] * 4 + ["dead-lettered"]
     assert "gave up after 5 attempts" in failed[-1]["reason"]
-    assert all(e["retry_at"] for e in failed[:-1]) and failed[-1]["retry_at"] is None
+    assert all(e["retry_at"] for e in failed[:-1])
 
 
 def _result(**values: Any) -> AttemptResult:

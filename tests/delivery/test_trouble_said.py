@@ -106,7 +106,8 @@ def test_a_run_of_failures_is_told_in_full_ten_times_then_once_a_minute() -> Non
     with capture_logs() as logs:
         trouble.attempted(attempt(102, "delivered"), unreachable=False)  # the run ends
         trouble.attempted(attempt(103, "retrying"), unreachable=False)
-    assert [e["event"] for e in logs] == ["delivery attempt failed"]  # a new run, told in full
+    # The run ends, said so as it was told in summaries; the next is told in full again.
+    assert [e["event"] for e in logs] == ["destination delivers again", "delivery attempt failed"]
 
 
 def test_a_failure_after_a_quiet_spell_begins_a_new_run() -> None:
@@ -120,4 +121,31 @@ def test_a_failure_after_a_quiet_spell_begins_a_new_run() -> None:
     clock.now += QUIET_ENDS_RUN_S + 1
     with capture_logs() as logs:
         trouble.attempted(attempt(99, "retrying"), unreachable=False)
-    assert [e["event"] for e in logs] == ["delivery attempt failed"]
+    # The run's last failure, not told yet, is counted as it ends; then the new run's first.
+    assert [e["event"] for e in logs] == [
+        "delivery attempts kept failing",
+        "delivery attempt failed",
+    ]
+    assert logs[0]["failures"] == 1
+
+
+def test_every_dead_letter_says_why_and_a_delivery_ends_a_long_run_saying_so() -> None:
+    """Past the run's first ten, the attempt lines are held back, but a dead letter's is not:
+    "message dead-lettered" said no reason ("why: the line before"), and that line was gone."""
+    clock = Clock()
+    trouble = DestinationTrouble(DEST, "rotate", clock=clock)
+    for number in range(1, 31):
+        clock.now += 1
+        trouble.attempted(attempt(number, "retrying"), unreachable=False)
+    with capture_logs() as logs:
+        clock.now += 1
+        trouble.attempted(attempt(31, "dead"), unreachable=False)
+        clock.now += 1
+        trouble.attempted(attempt(32, "delivered"), unreachable=False)
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("message dead-lettered", "warning"),
+        ("destination delivers again", "warning"),
+    ]
+    dead, back = logs
+    assert (dead["message_id"], dead["reason"]) == ("m-31", "ACK AE (receiver's text withheld)")
+    assert (back["failures"], back["failed_for_s"]) == (31, 31)

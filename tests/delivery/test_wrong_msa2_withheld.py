@@ -63,7 +63,7 @@ async def test_a_wrong_msa2_is_said_by_its_length_and_kept_only_in_the_ack(
         f"'{stored.control_id}'; gave up after 1 attempts (max_attempts 1)"
     )
 
-    [failed] = [e for e in logs if e["event"] == "delivery attempt failed"]
+    [failed] = [e for e in logs if e["event"] == "message dead-lettered"]
     assert failed["reason"] == said
     assert not any(value in repr(logs) for value in PATIENT), logs
     assert stored.last_error == said
