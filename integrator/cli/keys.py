@@ -172,6 +172,7 @@ def keys_rotate(
         engines_unsure_of_key,
     )
     from integrator.store import Store, keycheck
+    from integrator.store.old_pages import OLD_PAGES_LEFT
     from integrator.store.rotation import RotationReport
 
     settings = load_settings()
@@ -244,6 +245,8 @@ def keys_rotate(
             "rotate` again to finish",
             interruptions.exit_code,
         )
+    if report.old_pages_left:
+        err_console.print(f"[yellow]warning:[/] {escape(OLD_PAGES_LEFT)}", soft_wrap=True)
     view: dict[str, Any] = {
         "key": report.to_kid,
         "counts": report.counts,
@@ -251,6 +254,7 @@ def keys_rotate(
         "left": report.skipped,
         "retired": list(report.retired),
         "kept_for": [describe_engine(engine) for engine in report.kept_for],
+        "old_pages_left": report.old_pages_left,
     }
     if as_json:
         print_json(view)

@@ -12,6 +12,8 @@ store runs with ``secure_delete``) and empties the WAL file.
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from integrator.store.engine import SQLITE_BUSY_TIMEOUT_MS
@@ -23,11 +25,23 @@ store's busy timeout, so a write that waits for it never times out. When a reade
 the WAL (``busy``), the engine's own checkpoints copy the pages back soon after."""
 
 
-async def checkpoint_truncate(auto: AsyncConnection) -> None:
+async def checkpoint_truncate(auto: AsyncConnection) -> bool:
     """Copy every WAL frame back and empty the WAL file, on a SQLite connection in autocommit
-    mode (a checkpoint cannot run inside a transaction)."""
+    mode (a checkpoint cannot run inside a transaction). False when a reader on an older
+    snapshot (a backup, an export) kept it from finishing: the pages as they were may stay in
+    the files until the engine's own checkpoints, or this one run again, copy them back."""
     await auto.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
     try:
-        await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # (busy, frames in the WAL, frames copied back): busy when a reader kept it short.
+        done = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
     finally:  # the connection goes back to the pool, for any other statement
         await auto.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return not done[0]
+
+
+OLD_PAGES_LEFT: Final = (
+    "a reader of the store (a backup, an export) kept its files from being rewritten: the "
+    "values as they were may stay in them until the engine next writes much, or this "
+    "command runs again once that reader ended"
+)
+"""What a prune or a rotation says when its checkpoint did not finish (``checkpoint_truncate``)."""

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.ack_reason import short_reason
 from integrator.store.codec import attempt_identity, open_last_error, seal_last_error
 from integrator.store.failures import guarded
-from integrator.store.old_pages import checkpoint_truncate
+from integrator.store.old_pages import OLD_PAGES_LEFT, checkpoint_truncate
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
@@ -498,7 +498,8 @@ class RetentionMixin:
             else:
                 await auto.exec_driver_sql("PRAGMA incremental_vacuum")
                 done = "incremental_vacuum"
-            await checkpoint_truncate(auto)  # the pruned values out of both files
+            if not await checkpoint_truncate(auto):  # the pruned values out of both files
+                done += f"; {OLD_PAGES_LEFT}"
             return done
 
     @guarded("count pruned rows")

@@ -130,6 +130,9 @@ class RotationReport:
     kept_for: tuple[Any, ...] = field(default=())
     """What ``holders`` answered just before retiring (the engines that still seal with
     another key): nothing was retired for them."""
+    old_pages_left: bool = False
+    """A reader kept the SQLite store's checkpoint from finishing (``old_pages``): the values
+    as sealed before may stay in its files for a while."""
 
 
 class _StoreParts(Protocol):
@@ -256,8 +259,10 @@ class SealingMixin:
                     "planned": sum(counts.values()),
                 }
                 await _audit(self, actor, details)
-                await _without_old_pages(self)
-                return RotationReport(kid, counts, resealed, skipped, stopped=True)
+                pages_left = not await _without_old_pages(self)
+                return RotationReport(
+                    kid, counts, resealed, skipped, stopped=True, old_pages_left=pages_left
+                )
         left = await _count(self, kid)
         retired: tuple[str, ...] = ()
         kept_for: tuple[Any, ...] = ()
@@ -291,20 +296,27 @@ class SealingMixin:
                 )
             )
             await append_audit(conn, rows, schema=self.schema)
-        await _without_old_pages(self)
+        pages_left = not await _without_old_pages(self)
         return RotationReport(
-            kid, counts, resealed, skipped + sum(left.values()), retired, kept_for=kept_for
+            kid,
+            counts,
+            resealed,
+            skipped + sum(left.values()),
+            retired,
+            kept_for=kept_for,
+            old_pages_left=pages_left,
         )
 
 
-async def _without_old_pages(store: _StoreParts) -> None:
+async def _without_old_pages(store: _StoreParts) -> bool:
     """The values as they were sealed before (or clear, when encryption was turned on) out of
     a SQLite store's files, not only out of its rows (``integrator.store.old_pages``). The
-    report says a retired key seals nothing any more: a copy of the files must agree."""
+    report says a retired key seals nothing any more: a copy of the files must agree. False
+    when a reader kept the checkpoint from finishing."""
     if store.backend != "sqlite":
-        return  # PostgreSQL's old row versions go with its autovacuum
+        return True  # PostgreSQL's old row versions go with its autovacuum
     async with store._engine.connect() as conn:
-        await checkpoint_truncate(await conn.execution_options(isolation_level="AUTOCOMMIT"))
+        return await checkpoint_truncate(await conn.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 async def _count(store: _StoreParts, kid: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -533,4 +534,33 @@ async def test_a_rotation_leaves_no_old_value_in_the_sqlite_files(
         assert [part for part in old if part in held] == []
         assert NAME.encode() not in held
     finally:
+        await rotating.close()
+
+
+async def test_a_rotation_says_when_a_reader_kept_the_old_values_in_the_files(
+    tmp_path: Path,
+) -> None:
+    """A backup or an export reading on an older snapshot keeps the checkpoint from finishing:
+    the report says so (the command warns), and a run after the reader ended finishes it."""
+    site = Site("sqlite", f"sqlite:///{tmp_path / 'store.db'}")
+    before = await site.open()
+    try:
+        await write_patient_data(before)
+    finally:
+        await before.close()
+    files = [tmp_path / "store.db", tmp_path / "store.db-wal"]
+    rotating = await site.open(sealer=Sealer([KEY1]))
+    reader = sqlite3.connect(tmp_path / "store.db")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM events").fetchone()  # a snapshot, held open
+        report = await rotating.rotate_data_keys(actor="local:tester")
+        assert report.resealed == 7 and report.old_pages_left
+        reader.rollback()
+        again = await rotating.rotate_data_keys(actor="local:tester")
+        assert again.resealed == 0 and not again.old_pages_left
+        held = b"".join(f.read_bytes() for f in files if f.exists())
+        assert BSN.encode() not in held
+    finally:
+        reader.close()
         await rotating.close()
