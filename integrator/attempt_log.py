@@ -70,8 +70,19 @@ class DestinationTrouble:
         self._failed_at = 0.0  # the last failed attempt (``clock``)
         self._down_since: datetime | None = None
         """When the first attempt that could not connect started; None while it connects."""
+        self._cut_off: set[object] = set()
+        """The connections whose last attempt could not connect: the destination is reachable
+        again once none is (one connection that connects while another cannot, a receiver
+        taking one connection at a time, said both lines at each pair of attempts)."""
 
-    def attempted(self, result: AttemptResult, *, unreachable: bool) -> None:
+    def attempted(
+        self, result: AttemptResult, *, unreachable: bool, connection: object = None
+    ) -> None:
+        """``connection``: which of the destination's connections made the attempt."""
+        if unreachable:
+            self._cut_off.add(connection)
+        else:
+            self._cut_off.discard(connection)
         if unreachable and self._down_since is None:
             self._down_since = result.started_at
             log.warning(
@@ -81,13 +92,7 @@ class DestinationTrouble:
                 retry_at=_at(result.next_attempt_at),
                 meanwhile=self._meanwhile,
             )
-        elif (
-            not unreachable
-            and self._down_since is not None
-            # Not an attempt that was on the wire already (another connection's) when the
-            # first connect failed: it says nothing of the destination since.
-            and result.started_at > self._down_since
-        ):
+        elif not unreachable and self._down_since is not None and not self._cut_off:
             down_for = (result.started_at - self._down_since).total_seconds()
             self._down_since = None
             log.warning(
@@ -181,4 +186,4 @@ class LoggedAttempts:
 
     async def record(self, result: AttemptResult) -> None:
         await self._sink.record(result)
-        self._trouble.attempted(result, unreachable=self._unreachable())
+        self._trouble.attempted(result, unreachable=self._unreachable(), connection=self)

@@ -149,3 +149,20 @@ def test_every_dead_letter_says_why_and_a_delivery_ends_a_long_run_saying_so() -
     dead, back = logs
     assert (dead["message_id"], dead["reason"]) == ("m-31", "ACK AE (receiver's text withheld)")
     assert (back["failures"], back["failed_for_s"]) == (31, 31)
+
+
+def test_one_connection_cut_off_while_another_connects_is_said_once() -> None:
+    """A receiver taking one connection at a time: one connection delivers while the other
+    cannot connect. The destination is reachable again once no connection is cut off, not at
+    each pair of attempts."""
+    trouble = DestinationTrouble(DEST, "rotate", clock=Clock())
+    first, second = object(), object()
+    with capture_logs() as logs:
+        for number in range(1, 7, 2):
+            trouble.attempted(attempt(number, "retrying"), unreachable=True, connection=first)
+            trouble.attempted(
+                attempt(number + 1, "delivered"), unreachable=False, connection=second
+            )
+        trouble.attempted(attempt(9, "delivered"), unreachable=False, connection=first)
+    said = [e["event"] for e in logs if e["event"].startswith("destination ")]
+    assert said == ["destination unreachable", "destination reachable again"]
