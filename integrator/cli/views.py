@@ -211,9 +211,9 @@ def messages_table(
     """``presenters.message_summary`` rows as a table no wider than ``width``, no cell cut.
 
     An 80-column terminal gets the short id, ZD number, destination, status and creation time,
-    the terms support searches by; the attempts, ``resend of``, version and MSH-10 follow, in
-    that order, as far as the width allows (``--json`` has everything). The time shown is the
-    creation time because ``--since`` and ``--until`` select on it.
+    the terms support searches by; the attempts, ``resend of``, version, MSH-10 and the last
+    error follow, in that order, as far as the width allows (``--json`` has everything). The
+    time shown is the creation time because ``--since`` and ``--until`` select on it.
     """
     short = short_ids(
         [r["id"] for r in rows] + [r["resend_of"] for r in rows if r.get("resend_of")],
@@ -229,12 +229,17 @@ def messages_table(
         "tries": Column("tries", lambda r: str(r["attempts"]), "right"),
         "created": Column("created", lambda r: shown_time(r["created_at"], zone)),
         "resend_of": Column("resend of", lambda r: short.get(r["resend_of"] or "", "")),
+        # Why it is retrying or dead, in the listings' words (``short_reason``: no receiver's
+        # text): an operator listing `--status retrying` opened each message to learn it.
+        "last_error": Column(
+            "last error", lambda r: escape(r.get("last_error") or ""), free_text=True
+        ),
     }
     return fitted_table(
         rows,
         columns,
         always=("id", "zd", "destination", "status", "created"),
-        optional=("tries", "resend_of", "version", "control_id"),
+        optional=("tries", "resend_of", "version", "control_id", "last_error"),
         width=width,
         title=title,
     )

@@ -211,6 +211,21 @@ def test_the_listing_fits_80_columns_with_every_cell_whole(tmp_path: Path) -> No
     assert "resend of" in wide and rows[0]["resend_of"][:8] in wide
 
 
+def test_a_wide_listing_says_why_a_message_is_retrying_in_the_listings_words(
+    tmp_path: Path,
+) -> None:
+    """An operator listing ``--status retrying`` opened each message to learn why; the last
+    error comes along where the width allows, the receiver's own text withheld."""
+    rows = realistic_rows(tmp_path)
+    retrying = next(r for r in rows if r["status"] == "retrying")
+    retrying["last_error"] = "ACK AE (receiver's text withheld)"
+    wide = render(rows, 200)
+    assert "last error" in wide
+    [line] = [line for line in wide.splitlines() if line.startswith(retrying["id"][:8])]
+    assert line.rstrip().endswith("ACK AE (receiver's text withheld)")
+    assert "last error" not in render(rows, 80)  # the identifiers first
+
+
 def test_messages_list_on_an_80_column_terminal_cuts_no_cell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
