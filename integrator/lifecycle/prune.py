@@ -48,7 +48,7 @@ prunes (and counts) the rest.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -344,47 +344,47 @@ class _Walk:
             after = next(reversed(found))
 
     async def unrouted(self, before: datetime) -> None:
-        after = ""
-        while True:
-            found = await self._store.unrouted_before(
+        await self._by_id(
+            "unrouted",
+            lambda after: self._store.unrouted_before(
                 before=before, after_id=after, limit=self._batch
-            )
-            if not found:
-                return
-            if self._report.dry_run:
-                self._report.counts["unrouted"] += len(found)
-            else:
-                self._report.counts["unrouted"] += await self._store.prune_unrouted(
-                    found, self._now
-                )
-            self._advance(len(found))
-            after = found[-1]
+            ),
+            lambda found: self._store.prune_unrouted(found, self._now),
+        )
 
     async def rejected(self, before: datetime) -> None:
-        after = ""
-        while True:
-            found = await self._store.old_rejected(before=before, after_id=after, limit=self._batch)
-            if not found:
-                return
-            if self._report.dry_run:
-                self._report.counts["rejected"] += len(found)
-            else:
-                self._report.counts["rejected"] += await self._store.delete_rejected(
-                    found, before=before
-                )
-            self._advance(len(found))
-            after = found[-1]
+        await self._by_id(
+            "rejected",
+            lambda after: self._store.old_rejected(
+                before=before, after_id=after, limit=self._batch
+            ),
+            lambda found: self._store.delete_rejected(found, before=before),
+        )
 
     async def jobs(self, before: datetime) -> None:
+        await self._by_id(
+            "jobs",
+            lambda after: self._store.old_jobs(before=before, after_id=after, limit=self._batch),
+            lambda found: self._store.delete_jobs(found, before=before),
+        )
+
+    async def _by_id(
+        self,
+        kind: str,
+        find: Callable[[str], Awaitable[list[str]]],
+        apply: Callable[[list[str]], Awaitable[int]],
+    ) -> None:
+        """A kind whose rows are found a batch at a time by id (``find``, after the last id
+        of the batch before) and pruned or deleted by id (``apply``; the dry run counts)."""
         after = ""
         while True:
-            found = await self._store.old_jobs(before=before, after_id=after, limit=self._batch)
+            found = await find(after)
             if not found:
                 return
             if self._report.dry_run:
-                self._report.counts["jobs"] += len(found)
+                self._report.counts[kind] += len(found)
             else:
-                self._report.counts["jobs"] += await self._store.delete_jobs(found, before=before)
+                self._report.counts[kind] += await apply(found)
             self._advance(len(found))
             after = found[-1]
 
@@ -431,21 +431,13 @@ class _Walk:
     async def sessions(self, before: datetime) -> None:
         """Console sessions that ended before ``before``: in batches, as their first prune
         finds every session ever opened (a few a day a person, for years)."""
-        after = ""
-        while True:
-            found = await self._store.ended_sessions(
+        await self._by_id(
+            "sessions",
+            lambda after: self._store.ended_sessions(
                 before=before, after_id=after, limit=self._batch
-            )
-            if not found:
-                return
-            if self._report.dry_run:
-                self._report.counts["sessions"] += len(found)
-            else:
-                self._report.counts["sessions"] += await self._store.delete_ended_sessions(
-                    found, before=before
-                )
-            self._advance(len(found))
-            after = found[-1]
+            ),
+            lambda found: self._store.delete_ended_sessions(found, before=before),
+        )
 
     async def audit(self, before: datetime, *, actor: str, newest: int | None) -> None:
         after = 0

@@ -94,6 +94,26 @@ def _event_fully_pruned() -> ColumnElement[bool]:
     )
 
 
+async def _empty_events(
+    store: _StoreParts,
+    event_ids: Sequence[str],
+    now: datetime,
+    *terms: ColumnElement[bool],
+    **values: Any,
+) -> int:
+    """Empty the payload of those of ``event_ids`` not pruned yet that meet ``terms``, in one
+    transaction, setting ``values`` too; how many were."""
+    if not event_ids:
+        return 0
+    async with store._transaction() as conn:
+        result = await conn.execute(
+            update(events)
+            .where(events.c.id.in_(list(event_ids)), events.c.pruned_at.is_(None), *terms)
+            .values(payload=PRUNED_EVENT_PAYLOAD, pruned_at=now, **values)
+        )
+        return int(result.rowcount)
+
+
 _WRITE_LAST_ERROR = (
     update(messages)
     .where(messages.c.id == bindparam("b_id"))
@@ -356,19 +376,7 @@ class RetentionMixin:
 
     @guarded("prune event payloads")
     async def prune_events(self: _StoreParts, event_ids: Sequence[str], now: datetime) -> int:
-        if not event_ids:
-            return 0
-        async with self._transaction() as conn:
-            result = await conn.execute(
-                update(events)
-                .where(
-                    events.c.id.in_(list(event_ids)),
-                    events.c.pruned_at.is_(None),
-                    _event_fully_pruned(),
-                )
-                .values(payload=PRUNED_EVENT_PAYLOAD, pruned_at=now)
-            )
-            return int(result.rowcount)
+        return await _empty_events(self, event_ids, now, _event_fully_pruned())
 
     @guarded("find unrouted events past retention")
     async def unrouted_before(
@@ -391,20 +399,10 @@ class RetentionMixin:
         keeps it), and take them off the unrouted list: with nothing left to map, they wait for
         nothing (``events route`` would have nothing to send). Their row stays, as a pruned
         event's does: type, ZD number, provider, arrival, BSN search hash."""
-        if not event_ids:
-            return 0
-        async with self._transaction() as conn:
-            result = await conn.execute(
-                update(events)
-                .where(
-                    events.c.id.in_(list(event_ids)),
-                    events.c.unrouted,
-                    events.c.pruned_at.is_(None),
-                    ~select(messages.c.id).where(messages.c.event_id == events.c.id).exists(),
-                )
-                .values(payload=PRUNED_EVENT_PAYLOAD, pruned_at=now, unrouted=False)
-            )
-            return int(result.rowcount)
+        no_message = ~select(messages.c.id).where(messages.c.event_id == events.c.id).exists()
+        return await _empty_events(
+            self, event_ids, now, events.c.unrouted, no_message, unrouted=False
+        )
 
     @guarded("find rejected input past retention")
     async def old_rejected(
