@@ -435,7 +435,13 @@ EN: Final[dict[str, str]] = {
     "unrouted.serving": "Served now by",
     "unrouted.route": "Route",
     "unrouted.served_by_none": (
-        "no destination serves it yet: routing would make nothing; add a destination for it first"
+        "no destination serves it yet: routing would make nothing. An operator (role "
+        "destinations) adds a destination for it; its events wait here until then"
+    ),
+    "unrouted.none_routable": (
+        "No destination serves the providers of these events yet, so none can be routed. Ask "
+        "an operator (role destinations) to add one; the events wait here until then, for at "
+        "most the retention period of unrouted events (INTEGRATOR_RETAIN_UNROUTED_DAYS)."
     ),
     "unrouted.route_provider": "Route all of {provider}…",
     "unrouted.only_provider": "Only provider {provider}.",
@@ -461,6 +467,7 @@ EN: Final[dict[str, str]] = {
     "unrouted.route_hint": "At most {max} events at a time.",
     "unrouted.route_now": "Route now",
     "unrouted.done": "Routed",
+    "unrouted.done_none": "Nothing routed",
     "unrouted.done_count": "{routed} of {total} {total|event|events} routed.",
     "unrouted.messages": "Messages made for",
     "unrouted.back": "Back to the unrouted events",
@@ -1233,8 +1240,14 @@ NL: Final[dict[str, str]] = {
     "unrouted.serving": "Nu bediend door",
     "unrouted.route": "Routeren",
     "unrouted.served_by_none": (
-        "nog geen bestemming bedient deze: routeren levert niets op; voeg eerst een bestemming "
-        "voor deze zorgaanbieder toe"
+        "nog geen bestemming bedient deze: routeren levert niets op. Een beheerder met de rol "
+        "destinations voegt er een toe; tot dan wachten de gebeurtenissen hier"
+    ),
+    "unrouted.none_routable": (
+        "Nog geen bestemming bedient de zorgaanbieders van deze gebeurtenissen, dus geen ervan "
+        "kan gerouteerd worden. Vraag een beheerder met de rol destinations er een toe te "
+        "voegen; tot dan wachten de gebeurtenissen hier, hoogstens de bewaartermijn van "
+        "gebeurtenissen zonder bestemming (INTEGRATOR_RETAIN_UNROUTED_DAYS)."
     ),
     "unrouted.route_provider": "Alle gebeurtenissen van {provider} routeren…",
     "unrouted.only_provider": "Alleen zorgaanbieder {provider}.",
@@ -1262,6 +1275,7 @@ NL: Final[dict[str, str]] = {
     "unrouted.route_hint": "Hoogstens {max} gebeurtenissen tegelijk.",
     "unrouted.route_now": "Nu routeren",
     "unrouted.done": "Gerouteerd",
+    "unrouted.done_none": "Niets gerouteerd",
     "unrouted.done_count": "{routed} van {total} {total|gebeurtenis|gebeurtenissen} gerouteerd.",
     "unrouted.messages": "Berichten gemaakt voor",
     "unrouted.back": "Terug naar de gebeurtenissen zonder bestemming",

@@ -304,11 +304,15 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     page.goto("/events/unrouted")
     _see(page.get_by_role("cell", name="kliniek-west"))
     screenshot(page, "unrouted")
+    # Nobody serves it: it is not offered to route, and the page says who can change that.
+    assert page.get_by_label(f"Select event {event['event_id'][:8]}").count() == 0
+    _see(page.locator("#unrouted-none-routable"))
     live.call(
         live.engine.admin.patch(
             "noord", {"providers": ["ziekenhuis-noord", "kliniek-west"]}, actor="test"
         )
     )
+    page.reload()
     page.get_by_label(f"Select event {event['event_id'][:8]}").check()
     page.get_by_label("Reason").fill("kliniek west is now served by noord")
     page.get_by_role("button", name="Route now").click()

@@ -95,7 +95,10 @@ async def test_the_page_says_it_is_cut_and_offers_every_provider_over_all_events
         only_west = await sam.get("/events/unrouted", params={"provider": WEST})
     assert shown.status_code == 200
     text = shown.text
-    assert text.count('name="ids"') == 200
+    # The 200 newest are ziekenhuis-oost's, which nobody serves: none is offered to route
+    # (routing it made nothing, under a heading that said "Routed"), and the page says why.
+    assert text.count('name="ids"') == 0 and 'id="unrouted-none-routable"' in text
+    assert "Route now" not in text
     assert "200 of 207 shown, newest first" in text
     # Both providers, counted over all unrouted events; the one now served can be routed,
     # the one nobody serves is said to be so, not offered.
@@ -106,8 +109,8 @@ async def test_the_page_says_it_is_cut_and_offers_every_provider_over_all_events
     assert "<td>2</td>" in west and "<td>west</td>" in west and "/events/route/confirm" in west
     assert "<td>205</td>" in oost and "no destination serves it yet" in oost
     assert "/events/route/confirm" not in oost
-    # The listing narrowed to one provider: its two events, all of them shown.
-    assert only_west.text.count('name="ids"') == 2
+    # The listing narrowed to one provider: its two events, all of them shown, both offered.
+    assert only_west.text.count('name="ids"') == 2 and "Route now" in only_west.text
     assert "2 unrouted events." in only_west.text
     assert "Only provider ziekenhuis-west." in only_west.text
 
@@ -187,6 +190,19 @@ async def test_a_reload_of_the_result_routes_nothing_again(engine: Engine) -> No
     assert second.id != first.id
 
 
+async def test_routing_an_event_nobody_serves_is_headed_nothing_routed(engine: Engine) -> None:
+    """A page loaded before its provider stopped being served, or a form made by hand: the
+    result said "Routed" above "0 of 1 event routed"."""
+    [oost] = await engine.store.list_events(EventFilter(provider_id=OOST), limit=1)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        token = _once((await sam.get("/events/unrouted", params={"provider": OOST})).text)
+        posted = await _form(
+            sam, "/events/route", {"ids": oost.id, "reason": "try it", "once": token}
+        )
+        shown = await sam.get(posted.headers["location"])
+    assert "<h1>Nothing routed</h1>" in shown.text and "0 of 1 event routed." in shown.text
+
+
 async def test_a_provider_is_routed_only_once_its_count_is_confirmed(engine: Engine) -> None:
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
         confirm = await _form(sam, "/events/route/confirm", {"provider": WEST})
@@ -249,11 +265,16 @@ async def test_routing_with_nothing_ticked_says_so_on_the_listing_with_the_reaso
     event, the reason typed still in its field; nothing routed, and the form works once
     mended (its token was not used up)."""
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
-        listing = await sam.get("/events/unrouted")
+        listing = await sam.get("/events/unrouted", params={"provider": WEST})
         refused = await _form(
             sam,
             "/events/route",
-            {"reason": "west serves them now", "once": _once(listing.text), "listing": "true"},
+            {
+                "reason": "west serves them now",
+                "once": _once(listing.text),
+                "listing": "true",
+                "list_provider": WEST,
+            },
         )
         assert refused.status_code == 422, refused.text
         assert await _routings(engine) == 0
@@ -279,14 +300,20 @@ async def test_routing_with_nothing_ticked_says_so_on_the_listing_with_the_reaso
 async def test_a_blank_reason_is_refused_beside_its_field_with_the_ticks_kept(
     engine: Engine,
 ) -> None:
-    # The newest: the listing shows the newest 200.
-    [first] = await engine.store.list_events(EventFilter(provider_id=OOST, unrouted=True), limit=1)
+    # One a destination serves: only such an event is offered to route.
+    [first] = await engine.store.list_events(EventFilter(provider_id=WEST, unrouted=True), limit=1)
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
-        listing = await sam.get("/events/unrouted")
+        listing = await sam.get("/events/unrouted", params={"provider": WEST})
         refused = await _form(
             sam,
             "/events/route",
-            {"ids": first.id, "reason": "   ", "once": _once(listing.text), "listing": "true"},
+            {
+                "ids": first.id,
+                "reason": "   ",
+                "once": _once(listing.text),
+                "listing": "true",
+                "list_provider": WEST,
+            },
         )
     assert refused.status_code == 422, refused.text
     assert re.search(
