@@ -4,11 +4,14 @@ scrolling, in English and in Dutch (its longer words)."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
 from integrator.access import Grant, Role
+from tests.conftest import load_sample
 from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine
 from tests.console.test_dead_letter_pages import dead_letter, group_of
@@ -64,6 +67,28 @@ def test_result_tables_fit_a_narrow_window(browser: Browser, live: LiveEngine, l
         page.locator("form[data-once] button[type=submit]").click()
         fits(page, page.locator("#done-results"), words["outcome"])
         screenshot(page, f"deadletters-done-narrow-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_event_tables_fit_a_narrow_window(browser: Browser, live: LiveEngine, lang: str) -> None:
+    """The events' and the unrouted events' lists scrolled in a box of their own at 640 px,
+    their provider and messages columns (whether an event is unrouted) out of sight, and out
+    of reach of the keyboard (found by a support walkthrough)."""
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["provider"] = {**event["provider"], "id": f"kliniek-smal-{lang}"}
+    result = live.call(live.engine.intake.submit(json.dumps(event), source="http"))
+    assert result.messages == ()
+    person = live.person(f"smal.events.{lang}@example.org", Grant(Role.RESEND))
+    words = {"en": ("Messages", "Received"), "nl": ("Berichten", "Ontvangen")}[lang]
+    with signed_in_page(browser, live, person, lang=lang) as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto(f"/events?provider=kliniek-smal-{lang}")
+        fits(page, page.locator("#event-list"), words[0])
+        screenshot(page, f"events-narrow-{lang}")
+        page.goto("/events/unrouted")
+        fits(page, page.locator("#unrouted-events"), words[1])
+        screenshot(page, f"unrouted-narrow-{lang}")
 
 
 FIELDS_PAST_THEIR_CELLS = """() => Array.from(document.querySelectorAll(

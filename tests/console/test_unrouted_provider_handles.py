@@ -60,7 +60,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 
 def listed_ids(text: str) -> set[str]:
     """The events the listing shows, by their links (an event nobody serves has no tick)."""
-    tables = re.findall(r'<table id="unrouted-events">.*?</table>', text, re.S)
+    tables = re.findall(r'<table id="unrouted-events"[^>]*>.*?</table>', text, re.S)
     return {i for table in tables for i in re.findall(r'<a href="/events/([0-9a-f-]{36})">', table)}
 
 
