@@ -25,7 +25,7 @@ def period_forms(*, in_url: bool = False) -> str:
         "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00, or in "
         f"UTC 2026-11-27T08:30:05Z{url}; without an offset it is local time), a time to the "
         "minute as narrow listings show it (11-27 09:30: this year's), or a time back from now "
-        "(30m, 2h, 3d, 2w)"
+        "(30m, 2h or 2u, 3d, 2w)"
     )
 
 

@@ -83,10 +83,11 @@ full time shows (``presenters.compact_time``), which leaves the year out only fo
 times. So it is read as this year's, in the engine's zone: copied from a listing, it is the
 moment the listing meant. Only this shape: a month-day alone (``12-04``) is no listing's, and
 a year is not guessed at for anything else."""
-_BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>[mhdw])")
+_BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>[mhudw])")
 _BACK_UNITS = {
     "m": timedelta(minutes=1),
     "h": timedelta(hours=1),
+    "u": timedelta(hours=1),  # uur: 2u is how Dutch support staff write two hours
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }

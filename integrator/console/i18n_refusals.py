@@ -25,7 +25,7 @@ _MOMENT_EN: Final = (
 _MOMENT_NL: Final = (
     "geef een datum (2026-11-27), een datum-tijd zoals de lijsten die tonen "
     "(2026-11-27T09:30:05+01:00; zonder tijdverschil is het de lokale tijd; 11-27 09:30 is "
-    "van dit jaar), of een periode tot nu (30m, 2h, 3d, 2w)"
+    "van dit jaar), of een periode tot nu (30m, 2u, 3d, 2w)"
 )
 
 FIELDS_EN: Final[dict[str, str]] = {

@@ -151,7 +151,15 @@ def test_a_time_back_beyond_the_calendar_is_refused_by_name(value: str) -> None:
 def test_a_time_back_that_is_not_one_is_refused_with_the_forms(value: str) -> None:
     with pytest.raises(BadSearch) as refused:
         build_filter(AMSTERDAM, since=value)
-    assert "or a time back from now (30m, 2h, 3d, 2w)" in str(refused.value)
+    assert "or a time back from now (30m, 2h or 2u, 3d, 2w)" in str(refused.value)
+
+
+def test_hours_back_are_read_as_dutch_writes_them_too() -> None:
+    """``2u`` (twee uur) was refused: the console's Dutch support staff write hours so."""
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    two_hours = parse_moment("2h", AMSTERDAM, now=now)
+    assert parse_moment("2u", AMSTERDAM, now=now) == two_hours == now - timedelta(hours=2)
+    assert parse_moment("2 U", AMSTERDAM, now=now) == two_hours
 
 
 def test_zd_numbers_are_found_in_any_case() -> None:
