@@ -67,8 +67,19 @@ ERRORS: Final = Family(
         client.SOCKET_ERROR,  # last: it reads any "<class>: <words>"
     ),
     nested=frozenset({"error", "why", "cause"}),
+    words={"ack": lambda lang, code: _ack_meant(lang, code)},
 )
 """Every sentence the engine writes as a delivery's error, the most particular first."""
+
+
+def _ack_meant(lang: str, code: str) -> str:
+    """A negative ACK's code with what it means to someone who does not read HL7 (``AR``:
+    bericht geweigerd), in a language other than English; the code alone where none is
+    known. English pages show an error as the engine wrote it, as the CLI and the API do."""
+    from integrator.console.i18n import NL, translate
+
+    key = f"ack.meaning.{code}"
+    return f"{code}, {translate(lang, key)}" if lang != "en" and key in NL else code
 
 
 def word(lang: str, error: str) -> str:

@@ -21,6 +21,11 @@ EN: Final[dict[str, str]] = {
     # A delivery's error (integrator.console.delivery_text)
     "text.delivery.failed": "{kind}: {cause}",
     "text.delivery.negative_ack": "ACK {ack}",
+    # English pages show the engine's text as stored (``delivery_text._ack_meant``).
+    "ack.meaning.AR": "refused the message",
+    "ack.meaning.AE": "an error in processing the message",
+    "ack.meaning.CR": "refused the message on receipt",
+    "ack.meaning.CE": "an error on receipt",
     "text.delivery.negative_ack_saying": "ACK {ack}: {text}",
     "text.delivery.negative_ack_cut": (
         "ACK {ack}: {text}… ({more} more characters; the whole ACK is kept with the attempt)"
@@ -152,6 +157,10 @@ EN: Final[dict[str, str]] = {
 NL: Final[dict[str, str]] = {
     "text.delivery.failed": "{cause} ({kind})",
     "text.delivery.negative_ack": "de ontvanger antwoordde met ACK {ack}",
+    "ack.meaning.AR": "bericht geweigerd",
+    "ack.meaning.AE": "fout bij het verwerken van het bericht",
+    "ack.meaning.CR": "bericht bij ontvangst geweigerd",
+    "ack.meaning.CE": "fout bij ontvangst",
     "text.delivery.negative_ack_saying": 'de ontvanger antwoordde met ACK {ack}: "{text}"',
     "text.delivery.negative_ack_cut": (
         'de ontvanger antwoordde met ACK {ack}: "{text}…" ({more} tekens meer; de hele ACK '

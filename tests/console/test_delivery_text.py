@@ -335,17 +335,19 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
         ),
         (
             f"ACK AE: {RECEIVER_SAYS}",
-            f'de ontvanger antwoordde met ACK AE: "{RECEIVER_SAYS}"',
+            "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht: "
+            f'"{RECEIVER_SAYS}"',
         ),
         (
             "ACK AR (receiver's text withheld); gave up after 4 attempts (max_age 3600s reached)",
-            "de ontvanger antwoordde met ACK AR (de tekst van de ontvanger wordt hier niet "
-            "getoond); opgegeven na 4 pogingen (max_age 3600s bereikt)",
+            "de ontvanger antwoordde met ACK AR, bericht geweigerd (de tekst van de ontvanger "
+            "wordt hier niet getoond); opgegeven na 4 pogingen (max_age 3600s bereikt)",
         ),
         (
             "ACK AE; gave up after 2 attempts (max_age 86400s reached, counted from its "
             "destination's resume at 2026-11-30T08:00:00+00:00)",
-            "de ontvanger antwoordde met ACK AE; opgegeven na 2 pogingen (max_age 86400s "
+            "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht; "
+            "opgegeven na 2 pogingen (max_age 86400s "
             "bereikt, gerekend vanaf het hervatten van de bestemming op "
             "2026-11-30T08:00:00+00:00)",
         ),
@@ -369,7 +371,8 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
         (
             f"ACK AE: {RECEIVER_SAYS}… (5242880 more characters; the whole ACK is kept with "
             "the attempt); gave up after 3 attempts (max_attempts 3)",
-            f'de ontvanger antwoordde met ACK AE: "{RECEIVER_SAYS}…" (5242880 tekens meer; '
+            "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht: "
+            f'"{RECEIVER_SAYS}…" (5242880 tekens meer; '
             "de hele ACK is bij de poging bewaard); opgegeven na 3 pogingen (max_attempts 3)",
         ),
         (

@@ -104,7 +104,11 @@ async def test_a_negative_ack_says_its_code_and_never_the_receivers_words(engine
     await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", said))
     for lang, words in (
         ("en", "ACK AE (receiver's text withheld)"),
-        ("nl", "de ontvanger antwoordde met ACK AE (de tekst van de ontvanger wordt hier"),
+        (
+            "nl",
+            "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht (de "
+            "tekst van de ontvanger wordt hier",
+        ),
     ):
         async with signed_in(
             engine, f"rob-{lang}@example.org", Grant(Role.RESEND), lang=lang

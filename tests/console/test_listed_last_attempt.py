@@ -113,7 +113,8 @@ async def test_the_console_list_says_each_last_attempt_by_who_looks(engine: Engi
         (
             "nl",
             "verbinden met 127.0.0.1:2575 mislukt: de verbinding werd geweigerd",
-            "de ontvanger antwoordde met ACK AE (de tekst van de ontvanger wordt hier",
+            "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht (de "
+            "tekst van de ontvanger wordt hier",
             "mislukt, wordt opnieuw geprobeerd",
             "afgeleverd; 1 wacht op een nieuwe poging, de oudste sinds ",
         ),

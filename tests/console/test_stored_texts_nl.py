@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 FAST = {"initial": "20ms", "multiplier": 2, "max_delay": "50ms"}
-GAVE_UP_NL = "de ontvanger antwoordde met ACK AE; opgegeven na 2 pogingen (max_attempts 2)"
+GAVE_UP_NL = (
+    "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht; opgegeven na "
+    "2 pogingen (max_attempts 2)"
+)
 
 
 @pytest.fixture
@@ -116,7 +119,9 @@ def test_the_message_page_says_its_errors_in_dutch(
     assert page.locator("#last-error").inner_text() == GAVE_UP_NL
     attempts = page.locator("#timeline li").filter(has_text="Poging").all_inner_texts()
     assert len(attempts) == 2, attempts
-    assert attempts[0].endswith("· de ontvanger antwoordde met ACK AE"), attempts
+    assert attempts[0].endswith(
+        "· de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht"
+    ), attempts
     # The code once: an error that is the ACK says it (was "· ACK AE · … ACK AE").
     assert all(a.count("ACK AE") == 1 for a in attempts), attempts
     assert attempts[1].endswith(f"· {GAVE_UP_NL}"), attempts
