@@ -70,6 +70,9 @@ class DestinationTrouble:
         self._failed_at = 0.0  # the last failed attempt (``clock``)
         self._down_since: datetime | None = None
         """When the first attempt that could not connect started; None while it connects."""
+        self._calm = True
+        """Nothing going on: no connection cut off, no run of failures (a delivery then says
+        nothing, and costs no more than this look)."""
         self._cut_off: set[object] = set()
         """The connections whose last attempt could not connect: the destination is reachable
         again once none is (one connection that connects while another cannot, a receiver
@@ -79,6 +82,12 @@ class DestinationTrouble:
         self, result: AttemptResult, *, unreachable: bool, connection: object = None
     ) -> None:
         """``connection``: which of the destination's connections made the attempt."""
+        if self._calm and result.status == "delivered" and not unreachable:
+            return  # the delivery path's usual case: nothing going on, nothing to say
+        self._said(result, unreachable=unreachable, connection=connection)
+        self._calm = self._down_since is None and not self._cut_off and not self._failures.failing
+
+    def _said(self, result: AttemptResult, *, unreachable: bool, connection: object) -> None:
         if unreachable:
             self._cut_off.add(connection)
         else:

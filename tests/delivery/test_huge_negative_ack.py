@@ -60,7 +60,8 @@ def test_megabytes_of_receiver_words_are_quoted_bounded_and_kept_whole_in_the_ac
     )
     # The console words it in Dutch, the receiver's words quoted as they came.
     assert word("nl", last_error) == (
-        f'de ontvanger antwoordde met ACK AE: "{"Y" * QUOTED_MAX}\u2026" ({MORE} tekens meer; de '
+        "de ontvanger antwoordde met ACK AE, fout bij het verwerken van het bericht: "
+        f'"{"Y" * QUOTED_MAX}\u2026" ({MORE} tekens meer; de '
         "hele ACK is bij de poging bewaard); opgegeven na 2 pogingen (max_attempts 2)"
     )
 
