@@ -87,6 +87,21 @@ class DestinationTrouble:
         self._said(result, unreachable=unreachable, connection=connection)
         self._calm = self._down_since is None and not self._cut_off and not self._failures.failing
 
+    def connected_again(self, at: datetime) -> None:
+        """The destination's probe got a connection (``delivery._probe``, under ``rotate``):
+        the other connections, which waited for it and made no attempt, are not cut off any
+        more. Their last attempts' failures kept it said unreachable until each attempted
+        again, which on a quiet queue may never come; and then the next outage went unsaid."""
+        if self._cut_off:
+            self._cut_off.clear()
+            if self._down_since is not None:
+                down_for = (at - self._down_since).total_seconds()
+                self._down_since = None
+                log.warning(
+                    "destination reachable again", destination=self._id, down_for_s=round(down_for)
+                )
+        self._calm = not self._failures.failing
+
     def _said(self, result: AttemptResult, *, unreachable: bool, connection: object) -> None:
         if unreachable:
             self._cut_off.add(connection)

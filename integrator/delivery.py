@@ -334,7 +334,7 @@ class DestinationRunner:
         self._load = load
         limiter = TokenBucket(destination.rate_limit) if destination.rate_limit else None
         self._senders = [_Reach(sender_for(destination)) for _ in range(destination.connections)]
-        trouble = DestinationTrouble(destination.id, destination.ordering)
+        trouble = self._trouble = DestinationTrouble(destination.id, destination.ordering)
         self._workers = {
             DeliveryWorker(
                 destination.id,
@@ -739,6 +739,9 @@ class DestinationRunner:
                 result = await worker.attempt_and_record(message, result.number + 1)
         finally:
             self._reachable.set()  # "destination reachable again" is said (attempt_log)
+        if not self._workers[worker].unreachable:
+            # The others waited for it: none of them is cut off any more.
+            self._trouble.connected_again(result.started_at)
         return result
 
     async def _probe_wait(self, failed: AttemptResult) -> None:

@@ -166,3 +166,25 @@ def test_one_connection_cut_off_while_another_connects_is_said_once() -> None:
         trouble.attempted(attempt(9, "delivered"), unreachable=False, connection=first)
     said = [e["event"] for e in logs if e["event"].startswith("destination ")]
     assert said == ["destination unreachable", "destination reachable again"]
+
+
+def test_the_probe_connecting_ends_the_outage_for_the_connections_that_waited() -> None:
+    """Under rotate, two connections cut off; one probes while the other waits and attempts
+    nothing. When the probe connects, the outage is over: the waiting one's failure kept it
+    said unreachable until it attempted again (on a quiet queue: never), and the next outage
+    then went unsaid."""
+    trouble = DestinationTrouble(DEST, "rotate", clock=Clock())
+    probing, waiting = object(), object()
+    with capture_logs() as logs:
+        trouble.attempted(attempt(1, "retrying"), unreachable=True, connection=probing)
+        trouble.attempted(attempt(2, "retrying"), unreachable=True, connection=waiting)
+        connected = attempt(3, "delivered")
+        trouble.attempted(connected, unreachable=False, connection=probing)
+        trouble.connected_again(connected.started_at)
+        trouble.attempted(attempt(4, "retrying"), unreachable=True, connection=probing)
+    said = [e["event"] for e in logs if e["event"].startswith("destination ")]
+    assert said == [
+        "destination unreachable",
+        "destination reachable again",
+        "destination unreachable",  # the next outage is said
+    ]
