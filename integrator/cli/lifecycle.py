@@ -81,6 +81,7 @@ def prune_command(
     from integrator.lifecycle.prune import prune
     from integrator.lifecycle.retention import SESSION_DAYS, Retention
     from integrator.store import Store
+    from integrator.store.old_pages import OLD_PAGES_LEFT
 
     if dry_run and vacuum:
         fail("--vacuum changes the store; it does not go with --dry-run", 2)
@@ -105,6 +106,8 @@ def prune_command(
 
     with interruptions:
         report = with_store(action_on, settings, read_only=True)
+    if report.old_pages_left:
+        err_console.print(f"[yellow]warning:[/] {escape(OLD_PAGES_LEFT)}", soft_wrap=True)
     if as_json:
         print_json(report.to_json(settings.zone))
         _warn(report)

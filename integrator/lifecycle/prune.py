@@ -104,6 +104,10 @@ class PruneReport:
     at: datetime
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     space: str | None = None
+    old_pages_left: bool = False
+    """A reader (a backup, an export) kept the SQLite store's checkpoint from finishing: the
+    pruned values may stay in its files until the engine's own checkpoints, or the next prune
+    (every real run ends with one), copy the pages back."""
     stopped: bool = False
     """Asked to stop (or cancelled) before the end: ``counts`` is what was pruned until then."""
     kept_longer: tuple[KeptLonger, ...] = ()
@@ -127,6 +131,7 @@ class PruneReport:
             "retention": self.retention.to_json(),
             "counts": dict(self.counts),
             "space": self.space,
+            "old_pages_left": self.old_pages_left,
             "stopped": self.stopped,
             "warning": self.warning,
             "kept_longer": [kept.to_json(zone) for kept in self.kept_longer],
@@ -179,6 +184,10 @@ async def prune(
         return report
     if (report.total or vacuum) and not report.stopped:
         report.space = await store.reclaim_space(full=vacuum)
+    if not report.stopped:
+        # Every real run, also one that found nothing: a run after a reader kept the last
+        # one's checkpoint short finishes it (the pruned values out of the files too).
+        report.old_pages_left = not await store.without_old_pages()
     # A run that said it began always says how it ended, so a start alone means it was killed.
     if report.total or audit_empty or walk.started:
         await _record(store, report, actor=actor, retention=retention)

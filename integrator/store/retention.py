@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.ack_reason import short_reason
 from integrator.store.codec import attempt_identity, open_last_error, seal_last_error
 from integrator.store.failures import guarded
-from integrator.store.old_pages import OLD_PAGES_LEFT, checkpoint_truncate
+from integrator.store.old_pages import checkpoint_truncate
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
@@ -496,9 +496,16 @@ class RetentionMixin:
             else:
                 await auto.exec_driver_sql("PRAGMA incremental_vacuum")
                 done = "incremental_vacuum"
-            if not await checkpoint_truncate(auto):  # the pruned values out of both files
-                done += f"; {OLD_PAGES_LEFT}"
             return done
+
+    async def without_old_pages(self: _StoreParts) -> bool:
+        """The pruned values out of a SQLite store's files too (``old_pages``); False when a
+        reader kept the checkpoint from finishing. PostgreSQL: its autovacuum does this."""
+        if self.backend != "sqlite":
+            return True
+        async with self._engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await checkpoint_truncate(auto)
 
     @guarded("count pruned rows")
     async def count_pruned(self: _StoreParts) -> dict[str, int]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,7 @@ from deadletter import ResendRequest, resend
 from integrator.lifecycle.prune import PRUNE_ACTION, START_ACTION, prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AttemptRecord, AuditFilter, MessageRecord, NewMessage, Store
-from tests.store.factories import T0, make_event, make_message
+from tests.store.factories import T0, StepClock, make_event, make_message
 
 RETENTION = Retention(payload_days=90, dead_letter_days=30, rejected_days=30)
 ACTOR = "local:tester"
@@ -30,8 +32,8 @@ class SameBytes:
         return make_message(destination_id=destination_id)
 
 
-async def stored(store: Store, status: str) -> MessageRecord:
-    message = make_message()
+async def stored(store: Store, status: str, payload: bytes | None = None) -> MessageRecord:
+    message = make_message() if payload is None else make_message(payload=payload)
     assert await store.accept_event(make_event(), [message])
     await store.set_status(message.id, status)
     found = await store.get_message(message.id)
@@ -382,3 +384,30 @@ async def test_a_run_asked_to_stop_ends_after_its_batch_and_says_so(store: Store
     [entry] = await store.list_audit(limit=1)
     assert entry.details["stopped"] is True and entry.details["counts"] == report.counts
     assert report.to_json()["stopped"] is True
+
+
+async def test_a_reader_keeping_the_checkpoint_short_is_said_and_the_next_run_finishes_it(
+    tmp_path: Path,
+) -> None:
+    """The pruned values stay in a SQLite store's files while a reader (a backup, an export)
+    holds an older snapshot: the run says so (``old_pages_left``), and a run after the reader
+    ended, with nothing left to prune, copies the pages back: it ran no checkpoint before."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = await Store.open(url, clock=StepClock())
+    reader = sqlite3.connect(tmp_path / "store.db")
+    try:
+        marker = b"ZZMARKERPAYLOAD" * 40
+        message = await stored(store, "delivered", payload=marker)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM messages").fetchone()  # a snapshot, held
+        first = await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+        assert first.counts["messages"] == 1 and first.old_pages_left
+        reader.rollback()
+        second = await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+        assert second.total == 0 and not second.old_pages_left
+        files = [tmp_path / "store.db", tmp_path / "store.db-wal"]
+        assert marker[:30] not in b"".join(f.read_bytes() for f in files if f.exists())
+        assert (await reread(store, message)).pruned_at is not None
+    finally:
+        reader.close()
+        await store.close()
