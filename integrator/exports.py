@@ -6,11 +6,12 @@ export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``
 was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN. A free-text term
-(``FREE_TEXT``: the audit trail's target and actor, an event's provider, an MSH-10) is compared
-whole with what the store holds, so a patient's name and birth date typed there finds nothing; kept
-as typed in an entry that lasts five years and cannot be edited, it would put patient data in
-the trail every admin reads. So such a term is recorded only when the export held a row, when
-it equalled something the engine itself wrote; otherwise ``NOT_KEPT`` stands in its place.
+(``FREE_TEXT``: the audit trail's target and actor, an event's provider, an MSH-10, a
+destination) is compared whole with what the store holds, so a patient's name and birth date
+typed there finds nothing; kept as typed in an entry that lasts five years and cannot be
+edited, it would put patient data in the trail every admin reads. So such a term is recorded
+only when the export held a row, when it equalled something the engine itself wrote;
+otherwise ``NOT_KEPT`` stands in its place.
 
 The command line's exports are written as they are read (``integrator.export_stream``), so
 the rows are counted before the entry is written and an export that stops early is recorded
@@ -44,7 +45,7 @@ EXPORTS: Final = {
 """What can be exported, and the audit action of its export."""
 
 
-FREE_TEXT: Final = frozenset({"target", "actor", "provider", "control_id"})
+FREE_TEXT: Final = frozenset({"target", "actor", "provider", "control_id", "destination"})
 """Terms whose text is not checked against a form, only compared with what is stored."""
 NOT_KEPT: Final = "(matched nothing: not kept)"
 """The record of a free-text term of an export that held no row: it may be typed patient
