@@ -83,11 +83,12 @@ full time shows (``presenters.compact_time``), which leaves the year out only fo
 times. So it is read as this year's, in the engine's zone: copied from a listing, it is the
 moment the listing meant. Only this shape: a month-day alone (``12-04``) is no listing's, and
 a year is not guessed at for anything else."""
-_BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>[mhudw])")
+_BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>uur|[mhudw])")
 _BACK_UNITS = {
     "m": timedelta(minutes=1),
     "h": timedelta(hours=1),
-    "u": timedelta(hours=1),  # uur: 2u is how Dutch support staff write two hours
+    "u": timedelta(hours=1),  # uur: 2u (or 2 uur) is how Dutch support staff write it
+    "uur": timedelta(hours=1),
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }

@@ -160,6 +160,8 @@ def test_hours_back_are_read_as_dutch_writes_them_too() -> None:
     two_hours = parse_moment("2h", AMSTERDAM, now=now)
     assert parse_moment("2u", AMSTERDAM, now=now) == two_hours == now - timedelta(hours=2)
     assert parse_moment("2 U", AMSTERDAM, now=now) == two_hours
+    assert parse_moment("2 uur", AMSTERDAM, now=now) == parse_moment("2uur", AMSTERDAM, now=now)
+    assert parse_moment("2uur", AMSTERDAM, now=now) == two_hours
 
 
 def test_zd_numbers_are_found_in_any_case() -> None:
