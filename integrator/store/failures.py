@@ -281,6 +281,23 @@ def _no_room(url: URL | None) -> bool:
         return False
 
 
+ROOM_AGAIN = 16 * 1024 * 1024
+"""Bytes free on a SQLite store's disk at which a full disk is taken to have been freed
+(``write_health``): well above ``NO_ROOM``, so a disk filling up again is not."""
+
+
+def room_again(url: URL | None) -> bool:
+    """Whether the SQLite store's disk has ``ROOM_AGAIN`` free now (False where that cannot be
+    read, or for PostgreSQL, whose disk is the server's)."""
+    import shutil
+
+    path = _sqlite_path(url)
+    try:
+        return path is not None and shutil.disk_usage(path.parent).free >= ROOM_AGAIN
+    except OSError:
+        return False
+
+
 def _sqlite_where(url: URL | None, word: str) -> str:
     path = _sqlite_path(url)
     return f" ({word} {path.parent})" if path is not None else ""

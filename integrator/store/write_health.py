@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from integrator.logging import get_logger
-from integrator.store.failures import cause, diagnose
+from integrator.store.failures import cause, diagnose, room_again
 
 log = get_logger("integrator.store")
 
@@ -56,7 +56,9 @@ class WriteHealth:
         ``FULL_HELD_S`` passed after the last refused write and the heartbeat still writes,
         readiness says ready and lets the next event tell: refused, the engine is not ready
         again for as long; taken, the failure ends. ``failing`` (the metric, the alert) ends
-        only then: a disk still full keeps the alert firing, not once a minute anew.
+        only then, or when a SQLite store's disk has room again (``failures.room_again``: an
+        idle engine gets no event to tell it): a disk still full keeps the alert firing, not
+        once a minute anew.
         """
         return None if self.on_trial else self.failing
 
@@ -75,7 +77,12 @@ class WriteHealth:
         if grows or not _full(self.failing):
             self.succeeded()
         elif self._monotonic() - self._failed_at >= FULL_HELD_S:
-            self.on_trial = True
+            if room_again(self._url):
+                # A SQLite store's disk with room again: it was freed. An idle engine gets no
+                # write that adds rows to say so, and its store-down alert fired on for ever.
+                self.succeeded()
+            else:
+                self.on_trial = True
 
     def failed(self, error: BaseException) -> None:
         diagnosis = diagnose(error)

@@ -9,6 +9,7 @@ still full keeps the alert firing rather than starting its ``for`` anew every mi
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -51,11 +52,16 @@ async def beat(health: WriteHealth) -> None:
         pass  # the heartbeat fits in the pages the store has
 
 
+# A store whose disk's free space cannot be read (its folder is gone): only a write that adds
+# rows, or readiness's trial, tells whether it is still full.
+UNKNOWN_ROOM = "sqlite:////nonexistent-folder-of-a-test/store.db"
+
+
 async def test_a_full_disk_is_put_on_trial_for_readiness_once_no_write_was_refused_a_while() -> (
     None
 ):
     clock = Clock()
-    health = WriteHealth(make_url("sqlite:///store.db"), monotonic=clock)
+    health = WriteHealth(make_url(UNKNOWN_ROOM), monotonic=clock)
     full = real_error(limit_pages=4)
     await refused(health, full)
     assert health.failing is not None and health.failing.startswith("SQLITE_FULL")
@@ -79,9 +85,24 @@ async def test_a_full_disk_is_put_on_trial_for_readiness_once_no_write_was_refus
     assert health.for_readiness == health.failing
 
 
+async def test_a_freed_disk_ends_it_for_the_metric_too_without_a_write_that_adds_rows(
+    tmp_path: Path,
+) -> None:
+    """An idle engine gets no event after the disk was freed: its store-down alert fired on
+    for ever. A SQLite store's disk with room again ends the failure at the heartbeat."""
+    clock = Clock()
+    health = WriteHealth(make_url(f"sqlite:///{tmp_path / 'store.db'}"), monotonic=clock)
+    await refused(health, real_error(limit_pages=4))
+    await beat(health)
+    assert health.failing is not None  # too soon after the refused write
+    clock.now += FULL_HELD_S
+    await beat(health)
+    assert health.failing is None and health.for_readiness is None
+
+
 async def test_a_write_that_adds_rows_ends_it_at_once() -> None:
     clock = Clock()
-    health = WriteHealth(make_url("sqlite:///store.db"), monotonic=clock)
+    health = WriteHealth(make_url(UNKNOWN_ROOM), monotonic=clock)
     await refused(health, real_error(limit_pages=4))
     clock.now += FULL_HELD_S
     await beat(health)
