@@ -93,6 +93,8 @@ class AttemptResult:
     ack_decided: bool = False
     """The ACK was read and judged (an ``outcome`` of ``deadletter`` does not tell: the last of
     several failed attempts is one too); the ACK round trip metric counts only these."""
+    control_id: str | None = None
+    """The message's MSH-10, for the log's lines about it (what the hospital reads out)."""
 
 
 class AttemptSink(Protocol):
@@ -310,6 +312,7 @@ class DeliveryWorker:
             status=status,
             next_attempt_at=next_at,
             ack_decided=ack_decided,
+            control_id=message.control_id,
         )
 
 

@@ -143,6 +143,7 @@ class DestinationTrouble:
             log.warning(
                 "message dead-lettered",
                 message_id=result.message_id,
+                control_id=result.control_id,
                 attempt=result.number,
                 reason=reason,
             )
@@ -150,6 +151,7 @@ class DestinationTrouble:
             log.info(
                 "delivery attempt failed",
                 message_id=result.message_id,
+                control_id=result.control_id,
                 attempt=result.number,
                 reason=reason,
                 retry_at=_at(result.next_attempt_at),

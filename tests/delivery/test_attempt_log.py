@@ -35,6 +35,7 @@ async def test_a_destination_nobody_listens_on_says_so_in_the_log(
     assert [e["event"] for e in failed] == [told[0]] * 4 + [told[1]]
     assert [e["log_level"] for e in failed] == ["info"] * 4 + ["warning"]
     assert all(e["message_id"] == message_id for e in failed)
+    assert all(e["control_id"] == found.control_id for e in failed)  # as the hospital reads it
     assert all(e["reason"].startswith("ConnectFailed") for e in failed)
     assert all(f":{port}" in e["reason"] for e in failed)
     assert "gave up after 5 attempts" in failed[-1]["reason"]
