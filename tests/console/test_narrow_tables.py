@@ -91,6 +91,28 @@ def test_event_tables_fit_a_narrow_window(browser: Browser, live: LiveEngine, la
         screenshot(page, f"unrouted-narrow-{lang}")
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_versions_and_tokens_tables_fit_a_narrow_window(
+    browser: Browser, live: LiveEngine, lang: str
+) -> None:
+    """The message versions' and the tokens' tables scrolled in a box of their own at 640 px,
+    who uses a version and a token's expiry out of sight (found by a support walkthrough)."""
+    person = live.person(f"smal.admin.{lang}@example.org", Grant(Role.ADMIN), Grant(Role.VIEWER))
+    words = {"en": ("Used by", "Expires"), "nl": ("Gebruikt door", "Verloopt")}[lang]
+    with signed_in_page(browser, live, person, lang=lang) as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto("/versions")
+        fits(page, page.locator("#versions"), words[0])
+        page.goto("/tokens")
+        page.locator("#token-name").fill(f"narrow-{lang}")
+        page.locator("#token-role-0").select_option("viewer")
+        page.locator("form[data-once] button[type=submit]").last.click()
+        page.locator("h1").wait_for()
+        page.goto("/tokens")
+        fits(page, page.locator("#tokens"), words[1])
+        screenshot(page, f"tokens-narrow-{lang}")
+
+
 FIELDS_PAST_THEIR_CELLS = """() => Array.from(document.querySelectorAll(
   'form.search select, form.search input')).filter(field => {
   const own = field.getBoundingClientRect(), cell = field.parentElement.getBoundingClientRect();
