@@ -393,6 +393,8 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
         console.print(
             f"Dry run: {len(routed)} of {total} event(s) would be routed via {where}, as {actor}:"
         )
+    elif not routed:  # said as the console heads it: "Routed 0 of 1" read as done
+        console.print(f"Nothing routed: 0 of {total} event(s), via {where}, as {actor}:")
     else:
         console.print(f"Routed {len(routed)} of {total} event(s) via {where}, as {actor}:")
     mark = "  would route" if report["dry_run"] else "[green]✓[/]"

@@ -251,5 +251,8 @@ def test_bad_input_exits_2_naming_the_option_and_changes_nothing(integrator: Any
     assert skipped.exit_code == 1
     [result] = json.loads(skipped.stdout)["skipped"]
     assert result["note"] == "no destination serves provider 'ziekenhuis-noord' yet"
+    plain = run("events", "route", event_id, "--reason", "nobody serves it")
+    assert plain.exit_code == 1
+    assert plain.stdout.startswith("Nothing routed: 0 of 1 event(s)"), plain.stdout
     shown = json.loads(run("events", "show", event_id, "--json").stdout)
     assert shown["unrouted"] is True and shown["messages"] == [] and shown["routings"] == []
