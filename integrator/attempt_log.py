@@ -87,20 +87,29 @@ class DestinationTrouble:
         self._said(result, unreachable=unreachable, connection=connection)
         self._calm = self._down_since is None and not self._cut_off and not self._failures.failing
 
-    def connected_again(self, at: datetime) -> None:
+    def connected_again(self, probe: AttemptResult) -> None:
         """The destination's probe got a connection (``delivery._probe``, under ``rotate``):
         the other connections, which waited for it and made no attempt, are not cut off any
         more. Their last attempts' failures kept it said unreachable until each attempted
-        again, which on a quiet queue may never come; and then the next outage went unsaid."""
+        again, which on a quiet queue may never come; and then the next outage went unsaid.
+        ``probe``: the attempt that connected."""
         if self._cut_off:
             self._cut_off.clear()
             if self._down_since is not None:
-                down_for = (at - self._down_since).total_seconds()
-                self._down_since = None
-                log.warning(
-                    "destination reachable again", destination=self._id, down_for_s=round(down_for)
-                )
+                self._back(probe)
         self._calm = not self._failures.failing
+
+    def _back(self, connected: AttemptResult) -> None:
+        """Say the destination reachable again, ``connected`` being the attempt that says so."""
+        assert self._down_since is not None
+        down_for = (connected.started_at - self._down_since).total_seconds()
+        self._down_since = None
+        log.warning(
+            "destination reachable again",
+            destination=self._id,
+            down_for_s=round(down_for),
+            outcome=connected.outcome,
+        )
 
     def _said(self, result: AttemptResult, *, unreachable: bool, connection: object) -> None:
         if unreachable:
@@ -117,14 +126,7 @@ class DestinationTrouble:
                 meanwhile=self._meanwhile,
             )
         elif not unreachable and self._down_since is not None and not self._cut_off:
-            down_for = (result.started_at - self._down_since).total_seconds()
-            self._down_since = None
-            log.warning(
-                "destination reachable again",
-                destination=self._id,
-                down_for_s=round(down_for),
-                outcome=result.outcome,
-            )
+            self._back(result)
         now = self._clock()
         if result.status == "delivered":
             self._end_run(delivered=True)

@@ -741,7 +741,7 @@ class DestinationRunner:
             self._reachable.set()  # "destination reachable again" is said (attempt_log)
         if not self._workers[worker].unreachable:
             # The others waited for it: none of them is cut off any more.
-            self._trouble.connected_again(result.started_at)
+            self._trouble.connected_again(result)
         return result
 
     async def _probe_wait(self, failed: AttemptResult) -> None:

@@ -180,11 +180,12 @@ def test_the_probe_connecting_ends_the_outage_for_the_connections_that_waited() 
         trouble.attempted(attempt(2, "retrying"), unreachable=True, connection=waiting)
         connected = attempt(3, "delivered")
         trouble.attempted(connected, unreachable=False, connection=probing)
-        trouble.connected_again(connected.started_at)
+        trouble.connected_again(connected)
         trouble.attempted(attempt(4, "retrying"), unreachable=True, connection=probing)
-    said = [e["event"] for e in logs if e["event"].startswith("destination ")]
-    assert said == [
+    said = [e for e in logs if e["event"].startswith("destination ")]
+    assert [e["event"] for e in said] == [
         "destination unreachable",
         "destination reachable again",
         "destination unreachable",  # the next outage is said
     ]
+    assert said[1]["outcome"] == "delivered"
