@@ -121,10 +121,10 @@ class ListedEvent:
     received_at: datetime
     source: str
     message_count: int
-
-    @property
-    def unrouted(self) -> bool:
-        return self.message_count == 0
+    unrouted: bool
+    """Waiting to be routed: stored without a message, and neither routed nor pruned since (the
+    store's own mark, ``events.unrouted``; a count of none is also an event pruned unrouted
+    past its period, or one whose messages lie outside the caller's clusters)."""
 
 
 @dataclass(frozen=True, slots=True)

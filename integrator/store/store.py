@@ -756,6 +756,7 @@ class Store(
             events.c.received_at,
             events.c.source,
             message_count.label("message_count"),
+            events.c.unrouted,
         )
         terms = [*self._event_terms(flt), *_event_after(after, oldest_first)]
         if offset:
@@ -778,6 +779,7 @@ class Store(
                     received_at=row.received_at,
                     source=row.source,
                     message_count=row.message_count,
+                    unrouted=bool(row.unrouted),
                 )
                 for row in result
             ]

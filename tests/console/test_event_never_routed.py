@@ -19,6 +19,7 @@ from integrator.engine import Engine
 from integrator.events_routing import describe_event
 from integrator.lifecycle.prune import prune
 from integrator.lifecycle.retention import Retention
+from integrator.store.records import EventFilter
 from tests.conftest import load_sample
 from tests.console.test_saved_searches import signed_in
 from tests.integrator.support import settings_for
@@ -46,6 +47,8 @@ async def test_a_pruned_unrouted_event_is_said_never_routed_and_not_offered_to_r
     assert stored is not None
     waiting = await describe_event(engine.store, stored)
     assert waiting is not None and waiting["unrouted"] is True
+    [listed] = await engine.store.list_events(EventFilter(event_ids=(stored.id,)))
+    assert listed.unrouted
 
     later = START + timedelta(days=91)
     report = await prune(engine.store, Retention(), now=later, actor="local:tester")
@@ -54,6 +57,9 @@ async def test_a_pruned_unrouted_event_is_said_never_routed_and_not_offered_to_r
     assert pruned is not None
     detail = await describe_event(engine.store, pruned)
     assert detail is not None and detail["unrouted"] is False and detail["pruned_at"]
+    # The listings alike (they counted its messages, none, and called it unrouted still).
+    [listed] = await engine.store.list_events(EventFilter(event_ids=(stored.id,)))
+    assert not listed.unrouted and listed.message_count == 0
 
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
         page = await sam.get(f"/events/{data['event_id']}")
