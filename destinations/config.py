@@ -54,7 +54,7 @@ from pydantic_core import ErrorDetails
 from destinations.event_types import EVENT_TYPES as EVENT_TYPES  # named here too
 from destinations.event_types import EventType as EventType
 from destinations.hosts import host_problem
-from destinations.ids import ID_FORM, MAX_CLUSTER
+from destinations.ids import ID_FORM, MAX_CLUSTER, NEW_ID_FORM
 from destinations.ids import MAX_ID as MAX_ID  # the file's bound on its id, named here too
 from destinations.tls_dir import TlsDirectory
 from destinations.tls_files import ca_problem, pair_problem
@@ -62,10 +62,6 @@ from destinations.tls_files import ca_problem, pair_problem
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
-_NEW_ID = re.compile(r"(?=[a-z0-9-]*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-"""A destination's id: ``ID_FORM``'s characters, beginning and ending with a letter or a digit (a
-``-x`` reads as an option to the command line), with a letter in it (``999990019`` would be a
-BSN in every URL, log line and audit entry that names the destination)."""
 ID_RULE = "must use only a-z, 0-9 and '-', begin and end with a letter or digit, and hold a letter"
 _VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
@@ -426,7 +422,7 @@ class DestinationConfig(_Frozen):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _NEW_ID.fullmatch(value):
+        if not NEW_ID_FORM.fullmatch(value):
             raise Rule("id", ID_RULE)
         return value
 

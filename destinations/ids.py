@@ -22,6 +22,19 @@ and worked on SQLite, which does not hold text to a column's width, while Postgr
 every event for its providers and, once it was paused, the engine's start."""
 
 
+NEW_ID_FORM: Final = re.compile(r"(?=[a-z0-9-]*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+"""A destination's id as a file may give it: ``ID_FORM``'s characters, beginning and ending with
+a letter or a digit (a ``-x`` reads as an option to the command line), with a letter in it
+(``999990019`` would be a BSN in every URL, log line and audit entry that names the
+destination; so a search term of this form is no BSN pasted there, ``search.term_holds_bsn``)."""
+
+
+def is_new_destination_id(text: str) -> bool:
+    """Whether ``text`` is of a new destination's id form (``NEW_ID_FORM``, at most
+    ``MAX_ID``)."""
+    return len(text) <= MAX_ID and NEW_ID_FORM.fullmatch(text) is not None
+
+
 def is_destination_id(text: str) -> bool:
     """Whether ``text`` has a destination id's form (lower-case letters, digits, dashes; at
     most ``MAX_ID``), whether or not such a destination is configured."""

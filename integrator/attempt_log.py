@@ -139,25 +139,17 @@ class DestinationTrouble:
         line = self._failures.failed()
         if line is not None and not line.full:
             self._keep_failing(line, result)
-        reason = attempt_reason(result)
+        about = {
+            "message_id": result.message_id,
+            "control_id": result.control_id,
+            "attempt": result.number,
+            "reason": attempt_reason(result),
+        }
         if result.status == "dead":
             # Every dead letter, with why: never held back by the run's count.
-            log.warning(
-                "message dead-lettered",
-                message_id=result.message_id,
-                control_id=result.control_id,
-                attempt=result.number,
-                reason=reason,
-            )
+            log.warning("message dead-lettered", **about)
         elif line is not None and line.full:
-            log.info(
-                "delivery attempt failed",
-                message_id=result.message_id,
-                control_id=result.control_id,
-                attempt=result.number,
-                reason=reason,
-                retry_at=_at(result.next_attempt_at),
-            )
+            log.info("delivery attempt failed", **about, retry_at=_at(result.next_attempt_at))
 
     def _keep_failing(self, line: Line, result: AttemptResult) -> None:
         log.warning(

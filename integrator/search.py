@@ -24,7 +24,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from destinations.event_types import EVENT_TYPES
-from destinations.ids import is_destination_id
+from destinations.ids import is_new_destination_id
 from integrator.csv_cells import csv_text
 from integrator.ids import stored_id
 from integrator.period_words import period_forms
@@ -549,10 +549,10 @@ def term_holds_bsn(name: str, value: str) -> bool:
     """Whether the search term ``name`` holds a BSN (``holds_bsn``), where none belongs.
 
     A destination's id may hold nine digits that pass the eleven-test (``umc-999990019``):
-    it is taken as the id it can be, one of an id's form with a letter in it (as every new
-    destination's id has). Nine digits alone, or spaced or dotted, are no such id.
+    it is taken as the id it can be (``is_new_destination_id``: every new destination's id
+    holds a letter). Nine digits alone, or spaced or dotted, are no such id.
     """
-    if name == "destination" and is_destination_id(value) and any(c.isalpha() for c in value):
+    if name == "destination" and is_new_destination_id(value):
         return False
     return holds_bsn(value)
 

@@ -269,16 +269,23 @@ NO_ROOM = 64 * 1024
 pages and its shared-memory file (32 KiB) grow in steps no smaller."""
 
 
-def _no_room(url: URL | None) -> bool:
-    """Whether the SQLite store's disk has less than ``NO_ROOM`` free now (False where that
-    cannot be read: another error, then, said as before)."""
+def _free(url: URL | None) -> int | None:
+    """Bytes free on a SQLite store's disk now; None where that cannot be read (PostgreSQL's
+    disk is the server's)."""
     import shutil
 
     path = _sqlite_path(url)
     try:
-        return path is not None and shutil.disk_usage(path.parent).free < NO_ROOM
+        return None if path is None else shutil.disk_usage(path.parent).free
     except OSError:
-        return False
+        return None
+
+
+def _no_room(url: URL | None) -> bool:
+    """Whether the SQLite store's disk has less than ``NO_ROOM`` free now (False where that
+    cannot be read: another error, then, said as before)."""
+    free = _free(url)
+    return free is not None and free < NO_ROOM
 
 
 ROOM_AGAIN = 16 * 1024 * 1024
@@ -289,13 +296,8 @@ ROOM_AGAIN = 16 * 1024 * 1024
 def room_again(url: URL | None) -> bool:
     """Whether the SQLite store's disk has ``ROOM_AGAIN`` free now (False where that cannot be
     read, or for PostgreSQL, whose disk is the server's)."""
-    import shutil
-
-    path = _sqlite_path(url)
-    try:
-        return path is not None and shutil.disk_usage(path.parent).free >= ROOM_AGAIN
-    except OSError:
-        return False
+    free = _free(url)
+    return free is not None and free >= ROOM_AGAIN
 
 
 def _sqlite_where(url: URL | None, word: str) -> str:

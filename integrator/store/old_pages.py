@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.engine import SQLITE_BUSY_TIMEOUT_MS
 
@@ -25,7 +25,19 @@ store's busy timeout, so a write that waits for it never times out. When a reade
 the WAL (``busy``), the engine's own checkpoints copy the pages back soon after."""
 
 
-async def checkpoint_truncate(auto: AsyncConnection) -> bool:
+async def without_old_pages(engine: AsyncEngine) -> bool:
+    """The values as they were before a prune or a rotation out of a SQLite store's files, not
+    only out of its rows; False when a reader kept the checkpoint from finishing. PostgreSQL:
+    its old row versions go with its autovacuum."""
+    if engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as conn:
+        return await _checkpoint_truncate(
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        )
+
+
+async def _checkpoint_truncate(auto: AsyncConnection) -> bool:
     """Copy every WAL frame back and empty the WAL file, on a SQLite connection in autocommit
     mode (a checkpoint cannot run inside a transaction). False when a reader on an older
     snapshot (a backup, an export) kept it from finishing: the pages as they were may stay in
@@ -44,4 +56,4 @@ OLD_PAGES_LEFT: Final = (
     "values as they were may stay in them until the engine next writes much, or this "
     "command runs again once that reader ended"
 )
-"""What a prune or a rotation says when its checkpoint did not finish (``checkpoint_truncate``)."""
+"""What a prune or a rotation says when its checkpoint did not finish (``without_old_pages``)."""

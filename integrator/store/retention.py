@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.ack_reason import short_reason
 from integrator.store.codec import attempt_identity, open_last_error, seal_last_error
 from integrator.store.failures import guarded
-from integrator.store.old_pages import checkpoint_truncate
+from integrator.store.old_pages import without_old_pages
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
@@ -498,14 +498,11 @@ class RetentionMixin:
                 done = "incremental_vacuum"
             return done
 
+    @guarded("give space back")
     async def without_old_pages(self: _StoreParts) -> bool:
         """The pruned values out of a SQLite store's files too (``old_pages``); False when a
-        reader kept the checkpoint from finishing. PostgreSQL: its autovacuum does this."""
-        if self.backend != "sqlite":
-            return True
-        async with self._engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await checkpoint_truncate(auto)
+        reader kept the checkpoint from finishing."""
+        return await without_old_pages(self._engine)
 
     @guarded("count pruned rows")
     async def count_pruned(self: _StoreParts) -> dict[str, int]:

@@ -51,7 +51,7 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
-from integrator.store.old_pages import checkpoint_truncate
+from integrator.store.old_pages import without_old_pages
 from integrator.store.presence import presence_turn
 from integrator.store.retention import PRUNED_EVENT_PAYLOAD, PRUNED_MESSAGE_PAYLOAD
 from integrator.store.sealing import Sealer, aad
@@ -141,9 +141,6 @@ class _StoreParts(Protocol):
 
     @property
     def schema(self) -> str | None: ...
-
-    @property
-    def backend(self) -> str: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -259,7 +256,7 @@ class SealingMixin:
                     "planned": sum(counts.values()),
                 }
                 await _audit(self, actor, details)
-                pages_left = not await _without_old_pages(self)
+                pages_left = not await without_old_pages(self._engine)
                 return RotationReport(
                     kid, counts, resealed, skipped, stopped=True, old_pages_left=pages_left
                 )
@@ -296,7 +293,7 @@ class SealingMixin:
                 )
             )
             await append_audit(conn, rows, schema=self.schema)
-        pages_left = not await _without_old_pages(self)
+        pages_left = not await without_old_pages(self._engine)
         return RotationReport(
             kid,
             counts,
@@ -306,17 +303,6 @@ class SealingMixin:
             kept_for=kept_for,
             old_pages_left=pages_left,
         )
-
-
-async def _without_old_pages(store: _StoreParts) -> bool:
-    """The values as they were sealed before (or clear, when encryption was turned on) out of
-    a SQLite store's files, not only out of its rows (``integrator.store.old_pages``). The
-    report says a retired key seals nothing any more: a copy of the files must agree. False
-    when a reader kept the checkpoint from finishing."""
-    if store.backend != "sqlite":
-        return True  # PostgreSQL's old row versions go with its autovacuum
-    async with store._engine.connect() as conn:
-        return await checkpoint_truncate(await conn.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 async def _count(store: _StoreParts, kid: str) -> dict[str, int]:
