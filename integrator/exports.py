@@ -2,8 +2,8 @@
 
 A CSV leaves the engine's control the moment it is written: whoever holds the file can pass it
 on. So each export writes an audit entry *before* its first row goes out (no record, no
-export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``), the terms it
-was made with,
+export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``), why (the
+reason the front door was given, ``integrator.stated_reason``), the terms it was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN. A free-text term
 (``FREE_TEXT``: the audit trail's target and actor, an event's provider, an MSH-10, a
@@ -34,6 +34,7 @@ from integrator.csv_cells import csv_text
 from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.presenters import iso_time
 from integrator.search import to_csv
+from integrator.stated_reason import stated
 from integrator.store import MessageFilter, MessageRecord, Store
 from integrator.store.records import EventFilter, ListedEvent
 
@@ -91,7 +92,7 @@ async def record_export(
         details["source"] = source
     if after is not None:
         details["after"] = after
-    await store.add_audit(actor, EXPORTS[what], f"{what}.csv", details=details)
+    await store.add_audit(actor, EXPORTS[what], f"{what}.csv", reason=stated(), details=details)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 One message or event in full, or a search by BSN, writes an audit entry ``patient_data.view``
 *before* the answer goes out (no record, no view), whichever front door shows it (the API, the
 console, the server's CLI): who (the authenticated identity), from where (``source``, the
-client's address, in the details), what (the message or event id, or the search), and which
+client's address, in the details), what (the message or event id, or the search), why (the
+reason the front door was given, ``integrator.stated_reason``; none when none was), and which
 patient as the BSN's keyed hash (``Settings.bsn_hash``, the value ``events.bsn_hash`` holds):
 never the BSN itself. Whoever reads the audit trail can ask "who looked at this patient" by
 hashing the BSN with the same key, without the trail holding a list of BSNs.
@@ -30,6 +31,7 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from integrator.access.permissions import Identity
+from integrator.stated_reason import stated
 from integrator.store import Store, StoreError
 
 PATIENT_DATA_VIEW: Final = "patient_data.view"
@@ -81,6 +83,7 @@ async def record_view(
             identity.display,
             PATIENT_DATA_VIEW,
             target,
+            reason=stated(),
             details={"view": view, "bsn_hash": bsn_hash, **details},
         )
     except StoreError as exc:

@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 from integrator.engine import Engine
 from integrator.http.auth import authorize
 from integrator.http.caching import NoStore
+from integrator.http.deps import state_reason
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
 from integrator.http.head import HeadAsGet
@@ -115,6 +116,7 @@ async def request_rules(request: Request) -> None:
         await keep_with_query(request)  # an event submission: kept, as a 415 is
         raise
     await refuse_nul(request)
+    await state_reason(request)
 
 
 @cache

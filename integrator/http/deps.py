@@ -33,7 +33,9 @@ from integrator.http.served import engine_of, jobs_of
 from integrator.ids import stored_id
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
-from integrator.reasons import MAX_REASON
+from integrator.http.refused_intake import is_intake
+from integrator.reasons import HOLDS_BSN, MAX_REASON, holds_bsn
+from integrator.stated_reason import state
 from integrator.search import BadSearch, sent_values, status_note
 
 
@@ -170,6 +172,23 @@ async def reason_of(
 
 
 ReasonDep = Annotated[str | None, Depends(reason_of)]
+
+
+async def state_reason(request: Request) -> None:
+    """State the request's ``X-Integrator-Reason`` (or that none was given) as the why of any
+    view of patient data or export it makes (``integrator.stated_reason``): on every route, so
+    that a ``GET`` of a message records why it was looked at as a resend records why it was
+    sent. Refused as ``reason_of`` refuses it, and when it writes out a BSN (the trail keeps it
+    for years; ``integrator.reasons.HOLDS_BSN``), before anything is read. An event submission
+    reads no reason: a header there never refuses an event."""
+    raw = request.headers.get(REASON_HEADER)
+    if raw is None or is_intake(request):
+        state(None)
+        return
+    reason = await reason_of(raw)
+    if reason is not None and holds_bsn(reason):
+        raise _refused_reason(HOLDS_BSN, "holds_bsn")
+    state(reason)
 
 
 def source_of(request: Request) -> str | None:

@@ -43,6 +43,7 @@ from tests.integrator.support import destination, settings_for
 BSN = "999990019"  # the sample referral's patient
 OPEN = {(method, path) for method in ("GET", "HEAD") for path in ("/healthz", "/readyz")}
 UNKNOWN = str(uuid.uuid4())
+REASON = "X-Integrator-Reason"
 
 
 @dataclass
@@ -673,6 +674,56 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
     # From where: the client's address as the server saw it.
     assert {v["details"]["source"] for v in views} == {"127.0.0.1"}
     assert BSN not in trail.text and "Berg" not in trail.text
+
+
+async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_request(
+    world: World, referral_data: dict[str, Any]
+) -> None:
+    """SPEC §8: every view of patient data and every export says why. The API takes it in the
+    header a change gives its reason in; a request without one records none, whatever the
+    request before it said; one that breaks a reason's rules is refused before anything is
+    read, and an event submission never reads it."""
+    why = "huisarts belde over de verwijzing: één vraag"
+    support = await world.token(Grant(Role.RESEND), Grant(Role.REPORTS), name="support")
+    async with world.client(support) as client:
+        said = {REASON: why.encode()}
+        for answer in (
+            await client.get(f"/api/v1/messages/{world.card_message}", headers=said),
+            await client.get(f"/api/v1/events/{world.card_event}"),  # none: none recorded
+            await client.post("/api/v1/messages/search", json={"bsn": BSN}, headers=said),
+            await client.get("/api/v1/messages.csv", headers={REASON: "maandrapport"}),
+        ):
+            assert answer.status_code == 200, answer.text
+        # Refused at the door, naming the header and the rule; nothing read, nothing recorded.
+        bsn = await client.get(
+            f"/api/v1/messages/{world.card_message}", headers={REASON: f"patiënt {BSN}".encode()}
+        )
+        long = await client.get(f"/api/v1/events/{world.card_event}", headers={REASON: "x" * 1001})
+        twice = await client.get(
+            f"/api/v1/messages/{world.card_message}",
+            headers=[(REASON, "een"), (REASON, "twee")],
+        )
+    for refused in (bsn, long, twice):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["header", REASON], refused.text
+        assert BSN not in refused.text and "Berg" not in refused.text
+    assert "looks like a BSN" in bsn.text and "1000 characters" in long.text
+    trail = await world.engine.store.list_audit(limit=1000)
+    views = [(a.action, a.target, a.reason) for a in reversed(trail) if a.actor == "token:support"]
+    assert views == [
+        ("patient_data.view", world.card_message, why),
+        ("patient_data.view", world.card_event, None),
+        ("patient_data.view", "messages.search", why),
+        ("messages.export", "messages.csv", "maandrapport"),
+    ]
+    assert BSN not in repr(trail)
+    # An upstream system's header never costs an event.
+    event = copy.deepcopy(referral_data)
+    event["event_id"] = str(uuid.uuid4())
+    intake = await world.token(Grant(Role.INTAKE))
+    async with world.client(intake) as upstream:
+        sent = await upstream.post("/api/v1/events", json=event, headers={REASON: BSN})
+    assert sent.status_code == 202, sent.text
 
 
 # -- what a body may be -----------------------------------------------------------------------
