@@ -57,12 +57,14 @@ from integrator.message_reads import (
     terms_filter,
 )
 from integrator.patient_views import record_search
+from integrator.reasons import holds_bsn, too_long
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine, takes_event_type
 from integrator.resent_since import ResentSince as ResentSince
 from integrator.resent_since import newest_seen, resent_since
 from integrator.search import whole_id
 from integrator.settings import Settings
+from integrator.stated_reason import stated, stating
 from integrator.store import MessageFilter, MessageRecord, ResendRecord, Store
 from integrator.store import NotFound as StoreNotFound
 from integrator.store.idprefix import AmbiguousIdPrefix
@@ -129,23 +131,28 @@ async def select_to_resend(
     message_ids: Iterable[str] = (),
     limit: int | None = None,
     source: str | None = None,
+    reason: str | None = None,
 ) -> Selection:
     """What a batch resend (or its dry run) selects: ``deadletter.select_for_resend``, with a
     selection by BSN recorded as the view of patient data it is (``messages.search``, the
     BSN's keyed hash and how many it found), as a search is. A dry run by BSN lists the
     patient's ZD numbers and destinations: it went unrecorded when the selection was made
-    without this. A selection refused as too large is recorded with its count too."""
+    without this. A selection refused as too large is recorded with its count too.
+
+    Its why is the one the request stated (``integrator.stated_reason``) or else ``reason``,
+    the resend's own: the patient's messages were looked up to be resent for it."""
 
     async def record(found: int) -> None:
         bsn_hash = flt.bsn_hash if flt is not None else None
-        await record_search(
-            engine.store,
-            scope.identity,
-            "messages.search",
-            bsn_hash=bsn_hash,
-            found=found,
-            source=source,
-        )
+        with stating(stated() or _usable(reason)):
+            await record_search(
+                engine.store,
+                scope.identity,
+                "messages.search",
+                bsn_hash=bsn_hash,
+                found=found,
+                source=source,
+            )
 
     try:
         selection = await select_for_resend(
@@ -475,6 +482,15 @@ async def read_message(
         seen=scope.destination_ids(catalog),
         source=source,
     )
+
+
+def _usable(reason: str | None) -> str | None:
+    """A resend's reason as the why of its selection's view, unless it breaks a reason's rules
+    (``reasons.bounded``): the resend refuses it then, after the view is recorded, and the
+    trail must not keep it meanwhile."""
+    if reason is None or too_long(reason) or holds_bsn(reason):
+        return None
+    return reason
 
 
 def check_resend(

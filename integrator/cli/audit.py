@@ -41,6 +41,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fits, fitted_table, short_ids
+from integrator.cli.why import WhyOption, why_stated
 from integrator.ids import ID_PATTERN
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
@@ -103,6 +104,7 @@ def audit_list(
         int, typer.Option(min=1, max=100_000, help="At most this many entries (newest first).")
     ] = 100,
     as_json: JsonOption = False,
+    reason: WhyOption = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
@@ -182,7 +184,8 @@ def audit_list(
         )
         return entries, shown
 
-    entries, shown = with_store(action_on, settings, read_only=True)
+    with why_stated(reason):
+        entries, shown = with_store(action_on, settings, read_only=True)
     if shown is None:  # the CSV, written as it was read
         return
     say_shown(shown)

@@ -59,6 +59,7 @@ from integrator.cli.views import (
     shown_ack,
     shown_text,
 )
+from integrator.cli.why import WhyOption, why_stated
 from integrator.period_words import since_help, until_help
 from integrator.presenters import dead_letter_summary, shown_time
 from integrator.reasons import MAX_REASON
@@ -163,6 +164,7 @@ def deadletter_list(
     since: Annotated[str | None, typer.Option(help=since_help("Died"))] = None,
     until: Annotated[str | None, typer.Option(help=until_help("Died"))] = None,
     as_json: JsonOption = False,
+    reason: WhyOption = None,
 ) -> None:
     """List dead letters that still need support, newest first, with when they died, the
     reason and the last ACK code.
@@ -209,7 +211,8 @@ def deadletter_list(
         counted = counts.get(destination, 0) if destination else sum(counts.values())
         return summaries, max(counted, limit + 1), unique
 
-    found, total, unique = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        found, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(found, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)
@@ -286,6 +289,7 @@ def _table(
 def deadletter_show(
     message_id: Annotated[str, typer.Argument(help="Message id.")],
     as_json: JsonOption = False,
+    reason: WhyOption = None,
 ) -> None:
     """One dead letter: why it died, every attempt, and the last ACK as received.
 
@@ -316,7 +320,8 @@ def deadletter_show(
             "stays_open": [s.to_json() for s in chain.stays_open],
         }
 
-    detail = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)
         return

@@ -47,6 +47,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import Column, fitted_table, messages_table, short_ids
+from integrator.cli.why import WhyOption, why_stated
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
@@ -86,6 +87,7 @@ def events_list(
         int, typer.Option(min=1, max=100_000, help="At most this many events (newest first).")
     ] = 50,
     as_json: JsonOption = False,
+    reason: WhyOption = None,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
     ] = False,
@@ -154,7 +156,8 @@ def events_list(
             planned = Planned("events", EVENT_CSV_COLUMNS, written.count, pages)
             await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
 
-        with_store(export, settings, read_only=True)
+        with why_stated(reason):
+            with_store(export, settings, read_only=True)
         return
 
     async def action(
@@ -182,7 +185,8 @@ def events_list(
         refused = await rejected_for_zd(store, local_identity(), flt.zd_number)
         return rows, refused, total, unique
 
-    every, refused, total, unique = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        every, refused, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
         shown = Shown(len(rows), total=total.count, beyond=total.beyond)
@@ -229,6 +233,7 @@ def _table(
 def events_show(
     event_id: Annotated[str, typer.Argument(help="Event id.")],
     as_json: JsonOption = False,
+    reason: WhyOption = None,
 ) -> None:
     """Show one event: its summary (patient included), its messages and how it was routed.
 
@@ -243,7 +248,8 @@ def events_show(
         [full_id] = await resolve_event_ids(store, [event_id])
         return await read_event(store, local_identity(), full_id, zone=settings.zone)
 
-    detail = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        detail = with_store(action, settings, read_only=True)
     if detail is None:
         fail(f"no event with id {event_id}" if _looks_like_id(event_id) else "no such event", 2)
     if as_json:

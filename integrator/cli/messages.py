@@ -53,6 +53,7 @@ from integrator.cli.views import (
     shown_text,
     status_cell,
 )
+from integrator.cli.why import WhyOption, why_stated
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
@@ -95,6 +96,7 @@ def messages_list(
         int, typer.Option(min=1, max=100_000, help="At most this many messages (newest first).")
     ] = 50,
     as_json: JsonOption = False,
+    reason: WhyOption = None,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
     ] = False,
@@ -163,7 +165,8 @@ def messages_list(
                 store, planned, terms=terms.given(), bsn_hash=full.bsn_hash, limit=limit
             )
 
-        with_store(export, settings, read_only=True)
+        with why_stated(reason):
+            with_store(export, settings, read_only=True)
         return
 
     async def action(
@@ -188,7 +191,8 @@ def messages_list(
         went = await zd_elsewhere(store, local_identity(), flt.zd_number)
         return listed, went.rejected, went.unrouted, total, unique
 
-    every, refused, unrouted, total, unique = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        every, refused, unrouted, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)
@@ -237,6 +241,7 @@ def messages_show(
         str, typer.Argument(help="Message id, or its start as listings show it.")
     ],
     as_json: JsonOption = False,
+    reason: WhyOption = None,
     full: Annotated[
         bool,
         typer.Option(
@@ -271,7 +276,8 @@ def messages_show(
         )
         return reading.to_json(settings.zone)
 
-    detail = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)
         return

@@ -32,6 +32,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
+from integrator.cli.why import WhyOption, why_stated
 from integrator.period_words import since_help, until_help
 from integrator.presenters import iso_time, shown_time
 
@@ -67,6 +68,7 @@ def rejected_list(
         int, typer.Option(min=1, max=100_000, help="At most this many (newest first).")
     ] = 50,
     as_json: JsonOption = False,
+    reason: WhyOption = None,
 ) -> None:
     """List rejected input, newest first: when, from where, who sent it, its ZD number, size
     and the rules it broke.
@@ -110,7 +112,8 @@ def rejected_list(
         unique = 0 if as_json else await store.unique_prefix_length("rejected", shown_ids)
         return listing, unique
 
-    listing, unique = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        listing, unique = with_store(action, settings, read_only=True)
     found = listing.rows
     shown = Shown(len(found), total=listing.total)
     say_shown(shown)
@@ -154,6 +157,7 @@ def _table(
 def rejected_show(
     rejected_id: Annotated[str, typer.Argument(help="Its id, or a start of it (4 or more).")],
     as_json: JsonOption = False,
+    reason: WhyOption = None,
 ) -> None:
     """Show one piece of rejected input: its ZD number and provider (as far as they could be
     read), who sent it, every broken rule, and the body as it arrived.
@@ -175,7 +179,8 @@ def rejected_show(
             raise BadId(f"{exc}; {GONE_AFTER_RETENTION}", unknown=True) from None
         return await read_rejected(store, local_identity(), full_id)
 
-    detail = with_store(action, settings, read_only=True)
+    with why_stated(reason):
+        detail = with_store(action, settings, read_only=True)
     if detail is None:
         fail(f"no rejected input with id {rejected_id}; {GONE_AFTER_RETENTION}", 2)
     if as_json:

@@ -29,14 +29,14 @@ from integrator.http.bodies import (
 )
 from integrator.http.errors import without_values
 from integrator.http.json_body import bad_json, parse_json
+from integrator.http.refused_intake import is_intake
 from integrator.http.served import engine_of, jobs_of
 from integrator.ids import stored_id
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
-from integrator.http.refused_intake import is_intake
 from integrator.reasons import HOLDS_BSN, MAX_REASON, holds_bsn
-from integrator.stated_reason import state
 from integrator.search import BadSearch, sent_values, status_note
+from integrator.stated_reason import state
 
 
 # Every dependency here is ``async def``, even where it awaits nothing: FastAPI runs a plain

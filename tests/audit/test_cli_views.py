@@ -157,6 +157,50 @@ def test_a_search_by_bsn_records_one_view_with_the_hash_and_what_it_found(
     assert_no_bsn_in_the_trail(world)
 
 
+WHY = "huisarts belde: één vraag over de verwijzing"
+
+
+@pytest.mark.parametrize(
+    ("args", "action", "target"),
+    [
+        (("messages", "show", "{delivered}"), PATIENT_DATA_VIEW, "{delivered}"),
+        (("events", "show", "{event}"), PATIENT_DATA_VIEW, "{event}"),
+        (("deadletter", "show", "{dead}"), PATIENT_DATA_VIEW, "{dead}"),
+        (("messages", "list", "--bsn", BSN), PATIENT_DATA_VIEW, "messages.search"),
+        (("events", "list", "--bsn", BSN), PATIENT_DATA_VIEW, "events.search"),
+        (("audit", "list", "--bsn", BSN), PATIENT_DATA_VIEW, "audit.search"),
+        (("messages", "list", "--csv"), "messages.export", "messages.csv"),
+        (("events", "list", "--csv"), "events.export", "events.csv"),
+        (("audit", "list", "--csv"), "audit.export", "audit.csv"),
+    ],
+)
+def test_reason_is_the_why_of_the_view_or_export_a_command_records(
+    world: World, args: tuple[str, ...], action: str, target: str
+) -> None:
+    """SPEC §8: the audit log says why for every view and export; on the CLI, ``--reason``."""
+    ids = {"delivered": world.delivered, "event": world.event_id, "dead": world.dead}
+    typed = [a.format(**ids) for a in args]
+    shown(world, *typed, "--reason", WHY)
+    [entry] = [e for e in trail(world) if e.action == action]
+    assert (entry.actor, entry.target, entry.reason) == ("local:piet", target.format(**ids), WHY)
+    shown(world, *typed)  # none given: none recorded, whatever the command before said
+    assert [e.reason for e in trail(world) if e.action == action] == [None, WHY]
+
+
+def test_a_reason_that_breaks_a_reasons_rules_ends_the_command_before_anything_is_read(
+    world: World,
+) -> None:
+    for reason, rule in ((f"patient {BSN}", "looks like a BSN"), ("x" * 1001, "1000 characters")):
+        result = cli(world, "messages", "show", world.delivered, "--reason", reason)
+        assert result.exit_code == 2, result.output
+        assert "--reason: " in result.stderr and rule in result.stderr, result.stderr
+        assert BSN not in result.output and PATIENT not in result.output
+        as_json = cli(world, "events", "list", "--bsn", BSN, "--json", "--reason", reason)
+        assert as_json.exit_code == 2, as_json.output
+        assert json_error(as_json.stdout, 2)["fields"] == ["--reason"], as_json.stdout
+    assert views(world) == []
+
+
 def add_events_of_the_patient(world: World, count: int) -> None:
     async def fill() -> None:
         async with await Store.open(world.env["INTEGRATOR_DATABASE_URL"]) as store:

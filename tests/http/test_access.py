@@ -671,6 +671,8 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
     ]
     assert all(v["details"]["bsn_hash"] == hashed for v in views)
     assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2, 2]
+    # Why: none was stated, but the resend's selection was made for the resend's reason.
+    assert [v["reason"] for v in reversed(views)] == [None, None, None, None, "check"]
     # From where: the client's address as the server saw it.
     assert {v["details"]["source"] for v in views} == {"127.0.0.1"}
     assert BSN not in trail.text and "Berg" not in trail.text
@@ -716,6 +718,14 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
         ("patient_data.view", "messages.search", why),
         ("messages.export", "messages.csv", "maandrapport"),
     ]
+    # A resend's reason that writes out a BSN is refused, and is not the why of its view.
+    async with world.client(support) as client:
+        resend = await client.post(
+            "/api/v1/resend",
+            json={"reason": f"patient {BSN}", "filter": {"bsn": BSN}, "dry_run": True},
+        )
+    assert resend.status_code == 422, resend.text
+    trail = await world.engine.store.list_audit(limit=1000)
     assert BSN not in repr(trail)
     # An upstream system's header never costs an event.
     event = copy.deepcopy(referral_data)

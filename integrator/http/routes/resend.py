@@ -225,7 +225,7 @@ async def _resend_batch(
             raise bad_search(exc, terms) from None
     try:
         selection = await message_service.select_to_resend(
-            engine, scope, flt, message_ids=body.message_ids, source=source
+            engine, scope, flt, message_ids=body.message_ids, source=source, reason=body.reason
         )
         message_service.check_resend(catalog, scope, selection, body.to)
         if body.named_ids is not None:

@@ -1,0 +1,50 @@
+"""``--reason`` of a command that shows patient data or exports a listing: its audit entry's
+why (docs/product.md §8; ``integrator.stated_reason``).
+
+The server's CLI records its views and exports as ``local:<user>``, as the API and the console
+record theirs under who signed in; the why is what the person at the terminal says. Checked as
+every reason is (``integrator.reasons.bounded``: at most 1000 characters, no BSN written out)
+before the store is opened, refused by the option's name (exit 2), and stated for the whole
+command (``stated_reason.stating``), so whatever it reads and records carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from integrator.cli.common import fail
+from integrator.errors import ConfigurationError
+from integrator.reasons import MAX_REASON, bounded
+from integrator.stated_reason import stating
+
+WhyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        help=(
+            "Why you look: recorded with the view or export in the audit log (at most "
+            f"{MAX_REASON} characters; no BSN)."
+        ),
+    ),
+]
+
+
+class _Refused(ConfigurationError):
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"--reason: {rule}")
+
+
+@contextmanager
+def why_stated(reason: str | None) -> Iterator[None]:
+    """Within it, ``reason`` (``--reason``) is the why of every view and export the command
+    records; one that breaks a reason's rules ends the command first, exit 2."""
+    try:
+        checked = bounded(reason, _Refused)
+    except _Refused as refused:
+        fail(str(refused), 2)
+    with stating(checked):
+        yield
