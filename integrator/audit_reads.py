@@ -138,7 +138,9 @@ class SummaryTerms:
 class ActorSummary:
     """One actor's part (or, ``actor`` None, everyone's): views of patient data, exports,
     every entry counted (``entries``: views, exports and any other action asked for), the
-    distinct patients named (by keyed BSN hash), the first and last time."""
+    distinct patients named (by keyed BSN hash), the first and last time, and how many of the
+    entries say no why (``without_reason``: docs/product.md §8 asks every view and export to
+    say it; a reviewer asks those who gave none)."""
 
     actor: str | None
     views: int
@@ -147,6 +149,7 @@ class ActorSummary:
     patients: int
     first: datetime | None
     last: datetime | None
+    without_reason: int = 0
 
     def to_json(self, zone: tzinfo) -> dict[str, Any]:
         return {
@@ -157,6 +160,7 @@ class ActorSummary:
             "patients": self.patients,
             "first": None if self.first is None else iso_time(self.first, zone),
             "last": None if self.last is None else iso_time(self.last, zone),
+            "without_reason": self.without_reason,
         }
 
 
@@ -251,6 +255,7 @@ def _actor_summary(counts: ActorCounts) -> ActorSummary:
         counts.patients,
         counts.first,
         counts.last,
+        counts.unexplained,
     )
 
 

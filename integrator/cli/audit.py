@@ -391,6 +391,7 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
         "patients": Column("patients", lambda r: f"{r['patients']:,}", "right"),
         "exports": Column("exports", lambda r: f"{r['exports']:,}", "right"),
         "entries": Column("entries", lambda r: f"{r['entries']:,}", "right"),
+        "no reason": Column("no reason", lambda r: f"{r['without_reason']:,}", "right"),
         "first": Column("first", lambda r: shown_time(r["first"], zone)),
         "last": Column("last", lambda r: shown_time(r["last"], zone)),
     }
@@ -399,7 +400,14 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
     return fitted_table(
         rows,
         columns,
-        always=("actor", "views", "patients", "exports", *(("entries",) if other else ())),
+        always=(
+            "actor",
+            "views",
+            "patients",
+            "exports",
+            *(("entries",) if other else ()),
+            "no reason",
+        ),
         optional=("first", "last"),
         width=width,
         title=f"Patient data viewed and exported, {period} ({', '.join(summary.terms.actions)})",

@@ -40,6 +40,9 @@ class ActorCounts:
     patients: int
     first: datetime
     last: datetime
+    unexplained: int = 0
+    """Of the entries counted, those that say no why (``reason`` NULL): views and exports
+    nobody gave a reason for (``integrator.stated_reason``)."""
 
     @property
     def entries(self) -> int:
@@ -66,7 +69,7 @@ def counts_statement(
     until: datetime | None,
 ) -> Any:
     """Per actor, then (actor NULL) all together: a count per action, the distinct patients,
-    the first and last time; of the entries of ``actions`` from ``since`` (inclusive) to
+    the first and last time, how many say no why; of the entries of ``actions`` from ``since`` (inclusive) to
     ``until`` (exclusive). Bounds are aware datetimes (the caller checks)."""
     terms: list[ColumnElement[bool]] = [audit_log.c.action.in_(list(actions))]
     if since is not None:
@@ -86,6 +89,7 @@ def counts_statement(
             ),
             func.min(audit_log.c.at).label("first"),
             func.max(audit_log.c.at).label("last"),
+            func.sum(case((audit_log.c.reason.is_(None), 1), else_=0)).label("unexplained"),
         )
         .where(*terms)
         .group_by(audit_log.c.actor, patient)
@@ -98,6 +102,7 @@ def counts_statement(
             patients.label("patients"),
             func.min(pairs.c.first).label("first"),
             func.max(pairs.c.last).label("last"),
+            func.sum(pairs.c.unexplained).label("unexplained"),
         ]
 
     per_actor = select(pairs.c.actor, *measures(func.count(pairs.c.patient))).group_by(
@@ -126,6 +131,7 @@ def read_counts(
             patients=int(row.patients),
             first=row.first,
             last=row.last,
+            unexplained=int(row.unexplained or 0),
         )
         if counts.actor is None:
             together = counts

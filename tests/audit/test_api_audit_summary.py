@@ -23,7 +23,9 @@ async def _fill(engine: Engine) -> None:
     await store.add_audit(
         BERT, "patient_data.view", "m-2", details={"view": "event", "bsn_hash": key("123456782")}
     )
-    await store.add_audit(BERT, "messages.export", "messages.csv", details={"terms": {}})
+    await store.add_audit(
+        BERT, "messages.export", "messages.csv", reason="maandrapport", details={"terms": {}}
+    )
     await store.add_audit(BERT, "destination.update", "noord")
 
 
@@ -44,6 +46,9 @@ async def test_an_admin_gets_each_actors_views_exports_and_patients(engine: Engi
             3,
         )
         assert total["actors"] == 2
+        # Who said no why (docs/product.md §8): Bert's export said it, nothing else did.
+        assert [(a["actor"], a["without_reason"]) for a in body["actors"]] == [(ANNA, 3), (BERT, 1)]
+        assert total["without_reason"] == 4
         assert body["actions"] == ["patient_data.view", "messages.export", "events.export"]
         assert body["actors"][0]["first"] <= body["actors"][0]["last"]
 

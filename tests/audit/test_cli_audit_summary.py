@@ -46,11 +46,12 @@ def _fill(env: dict[str, str]) -> None:
 
     async def fill() -> None:
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
-            for bsn in (BSN, BSN, "111222333"):
+            for bsn, why in ((BSN, "GP called"), (BSN, None), ("111222333", None)):
                 await store.add_audit(
                     ANNA,
                     "patient_data.view",
                     "m-1",
+                    reason=why,
                     details={"view": "message", "bsn_hash": key(bsn)},
                 )
             await store.add_audit(
@@ -79,6 +80,9 @@ def test_json_gives_each_actor_and_the_total(cli: Any, env: dict[str, str]) -> N
     total = body["total"]
     # The patient Anna viewed and Bert exported is one patient.
     assert (total["views"], total["exports"], total["patients"], total["actors"]) == (3, 1, 2, 2)
+    # Who looked without saying why (docs/product.md §8): one of Anna's views said it.
+    assert [(a["actor"], a["without_reason"]) for a in body["actors"]] == [(ANNA, 2), (BERT, 1)]
+    assert total["without_reason"] == 3
     assert body["start"].endswith("+01:00") and body["end"] > body["start"]
     assert BSN not in result.stdout
 
@@ -94,10 +98,10 @@ def test_the_table_lists_the_most_views_first_with_a_total(cli: Any, env: dict[s
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     header = next(n for n, line in enumerate(lines) if line.startswith("actor"))
-    assert lines[header].split()[:4] == ["actor", "views", "patients", "exports"]
-    assert lines[header + 1].split()[:4] == [ANNA, "3", "2", "0"]
-    assert lines[header + 2].split()[:4] == [BERT, "0", "1", "1"]
-    assert lines[header + 3].split()[:6] == ["total", "(2", "actors)", "3", "2", "1"]
+    assert lines[header].split()[:6] == ["actor", "views", "patients", "exports", "no", "reason"]
+    assert lines[header + 1].split()[:5] == [ANNA, "3", "2", "0", "2"]
+    assert lines[header + 2].split()[:5] == [BERT, "0", "1", "1", "1"]
+    assert lines[header + 3].split()[:7] == ["total", "(2", "actors)", "3", "2", "1", "3"]
     assert "2000-01-01T00:00:00+01:00" in result.stdout  # the period it covers
 
 

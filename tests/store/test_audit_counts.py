@@ -45,7 +45,9 @@ async def test_counts_each_actors_views_exports_and_distinct_patients(
     await store.add_audit(
         BERT, EXPORT, "messages.csv", details={"terms": {"bsn_hash": _patient("123456782")}}
     )
-    await store.add_audit(BERT, EXPORT, "messages.csv", details={"terms": {"status": "dead"}})
+    await store.add_audit(
+        BERT, EXPORT, "messages.csv", reason="maandrapport", details={"terms": {"status": "x"}}
+    )
     await store.add_audit(ANNA, "destination.update", "noord")  # not asked for
     end = clock.now
 
@@ -64,6 +66,8 @@ async def test_counts_each_actors_views_exports_and_distinct_patients(
     assert together.actions == {VIEW: 5, EXPORT: 2} and together.entries == 7
     # 999999990 was seen by both: one patient, not two.
     assert together.patients == 3
+    # Which said no why: all but Bert's second export.
+    assert (anna.unexplained, bert.unexplained, together.unexplained) == (4, 2, 6)
     assert (together.first, together.last) == (anna.first, bert.last)
 
 

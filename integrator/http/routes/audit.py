@@ -238,6 +238,10 @@ class AuditSummaryActor(BaseModel):
     )
     first: str | None = Field(description="The first entry's time; null when there is none")
     last: str | None = Field(description="The last entry's time; null when there is none")
+    without_reason: int = Field(
+        description="Of the entries counted, those that say no why (no X-Integrator-Reason, "
+        "console session reason or --reason was given)"
+    )
 
 
 class AuditSummaryTotal(AuditSummaryActor):
