@@ -69,8 +69,9 @@ def counts_statement(
     until: datetime | None,
 ) -> Any:
     """Per actor, then (actor NULL) all together: a count per action, the distinct patients,
-    the first and last time, how many say no why; of the entries of ``actions`` from ``since`` (inclusive) to
-    ``until`` (exclusive). Bounds are aware datetimes (the caller checks)."""
+    the first and last time, how many say no why; of the entries of ``actions`` from
+    ``since`` (inclusive) to ``until`` (exclusive). Bounds are aware datetimes (the caller
+    checks)."""
     terms: list[ColumnElement[bool]] = [audit_log.c.action.in_(list(actions))]
     if since is not None:
         terms.append(audit_log.c.at >= since)
