@@ -34,7 +34,7 @@ from integrator.csv_cells import csv_text
 from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.presenters import iso_time
 from integrator.search import to_csv
-from integrator.stated_reason import stated
+from integrator.stated_reason import why
 from integrator.store import MessageFilter, MessageRecord, Store
 from integrator.store.records import EventFilter, ListedEvent
 
@@ -92,7 +92,7 @@ async def record_export(
         details["source"] = source
     if after is not None:
         details["after"] = after
-    await store.add_audit(actor, EXPORTS[what], f"{what}.csv", reason=stated(), details=details)
+    await store.add_audit(actor, EXPORTS[what], f"{what}.csv", reason=why(), details=details)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

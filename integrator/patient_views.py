@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from typing import Any, Final
 
 from integrator.access.permissions import Identity
-from integrator.stated_reason import stated
+from integrator.stated_reason import why
 from integrator.store import Store, StoreError
 
 PATIENT_DATA_VIEW: Final = "patient_data.view"
@@ -83,7 +83,7 @@ async def record_view(
             identity.display,
             PATIENT_DATA_VIEW,
             target,
-            reason=stated(),
+            reason=why(),
             details={"view": view, "bsn_hash": bsn_hash, **details},
         )
     except StoreError as exc:

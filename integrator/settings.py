@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     # The audit trail, oldest entries first: five years (NEN 7513), at least the longest above.
     # Unset: five years, or the longest period above when that is longer (``audit_days``).
     retain_audit_days: int | None = Field(default=None, ge=0)
+    # Every view of patient data and every export must say why (integrator.stated_reason):
+    # the API's X-Integrator-Reason header, the console session's reason, the CLI's --reason.
+    reason_required: bool = False
     # Where people reach the console, for the links in invitations (docs/access.md).
     public_url: str | None = None
     # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses

@@ -11,11 +11,17 @@ is about to do:
   shown on every page), kept with the session in the store;
 - the server's command line: ``--reason`` on each command that shows patient data or exports.
 
-``integrator.patient_views.record_view`` and ``integrator.exports.record_export`` read it when
-they write their entry, so no service between a door and the entry carries it: a context
-variable, bound once at the door and carried through whatever the request runs (as structlog
-binds a request's context), including the tasks it starts. A door states a reason, or none, for
-every request it answers, so nothing one request stated is left for the next.
+``integrator.patient_views.record_view`` and ``integrator.exports.record_export`` ask for it
+(``why``) when they write their entry, so no service between a door and the entry carries it: a
+context variable, bound once at the door and carried through whatever the request runs (as
+structlog binds a request's context), including the tasks it starts. A door states a reason, or
+none, for every request it answers, so nothing one request stated is left for the next.
+
+With ``INTEGRATOR_REASON_REQUIRED`` set, a view or export without one is refused
+(``ReasonNeeded``) before its entry is written and so before anything is shown: the door says
+whether one is required, and how its people give it (``named``), so that the refusal names the
+header, the option or the console's question. Without it (the default) a view without a reason
+is recorded with none, and ``audit summary`` counts those per person.
 
 A stated reason obeys the rules every reason does (``integrator.reasons.bounded``): at most
 ``MAX_REASON`` characters and no BSN written out, since it stays in the trail for years, read
@@ -27,22 +33,68 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Final
 
-_STATED: Final[ContextVar[str | None]] = ContextVar("integrator.stated_reason", default=None)
+from integrator.errors import PermanentError
+
+NEEDED: Final = (
+    "required: say why you look at patient data or export it (it goes into the audit trail; "
+    "this engine is set to ask: INTEGRATOR_REASON_REQUIRED)"
+)
+"""The rule a view or export without a reason breaks where one is required."""
+
+NEEDED_CODE: Final = "reason.needed"
+"""Its refusal code (``integrator.refusal``): the console asks for the session's reason."""
 
 
-def state(reason: str | None) -> None:
+@dataclass(frozen=True, slots=True)
+class Stated:
+    """What a door stated: the reason (None: none given), whether one is required, and how
+    its people give one (``named``: ``X-Integrator-Reason``, ``--reason``)."""
+
+    reason: str | None = None
+    required: bool = False
+    named: str = "reason"
+
+
+_NONE: Final = Stated()
+"""Nothing stated (a frozen dataclass, so one default serves every context)."""
+_STATED: Final[ContextVar[Stated]] = ContextVar("integrator.stated_reason", default=_NONE)
+
+
+class ReasonNeeded(PermanentError):
+    """A view of patient data or an export without a reason, where one is required: nothing
+    was shown. The text names how the door takes one (``--reason: required: …``)."""
+
+    exit_code = 2
+
+    def __init__(self, named: str) -> None:
+        self.named = named
+        super().__init__(f"{named}: {NEEDED}")
+
+
+def state(reason: str | None, *, required: bool = False, named: str = "reason") -> None:
     """Bind ``reason`` (None: none given) for the rest of the request being answered: for a
     door that answers each request in a task of its own (the API, the console), which sets it
     first thing for every request, given or not."""
-    _STATED.set(reason or None)
+    _STATED.set(Stated(reason or None, required, named))
 
 
 @contextmanager
-def stating(reason: str | None) -> Iterator[None]:
-    """Within it, ``reason`` is what was stated (the command line, tests); as it was after."""
-    token = _STATED.set(reason or None)
+def stating(
+    reason: str | None, *, required: bool | None = None, named: str | None = None
+) -> Iterator[None]:
+    """Within it, ``reason`` is what was stated (the command line, tests); as it was after.
+    ``required`` and ``named`` not given: as stated already."""
+    now = _STATED.get()
+    token = _STATED.set(
+        Stated(
+            reason or None,
+            now.required if required is None else required,
+            now.named if named is None else named,
+        )
+    )
     try:
         yield
     finally:
@@ -51,4 +103,13 @@ def stating(reason: str | None) -> Iterator[None]:
 
 def stated() -> str | None:
     """The reason the door stated for the work being done, or None when none was given."""
-    return _STATED.get()
+    return _STATED.get().reason
+
+
+def why() -> str | None:
+    """The reason to record with a view or an export: ``stated()``, or ``ReasonNeeded``
+    raised when none was given where one is required."""
+    now = _STATED.get()
+    if now.reason is None and now.required:
+        raise ReasonNeeded(now.named).coded(NEEDED_CODE)
+    return now.reason

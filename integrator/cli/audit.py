@@ -184,7 +184,7 @@ def audit_list(
         )
         return entries, shown
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         entries, shown = with_store(action_on, settings, read_only=True)
     if shown is None:  # the CSV, written as it was read
         return

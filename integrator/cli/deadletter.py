@@ -211,7 +211,7 @@ def deadletter_list(
         counted = counts.get(destination, 0) if destination else sum(counts.values())
         return summaries, max(counted, limit + 1), unique
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         found, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(found, limit)
     if total is not None:
@@ -320,7 +320,7 @@ def deadletter_show(
             "stays_open": [s.to_json() for s in chain.stays_open],
         }
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)

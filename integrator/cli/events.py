@@ -156,7 +156,7 @@ def events_list(
             planned = Planned("events", EVENT_CSV_COLUMNS, written.count, pages)
             await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
 
-        with why_stated(reason):
+        with why_stated(reason, settings):
             with_store(export, settings, read_only=True)
         return
 
@@ -185,7 +185,7 @@ def events_list(
         refused = await rejected_for_zd(store, local_identity(), flt.zd_number)
         return rows, refused, total, unique
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         every, refused, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
@@ -248,7 +248,7 @@ def events_show(
         [full_id] = await resolve_event_ids(store, [event_id])
         return await read_event(store, local_identity(), full_id, zone=settings.zone)
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         detail = with_store(action, settings, read_only=True)
     if detail is None:
         fail(f"no event with id {event_id}" if _looks_like_id(event_id) else "no such event", 2)

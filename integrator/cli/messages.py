@@ -165,7 +165,7 @@ def messages_list(
                 store, planned, terms=terms.given(), bsn_hash=full.bsn_hash, limit=limit
             )
 
-        with why_stated(reason):
+        with why_stated(reason, settings):
             with_store(export, settings, read_only=True)
         return
 
@@ -191,7 +191,7 @@ def messages_list(
         went = await zd_elsewhere(store, local_identity(), flt.zd_number)
         return listed, went.rejected, went.unrouted, total, unique
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         every, refused, unrouted, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
@@ -276,7 +276,7 @@ def messages_show(
         )
         return reading.to_json(settings.zone)
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)

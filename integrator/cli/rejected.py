@@ -112,7 +112,7 @@ def rejected_list(
         unique = 0 if as_json else await store.unique_prefix_length("rejected", shown_ids)
         return listing, unique
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         listing, unique = with_store(action, settings, read_only=True)
     found = listing.rows
     shown = Shown(len(found), total=listing.total)
@@ -179,7 +179,7 @@ def rejected_show(
             raise BadId(f"{exc}; {GONE_AFTER_RETENTION}", unknown=True) from None
         return await read_rejected(store, local_identity(), full_id)
 
-    with why_stated(reason):
+    with why_stated(reason, settings):
         detail = with_store(action, settings, read_only=True)
     if detail is None:
         fail(f"no rejected input with id {rejected_id}; {GONE_AFTER_RETENTION}", 2)

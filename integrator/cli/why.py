@@ -5,7 +5,9 @@ The server's CLI records its views and exports as ``local:<user>``, as the API a
 record theirs under who signed in; the why is what the person at the terminal says. Checked as
 every reason is (``integrator.reasons.bounded``: at most 1000 characters, no BSN written out)
 before the store is opened, refused by the option's name (exit 2), and stated for the whole
-command (``stated_reason.stating``), so whatever it reads and records carries it.
+command (``stated_reason.stating``), so whatever it reads and records carries it. Where the
+engine requires a reason, a command that would show patient data or export without one is
+refused, naming ``--reason``, before anything is shown.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import typer
 from integrator.cli.common import fail
 from integrator.errors import ConfigurationError
 from integrator.reasons import MAX_REASON, bounded
+from integrator.settings import Settings
 from integrator.stated_reason import stating
 
 WhyOption = Annotated[
@@ -39,12 +42,15 @@ class _Refused(ConfigurationError):
 
 
 @contextmanager
-def why_stated(reason: str | None) -> Iterator[None]:
+def why_stated(reason: str | None, settings: Settings) -> Iterator[None]:
     """Within it, ``reason`` (``--reason``) is the why of every view and export the command
-    records; one that breaks a reason's rules ends the command first, exit 2."""
+    records; one that breaks a reason's rules ends the command first, exit 2. Where the
+    engine requires a reason (``INTEGRATOR_REASON_REQUIRED``), a view or export without one
+    ends it (``stated_reason.ReasonNeeded``, exit 2, ``--reason: required: …``) before
+    anything is shown; a listing that shows no patient data needs none."""
     try:
         checked = bounded(reason, _Refused)
     except _Refused as refused:
         fail(str(refused), 2)
-    with stating(checked):
+    with stating(checked, required=settings.reason_required, named="--reason"):
         yield

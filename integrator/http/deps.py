@@ -179,16 +179,19 @@ async def state_reason(request: Request) -> None:
     view of patient data or export it makes (``integrator.stated_reason``): on every route, so
     that a ``GET`` of a message records why it was looked at as a resend records why it was
     sent. Refused as ``reason_of`` refuses it, and when it writes out a BSN (the trail keeps it
-    for years; ``integrator.reasons.HOLDS_BSN``), before anything is read. An event submission
-    reads no reason: a header there never refuses an event."""
+    for years; ``integrator.reasons.HOLDS_BSN``), before anything is read. Where the engine
+    requires a reason (``Settings.reason_required``), a view or export without the header is a
+    422 naming it (``http.errors``). An event submission reads no reason: a header there never
+    refuses an event."""
     raw = request.headers.get(REASON_HEADER)
-    if raw is None or is_intake(request):
+    if is_intake(request):
         state(None)
         return
-    reason = await reason_of(raw)
+    required = engine_of(request).settings.reason_required
+    reason = None if raw is None else await reason_of(raw)
     if reason is not None and holds_bsn(reason):
         raise _refused_reason(HOLDS_BSN, "holds_bsn")
-    state(reason)
+    state(reason, required=required, named=REASON_HEADER)
 
 
 def source_of(request: Request) -> str | None:

@@ -42,6 +42,7 @@ from integrator.http.body_keys import UNKNOWN_KEY, keys_taken
 from integrator.http.json_body import NOT_JSON, TOO_DEEP, JsonBodyRoute, bad_json
 from integrator.log_throttle import EVERY, Clock, Line, LogThrottle, Outage
 from integrator.logging import get_logger
+from integrator.stated_reason import NEEDED, ReasonNeeded
 from integrator.store import StoreUnavailable
 from integrator.store.errors import StoreError, UnknownDataKey
 from integrator.transport.committed import UNAVAILABLE
@@ -373,9 +374,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+async def _reason_needed(request: Request, exc: Exception) -> Response:
+    """A view of patient data or an export asked without ``X-Integrator-Reason`` where the
+    engine requires one (``stated_reason.ReasonNeeded``): a 422 naming the header, as a
+    header that breaks a reason's rule is, before anything was shown."""
+    assert isinstance(exc, ReasonNeeded)
+    loc = ("header", exc.named)
+    return await _validation_error(
+        request, RequestValidationError([{"type": "missing", "loc": loc, "msg": NEEDED}])
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Every route, one added later too, reads its JSON body by the API's rule (json_body).
     app.router.route_class = JsonBodyRoute
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ReasonNeeded, _reason_needed)
     app.add_middleware(ContainUnexpectedErrors)

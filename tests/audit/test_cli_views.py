@@ -201,6 +201,36 @@ def test_a_reason_that_breaks_a_reasons_rules_ends_the_command_before_anything_i
     assert views(world) == []
 
 
+def test_where_a_reason_is_required_a_view_without_one_is_refused_before_it_is_shown(
+    world: World,
+) -> None:
+    required = World(
+        {**world.env, "INTEGRATOR_REASON_REQUIRED": "true"},
+        world.event_id,
+        world.delivered,
+        world.dead,
+    )
+    for args in (
+        ("messages", "show", world.delivered),
+        ("events", "show", world.event_id),
+        ("deadletter", "show", world.dead),
+        ("messages", "list", "--bsn", BSN),
+        ("events", "list", "--csv"),
+        ("audit", "list", "--csv"),
+    ):
+        result = cli(required, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "--reason: required: say why" in result.stderr, result.stderr
+        assert BSN not in result.output and PATIENT not in result.output
+        assert "ZD100000001" not in result.stdout  # not a row of the CSV either
+    assert [e for e in trail(world) if e.reason is None and "export" in e.action] == []
+    assert views(world) == []
+    # What shows no patient data needs none; a reason given is recorded.
+    shown(required, "messages", "list")
+    shown(required, "messages", "show", world.delivered, "--reason", WHY)
+    assert [(v.target, v.reason) for v in views(world)] == [(world.delivered, WHY)]
+
+
 def add_events_of_the_patient(world: World, count: int) -> None:
     async def fill() -> None:
         async with await Store.open(world.env["INTEGRATOR_DATABASE_URL"]) as store:
