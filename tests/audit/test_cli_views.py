@@ -177,7 +177,8 @@ WHY = "huisarts belde: één vraag over de verwijzing"
 def test_reason_is_the_why_of_the_view_or_export_a_command_records(
     world: World, args: tuple[str, ...], action: str, target: str
 ) -> None:
-    """SPEC §8: the audit log says why for every view and export; on the CLI, ``--reason``."""
+    """docs/product.md §8: the audit log says why for every view and export; on the CLI,
+    ``--reason``."""
     ids = {"delivered": world.delivered, "event": world.event_id, "dead": world.dead}
     typed = [a.format(**ids) for a in args]
     shown(world, *typed, "--reason", WHY)

@@ -681,10 +681,10 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
 async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_request(
     world: World, referral_data: dict[str, Any]
 ) -> None:
-    """SPEC §8: every view of patient data and every export says why. The API takes it in the
-    header a change gives its reason in; a request without one records none, whatever the
-    request before it said; one that breaks a reason's rules is refused before anything is
-    read, and an event submission never reads it."""
+    """docs/product.md §8: every view of patient data and every export says why. The API
+    takes it in the header a change gives its reason in; a request without one records none,
+    whatever the request before it said; one that breaks a reason's rules is refused before
+    anything is read, and an event submission never reads it."""
     why = "huisarts belde over de verwijzing: één vraag"
     support = await world.token(Grant(Role.RESEND), Grant(Role.REPORTS), name="support")
     async with world.client(support) as client:
