@@ -553,8 +553,34 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if method in _OPERATIONS:
                 _document_refusals(path, method, operation.setdefault("responses", {}))
                 _document_headers(path, method, operation["responses"])
+                _document_reason(path, method, operation)
     _document_access(document)
     return document
+
+
+REASON_PARAMETER: Final[dict[str, Any]] = {
+    "name": "X-Integrator-Reason",
+    "in": "header",
+    "required": False,
+    "description": (
+        "why (UTF-8, at most 1000 characters, no BSN): recorded in the audit trail with any "
+        "view of patient data or export this request makes, and required for those where the "
+        "engine sets INTEGRATOR_REASON_REQUIRED (else a 422 naming this header)"
+    ),
+    "schema": {"type": "string", "maxLength": 1000},
+}
+"""The header every request but an event submission may state its why in
+(``deps.state_reason``), read by the app's own rules, so no route declares it."""
+
+
+def _document_reason(path: str, method: str, operation: dict[str, Any]) -> None:
+    if not path.startswith("/api/v1/") or (method, path) == ("post", "/api/v1/events"):
+        return
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    if not any(
+        p.get("in") == "header" and p.get("name") == REASON_PARAMETER["name"] for p in parameters
+    ):
+        parameters.append(copy.deepcopy(REASON_PARAMETER))
 
 
 _ETAG: Final[dict[str, Any]] = {

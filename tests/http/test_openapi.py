@@ -176,6 +176,28 @@ async def test_a_change_of_someones_access_documents_its_reason_as_required(
     assert "required" not in schemas["ReasonBody"]["properties"]["reason"]["description"]
 
 
+async def test_every_route_but_intake_documents_the_reason_header_once(
+    document: dict[str, Any],
+) -> None:
+    """The why of a view or an export (docs/access.md, "Why") is read by the app's own rules
+    on every route, so no route declared it and a generated client could not send it."""
+    for path, method, operation in operations(document):
+        if not path.startswith("/api/v1/"):
+            continue
+        named = [p for p in operation.get("parameters", []) if p["name"] == "X-Integrator-Reason"]
+        if (method, path) == ("post", "/api/v1/events"):
+            assert named == [], "intake reads no reason"
+            continue
+        assert len(named) == 1, (method, path)
+        assert named[0]["in"] == "header", (method, path)
+    reason = next(
+        p
+        for p in document["paths"]["/api/v1/messages/{message_id}"]["get"]["parameters"]
+        if p["name"] == "X-Integrator-Reason"
+    )
+    assert "INTEGRATOR_REASON_REQUIRED" in reason["description"]
+
+
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in document["paths"].items():
         for method, operation in item.items():
