@@ -688,7 +688,7 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
     why = "huisarts belde over de verwijzing: één vraag"
     support = await world.token(Grant(Role.RESEND), Grant(Role.REPORTS), name="support")
     async with world.client(support) as client:
-        said = {REASON: why.encode()}
+        said = {REASON.encode(): why.encode()}
         for answer in (
             await client.get(f"/api/v1/messages/{world.card_message}", headers=said),
             await client.get(f"/api/v1/events/{world.card_event}"),  # none: none recorded
@@ -698,7 +698,8 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
             assert answer.status_code == 200, answer.text
         # Refused at the door, naming the header and the rule; nothing read, nothing recorded.
         bsn = await client.get(
-            f"/api/v1/messages/{world.card_message}", headers={REASON: f"patiënt {BSN}".encode()}
+            f"/api/v1/messages/{world.card_message}",
+            headers={REASON.encode(): f"patiënt {BSN}".encode()},
         )
         long = await client.get(f"/api/v1/events/{world.card_event}", headers={REASON: "x" * 1001})
         twice = await client.get(
