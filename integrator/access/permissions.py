@@ -187,6 +187,11 @@ class Identity:
     factor; tokens and the local CLI do not have one (see :meth:`may`). ``suspended`` are a
     token's grants that are not in force now (not in ``grants``), so that a refusal can say
     why rather than leave its holder puzzled; they grant nothing.
+
+    ``session_reason`` is the why a person stated for their console session (None: none), which
+    the console states for each request of it (``integrator.stated_reason``): it belongs to the
+    session, not to the person. API tokens and the CLI have none here; they state theirs per
+    request (the ``X-Integrator-Reason`` header) and per command (``--reason``).
     """
 
     kind: IdentityKind
@@ -195,6 +200,7 @@ class Identity:
     grants: frozenset[Grant] = field(default_factory=frozenset)
     two_factor: bool = False
     suspended: tuple[SuspendedGrant, ...] = ()
+    session_reason: str | None = None
 
     def suspended_for(self, permission: Permission) -> list[SuspendedGrant]:
         """The suspended grants that would carry ``permission``: why it is refused, if so."""

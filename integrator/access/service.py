@@ -1310,7 +1310,22 @@ class AccessService:
             display=_person_target(person.email),
             grants=frozenset(_grants(person.grants, active=True)),
             two_factor=session.two_factor,
+            session_reason=session.reason,
         )
+
+    async def state_session_reason(self, raw_session: str, reason: str | None) -> bool:
+        """State why the person of a live console session looks at patient data, for the rest
+        of the session (None or blank: clear it, as a form left empty gives none); False when
+        the session has ended meanwhile, and nothing is kept.
+
+        Every view of patient data and every export the session makes records it
+        (``authenticate_session`` returns it, the console states it for each request), so it
+        obeys every reason's rules (``reasons.bounded``): refused, coded ``reason.too_long`` or
+        ``reason.holds_bsn``, before anything is kept. Kept without its outer blanks. Not
+        audited itself: each entry it explains carries it."""
+        why = (reasons.bounded(reason, _reason_refused) or "").strip() or None
+        live = await self._live_session(raw_session)
+        return live is not None and await self._store.set_session_reason(live[0].id, why)
 
     async def current(self, identity: Identity) -> Identity | None:
         """``identity`` as it stands now, read afresh from the store, or None when it no longer

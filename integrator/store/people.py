@@ -164,6 +164,9 @@ class SessionRecord:
     last_seen_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    reason: str | None = None
+    """Why the person looks at patient data in this session, as they stated it (None: not
+    stated); every view and export of the session records it (``integrator.stated_reason``)."""
 
 
 def _ended_before(before: datetime) -> ColumnElement[bool]:
@@ -688,6 +691,7 @@ class PeopleMixin:
                     last_seen_at=session.last_seen_at,
                     expires_at=session.expires_at,
                     revoked_at=session.revoked_at,
+                    reason=session.reason,
                 )
             )
 
@@ -708,6 +712,17 @@ class PeopleMixin:
                 update(sessions)
                 .where(sessions.c.id == session_hash, sessions.c.last_seen_at <= seen_before)
                 .values(last_seen_at=now)
+            )
+            return bool(result.rowcount)
+
+    @guarded("state a session's reason")
+    async def set_session_reason(self: _StoreParts, session_hash: str, reason: str | None) -> bool:
+        """Set (None: clear) the reason of a session not signed out; whether it was one."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_hash, sessions.c.revoked_at.is_(None))
+                .values(reason=reason)
             )
             return bool(result.rowcount)
 
@@ -1094,4 +1109,5 @@ def _session(row: Any) -> SessionRecord:
         last_seen_at=row.last_seen_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        reason=row.reason,
     )

@@ -420,6 +420,8 @@ recovery_codes = Table(
 )
 
 # Console sessions; the id column holds the SHA-256 of the cookie value, never the value.
+# ``reason`` (0036): why the person looks at patient data in this session, as they stated it
+# in the console; recorded with each view and export it makes (``integrator.stated_reason``).
 sessions = Table(
     "sessions",
     metadata,
@@ -430,6 +432,7 @@ sessions = Table(
     Column("last_seen_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("reason", Text(), nullable=True),
     Index(None, "person_id"),
 )
 

@@ -47,6 +47,7 @@ from integrator.store.tables import (
     metadata,
     people,
     rejected_events,
+    sessions,
 )
 from integrator.store.url import resolve
 from tests.store.conftest import Site, postgres_site
@@ -112,7 +113,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0035"
+    assert revision == head_revision() == "0036"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -312,6 +313,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("ALTER TABLE sessions DROP COLUMN reason")
         await conn.exec_driver_sql("DROP TABLE late_answers")
         await conn.exec_driver_sql("DROP TABLE engine_retention")
         await conn.exec_driver_sql("DROP INDEX ix_messages_dead")
@@ -525,7 +527,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0035"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0036"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -848,6 +850,47 @@ def _sqlite_schema(path: Path) -> tuple[list[str], list[str]]:
         ).fetchall()
         revisions = [r for (r,) in conn.execute("SELECT version_num FROM alembic_version")]
     return sorted(sql for _, _, sql in rows), revisions
+
+
+async def test_migration_0036_keeps_a_session_from_before_it_working_with_no_reason(
+    site: Site,
+) -> None:
+    """A console session opened before 0036 goes on working, with no reason stated (None: its
+    views are recorded without one, as they were); its person can state one afterwards."""
+    await migrate_to(site, "0035")
+    clock = ManualClock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
+    ada = "ada00000-0000-4000-8000-000000000036"
+    raw = secrets_.new_token()
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(people).values(
+                id=ada, email="ada@example.nl", name="Ada", status="active", created_at=clock.now()
+            )
+        )
+        await conn.execute(
+            insert(sessions).values(
+                id=secrets_.hash_secret(raw),
+                person_id=ada,
+                two_factor=True,
+                created_at=clock.now(),
+                last_seen_at=clock.now(),
+                expires_at=clock.now() + timedelta(hours=12),
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open(clock.now)
+    try:
+        access = AccessService(opened, clock)
+        before = await access.authenticate_session(raw)
+        assert before is not None and before.session_reason is None
+        assert await access.state_session_reason(raw, "storing bij noord")
+        after = await access.authenticate_session(raw)
+        assert after is not None and after.session_reason == "storing bij noord"
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
 
 
 async def test_the_sqlite_head_file_is_what_the_migrations_make() -> None:
