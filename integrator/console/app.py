@@ -46,6 +46,7 @@ from integrator.console.pages import (
     try_now,
     unrouted,
     versions,
+    why,
 )
 from integrator.console.render import NavItem
 from integrator.console.visitor import refuse_patient_data_in_address
@@ -81,6 +82,7 @@ PAGES: Final = (
     *OPERATIONS,
     event,
     *ADMINISTRATION,
+    why,
 )
 """Every group of pages, in the order of the navigation; also the order their routes are
 matched in, so ``event`` (``/events/{event_id}``, no entry of its own) comes after ``unrouted``

@@ -17,6 +17,10 @@ says nothing about what the request held (no echo of a search term, a BSN or an 
 - ``BadInput`` (422): the service refused the input; its message, which names the rule and
   never the value, is shown. A form that fails validation is shown the same way, naming the
   field and the rule: never the value (FastAPI's own answer would quote it).
+- ``stated_reason.ReasonNeeded``: a view of patient data or an export without a reason where
+  the engine requires one (``INTEGRATOR_REASON_REQUIRED``); nothing was shown. To the page
+  that asks for the session's reason (``pages.why``), which returns to the page afterwards, as
+  the sign-in page does (``reason_asked``).
 
 The API's ``HTTPException`` (the console calls the same service code the API routes call) maps
 by status to the same pages. A method a path does not take (``POST /``, ``DELETE /messages/x``)
@@ -49,6 +53,7 @@ from integrator.http.docs import OPENAPI
 from integrator.http.docs import PAGE as DOCS_PAGE
 from integrator.http.errors import log_failure, unknown_key_text
 from integrator.http.methods import ALLOW, allowed_methods
+from integrator.stated_reason import ReasonNeeded
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
 
@@ -230,6 +235,31 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
+REASON_PAGE: Final = "/reason"
+"""Where a person states why they look at patient data in their session (``pages.why``)."""
+
+
+def reason_address(target: str, *, needed: bool = False) -> str:
+    """The reason page's address that returns to ``target`` (a way back as ``way_back`` or
+    ``return_to`` made it), saying whether the engine asked for it (``needed``)."""
+    query = {} if target == "/" else {"next": target}
+    if needed:
+        query["needed"] = "1"
+    return f"{REASON_PAGE}?" + urlencode(query, safe="/", quote_via=quote) if query else REASON_PAGE
+
+
+def reason_asked(request: Request) -> Response:
+    """To the reason page, which returns to ``return_to`` once a reason is given: the engine
+    requires one for this view or export, and nothing was shown. As ``login_redirect``: an htmx
+    action takes the whole page there (``HX-Redirect``); a page's own refresh just stops."""
+    location = reason_address(return_to(request), needed=True)
+    if request.headers.get("hx-request") == "true":
+        if request.method in ("GET", "HEAD") and request.headers.get(BACKGROUND_HEADER) == "1":
+            return Response(status_code=STOP_POLLING)
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
 def from_http(
     exc: HTTPException | StarletteHTTPException, method: str = "GET", allow: Sequence[str] = ()
 ) -> ConsoleError:
@@ -324,7 +354,12 @@ def install_error_pages(app: FastAPI) -> None:
         log_failure(request.scope, exc)
         return await error_page(request, Unavailable(Said(exc.without_path, exc.code)))
 
+    async def reason_needed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ReasonNeeded)
+        return reason_asked(request)
+
     app.add_exception_handler(ConsoleError, console_error)
+    app.add_exception_handler(ReasonNeeded, reason_needed)
     app.add_exception_handler(DirectoryUnusable, directory_unusable)
     app.add_exception_handler(StoreUnavailable, store_failed)
     app.add_exception_handler(UnknownDataKey, store_failed)

@@ -15,7 +15,14 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from integrator.console import i18n_ops, i18n_pages, i18n_refusals, i18n_texts, i18n_warnings
+from integrator.console import (
+    i18n_ops,
+    i18n_pages,
+    i18n_refusals,
+    i18n_texts,
+    i18n_warnings,
+    i18n_why,
+)
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
@@ -405,6 +412,7 @@ EN: Final[dict[str, str]] = {
     **i18n_refusals.EN,
     **i18n_warnings.EN,
     **i18n_texts.EN,
+    **i18n_why.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -807,6 +815,7 @@ NL: Final[dict[str, str]] = {
     **i18n_refusals.NL,
     **i18n_warnings.NL,
     **i18n_texts.NL,
+    **i18n_why.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -9,6 +9,10 @@ what the same person's token would.
 
 Every POST is checked here before the page runs (``session.post_is_genuine``): a forged one is
 refused whatever the page would have done.
+
+Every request also states why it may look at patient data (``integrator.stated_reason``): the
+reason its session was given (``pages.reason``), or none, whether anybody is signed in or not,
+so that no view or export a page records is explained by what another request stated.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from integrator.console import answer_needs, i18n
 from integrator.console.errors import Forbidden, LoginNeeded, PatientDataInAddress, Refused
 from integrator.console.session import (
     csrf_token,
+    engine_of,
     new_presession,
     post_is_genuine,
     presession_secret,
@@ -32,6 +37,7 @@ from integrator.console.session import (
     session_secret,
 )
 from integrator.http.query import is_bsn_key
+from integrator.stated_reason import state
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,11 @@ class Visitor:
         return ClusterScope(self.signed_in, permission)
 
     @property
+    def reason(self) -> str | None:
+        """Why this person said they look at patient data in this session (None: not said)."""
+        return None if self.identity is None else self.identity.session_reason
+
+    @property
     def actor(self) -> str:
         """What the audit trail records: ``person:<email>``."""
         return self.signed_in.display
@@ -78,6 +89,10 @@ async def read_visitor(
     lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
     raw = session_secret(request) if ask_store else None
     identity = await session_identity(request) if raw else None
+    # First, before anything can be read: this session's why, or none, never a former one's;
+    # where the engine requires one, a view without it is sent to give it (``errors``).
+    required = ask_store and engine_of(request).settings.reason_required
+    state(identity.session_reason if identity is not None else None, required=required)
     stale = raw is not None and identity is None
     fresh: str | None = None
     if identity is not None and raw is not None:

@@ -37,6 +37,10 @@ CHECKED_INSIDE = {
     ("POST", "/tokens/{token_id}/revoke"),
     # A second post of the token form lands here: the person's own confirmation only.
     ("GET", "/tokens/made/{confirmation_id}"),
+    # Why one looks at patient data in this session: anybody signed in states it for their
+    # own session (an export or an audit CSV records it as a view does).
+    ("GET", "/reason"),
+    ("POST", "/reason"),
 }
 
 
