@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from integrator.cli.common import fail
-from integrator.errors import ConfigurationError
 from integrator.reasons import MAX_REASON, bounded
-from integrator.settings import Settings
-from integrator.stated_reason import stating
+
+if TYPE_CHECKING:  # loaded when a command runs: ``--help`` loads nothing heavy
+    from integrator.settings import Settings
 
 WhyOption = Annotated[
     str | None,
@@ -36,11 +36,6 @@ WhyOption = Annotated[
 ]
 
 
-class _Refused(ConfigurationError):
-    def __init__(self, rule: str) -> None:
-        super().__init__(f"--reason: {rule}")
-
-
 @contextmanager
 def why_stated(reason: str | None, settings: Settings) -> Iterator[None]:
     """Within it, ``reason`` (``--reason``) is the why of every view and export the command
@@ -48,9 +43,12 @@ def why_stated(reason: str | None, settings: Settings) -> Iterator[None]:
     engine requires a reason (``INTEGRATOR_REASON_REQUIRED``), a view or export without one
     ends it (``stated_reason.ReasonNeeded``, exit 2, ``--reason: required: …``) before
     anything is shown; a listing that shows no patient data needs none."""
+    from integrator.errors import ConfigurationError
+    from integrator.stated_reason import stating
+
     try:
-        checked = bounded(reason, _Refused)
-    except _Refused as refused:
-        fail(str(refused), 2)
+        checked = bounded(reason, ConfigurationError)
+    except ConfigurationError as refused:
+        fail(f"--reason: {refused}", 2)
     with stating(checked, required=settings.reason_required, named="--reason"):
         yield
