@@ -1,5 +1,6 @@
-"""Why a console session looks at patient data (SPEC §8): stated once on ``/reason``, kept with
-the session, recorded with every view and export the session makes, shown under the header.
+"""Why a console session looks at patient data (docs/product.md §8): stated once on
+``/reason``, kept with the session, recorded with every view and export the session makes,
+shown under the header.
 
 Request by request against a real engine (httpx, no browser): a stated reason is the
 ``reason`` of a message page's, an event page's and a search by BSN's ``patient_data.view``,
