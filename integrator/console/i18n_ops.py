@@ -594,6 +594,8 @@ EN: Final[dict[str, str]] = {
     "audit.summary.views": "Views",
     "audit.summary.exports": "Exports",
     "audit.summary.patients": "Distinct patients",
+    # Of the entries counted, those that said no why (docs/access.md, "Why").
+    "audit.summary.without_reason": "Without a reason",
     "audit.summary.first": "First",
     "audit.summary.last": "Last",
     "audit.summary.views_of": "{count} {count|view|views} by {actor}, in the audit trail",
@@ -1406,6 +1408,7 @@ NL: Final[dict[str, str]] = {
     "audit.summary.views": "Bekeken",
     "audit.summary.exports": "Exports",
     "audit.summary.patients": "Verschillende patiënten",
+    "audit.summary.without_reason": "Zonder reden",
     "audit.summary.first": "Eerste",
     "audit.summary.last": "Laatste",
     "audit.summary.views_of": "{count} keer bekeken door {actor}, in de audittrail",

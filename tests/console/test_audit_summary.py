@@ -51,7 +51,9 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     await started.store.add_audit(
         BERT, "patient_data.view", "m-2", details={"view": "event", "bsn_hash": key("123456782")}
     )
-    await started.store.add_audit(BERT, "messages.export", "messages.csv", details={"terms": {}})
+    await started.store.add_audit(
+        BERT, "messages.export", "messages.csv", reason="maandrapport", details={"terms": {}}
+    )
     await started.store.add_audit(BERT, "destination.update", "noord")
     yield started
     await started.stop()
@@ -98,12 +100,13 @@ async def test_the_summary_shows_each_actor_and_the_total(engine: Engine) -> Non
         shown = await officer.get(where)
     assert shown.status_code == 200, shown.text
     rows = _rows(shown.text)
-    assert [row[:4] for row in rows] == [
-        [ANNA, "3", "0", "2"],  # most views first
-        [BERT, "1", "1", "1"],
-        ["Total (2 actors)", "4", "1", "3"],  # a patient two looked at is one
+    assert [row[:5] for row in rows] == [
+        [ANNA, "3", "0", "2", "3"],  # most views first
+        [BERT, "1", "1", "1", "1"],  # his export said why, his view did not
+        ["Total (2 actors)", "4", "1", "3", "4"],  # a patient two looked at is one
     ]
-    first, last = rows[2][4:]
+    assert "<th scope=\"col\">Without a reason</th>" in shown.text
+    first, last = rows[2][5:]
     assert first <= last and first[:4] == last[:4] == str(engine.clock.now().year)
     # The default period, said, with what it counts; the page names no patient's BSN.
     assert "Without From: the 30 days up to Until, or up to now." in shown.text
