@@ -57,7 +57,6 @@ from integrator.message_reads import (
     terms_filter,
 )
 from integrator.patient_views import record_search
-from integrator.reasons import holds_bsn, too_long
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine, takes_event_type
 from integrator.resent_since import ResentSince as ResentSince
@@ -140,11 +139,12 @@ async def select_to_resend(
     without this. A selection refused as too large is recorded with its count too.
 
     Its why is the one the request stated (``integrator.stated_reason``) or else ``reason``,
-    the resend's own: the patient's messages were looked up to be resent for it."""
+    the resend's own, checked already (``deadletter.checked_reason``): the patient's messages
+    were looked up to be resent for it."""
 
     async def record(found: int) -> None:
         bsn_hash = flt.bsn_hash if flt is not None else None
-        with stating(stated() or _usable(reason)):
+        with stating(stated() or reason):
             await record_search(
                 engine.store,
                 scope.identity,
@@ -482,15 +482,6 @@ async def read_message(
         seen=scope.destination_ids(catalog),
         source=source,
     )
-
-
-def _usable(reason: str | None) -> str | None:
-    """A resend's reason as the why of its selection's view, unless it breaks a reason's rules
-    (``reasons.bounded``): the resend refuses it then, after the view is recorded, and the
-    trail must not keep it meanwhile."""
-    if reason is None or too_long(reason) or holds_bsn(reason):
-        return None
-    return reason
 
 
 def check_resend(

@@ -74,8 +74,11 @@ async def record_view(
 
     A store failure is raised as it was (the API still answers 503 while the store is down),
     with ``NOT_SHOWN`` added as a note, which the CLI prints after the error. Within
-    ``headers_only`` (a ``HEAD``) nothing is recorded: nothing is shown.
+    ``headers_only`` (a ``HEAD``) nothing is recorded: nothing is shown. Where a reason is
+    required and none was stated (``stated_reason.why``), ``ReasonNeeded`` is raised first,
+    for a ``HEAD`` too, which answers with its ``GET``'s status.
     """
+    reason = why()  # refused where one is required, a HEAD too: it answers as its GET
     if _HEADERS_ONLY.get():
         return
     try:
@@ -83,7 +86,7 @@ async def record_view(
             identity.display,
             PATIENT_DATA_VIEW,
             target,
-            reason=why(),
+            reason=reason,
             details={"view": view, "bsn_hash": bsn_hash, **details},
         )
     except StoreError as exc:

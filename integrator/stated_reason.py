@@ -74,11 +74,19 @@ class ReasonNeeded(PermanentError):
         super().__init__(f"{named}: {NEEDED}")
 
 
+def given(reason: str | None) -> str | None:
+    """``reason`` without its outer blanks, or None for one that says nothing: a blank reason
+    is none, at every door (the console's form strips it; ``--reason " "`` and a header of
+    spaces must neither satisfy a required reason nor escape the count of those without)."""
+    return (reason or "").strip() or None
+
+
 def state(reason: str | None, *, required: bool = False, named: str = "reason") -> None:
     """Bind ``reason`` (None: none given) for the rest of the request being answered: for a
     door that answers each request in a task of its own (the API, the console), which sets it
-    first thing for every request, given or not."""
-    _STATED.set(Stated(reason or None, required, named))
+    first thing for every request, given or not (``http.reason_scope`` puts the one before
+    back after it)."""
+    _STATED.set(Stated(given(reason), required, named))
 
 
 @contextmanager
@@ -90,7 +98,7 @@ def stating(
     now = _STATED.get()
     token = _STATED.set(
         Stated(
-            reason or None,
+            given(reason),
             now.required if required is None else required,
             now.named if named is None else named,
         )

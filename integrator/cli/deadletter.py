@@ -164,7 +164,6 @@ def deadletter_list(
     since: Annotated[str | None, typer.Option(help=since_help("Died"))] = None,
     until: Annotated[str | None, typer.Option(help=until_help("Died"))] = None,
     as_json: JsonOption = False,
-    reason: WhyOption = None,
 ) -> None:
     """List dead letters that still need support, newest first, with when they died, the
     reason and the last ACK code.
@@ -211,8 +210,7 @@ def deadletter_list(
         counted = counts.get(destination, 0) if destination else sum(counts.values())
         return summaries, max(counted, limit + 1), unique
 
-    with why_stated(reason, settings):
-        found, total, unique = with_store(action, settings, read_only=True)
+    found, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(found, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)

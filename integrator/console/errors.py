@@ -31,7 +31,7 @@ is a 405 page with ``Allow`` naming every method the path takes, as the API's 40
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
@@ -226,11 +226,26 @@ def login_redirect(request: Request) -> Response:
     band, into ``base.html``'s ``#session-ended``), and the page is otherwise left alone."""
     interrupted = request.method not in ("GET", "HEAD")
     location = sign_in_address(return_to(request), interrupted=interrupted)
+    return _sent_to(request, location, interrupted=interrupted, notice="session")
+
+
+def _sent_to(
+    request: Request,
+    location: str,
+    *,
+    interrupted: bool,
+    notice: Literal["session", "reason"],
+) -> Response:
+    """Off to ``location``, a page the request needs first (signing in, a reason), which
+    returns to it: a plain request by a redirect; an htmx action takes the whole page there
+    (``HX-Redirect``); a page's own refresh stops and says why, with a link there
+    (``render.session_ended``)."""
     if request.headers.get("hx-request") == "true":
         if not interrupted and request.headers.get(BACKGROUND_HEADER) == "1":
-            from integrator.console.render import session_ended  # it needs the templates
+            from integrator.console import render  # it needs the templates
 
-            return session_ended(request, location, status=STOP_POLLING)
+            said = render.SESSION_ENDED if notice == "session" else render.REASON_NEEDED
+            return render.session_ended(request, location, status=STOP_POLLING, notice=said)
         return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
 
@@ -251,13 +266,11 @@ def reason_address(target: str, *, needed: bool = False) -> str:
 def reason_asked(request: Request) -> Response:
     """To the reason page, which returns to ``return_to`` once a reason is given: the engine
     requires one for this view or export, and nothing was shown. As ``login_redirect``: an htmx
-    action takes the whole page there (``HX-Redirect``); a page's own refresh just stops."""
+    action takes the whole page there; a page's own refresh (a message's status, every two
+    seconds) stops and says why, with a link to give one (its part of the page is kept)."""
     location = reason_address(return_to(request), needed=True)
-    if request.headers.get("hx-request") == "true":
-        if request.method in ("GET", "HEAD") and request.headers.get(BACKGROUND_HEADER) == "1":
-            return Response(status_code=STOP_POLLING)
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
+    interrupted = request.method not in ("GET", "HEAD")
+    return _sent_to(request, location, interrupted=interrupted, notice="reason")
 
 
 def from_http(

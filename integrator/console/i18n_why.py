@@ -30,6 +30,11 @@ EN: Final[dict[str, str]] = {
         "This engine asks why before it shows patient data or makes an export: give a reason "
         "for this session, and you go on to the page you opened."
     ),
+    # A page that refreshes itself found no reason where one is required: it stops.
+    "why.stopped": (
+        "This page stopped refreshing: this engine asks why before it shows patient data, and "
+        "your session gives no reason now."
+    ),
     "why.now": "Now:",
     "why.now_none": "No reason given yet: your views and exports are recorded without one.",
     "why.choose": "What is it about?",
@@ -59,6 +64,10 @@ NL: Final[dict[str, str]] = {
     "why.needed": (
         "Deze engine vraagt waarom voordat hij patiëntgegevens toont of een export maakt: geef "
         "een reden voor deze sessie, dan ga je door naar de pagina die je opende."
+    ),
+    "why.stopped": (
+        "Deze pagina ververst niet meer: deze engine vraagt waarom voordat hij patiëntgegevens "
+        "toont, en je sessie geeft nu geen reden."
     ),
     "why.now": "Nu:",
     "why.now_none": (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -223,12 +223,24 @@ def session_warning(request: Request) -> SessionWarning:
     )
 
 
-def session_ended(request: Request, sign_in: str, *, status: int) -> HTMLResponse:
-    """The notice that the session ended, for a page that refreshed itself (``errors.
-    login_redirect``): swapped out of band into the page's ``#session-ended`` (a
-    ``role="alert"`` region), and nothing else of the page (``HX-Reswap: none``)."""
+SESSION_ENDED: Final = ("session.ended", "session.sign_in_again")
+"""The notice (and its link's text) that the session ended."""
+REASON_NEEDED: Final = ("why.stopped", "why.give")
+"""The notice (and its link's text) that a reason is required and the session gives none."""
+
+
+def session_ended(
+    request: Request, link: str, *, status: int, notice: tuple[str, str] = SESSION_ENDED
+) -> HTMLResponse:
+    """The notice that a page that refreshed itself stopped (``errors.login_redirect``, ``errors.
+    reason_asked``), with a link to what it needs (``link``: sign in, give a reason): swapped
+    out of band into the page's ``#session-ended`` (a ``role="alert"`` region), and nothing
+    else of the page (``HX-Reswap: none``), so what the person was typing stays."""
     lang = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
-    html = ENV.get_template("_session_ended.html").render(t=Translator(lang), sign_in=sign_in)
+    said, link_text = notice
+    html = ENV.get_template("_session_ended.html").render(
+        t=Translator(lang), link=link, said=said, link_text=link_text
+    )
     return HTMLResponse(html, status_code=status, headers={"HX-Reswap": "none"})
 
 

@@ -29,6 +29,7 @@ from integrator.http.bodies import (
 )
 from integrator.http.errors import without_values
 from integrator.http.json_body import bad_json, parse_json
+from integrator.http.query import GIVEN_TWICE
 from integrator.http.refused_intake import is_intake
 from integrator.http.served import engine_of, jobs_of
 from integrator.ids import stored_id
@@ -183,12 +184,16 @@ async def state_reason(request: Request) -> None:
     requires a reason (``Settings.reason_required``), a view or export without the header is a
     422 naming it (``http.errors``). An event submission reads no reason: a header there never
     refuses an event."""
-    raw = request.headers.get(REASON_HEADER)
     if is_intake(request):
         state(None)
         return
+    given = request.headers.getlist(REASON_HEADER)
+    if len(given) > 1:  # read as Starlette reads headers, the first would win unrecorded
+        raise RequestValidationError(
+            [{"type": "duplicate_key", "loc": ("header", REASON_HEADER), "msg": GIVEN_TWICE}]
+        )
     required = engine_of(request).settings.reason_required
-    reason = None if raw is None else await reason_of(raw)
+    reason = await reason_of(given[0]) if given else None
     if reason is not None and holds_bsn(reason):
         raise _refused_reason(HOLDS_BSN, "holds_bsn")
     state(reason, required=required, named=REASON_HEADER)

@@ -93,9 +93,10 @@ async def refuse_unclear_parameters(request: Request) -> None:
 
 
 GIVEN_TWICE: Final = "is given more than once; which one was meant cannot be told"
-ALWAYS_ONE: Final = ("Authorization", "X-Integrator-Reason")
-"""Headers no request may repeat, whatever its route declares: the reason is read on every
-route (``deps.state_reason``), as the why of a view of patient data or an export."""
+ALWAYS_ONE: Final = ("Authorization",)
+"""Headers no request may repeat, whatever its route declares. (``X-Integrator-Reason``, read
+on every route but intake, is held to it by ``deps.state_reason``, which an event submission
+never reaches: a header appended twice there must not cost an event.)"""
 
 
 def declared_headers(route: APIRoute) -> tuple[str, ...]:

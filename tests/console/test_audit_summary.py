@@ -105,7 +105,7 @@ async def test_the_summary_shows_each_actor_and_the_total(engine: Engine) -> Non
         [BERT, "1", "1", "1", "1"],  # his export said why, his view did not
         ["Total (2 actors)", "4", "1", "3", "4"],  # a patient two looked at is one
     ]
-    assert "<th scope=\"col\">Without a reason</th>" in shown.text
+    assert '<th scope="col">Without a reason</th>' in shown.text
     first, last = rows[2][5:]
     assert first <= last and first[:4] == last[:4] == str(engine.clock.now().year)
     # The default period, said, with what it counts; the page names no patient's BSN.

@@ -252,6 +252,28 @@ async def test_where_a_reason_is_required_the_console_asks_for_it_first(tmp_path
             assert await _entries(engine, "sam@example.org") == []
             form = await sam.get(f"/reason?next={quote(page)}&needed=1")
             assert "This engine asks why before it shows patient data" in form.text
+            # The page's own refresh (its status, every two seconds) stops and says why, with
+            # a link to give one; the rest of the page stays (nothing else is swapped). An
+            # htmx action takes the whole page to the question.
+            refresh = await sam.get(
+                f"{page}/status",
+                headers={
+                    "hx-request": "true",
+                    "x-integrator-background": "1",
+                    "hx-current-url": f"http://console.test{page}",
+                },
+            )
+            assert refresh.status_code == 286, refresh.text
+            assert refresh.headers["hx-reswap"] == "none"
+            assert refresh.text.startswith('<div id="session-ended" hx-swap-oob="innerHTML">')
+            assert "This page stopped refreshing: this engine asks why" in refresh.text
+            assert f'<a href="/reason?next={quote(page)}&amp;needed=1">' in refresh.text
+            action = await sam.get(
+                page, headers={"hx-request": "true", "hx-current-url": f"http://console.test{page}"}
+            )
+            assert action.status_code == 204
+            assert action.headers["hx-redirect"] == f"/reason?next={quote(page)}&needed=1"
+            assert await _entries(engine, "sam@example.org") == []
             saved = await _state(sam, choice="failure", next=page)
             assert saved.headers["location"] == page
             assert (await sam.get(page)).status_code == 200

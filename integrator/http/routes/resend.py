@@ -23,6 +23,7 @@ from deadletter import (
     ResendResult,
     Selection,
     UnknownMessageId,
+    checked_reason,
     refusals,
 )
 from integrator import message_service
@@ -224,8 +225,10 @@ async def _resend_batch(
         except BadSearch as exc:
             raise bad_search(exc, terms) from None
     try:
+        # Checked before the selection records its view, which takes it as its why.
+        reason = checked_reason(body.reason)
         selection = await message_service.select_to_resend(
-            engine, scope, flt, message_ids=body.message_ids, source=source, reason=body.reason
+            engine, scope, flt, message_ids=body.message_ids, source=source, reason=reason
         )
         message_service.check_resend(catalog, scope, selection, body.to)
         if body.named_ids is not None:
