@@ -43,6 +43,7 @@ from integrator.http.methods import install_allow
 from integrator.http.nul import refuse_nul
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unclear_parameters
+from integrator.http.reason_scope import ReasonPerRequest
 from integrator.http.refused_intake import body_refused, keep_with_query
 from integrator.http.routes import (
     audit,
@@ -144,6 +145,7 @@ def build_app() -> FastAPI:
     install_allow(app)  # a 405's Allow names every method of its path
     # HEAD on every GET route, as that GET (its permission too) without the body
     app.add_middleware(HeadAsGet, router=app.router)
+    app.add_middleware(ReasonPerRequest)  # a request's why ends with it (http.reason_scope)
     install_openapi(app)
     for module in (
         health,

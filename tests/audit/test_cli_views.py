@@ -224,6 +224,8 @@ def test_where_a_reason_is_required_a_view_without_one_is_refused_before_it_is_s
         assert "--reason: required: say why" in result.stderr, result.stderr
         assert BSN not in result.output and PATIENT not in result.output
         assert "ZD100000001" not in result.stdout  # not a row of the CSV either
+    blank = cli(required, "messages", "show", world.delivered, "--reason", "   ")
+    assert blank.exit_code == 2 and "--reason: required" in blank.stderr, blank.output
     assert [e for e in trail(world) if e.reason is None and "export" in e.action] == []
     assert views(world) == []
     # What shows no patient data needs none; a reason given is recorded.

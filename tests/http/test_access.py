@@ -36,6 +36,7 @@ from integrator.http.app import EngineApp, build_app
 from integrator.http.auth import UNAUTHENTICATED, IdentityDep
 from integrator.http.scope import ScopeDep
 from integrator.presenters import iso_time
+from integrator.stated_reason import stated
 from integrator.store import AuditFilter
 from tests.http.support import EVERY_ROLE, MAKER, bearer, finished, make_token, token_for
 from tests.integrator.support import destination, settings_for
@@ -689,6 +690,10 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
     support = await world.token(Grant(Role.RESEND), Grant(Role.REPORTS), name="support")
     async with world.client(support) as client:
         said = {REASON.encode(): why.encode()}
+        # In the caller's own task (as this client calls the app), the reason ends with its
+        # request: nothing the caller does next is explained by it.
+        await client.get(f"/api/v1/messages/{UNKNOWN}", headers=said)
+        assert stated() is None
         for answer in (
             await client.get(f"/api/v1/messages/{world.card_message}", headers=said),
             await client.get(f"/api/v1/events/{world.card_event}"),  # none: none recorded
@@ -706,6 +711,10 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
             f"/api/v1/messages/{world.card_message}",
             headers=[(REASON, "een"), (REASON, "twee")],
         )
+        blank = await client.get(
+            f"/api/v1/events/{world.card_event}", headers={REASON: "   "}
+        )  # says nothing: recorded as none
+        assert blank.status_code == 200, blank.text
     for refused in (bsn, long, twice):
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0]["loc"] == ["header", REASON], refused.text
@@ -718,6 +727,7 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
         ("patient_data.view", world.card_event, None),
         ("patient_data.view", "messages.search", why),
         ("messages.export", "messages.csv", "maandrapport"),
+        ("patient_data.view", world.card_event, None),
     ]
     # A resend's reason that writes out a BSN is refused, and is not the why of its view.
     async with world.client(support) as client:
@@ -734,7 +744,12 @@ async def test_the_why_of_a_view_or_an_export_is_the_reason_header_of_its_reques
     intake = await world.token(Grant(Role.INTAKE))
     async with world.client(intake) as upstream:
         sent = await upstream.post("/api/v1/events", json=event, headers={REASON: BSN})
-    assert sent.status_code == 202, sent.text
+        assert sent.status_code == 202, sent.text
+        event["event_id"] = str(uuid.uuid4())  # a proxy that adds the header again
+        sent = await upstream.post(
+            "/api/v1/events", json=event, headers=[(REASON, "een"), (REASON, "twee")]
+        )
+        assert sent.status_code == 202, sent.text
 
 
 # -- what a body may be -----------------------------------------------------------------------
