@@ -174,6 +174,13 @@ class AuditSummary:
     actors: list[ActorSummary]
     total: ActorSummary
 
+    @property
+    def asks_why(self) -> bool:
+        """Whether every action counted is one that is to say why (a view of patient data, an
+        export: ``integrator.stated_reason``), so that ``without_reason`` is worth showing; a
+        login's or a change's entries need not say it, or say it otherwise."""
+        return all(action in (*VIEWS, *_EXPORT_ACTIONS) for action in self.terms.actions)
+
     def to_json(self, zone: tzinfo) -> dict[str, Any]:
         """As the API and ``audit summary --json`` give it, times in ``zone``."""
         return {

@@ -406,7 +406,7 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
             "patients",
             "exports",
             *(("entries",) if other else ()),
-            "no reason",
+            *(("no reason",) if summary.asks_why else ()),
         ),
         optional=("first", "last"),
         width=width,

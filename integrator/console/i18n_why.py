@@ -28,12 +28,16 @@ EN: Final[dict[str, str]] = {
     # INTEGRATOR_REASON_REQUIRED: the page the person opened was not shown without one.
     "why.needed": (
         "This engine asks why before it shows patient data or makes an export: give a reason "
-        "for this session, and you go on to the page you opened."
+        "for this session, and you go back to the page you were on (a search: make it again)."
     ),
     # A page that refreshes itself found no reason where one is required: it stops.
     "why.stopped": (
         "This page stopped refreshing: this engine asks why before it shows patient data, and "
         "your session gives no reason now."
+    ),
+    "refusal.why.too_long_with_choice": (
+        "with the choice above in front, the reason is longer than a reason may be: at most "
+        "{room} characters of your own words"
     ),
     "why.now": "Now:",
     "why.now_none": "No reason given yet: your views and exports are recorded without one.",
@@ -63,11 +67,16 @@ NL: Final[dict[str, str]] = {
     ),
     "why.needed": (
         "Deze engine vraagt waarom voordat hij patiëntgegevens toont of een export maakt: geef "
-        "een reden voor deze sessie, dan ga je door naar de pagina die je opende."
+        "een reden voor deze sessie, dan ga je terug naar de pagina waar je was (een zoekopdracht: "
+        "doe die opnieuw)."
     ),
     "why.stopped": (
         "Deze pagina ververst niet meer: deze engine vraagt waarom voordat hij patiëntgegevens "
         "toont, en je sessie geeft nu geen reden."
+    ),
+    "refusal.why.too_long_with_choice": (
+        "met de keuze hierboven ervoor wordt de reden langer dan een reden mag zijn: hoogstens "
+        "{room} tekens in je eigen woorden"
     ),
     "why.now": "Nu:",
     "why.now_none": (

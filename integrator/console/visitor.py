@@ -11,7 +11,7 @@ Every POST is checked here before the page runs (``session.post_is_genuine``): a
 refused whatever the page would have done.
 
 Every request also states why it may look at patient data (``integrator.stated_reason``): the
-reason its session was given (``pages.reason``), or none, whether anybody is signed in or not,
+reason its session was given (``pages.why``), or none, whether anybody is signed in or not,
 so that no view or export a page records is explained by what another request stated.
 """
 

@@ -103,6 +103,9 @@ def test_the_table_lists_the_most_views_first_with_a_total(cli: Any, env: dict[s
     assert lines[header + 2].split()[:5] == [BERT, "0", "1", "1", "1"]
     assert lines[header + 3].split()[:7] == ["total", "(2", "actors)", "3", "2", "1", "3"]
     assert "2000-01-01T00:00:00+01:00" in result.stdout  # the period it covers
+    # Views and exports are to say why; a summary of another action has no such column.
+    other = cli("audit", "summary", "--since", "2000-01-01", "--action", "destination.update")
+    assert other.exit_code == 0 and "reason" not in other.stdout, other.output
 
 
 def test_the_summary_is_recorded_as_the_local_user(cli: Any, env: dict[str, str]) -> None:

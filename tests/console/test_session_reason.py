@@ -152,16 +152,26 @@ async def test_a_reason_with_a_bsn_or_too_long_is_refused_and_nothing_kept(
 ) -> None:
     message_id, _ = await _ids(engine)
     rules = {
-        "en": ("this looks like a BSN: leave it out", "at most 1000 characters"),
-        "nl": ("dit lijkt op een BSN: laat het weg", "hoogstens 1000 tekens"),
+        "en": (
+            "this looks like a BSN: leave it out",
+            "at most 1000 characters",
+            "at most 966 characters of your own words",  # 1000 less the choice and ": "
+        ),
+        "nl": (
+            "dit lijkt op een BSN: laat het weg",
+            "hoogstens 1000 tekens",
+            "hoogstens 964 tekens in je eigen woorden",  # a longer choice in Dutch
+        ),
     }[lang]
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang=lang) as sam:
         assert (await _state(sam, reason="eerste vraag")).status_code == 303
         for data, rule in (
             ({"choice": "own", "reason": f"mevrouw belde, bsn {BSN}"}, rules[0]),
             ({"choice": "own", "reason": "999 990 019"}, rules[0]),
-            # A preset and the 1000 characters the field takes: longer than a reason may be.
-            ({"choice": "failure", "reason": "Jan van der Berg " + "x" * 983}, rules[1]),
+            ({"choice": "own", "reason": "Jan van der Berg " + "x" * 984}, rules[1]),
+            # A preset and the 1000 characters the field takes: longer than a reason may be,
+            # said as how much of the person's own words fits.
+            ({"choice": "failure", "reason": "Jan van der Berg " + "x" * 983}, rules[2]),
         ):
             refused = await _state(sam, **data)
             assert refused.status_code == 422, refused.text

@@ -33,7 +33,7 @@ from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
-from integrator.reasons import MAX_REASON
+from integrator.reasons import MAX_REASON, too_long
 
 router = APIRouter()
 NAV: Final[list[NavItem]] = []
@@ -41,6 +41,11 @@ OWN: Final = "own"
 """The choice of no preset: the person's own words alone."""
 
 Typed = Annotated[str, Form(max_length=MAX_REASON)]
+TOO_LONG_WITH_CHOICE: Final = (
+    "with the choice above in front, the reason is longer than a reason may be: at most "
+    "{room} characters of your own words"
+)
+"""Own words a field takes whole (``MAX_REASON``), too long once a choice is put in front."""
 Next = Annotated[str, Form(max_length=2000)]
 
 
@@ -67,6 +72,14 @@ async def state_reason(
     a BSN (``reasons.HOLDS_BSN``)."""
     back = _back(request, next)
     text = None if action == "clear" else stated_text(visitor.lang, choice, reason)
+    if text is not None and too_long(text):  # the choice in front made it too long
+        room = MAX_REASON - (len(text) - len(reason.strip()))
+        problem = Said(
+            TOO_LONG_WITH_CHOICE.format(room=room),
+            "why.too_long_with_choice",
+            values={"room": room},
+        )
+        return _form(request, visitor, back, problem=problem, choice=choice)
     assert visitor.session is not None  # a signed-in person (``PersonDep``) has one
     try:
         kept = await engine_of(request).access.state_session_reason(visitor.session, text)
