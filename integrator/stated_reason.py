@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Final
 
@@ -107,6 +107,18 @@ def stating(
         yield
     finally:
         _STATED.reset(token)
+
+
+def fresh() -> Token[Stated]:
+    """Nothing stated, from here until ``put_back(token)``: for a request's outermost layer
+    (``http.reason_scope``), which ``stating`` would serve as well at a few microseconds more
+    on every request the engine answers."""
+    return _STATED.set(_NONE)
+
+
+def put_back(token: Token[Stated]) -> None:
+    """What was stated before ``fresh`` gave ``token``."""
+    _STATED.reset(token)
 
 
 def stated() -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from integrator.stated_reason import stating
+from integrator.stated_reason import fresh, put_back
 
 
 class ReasonPerRequest:
@@ -26,5 +26,8 @@ class ReasonPerRequest:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with stating(None, required=False, named="reason"):
+        token = fresh()
+        try:
             await self.app(scope, receive, send)
+        finally:
+            put_back(token)
