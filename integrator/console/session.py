@@ -34,7 +34,7 @@ from starlette.responses import Response
 from integrator.access.permissions import Identity
 from integrator.http.query import declared_query
 from integrator.http.served import engine_of as engine_of  # the pages take it from here
-from integrator.search import holds_bsn
+from integrator.search import holds_bsn, term_holds_bsn
 
 SESSION_COOKIE: Final = "integrator-session"
 PRESESSION_COOKIE: Final = "integrator-presession"
@@ -142,8 +142,10 @@ def this_page(request: Request) -> str:
     Nothing else of the address is sent on (in a hidden field, a redirect): a parameter the
     page does not take is not part of the page, and may be anything, patient data typed or
     pasted into an address (``?foo=<BSN>``) too. And when one of the kept parameters holds a
-    BSN (``search.holds_bsn``, the misplaced-BSN rule) the query is left off altogether: a BSN
-    is never repeated in an address, not even one the page was opened with.
+    BSN (``search.term_holds_bsn``, the misplaced-BSN rule) the query is left off altogether: a
+    BSN is never repeated in an address, not even one the page was opened with. A destination's
+    id that holds nine such digits (``umc-999990019``) is the id it can be, as a search takes
+    it: a page filtered by it keeps its filter.
     """
     route = request.scope.get("route")
     return page_address(
@@ -160,7 +162,7 @@ def page_address(route: APIRoute | None, path: str, query: str) -> str:
     known = declared_query(route) if route is not None else frozenset[str]()
     parts = query.split("&") if query else []
     kept = "&".join(p for p in parts if unquote_plus(p.partition("=")[0]) in known)
-    if any(holds_bsn(value) for _, value in parse_qsl(kept)):
+    if any(term_holds_bsn(name, value) for name, value in parse_qsl(kept)):
         kept = ""
     return local_path(path + (f"?{kept}" if kept else ""))
 
