@@ -893,12 +893,17 @@ class Engine:
         destination can now (moved before the sunset, or ``auto_upgrade``): the message as the
         store then has it (its new bytes, its attempts so far), for a fifo runner to send in
         its place; None when it stays held. Hold and map again under ``Intake.releasing``, so
-        that no ``release_held`` sends it to the tail between the two."""
+        that no ``release_held`` of this engine sends it to the tail between the two.
+
+        Another engine on the store is not kept out by that lock: its release of held messages
+        (a resume all engines apply at once) may map it again in that window and publish it to
+        the tail. It is then queued, with its new bytes, as this one would have left it: so it
+        is sent here in its place all the same (whoever released it), and the copy at the tail
+        finds it delivered and owes nothing. Only one still held is not sent."""
         async with self.intake.releasing:
             if not await self._hold_retired(message, version):
                 return None
-            if await self.intake.release_now(message.message_id, message.destination_id) is None:
-                return None
+            await self.intake.release_now(message.message_id, message.destination_id)
         again = await self._load_pending([message.message_id])
         return again[0] if again else None
 

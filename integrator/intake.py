@@ -165,7 +165,9 @@ class Intake:
         released already, went on with the next: the cancel made after the sunset went out
         before the referral mapped before it (a CI run on a loaded machine). Within one
         engine: another engine on the store releasing held messages in that window (they all
-        apply a resume at about the same time) is not kept out by it."""
+        apply a resume at about the same time) is not kept out by it, and the runner sends the
+        message in its place all the same (``Engine._remap_retired``), the copy published to
+        the tail owing nothing (``DestinationRunner._copy_of_one_sent``)."""
         self._committing, self._publishing = Turnstile(), Turnstile()
         self._group = GroupCommit(store)
 

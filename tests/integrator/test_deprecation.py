@@ -612,6 +612,52 @@ async def test_a_release_of_held_messages_meanwhile_does_not_send_the_referral_a
         await receiver.stop()
 
 
+async def test_another_engines_release_meanwhile_does_not_send_the_referral_after_its_cancel(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, with the release made by another engine on the store, which this engine's
+    lock does not keep out (all engines apply a resume at about the same time): it maps the
+    referral again and queues it at the tail. The runner sends it in its place all the same,
+    and the copy at the tail owes nothing: the hospital gets the referral, then the cancel,
+    each once. Another engine's release is the release without this engine's lock."""
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    config = waiting_at_the_sunset(port, ordering="fifo", auto_upgrade=True)
+    config = config.model_copy(update={"enabled": False})
+    engine = await start(tmp_path, clock, config)
+    receiver = MllpReceiver(port=port)
+    hold = engine._hold_retired
+    released: list[int] = []
+
+    async def hold_then_another_engine_releases(message: Any, version: str) -> bool:
+        held = await hold(message, version)
+        released.append(await engine.intake._release_held(["noord"]))  # not kept out
+        return held
+
+    monkeypatch.setattr(engine, "_hold_retired", hold_then_another_engine_releases)
+    try:
+        new = json.loads(another(referral_data))
+        [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
+        clock.set(AFTER_SUNSET)
+        cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
+        [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
+        await receiver.start()
+        resumed = config.model_copy(update={"enabled": True})
+        catalog = build_catalog(
+            [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+        )
+        await engine.apply_catalog(catalog)
+        assert await engine.wait_settled(timeout=20)
+        assert released == [1]  # the other engine did release it, to the tail
+        got = [read_msh(m).control_id for m in receiver.received]
+        assert got == [first.control_id, second.control_id]
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
 async def eventually_true(count: Any, at_least: int) -> bool:
     from tests.transport.helpers import eventually
 
