@@ -167,3 +167,63 @@ def test_the_resend_form_shows_each_choice_whole(
         assert page.evaluate(CHOICES_CUT) == [], (lang, width)
         hint = page.locator("#resend-mode-hint").inner_text()
         assert hint.startswith("Automatic:" if lang == "en" else "Automatisch:")
+
+
+EVERY_CELL = """table => Array.from(table.querySelectorAll('tbody tr, tfoot tr')).flatMap(row =>
+  Array.from(row.cells).map(cell => {
+    const box = cell.getBoundingClientRect();
+    const header = cell.tagName === 'TH' ? null : table.tHead.rows[0].cells[cell.cellIndex];
+    return {
+      column: header ? header.textContent.trim() : cell.textContent.trim(),
+      label: header ? getComputedStyle(cell, '::before').content : null,
+      left: box.left, right: box.right, width: box.width,
+      // Its links and values, each whole within the window too.
+      inside: Array.from(cell.querySelectorAll('a, dd')).map(e => e.getBoundingClientRect().right),
+    };
+  }))"""
+
+
+def every_cell_fits(page: Page, table: Locator) -> int:
+    """``table`` and the page scroll nothing sideways, and every cell of its body and foot is
+    whole on screen, each named by its column; how many cells."""
+    assert table.evaluate("t => t.scrollWidth - t.clientWidth") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    assert page.evaluate("document.querySelector('main').scrollWidth") <= WIDTH
+    cells = table.evaluate(EVERY_CELL)
+    for cell in cells:
+        assert cell["width"] > 0 and cell["left"] >= 0 and cell["right"] <= WIDTH, cell
+        assert all(right <= WIDTH for right in cell["inside"]), cell
+        assert cell["label"] in (None, f'"{cell["column"]}"'), cell
+    return len(cells)
+
+
+def test_the_audit_trail_and_its_summary_fit_a_narrow_window(
+    browser: Browser, live: LiveEngine
+) -> None:
+    """The audit trail's table scrolled in a box of its own at 640 px, its target, reason and
+    details out of sight and out of the keyboard's reach (found by a Dutch support employee);
+    its summary's too, with the column of views without a reason."""
+    actor = "person:smal.bekeken@example.org"
+    key = live.engine.settings.bsn_hash
+    live.call(
+        live.engine.store.add_audit(
+            actor, "patient_data.view", "m-1", details={"view": "message", "bsn_hash": key("1")}
+        )
+    )
+    officer = live.person("smal.audit@example.org", Grant(Role.ADMIN))
+    with signed_in_page(browser, live, officer) as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto("/audit")
+        trail = page.locator("main table")
+        assert every_cell_fits(page, trail) >= 7
+        # Each column of a row, from when to its details, one under the other.
+        row = trail.locator("tbody tr").filter(has_text=actor)
+        assert row.locator("dl.figures").is_visible()
+        screenshot(page, "audit-narrow")
+        page.goto("/audit/summary")
+        page.get_by_role("button", name="Summarise").click()
+        summary = page.locator("#summary-table")
+        summary.wait_for()
+        assert summary.get_by_role("columnheader", name="Without a reason").count() == 1
+        assert every_cell_fits(page, summary) >= 14  # a row of seven, and the total's
+        screenshot(page, "audit-summary-narrow")
