@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from integrator.console import (
+    i18n_focus,
     i18n_ops,
     i18n_pages,
     i18n_refusals,
@@ -413,6 +414,7 @@ EN: Final[dict[str, str]] = {
     **i18n_warnings.EN,
     **i18n_texts.EN,
     **i18n_why.EN,
+    **i18n_focus.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -816,6 +818,7 @@ NL: Final[dict[str, str]] = {
     **i18n_warnings.NL,
     **i18n_texts.NL,
     **i18n_why.NL,
+    **i18n_focus.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

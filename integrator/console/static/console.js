@@ -30,6 +30,11 @@
 //   begins with "Refused" too. A page that says what a form just did in place of the form's
 //   page (a dashboard tile's pause or resume: data-done) puts the focus on that, so it is
 //   read out and the keyboard goes on from the tile it was in.
+// - A page that answers a search the person made (its terms in the address, or a kept search)
+//   puts the focus on its results (data-found, tabindex=-1): their heading, so a screen reader
+//   says it and the next Tab is the first result, or what says nothing was found; a refusal
+//   comes first. The page without terms, and any part of a page refreshed by htmx (a timer's
+//   request, X-Integrator-Background), never moves the focus: this runs once, as the page loads.
 // - A form whose answer takes a while (a destination's test message waits for the receiver's
 //   ACK, up to its ack_timeout) names in data-sending the hidden element that says so: shown,
 //   and read out (role=status), while the page waits, its buttons disabled (data-once).
@@ -124,9 +129,11 @@
   var invalid = document.querySelector("main [aria-invalid=true]");
   var refusal = document.querySelector("main [data-refusal]");
   var done = document.querySelector("main [data-done]");
+  var found = document.querySelector("main [data-found]");
   if (invalid instanceof HTMLElement) { invalid.focus(); }
   else if (refusal instanceof HTMLElement) { refusal.focus(); }
   else if (done instanceof HTMLElement) { done.focus(); }
+  else if (found instanceof HTMLElement) { found.focus(); }
 
   function picks(form) {
     return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=ids]"));
