@@ -227,3 +227,18 @@ def test_the_audit_trail_and_its_summary_fit_a_narrow_window(
         assert summary.get_by_role("columnheader", name="Without a reason").count() == 1
         assert every_cell_fits(page, summary) >= 14  # a row of seven, and the total's
         screenshot(page, "audit-summary-narrow")
+
+
+def test_the_rejected_input_list_fits_a_narrow_window(browser: Browser, live: LiveEngine) -> None:
+    """The list of rejected input scrolled in a box of its own at 640 px, its problems (the
+    rules each broke) out of sight and out of the keyboard's reach."""
+    from tests.console.test_rejected import _reject
+
+    _reject(live)
+    support = live.person("smal.geweigerd@example.org", Grant(Role.RESEND))
+    with signed_in_page(browser, live, support, lang="nl") as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto("/rejected")
+        listed = page.locator("#rejected-list")
+        assert every_cell_fits(page, listed) >= 7
+        screenshot(page, "rejected-narrow")
