@@ -414,14 +414,15 @@ _CONTROL_ID: Final = re.compile(r"[0-9A-Fa-f]{19}")
 
 
 @dataclass(frozen=True, slots=True)
-class ZdElsewhere:
-    """Where a referral went that no message has, by its ZD number: ``rejected``, how much
-    rejected input has it (None: who asks may not list rejected input, and is not told);
-    ``unrouted``, how many of its events arrived while no destination served its provider (0
-    for who does not read every cluster: unrouted events lie in none). ``unseen``: who asks
-    cannot see one or the other, so "nothing found" may not be the whole story; said without
-    telling whether there is any (``messages.zd_unseen``): nothing outside their clusters is
-    confirmed or denied, and they are told who can look."""
+class Elsewhere:
+    """Where a referral went that no message has, by its ZD number or by the patient's BSN:
+    ``rejected``, how much rejected input has it (None: who asks may not list rejected input,
+    or, by BSN, may not search it by BSN, and is not told); ``unrouted``, how many of its
+    events arrived while no destination served its provider (0 for who does not read every
+    cluster, and, by BSN, for who may not read patient data in every cluster: unrouted events
+    lie in none). ``unseen``: who asks cannot see one or the other, so "nothing found" may not
+    be the whole story; said without telling whether there is any (``messages.zd_unseen``):
+    nothing outside their clusters is confirmed or denied, and they are told who can look."""
 
     rejected: int | None
     unrouted: int
@@ -429,15 +430,26 @@ class ZdElsewhere:
 
 
 UNROUTED_COUNTED = 100
-"""Unrouted events of one ZD number counted at most: a handful is the rule, and the answer only
-has to say there are some."""
+"""Unrouted events of one ZD number or one patient counted at most: a handful is the rule, and
+the answer only has to say there are some."""
 
 
-async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> ZdElsewhere:
+async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Elsewhere | None:
+    """Where a message search or selection that found nothing went instead, by its filter's ZD
+    number (``zd_elsewhere``) or, without one, by its BSN's keyed hash (``bsn_elsewhere``);
+    None for a filter with neither, of which nothing is said. ``messages list``, ``resend``,
+    the API's resend and the console's messages page say it alike."""
+    if flt.zd_number is not None:
+        return await zd_elsewhere(store, identity, flt.zd_number)
+    if flt.bsn_hash is not None:
+        return await bsn_elsewhere(store, identity, flt.bsn_hash)
+    return None
+
+
+async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> Elsewhere:
     """Where the referral ``zd_number`` (as a search has normalised it) went when a message
     search or selection by it finds nothing: refused by intake, or arrived unrouted (the
-    classic "it never came"). ``messages list``, ``resend`` and the console's messages page
-    say it alike. Counted on the ``zd_number`` indexes."""
+    classic "it never came"). Counted on the ``zd_number`` indexes."""
     from integrator.access.permissions import ALL, Permission
     from integrator.rejected_reads import rejected_for_zd
     from integrator.store.records import EventFilter
@@ -451,6 +463,33 @@ async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> ZdEl
         )
         unrouted = len(waiting)
     # Not counted for who cannot see them: the same answer whether there is any or none.
-    return ZdElsewhere(
-        rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere
+    return Elsewhere(rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere)
+
+
+async def bsn_elsewhere(store: Store, identity: Identity, bsn_hash: str) -> Elsewhere:
+    """Where a patient's referral went when a message search by their BSN (``bsn_hash``, its
+    keyed hash) finds nothing: refused by intake, or arrived for a provider no destination
+    serves (the GP who only has the BSN at hand). Counted on the ``bsn_hash`` indexes, unrouted
+    events no further than ``UNROUTED_COUNTED``; the BSN itself is never here.
+
+    Part of the search by BSN, whose view is recorded already (``messages.search``): nothing
+    more is recorded. So it tells only who could look them up by that BSN themselves: rejected
+    input for who may search it by BSN (``rejected_reads.rejected_for_bsn``), unrouted events
+    for who reads messages and patient data in every cluster (an unrouted event lies in none;
+    listing them by BSN needs ``patient_data.read`` for all clusters). Anyone else gets the
+    same answer whether there is any or none."""
+    from integrator.access.permissions import ALL, Permission
+    from integrator.rejected_reads import rejected_for_bsn
+    from integrator.store.records import EventFilter
+
+    refused = await rejected_for_bsn(store, identity, bsn_hash)
+    unrouted = 0
+    everywhere = (
+        identity.visible_clusters(Permission.MESSAGES_READ) is ALL
+        and identity.visible_clusters(Permission.PATIENT_DATA_READ) is ALL
     )
+    if everywhere:
+        unrouted = await store.count_events(
+            EventFilter(bsn_hash=bsn_hash, unrouted=True), at_most=UNROUTED_COUNTED
+        )
+    return Elsewhere(rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere)

@@ -14,7 +14,8 @@ ZD number, provider and BSN (its keyed hash). A search by BSN tells whether a pa
 was refused, so it is patient data as a message search by BSN is: it needs ``BODY`` and is
 recorded (``patient_data.view``, view ``rejected.search``, with the hash and how many it found)
 before the rows are returned. ``rejected_for_zd`` lets an empty message or event search by ZD
-number say that intake refused that referral, with one indexed count.
+number say that intake refused that referral, with one indexed count; ``rejected_for_bsn`` the
+same for an empty message search by BSN.
 
 Who may: rejected input never reached a destination, so it lies in no cluster, and every
 function here needs its permission for all clusters: ``messages.read`` for the listing and for
@@ -264,6 +265,17 @@ async def rejected_for_zd(store: Store, identity: Identity, zd_number: str) -> i
     if not may_list(identity):
         return None
     return await count_rejected(store, identity, RejectedFilter(zd_number=zd_number))
+
+
+async def rejected_for_bsn(store: Store, identity: Identity, bsn_hash: str) -> int | None:
+    """How much rejected input has the BSN whose keyed hash is ``bsn_hash``, for an empty
+    message search by that BSN to say that intake refused the patient's referral; one count on
+    the ``bsn_hash`` index. None for who may not search rejected input by BSN (``may_list`` and
+    ``may_read_body``, as ``find_rejected`` asks): they are not told of it. Recorded as part of
+    the search it belongs to, not again here."""
+    if not (may_list(identity) and may_read_body(identity)):
+        return None
+    return await count_rejected(store, identity, RejectedFilter(bsn_hash=bsn_hash))
 
 
 async def rejected_lately(store: Store, settings: Settings, identity: Identity) -> int | None:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
     from integrator.export_stream import Planned
+    from integrator.message_reads import Elsewhere
     from integrator.operators import DestinationAdmin
     from integrator.search import BadSearch
     from integrator.settings import Settings
@@ -149,13 +150,6 @@ def tell_rejected(nothing: str, zd_number: str, count: int | None) -> None:
     _say(rejected_said(nothing, zd_number, count))
 
 
-def tell_unrouted(nothing: str, zd_number: str, count: int) -> None:
-    """Say on stderr that an empty search by ZD number has unrouted events with that number:
-    it arrived, but no destination served its provider then, so it made no message. stdout
-    stays the (empty) listing; the exit code stays 0."""
-    _say(unrouted_said(nothing, zd_number, count))
-
-
 def rejected_said(nothing: str, zd_number: str, count: int | None) -> str | None:
     """``tell_rejected``'s line, or None when there is nothing to tell."""
     if not count:
@@ -165,13 +159,59 @@ def rejected_said(nothing: str, zd_number: str, count: int | None) -> str | None
 
 
 def unrouted_said(nothing: str, zd_number: str, count: int) -> str | None:
-    """``tell_unrouted``'s line, or None when there is nothing to tell."""
+    """An empty search by ZD number whose referral arrived unrouted: the line, or None when
+    there is nothing to tell (it arrived, but no destination served its provider then, so it
+    made no message)."""
     if not count:
         return None
     pieces = "1 unrouted event" if count == 1 else f"{count} unrouted events"
     return (
         f"{nothing}; {pieces} with this ZD number (no destination served its provider when "
         f"it arrived): integrator events list --zd {zd_number}, then integrator events route"
+    )
+
+
+def elsewhere_said(nothing: str, zd_number: str | None, went: Elsewhere | None) -> list[str]:
+    """What an empty search or selection says on stderr of where the referral went instead
+    (``message_reads.elsewhere``): by ``zd_number`` when it had one, else by the patient's BSN,
+    which no line shows (each names the command that asks for it unechoed, ``--bsn -``). None
+    said when there is nothing to tell."""
+    if went is None:
+        return []
+    if zd_number is not None:
+        lines = [
+            rejected_said(nothing, zd_number, went.rejected),
+            unrouted_said(nothing, zd_number, went.unrouted),
+        ]
+    else:
+        lines = [
+            bsn_rejected_said(nothing, went.rejected),
+            bsn_unrouted_said(nothing, went.unrouted),
+        ]
+    return [line for line in lines if line is not None]
+
+
+def bsn_rejected_said(nothing: str, count: int | None) -> str | None:
+    """An empty search by BSN whose patient has rejected input: the line, without the BSN."""
+    if not count:
+        return None
+    pieces = "1 rejected input" if count == 1 else f"{count} rejected inputs"
+    return f"{nothing} for this BSN; {pieces} of this patient: integrator rejected list --bsn -"
+
+
+def bsn_unrouted_said(nothing: str, count: int) -> str | None:
+    """An empty search by BSN whose patient has unrouted events: the line, without the BSN."""
+    if not count:
+        return None
+    pieces = (
+        "1 event of this patient arrived unrouted (no destination serves its provider)"
+        if count == 1
+        else f"{count} events of this patient arrived unrouted (no destination serves their "
+        "provider)"
+    )
+    return (
+        f"{nothing} for this BSN; {pieces}: integrator events list --unrouted --bsn -, then "
+        "integrator events route"
     )
 
 

@@ -25,6 +25,7 @@ from integrator.cli.common import (
     JsonOption,
     Shown,
     console,
+    elsewhere_said,
     err_console,
     fail,
     first_rows,
@@ -36,8 +37,6 @@ from integrator.cli.common import (
     resolve_message_ids,
     say_shown,
     stream_csv,
-    tell_rejected,
-    tell_unrouted,
     with_store,
 )
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
@@ -58,6 +57,7 @@ from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
+    from integrator.message_reads import Elsewhere
     from integrator.store import MessageFilter, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
@@ -110,10 +110,10 @@ def messages_list(
     from integrator.message_reads import (
         MessageTerms,
         check_destination,
+        elsewhere,
         find_messages_in_store,
         listed_messages,
         terms_filter,
-        zd_elsewhere,
     )
     from integrator.search import BadSearch
 
@@ -171,7 +171,7 @@ def messages_list(
 
     async def action(
         store: Store,
-    ) -> tuple[list[dict[str, Any]], int | None, int, int | None, int]:
+    ) -> tuple[list[dict[str, Any]], Elsewhere | None, int | None, int]:
         full = await with_full_ids(store)
         found = await find_messages_in_store(
             store, local_identity(), full, limit=limit, one_more=True
@@ -184,22 +184,22 @@ def messages_list(
         # COUNT that reads no body, made only then: a listing that fits costs none
         # (bench/bench_listing_total.py measures it on 50,000 messages).
         total = max(await store.count_messages(full), limit + 1) if len(found) > limit else None
-        if found or flt.zd_number is None:
-            return listed, None, 0, total, unique
-        # Nothing by that ZD number: did intake refuse it, or did it arrive for a provider no
-        # destination served (the classic "it never came")?
-        went = await zd_elsewhere(store, local_identity(), flt.zd_number)
-        return listed, went.rejected, went.unrouted, total, unique
+        if found:
+            return listed, None, total, unique
+        # Nothing by that ZD number or that patient's BSN: did intake refuse it, or did it
+        # arrive for a provider no destination served (the classic "it never came")? Part of
+        # the search by BSN, recorded already: nothing more is.
+        went = await elsewhere(store, local_identity(), full)
+        return listed, went, total, unique
 
     with why_stated(reason, settings):
-        every, refused, unrouted, total, unique = with_store(action, settings, read_only=True)
+        every, went, total, unique = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     if total is not None:
         shown = Shown(len(rows), total=total)
     say_shown(shown)
-    if flt.zd_number is not None:
-        tell_rejected("no messages", flt.zd_number, refused)
-        tell_unrouted("no messages", flt.zd_number, unrouted)
+    for line in elsewhere_said("no messages", flt.zd_number, went):
+        err_console.print(line, soft_wrap=True, markup=False)
     say_status_note(flt.status)
     if as_json:
         print_json(rows)

@@ -34,6 +34,7 @@ from rich.markup import escape
 from integrator.cli.common import (
     JsonOption,
     console,
+    elsewhere_said,
     err_console,
     fail,
     load_settings,
@@ -43,14 +44,12 @@ from integrator.cli.common import (
     option_rule,
     print_json,
     progress_bar,
-    rejected_said,
     resolve_event_ids,
     resolve_message_ids,
     run,
     said,
     stopped,
     terms_rule,
-    unrouted_said,
     value_rule,
 )
 from integrator.period_words import since_help, until_help
@@ -134,8 +133,8 @@ def resend_command(
     from integrator.message_reads import (
         MessageTerms,
         check_destination,
+        elsewhere,
         terms_filter,
-        zd_elsewhere,
     )
     from integrator.search import BadSearch, status_note
 
@@ -162,18 +161,13 @@ def resend_command(
         await check_destination(store, settings, flt)  # a typo: exit 2, not "nothing matched"
         return await select_for_resend(store, message_ids=full_ids, flt=await whole(store, flt))
 
-    async def elsewhere(store: Store) -> list[str]:
+    async def elsewhere_lines(store: Store) -> list[str]:
         """Nothing selected by a ZD number: where the referral went instead, as ``messages
         list --zd`` says it (refused by intake, or arrived while no destination served it)."""
         if flt.zd_number is None:
             return []
-        went = await zd_elsewhere(store, local_identity(), flt.zd_number)
-        nothing = "no message to resend"
-        lines = [
-            rejected_said(nothing, flt.zd_number, went.rejected),
-            unrouted_said(nothing, flt.zd_number, went.unrouted),
-        ]
-        return [line for line in lines if line is not None]
+        went = await elsewhere(store, local_identity(), flt)
+        return elsewhere_said("no message to resend", flt.zd_number, went)
 
     run_resend(
         settings,
@@ -184,7 +178,7 @@ def resend_command(
         dry_run=dry_run,
         as_json=as_json,
         note=status_note(flt.status),
-        when_none=elsewhere,
+        when_none=elsewhere_lines,
     )
 
 
