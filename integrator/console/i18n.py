@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from integrator.console import (
+    i18n_elsewhere,
     i18n_focus,
     i18n_ops,
     i18n_pages,
@@ -415,6 +416,7 @@ EN: Final[dict[str, str]] = {
     **i18n_texts.EN,
     **i18n_why.EN,
     **i18n_focus.EN,
+    **i18n_elsewhere.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -819,6 +821,7 @@ NL: Final[dict[str, str]] = {
     **i18n_texts.NL,
     **i18n_why.NL,
     **i18n_focus.NL,
+    **i18n_elsewhere.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from destinations.config import EVENT_TYPES
+from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import kept
 from integrator.console.errors import Forbidden
@@ -289,3 +290,39 @@ async def search(
         return shown
     assert made is not None and made.bsn_hash is not None
     return await kept.keep_and_show(request, visitor, KIND, "/events", terms, made.bsn_hash)
+
+
+UNROUTED_OF_SEARCH: Final = "/events/search/unrouted"
+"""Where the messages page's notice sends a person to see the unrouted events of the patient
+whose search by BSN found no messages (``message_reads.elsewhere``)."""
+
+
+@router.post(UNROUTED_OF_SEARCH)
+async def unrouted_of_search(
+    request: Request,
+    visitor: Reader,
+    search: Annotated[str, Form(max_length=kept_searches.MAX_HANDLE)] = "",
+) -> Response:
+    """The unrouted events of the patient of the person's kept message search by BSN
+    (``search``, its handle), which found no messages and said that the patient has some.
+    Searched by that search's BSN hash: no BSN is in the form or in an address. Made and
+    recorded as the events form's search by BSN is (``events.search``: what is listed now is a
+    view of its own, not the count the messages page said), kept, and shown by GET under its
+    own handle. Unrouted events lie in no cluster: for who reads patient data in all of them
+    (the Unrouted events page's 403 otherwise); another person's handle, an expired or
+    unknown one, or a search without a BSN is the page that says to search again."""
+    found = await kept.kept_search(request, visitor, "messages", search, again="/messages")
+    if found.bsn_hash is None:
+        raise kept.SearchGone("/messages")
+    if not visitor.may(P.PATIENT_DATA_READ):  # cluster None: for all clusters
+        raise NeedsEveryCluster()
+    engine = engine_of(request)
+    terms = {"unrouted": "1"}
+    await find_events(
+        engine.store,
+        visitor.signed_in,
+        EventFilter(bsn_hash=found.bsn_hash, unrouted=True),
+        limit=PAGE_SIZE,
+        source=source_of(request),
+    )
+    return await kept.keep_and_show(request, visitor, KIND, "/events", terms, found.bsn_hash)

@@ -46,9 +46,9 @@ from integrator.http.head import head_only
 from integrator.kept_searches import KeptSearch
 from integrator.message_reads import (
     check_destination,
+    elsewhere,
     listed_messages,
     terms_filter,
-    zd_elsewhere,
 )
 from integrator.message_service import (
     MessageTerms,
@@ -68,6 +68,7 @@ from integrator.search import (
     without_bsn,
 )
 from integrator.settings import Settings
+from integrator.store import MessageFilter
 from mappings.registry import REGISTRY
 
 P = Permission
@@ -240,15 +241,25 @@ async def _results(
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     unrouted = None  # (ZD number, how many events have it that no destination serves)
     unseen = False  # such input may be out of the person's sight: who can look is said
+    bsn_refused = 0  # by BSN: how much rejected input the patient has (the BSN never shown)
+    bsn_unrouted = 0  # by BSN: how many of the patient's events no destination serves
+    bsn_unseen = False
     scope = visitor.scope(P.MESSAGES_READ)
-    if problem is None and not rows and "zd_number" in terms:
-        zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
+    if problem is None and searched and not rows:
         # Refused by intake, or arrived while no destination served its provider: the classic
-        # "it never came", which "no messages" alone told the person was never received.
-        went = await zd_elsewhere(engine.store, visitor.signed_in, zd_number)
-        refused = (zd_number, went.rejected) if went.rejected else None
-        unrouted = (zd_number, went.unrouted) if went.unrouted else None
-        unseen = went.unseen
+        # "it never came", which "no messages" alone told the person was never received. By
+        # the ZD number searched, else by the kept search's BSN (part of that search, recorded
+        # when it was made: nothing more is).
+        zd_number = normalise_zd(terms["zd_number"]) if "zd_number" in terms else None
+        bsn_hash = search.bsn_hash if search is not None else None
+        wanted = MessageFilter(zd_number=zd_number, bsn_hash=bsn_hash)
+        went = await elsewhere(engine.store, visitor.signed_in, wanted)
+        if went is not None and zd_number is not None:
+            refused = (zd_number, went.rejected) if went.rejected else None
+            unrouted = (zd_number, went.unrouted) if went.unrouted else None
+            unseen = went.unseen
+        elif went is not None:
+            bsn_refused, bsn_unrouted, bsn_unseen = went.rejected or 0, went.unrouted, went.unseen
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
     problems = dict([problem]) if problem is not None else {}
@@ -267,6 +278,9 @@ async def _results(
         save_name=save_name,  # a refused name shown back to be mended
         unrouted=unrouted,
         zd_unseen=unseen,
+        bsn_refused=bsn_refused,
+        bsn_unrouted=bsn_unrouted,
+        bsn_unseen=bsn_unseen,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),

@@ -1,0 +1,46 @@
+"""Sentences of the messages page about where a patient's referral went when a search by their
+BSN finds no messages (``message_reads.elsewhere``): refused by intake, or arrived for a
+provider no destination serves. Never with the BSN: the page has only its keyed hash. Merged
+into ``integrator.console.i18n``'s catalogue."""
+
+from __future__ import annotations
+
+from typing import Final
+
+EN: Final[dict[str, str]] = {
+    "messages.bsn_rejected": (
+        "No messages for this BSN; {count} rejected {count|input|inputs} of this patient: "
+        "intake refused {count|it|them}. Search Rejected input by this BSN to see "
+        "{count|it|them}."
+    ),
+    "messages.bsn_unrouted": (
+        "No messages for this BSN, but {count} {count|event|events} of this patient arrived: no "
+        "destination serves {count|its|their} provider, so nothing was sent (unrouted)."
+    ),
+    "messages.bsn_unrouted_show": "Show this patient's unrouted events",
+    "messages.bsn_unseen": (
+        "Expected something? Input of this patient may have been refused at intake, or may "
+        "wait because no destination serves its provider yet. Such input lies in no cluster: "
+        "people who may read patient data in all clusters can look it up (Rejected input, "
+        "Unrouted events)."
+    ),
+}
+
+NL: Final[dict[str, str]] = {
+    "messages.bsn_rejected": (
+        "Geen berichten voor dit BSN; {count} geweigerde invoer van deze patiënt: de intake "
+        "weigerde die. Zoek bij Geweigerde invoer op dit BSN om die te zien."
+    ),
+    "messages.bsn_unrouted": (
+        "Geen berichten voor dit BSN, maar er {count|kwam|kwamen} {count} "
+        "{count|gebeurtenis|gebeurtenissen} van deze patiënt binnen: geen bestemming bedient de "
+        "zorgaanbieder, dus er is niets verstuurd (niet gerouteerd)."
+    ),
+    "messages.bsn_unrouted_show": "Toon de gebeurtenissen zonder bestemming van deze patiënt",
+    "messages.bsn_unseen": (
+        "Iets verwacht? Invoer van deze patiënt kan bij ontvangst geweigerd zijn, of wachten "
+        "omdat nog geen bestemming de zorgaanbieder bedient. Zulke invoer hoort bij geen "
+        "cluster: mensen die patiëntgegevens in alle clusters mogen inzien kunnen die opzoeken "
+        "(Geweigerde invoer, Gebeurtenissen zonder bestemming)."
+    ),
+}
