@@ -375,14 +375,18 @@ _JOB_PROPERTIES: Final[dict[str, Any]] = {
 }
 _ELSEWHERE: Final[dict[str, Any]] = {
     "type": "object",
-    "description": "Only when a resend selected nothing by a ZD number: where that referral "
-    "went instead, as the reader may know it. `rejected`: how much rejected input has the ZD "
-    "number (null: the reader may not list rejected input); `unrouted`: how many of its events "
-    "arrived while no destination served their provider (0 for who does not read every "
-    "cluster); `see`: the routes that list them.",
+    "description": "Only when a resend selected nothing by a ZD number (a job, and its dry "
+    "run) or, in a dry run only, by a `bsn` (`zd_number` null; the BSN is never echoed): where "
+    "that referral went instead, as the reader may know it. `rejected`: how much rejected input "
+    "has the ZD number or the BSN (null: the reader may not list rejected input, or, by BSN, "
+    "not search it by BSN); `unrouted`: how many of its events arrived while no destination "
+    "served their provider (0 for who does not read every cluster, and by BSN for who may not "
+    "read patient data in every cluster); `see`: the routes that list them (by BSN the "
+    "searches that take it in their body: `POST /api/v1/rejected/search`, `POST "
+    "/api/v1/events/search` with `unrouted: true`).",
     "required": ["zd_number", "rejected", "unrouted", "see"],
     "properties": {
-        "zd_number": {"type": "string"},
+        "zd_number": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "rejected": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
         "unrouted": {"type": "integer", "minimum": 0},
         "see": {"type": "array", "items": {"type": "string"}},

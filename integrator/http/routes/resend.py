@@ -46,7 +46,7 @@ from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
 from integrator.jobs import JOB_PERMISSIONS, Job
-from integrator.message_reads import zd_elsewhere
+from integrator.message_reads import elsewhere
 from integrator.message_service import whole_or_stopped
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
@@ -239,10 +239,12 @@ async def _resend_batch(
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
-            # Answered at once (200), with the note ``resend_batch`` puts on it.
+            # Answered at once (200), with the note ``resend_batch`` puts on it; by a ZD
+            # number or, answered to who selected by it, by the patient's BSN.
             plan = outcome_json(planned, dry_run=True, actor=scope.actor, seen=seen)
-            if unmatched is not None:
-                plan["elsewhere"] = await elsewhere_json(engine, scope, unmatched)
+            went = None if flt is None or selection else await elsewhere_json(engine, scope, flt)
+            if went is not None:
+                plan["elsewhere"] = went
             return Answer(200, plan)
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
@@ -307,25 +309,38 @@ async def get_job(
     Scope(scope.identity, needed).require(job.clusters, missing=missing)
     answered = job.to_json()
     if job.unmatched_zd is not None and job.state == "done":
-        answered["elsewhere"] = await elsewhere_json(engine, scope, job.unmatched_zd)
+        by_zd = MessageFilter(zd_number=job.unmatched_zd)
+        answered["elsewhere"] = await elsewhere_json(engine, scope, by_zd)
     return answered
 
 
-async def elsewhere_json(engine: Engine, scope: Scope, zd_number: str) -> dict[str, Any]:
-    """Where the referral ``zd_number`` went that a resend found no message of, as ``scope``'s
-    identity may know it (``message_reads.zd_elsewhere``, as the CLI and the console say it):
-    ``rejected``, how much rejected input has it (null: the reader may not list rejected
-    input); ``unrouted``, how many of its events arrived while no destination served its
-    provider (0 for who does not read every cluster); ``see``, the routes that show them."""
-    went = await zd_elsewhere(engine.store, scope.identity, zd_number)
-    query = urlencode({"zd_number": zd_number})
+async def elsewhere_json(engine: Engine, scope: Scope, flt: MessageFilter) -> dict[str, Any] | None:
+    """Where the referral went that a resend by ``flt`` found no message of, as ``scope``'s
+    identity may know it (``message_reads.elsewhere``, as the CLI and the console say it): by
+    its ZD number, else by the patient's BSN (its keyed hash; ``zd_number`` is then null, and
+    nothing names the BSN); None for a filter with neither. ``rejected``, how much rejected
+    input has it (null: the reader may not list rejected input, or, by BSN, not search it by
+    BSN); ``unrouted``, how many of its events arrived while no destination served its
+    provider (0 for who does not read every cluster, and, by BSN, patient data in every
+    cluster); ``see``, the routes that show them: by BSN the searches that take it in their
+    body, never in an address."""
+    went = await elsewhere(engine.store, scope.identity, flt)
+    if went is None:
+        return None
     see = []
-    if went.rejected:
-        see.append(f"/api/v1/rejected?{query}")
-    if went.unrouted:
-        see.append(f"/api/v1/events?{query}&unrouted=true")
+    if flt.zd_number is not None:
+        query = urlencode({"zd_number": flt.zd_number})
+        if went.rejected:
+            see.append(f"/api/v1/rejected?{query}")
+        if went.unrouted:
+            see.append(f"/api/v1/events?{query}&unrouted=true")
+    else:
+        if went.rejected:
+            see.append("/api/v1/rejected/search")
+        if went.unrouted:
+            see.append("/api/v1/events/search")
     return {
-        "zd_number": zd_number,
+        "zd_number": flt.zd_number,
         "rejected": went.rejected,
         "unrouted": went.unrouted,
         "see": see,
