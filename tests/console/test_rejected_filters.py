@@ -58,10 +58,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 
 def _sources(answer: httpx.Response) -> list[str]:
     """The source column of the listing's rows, newest first."""
-    table = re.search(r'<table id="rejected-list">(.*?)</table>', answer.text, re.S)
+    table = re.search(r'<table id="rejected-list"[^>]*>(.*?)</table>', answer.text, re.S)
     if table is None:
         return []
-    return re.findall(r"<td>(http|cli|amqp|demo)</td>", table.group(1))
+    return re.findall(r"<td[^>]*>(http|cli|amqp|demo)</td>", table.group(1))
 
 
 def _text(answer: httpx.Response, element_id: str) -> str:
