@@ -49,7 +49,7 @@ import dataclasses
 import heapq
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -100,11 +100,6 @@ HAND_BACK_CHUNK = 500
 
 #: Due rotate retries read from the store at once (one query), then published together.
 DUE_CHUNK = 500
-
-
-REMAPPED_KEPT: Final = 1000
-"""How many messages sent in place at a fifo head a runner keeps watch for a copy of: far more
-than a sunset remaps between two copies arriving."""
 
 
 class _Stopping(BaseException):
@@ -307,10 +302,6 @@ class RecordingGate(Protocol):
 
     async def writable(self) -> None: ...
 
-    async def committed(self) -> None:
-        """Return once every attempt recorded before the call is in the store."""
-        ...
-
 
 class DestinationRunner:
     def __init__(
@@ -370,10 +361,6 @@ class DestinationRunner:
         # while any waits; ``_publishing``: its publish under way, which a stop lets finish.
         self._waiting: dict[_Entry, None] = {}
         self._waiting_ids: set[str] = set()  # the messages of ``_waiting``, each once
-        # Messages mapped again and sent in place at a fifo head (``_remap_retired``), the
-        # latest ``REMAPPED_KEPT``: a copy of one may still come, which another engine's
-        # release of held messages published to the tail meanwhile (``Engine._remap_retired``).
-        self._sent_in_place: dict[str, None] = {}
         self._schedule: list[_Entry] = []
         self._due_early: list[_Entry] = []
         self._stale = 0
@@ -645,8 +632,6 @@ class DestinationRunner:
         await self._unless_stopped(gate.writable())
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
-        if self._sent_in_place and await self._copy_of_one_sent(delivery):
-            return
         # Taken just as another worker found the destination down: it waits, unsettled.
         if not self._reachable.is_set():
             await self._until_reachable()
@@ -777,23 +762,6 @@ class DestinationRunner:
             return None
         return self._retired.versions.of(message.payload, message.created_at)
 
-    async def _copy_of_one_sent(self, delivery: Delivery) -> bool:
-        """Whether ``delivery`` is a copy of a message this runner mapped again and sent in
-        place at the head (settled then: it owes nothing). Read from the store only for such
-        a message: taken from the queue while the one sent in place was still queued, the copy
-        went out again. Every other delivery pays a look at an empty dict. Its attempts are
-        committed first: the store said the one delivered in place was still queued."""
-        message_id = delivery.message.message_id
-        if message_id not in self._sent_in_place:
-            return False
-        del self._sent_in_place[message_id]
-        if self._gate is not None:  # the attempt in place may not be in the store yet
-            await self._gate.committed()
-        if await self._load([message_id]):
-            return False  # still owed (not delivered in place after all): sent as any
-        await delivery.settle()
-        return True
-
     def _still_current(self, message: OutboundMessage) -> Callable[[], bool] | None:
         if self._retired is None:
             return None
@@ -812,10 +780,6 @@ class DestinationRunner:
         remapped = await self._retired.remap(message, version)
         if remapped is None:
             await delivery.settle()  # held: ``release_held`` sends it once the destination can
-            return None
-        self._sent_in_place[remapped.message_id] = None
-        while len(self._sent_in_place) > REMAPPED_KEPT:
-            del self._sent_in_place[next(iter(self._sent_in_place))]
         return remapped
 
     async def _hold_retired(self, delivery: Delivery, version: str) -> None:

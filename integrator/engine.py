@@ -898,7 +898,8 @@ class Engine:
         Another engine on the store is not kept out by that lock: its release of held messages
         (a resume all engines apply at once) may map it again in that window and publish it to
         the tail. It is then queued, with its new bytes, as this one would have left it: so it
-        is sent here in its place all the same (whoever released it), and the copy at the tail
+        is sent here in its place all the same (whoever released it), and the copy at the tail,
+        published as one its receiver checks against the store (``Intake._publish_released``),
         finds it delivered and owes nothing. Only one still held is not sent."""
         async with self.intake.releasing:
             if not await self._hold_retired(message, version):

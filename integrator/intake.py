@@ -166,8 +166,8 @@ class Intake:
         before the referral mapped before it (a CI run on a loaded machine). Within one
         engine: another engine on the store releasing held messages in that window (they all
         apply a resume at about the same time) is not kept out by it, and the runner sends the
-        message in its place all the same (``Engine._remap_retired``), the copy published to
-        the tail owing nothing (``DestinationRunner._copy_of_one_sent``)."""
+        message in its place all the same (``Engine._remap_retired``), the copy that engine
+        published to the tail found owing nothing (``_publish_released``)."""
         self._committing, self._publishing = Turnstile(), Turnstile()
         self._group = GroupCommit(store)
 
@@ -722,9 +722,16 @@ class Intake:
 
         A broker away must not fail the destination change that released them: they are
         stored as queued and go out when it is back (``publish_committed``).
+
+        Published as copies, which their receiver checks against the store first
+        (``Transport.republish``): a fifo runner of another engine on the store may have
+        mapped the same held message again and sent it at the head meanwhile
+        (``Engine._remap_retired``), and this one, reaching the queue's tail, must then owe
+        nothing. Releases are rare (a destination moved, a resume past a sunset), so the check
+        costs little.
         """
         if chunk and self._transport is not None:
-            await publish_committed(self._transport, chunk, what="release")
+            await publish_committed(self._transport, chunk, what="release", republish=True)
         return len(chunk)
 
     def _outbound(self, prepared: Prepared) -> list[OutboundMessage]:

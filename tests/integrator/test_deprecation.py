@@ -612,21 +612,29 @@ async def test_a_release_of_held_messages_meanwhile_does_not_send_the_referral_a
         await receiver.stop()
 
 
+@pytest.mark.rabbitmq
 async def test_another_engines_release_meanwhile_does_not_send_the_referral_after_its_cancel(
     tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As above, with the release made by another engine on the store, which this engine's
-    lock does not keep out (all engines apply a resume at about the same time): it maps the
-    referral again and queues it at the tail. The runner sends it in its place all the same,
-    and the copy at the tail owes nothing: the hospital gets the referral, then the cancel,
-    each once. Another engine's release is the release without this engine's lock."""
-    from tests.services import free_port
+    """As above, with the release made by another engine on the store and the broker, which
+    this engine's lock does not keep out (all engines apply a resume at about the same time):
+    it maps the referral again and publishes it to the queue's tail. The runner sends it in
+    its place all the same, and the copy at the tail, checked against the store, owes
+    nothing: the hospital gets the referral, then the cancel, each once. (Only RabbitMQ lets
+    two engines share a destination's queue.) Another engine's release is the release
+    without this engine's lock, published to the same queue."""
+    from tests.services import free_port, require_rabbitmq
+    from tests.transport.helpers import delete_topology, unique_prefix
 
     port = free_port()
     clock = ManualClock(BEFORE_SUNSET)
     config = waiting_at_the_sunset(port, ordering="fifo", auto_upgrade=True)
     config = config.model_copy(update={"enabled": False})
-    engine = await start(tmp_path, clock, config)
+    url, prefix = require_rabbitmq(), unique_prefix()
+    catalog = build_catalog([("noord.yaml", config)], today=clock.now().date())
+    settings = settings_for(tmp_path, amqp_url=url, amqp_prefix=prefix)
+    engine = Engine(settings, clock=clock, catalog=catalog)
+    await engine.start()
     receiver = MllpReceiver(port=port)
     hold = engine._hold_retired
     released: list[int] = []
@@ -650,12 +658,14 @@ async def test_another_engines_release_meanwhile_does_not_send_the_referral_afte
         )
         await engine.apply_catalog(catalog)
         assert await engine.wait_settled(timeout=20)
+        await asyncio.sleep(0.5)  # a copy sent twice would reach the receiver by now
         assert released == [1]  # the other engine did release it, to the tail
         got = [read_msh(m).control_id for m in receiver.received]
         assert got == [first.control_id, second.control_id]
     finally:
         await engine.stop()
         await receiver.stop()
+        await delete_topology(url, prefix, ["noord"])
 
 
 async def eventually_true(count: Any, at_least: int) -> bool:
