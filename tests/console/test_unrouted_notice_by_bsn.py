@@ -150,3 +150,47 @@ async def test_the_patient_s_rejected_input_is_said_without_the_bsn(
     assert 'id="rejected-bsn"' in page.text and 'id="unrouted-bsn"' not in page.text
     assert "No messages for this BSN; 1 rejected input of this patient" in page.text
     _no_bsn(page.text, str(page.url))
+
+
+async def test_the_way_to_the_events_takes_only_the_person_s_own_search_by_bsn(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """``/events/search/unrouted`` searches by the BSN of a kept search: only the person's own,
+    only with the form's CSRF token; anything else searches nothing, records nothing and
+    names no BSN. The search it makes carries the session's reason (docs/product.md §8)."""
+    await _unrouted(engine, referral_data)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        handle = str((await _searched(sam, BSN)).url).split("search=", 1)[1]
+        async with signed_in(engine, "kim@example.org", Grant(Role.RESEND)) as kim:
+            theirs = await kim.post(
+                "/events/search/unrouted",
+                data={"csrf": csrf((await kim.get("/messages")).text), "search": handle},
+                headers=ORIGIN,
+            )
+        forged = await sam.post("/events/search/unrouted", data={"search": handle}, headers=ORIGIN)
+        token = csrf((await sam.get("/messages")).text)
+        unknown = await sam.post(
+            "/events/search/unrouted", data={"csrf": token, "search": "x" * 20}, headers=ORIGIN
+        )
+        for refused in (theirs, forged, unknown):
+            assert "/events?search=" not in refused.headers.get("location", ""), refused.text
+            _no_bsn(refused.text)
+        assert forged.status_code == 403
+        assert [v["view"] for v in await _views(engine)] == ["messages.search"]
+        # Sam's own, with a reason stated for the session: recorded with it.
+        stated = await sam.post(
+            "/reason",
+            data={"csrf": token, "choice": "referrer", "reason": "", "next": "/"},
+            headers=ORIGIN,
+        )
+        assert stated.status_code == 303, stated.text
+        own = await sam.post(
+            "/events/search/unrouted", data={"csrf": token, "search": handle}, headers=ORIGIN
+        )
+        assert own.headers["location"].startswith("/events?search="), own.text
+    [entry] = [
+        e
+        for e in await engine.store.list_audit(limit=1000)
+        if e.action == PATIENT_DATA_VIEW and e.details["view"] == "events.search"
+    ]
+    assert entry.reason == "A question from the referrer (GP) about a referral"
