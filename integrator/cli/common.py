@@ -174,8 +174,8 @@ def unrouted_said(nothing: str, zd_number: str, count: int) -> str | None:
 def elsewhere_said(nothing: str, zd_number: str | None, went: Elsewhere | None) -> list[str]:
     """What an empty search or selection says on stderr of where the referral went instead
     (``message_reads.elsewhere``): by ``zd_number`` when it had one, else by the patient's BSN,
-    which no line shows (each names the command that asks for it unechoed, ``--bsn -``). None
-    said when there is nothing to tell."""
+    which no line shows (each names the command that asks for it unechoed, ``--bsn -``). No
+    line when there is nothing to tell."""
     if went is None:
         return []
     if zd_number is not None:
