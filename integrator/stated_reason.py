@@ -14,8 +14,10 @@ is about to do:
 ``integrator.patient_views.record_view`` and ``integrator.exports.record_export`` ask for it
 (``why``) when they write their entry, so no service between a door and the entry carries it: a
 context variable, bound once at the door and carried through whatever the request runs (as
-structlog binds a request's context), including the tasks it starts. A door states a reason, or
-none, for every request it answers, so nothing one request stated is left for the next.
+structlog binds a request's context), including the tasks it starts. Every HTTP request begins
+with nothing stated and ends putting back what was (``integrator.http.reason_scope``), and the
+console states its session's reason, or none, for every request, so nothing one request stated
+is left for the next.
 
 With ``INTEGRATOR_REASON_REQUIRED`` set, a view or export without one is refused
 (``ReasonNeeded``) before its entry is written and so before anything is shown: the door says

@@ -177,8 +177,8 @@ ReasonDep = Annotated[str | None, Depends(reason_of)]
 
 
 async def state_reason(request: Request) -> None:
-    """State the request's ``X-Integrator-Reason`` (or that none was given) as the why of any
-    view of patient data or export it makes (``integrator.stated_reason``): on every route, so
+    """State the request's ``X-Integrator-Reason`` as the why of any view of patient data or
+    export it makes (``integrator.stated_reason``): on every route, so
     that a ``GET`` of a message records why it was looked at as a resend records why it was
     sent. Refused as ``reason_of`` refuses it, and when it writes out a BSN (the trail keeps it
     for years; ``integrator.reasons.HOLDS_BSN``), before anything is read. Where the engine
