@@ -565,6 +565,31 @@ async def test_a_fifo_destination_sends_the_referral_mapped_before_the_sunset_be
         await receiver.stop()
 
 
+async def referral_then_cancel_across_the_sunset(
+    engine: Engine,
+    clock: ManualClock,
+    paused: DestinationConfig,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+) -> list[str]:
+    """A referral mapped before the sunset and its cancel made after it, both waiting for the
+    paused destination ``paused``; then the receiver up and the destination resumed, until
+    settled. The MSH-10s in the order the hospital must get them."""
+    new = json.loads(another(referral_data))
+    [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
+    clock.set(AFTER_SUNSET)
+    cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
+    [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
+    await receiver.start()
+    resumed = paused.model_copy(update={"enabled": True})
+    catalog = build_catalog(
+        [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+    )
+    await engine.apply_catalog(catalog)
+    assert await engine.wait_settled(timeout=20)
+    return [first.control_id, second.control_id]
+
+
 async def test_a_release_of_held_messages_meanwhile_does_not_send_the_referral_after_its_cancel(
     tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -592,21 +617,11 @@ async def test_a_release_of_held_messages_meanwhile_does_not_send_the_referral_a
 
     monkeypatch.setattr(engine, "_hold_retired", hold_then_a_release_runs)
     try:
-        new = json.loads(another(referral_data))
-        [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
-        clock.set(AFTER_SUNSET)
-        cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
-        [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
-        await receiver.start()
-        resumed = config.model_copy(update={"enabled": True})
-        catalog = build_catalog(
-            [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+        sent = await referral_then_cancel_across_the_sunset(
+            engine, clock, config, receiver, referral_data
         )
-        await engine.apply_catalog(catalog)
-        assert await engine.wait_settled(timeout=20)
         assert releases and await asyncio.gather(*releases) == [0]  # it found nothing held
-        got = [read_msh(m).control_id for m in receiver.received]
-        assert got == [first.control_id, second.control_id]
+        assert [read_msh(m).control_id for m in receiver.received] == sent
     finally:
         await engine.stop()
         await receiver.stop()
@@ -646,22 +661,12 @@ async def test_another_engines_release_meanwhile_does_not_send_the_referral_afte
 
     monkeypatch.setattr(engine, "_hold_retired", hold_then_another_engine_releases)
     try:
-        new = json.loads(another(referral_data))
-        [first] = (await engine.intake.submit(json.dumps(new), source="cli")).messages
-        clock.set(AFTER_SUNSET)
-        cancel = {**new, "event_id": str(uuid.uuid4()), "action": "cancel"}
-        [second] = (await engine.intake.submit(json.dumps(cancel), source="cli")).messages
-        await receiver.start()
-        resumed = config.model_copy(update={"enabled": True})
-        catalog = build_catalog(
-            [("noord.yaml", resumed)], today=AFTER_SUNSET.date(), in_service=["noord"]
+        sent = await referral_then_cancel_across_the_sunset(
+            engine, clock, config, receiver, referral_data
         )
-        await engine.apply_catalog(catalog)
-        assert await engine.wait_settled(timeout=20)
         await asyncio.sleep(0.5)  # a copy sent twice would reach the receiver by now
         assert released == [1]  # the other engine did release it, to the tail
-        got = [read_msh(m).control_id for m in receiver.received]
-        assert got == [first.control_id, second.control_id]
+        assert [read_msh(m).control_id for m in receiver.received] == sent
     finally:
         await engine.stop()
         await receiver.stop()
