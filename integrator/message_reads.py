@@ -435,61 +435,35 @@ the answer only has to say there are some."""
 
 
 async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Elsewhere | None:
-    """Where a message search or selection that found nothing went instead, by its filter's ZD
-    number (``zd_elsewhere``) or, without one, by its BSN's keyed hash (``bsn_elsewhere``);
-    None for a filter with neither, of which nothing is said. ``messages list``, ``resend``,
-    the API's resend and the console's messages page say it alike."""
+    """Where a search or selection that found nothing went instead, by its filter's ZD number
+    or, without one, by its BSN's keyed hash; None for a filter with neither, of which nothing
+    is said. ``messages list``, ``resend``, the API's resend and the console's messages and
+    events pages say it alike: refused by intake, or arrived for a provider no destination
+    served (the classic "it never came"; by BSN, for the GP who only has the BSN at hand).
+    Counted on the ``zd_number`` or ``bsn_hash`` indexes, unrouted events no further than
+    ``UNROUTED_COUNTED``; the BSN itself is never here.
+
+    Part of the search, whose view (by BSN) is recorded already: nothing more is. So it tells
+    only who could look them up themselves: rejected input for who may list it (by BSN: search
+    it by BSN; ``rejected_reads``), unrouted events for who reads messages in every cluster (by
+    BSN, patient data too: listing them by BSN needs ``patient_data.read`` for all clusters;
+    an unrouted event lies in none). Anyone else gets the same answer whether there is any or
+    none (``unseen``)."""
+    from integrator.access.permissions import ALL, Permission
+    from integrator.rejected_reads import rejected_for_bsn, rejected_for_zd
+    from integrator.store.records import EventFilter
+
+    needed = [Permission.MESSAGES_READ]
     if flt.zd_number is not None:
-        return await zd_elsewhere(store, identity, flt.zd_number)
-    if flt.bsn_hash is not None:
-        return await bsn_elsewhere(store, identity, flt.bsn_hash)
-    return None
-
-
-async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> Elsewhere:
-    """Where the referral ``zd_number`` (as a search has normalised it) went when a message
-    search or selection by it finds nothing: refused by intake, or arrived unrouted (the
-    classic "it never came"). Counted on the ``zd_number`` indexes."""
-    from integrator.access.permissions import ALL, Permission
-    from integrator.rejected_reads import rejected_for_zd
-    from integrator.store.records import EventFilter
-
-    refused = await rejected_for_zd(store, identity, zd_number)
-    unrouted = 0
-    everywhere = identity.visible_clusters(Permission.MESSAGES_READ) is ALL
-    if everywhere:
-        waiting = await store.list_events(
-            EventFilter(zd_number=zd_number, unrouted=True), limit=UNROUTED_COUNTED
-        )
-        unrouted = len(waiting)
+        refused = await rejected_for_zd(store, identity, flt.zd_number)
+        unrouted_of = EventFilter(zd_number=flt.zd_number, unrouted=True)
+    elif flt.bsn_hash is not None:
+        refused = await rejected_for_bsn(store, identity, flt.bsn_hash)
+        unrouted_of = EventFilter(bsn_hash=flt.bsn_hash, unrouted=True)
+        needed.append(Permission.PATIENT_DATA_READ)
+    else:
+        return None
+    everywhere = all(identity.visible_clusters(p) is ALL for p in needed)
+    unrouted = await store.count_events(unrouted_of, at_most=UNROUTED_COUNTED) if everywhere else 0
     # Not counted for who cannot see them: the same answer whether there is any or none.
-    return Elsewhere(rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere)
-
-
-async def bsn_elsewhere(store: Store, identity: Identity, bsn_hash: str) -> Elsewhere:
-    """Where a patient's referral went when a message search by their BSN (``bsn_hash``, its
-    keyed hash) finds nothing: refused by intake, or arrived for a provider no destination
-    serves (the GP who only has the BSN at hand). Counted on the ``bsn_hash`` indexes, unrouted
-    events no further than ``UNROUTED_COUNTED``; the BSN itself is never here.
-
-    Part of the search by BSN, whose view is recorded already (``messages.search``): nothing
-    more is recorded. So it tells only who could look them up by that BSN themselves: rejected
-    input for who may search it by BSN (``rejected_reads.rejected_for_bsn``), unrouted events
-    for who reads messages and patient data in every cluster (an unrouted event lies in none;
-    listing them by BSN needs ``patient_data.read`` for all clusters). Anyone else gets the
-    same answer whether there is any or none."""
-    from integrator.access.permissions import ALL, Permission
-    from integrator.rejected_reads import rejected_for_bsn
-    from integrator.store.records import EventFilter
-
-    refused = await rejected_for_bsn(store, identity, bsn_hash)
-    unrouted = 0
-    everywhere = (
-        identity.visible_clusters(Permission.MESSAGES_READ) is ALL
-        and identity.visible_clusters(Permission.PATIENT_DATA_READ) is ALL
-    )
-    if everywhere:
-        unrouted = await store.count_events(
-            EventFilter(bsn_hash=bsn_hash, unrouted=True), at_most=UNROUTED_COUNTED
-        )
     return Elsewhere(rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere)

@@ -191,6 +191,13 @@ def elsewhere_said(nothing: str, zd_number: str | None, went: Elsewhere | None) 
     return [line for line in lines if line is not None]
 
 
+def tell_elsewhere(nothing: str, zd_number: str | None, went: Elsewhere | None) -> None:
+    """Say ``elsewhere_said``'s lines on stderr: stdout stays the (empty) listing; the exit
+    code stays 0."""
+    for line in elsewhere_said(nothing, zd_number, went):
+        _say(line)
+
+
 def bsn_rejected_said(nothing: str, count: int | None) -> str | None:
     """An empty search by BSN whose patient has rejected input: the line, without the BSN."""
     if not count:

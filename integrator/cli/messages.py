@@ -25,7 +25,6 @@ from integrator.cli.common import (
     JsonOption,
     Shown,
     console,
-    elsewhere_said,
     err_console,
     fail,
     first_rows,
@@ -37,6 +36,7 @@ from integrator.cli.common import (
     resolve_message_ids,
     say_shown,
     stream_csv,
+    tell_elsewhere,
     with_store,
 )
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
@@ -198,8 +198,7 @@ def messages_list(
     if total is not None:
         shown = Shown(len(rows), total=total)
     say_shown(shown)
-    for line in elsewhere_said("no messages", flt.zd_number, went):
-        err_console.print(line, soft_wrap=True, markup=False)
+    tell_elsewhere("no messages", flt.zd_number, went)
     say_status_note(flt.status)
     if as_json:
         print_json(rows)

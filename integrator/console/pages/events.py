@@ -43,10 +43,10 @@ from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
 from integrator.listing_totals import Total
-from integrator.message_reads import zd_elsewhere
+from integrator.message_reads import elsewhere
 from integrator.search import misplaced_bsn, without_bsn
 from integrator.settings import Settings
-from integrator.store.records import EventFilter
+from integrator.store.records import EventFilter, MessageFilter
 
 P = Permission
 router = APIRouter()
@@ -184,10 +184,12 @@ async def _results(
                     return None, scoped  # made and recorded: to be kept and shown by GET
                 if not found and offset == 0 and flt.zd_number is not None:
                     # Refused by intake, or (for who cannot see unrouted events) not routed:
-                    # said as the messages page says it (``message_reads.zd_elsewhere``).
-                    went = await zd_elsewhere(engine.store, visitor.signed_in, flt.zd_number)
-                    refused = (flt.zd_number, went.rejected) if went.rejected else None
-                    zd_unseen = went.unseen
+                    # said as the messages page says it (``message_reads.elsewhere``).
+                    by_zd = MessageFilter(zd_number=flt.zd_number)
+                    went = await elsewhere(engine.store, visitor.signed_in, by_zd)
+                    if went is not None:
+                        refused = (flt.zd_number, went.rejected) if went.rejected else None
+                        zd_unseen = went.unseen
             rows = [listed_event_view(e) for e in found]
             # Of how many: counted only when the page is cut, as the message search does.
             total = await events_total(
