@@ -87,6 +87,7 @@ from integrator.access.sign_in_throttle import Held, Reservation, SignInThrottle
 from integrator.clock import Clock
 from integrator.presenters import iso_time
 from integrator.refusal import Note
+from integrator.stated_reason import given
 from integrator.store import (
     Conflict,
     GrantRecord,
@@ -1323,7 +1324,7 @@ class AccessService:
         obeys every reason's rules (``reasons.bounded``): refused, coded ``reason.too_long`` or
         ``reason.holds_bsn``, before anything is kept. Kept without its outer blanks. Not
         audited itself: each entry it explains carries it."""
-        why = (reasons.bounded(reason, _reason_refused) or "").strip() or None
+        why = given(reasons.bounded(reason, _reason_refused))
         live = await self._live_session(raw_session)
         return live is not None and await self._store.set_session_reason(live[0].id, why)
 

@@ -241,9 +241,7 @@ async def _results(
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     unrouted = None  # (ZD number, how many events have it that no destination serves)
     unseen = False  # such input may be out of the person's sight: who can look is said
-    bsn_refused = 0  # by BSN: how much rejected input the patient has (the BSN never shown)
-    bsn_unrouted = 0  # by BSN: how many of the patient's events no destination serves
-    bsn_unseen = False
+    bsn_went = None  # by BSN: where the patient's referral went (the BSN never shown)
     scope = visitor.scope(P.MESSAGES_READ)
     if problem is None and searched and not rows:
         # Refused by intake, or arrived while no destination served its provider: the classic
@@ -259,7 +257,7 @@ async def _results(
             unrouted = (zd_number, went.unrouted) if went.unrouted else None
             unseen = went.unseen
         elif went is not None:
-            bsn_refused, bsn_unrouted, bsn_unseen = went.rejected or 0, went.unrouted, went.unseen
+            bsn_went = went
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
     problems = dict([problem]) if problem is not None else {}
@@ -278,9 +276,7 @@ async def _results(
         save_name=save_name,  # a refused name shown back to be mended
         unrouted=unrouted,
         zd_unseen=unseen,
-        bsn_refused=bsn_refused,
-        bsn_unrouted=bsn_unrouted,
-        bsn_unseen=bsn_unseen,
+        bsn_went=bsn_went,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
