@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from integrator.access import Grant, Role
-from integrator.access.permissions import Identity, IdentityKind
 from integrator.message_reads import Elsewhere, elsewhere
 from integrator.patient_views import PATIENT_DATA_VIEW
 from integrator.settings import Settings
 from integrator.store import MessageFilter, RejectedKeys, Store
 from tests.integrator.test_cli_reading import cli, env_for
+from tests.integrator.test_rejected_reads import person
 from tests.store.factories import make_event, make_message
 
 SEARCH_KEY = "bsn-elsewhere-tests-search-key"
@@ -113,16 +113,6 @@ def test_the_search_is_recorded_once_and_never_with_the_bsn(tmp_path: Path) -> N
     assert seen[0]["found"] == 0
 
 
-def _person(*grants: Grant) -> Identity:
-    return Identity(
-        kind=IdentityKind.PERSON,
-        id="p1",
-        display="person:sam@example.org",
-        grants=frozenset(grants),
-        two_factor=True,
-    )
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     async with await Store.open(f"sqlite:///{tmp_path / 'store.db'}") as opened:
@@ -132,19 +122,19 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 async def test_only_who_could_look_them_up_by_bsn_is_told(store: Store) -> None:
     by_bsn = MessageFilter(bsn_hash=BSN_HASH)
-    everywhere = await elsewhere(store, _person(Grant(Role.RESEND)), by_bsn)
+    everywhere = await elsewhere(store, person(Grant(Role.RESEND)), by_bsn)
     assert everywhere == Elsewhere(rejected=1, unrouted=1, unseen=False)
     # Held to one cluster; reading messages everywhere but patient data in one cluster only
     # (they could not list the patient's unrouted events, nor search rejected input by BSN);
     # reading messages everywhere and no patient data: told nothing, and that they may not see.
     for held in (
-        _person(Grant(Role.RESEND, "CARD")),
-        _person(Grant(Role.VIEWER), Grant(Role.RESEND, "CARD")),
-        _person(Grant(Role.VIEWER)),
+        person(Grant(Role.RESEND, "CARD")),
+        person(Grant(Role.VIEWER), Grant(Role.RESEND, "CARD")),
+        person(Grant(Role.VIEWER)),
     ):
         told = await elsewhere(store, held, by_bsn)
         assert told == Elsewhere(rejected=None, unrouted=0, unseen=True), held
         # The same answer whether there is any or none.
         none_there = MessageFilter(bsn_hash=Settings(search_key=SEARCH_KEY).bsn_hash(OTHER))
         assert await elsewhere(store, held, none_there) == told
-    assert await elsewhere(store, _person(Grant(Role.RESEND)), MessageFilter()) is None
+    assert await elsewhere(store, person(Grant(Role.RESEND)), MessageFilter()) is None
