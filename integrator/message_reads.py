@@ -448,7 +448,13 @@ async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Els
     it by BSN; ``rejected_reads``), unrouted events for who reads messages in every cluster (by
     BSN, patient data too: listing them by BSN needs ``patient_data.read`` for all clusters;
     an unrouted event lies in none). Anyone else gets the same answer whether there is any or
-    none (``unseen``)."""
+    none (``unseen``).
+
+    A filter with neither returns before anything is imported: ``messages list`` asks this of
+    every empty listing, and the rejected input's reads load the event models (the CLI's
+    start-up, ``tests/integrator/test_cli_startup.py``)."""
+    if flt.zd_number is None and flt.bsn_hash is None:
+        return None
     from integrator.access.permissions import ALL, Permission
     from integrator.rejected_reads import rejected_for_bsn, rejected_for_zd
     from integrator.store.records import EventFilter
@@ -457,12 +463,11 @@ async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Els
     if flt.zd_number is not None:
         refused = await rejected_for_zd(store, identity, flt.zd_number)
         unrouted_of = EventFilter(zd_number=flt.zd_number, unrouted=True)
-    elif flt.bsn_hash is not None:
+    else:
+        assert flt.bsn_hash is not None
         refused = await rejected_for_bsn(store, identity, flt.bsn_hash)
         unrouted_of = EventFilter(bsn_hash=flt.bsn_hash, unrouted=True)
         needed.append(Permission.PATIENT_DATA_READ)
-    else:
-        return None
     everywhere = all(identity.visible_clusters(p) is ALL for p in needed)
     unrouted = await store.count_events(unrouted_of, at_most=UNROUTED_COUNTED) if everywhere else 0
     # Not counted for who cannot see them: the same answer whether there is any or none.
