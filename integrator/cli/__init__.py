@@ -99,8 +99,21 @@ def main() -> None:
     try:
         app()
     except OutputNotWritten as exc:  # stdout failed: not even a JSON error can go there
+        if exc.help_cut_by_reader:  # ``--help | head``: the reader took what it wanted
+            _stdout_to_nowhere()
+            sys.exit(0)
         err_console.print(f"error: {exc}", soft_wrap=True, markup=False)
         sys.exit(1)
+
+
+def _stdout_to_nowhere() -> None:
+    """Point stdout at /dev/null, so Python's last flush at exit finds no closed pipe to
+    write to (and says nothing about it)."""
+    import os
+
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, sys.stdout.fileno())
+    os.close(nowhere)
 
 
 __all__ = ["app", "main"]

@@ -26,6 +26,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from integrator.cli.once import refuse_repeated
+from integrator.cli.output import printing_help
 from integrator.cli.swallowed import refuse_option_as_value
 from integrator.cli.undecodable import refuse_undecodable
 
@@ -109,6 +110,10 @@ class PlainCommand(TyperCommand):
         _untyped(params)
         return params
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # click's Context, HelpFormatter
+        with printing_help():  # rich prints it here, straight to stdout
+            super().format_help(ctx, formatter)
+
 
 class PlainGroup(TyperGroup):
     """A group of commands whose own help (its --help) shows no type label either."""
@@ -121,6 +126,10 @@ class PlainGroup(TyperGroup):
         params = super().get_params(ctx)
         _untyped(params)
         return params
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # click's Context, HelpFormatter
+        with printing_help():
+            super().format_help(ctx, formatter)
 
 
 def plain_help(app: typer.Typer) -> None:

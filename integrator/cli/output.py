@@ -18,6 +18,14 @@ whole command, so every way a command prints (``print_json``, the CSV exports, r
 ``OutputNotWritten``, which ``integrator.cli.main`` turns into exit 1 and one line on stderr.
 Each write goes out at once, as unbuffered output does: a command's line is on its way before
 its next step starts.
+
+Help is the one output whose reader may stop early on purpose: ``integrator --help | head``
+or ``| grep -q run`` close the pipe once they have what they want, and an error saying the
+help "is incomplete" (exit 1, failing a ``pipefail`` script) told them of a cut they made
+themselves. Help is printed inside ``printing_help``; a reader gone during it
+(``BrokenPipeError``) is ``help_cut_by_reader`` and the command ends quietly, exit 0. A
+listing cut so is still said: a script that reads ``messages list --json`` must not take a
+part for the whole.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from __future__ import annotations
 import io
 import select
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,11 +49,26 @@ class OutputNotWritten(Exception):
         self.cause = cause
         self.written = written  # bytes of the last write that went out: a CSV export counts
         self.wanted = wanted  # the rows they began (``integrator.export_stream``)
+        self.help_cut_by_reader = _help_under_way and isinstance(cause, BrokenPipeError)
         reason = cause.strerror or type(cause).__name__
         super().__init__(
             f"output not written whole to stdout ({reason}; {written} of {wanted} bytes of the "
             "last write went out): what was printed is incomplete"
         )
+
+
+_help_under_way = False
+
+
+@contextmanager
+def printing_help() -> Iterator[None]:
+    """Mark the help being printed, so a reader that stops early is not told of as a fault."""
+    global _help_under_way
+    _help_under_way = True
+    try:
+        yield
+    finally:
+        _help_under_way = False
 
 
 class WholeWrites(io.FileIO):

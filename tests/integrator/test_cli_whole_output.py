@@ -161,3 +161,44 @@ def test_output_whose_reader_went_away_exits_1_saying_so(env: dict[str, str]) ->
     assert process.returncode == 1, said
     assert "error: output not written whole to stdout (Broken pipe" in said, said
     assert "Traceback" not in said, said
+
+
+def help_to_a_reader_gone(env: Mapping[str, str], args: list[str]) -> tuple[int, str]:
+    """``integrator ARGS | head -0``: the reader has closed the pipe before the help is
+    written: exit code and stderr."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    process = start(env, args, write_end)
+    os.close(write_end)
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["messages", "--help"], ["messages"], ["messages", "list", "--help"]],
+    ids=["app", "group", "group-without-command", "command"],
+)
+def test_help_whose_reader_stopped_early_ends_quietly(env: dict[str, str], args: list[str]) -> None:
+    """``--help | head`` or ``| grep -q``: the reader took what it wanted; no error, exit 0."""
+    code, said = help_to_a_reader_gone(env, args)
+    assert (code, said) == (0, "")
+
+
+def test_help_to_a_full_disk_still_exits_1_saying_so(env: dict[str, str]) -> None:
+    """Only a reader's choice is quiet: a disk that took none of the help is a fault."""
+    with open("/dev/full", "wb") as full:
+        process = start(env, ["messages", "list", "--help"], full.fileno())
+        _, stderr = process.communicate(timeout=120)
+    said = stderr.decode()
+    assert process.returncode == 1, said
+    assert "error: output not written whole to stdout (No space left on device" in said, said
+
+
+def test_a_listing_whose_reader_left_before_it_began_is_still_said(
+    env: dict[str, str],
+) -> None:
+    """Only help is quiet: a listing cut so is said, though nothing of it was read."""
+    code, said = help_to_a_reader_gone(env, ["messages", "list", "--json"])
+    assert code == 1, said
+    assert "error: output not written whole to stdout (Broken pipe" in said, said
