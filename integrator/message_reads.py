@@ -427,6 +427,11 @@ class Elsewhere:
     rejected: int | None
     unrouted: int
     unseen: bool = False
+    outside_terms: int = 0
+    """Messages of the ZD number or the patient, in the asker's clusters, that the search's
+    other terms (a destination, a status, a period, ...) left out: the referral did become
+    messages, so the front doors say this alone ("look at those first"), not "no messages for
+    this BSN" or that intake refused it, which read as the referral's fate."""
 
 
 UNROUTED_COUNTED = 100
@@ -450,11 +455,17 @@ async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Els
     an unrouted event lies in none). Anyone else gets the same answer whether there is any or
     none (``unseen``).
 
+    A search with other terms than the ZD number or the BSN (a destination, a status, ...) also
+    counts what those terms left out (``Elsewhere.outside_terms``): "no messages for this BSN"
+    was said beside a search by BSN and a destination while the patient's referral lay at
+    another one.
+
     A filter with neither returns before anything is imported: ``messages list`` asks this of
     every empty listing, and the rejected input's reads load the event models (the CLI's
     start-up, ``tests/integrator/test_cli_startup.py``)."""
     if flt.zd_number is None and flt.bsn_hash is None:
         return None
+    outside_terms = await _outside_terms(store, flt)
     from integrator.access.permissions import ALL, Permission
     from integrator.rejected_reads import rejected_for_bsn, rejected_for_zd
     from integrator.store.records import EventFilter
@@ -471,4 +482,24 @@ async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Els
     everywhere = all(identity.visible_clusters(p) is ALL for p in needed)
     unrouted = await store.count_events(unrouted_of, at_most=UNROUTED_COUNTED) if everywhere else 0
     # Not counted for who cannot see them: the same answer whether there is any or none.
-    return Elsewhere(rejected=refused, unrouted=unrouted, unseen=refused is None or not everywhere)
+    return Elsewhere(
+        rejected=refused,
+        unrouted=unrouted,
+        unseen=refused is None or not everywhere,
+        outside_terms=outside_terms,
+    )
+
+
+async def _outside_terms(store: Store, flt: MessageFilter) -> int:
+    """How many messages the ZD number (or else the BSN's hash) of ``flt`` finds alone, within
+    its scope, where ``flt`` has other terms too; 0 where it has none (the search was by it
+    alone and found nothing). The selection's own marks (originals only, unresolved only) are
+    kept: they are no terms the person gave."""
+    alone = MessageFilter(
+        zd_number=flt.zd_number,
+        bsn_hash=flt.bsn_hash if flt.zd_number is None else None,
+        destination_ids=flt.destination_ids,
+        originals_only=flt.originals_only,
+        unresolved_only=flt.unresolved_only,
+    )
+    return 0 if alone == flt else await store.count_messages(alone)

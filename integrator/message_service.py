@@ -231,10 +231,18 @@ async def count_found(
     """How many messages ``find_messages`` (or, with ``search``, ``page_kept_search``) finds
     in all with these terms, in the caller's clusters: one ``COUNT`` that reads no body, for a
     page that shows some of them to say of how many (bench/bench_listing_total.py)."""
+    return await engine.store.count_messages(await searched_filter(engine, scope, terms, search))
+
+
+async def searched_filter(
+    engine: Engine, scope: ClusterScope, terms: MessageTerms, search: KeptSearch | None = None
+) -> MessageFilter:
+    """The store filter of a search: ``checked_filter`` of its terms, and with ``search`` (a
+    kept search by BSN) that search's BSN, by its keyed hash."""
     flt = await checked_filter(engine, scope, terms)
     if search is not None:
         flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
-    return await engine.store.count_messages(flt)
+    return flt
 
 
 async def page_kept_search(
@@ -250,8 +258,7 @@ async def page_kept_search(
     are the same view of the same patient, so they record nothing more."""
     if scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is paged under patient_data.read")
-    flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
-    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
+    flt = await searched_filter(engine, scope, MessageTerms(**search.terms), search)
     found = await engine.store.list_messages(flt, limit=limit, offset=offset, payloads=False)
     return await messages_in_sight(engine.store, found, flt.destination_ids)
 

@@ -178,6 +178,8 @@ def elsewhere_said(nothing: str, zd_number: str | None, went: Elsewhere | None) 
     line when there is nothing to tell."""
     if went is None:
         return []
+    if went.outside_terms:  # it did become messages: those, not where else it went
+        return [outside_terms_said(nothing, zd_number, went.outside_terms)]
     if zd_number is not None:
         lines = [
             rejected_said(nothing, zd_number, went.rejected),
@@ -189,6 +191,21 @@ def elsewhere_said(nothing: str, zd_number: str | None, went: Elsewhere | None) 
             bsn_unrouted_said(nothing, went.unrouted),
         ]
     return [line for line in lines if line is not None]
+
+
+def outside_terms_said(nothing: str, zd_number: str | None, count: int) -> str:
+    """An empty search whose ZD number (or else BSN) alone finds ``count`` messages, which its
+    other terms left out: the line, naming the search by it alone (the BSN unechoed)."""
+    pieces = "1 message" if count == 1 else f"{count} messages"
+    if zd_number is not None:
+        return (
+            f"{nothing} with these terms; {pieces} with this ZD number outside them: "
+            f"integrator messages list --zd {zd_number}"
+        )
+    return (
+        f"{nothing} with these terms; {pieces} of this patient outside them: "
+        "integrator messages list --bsn -"
+    )
 
 
 def tell_elsewhere(nothing: str, zd_number: str | None, went: Elsewhere | None) -> None:

@@ -1,7 +1,8 @@
 """Sentences of the messages page about where a patient's referral went when a search by their
 BSN finds no messages (``message_reads.elsewhere``): refused by intake, or arrived for a
-provider no destination serves. Never with the BSN: the page has only its keyed hash. Merged
-into ``integrator.console.i18n``'s catalogue."""
+provider no destination serves; and, by BSN or ZD number, the messages a search's other terms
+left out. Never with the BSN: the page has only its keyed hash. Merged into
+``integrator.console.i18n``'s catalogue."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ EN: Final[dict[str, str]] = {
         "destination serves {count|its|their} provider, so nothing was sent (unrouted)."
     ),
     "messages.bsn_unrouted_show": "Show this patient's unrouted events",
+    "messages.outside_zd": (
+        "No messages with these terms, but {count} {count|message|messages} with this ZD number "
+        "{count|falls|fall} outside the other terms."
+    ),
+    "messages.outside_zd_link": "Search by ZD number {zd_number} alone",
+    "messages.outside_bsn": (
+        "No messages with these terms, but {count} {count|message|messages} of this patient "
+        "{count|falls|fall} outside the other terms. Search by the BSN alone to see "
+        "{count|it|them}."
+    ),
     "messages.bsn_unseen": (
         "Expected something? Input of this patient may have been refused at intake, or may "
         "wait because no destination serves its provider yet. Such input lies in no cluster: "
@@ -37,6 +48,16 @@ NL: Final[dict[str, str]] = {
         "zorgaanbieder, dus er is niets verstuurd (niet gerouteerd)."
     ),
     "messages.bsn_unrouted_show": "Toon de gebeurtenissen zonder bestemming van deze patiënt",
+    "messages.outside_zd": (
+        "Geen berichten met deze zoektermen, maar {count} {count|bericht|berichten} met dit "
+        "ZD-nummer {count|valt|vallen} buiten de andere zoektermen."
+    ),
+    "messages.outside_zd_link": "Zoek alleen op ZD-nummer {zd_number}",
+    "messages.outside_bsn": (
+        "Geen berichten met deze zoektermen, maar {count} {count|bericht|berichten} van deze "
+        "patiënt {count|valt|vallen} buiten de andere zoektermen. Zoek alleen op het BSN om "
+        "{count|het|ze} te zien."
+    ),
     "messages.bsn_unseen": (
         "Iets verwacht? Invoer van deze patiënt kan bij ontvangst geweigerd zijn, of wachten "
         "omdat nog geen bestemming de zorgaanbieder bedient. Zulke invoer hoort bij geen "

@@ -383,12 +383,17 @@ _ELSEWHERE: Final[dict[str, Any]] = {
     "served their provider (0 for who does not read every cluster, and by BSN for who may not "
     "read patient data in every cluster); `see`: the routes that list them (by BSN the "
     "searches that take it in their body: `POST /api/v1/rejected/search`, `POST "
-    "/api/v1/events/search` with `unrouted: true`).",
-    "required": ["zd_number", "rejected", "unrouted", "see"],
+    "/api/v1/events/search` with `unrouted: true`). `outside_terms`: how many messages of the "
+    "ZD number or the patient, in the reader's clusters, the selection's other terms (a "
+    "destination, a status, a period) left out; when there are any, the referral did become "
+    "messages (`see` then names `GET /api/v1/messages?zd_number=…`, by BSN `POST "
+    "/api/v1/messages/search`).",
+    "required": ["zd_number", "rejected", "unrouted", "outside_terms", "see"],
     "properties": {
         "zd_number": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "rejected": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
         "unrouted": {"type": "integer", "minimum": 0},
+        "outside_terms": {"type": "integer", "minimum": 0},
         "see": {"type": "array", "items": {"type": "string"}},
     },
 }

@@ -77,12 +77,14 @@ async def test_a_job_that_selected_nothing_by_a_zd_number_says_where_it_went(
             "zd_number": REJECTED_ZD,
             "rejected": 1,
             "unrouted": 0,
+            "outside_terms": 0,
             "see": [f"/api/v1/rejected?zd_number={REJECTED_ZD}"],
         }
         assert jobs[UNROUTED_ZD]["elsewhere"] == {
             "zd_number": UNROUTED_ZD,
             "rejected": 0,
             "unrouted": 1,
+            "outside_terms": 0,
             "see": [f"/api/v1/events?zd_number={UNROUTED_ZD}&unrouted=true"],
         }
         nowhere = jobs[NOWHERE_ZD]["elsewhere"]
@@ -149,3 +151,38 @@ async def test_a_job_that_selected_something_has_no_pointer(
         job = await _ended(client, started.json()["id"], support)
     assert (job["state"], job["total"]) == ("done", 1)
     assert "elsewhere" not in job
+
+
+async def test_a_selection_narrowed_by_other_terms_counts_the_messages_they_left_out(
+    engine: Engine, app: EngineApp, referral_data: dict[str, Any]
+) -> None:
+    """By a ZD number whose one message was delivered, and ``status: dead``: the referral did
+    become a message, so that is said and pointed at, beside the rejected input of an earlier
+    try (which alone would read as its fate)."""
+    event = {**referral_data, "zd_number": REJECTED_ZD}
+    await submit(engine, event)
+    await _went_elsewhere(engine)
+    support = await token_for(engine, Grant(Role.RESEND), name="support")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        narrowed = {"filter": {"zd_number": REJECTED_ZD, "status": "dead"}, "reason": "GP called"}
+        planned = await client.post(
+            "/api/v1/resend", json={**narrowed, "dry_run": True}, headers=bearer(support)
+        )
+        assert planned.status_code == 200, planned.text
+        assert planned.json()["total"] == 0
+        assert planned.json()["elsewhere"] == {
+            "zd_number": REJECTED_ZD,
+            "rejected": 1,
+            "unrouted": 0,
+            "outside_terms": 1,
+            "see": [
+                f"/api/v1/messages?zd_number={REJECTED_ZD}",
+                f"/api/v1/rejected?zd_number={REJECTED_ZD}",
+            ],
+        }
+        # By the ZD number alone, the selection finds the message: nothing is said elsewhere.
+        alone = await client.post(
+            "/api/v1/resend", json=_by_zd(REJECTED_ZD, dry_run=True), headers=bearer(support)
+        )
+        assert alone.json()["total"] == 1 and alone.json().get("elsewhere") is None

@@ -64,6 +64,7 @@ async def test_a_dry_run_by_bsn_that_selects_nothing_says_where_it_went(
             "zd_number": None,
             "rejected": 1,
             "unrouted": 1,
+            "outside_terms": 0,
             "see": ["/api/v1/rejected/search", "/api/v1/events/search"],
         }
         # Where it points finds it, the BSN in the body.
@@ -106,6 +107,7 @@ async def test_who_does_not_read_patient_data_everywhere_is_not_told(
                     "zd_number": None,
                     "rejected": None,
                     "unrouted": 0,
+                    "outside_terms": 0,
                     "see": [],
                 }
             )

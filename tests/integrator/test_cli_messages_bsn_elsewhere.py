@@ -138,3 +138,70 @@ async def test_only_who_could_look_them_up_by_bsn_is_told(store: Store) -> None:
         none_there = MessageFilter(bsn_hash=Settings(search_key=SEARCH_KEY).bsn_hash(OTHER))
         assert await elsewhere(store, held, none_there) == told
     assert await elsewhere(store, person(Grant(Role.RESEND)), MessageFilter()) is None
+
+
+SENT_HASH = Settings(search_key=SEARCH_KEY).bsn_hash(SENT)
+OUTSIDE = "no messages with these terms; 1 message of this patient outside them: integrator messages list --bsn -"
+
+
+def test_a_search_narrowed_by_other_terms_names_the_patient_s_messages_they_left_out(
+    tmp_path: Path,
+) -> None:
+    """By BSN and a status the patient's one message is not in: the referral did become a
+    message, so that is said, not "no messages for this BSN" (which read as its fate)."""
+    env, _event_id = _stored(tmp_path)
+    found = cli(env, "messages", "list", "--bsn", "-", "--status", "dead", input=f"{SENT}\n")
+    assert found.exit_code == 0, found.output
+    said = _said(found.stderr)
+    assert OUTSIDE in said, said
+    assert "for this BSN" not in said, said
+    assert SENT not in found.stdout + found.stderr
+    # The patient with no messages at all is still told where the referral went, and that
+    # "no messages for this BSN" is true whatever else was searched.
+    none_sent = cli(env, "messages", "list", "--bsn", "-", "--status", "dead", input=f"{BSN}\n")
+    said = _said(none_sent.stderr)
+    assert UNROUTED in said and REJECTED in said and "outside them" not in said, said
+
+
+def test_by_zd_number_the_line_names_the_search_by_it_alone(tmp_path: Path) -> None:
+    env, _event_id = _stored(tmp_path)
+
+    async def one_more() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            event = make_event(zd_number="ZD610000002")
+            assert await store.accept_event(event, [make_message(), make_message()])
+            # An earlier try intake refused: not the referral's fate, as it did become messages.
+            await store.reject_event(b"{}", "http", RULES, RejectedKeys(zd_number="ZD610000002"))
+
+    asyncio.run(one_more())
+    found = cli(env, "messages", "list", "--zd", "ZD610000002", "--status", "dead")
+    assert found.exit_code == 0, found.output
+    said = _said(found.stderr)
+    assert said.endswith(
+        "no messages with these terms; 2 messages with this ZD number outside them: "
+        "integrator messages list --zd ZD610000002"
+    ), said
+    assert "rejected" not in said and "unrouted" not in said, said
+    alone = cli(env, "messages", "list", "--zd", "ZD610000002", "--json")
+    assert len(json.loads(alone.stdout)) == 2 and "outside" not in alone.stderr
+
+
+async def test_messages_outside_the_other_terms_are_counted_in_the_asker_s_clusters(
+    store: Store,
+) -> None:
+    resender = person(Grant(Role.RESEND))
+    narrowed = MessageFilter(bsn_hash=SENT_HASH, status="dead")
+    assert await elsewhere(store, resender, narrowed) == Elsewhere(
+        rejected=0, unrouted=0, unseen=False, outside_terms=1
+    )
+    # A scope without the message's destination: nothing outside the terms in sight.
+    elsewhere_only = MessageFilter(
+        bsn_hash=SENT_HASH, status="dead", destination_ids=frozenset({"ziekenhuis-zuid"})
+    )
+    assert (await elsewhere(store, resender, elsewhere_only)).outside_terms == 0  # type: ignore[union-attr]
+    # By the BSN alone, or with only the selection's own marks, nothing is outside the terms.
+    for alone in (
+        MessageFilter(bsn_hash=BSN_HASH),
+        MessageFilter(bsn_hash=BSN_HASH, originals_only=True, unresolved_only=True),
+    ):
+        assert (await elsewhere(store, resender, alone)).outside_terms == 0  # type: ignore[union-attr]

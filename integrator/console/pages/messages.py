@@ -57,18 +57,17 @@ from integrator.message_service import (
     find_messages,
     message_filter,
     page_kept_search,
+    searched_filter,
 )
 from integrator.search import (
     SEARCH_STATUSES,
     BadSearch,
     holds_bsn,
     misplaced_bsn,
-    normalise_zd,
     status_note,
     without_bsn,
 )
 from integrator.settings import Settings
-from integrator.store import MessageFilter
 from mappings.registry import REGISTRY
 
 P = Permission
@@ -242,17 +241,25 @@ async def _results(
     unrouted = None  # (ZD number, how many events have it that no destination serves)
     unseen = False  # such input may be out of the person's sight: who can look is said
     bsn_went = None  # by BSN: where the patient's referral went (the BSN never shown)
+    outside = None  # (ZD number or None for the BSN, how many messages other terms left out)
     scope = visitor.scope(P.MESSAGES_READ)
     if problem is None and searched and not rows:
         # Refused by intake, or arrived while no destination served its provider: the classic
         # "it never came", which "no messages" alone told the person was never received. By
         # the ZD number searched, else by the kept search's BSN (part of that search, recorded
-        # when it was made: nothing more is).
-        zd_number = normalise_zd(terms["zd_number"]) if "zd_number" in terms else None
-        bsn_hash = search.bsn_hash if search is not None else None
-        wanted = MessageFilter(zd_number=zd_number, bsn_hash=bsn_hash)
+        # when it was made: nothing more is); or, where other terms narrowed the search, the
+        # messages they left out.
+        wanted = await searched_filter(
+            engine,
+            visitor.scope(P.PATIENT_DATA_READ if search is not None else P.MESSAGES_READ),
+            MessageTerms(**terms),
+            search,
+        )
         went = await elsewhere(engine.store, visitor.signed_in, wanted)
-        if went is not None and zd_number is not None:
+        zd_number = wanted.zd_number
+        if went is not None and went.outside_terms:
+            outside = (zd_number, went.outside_terms)
+        elif went is not None and zd_number is not None:
             refused = (zd_number, went.rejected) if went.rejected else None
             unrouted = (zd_number, went.unrouted) if went.unrouted else None
             unseen = went.unseen
@@ -277,6 +284,7 @@ async def _results(
         unrouted=unrouted,
         zd_unseen=unseen,
         bsn_went=bsn_went,
+        outside=outside,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),

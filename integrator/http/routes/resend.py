@@ -322,19 +322,24 @@ async def elsewhere_json(engine: Engine, scope: Scope, flt: MessageFilter) -> di
     input has it (null: the reader may not list rejected input, or, by BSN, not search it by
     BSN); ``unrouted``, how many of its events arrived while no destination served its
     provider (0 for who does not read every cluster, and, by BSN, patient data in every
-    cluster); ``see``, the routes that show them: by BSN the searches that take it in their
-    body, never in an address."""
+    cluster); ``outside_terms``, how many messages of it, in the caller's clusters, the
+    selection's other terms left out; ``see``, the routes that show them: by BSN the searches
+    that take it in their body, never in an address."""
     went = await elsewhere(engine.store, scope.identity, flt)
     if went is None:
         return None
     see = []
     if flt.zd_number is not None:
         query = urlencode({"zd_number": flt.zd_number})
+        if went.outside_terms:
+            see.append(f"/api/v1/messages?{query}")
         if went.rejected:
             see.append(f"/api/v1/rejected?{query}")
         if went.unrouted:
             see.append(f"/api/v1/events?{query}&unrouted=true")
     else:
+        if went.outside_terms:
+            see.append("/api/v1/messages/search")
         if went.rejected:
             see.append("/api/v1/rejected/search")
         if went.unrouted:
@@ -343,5 +348,6 @@ async def elsewhere_json(engine: Engine, scope: Scope, flt: MessageFilter) -> di
         "zd_number": flt.zd_number,
         "rejected": went.rejected,
         "unrouted": went.unrouted,
+        "outside_terms": went.outside_terms,
         "see": see,
     }
