@@ -327,21 +327,36 @@ class DefinitionRefused(ConfigurationError):
         """The same refusal said about what people typed, not about a file they never named:
         ``--set rate_limit: must be …`` for a key they set (or a key within it), and ``ordering
         (not in --set): …`` for one they left as it was that a key set now breaks."""
-        said = "; ".join(f"{_option_key(p.key, option, keys)}: {p.rule}" for p in self.problems)
+        said = "; ".join(
+            f"{option} {p.key}: {p.rule}"
+            if _given(p.key, keys)
+            else f"{p.key} (not in {option}): {p.rule}"
+            for p in self.problems
+        )
+        return DefinitionRefused(self.problems[0], said=said)
+
+    def named_in_body(self, keys: Collection[str]) -> DefinitionRefused:
+        """The same refusal said about a request's body (the API's ``PUT`` and ``PATCH``), not
+        about the destination's file, which the caller never named and which was left as it
+        was: ``port: must be …`` for a key the body holds, ``ordering (not in the body): …``
+        for one it left as it was that a key in it now breaks."""
+        said = "; ".join(
+            f"{p.key}: {p.rule}" if _given(p.key, keys) else f"{p.key} (not in the body): {p.rule}"
+            for p in self.problems
+        )
         return DefinitionRefused(self.problems[0], said=said)
 
 
-def _option_key(key: str, option: str, keys: Sequence[str]) -> str:
-    """``--set retry.initial`` for a key set by ``--set retry.initial=…`` or ``--set retry=…``;
-    ``ordering (not in --set)`` for one no assignment named."""
-    if any(
+def _given(key: str, keys: Collection[str]) -> bool:
+    """Whether ``key`` (``retry.initial``) is one of ``keys`` given, or lies within or around
+    one: ``retry.initial`` set by ``retry.initial=…`` or by ``retry=…``; ``foo.bar`` given
+    where there is no ``foo`` key."""
+    return any(
         key == given
         or key.startswith((f"{given}.", f"{given}["))
-        or given.startswith((f"{key}.", f"{key}["))  # ``--set foo.bar=1``: no ``foo`` key
+        or given.startswith((f"{key}.", f"{key}["))
         for given in keys
-    ):
-        return f"{option} {key}"
-    return f"{key} (not in {option})"
+    )
 
 
 @dataclass(frozen=True)
@@ -1125,7 +1140,10 @@ class DestinationAdmin:
                 raise MissingKeys(view.file, missing)
             if definition.get("id") != destination_id:
                 raise ConfigurationError("id: cannot be changed; add a new destination instead")
-            config = self._validate(definition, source=view.file, current=view.config)
+            try:
+                config = self._validate(definition, source=view.file, current=view.config)
+            except DefinitionRefused as refused:
+                raise refused.named_in_body(definition.keys()) from None
             return config, view.config
 
         return await self._change_in_service(
@@ -1161,7 +1179,10 @@ class DestinationAdmin:
             if "id" in changes and changes["id"] != destination_id:
                 raise ConfigurationError("id: cannot be changed; add a new destination instead")
             data = _merge_patch(definition_of(current), changes)
-            return self._validate(data, source=view.file, current=current), current
+            try:
+                return self._validate(data, source=view.file, current=current), current
+            except DefinitionRefused as refused:
+                raise refused.named_in_body(changes.keys()) from None
 
         return await self._change_in_service(
             destination_id,

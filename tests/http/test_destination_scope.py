@@ -199,13 +199,29 @@ async def test_an_id_of_another_cluster_is_refused_alike_in_service_or_removed(
     assert again.status_code == 201, again.text
 
 
-async def test_a_refused_change_names_the_file_without_the_servers_directory(
+async def test_a_refused_change_names_the_body_s_keys_not_the_servers_file(
     engine: Engine, clients: Clients
 ) -> None:
     """The answer named where the engine keeps its files (``/srv/…/lab.yaml: port: …``) to any
-    API caller; the file's name is what the caller can act on (``GET`` shows it so)."""
-    refused = await clients.everything.patch("/api/v1/destinations/lab", json={"port": "abc"})
+    API caller, and then the file alone (``lab.yaml: port: …``), which the caller never named
+    and the change left as it was: it names the keys of the body, and a key the body left as
+    it was that one in it breaks as not in it. A ``reason`` put in the body is told where it
+    goes."""
+    refused = await clients.everything.patch(
+        "/api/v1/destinations/lab", json={"port": "abc", "prot": 1, "reason": "moved"}
+    )
     assert refused.status_code == 422, refused.text
     detail = refused.json()["detail"]
-    assert detail.startswith("lab.yaml: port: "), detail
-    assert str(engine.settings.destinations_dir) not in refused.text
+    assert detail.startswith("port: "), detail
+    assert "prot: unknown key" in detail and "reason: unknown key" in detail, detail
+    assert detail.endswith("; a change's reason goes in the X-Integrator-Reason header"), detail
+    assert "lab.yaml" not in detail and str(engine.settings.destinations_dir) not in detail
+    broken = await clients.everything.patch("/api/v1/destinations/lab", json={"connections": 2})
+    assert broken.status_code == 422, broken.text
+    assert broken.json()["detail"].startswith("ordering (not in the body): must be rotate")
+    # PUT: the whole definition is the body.
+    shown = await clients.everything.get("/api/v1/destinations/lab")
+    definition = {**shown.json()["definition"], "port": 70000}
+    put = await clients.everything.put("/api/v1/destinations/lab", json=definition)
+    assert put.status_code == 422, put.text
+    assert put.json()["detail"].startswith("port: must be"), put.text

@@ -255,9 +255,9 @@ async def test_patch_merges_keeps_comments_and_null_restores_the_default(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"port": 0}, r"ziekenhuis-noord\.yaml: port: must be a whole number from 1 to 65535"),
+        ({"port": 0}, r"^port: must be a whole number from 1 to 65535"),
         ({"retry": {"max_attemps": 5}}, r"retry\.max_attemps: unknown key"),
-        ({"host": None}, r"ziekenhuis-noord\.yaml: host: required"),
+        ({"host": None}, r"^host: required"),
         ({"id": "elsewhere"}, r"id: cannot be changed"),
         ({"messages": {"referral": "ref-v9"}}, r"messages\.referral: unknown message version"),
     ],
@@ -276,14 +276,15 @@ async def test_every_broken_rule_of_a_change_is_named_at_once(
     admin: DestinationAdmin, files: Files
 ) -> None:
     """The engine's log listed them all, the command line and the API only the first: an
-    operator fixed one, tried again, and met the next."""
+    operator fixed one, tried again, and met the next. Named as the patch names them, not by
+    the file, which the caller never named and which stays as it was."""
     before = files.text(NOORD)
     with pytest.raises(ConfigurationError) as refused:
         await admin.patch(
             NOORD, {"ack_timout": "30s", "port": 70000, "ordering": "lifo"}, actor="anna"
         )
     said = str(refused.value)
-    assert "ziekenhuis-noord.yaml: port: " in said  # the file once, then each key
+    assert "ziekenhuis-noord.yaml" not in said, said
     for rule in ("ack_timout: unknown key", "port: must be a whole number from 1 to 65535"):
         assert rule in said, said
     assert "ordering: " in said and said.count("; ") == 2, said

@@ -424,9 +424,8 @@ async def test_the_api_shows_sets_and_refuses_the_msh_15_16_keys(engine_on_files
 
         refused = await api.patch("/api/v1/destinations/noord", json={"accept_ack_type": "AL"})
         assert refused.status_code == 422
-        assert (
-            "noord.yaml: accept_ack_type: applies only with ack_mode: enhanced"
-            in (refused.json()["detail"])
+        assert refused.json()["detail"].startswith(
+            "accept_ack_type: applies only with ack_mode: enhanced"
         )
         patched = await api.patch(
             "/api/v1/destinations/noord",
@@ -477,7 +476,7 @@ async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys
         same = await api.patch("/api/v1/destinations/noord", json={"port": 2591})
         assert same.json()["changed"] is False and same.json()["revision"] is None
         bad = await api.patch("/api/v1/destinations/noord", json={"port": 0})
-        assert bad.status_code == 422 and "noord.yaml: port:" in bad.json()["detail"]
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("port: ")
         assert (await api.patch("/api/v1/destinations/nope", json={})).status_code == 404
         history = (await api.get("/api/v1/destinations/noord/history")).json()
         assert [h["revision"] for h in history] == [1, 2, 3]

@@ -34,7 +34,14 @@ from integrator.access.permissions import Permission
 from integrator.errors import PermanentError
 from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
-from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
+from integrator.http.deps import (
+    REASON_HEADER,
+    EngineDep,
+    ReasonDep,
+    Revision,
+    SourceDep,
+    json_object,
+)
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import (
     DESTINATION_BODY,
@@ -216,7 +223,11 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
         detail = f"{exc}; to change only some keys, send a PATCH"
         raise HTTPException(status_code=422, detail=detail) from None
     except DefinitionRefused as exc:
-        raise HTTPException(status_code=422, detail=exc.told_by_file_name()) from None
+        detail = exc.told_by_file_name()
+        if any(problem.key == "reason" for problem in exc.problems):
+            # Callers put it in the body, as a resend's body takes one: say where it goes.
+            detail += f"; a change's reason goes in the {REASON_HEADER} header"
+        raise HTTPException(status_code=422, detail=detail) from None
     except PermanentError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return change.to_json()
