@@ -387,8 +387,11 @@ class DestinationRunner:
         on (``stop`` waits for it). ``Engine.stop_attempting``, at the signal of a stop."""
         self._stopping.set()
 
-    async def stop(self, *, graceful: bool = False) -> None:
+    async def stop(self, *, graceful: bool = False, because: str = "the engine stops") -> None:
         """Stop between or during attempts; an unfinished attempt leaves the message queued.
+        ``because`` says why in the log line of a graceful wait: a pause, an edit or a removal
+        stops a destination's deliveries too, and a line that read as the engine stopping sent
+        operators looking for a shutdown that never happened.
 
         ``graceful`` (SIGTERM): take no new message and make no new attempt, but let an attempt
         on the wire finish and hand its outcome to the recorder, so the ACK that comes back is
@@ -404,9 +407,10 @@ class DestinationRunner:
             d = self.destination
             bound = d.connect_timeout + 2 * d.ack_timeout + STOP_MARGIN  # enhanced: two ACKs
             log.info(
-                "stopping: finishing the attempts on the wire",
+                "deliveries stopping: letting the attempts on the wire finish",
                 destination=d.id,
-                attempts=len(self._busy),
+                because=because,
+                in_hand=len(self._busy),  # on the wire, or waiting out a backoff (ends at once)
                 at_most_s=bound,
             )
             await asyncio.wait(list(self._busy), timeout=bound)

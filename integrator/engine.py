@@ -617,7 +617,7 @@ class Engine:
         runner = self._runners.pop(destination_id, None)
         if runner is None:
             return
-        await runner.stop(graceful=True)
+        await runner.stop(graceful=True, because="the destination is removed")
         assert self._transport is not None
         await self._transport.release(destination_id)
         if self._recorder is not None:
@@ -647,7 +647,7 @@ class Engine:
                 # Graceful: an attempt on the wire finishes and is recorded. Cancelled, its
                 # message would go out a second time (same MSH-10) once the new runner starts:
                 # a duplicate at the hospital for every destination edit made mid-attempt.
-                await runner.stop(graceful=True)
+                await runner.stop(graceful=True, because=_stopped_because(current))
                 del self._runners[dest_id]
                 # Hand its queue back, changed destinations too: a runner stopped mid-attempt
                 # leaves a delivery unsettled, and acks (multiple, up to the first unsettled
@@ -1041,3 +1041,13 @@ def _changes(before: Catalog, after: Catalog) -> dict[str, str]:
         else:
             changes[dest_id] = "changed"
     return changes
+
+
+def _stopped_because(now: DestinationConfig | None) -> str:
+    """Why a runner stops as a catalog is applied, for its log line (``DeliveryRunner.stop``),
+    by the destination's definition now: gone, paused, or changed (a new runner follows)."""
+    if now is None:
+        return "the destination is removed"
+    if not now.enabled:
+        return "the destination is paused"
+    return "the destination changed; its deliveries start again with the change"

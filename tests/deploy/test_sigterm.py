@@ -112,7 +112,8 @@ async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
             process.send_signal(signal.SIGTERM)
             # The receiver answers only once the engine is stopping: the ACK comes back to an
             # engine that has begun to stop.
-            await wait_for_log(process, "stopping: finishing the attempts on the wire")
+            finishing = "deliveries stopping: letting the attempts on the wire finish"
+            await wait_for_log(process, finishing)
             receiver.answer.set()
             assert await wait_exit(process) == 0
             assert process.stderr is not None
