@@ -38,6 +38,7 @@ be replaced with the new key's check along with re-hashing every ``bsn_hash``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -52,6 +53,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.logging import get_logger
+from integrator.store.beside import stores_beside
 from integrator.store.codec import load_json
 from integrator.store.errors import SealedValueError, SearchKeyMismatch, WeakSearchKey
 from integrator.store.sealing import Sealer, aad
@@ -242,8 +244,31 @@ async def check_search_key(
     # "new store" told its operator something untrue at the worst moment to be told it.
     async with engine.connect() as conn:
         holds_events = (await conn.execute(select(events.c.id).limit(1))).first() is not None
+    sqlite_file = engine.url.database if engine.dialect.name == "sqlite" else None
     log.info(
         RECORDED_ON_OLDER if holds_events else RECORDED_ON_NEW,
         meaning="every engine and command on this store must use this same key "
-        "(INTEGRATOR_SEARCH_KEY, or the store's .search-key file); back it up with the store",
+        + (
+            "(INTEGRATOR_SEARCH_KEY, or the store's .search-key file); back it up with the store"
+            if sqlite_file
+            else "(INTEGRATOR_SEARCH_KEY); keep it where the store's backups can find it"
+        ),
     )
+    if sqlite_file and not holds_events:
+        await asyncio.to_thread(_warn_if_beside_another, Path(sqlite_file))
+
+
+def _warn_if_beside_another(database: Path) -> None:
+    """A new store beside another one: a mistyped ``INTEGRATOR_DATABASE_URL``, most likely
+    (``integrator.store.beside``). Not for a store in memory, which lies beside nothing."""
+    if not database.is_file():
+        return
+    others = stores_beside(database.resolve())
+    if others:
+        log.warning(
+            "new store made beside another store: if this engine is to run on that one, "
+            "INTEGRATOR_DATABASE_URL names the wrong file (stop it; the new store holds only "
+            "what came in since it was made)",
+            store=str(database),
+            beside=[str(other) for other in others],
+        )
