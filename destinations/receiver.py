@@ -10,15 +10,22 @@ tests and other receivers can produce exactly the ACK a conformant engine would.
 
 It takes a frame as large as the largest message the engine can send (``LARGEST_MESSAGE``), so a
 hospital testing with it is never refused a referral the engine would send it.
+
+It can also be slow (``answer_delay``) or silent (``answering=False``): the failure met most in
+the field is an ACK that comes too late or never, and an operator rehearsing a first connection
+must be able to watch the engine time out, retry with the same MSH-10 and give up without
+writing a listener of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import re
 import ssl
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -120,6 +127,11 @@ class MllpReceiver:
     for one (``AL``; ``ER`` only for CE/CR, ``SU`` only for CA), then, if the commit was ``CA``,
     the application ACK ``ack_code`` when MSH-16 asks for it, ``application_delay`` seconds
     later (to test a client waiting for it).
+
+    ``answer_delay`` holds each message's answer back that many seconds from the message's
+    arrival (a slow interface engine), still in order on its connection and without holding
+    up the others. ``answering=False`` takes, records and saves every message but never
+    answers, leaving the connection open for the sender to close (one that never ACKs).
     """
 
     def __init__(
@@ -134,9 +146,15 @@ class MllpReceiver:
         max_frame_size: int = LARGEST_MESSAGE,
         commit_code: str = "CA",
         application_delay: float = 0.0,
+        answer_delay: float = 0.0,
+        answering: bool = True,
     ) -> None:
         if commit_code not in ("CA", "CE", "CR"):
             raise ValueError("commit_code must be one of CA, CE, CR")
+        if not math.isfinite(answer_delay) or answer_delay < 0:
+            raise ValueError("answer_delay must be a finite number of seconds, 0 or more")
+        self.answer_delay = answer_delay
+        self.answering = answering
         self.commit_code = commit_code
         self.application_delay = application_delay
         self.host = host
@@ -284,6 +302,10 @@ class _ReceiverProtocol(asyncio.Protocol):
         self._owner = owner
         self._decoder = FrameDecoder(owner._max_frame_size)
         self._transport: asyncio.Transport | None = None
+        # Answers held back by ``answer_delay``: (when due, answer, enhanced mode's later one),
+        # oldest first; one timer for the oldest keeps them in order on this connection only.
+        self._held: deque[tuple[float, bytes, bytes]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
@@ -300,22 +322,63 @@ class _ReceiverProtocol(asyncio.Protocol):
             _log.warning("receiver_frame_too_large", limit=self._owner._max_frame_size)
             transport.abort()
             return
-        if frames:
-            now: list[bytes] = []
+        if not frames:
+            return
+        owner = self._owner
+        if not owner.answering:
             for message in frames:
-                answer, later = self._owner._answer(message)
-                now.append(answer)
-                if later:
-                    asyncio.get_running_loop().call_later(
-                        self._owner.application_delay, self._write_later, later
-                    )
-            transport.write(b"".join(now))
+                owner._answer(message)  # recorded, shown and saved; the answer is dropped
+            return
+        if owner.answer_delay > 0:
+            loop = asyncio.get_running_loop()
+            due = loop.time() + owner.answer_delay
+            for message in frames:
+                answer, later = owner._answer(message)
+                self._held.append((due, answer, later))
+            if self._timer is None:
+                self._timer = loop.call_at(self._held[0][0], self._release)
+            return
+        self._write_now([owner._answer(message) for message in frames])
+
+    def _write_now(self, answers: list[tuple[bytes, bytes]]) -> None:
+        """All answers in one write (a benchmark's pipelined frames), enhanced mode's later ones
+        each ``application_delay`` on."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        now: list[bytes] = []
+        for answer, later in answers:
+            now.append(answer)
+            if later:
+                asyncio.get_running_loop().call_later(
+                    self._owner.application_delay, self._write_later, later
+                )
+        transport.write(b"".join(now))
+
+    def _release(self) -> None:
+        """Write the held answers that are due. The clock is asked again rather than trusting
+        the timer: a loop may run a timer a little early, and an answer must never come sooner
+        than ``answer_delay`` (a rehearsal's timeout counts on it)."""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        due: list[tuple[bytes, bytes]] = []
+        while self._held and self._held[0][0] <= loop.time():
+            _, answer, later = self._held.popleft()
+            due.append((answer, later))
+        if due:
+            self._write_now(due)
+        if self._held:
+            self._timer = loop.call_at(self._held[0][0], self._release)
 
     def _write_later(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._held.clear()
         if self._transport is not None:
             self._owner._disconnected(self._transport)
 

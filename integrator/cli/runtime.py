@@ -75,7 +75,28 @@ def demo() -> None:
 def receiver(
     port: Annotated[int, typer.Option(help="TCP port to listen on.", min=0, max=65535)] = 2575,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    ack_code: Annotated[str, typer.Option("--ack", help="MSA-1 to answer with.")] = "AA",
+    ack_code: Annotated[
+        str | None, typer.Option("--ack", help="MSA-1 to answer with (AA when not given).")
+    ] = None,
+    delay: Annotated[
+        str | None,
+        typer.Option(
+            "--delay",
+            metavar="DURATION",
+            help="Answer each message this long after it came (500ms, 30s, 10m; at most 1h): "
+            "later than the destination's ack_timeout, it rehearses the engine's timeout. "
+            "Answers stay in order on each connection.",
+        ),
+    ] = None,
+    no_answer: Annotated[
+        bool,
+        typer.Option(
+            "--no-answer",
+            help="Take, print and save messages but never answer, keeping the connection open: "
+            "each attempt fails after the destination's ack_timeout, and the engine closes the "
+            "connection and retries with the same MSH-10 until it gives up (a dead letter).",
+        ),
+    ] = False,
     save: Annotated[
         Path | None,
         typer.Option(
@@ -90,13 +111,51 @@ def receiver(
     """A test MLLP receiver that ACKs and prints (or saves) what it gets.
 
     On a terminal: a rule between messages, long values shortened. To a file or a pipe: each
-    message's segments exactly, one per line, and an empty line after each."""
+    message's segments exactly, one per line, and an empty line after each.
+
+    To rehearse an ACK that never comes: --no-answer (integrator receiver --port 2575
+    --no-answer); one that comes too late: --delay longer than the destination's ack_timeout.
+    The engine's attempt then fails (AckTimeout), it closes the connection, and it sends the
+    message again later on a new one with the same MSH-10, until it makes it a dead letter."""
+    from destinations.config import TIMEOUT_MAX, Rule, parse_duration, readable_duration
     from destinations.receiver import MllpReceiver
     from integrator.hl7view import decode_message, segment_lines
 
-    ack_code = ack_code.strip().upper()  # in any case, as statuses and versions are read
+    given = [name for name, value in (("--ack", ack_code), ("--delay", delay)) if value is not None]
+    if no_answer and given:
+        fail(
+            f"--no-answer cannot go with {' or '.join(given)}: a receiver that never answers "
+            "has no code to answer with nor a time to answer at",
+            2,
+        )
+    ack_code = (ack_code or "AA").strip().upper()  # in any case, as statuses and versions are read
     if ack_code not in {"AA", "AE", "AR", "CA", "CE", "CR"}:
         fail("--ack: one of AA, AE, AR, CA, CE, CR", 2)
+    seconds = 0.0
+    if delay is not None:
+        try:
+            seconds = parse_duration(delay)
+        except Rule:
+            # The files' rule but for its 24h example, which this option would refuse.
+            fail(
+                "--delay: must be a duration like 500ms, 30s or 10m (a bare number means "
+                "seconds), 1h at most",
+                2,
+            )
+        if seconds > TIMEOUT_MAX:
+            # As long as the longest ack_timeout: a longer wait shows nothing more, and a
+            # mistyped unit (10000h for 10000ms) would hold every answer for a year.
+            fail(
+                f"--delay: must be {readable_duration(TIMEOUT_MAX)} at most (the longest "
+                "ack_timeout; for no answer at all: --no-answer)",
+                2,
+            )
+    if no_answer:
+        doing = "never answering (the connection stays open until the sender closes it)"
+    elif seconds > 0:
+        doing = f"answering {ack_code} after {readable_duration(seconds)}"
+    else:
+        doing = f"answering {ack_code}"
     # Written to a file or read by a program, the terminal's view was wrapped at spaces to the
     # width and cut values short (``…(+5 chars)``): what arrived could not be read back whole.
     exact = not sys.stdout.isatty()
@@ -122,7 +181,15 @@ def receiver(
     import asyncio
 
     async def serve() -> None:
-        server = MllpReceiver(host, port, ack_code=ack_code, save_dir=save, on_message=show)
+        server = MllpReceiver(
+            host,
+            port,
+            ack_code=ack_code,
+            save_dir=save,
+            on_message=show,
+            answer_delay=seconds,
+            answering=not no_answer,
+        )
         bound = await server.start()
         if server.save_dir_shared:
             err_console.print(
@@ -131,7 +198,7 @@ def receiver(
                 soft_wrap=True,
                 markup=False,
             )
-        console.print(f"Listening for MLLP on {host}:{bound}; answering {ack_code}. Ctrl-C stops.")
+        console.print(f"Listening for MLLP on {host}:{bound}; {doing}. Ctrl-C stops.")
         try:
             await asyncio.Event().wait()
         finally:

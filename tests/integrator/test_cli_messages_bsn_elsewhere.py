@@ -141,7 +141,10 @@ async def test_only_who_could_look_them_up_by_bsn_is_told(store: Store) -> None:
 
 
 SENT_HASH = Settings(search_key=SEARCH_KEY).bsn_hash(SENT)
-OUTSIDE = "no messages with these terms; 1 message of this patient outside them: integrator messages list --bsn -"
+OUTSIDE = (
+    "no messages with these terms; 1 message of this patient outside them: "
+    "integrator messages list --bsn -"
+)
 
 
 def test_a_search_narrowed_by_other_terms_names_the_patient_s_messages_they_left_out(
