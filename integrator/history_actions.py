@@ -35,6 +35,17 @@ DIFF_AFTER: Final = "after"
 _ROLLBACK: Final = re.compile(r"rollback to (\d+)")
 
 
+def told(action: str, actor: str, at: str) -> str:
+    """A revision's action, actor and time (``at``, as shown) as one English phrase, for the
+    CLI's history and a refusal that names the latest revision: ``pause by local:root at …``.
+    A hand edit, which the store keeps as action ``file`` by actor ``file``, is said as what
+    it was, "file by file" told an operator nothing; its time is when a process read the file
+    and recorded it, not when it was edited, so it is said so."""
+    if action == FILE and actor == FILE_ACTOR:
+        return f"the file edited by hand, found at {at}"
+    return f"{action} by {actor} at {at}"
+
+
 def rollback_to(revision: int) -> str:
     """The action of a rollback to ``revision``, as the store keeps it."""
     return f"{ROLLBACK} to {revision}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import yaml
 
 from destinations.config import DestinationFileError, destination_from_mapping, load_refused
 from destinations.document import same_meaning
+from integrator.presenters import iso_time
 
 REFUSED_SUFFIX = ".refused"
 """Not ``.yaml``/``.yml``: the catalog's loader and the directory watcher leave the copy alone."""
@@ -49,10 +50,12 @@ class RefusedCopy:
     def age(self, now: datetime) -> timedelta:
         return max(now - self.kept_at, timedelta(0))
 
-    def to_json(self, now: datetime) -> dict[str, Any]:
+    def to_json(self, now: datetime, zone: tzinfo | None = None) -> dict[str, Any]:
+        """``kept_at`` in ``zone`` (the CLI's, as every time it prints), else in UTC (the
+        API's)."""
         return {
             "file": self.name,
-            "kept_at": self.kept_at.isoformat(),
+            "kept_at": iso_time(self.kept_at, zone),
             "age_seconds": int(self.age(now).total_seconds()),
         }
 

@@ -78,8 +78,9 @@ def audit_period_problem(audit_days: int, others: dict[str, int]) -> str | None:
     longest = max(finite, key=lambda name: finite[name])
     if audit_days >= finite[longest]:
         return None
+    days = f"{audit_days} day{'' if audit_days == 1 else 's'}"  # the longest is 2 at least
     return (
-        f"{AUDIT_SETTING} is {audit_days} days, shorter than {SETTINGS[longest]} "
+        f"{AUDIT_SETTING} is {days}, shorter than {SETTINGS[longest]} "
         f"({finite[longest]} days): the audit trail must be kept at least as long as the longest "
         "other retention period (or 0: for ever)"
     )

@@ -2117,16 +2117,26 @@ class AccessService:
         Token ids are UUIDs, as message ids are, and are read the way message ids are
         (``idprefix.normalise``): regardless of case, and with the dashes a copy left out put
         back; the refusals repeat the id as it was given.
+
+        A token's name is refused, saying whose name it is and that token's id
+        (``_token_name_given``), rather than taken: a name may be hex too (``cafe``, ``beef``)
+        and so the start of another token's id, and revoking by a name that is also such a
+        start would stop one of the two by a rule nobody sees. Only a whole id is taken
+        whatever the names are.
         """
         wanted = token_id.strip()
         start = idprefix.normalise(wanted)
-        if len(start.replace("-", "")) < idprefix.MIN_PREFIX:
+        short = len(start.replace("-", "")) < idprefix.MIN_PREFIX
+        tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
+        exact = [t for t in tokens if t.id in (wanted, start)]
+        matches = exact or ([] if short else [t for t in tokens if t.id.startswith(start)])
+        named = next((t for t in tokens if t.name == wanted), None)
+        if named is not None and not exact and matches != [named]:
+            raise _token_name_given(wanted, named, [t.id for t in tokens], matches)
+        if short:
             raise BadAccessInput(
                 "give the token's id, or at least its first 4 characters", field="token_id"
             ).coded("access.token_id_short")
-        tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
-        exact = [t for t in tokens if t.id in (wanted, start)]
-        matches = exact or [t for t in tokens if t.id.startswith(start)]
         if not matches:
             # What was given is not said back: it may be the token itself, pasted by mistake.
             raise UnknownAccount(
@@ -2404,6 +2414,41 @@ def _taken(status: str | None) -> AccountConflict:
         "who has not accepted yet gets a new link when the invitation is sent again",
         field="email",
     ).coded("access.email_taken")
+
+
+def _token_name_given(
+    given: str, named: TokenRecord, ids: Sequence[str], starting: Sequence[TokenRecord]
+) -> BadAccessInput:
+    """The refusal of ``given``, the name of token ``named``, where its id was asked for: the
+    id to give instead, shortened as ``tokens list`` shows ids (unique among ``ids``, the
+    tokens the caller may manage); ``starting``: the other tokens whose id starts with
+    ``given``, which a name that is hex too would have revoked."""
+    shown = _short_token_id(named.id, ids)
+    others = [t for t in starting if t.id != named.id]
+    if not others:
+        said = f"{given} is the name of token {shown}, not its id: integrator tokens revoke {shown}"
+    else:
+        count = f"{len(others)} other token{'' if len(others) == 1 else 's'}"
+        which = ", ".join(t.name for t in others[: idprefix.MAX_CANDIDATES])
+        said = (
+            f"{given} is the name of token {shown} and the start of the id of {count} "
+            f"({which}): give the id of the one meant, as integrator tokens revoke {shown}"
+        )
+    return BadAccessInput(said, field="token_id").coded(
+        "access.token_name_given", name=given, id=shown
+    )
+
+
+def _short_token_id(token_id: str, ids: Sequence[str]) -> str:
+    """``token_id`` cut to the fewest characters (at least 8, as listings show ids) that no
+    other of ``ids`` starts with, never ending in a dash."""
+    length = 8
+    others = [other for other in ids if other != token_id]
+    while length < len(token_id) and (
+        any(other.startswith(token_id[:length]) for other in others) or token_id[length - 1] == "-"
+    ):
+        length += 1
+    return token_id[:length]
 
 
 def _token_name_taken() -> AccountConflict:

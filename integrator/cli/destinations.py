@@ -335,7 +335,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     ]:
         view = await admin.view(destination_id)
         pauses = await admin.pause_times(view.id, settings.zone)
-        copies = admin.refused_copies(view)
+        copies = admin.refused_copies(view, zone=settings.zone)
         last = await admin.last_attempt(view.id)
         return (
             view,
@@ -821,6 +821,7 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """Every change: revision, when, who, what, why, and the diff."""
+    from integrator.history_actions import told
 
     settings = load_settings()
     rows = with_admin(
@@ -835,7 +836,7 @@ def history(
         why = f" — {r['reason']}" if r["reason"] else ""
         at = shown_time(r["at"], settings.zone)
         console.rule(
-            f"revision {r['revision']}: {r['action']} by {r['actor']} at {at}{why}",
+            f"revision {r['revision']}: {told(r['action'], r['actor'], at)}{why}",
             align="left",
         )
         if r["diff"]:

@@ -131,7 +131,8 @@ def prune_command(
         elif kind not in days:  # a confirmation or kept search has no period: it expires
             kept = "until it expires"
         else:
-            kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"
+            number = days[kind]
+            kept = "for ever" if number == 0 else f"{number} day{'' if number == 1 else 's'}"
         table.add_row(LABELS[kind], kept, str(count))
     console.print(table)
     if report.space is not None:

@@ -142,7 +142,10 @@ def presence_text(retention: Retention) -> str:
 
 
 def _days(days: int) -> str:
-    return "0 (for ever)" if days == 0 else f"{days} days"
+    """A period as the warning says it: ``0 (for ever)``, ``1 day``, ``90 days``."""
+    if days == 0:
+        return "0 (for ever)"
+    return f"{days} day{'' if days == 1 else 's'}"
 
 
 def kept_longer(engine: EnginePresence, retention: Retention) -> list[str]:

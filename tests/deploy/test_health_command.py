@@ -24,7 +24,24 @@ def test_no_engine_listening_is_exit_1_naming_where_it_asked(env: dict[str, str]
         assert done.returncode == 1, done.stdout + done.stderr
         port = env["INTEGRATOR_HTTP_PORT"]
         path = "/readyz" if args else "/healthz"
-        assert f"127.0.0.1:{port}{path}: no answer" in done.stderr
+        assert f"127.0.0.1:{port}{path}: no answer (connection refused)" in done.stderr
+
+
+def test_bad_settings_are_named_not_counted(env: dict[str, str]) -> None:
+    """It said "1 problem(s); `integrator run` names them": starting the engine to learn why
+    its probe fails. Named as every command names them: the variable and the rule."""
+    done = subprocess.run(
+        [sys.executable, "-m", "integrator", "health", "--json"],
+        env={**env, "INTEGRATOR_HTTP_HOST": "http://127.0.0.1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = " ".join(done.stderr.split())
+    assert "bad settings: INTEGRATOR_HTTP_HOST: must be a host name or address, not a URL" in said
+    assert "problem(s)" not in said and "`integrator run`" not in said
 
 
 NOT_READY = {"status": "not ready", "checks": {"store": "unavailable", "transport": "ok"}}
@@ -74,6 +91,7 @@ def test_json_gives_the_verdict_and_every_check_for_a_monitoring_script(
         "status": 200,
         "healthy": True,
         "checks": {"store": "ok", "transport": "ok"},
+        "problem": None,
     }
     code, out, err = _health_json(env, (503, NOT_READY))
     assert code == 1, out + err
@@ -82,9 +100,17 @@ def test_json_gives_the_verdict_and_every_check_for_a_monitoring_script(
         "status": 503,
         "healthy": False,
         "checks": {"store": "unavailable", "transport": "ok"},
+        "problem": "503 (store: unavailable)",
     }
     assert "503 (store: unavailable)" in err  # the error line stays on stderr
     code, out, err = _health_json(env, None)
     assert code == 1, out + err
-    assert json.loads(out) == {"url": url, "status": None, "healthy": False, "checks": {}}
-    assert "no answer" in err
+    # It gave no reason while the error line said "no answer": now the line's words.
+    assert json.loads(out) == {
+        "url": url,
+        "status": None,
+        "healthy": False,
+        "checks": {},
+        "problem": "no answer (connection refused)",
+    }
+    assert "no answer (connection refused)" in err

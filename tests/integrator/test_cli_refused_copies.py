@@ -109,3 +109,28 @@ def test_destinations_show_names_the_refused_copies_of_its_file(env: dict[str, s
     assert (
         "refused edit" not in runner.invoke(app, ["destinations", "show", "noord"], env=env).stdout
     )
+
+
+def test_kept_at_is_in_the_engines_zone_as_every_time_the_cli_prints(
+    env: dict[str, str],
+) -> None:
+    """``list --json`` and ``show --json`` gave ``kept_at`` in UTC (``+00:00``) beside the
+    last attempt's ``at`` and the pause times in local time (docs/support.md, "Times")."""
+    env = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    config = destination("noord", free_port(), providers=["ziekenhuis-noord"])
+    (directory / "noord.yaml").write_text(dump_destination(config), encoding="utf-8")
+    kept_at = datetime(2026, 12, 8, 1, 49, 45, 751568, tzinfo=UTC)  # winter: +01:00
+    copy = directory / f"noord.yaml.{kept_at.strftime(STAMP)}.refused"
+    copy.write_text("id: noord\nordring: fifo\n", encoding="utf-8")
+    asyncio.run(_made(env["INTEGRATOR_DATABASE_URL"]))
+    runner = CliRunner()
+
+    listed = runner.invoke(app, ["destinations", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.stdout)
+    shown = runner.invoke(app, ["destinations", "show", "noord", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    for copies in (row["refused_copies"], json.loads(shown.stdout)["refused_copies"]):
+        [named] = copies
+        assert named["kept_at"] == "2026-12-08T02:49:45.751568+01:00"

@@ -149,7 +149,10 @@ def test_health_refuses_them_too(env: dict[str, str]) -> None:
         "health", env={**env, "INTEGRATOR_DATABSE_URL": MISSPELT["INTEGRATOR_DATABSE_URL"]}
     )
     assert result.returncode == 2
-    assert "bad settings: 1 problem(s)" in result.stderr
+    said = " ".join(result.stderr.split())
+    # Named, not only counted: it sent the operator to `integrator run` to learn which.
+    meant = MEANT["INTEGRATOR_DATABSE_URL"]
+    assert f"INTEGRATOR_DATABSE_URL: not a setting (did you mean {meant}?)" in said
     assert SECRET not in result.stderr
 
 
