@@ -717,17 +717,33 @@ def directory_problem(directory: Path) -> DestinationFileError | None:
     return DestinationFileError(str(directory), "(directory)", rule, code=code)
 
 
+ENDINGS: Final = (".yaml", ".yml")
+"""The endings of the files read as destinations' files, in lower case only."""
+
+
+def named_like_a_destination_file(path: Path) -> bool:
+    """Whether ``path`` is read as a destination's file, or would be but for the case of its
+    ending (``lab-west.YAML``, refused as ``ending_case``); hidden files (an editor's) never.
+
+    A file ending ``.YAML`` was passed over without a word, though ``destinations check``
+    refuses it: whoever wrote it took it for in service. The watcher looks at the same names."""
+    return path.suffix.lower() in ENDINGS and not path.name.startswith(".")
+
+
 def destination_entries(directory: Path) -> list[Path]:
     """The entries of ``directory`` read as destinations' files, by name: every ``*.yaml`` and
     ``*.yml`` that is not hidden (an editor's) and is there (``entry_kind``). Raises
     ``OSError`` where the directory cannot be listed."""
+    return [p for p in _entries(directory) if p.suffix in ENDINGS]
+
+
+def _entries(directory: Path) -> list[Path]:
+    """The entries ``named_like_a_destination_file`` that are there, by name."""
     return sorted(
         (
             p
             for p in directory.iterdir()
-            if p.suffix in (".yaml", ".yml")
-            and not p.name.startswith(".")
-            and entry_kind(p) is not None
+            if named_like_a_destination_file(p) and entry_kind(p) is not None
         ),
         key=lambda p: p.name,
     )
@@ -743,7 +759,9 @@ def load_destination_files(
     Every ``*.yaml``/``*.yml`` file is read (hidden files, such as an editor's, are not), but a
     destination's file is named ``<id>.yaml``: any other file is refused whole, naming the file
     that is (or would be) the destination's. So a copy such as ``lab-west-backup.yaml`` can never
-    take ``lab-west`` over, whatever the names sort like, and one id has one file.
+    take ``lab-west`` over, whatever the names sort like, and one id has one file. A file
+    ending so in another case (``lab-west.YAML``, ``.Yml``) is not read, and refused
+    (``ending_case``) so that it is reported as the other stray files are.
 
     An entry so named that is no file (a directory, a link to nothing, a pipe) is refused too
     (``not_a_file``), not passed over: ``lab-west.yaml`` turned into a directory by a botched
@@ -757,10 +775,12 @@ def load_destination_files(
     problem = directory_problem(directory)
     if problem is not None:
         return [], [problem]
-    files = destination_entries(directory)
     loaded: list[tuple[str, DestinationConfig]] = []
     errors: list[DestinationFileError] = []
-    for file in files:
+    for file in _entries(directory):
+        if file.suffix not in ENDINGS:
+            errors.append(_ending_case(file))
+            continue
         try:
             config = validate(*read_destination_text(file))
         except DestinationFileError as exc:
@@ -796,6 +816,18 @@ def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileErro
         f"<id>.yaml, so this file is refused (rename it to {own})"
     )
     return DestinationFileError(str(file), "id", rule, code="file_misnamed", values=values)
+
+
+def _ending_case(file: Path) -> DestinationFileError:
+    """The refusal of a file whose ending is a destination file's in another case: not read,
+    so nothing in it counts, and said so (a stray file) rather than passed over."""
+    own = file.with_suffix(".yaml")
+    rule = (
+        f"ends in {file.suffix}, which is not read: a destination's file is named <id>.yaml, "
+        f"in lower case (rename it to {own})"
+    )
+    values = {"ending": file.suffix, "file": str(own)}
+    return DestinationFileError(str(file), "(file)", rule, code="ending_case", values=values)
 
 
 def file_destination_id(path: Path | str) -> str | None:

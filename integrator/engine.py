@@ -11,7 +11,7 @@ so that commands looking for it elsewhere refuse instead of writing behind its b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Final
 
@@ -44,6 +44,12 @@ from integrator.lifecycle.daily import DailyPrune
 from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
+from integrator.no_destination_files import (
+    HOW_TO_REMOVE,
+    STARTING,
+    kept_without_files,
+    refuse_without_files,
+)
 from integrator.operators import DestinationAdmin, stranded_said
 from integrator.prepare_process import PrepareProcess
 from integrator.presence import Departures, Presence, http_address, transport_of
@@ -177,6 +183,11 @@ class Engine:
         # Why the destinations directory cannot be read, while it cannot: said once, not at
         # every reload (``_directory_unusable``).
         self._directory_problem: str | None = None
+        # Whether a reading ever found the directory: it "is back" only if it was there once.
+        self._directory_seen = False
+        # How many destinations stay in service while the directory holds no destination
+        # file: said once, not at every reload (``_no_destination_files``).
+        self._kept_without_files: int | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -334,6 +345,10 @@ class Engine:
             # A new store: the engine starts without destinations, and takes them in when the
             # directory is there (its watcher, or SIGHUP).
             self._directory_unusable(catalog.directory_problem.rule, kept=catalog)
+        elif self._catalog_override is None:
+            # An empty directory (a volume's mount point) is refused as a missing one.
+            await refuse_without_files(self._store, self.settings.destinations_dir, STARTING)
+        self._directory_seen = catalog.directory_problem is None
         _log_news(catalog, Catalog())
         self._recorder = AttemptRecorder(self._store)
         self._recorder.start()
@@ -542,11 +557,16 @@ class Engine:
         if new.directory_problem is not None:  # gone, or no directory
             return self._directory_unusable(new.directory_problem.rule, kept=old)
         if self._directory_problem is not None:
+            self._say_directory_usable()
+        kept = await kept_without_files(self.store, new, old)
+        if kept is not None:  # empty, a volume's mount point, say: it removes nothing
+            return await self._no_destination_files(kept, old)
+        if self._kept_without_files is not None:
             log.info(
-                "destinations directory is back; its files apply again",
+                "destinations directory holds destination files again; they apply",
                 directory=str(self.settings.destinations_dir),
             )
-            self._directory_problem = None
+            self._kept_without_files = None
         await self.admin.record_file_changes(new)
         catalog = keep_last_good(new, old)
         _log_news(catalog, old)
@@ -555,6 +575,40 @@ class Engine:
         for dest_id in sorted(set(old.destinations) - set(catalog.destinations)):
             await self._say_stranded(dest_id)
         return applied
+
+    def _say_directory_usable(self) -> None:
+        """Say that the directory can be read again, or for the first time: "back" for one
+        that was there before (a volume mounted again) would send the reader looking for
+        what took it away."""
+        directory = str(self.settings.destinations_dir)
+        if self._directory_seen:
+            log.info("destinations directory is back; its files apply again", directory=directory)
+        else:
+            log.info("destinations directory appeared; its files apply", directory=directory)
+        self._directory_problem = None
+        self._directory_seen = True
+
+    async def _no_destination_files(self, kept: Catalog, old: Catalog) -> Catalog:
+        """Keep ``kept`` in service while the directory holds no destination file, as for a
+        directory that is gone (``integrator.no_destination_files``): nothing is recorded as
+        deleted by hand. Said at WARNING once, with the way to remove destinations on
+        purpose; those removed so (``kept`` lacks them) do leave service."""
+        if self._kept_without_files != len(kept.destinations):
+            log.warning(
+                "destinations directory holds no destination files; the destinations in "
+                "service stay as they are",
+                directory=str(self.settings.destinations_dir),
+                setting="INTEGRATOR_DESTINATIONS_DIR",
+                kept=len(kept.destinations),
+                detail=HOW_TO_REMOVE,
+            )
+            # A removal's revision commits just after its file is deleted: looked at again
+            # once, the last destination removed on purpose does leave service.
+            if self._watcher is not None:
+                self._watcher.look_again()
+        self._kept_without_files = len(kept.destinations)
+        self._files_applied = None  # read again at the next look, as for a directory gone
+        return kept if kept == old else await self._apply(kept)
 
     async def _say_stranded_at_start(self, catalog: Catalog, waited_for: set[str]) -> None:
         """Say the destinations that messages wait for and no file defines, as a reload does
@@ -949,7 +1003,7 @@ def _log_news(catalog: Catalog, before: Catalog) -> None:
     in service (a broken one's last good definition: ``DestinationAdmin.catalog``) and the providers
     another destination serves too, in the words a change through the CLI or the API is warned
     with: a file copied by hand with its providers left as they were sends every event twice,
-    and only the log would say so.
+    and only the log would say so. Its ``name`` left as it was is said too (``_shared_names``).
     """
     _log_refusals(catalog, before)
     changed = {
@@ -968,6 +1022,27 @@ def _log_news(catalog: Catalog, before: Catalog) -> None:
             destination=note.values["id"],
             detail=str(note),
         )
+    for name, ids in _shared_names(catalog, changed).items():
+        log.warning(
+            "destinations share a name; listings cannot tell them apart by it",
+            name=name,
+            destinations=ids,
+            detail="if one is a copy of the other's file, give it a name of its own",
+        )
+
+
+def _shared_names(catalog: Catalog, changed: Collection[str]) -> dict[str, list[str]]:
+    """Each ``name`` that more than one destination in service has, with their ids, where one
+    of them is new or ``changed``: a file copied to a new id kept its ``name``, and the two
+    read as one in every listing. Not refused: a name is only for people."""
+    by_name: dict[str, list[str]] = {}
+    for dest_id, config in sorted(catalog.destinations.items()):
+        by_name.setdefault(config.name, []).append(dest_id)
+    return {
+        name: ids
+        for name, ids in by_name.items()
+        if len(ids) > 1 and any(dest_id in changed for dest_id in ids)
+    }
 
 
 def _log_refusals(catalog: Catalog, before: Catalog) -> None:

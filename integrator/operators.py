@@ -111,6 +111,7 @@ from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.last_attempt import LastAttempt, last_attempt, last_attempts
+from integrator.no_destination_files import CHANGING, refuse_without_files
 from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
@@ -442,7 +443,7 @@ class DestinationChanged(StateConflict):
             )
         r = self.latest
         why = f" ({r.reason!r})" if r.reason else ""
-        latest = f"{r.action} by {r.actor} at {shown_time(r.at, zone)}{why}"
+        latest = f"{history_actions.told(r.action, r.actor, shown_time(r.at, zone))}{why}"
         again = f"nothing was saved: look at the change and try again with revision {r.revision}"
         if len(self.between) <= 1:
             keys = f", changing {', '.join(self.changed_keys)}" if self.changed_keys else ""
@@ -855,14 +856,18 @@ class DestinationAdmin:
         ``sees`` is skipped before its messages are counted. ``paths``: as for ``summaries``.
 
         Each row's ``last_attempt`` (``LastAttempt.to_json``, null before any, its ``at`` in
-        ``zone``): the last attempts of all the rows are one read, and its ``reason`` is as
-        ``LastAttempt.reason_for`` says to one who ``reads_messages`` of its cluster or not."""
+        ``zone``, as the ``kept_at`` of its refused copies): the last attempts of all the rows
+        are one read, and its ``reason`` is as ``LastAttempt.reason_for`` says to one who
+        ``reads_messages`` of its cluster or not."""
         from integrator.stray_files import stray_files
 
         read = catalog or await self.catalog()
         judged = in_service or read
         rows = await self.summaries(
-            read, paths=paths, shown=lambda destination_id: sees(cluster_of(judged, destination_id))
+            read,
+            paths=paths,
+            shown=lambda destination_id: sees(cluster_of(judged, destination_id)),
+            zone=zone,
         )
         attempts = await last_attempts(self._store, [row["id"] for row in rows])
         for row in rows:
@@ -881,6 +886,7 @@ class DestinationAdmin:
         shown: Callable[[str], bool] = lambda destination_id: True,
         counted: Collection[MessageStatus] | None = None,
         dead_letters: Mapping[str, int] | None = None,
+        zone: tzinfo | None = None,
     ) -> list[dict[str, Any]]:
         """Every destination ``shown`` says yes to (all by default), broken ones included, as
         ``list --json`` and the API show them.
@@ -900,7 +906,8 @@ class DestinationAdmin:
         ``counted``: the statuses ``counts`` holds, all by default; the dashboard asks for
         those it shows, so its poll reads no delivered history. ``dead_letters``: the open
         dead letters by destination when the caller has counted them already (the dashboard
-        counts those of removed destinations too), so they are counted once."""
+        counts those of removed destinations too), so they are counted once. ``zone``: the
+        one the refused copies' times are told in (``refused_copies``)."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
         if dead_letters is None:
@@ -933,7 +940,7 @@ class DestinationAdmin:
                     "file": file_as_seen(view.file, paths=whole),
                     # Refused hand edits kept beside the file (``refused_edits``): never
                     # deleted by the engine, so named until an operator deletes them.
-                    "refused_copies": self.refused_copies(view, kept),
+                    "refused_copies": self.refused_copies(view, kept, zone=zone),
                     "counts": counts[dest_id],
                     "dead_letters": dead_letters.get(dest_id, 0),
                 }
@@ -959,15 +966,20 @@ class DestinationAdmin:
         return certificate_expiries(view.config.tls if view.config is not None else None)
 
     def refused_copies(
-        self, view: DestinationView, kept: Mapping[str, list[RefusedCopy]] | None = None
+        self,
+        view: DestinationView,
+        kept: Mapping[str, list[RefusedCopy]] | None = None,
+        *,
+        zone: tzinfo | None = None,
     ) -> list[dict[str, Any]]:
         """The refused hand edits kept beside ``view``'s file, oldest first (``file``,
         ``kept_at``, ``age_seconds``): what the list, ``show``, the API and the console's
         pages name, from one call. ``kept``: the directory already read (``summaries`` reads it
-        once for every destination)."""
+        once for every destination). ``zone``: the CLI's, in which it tells every time (the
+        ``at`` beside it too); else UTC, as the API's JSON."""
         found = kept_copies(self._dir) if kept is None else kept
         now = self._now()
-        return [c.to_json(now) for c in found.get(Path(view.file).name, [])]
+        return [c.to_json(now, zone) for c in found.get(Path(view.file).name, [])]
 
     def orphaned_refused_copies(self, catalog: Catalog) -> list[RefusedCopy]:
         """Refused copies of files that are no destination's any more (removed or renamed
@@ -1931,6 +1943,9 @@ class DestinationAdmin:
             "command run elsewhere, run it where the engine runs or set the setting to its "
             "directory"
         )
+        # An empty one (a volume's mount point) alike: the engine keeps its destinations then
+        # (``integrator.no_destination_files``), and one file written there would end that.
+        await refuse_without_files(self._store, self._dir, CHANGING)
 
     async def refuse_without_directory(self, consequence: str) -> None:
         """``ConfigurationError`` when the destinations directory is gone (or a file) while the

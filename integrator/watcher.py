@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from destinations.config import named_like_a_destination_file
 from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 
@@ -43,8 +44,8 @@ def fingerprint(directory: Path) -> Fingerprint:
         return ()
     marks = []
     for entry in entries:
-        if entry.suffix not in (".yaml", ".yml") or entry.name.startswith("."):
-            continue  # what the loader does not read (an editor's hidden files) changes nothing
+        if not named_like_a_destination_file(entry):
+            continue  # what the loader neither reads nor reports (hidden files) changes nothing
         try:
             stat = entry.stat()
         except OSError:
@@ -72,7 +73,14 @@ class DirectoryWatcher:
         # As the caller read the directory, taken before it did: an edit made since is a
         # change, not missed as it would be if taken now.
         self._seen = fingerprint(directory) if seen is None else seen
+        self._again = False  # ``look_again``: the next poll applies, changed or not
         self._task: asyncio.Task[None] | None = None
+
+    def look_again(self) -> None:
+        """Apply the directory at the next poll even if it did not change: what was read may
+        be overtaken by what the store says a moment later (a removal's revision commits
+        just after its file is deleted), with nothing left in the directory to change."""
+        self._again = True
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="destinations-watcher")
@@ -87,7 +95,8 @@ class DirectoryWatcher:
         while True:
             await asyncio.sleep(self._interval)
             current = fingerprint(self._directory)
-            if current != self._seen:
+            if current != self._seen or self._again:
+                self._again = False
                 failures = 0  # a new change: tried at once, however the last one ended
             elif not failures:
                 continue

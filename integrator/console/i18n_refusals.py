@@ -270,6 +270,10 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.directory_unusable": (
         "the destinations directory {directory} is not there; nothing is changed until it is back"
     ),
+    "refusal.destination.directory_empty": (
+        "the destinations directory {directory} holds no destination files while destinations "
+        "are in service (a volume not mounted?); nothing is changed until their files are back"
+    ),
     # Messages, resends and dead letters
     "refusal.message.unknown": "no message with id {id}",
     "refusal.resend.message_unknown": "no message has one of these ids",
@@ -614,6 +618,10 @@ EN: Final[dict[str, str]] = {
         "'{id}' does not match the file name; a destination's file is named <id>.yaml, so "
         "this file is refused (rename it to {file})"
     ),
+    "refusal.definition.ending_case": (
+        "ends in {ending}, which is not read: a destination's file is named <id>.yaml, in lower "
+        "case (rename it to {file})"
+    ),
     "refusal.definition.id_of_removed": (
         "destination '{id}' was removed from cluster {cluster}, and its messages stay in that "
         "cluster: add it again in cluster {cluster}, or choose another id"
@@ -740,6 +748,7 @@ EN: Final[dict[str, str]] = {
         "stops with it"
     ),
     "refusal.access.token_id_short": "give the token's id, or at least its first 4 characters",
+    "refusal.access.token_name_given": "{name} is the name of token {id}: give its id, {id}",
     "refusal.access.token_unknown": "no token with that id",
     "refusal.access.person_unknown": "no account has this e-mail address",
     "refusal.access.token_ambiguous": "{id} is the start of {count} token ids: give more of one",
@@ -963,6 +972,11 @@ NL: Final[dict[str, str]] = {
     "refusal.destination.file_exists": "er bestaat al een bestemmingsbestand {id}.yaml",
     "refusal.destination.directory_unusable": (
         "de bestemmingenmap {directory} is er niet; er wordt niets gewijzigd tot die terug is"
+    ),
+    "refusal.destination.directory_empty": (
+        "de bestemmingenmap {directory} bevat geen bestemmingsbestanden terwijl er bestemmingen "
+        "in gebruik zijn (een volume niet gekoppeld?); er wordt niets gewijzigd tot hun "
+        "bestanden terug zijn"
     ),
     "refusal.message.unknown": "geen bericht met id {id}",
     "refusal.resend.message_unknown": "geen bericht heeft een van deze ids",
@@ -1338,6 +1352,10 @@ NL: Final[dict[str, str]] = {
         "'{id}' past niet bij de bestandsnaam; het bestand van een bestemming heet <id>.yaml, "
         "dus dit bestand is geweigerd (hernoem het naar {file})"
     ),
+    "refusal.definition.ending_case": (
+        "eindigt op {ending}, en dat wordt niet gelezen: het bestand van een bestemming heet "
+        "<id>.yaml, in kleine letters (hernoem het naar {file})"
+    ),
     "refusal.definition.id_of_removed": (
         "bestemming '{id}' is verwijderd uit cluster {cluster}, en de berichten ervan blijven "
         "in dat cluster: voeg haar opnieuw toe in cluster {cluster}, of kies een ander id"
@@ -1474,6 +1492,9 @@ NL: Final[dict[str, str]] = {
         "token dat met een token is gemaakt, stopt met dat token"
     ),
     "refusal.access.token_id_short": "geef het id van het token, of minstens de eerste 4 tekens",
+    "refusal.access.token_name_given": (
+        "{name} is de naam van token {id}: geef het id ervan, {id}"
+    ),
     "refusal.access.token_unknown": "geen token met dat id",
     "refusal.access.person_unknown": "geen account heeft dit e-mailadres",
     "refusal.access.token_ambiguous": (

@@ -42,6 +42,7 @@ UNUSABLE = (
 )
 TODAY = date(2026, 11, 27)
 BACK = "destinations directory is back; its files apply again"
+APPEARED = "destinations directory appeared; its files apply"
 
 
 def _moved_away(directory: Path) -> Callable[[], None]:
@@ -172,7 +173,9 @@ async def test_an_engine_started_without_its_directory_says_so_and_takes_it_in_w
                 return "noord" in engine.catalog.destinations
 
             await eventually(taken_in, timeout=20)
-            assert len(_events(logs, BACK)) == 1
+            # Never there before: it appeared, it is not "back".
+            assert len(_events(logs, APPEARED)) == 1
+            assert not _events(logs, BACK)
             await _delivered(engine, receiver, referral_data)
         finally:
             await engine.stop()

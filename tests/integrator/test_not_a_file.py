@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 
+from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator import file_audit
 from integrator.engine import Engine
 from integrator.store import AuditRecord
 from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
+from tests.integrator.support import destination
 from tests.integrator.test_operators import events, eventually
 
 # A running engine on a directory holding noord.yaml (its receiver: tests/conftest.py).
@@ -122,6 +124,10 @@ async def test_a_destination_leaves_service_only_when_nothing_has_its_name(
 ) -> None:
     engine = engine_on_files
     path = engine.settings.destinations_dir / "noord.yaml"
+    # Another destination's file beside it: a directory left with none removes nothing
+    # (``integrator.no_destination_files``).
+    zuid = destination("zuid", 9, providers=["lab-zuid"])
+    path.with_name("zuid.yaml").write_text(dump_destination(zuid))
     path.unlink()
     _link_to_nothing(path)
     await engine.reload_destinations()

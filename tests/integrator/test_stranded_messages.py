@@ -56,6 +56,10 @@ async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     async with paused_noord_with(tmp_path, referral_data, 2) as (engine, _, path):
+        # Another destination's file beside it: a directory left with none removes nothing
+        # (``integrator.no_destination_files``).
+        zuid = destination("zuid", 9, providers=["lab-zuid"])
+        path.with_name("zuid.yaml").write_text(dump_destination(zuid))
         with capture_logs() as logs:
             path.unlink()  # by hand
 
