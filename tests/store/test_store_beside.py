@@ -5,6 +5,7 @@ saying "new store". And the line of a new store names the key file only where on
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ CHECK = search_key_check("a-test-search-key-of-enough-length")
 BESIDE = "new store made beside another store"
 
 
-async def _opened(database: Path, *, events: bool = False) -> list[dict[str, Any]]:
+async def _opened(database: Path, *, events: bool = False) -> list[MutableMapping[str, Any]]:
     """The log of opening (making) the store at ``database``, and its key file beside it, as
     every store an engine ran on has."""
     with capture_logs() as logs:
