@@ -16,22 +16,17 @@ from integrator.store import Store
 from integrator.store.beside import KEY_SUFFIX
 from integrator.store.searchcheck import RECORDED_ON_NEW, search_key_check
 from tests.store.conftest import Site
-from tests.store.factories import make_event
 
 CHECK = search_key_check("a-test-search-key-of-enough-length")
 BESIDE = "new store made beside another store"
 
 
-async def _opened(database: Path, *, events: bool = False) -> list[MutableMapping[str, Any]]:
+async def _opened(database: Path) -> list[MutableMapping[str, Any]]:
     """The log of opening (making) the store at ``database``, and its key file beside it, as
     every store an engine ran on has."""
     with capture_logs() as logs:
         store = await Store.open(f"sqlite:///{database}", search_check=CHECK)
-    try:
-        if events:
-            await store.accept_event(make_event(), [])
-    finally:
-        await store.close()
+    await store.close()
     database.with_name(database.name + KEY_SUFFIX).write_text("key\n")
     return logs
 
