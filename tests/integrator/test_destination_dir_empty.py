@@ -28,7 +28,7 @@ from integrator.store import Store
 from tests.cli_in_process import run_cli
 from tests.integrator import test_operators as operators
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_destination_dir_outage import store_in_use
+from tests.integrator.test_destination_dir_outage import env_of_store_in_use, store_in_use
 from tests.integrator.test_not_a_file import _delivered
 from tests.integrator.test_operators import eventually
 from tests.services import free_port
@@ -180,13 +180,7 @@ def test_integrator_run_with_an_empty_directory_on_a_store_in_use_exits_2(
 ) -> None:
     directory = asyncio.run(store_in_use(tmp_path, free_port())).destinations_dir
     _emptied(directory)
-    env = {
-        **os.environ,
-        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
-        "INTEGRATOR_DESTINATIONS_DIR": str(directory),
-        "INTEGRATOR_HTTP_PORT": str(free_port()),
-    }
-    ran = run_cli("run", env=env)
+    ran = run_cli("run", env=env_of_store_in_use(tmp_path, directory))
     assert ran.returncode == 2, ran.stderr
     [line] = [said for said in ran.stderr.splitlines() if said.startswith("error:")]
     assert f"destinations directory holds no destination files: {directory}" in line, line

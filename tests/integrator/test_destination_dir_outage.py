@@ -221,6 +221,17 @@ async def test_an_engine_started_without_its_directory_on_a_store_in_use_does_no
     assert refused.value.exit_code == 2
 
 
+def env_of_store_in_use(tmp_path: Path, directory: Path) -> dict[str, str]:
+    """The settings of a command on ``store_in_use``'s store with ``directory`` as its
+    destinations directory, and a free port for ``run``."""
+    return {
+        **os.environ,
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(directory),
+        "INTEGRATOR_HTTP_PORT": str(free_port()),
+    }
+
+
 def test_integrator_run_without_its_directory_on_a_store_in_use_exits_2_saying_so(
     tmp_path: Path,
 ) -> None:
@@ -228,12 +239,7 @@ def test_integrator_run_without_its_directory_on_a_store_in_use_exits_2_saying_s
 
     directory = asyncio.run(store_in_use(tmp_path, free_port())).destinations_dir
     _moved_away(directory)
-    env = {
-        **os.environ,
-        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
-        "INTEGRATOR_DESTINATIONS_DIR": str(directory),
-        "INTEGRATOR_HTTP_PORT": str(free_port()),
-    }
+    env = env_of_store_in_use(tmp_path, directory)
     ran = run_cli("run", env=env)
     assert ran.returncode == 2, ran.stderr
     # One error line, after the stop's own (what the start had opened is closed first).
