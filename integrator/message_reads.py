@@ -439,7 +439,9 @@ UNROUTED_COUNTED = 100
 the answer only has to say there are some."""
 
 
-async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Elsewhere | None:
+async def elsewhere(
+    store: Store, identity: Identity, flt: MessageFilter, *, found: bool = False
+) -> Elsewhere | None:
     """Where a search or selection that found nothing went instead, by its filter's ZD number
     or, without one, by its BSN's keyed hash; None for a filter with neither, of which nothing
     is said. ``messages list``, ``resend``, the API's resend and the console's messages and
@@ -460,12 +462,17 @@ async def elsewhere(store: Store, identity: Identity, flt: MessageFilter) -> Els
     was said beside a search by BSN and a destination while the patient's referral lay at
     another one.
 
+    ``found``: the search did find messages. Asked all the same: a patient's newest referral
+    refused at intake, or arrived unrouted, hid behind their older messages, delivered, and a
+    search by BSN told support "delivered" (a support walkthrough's finding). The front doors
+    then say it "besides these"; nothing is counted outside the terms.
+
     A filter with neither returns before anything is imported: ``messages list`` asks this of
     every empty listing, and the rejected input's reads load the event models (the CLI's
     start-up, ``tests/integrator/test_cli_startup.py``)."""
     if flt.zd_number is None and flt.bsn_hash is None:
         return None
-    outside_terms = await _outside_terms(store, flt)
+    outside_terms = 0 if found else await _outside_terms(store, flt)
     from integrator.access.permissions import ALL, Permission
     from integrator.rejected_reads import rejected_for_bsn, rejected_for_zd
     from integrator.store.records import EventFilter

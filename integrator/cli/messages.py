@@ -184,12 +184,11 @@ def messages_list(
         # COUNT that reads no body, made only then: a listing that fits costs none
         # (bench/bench_listing_total.py measures it on 50,000 messages).
         total = max(await store.count_messages(full), limit + 1) if len(found) > limit else None
-        if found:
-            return listed, None, total, unique
-        # Nothing by that ZD number or that patient's BSN: did intake refuse it, or did it
-        # arrive for a provider no destination served (the classic "it never came")? Part of
-        # the search by BSN, recorded already: nothing more is.
-        went = await elsewhere(store, local_identity(), full)
+        # By that ZD number or that patient's BSN: did intake refuse it, or did it arrive for
+        # a provider no destination served (the classic "it never came")? Asked when messages
+        # were found too: a patient's newest referral, refused, hid behind their older ones.
+        # Part of the search by BSN, recorded already: nothing more is.
+        went = await elsewhere(store, local_identity(), full, found=bool(found))
         return listed, went, total, unique
 
     with why_stated(reason, settings):
@@ -198,7 +197,7 @@ def messages_list(
     if total is not None:
         shown = Shown(len(rows), total=total)
     say_shown(shown)
-    tell_elsewhere("no messages", flt.zd_number, went)
+    tell_elsewhere("besides the messages listed" if rows else "no messages", flt.zd_number, went)
     say_status_note(flt.status)
     if as_json:
         print_json(rows)

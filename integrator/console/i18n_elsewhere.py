@@ -24,6 +24,21 @@ EN: Final[dict[str, str]] = {
         "{count|falls|fall} outside the other terms."
     ),
     "messages.outside_zd_link": "Search by ZD number {zd_number} alone",
+    "messages.also_rejected_zd": (
+        "Besides these, intake refused {count} {count|input|inputs} with this ZD number."
+    ),
+    "messages.also_unrouted_zd": (
+        "Besides these, {count} {count|event|events} with this ZD number arrived for a provider "
+        "no destination serves, so nothing was sent (unrouted)."
+    ),
+    "messages.also_rejected_bsn": (
+        "Besides these, intake refused {count} {count|input|inputs} of this patient. Search "
+        "Rejected input by this BSN to see {count|it|them}."
+    ),
+    "messages.also_unrouted_bsn": (
+        "Besides these, {count} {count|event|events} of this patient arrived for a provider no "
+        "destination serves, so nothing was sent (unrouted)."
+    ),
     "messages.outside_bsn": (
         "No messages with these terms, but {count} {count|message|messages} of this patient "
         "{count|falls|fall} outside the other terms. Search by the BSN alone to see "
@@ -53,6 +68,21 @@ NL: Final[dict[str, str]] = {
         "ZD-nummer {count|valt|vallen} buiten de andere zoektermen."
     ),
     "messages.outside_zd_link": "Zoek alleen op ZD-nummer {zd_number}",
+    "messages.also_rejected_zd": ("Daarnaast weigerde de intake {count} invoer met dit ZD-nummer."),
+    "messages.also_unrouted_zd": (
+        "Daarnaast {count|kwam|kwamen} er {count} {count|gebeurtenis|gebeurtenissen} met dit "
+        "ZD-nummer binnen voor een zorgaanbieder die geen bestemming bedient, dus er is niets "
+        "verstuurd (niet gerouteerd)."
+    ),
+    "messages.also_rejected_bsn": (
+        "Daarnaast weigerde de intake {count} invoer van deze patiënt. Zoek bij Geweigerde "
+        "invoer op dit BSN om die te zien."
+    ),
+    "messages.also_unrouted_bsn": (
+        "Daarnaast {count|kwam|kwamen} er {count} {count|gebeurtenis|gebeurtenissen} van deze "
+        "patiënt binnen voor een zorgaanbieder die geen bestemming bedient, dus er is niets "
+        "verstuurd (niet gerouteerd)."
+    ),
     "messages.outside_bsn": (
         "Geen berichten met deze zoektermen, maar {count} {count|bericht|berichten} van deze "
         "patiënt {count|valt|vallen} buiten de andere zoektermen. Zoek alleen op het BSN om "

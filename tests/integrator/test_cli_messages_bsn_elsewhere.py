@@ -208,3 +208,34 @@ async def test_messages_outside_the_other_terms_are_counted_in_the_asker_s_clust
         MessageFilter(bsn_hash=BSN_HASH, originals_only=True, unresolved_only=True),
     ):
         assert (await elsewhere(store, resender, alone)).outside_terms == 0  # type: ignore[union-attr]
+
+
+def test_a_search_that_finds_messages_also_says_what_intake_refused_of_the_patient(
+    tmp_path: Path,
+) -> None:
+    """The patient's older referral was delivered, their newest refused at intake (and another
+    arrived unrouted): "1 shown" alone told support the referral arrived. Said besides the
+    messages listed, never with the BSN."""
+    env, _event_id = _stored(tmp_path)
+
+    async def delivered_before() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            older = make_event(zd_number="ZD610000009", bsn_hash=BSN_HASH)
+            assert await store.accept_event(older, [make_message()])
+
+    asyncio.run(delivered_before())
+    found = cli(env, "messages", "list", "--bsn", "-", "--json", input=f"{BSN}\n")
+    assert found.exit_code == 0, found.output
+    assert len(json.loads(found.stdout)) == 1
+    said = _said(found.stderr)
+    assert (
+        "besides the messages listed for this BSN; 1 rejected input of this patient: "
+        "integrator rejected list --bsn -"
+    ) in said, said
+    assert (
+        "besides the messages listed for this BSN; 1 event of this patient arrived unrouted" in said
+    )
+    assert BSN not in found.stderr.replace(" ", "")
+    # A patient with messages and nothing elsewhere: nothing more is said.
+    sent = cli(env, "messages", "list", "--bsn", "-", input=f"{SENT}\n")
+    assert "besides" not in sent.stderr, sent.stderr

@@ -243,27 +243,34 @@ async def _results(
     bsn_went = None  # by BSN: where the patient's referral went (the BSN never shown)
     outside = None  # (ZD number or None for the BSN, how many messages other terms left out)
     scope = visitor.scope(P.MESSAGES_READ)
-    if problem is None and searched and not rows:
+    also = None  # (ZD number or None for the BSN, Elsewhere): input beside the messages found
+    if problem is None and searched and not (rows and offset):
         # Refused by intake, or arrived while no destination served its provider: the classic
         # "it never came", which "no messages" alone told the person was never received. By
         # the ZD number searched, else by the kept search's BSN (part of that search, recorded
-        # when it was made: nothing more is); or, where other terms narrowed the search, the
-        # messages they left out.
+        # when it was made: nothing more is); where other terms narrowed an empty search, the
+        # messages they left out. Asked when messages were found too, on the first page: a
+        # patient's newest referral, refused or unrouted, hid behind their older messages,
+        # delivered, and support told the GP "delivered"; said "besides these".
         wanted = await searched_filter(
             engine,
             visitor.scope(P.PATIENT_DATA_READ if search is not None else P.MESSAGES_READ),
             MessageTerms(**terms),
             search,
         )
-        went = await elsewhere(engine.store, visitor.signed_in, wanted)
+        went = await elsewhere(engine.store, visitor.signed_in, wanted, found=bool(rows))
         zd_number = wanted.zd_number
-        if went is not None and went.outside_terms:
+        if went is None:
+            pass
+        elif rows:
+            also = (zd_number, went) if went.rejected or went.unrouted else None
+        elif went.outside_terms:
             outside = (zd_number, went.outside_terms)
-        elif went is not None and zd_number is not None:
+        elif zd_number is not None:
             refused = (zd_number, went.rejected) if went.rejected else None
             unrouted = (zd_number, went.unrouted) if went.unrouted else None
             unseen = went.unseen
-        elif went is not None:
+        else:
             bsn_went = went
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
@@ -285,6 +292,7 @@ async def _results(
         zd_unseen=unseen,
         bsn_went=bsn_went,
         outside=outside,
+        also=also,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
