@@ -22,6 +22,7 @@ from destinations.config import load_destination_dir
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import SystemClock
+from integrator.counting import counted
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.hl7view import decode_message, segment_lines
@@ -84,8 +85,8 @@ async def run_demo(console: Console, *, timeout: float = 30.0) -> int:
             console.rule("[bold]Integrator demo")
             console.print(
                 f"Store: temporary SQLite. Destinations: {len(pointed)}, each with a local MLLP "
-                f"receiver standing in for the hospital.\nSubmitting {len(samples)} sample "
-                f"event(s) from {config / 'samples'}.\n"
+                f"receiver standing in for the hospital.\nSubmitting "
+                f"{counted(len(samples), 'sample event')} from {config / 'samples'}.\n"
             )
             results = await engine.intake.submit_many(
                 [p.read_bytes() for p in samples], source="demo", caller="demo"

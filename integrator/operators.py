@@ -103,6 +103,7 @@ from integrator.catalog import (
 )
 from integrator.change_intents import Intent, drop_intent, keep_intent, read_intent
 from integrator.clusters import cluster_of
+from integrator.counting import counted
 from integrator.delivery import mllp_client
 from integrator.deprecation import resolve_version
 from integrator.destination_dir import files_of
@@ -202,11 +203,14 @@ class UnknownDestination(PermanentError):
 def stranded_said(destination_id: str, waiting: int) -> str:
     """What to do for messages that wait for a destination no file defines any more (its file
     deleted by hand): nothing sends them, and nothing else says so."""
+    one = waiting == 1
+    them = "it" if one else "them"
     return (
-        f"{waiting} message(s) wait for {destination_id}, which no file defines any more (its "
-        "file was deleted by hand), and are not sent: bring it back with integrator "
+        f"{counted(waiting, 'message')} {'waits' if one else 'wait'} for {destination_id}, "
+        "which no file defines any more (its file was deleted by hand), and "
+        f"{'is' if one else 'are'} not sent: bring it back with integrator "
         f"destinations rollback {destination_id} REVISION (integrator destinations history "
-        f"{destination_id} lists them) to send them; to dead-letter them instead, first bring "
+        f"{destination_id} lists them) to send {them}; to dead-letter {them} instead, first bring "
         f"it back so, then remove it with integrator destinations remove {destination_id} "
         "--force"
     )
@@ -236,9 +240,11 @@ class DestinationBusy(StateConflict):
         super().__init__(self.explain("force the removal"))
 
     def explain(self, how_to_force: str) -> str:
+        them = "it" if self.waiting == 1 else "them"
         return (
-            f"destination {self.destination_id!r} still has {self.waiting} message(s) waiting; "
-            f"deliver them first, or {how_to_force} to dead-letter them"
+            f"destination {self.destination_id!r} still has "
+            f"{counted(self.waiting, 'message')} waiting; deliver {them} first, or "
+            f"{how_to_force} to dead-letter {them}"
         )
 
 

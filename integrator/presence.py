@@ -37,6 +37,7 @@ from typing import Final
 
 from yarl import URL
 
+from integrator.counting import counted
 from integrator.engine_api import engine_running, engine_url
 from integrator.errors import IntegratorError
 from integrator.eventloop import stop_task
@@ -331,9 +332,12 @@ class EngineLacksKey(IntegratorError):
 
     def __init__(self, kid: str, engines: Sequence[EnginePresence], *, now: datetime) -> None:
         listed = "; ".join(_who(engine, now) for engine in engines)
+        one = len(engines) == 1
         super().__init__(
-            f"{len(engines)} running engine(s) on this store do not have data key {kid!r} "
-            f"first, so they do not seal with it ({listed}): restart each with {kid} first in "
+            f"{counted(len(engines), 'running engine')} on this store "
+            f"{'does' if one else 'do'} not have data key {kid!r} first, so "
+            f"{'it does' if one else 'they do'} not seal with it ({listed}): restart "
+            f"{'it' if one else 'each'} with {kid} first in "
             "INTEGRATOR_DATA_KEYS, keeping the older keys after it, then rotate; nothing was "
             "sealed"
         )

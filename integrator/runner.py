@@ -34,6 +34,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from integrator.access.setup import wildcard_link_warning
+from integrator.counting import counted
 from integrator.engine import HTTP_ON_STOP_S, START_ON_STOP_S, Engine
 from integrator.errors import IntegratorError
 from integrator.gcpolicy import freeze_what_exists, tune_for_service
@@ -72,9 +73,9 @@ class AttemptsNotRecorded(IntegratorError):
 
     def __init__(self, messages: int) -> None:
         super().__init__(
-            f"stopped with the attempts of {messages} message(s) not recorded (the store did not "
-            "take them): they will be sent again at the next start, under the same MSH-10; the "
-            "log names them"
+            f"stopped with the attempts of {counted(messages, 'message')} not recorded (the "
+            "store did not take them): they will be sent again at the next start, under the "
+            "same MSH-10; the log names them"
         )
 
 

@@ -23,6 +23,7 @@ from integrator.access.service import AccessService
 from integrator.catalog import Catalog
 from integrator.clock import SystemClock
 from integrator.clusters import ClusterScope
+from integrator.counting import counted
 from integrator.engine_api import TOKEN_VARIABLE
 from integrator.store import Store
 
@@ -40,20 +41,25 @@ class Narrowed:
         """Why nothing is sent when a named message lies outside the token's clusters."""
         if not self.named_outside:
             return None
+        one = self.named_outside == 1
         return (
-            f"MESSAGE_IDS: {self.named_outside} named message(s) lie outside the clusters of "
-            f"{TOKEN_VARIABLE} ({self.token}), which may not resend them; nothing was resent: "
-            "a token for their clusters resends them"
+            f"MESSAGE_IDS: {counted(self.named_outside, 'named message')} "
+            f"{'lies' if one else 'lie'} outside the clusters of {TOKEN_VARIABLE} "
+            f"({self.token}), which may not resend {'it' if one else 'them'}; nothing was "
+            f"resent: a token for {'its cluster' if one else 'their clusters'} resends "
+            f"{'it' if one else 'them'}"
         )
 
     def said(self) -> str | None:
         """What the command says on stderr when any were left out."""
         if not self.outside:
             return None
+        one = self.outside == 1
         return (
-            f"{self.outside} of the selected message(s) lie outside the clusters of "
-            f"{TOKEN_VARIABLE} ({self.token}), which may not resend them: left out; a token "
-            "for their clusters resends them"
+            f"{self.outside} of the selected messages {'lies' if one else 'lie'} outside the "
+            f"clusters of {TOKEN_VARIABLE} ({self.token}), which may not resend "
+            f"{'it' if one else 'them'}: left out; a token for "
+            f"{'its cluster' if one else 'their clusters'} resends {'it' if one else 'them'}"
         )
 
 

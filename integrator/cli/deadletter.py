@@ -60,6 +60,7 @@ from integrator.cli.views import (
     shown_text,
 )
 from integrator.cli.why import WhyOption, why_stated
+from integrator.counting import counted
 from integrator.period_words import since_help, until_help
 from integrator.presenters import dead_letter_summary, shown_time
 from integrator.reasons import MAX_REASON
@@ -573,7 +574,8 @@ def _discard_in_bulk(
     )
     if halted:
         stopped(
-            f"stopped after {len(done)} of {len(selection)} dead letter(s) (each one done is "
+            f"stopped after {len(done)} of {counted(len(selection), 'dead letter')} (each one "
+            "done is "
             "committed and audited); run the command again for the rest",
             interruptions.exit_code,
         )
@@ -620,18 +622,19 @@ def _say_discarded(
     # The messages of their resend chains closed with them, beyond the dead letters themselves:
     # said only when there are any ("3 with their resend chains" read as chains of 3).
     chained_too = sum(len(p.discarded) for p in discarded) - len(discarded)
-    chains = f" and {chained_too} message(s) of their resend chains" if chained_too else ""
+    chains = f" and {counted(chained_too, 'message')} of their resend chains" if chained_too else ""
     if not selection:
         err_console.print("[red]error:[/] no dead letter matches the selection; nothing discarded")
     elif dry_run:
         console.print(
-            f"Dry run: {len(discarded)} of {len(selection)} dead letter(s){chains} would be "
+            f"Dry run: {len(discarded)} of {counted(len(selection), 'dead letter')}{chains} "
+            "would be "
             "discarded; nothing was changed",
             soft_wrap=True,
         )
     else:
         console.print(
-            f"Discarded {len(discarded)} of {len(selection)} dead letter(s){chains} (now "
+            f"Discarded {len(discarded)} of {counted(len(selection), 'dead letter')}{chains} (now "
             f"cancelled), by {escape(who)}: {escape(reason or '')}",
             soft_wrap=True,
         )

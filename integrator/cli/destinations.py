@@ -34,6 +34,7 @@ from integrator.cli.common import (
 from integrator.cli.json_errors import INTERRUPTED
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
 from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
+from integrator.counting import counted
 from integrator.presenters import iso_time, shown_time
 from integrator.reasons import MAX_REASON
 
@@ -64,9 +65,10 @@ def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = 
     resume, ``_applied``), and whether it is in force: only then is the change ✓."""
     # On stderr, with --json too: a forced remove's dead letters are what to act on next.
     if change.dead_lettered:
+        are = "is a dead letter" if change.dead_lettered == 1 else "are dead letters"
         err_console.print(
-            f"{change.dead_lettered} waiting message(s) of {change.destination_id} are dead "
-            f"letters now: integrator deadletter list --destination {change.destination_id}",
+            f"{counted(change.dead_lettered, 'waiting message')} of {change.destination_id} "
+            f"{are} now: integrator deadletter list --destination {change.destination_id}",
             markup=False,
             soft_wrap=True,
         )

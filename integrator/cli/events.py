@@ -48,6 +48,7 @@ from integrator.cli.common import (
 )
 from integrator.cli.views import Column, fitted_table, messages_table, short_ids
 from integrator.cli.why import WhyOption, why_stated
+from integrator.counting import counted
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
@@ -395,14 +396,15 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
     if report["via"] == "engine":
         where = "the running engine"
     actor = escape(report["actor"])
+    of_total = counted(total, "event")
     if report["dry_run"]:
         console.print(
-            f"Dry run: {len(routed)} of {total} event(s) would be routed via {where}, as {actor}:"
+            f"Dry run: {len(routed)} of {of_total} would be routed via {where}, as {actor}:"
         )
     elif not routed:  # said as the console heads it: "Routed 0 of 1" read as done
-        console.print(f"Nothing routed: 0 of {total} event(s), via {where}, as {actor}:")
+        console.print(f"Nothing routed: 0 of {of_total}, via {where}, as {actor}:")
     else:
-        console.print(f"Routed {len(routed)} of {total} event(s) via {where}, as {actor}:")
+        console.print(f"Routed {len(routed)} of {of_total} via {where}, as {actor}:")
     mark = "  would route" if report["dry_run"] else "[green]✓[/]"
     for r in routed:
         for m in r["messages"]:

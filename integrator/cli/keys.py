@@ -35,6 +35,7 @@ from integrator.cli.common import (
     stopped,
     with_store,
 )
+from integrator.counting import counted
 
 UNSEALED = (
     "no data key configured (INTEGRATOR_DATA_KEYS): payloads and TOTP secrets are stored "
@@ -259,7 +260,9 @@ def keys_rotate(
     if as_json:
         print_json(view)
     else:
-        console.print(f"{report.resealed} value(s) sealed with data key {escape(report.to_kid)}")
+        console.print(
+            f"{counted(report.resealed, 'value')} sealed with data key {escape(report.to_kid)}"
+        )
         if report.retired:
             names = ", ".join(escape(kid) for kid in report.retired)
             console.print(
@@ -271,17 +274,21 @@ def keys_rotate(
             )
     if report.kept_for:
         listed = "; ".join(describe_engine(engine) for engine in report.kept_for)
+        one = len(report.kept_for) == 1
+        seals = "it still seals" if one else "they still seal"
         fail(
-            f"no older key was retired: {len(report.kept_for)} running engine(s) (started "
-            f"during the rotation?) do not have {report.to_kid} first in {keycheck.SETTING}, "
-            f"so they still seal new values with another key ({listed}): restart each with "
+            f"no older key was retired: {counted(len(report.kept_for), 'running engine')} "
+            f"(started during the rotation?) {'does' if one else 'do'} not have "
+            f"{report.to_kid} first in {keycheck.SETTING}, so {seals} new values with another "
+            f"key ({listed}): restart {'it' if one else 'each'} with "
             f"{report.to_kid} first, keeping the older keys after it, then run keys rotate "
             "again",
             2,
         )
     if report.skipped:
         fail(
-            f"{report.skipped} value(s) are not sealed with {report.to_kid} yet: written or "
+            f"{counted(report.skipped, 'value')} {'is' if report.skipped == 1 else 'are'} not "
+            f"sealed with {report.to_kid} yet: written or "
             "changed while rotating (by an engine whose first key is another?); run keys "
             "rotate again"
         )

@@ -365,7 +365,7 @@ def _discard_said(gone: dict[str, Any], zone: tzinfo) -> str:
 async def _message_named(store: Store, given: str) -> str:
     """The full id of the message ``given`` names (``resolve_message_ids``: when it names
     none, the refusal says what it names instead). Still exit 2, as for any unknown id."""
-    [full_id] = await resolve_message_ids(store, [given])
+    [full_id] = await resolve_message_ids(store, [given], option="MESSAGE_ID")
     return full_id
 
 

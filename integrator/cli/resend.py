@@ -33,6 +33,7 @@ from rich.markup import escape
 
 from integrator.cli.common import (
     JsonOption,
+    configured_said,
     console,
     elsewhere_said,
     err_console,
@@ -52,6 +53,7 @@ from integrator.cli.common import (
     terms_rule,
     value_rule,
 )
+from integrator.counting import counted
 from integrator.period_words import since_help, until_help
 from integrator.reasons import MAX_REASON
 
@@ -342,7 +344,7 @@ def run_resend(
     except TokenClustersRefused as exc:  # a named message the token may not resend
         fail(str(exc), 1)
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
-        fail(value_rule(exc), exc.exit_code)
+        fail(value_rule(exc) + configured_said(exc, settings), exc.exit_code)
     except TermsRefused as exc:  # no selector, or too many: names the options
         fail(terms_rule(exc), exc.exit_code)
     except NoStore as exc:  # run elsewhere than the engine's directory: nothing made
@@ -364,9 +366,10 @@ def _say_stopped(outcome: Outcome) -> NoReturn:
     """A run in the store stopped by a signal: how far it got, and how to finish."""
     selected, done = len(outcome.selection), len(outcome.results)
     verb = "decided" if outcome.dry_run else "done"
+    others = "the other one was" if selected - done == 1 else f"the other {selected - done} were"
     stopped(
-        f"stopped after {done} of {selected} message(s) {verb} (each chunk committed and "
-        f"audited); the other {selected - done} were not resent. Run the command again for "
+        f"stopped after {done} of {counted(selected, 'message')} {verb} (each chunk committed "
+        f"and audited); {others} not resent. Run the command again for "
         "them: a message a filter picks that was resent is skipped; one named by its id would "
         "be resent again, so name only those not done.",
         outcome.stopped,
@@ -411,10 +414,11 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
             err_console.print(line, soft_wrap=True, markup=False)
         raise typer.Exit(1)
     if skipped:
-        verb = "would not be" if outcome.dry_run else "were not"
+        one = len(skipped) == 1
+        verb = "would not be" if outcome.dry_run else ("was not" if one else "were not")
         where = "in the report" if as_json else "above"
         err_console.print(
-            f"[red]error:[/] {len(skipped)} message(s) {verb} resent (see why {where})"
+            f"[red]error:[/] {counted(len(skipped), 'message')} {verb} resent (see why {where})"
         )
         raise typer.Exit(1)
     if outcome.outside:  # said above the results; not every selected message went out
@@ -428,16 +432,20 @@ def _print(
     left_out: list[dict[str, Any]],
 ) -> None:
     total = len(outcome.results)
+    # Of all the selection chose: "1 of 1" above a "left out" line did not add up to the two
+    # dead letters the person selected (a support walkthrough's finding).
+    chosen = counted(total + len(left_out), "message")
+    aside = f" ({len(left_out)} left out, below)" if left_out else ""
     where = "the store (sent when the engine runs)"
     if outcome.via == "engine":
         where = "the running engine"
     actor = escape(outcome.request.actor)
     if outcome.dry_run and total:
         console.print(
-            f"Dry run: {len(sent)} of {total} message(s) would be resent via {where}, as {actor}."
+            f"Dry run: {len(sent)} of {chosen} would be resent via {where}, as {actor}{aside}."
         )
     elif total:
-        console.print(f"Resent {len(sent)} of {total} via {where}, as {actor}:")
+        console.print(f"Resent {len(sent)} of {chosen} via {where}, as {actor}{aside}:")
     for r in sent:
         target = f"{r['destination']}, {r['version']}, {r['mode']}"
         if outcome.dry_run:

@@ -28,6 +28,7 @@ from integrator.cli.common import (
     resolve_message_ids,
     with_admin,
 )
+from integrator.counting import counted
 
 if TYPE_CHECKING:
     from integrator.operators import DestinationAdmin
@@ -102,7 +103,8 @@ def try_now_in_store(
         return
     else:
         console.print(
-            f"{len(tried.message_ids)} message(s) of {escape(tried.destination_id)} due now:"
+            f"{counted(len(tried.message_ids), 'message')} of {escape(tried.destination_id)} "
+            "due now:"
         )
         for made_due in tried.message_ids:
             console.print(f"  {made_due}")

@@ -26,6 +26,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import Column, fitted_table
+from integrator.counting import counted
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -176,9 +177,9 @@ def _print_suspended(email: str, cut: Sequence[SuspendedToken]) -> None:
     if not cut:
         return
     console.print(
-        f"{len(cut)} token(s) {email} made lose grants with it (a token made in the console "
-        "or through the API holds a role that reads patient data only where its maker holds "
-        "it, and a token of one's own only what its owner holds):",
+        f"{counted(len(cut), 'token')} {email} made lose grants with it (a token made in the "
+        "console or through the API holds a role that reads patient data only where its maker "
+        "holds it, and a token of one's own only what its owner holds):",
         markup=False,
     )
     for token in cut:
@@ -331,7 +332,7 @@ def deactivate(
         _plain(f"{done.email} is deactivated.")
         if done.machine_tokens:
             console.print(
-                f"The {len(done.machine_tokens)} machine token(s) {done.email} made go on "
+                f"The {counted(len(done.machine_tokens), 'machine token')} {done.email} made go on "
                 "working; revoke those that should not (integrator tokens revoke ID):",
                 markup=False,
             )

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from integrator.counting import counted
 from integrator.errors import IntegratorError
 from integrator.lifecycle.retention import Retention
 from integrator.presence import describe_engine, running_engines
@@ -95,8 +96,9 @@ class RetentionDisagrees(IntegratorError):
     exit_code = 2
 
     def __init__(self, found: Sequence[KeptLonger]) -> None:
+        kept = "it keeps" if len(found) == 1 else "they keep"
         super().__init__(
-            f"{_engines_keep(found)}, so it would prune what they keep ({_said(found)}). "
+            f"{_engines_keep(found)}, so it would prune what {kept} ({_said(found)}). "
             "Run it with the engine's settings (load its settings file: docs/deploy.md), or "
             "change the engine's and restart it first (an engine records its periods as it "
             "starts); nothing was pruned"
@@ -109,17 +111,19 @@ def dry_run_warning(found: Sequence[KeptLonger]) -> str | None:
     it would not be. The counts include what those engines keep: the warning says so."""
     if not found:
         return None
+    kept = "that engine keeps" if len(found) == 1 else "those engines keep"
     return (
         f"{_engines_keep(found)} ({_said(found)}): the real prune would be refused (exit 2, "
         "nothing pruned). These counts are by this command's periods, so they include what "
-        "those engines keep; run it with the engine's settings (load its settings file: "
+        f"{kept}; run it with the engine's settings (load its settings file: "
         "docs/deploy.md) to see what the real prune would remove"
     )
 
 
 def _engines_keep(found: Sequence[KeptLonger]) -> str:
     if all(kept.running for kept in found):
-        return f"{len(found)} running engine(s) keep data longer than this prune would"
+        keep = "keeps" if len(found) == 1 else "keep"
+        return f"{counted(len(found), 'running engine')} {keep} data longer than this prune would"
     return (
         "no engine runs, but the last one that started on this store keeps data longer than "
         "this prune would, and prunes by its own periods when it starts again"

@@ -40,6 +40,7 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.counting import counted
 from integrator.store.audit_chain import append_audit, audit_row, lock_key
 from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import RevisionTaken, StoreError
@@ -103,7 +104,8 @@ class MessagesWaiting(Exception):
     transaction (committed since it was checked): nothing was recorded."""
 
     def __init__(self, destination_id: str, count: int) -> None:
-        super().__init__(f"{count} message(s) wait for destination {destination_id}")
+        wait = "waits" if count == 1 else "wait"
+        super().__init__(f"{counted(count, 'message')} {wait} for destination {destination_id}")
         self.destination_id = destination_id
         self.count = count
 

@@ -142,11 +142,20 @@ class NotFound(StoreError, LookupError):
     """The record asked for does not exist."""
 
 
+def no_such_id(kind: str, shown: str, *, starting: bool = False) -> str:
+    """ "no message with id …", or, where ``shown`` is what was typed withheld with why
+    (``idprefix.shown``: "(not an id, not repeated here: …)"), "no message has that id (…)":
+    the first read as a sentence that lost its id."""
+    if shown.startswith("("):
+        return f"no {kind} has that id {shown}"
+    return f"no {kind} with id {'starting with ' if starting else ''}{shown}"
+
+
 class UnknownMessage(NotFound):
     """No message has this id."""
 
     def __init__(self, message_id: str | None = None) -> None:
-        text = f"no message with id {message_id}" if message_id else "a message does not exist"
+        text = no_such_id("message", message_id) if message_id else "a message does not exist"
         super().__init__(text)
         self.message_id = message_id
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from integrator.store.errors import NotFound, StoreError, UnknownMessage
+from integrator.store.errors import NotFound, StoreError, UnknownMessage, no_such_id
 
 MIN_PREFIX = 4
 """Hex digits a prefix needs: fewer match so many messages that the answer cannot help."""
@@ -36,7 +36,7 @@ class UnknownIdPrefix(NotFound):
     exit_code = 2
 
     def __init__(self, shown: str, kind: str = "message", *, whole: bool = False) -> None:
-        super().__init__(f"no {kind} with id {'' if whole else 'starting with '}{shown}")
+        super().__init__(no_such_id(kind, shown, starting=not whole))
 
 
 class AmbiguousIdPrefix(StoreError, LookupError):

@@ -37,6 +37,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.counting import counted
 from integrator.store.audit_chain import append_audit
 from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import DataKeyError, SealedValueError
@@ -52,7 +53,7 @@ CHECK_TEXT = "integrator data key check"
 SETTING = "INTEGRATOR_DATA_KEYS"
 RETIRED_KEYS_DOCS = "docs/operators.md#retired-keys-and-older-backups"
 RETIRED_KEY_HINT = (
-    "A store restored from a backup made before a rotation needs the key(s) it was sealed "
+    "A store restored from a backup made before a rotation needs the keys it was sealed "
     "with, retired since: take them from where the retired keys are kept with the backups "
     f"({RETIRED_KEYS_DOCS})"
 )
@@ -209,11 +210,13 @@ async def check_data_keys(
     )
     if missing:
         named = ", ".join(repr(kid) for kid in missing)
-        where = f"{SETTING} is not set" if not sealer.kids else f"{SETTING} lacks them"
+        one = len(missing) == 1
+        them = "it" if one else "them"
+        where = f"{SETTING} is not set" if not sealer.kids else f"{SETTING} lacks {them}"
         raise DataKeyError(
-            f"the store holds values sealed with data key(s) {named} and {where}: configure "
-            "them (a key may be dropped only after integrator keys rotate has moved every "
-            f"value off it). {RETIRED_KEY_HINT}"
+            f"the store holds values sealed with data {'key' if one else 'keys'} {named} and "
+            f"{where}: configure {them} (a key may be dropped only after integrator keys "
+            f"rotate has moved every value off it). {RETIRED_KEY_HINT}"
         )
     if newest is not None:
         _check_newest(sealer, newest.id, bytes(newest.payload))
@@ -251,11 +254,15 @@ async def _refuse_unreadable_by_engines(engine: AsyncEngine, current: str, at: d
         if e.key_ids is not None and current not in e.key_ids
     ]
     if lacking:
+        one = len(lacking) == 1
+        they, them = ("it", "it") if one else ("they", "them")
         raise DataKeyError(
             f"{SETTING}: this process would seal what it writes with data key {current!r}, "
-            f"which {len(lacking)} running engine(s) on this store were not started with "
-            f"({'; '.join(lacking)}): they could not read it. Put first the key they seal "
-            f"with, or restart them with {current!r} among their keys first; nothing was written"
+            f"which {counted(len(lacking), 'running engine')} on this store "
+            f"{'was' if one else 'were'} not started with ({'; '.join(lacking)}): {they} could "
+            f"not read it. Put first the key {they} {'seals' if one else 'seal'} with, or "
+            f"restart {them} with {current!r} among {'its' if one else 'their'} keys first; "
+            "nothing was written"
         )
 
 

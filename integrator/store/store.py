@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import visitors
 
 from integrator import history_actions
+from integrator.counting import counted
 from integrator.logging import get_logger
 from integrator.resend_skips import destination_not_configured
 from integrator.store.audit_chain import (
@@ -2322,7 +2323,8 @@ async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:
         who = "; ".join(running)
         raise EnginesStillRunning(
             f"the store is at revision {revision} and this version migrates it to "
-            f"{HEAD_REVISION}, but {len(running)} engine(s) still run on it ({who}): "
+            f"{HEAD_REVISION}, but {counted(len(running), 'engine')} still "
+            f"{'runs' if len(running) == 1 else 'run'} on it ({who}): "
             "stop every engine of the old version first, then start one of this version "
             "(docs/deploy.md, Upgrades); an engine that crashed stops counting "
             f"{int(FRESH_FOR.total_seconds())} s after its last heartbeat (on this machine, "

@@ -429,7 +429,7 @@ def test_deactivating_an_admin_prints_the_machine_tokens_they_made(
     done = cli("users", "deactivate", "ada@example.nl", "--reason", "left")
     assert done.exit_code == 0, done.output
     assert "ada@example.nl is deactivated." in done.stdout
-    assert "The 1 machine token(s) ada@example.nl made go on working" in done.stdout
+    assert "The 1 machine token ada@example.nl made go on working" in done.stdout
     assert made_id in done.stdout and "upstream" in done.stdout and "intake@*" in done.stdout
 
 

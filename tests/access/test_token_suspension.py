@@ -219,7 +219,7 @@ def test_the_cli_names_the_tokens_a_taken_role_is_suspended_on(
     taken = cli("users", "deactivate", "ada@example.nl", "--role", "resend", "--reason", "moved")
 
     assert taken.exit_code == 0, taken.output
-    assert "1 token(s) ada@example.nl made lose grants with it" in taken.stdout
+    assert "1 token ada@example.nl made lose grants with it" in taken.stdout
     assert f"{made_id}  support-bot  suspended: resend@*" in taken.stdout
     as_json = json.loads(
         cli("users", "grant", "ada@example.nl", "--role", "admin", "--reason", "x", "--json").stdout

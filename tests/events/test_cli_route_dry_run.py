@@ -40,17 +40,21 @@ async def test_a_dry_run_says_would_skip_and_finishes_its_progress_bar(
         await engine.admin.patch(NOORD, {"providers": [NOORD, UNSERVED]}, actor="test")
         would_route = await asyncio.to_thread(cli, *route, "--dry-run", env=with_token)
         assert len(noord.received) == 0  # dry runs send nothing
+        routed = await asyncio.to_thread(cli, *route, env=with_token)
     assert (dry.returncode, real.returncode) == (1, 1), dry.stderr  # as the real run would
     said = dry.stdout.splitlines()
-    assert "Dry run: 0 of 2 event(s) would be routed via the running engine" in said[0]
+    assert "Dry run: 0 of 2 events would be routed via the running engine" in said[0]
     assert [line.split()[:2] for line in said[1:]] == [["would", "skip"]] * 2, dry.stdout
     assert "skipped" not in dry.stdout
     assert all(f"no destination serves provider '{UNSERVED}' yet" in line for line in said[1:])
     # The real run says what it did.
+    assert real.stdout.startswith("Nothing routed: 0 of 2 events, via the running engine")
     assert [line.split()[0] for line in real.stdout.splitlines()[1:]] == ["skipped"] * 2
+    assert routed.returncode == 0, routed.stderr
+    assert routed.stdout.startswith("Routed 2 of 2 events via the running engine, as token:")
     assert would_route.returncode == 0, would_route.stderr
     planned = would_route.stdout.splitlines()
-    assert "Dry run: 2 of 2 event(s) would be routed" in planned[0]
+    assert "Dry run: 2 of 2 events would be routed" in planned[0]
     assert [line.split()[:2] for line in planned[1:]] == [["would", "route"]] * 2, planned
     assert all(line.endswith("(ref-v2, would be queued)") for line in planned[1:]), planned
     assert "✓" not in would_route.stdout

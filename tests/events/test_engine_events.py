@@ -345,7 +345,7 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
                 ({"reason": "r", "event_ids": [unknown]}, f"event_ids: no event with id {unknown}"),
                 (
                     {"reason": "r", "event_ids": [BSN]},
-                    "event_ids: no event with id starting with (9 digits, not repeated here",
+                    "event_ids: no event has that id (9 digits, not repeated here",
                 ),
                 ({"reason": "r", "event_ids": ["x" + BSN]}, "event_ids: id 1 is not an event id"),
                 (

@@ -64,6 +64,7 @@ def test_demo_delivers_both_samples_and_exits_zero() -> None:
     assert "REF^I12^REF_I12" in result.stdout
     assert "ORM^O01^ORM_O01" in result.stdout
     assert "All messages delivered" in result.stdout
+    assert "Submitting 2 sample events from" in " ".join(result.stdout.split())
     # Where a newcomer goes next: its store and receivers are gone when it ends.
     assert 'Next: the README\'s "Using it"' in " ".join(result.stdout.split())
 

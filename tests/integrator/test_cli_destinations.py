@@ -83,7 +83,7 @@ def test_remove_with_waiting_messages_names_the_cli_option(env: dict[str, str]) 
     forced = cli("destinations", "remove", "ziekenhuis-noord", "--force", "--json", env=env)
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["dead_lettered"] == 1
-    assert "1 waiting message(s) of ziekenhuis-noord are dead letters now" in forced.stderr
+    assert "1 waiting message of ziekenhuis-noord is a dead letter now" in forced.stderr
 
 
 def test_list_says_the_messages_waiting_for_a_destination_whose_file_was_deleted(
@@ -104,7 +104,7 @@ def test_list_says_the_messages_waiting_for_a_destination_whose_file_was_deleted
     ):
         assert listing.returncode == 0, listing.stderr
         said = " ".join(listing.stderr.split())
-        assert "1 message(s) wait for ziekenhuis-noord, which no file defines any more" in said
+        assert "1 message waits for ziekenhuis-noord, which no file defines any more" in said
         assert "integrator destinations rollback ziekenhuis-noord REVISION" in said
     assert [r["id"] for r in json.loads(listing.stdout)] == ["lab-west"]
 

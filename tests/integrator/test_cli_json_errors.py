@@ -46,7 +46,11 @@ def error_of(done: CliOutcome, code: int) -> dict[str, Any]:
 def test_an_unknown_or_ambiguous_id_is_a_json_error_with_exit_2(env: dict[str, str]) -> None:
     unknown = error_of(run_cli("messages", "show", "abce", "--json", env=env), 2)
     assert "no message with id starting with abce" in unknown["message"]
-    assert (unknown["fields"], unknown["rule"]) == ([], None)  # the argument, not an option
+    # The argument, as its help names it: "fields": [] told a script nothing of what was wrong.
+    assert (unknown["fields"], unknown["rule"]) == (
+        ["MESSAGE_ID"],
+        "no message with id starting with abce",
+    )
     ambiguous = error_of(run_cli("messages", "show", "abcd", "--json", env=env), 2)
     assert "ambiguous" in ambiguous["message"] and IDS[0] in ambiguous["message"]
     by_option = error_of(run_cli("audit", "list", "--message", "abce", "--json", env=env), 2)

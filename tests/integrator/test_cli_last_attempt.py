@@ -168,7 +168,7 @@ def test_show_says_the_last_real_attempt_after_a_forced_remove_and_a_rollback(
     asyncio.run(queued_behind())
     removed = cli("destinations", "remove", DEST, "--force", "--reason", "moved", env=env)
     assert removed.returncode == 0, removed.stdout + removed.stderr
-    assert "2 waiting message(s)" in removed.stderr, removed.stderr
+    assert "2 waiting messages of" in removed.stderr, removed.stderr
     back = cli("destinations", "rollback", DEST, "1", "--reason", "moved back", env=env)
     assert back.returncode == 0, back.stdout + back.stderr
 

@@ -141,7 +141,7 @@ def test_messages_show_of_an_id_of_nothing_points_nowhere(tmp_path: Path) -> Non
     unknown = "0" * 8 if not message_id.startswith("0") else "f" * 8
     shown = run_cli("messages", "show", unknown, env=env)
     assert shown.returncode == 2
-    assert "no message with id starting with" in shown.stderr
+    assert "MESSAGE_ID: no message " in shown.stderr  # "with id starting with", or withheld
     assert "it is" not in shown.stderr
     assert run_cli("messages", "show", message_id[:8], env=env).returncode == 0
 

@@ -608,7 +608,7 @@ def test_an_id_that_names_nothing_is_bad_input_as_the_readme_and_help_say(
     refused = cli(env, *command)
     assert refused.exit_code == 2, refused.output
     assert refused.stdout == ""
-    assert "error: no message with id starting with deadbeef" in refused.stderr
+    assert "no message with id starting with deadbeef" in refused.stderr
 
     path = [word for word in command if word in ("messages", "show", "resend", "deadletter")]
     shown = cli({"COLUMNS": "200"}, *path, "--help")

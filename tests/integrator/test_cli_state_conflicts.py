@@ -21,7 +21,10 @@ EXAMPLE = ROOT / "config" / "destinations" / "ziekenhuis-noord.yaml"
 REFERRAL = ROOT / "config" / "samples" / "referral.json"
 
 STATE_REFUSALS = {
-    "remove": (("destinations", "remove", "ziekenhuis-noord"), "still has 1 message(s) waiting"),
+    "remove": (
+        ("destinations", "remove", "ziekenhuis-noord"),
+        "still has 1 message waiting; deliver it first",
+    ),
     "test": (("destinations", "test", "ziekenhuis-noord"), "is paused"),
     "try-now": (("destinations", "try-now", "ziekenhuis-noord"), "is paused"),
     "expect-revision": (

@@ -223,7 +223,7 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(
 
     done = cli(env, "keys", "rotate", "--batch", "4")
     assert done.exit_code == 0, done.output
-    assert "25 value(s) sealed with data key kid2" in done.stdout
+    assert "25 values sealed with data key kid2" in done.stdout
     assert "sealing" in done.stderr and "25/25" in done.stderr  # the progress bar
     assert "kid1 any more: it may be removed from INTEGRATOR_DATA_KEYS" in done.stdout
     # A backup made before this rotation still holds values under kid1: it is not to be lost.
@@ -325,9 +325,9 @@ def test_a_backup_from_before_a_rotation_asks_for_the_retired_key(tmp_path: Path
     (restored / "store.db").write_bytes(copy.read_bytes())
     refused = cli(env_for(restored, new), "messages", "list")
     assert refused.exit_code == 2
-    assert "data key(s) 'kid1' and INTEGRATOR_DATA_KEYS lacks them" in refused.stderr
+    assert "data key 'kid1' and INTEGRATOR_DATA_KEYS lacks it: configure it" in refused.stderr
     assert (
-        "A store restored from a backup made before a rotation needs the key(s) it was sealed "
+        "A store restored from a backup made before a rotation needs the keys it was sealed "
         "with, retired since: take them from where the retired keys are kept with the backups "
         "(docs/operators.md#retired-keys-and-older-backups)"
     ) in " ".join(refused.stderr.split())
@@ -363,7 +363,7 @@ def test_submit_refused_by_the_stores_keys_exits_2_with_the_refusal(
     sample.write_text(json.dumps({**referral_data, "event_id": str(uuid.uuid4())}))
     wrong_key = entry("kid1")
     cases = [
-        (env_for(tmp_path, None), "data key(s) 'kid1' and INTEGRATOR_DATA_KEYS is not set"),
+        (env_for(tmp_path, None), "data key 'kid1' and INTEGRATOR_DATA_KEYS is not set"),
         (env_for(tmp_path, wrong_key), "the key under id 'kid1' is not the key"),
         (
             {**env_for(tmp_path, old), "INTEGRATOR_SEARCH_KEY": "another-search-key-0002"},

@@ -162,7 +162,7 @@ def test_resend_takes_a_period_on_when_they_died_and_the_dry_run_promises_exactl
     until = cli(env, "deadletter", "resend", "--until", shown, "--reason", "x", "--dry-run")
     assert until.exit_code == 1, until.output  # the second has a live resend now: skipped
     said = " ".join(until.stdout.split())
-    assert "Dry run: 1 of 2 message(s) would be resent" in said, said
+    assert "Dry run: 1 of 2 messages would be resent" in said, said
     assert f"would resend {first}" in said and f"would skip {second}" in said, said
 
 

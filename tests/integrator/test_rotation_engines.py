@@ -64,7 +64,7 @@ def test_a_rotation_is_refused_while_an_engine_runs_without_the_new_key(tmp_path
     for args in (("keys", "rotate"), ("keys", "rotate", "--dry-run")):
         refused = cli(env, *args)
         assert refused.exit_code == 2, refused.output
-        assert "do not have data key 'kid2'" in refused.stderr
+        assert "1 running engine on this store does not have data key 'kid2'" in refused.stderr
         assert "HTTP at 10.0.0.7:8080, pid 4242 on host engine-host-elsewhere" in refused.stderr
         assert "nothing was sealed" in refused.stderr
         assert NEW.split(":")[1] not in refused.output  # a key id, never a key
@@ -138,9 +138,9 @@ def test_an_engine_with_the_new_key_after_another_refuses_the_rotation(tmp_path:
 
     refused = cli(env, "keys", "rotate")
     assert refused.exit_code == 2, refused.output
-    assert "do not have data key 'kid2' first" in refused.stderr
+    assert "does not have data key 'kid2' first, so it does not seal" in refused.stderr
     assert "pid 4242 on host engine-host-elsewhere" in refused.stderr
-    assert "restart each with kid2 first" in refused.stderr
+    assert "restart it with kid2 first" in refused.stderr
     assert "nothing was sealed" in refused.stderr
     assert "retired" not in refused.stdout
 
@@ -226,8 +226,8 @@ def test_a_command_sealing_with_a_key_a_running_engine_lacks_is_refused(tmp_path
         "INTEGRATOR_DATA_KEYS: this process would seal what it writes with data key 'kid2'" in said
     )
     assert (
-        "1 running engine(s) on this store were not started with (engine-host-elsewhere pid 4242)"
-        in said
+        "1 running engine on this store was not started with (engine-host-elsewhere pid 4242): "
+        "it could not read it" in said
     )
     assert "nothing was written" in said and NEW.split(":")[1] not in refused.output
     listed = cli(env_for(tmp_path, OLD), "deadletter", "list", "--json")

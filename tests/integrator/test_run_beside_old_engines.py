@@ -46,7 +46,7 @@ async def test_run_beside_an_engine_of_the_old_version_is_refused_with_exit_2(
     )
     said = " ".join(ran.stderr.split())
     assert ran.returncode == 2, said
-    assert "engine(s) still run on it (ziekenhuis-app-01 pid 4242" in said
+    assert "1 engine still runs on it (ziekenhuis-app-01 pid 4242" in said
     assert "stop every engine of the old version first" in said
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == "0023"

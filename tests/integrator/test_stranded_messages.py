@@ -77,7 +77,7 @@ async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
 
         with pytest.raises(ConfigurationError) as refused:
             await engine.admin.remove("noord", actor="local:anna", force=True)
-        assert str(refused.value).startswith("2 message(s) wait for noord, which no file")
+        assert str(refused.value).startswith("2 messages wait for noord, which no file")
         assert refused.value.exit_code == 2
 
         # What it says works: brought back, then removed with --force, they are dead letters.

@@ -55,7 +55,7 @@ async def test_a_message_tried_now_from_the_command_line_is_delivered_by_the_eng
     done = await cli(engine, "messages", "try-now", message_id[:8], "--reason", "GP phoned")
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
-    assert "1 message(s) of noord due now" in said and message_id in said
+    assert "1 message of noord due now" in said and message_id in said
     assert "The running engine (HTTP at" in said and "attempts it within seconds" in said
 
     async def delivered() -> bool:

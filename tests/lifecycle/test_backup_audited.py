@@ -100,7 +100,7 @@ def no_copying(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 @pytest.mark.parametrize(
     ("keys", "said"),
     [
-        (None, "the store holds values sealed with data key(s) 'k4' and INTEGRATOR_DATA_KEYS"),
+        (None, "the store holds values sealed with data key 'k4' and INTEGRATOR_DATA_KEYS"),
         (OTHER_K4, "the key under id 'k4' is not the key"),
     ],
     ids=["missing", "wrong"],

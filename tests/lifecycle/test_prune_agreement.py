@@ -55,7 +55,7 @@ async def test_a_prune_with_shorter_periods_than_the_running_engine_is_refused(
         assert refused.exit_code == 2, refused.output
         json_error(refused.stdout, 2)  # --json: the refusal as JSON, no report
         said = refused.stderr.replace("\n", " ")
-        assert "1 running engine(s) keep data longer than this prune would" in said
+        assert "1 running engine keeps data longer than this prune would" in said
         assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
         assert f"pid {os.getpid()} on host" in said and "nothing was pruned" in said
         # With the engine's settings the prune runs (and keeps what 365 days keep).
@@ -98,7 +98,7 @@ async def test_a_dry_run_beside_an_engine_keeping_longer_counts_and_warns(
             {"variable": "INTEGRATOR_RETAIN_REJECTED_DAYS", "engine_days": 0, "prune_days": 30},
         ]
         warning = report["warning"]
-        assert warning.startswith("1 running engine(s) keep data longer than this prune would")
+        assert warning.startswith("1 running engine keeps data longer than this prune would")
         assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in warning
         assert "INTEGRATOR_RETAIN_REJECTED_DAYS is 0 (for ever) there, 30 days here" in warning
         assert f"pid {os.getpid()} on host" in warning
@@ -109,7 +109,7 @@ async def test_a_dry_run_beside_an_engine_keeping_longer_counts_and_warns(
         assert shown.exit_code == 0, shown.output
         assert "would prune (dry run)" in shown.stdout
         said = shown.stderr.replace("\n", " ")
-        assert "warning: 1 running engine(s) keep data longer than this prune would" in said
+        assert "warning: 1 running engine keeps data longer than this prune would" in said
         assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
         assert "the real prune would be refused" in said
 

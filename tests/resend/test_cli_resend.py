@@ -63,7 +63,7 @@ def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str
     cases = [
         (("resend", "--reason", "x"), "say which messages"),
         (("resend", message_id), "a reason is required"),
-        (("resend", "nope", "--reason", "x"), "no message with id (not an id"),
+        (("resend", "nope", "--reason", "x"), "no message has that id (not an id"),
         (("resend", message_id, "--reason", "x", "--mode", "sideways"), "--mode: must be"),
         (
             ("resend", message_id, "--reason", "x", "--mode", "original", "--to", "lab"),
@@ -288,7 +288,7 @@ def test_a_dry_run_in_the_store_shows_its_progress(
     dry = cli("resend", "--destination", "ziekenhuis-noord", "--reason", "x", "--dry-run", env=env)
     assert dry.returncode == 0, dry.stderr
     assert "resending" in dry.stderr and "2/2" in dry.stderr  # the progress bar, finished
-    assert "Dry run: 2 of 2 message(s) would be resent" in dry.stdout
+    assert "Dry run: 2 of 2 messages would be resent" in dry.stdout
 
 
 def test_a_resend_into_the_store_registers_the_data_key_it_seals_with(
@@ -338,7 +338,7 @@ def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_g
         stopped = cli(*again, env=env)
     assert stopped.returncode == 130, stopped.stdout + stopped.stderr
     said = " ".join(stopped.stderr.split())
-    assert "stopped after 2 of 5 message(s) done (each chunk committed and audited)" in said
+    assert "stopped after 2 of 5 messages done (each chunk committed and audited)" in said
     assert "the other 3 were not resent" in said
 
     rest = cli(*again, "--json", env=env)

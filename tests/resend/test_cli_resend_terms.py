@@ -77,7 +77,7 @@ def test_each_new_term_selects_its_messages_in_the_store(
         "resend", "--event-type", "referral", "--reason", "x", "--dry-run", env=desk.env
     ).stdout
     flat = " ".join(text.split())
-    assert "Dry run: 2 of 2 message(s) would be resent via the store" in flat, text
+    assert "Dry run: 2 of 2 messages would be resent via the store" in flat, text
     assert f"would resend {first} → {NOORD}" in flat and f"would resend {second}" in flat
     assert lab not in flat
     assert desk.resends_of(first) == []
@@ -109,7 +109,7 @@ def test_a_bad_value_is_refused_naming_the_option_and_the_rule(
         (("--event-id", ""), "--event-id: given but empty"),
         (("--event-id", unknown), f"--event-id: no event with id {unknown}"),
         # A BSN typed into the wrong option is not repeated.
-        (("--event-id", "999990019"), "--event-id: no event with id starting with (9 digits, "),
+        (("--event-id", "999990019"), "--event-id: no event has that id (9 digits, "),
     ]
     audited = desk.audit_size()
     for terms, rule in cases:

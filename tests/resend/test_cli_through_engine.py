@@ -214,8 +214,8 @@ async def test_a_broad_selection_sends_only_what_the_token_may_resend_and_says_t
         assert dry.exit_code == real.exit_code == 1, (dry.output, real.output)
         for run in (dry, real):
             assert (
-                "1 of the selected message(s) lie outside the clusters of INTEGRATOR_TOKEN "
-                "(token:card-desk)" in " ".join(run.stderr.split())
+                "1 of the selected messages lies outside the clusters of INTEGRATOR_TOKEN "
+                "(token:card-desk), which may not resend it" in " ".join(run.stderr.split())
             ), run.stderr
             assert json.loads(run.stdout)["outside_token_clusters"] == 1
         assert [r["original_id"] for r in json.loads(dry.stdout)["would_resend"]] == [ours]

@@ -115,5 +115,5 @@ def test_a_bulk_discard_counts_the_chains_it_closed_beside_the_dead_letters(
     result = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
     assert result.exit_code == 0, result.output
     said = " ".join(result.stdout.split())
-    assert "Discarded 2 of 2 dead letter(s) and 1 message(s) of their resend chains (now " in said
+    assert "Discarded 2 of 2 dead letters and 1 message of their resend chains (now " in said
     assert {desk.message(m).status for m in (original, resend, alone)} == {"cancelled"}

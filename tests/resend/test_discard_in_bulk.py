@@ -54,7 +54,7 @@ def test_a_destination_s_dead_letters_are_discarded_in_one_command(
     assert done.exit_code == 0, done.output
     said = " ".join(done.stdout.split())
     # No chains: none said ("3 with their resend chains" read as chains of three).
-    assert "Discarded 3 of 3 dead letter(s) (now cancelled), by" in said
+    assert "Discarded 3 of 3 dead letters (now cancelled), by" in said
     assert {desk.message(m).status for m in letters} == {"cancelled"}
     assert sorted(discards(desk)) == sorted(letters)  # one audit entry each
 
@@ -80,7 +80,7 @@ def test_ctrl_c_stops_after_the_one_under_way_and_says_how_far_it_got(
         stopped = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
     assert stopped.exit_code == 130, stopped.output
     said = " ".join(stopped.stderr.split())
-    assert "stopped after 2 of 4 dead letter(s) (each one done is committed and audited)" in said
+    assert "stopped after 2 of 4 dead letters (each one done is committed and audited)" in said
     assert sorted(desk.message(m).status for m in letters) == ["cancelled"] * 2 + ["dead"] * 2
     assert len(discards(desk)) == 2
 
@@ -148,7 +148,7 @@ def test_a_named_one_discarded_already_is_said_and_the_others_are_discarded(
     done = desk.cli("deadletter", "discard", first, second, "--reason", "HIS rebuilt")
     assert done.exit_code == 1, done.output  # one was not discarded: said, and exit 1
     said = " ".join(done.stdout.split())
-    assert "Discarded 1 of 2 dead letter(s)" in said
+    assert "Discarded 1 of 2 dead letters" in said
     assert f"not discarded: {first}: dead letter {first} was already resolved" in said
     assert local in said and "+00:00" not in said
     assert desk.message(second).status == "cancelled"

@@ -103,7 +103,7 @@ def test_deadletter_resend_dry_run_promises_exactly_what_the_real_run_does(
     assert desk.audit_size() == audit_before  # a dry run writes nothing
     human_dry = desk.cli(*command, "--dry-run")
     assert human_dry.exit_code == 1
-    assert "Dry run: 1 of 4 message(s) would be resent" in " ".join(human_dry.stdout.split())
+    assert "Dry run: 1 of 4 messages would be resent" in " ".join(human_dry.stdout.split())
 
     real = desk.cli(*command, "--json")
     assert real.exit_code == 1, real.output
@@ -176,11 +176,15 @@ def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
         (("deadletter", "resend", "--reason", "x"), "say which dead letters"),
         (("deadletter", "resend", dead, "--reason", " "), "a reason is required"),
         (("deadletter", "resend", dead, delivered, "--reason", "x"), "is delivered, not dead"),
-        (("resend", dead, "nope", "--reason", "x"), "no message with id (not an id, not repeated"),
+        (
+            ("resend", dead, "nope", "--reason", "x"),
+            "no message has that id (not an id, not repeated",
+        ),
         (("resend", dead, "--reason", "x", "--mode", "sideways"), "--mode: must be original or"),
         (
             ("resend", dead, "--reason", "x", "--to", "nowhere"),
-            "--to: destination nowhere is not configured",
+            # The typo says what there is, as --destination's does.
+            f"--to: destination nowhere is not configured; configured: {NOORD}, {ZUID}",
         ),
         (
             ("resend", "--zd", "ZD500000051", "--reason", "x", "--mode", "original", "--to", ZUID),
@@ -220,7 +224,9 @@ def test_a_refused_value_is_named_back_only_when_it_is_a_well_formed_id(
             assert typed not in result.output and typed not in result.stderr, result.stderr
             assert "Berg" not in result.stderr and "990019" not in result.stderr
     said = " ".join(desk.cli("resend", delivered, "--reason", "x", "--to", "Jan").stderr.split())
-    assert said == "error: --to: no configured destination has this id"
+    assert said == (
+        f"error: --to: no configured destination has this id; configured: {NOORD}, {ZUID}"
+    )
     elsewhere = desk.cli(
         "resend", delivered, "--reason", "x", "--to", "Jan van der Berg", "--mode", "original"
     )

@@ -83,7 +83,7 @@ def test_a_dead_resend_stands_for_its_dead_original_and_resolves_both(
     dry = desk.cli("deadletter", "resend", "--all", "--reason", "HIS back now", "--dry-run")
     assert dry.exit_code == 0, dry.output
     text = " ".join(dry.stdout.split())
-    assert "1 of 1 message(s) would be resent" in text
+    assert "1 of 2 messages would be resent" in text and "(1 left out, below)." in text
     assert f"left out {original}: its later resend {first} is a dead letter too" in text
     real = desk.cli("deadletter", "resend", "--all", "--reason", "HIS back now", "--json")
     assert real.exit_code == 0, real.output

@@ -403,7 +403,7 @@ async def test_an_engine_that_crashed_on_this_machine_does_not_hold_the_upgrade(
         await conn.commit()
     with pytest.raises(EnginesStillRunning) as refused:  # the live one still counts
         await site.open()
-    assert f"1 engine(s) still run on it ({socket.gethostname()} pid {os.getpid()})" in str(
+    assert f"1 engine still runs on it ({socket.gethostname()} pid {os.getpid()})" in str(
         refused.value
     )
     assert f"pid {gone.pid}" not in str(refused.value)
@@ -447,7 +447,7 @@ async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: S
 
     said = (
         f"the store is at revision 0023 and this version migrates it to {HEAD_REVISION}, but 1 "
-        "engine(s) still run on it (ziekenhuis-app-01 pid 4242, HTTP at 127.0.0.1:8080): stop "
+        "engine still runs on it (ziekenhuis-app-01 pid 4242, HTTP at 127.0.0.1:8080): stop "
         "every engine of the old version first"
     )
     with pytest.raises(EnginesStillRunning, match=re.escape(said)) as refused:

@@ -210,7 +210,9 @@ async def test_an_unknown_or_too_short_prefix_is_refused(store: Store) -> None:
         await store.resolve_message_id("3f2b")
     with pytest.raises(BadIdPrefix, match="at least 4 characters"):
         await store.resolve_message_id("3f2")
-    with pytest.raises(UnknownMessage, match=r"no message with id \(not an id, not repeated") as no:
+    with pytest.raises(
+        UnknownMessage, match=r"no message has that id \(not an id, not repeated"
+    ) as no:
         await store.resolve_message_id("nope")
     assert "nope" not in str(no.value)
     with pytest.raises(UnknownMessage) as name:

@@ -257,7 +257,7 @@ async def test_a_missing_key_is_refused_at_open_naming_it(site: Site) -> None:
         await store.close()
     with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS is not set"):
         await site.open()
-    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS lacks them") as lacks:
+    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS lacks it") as lacks:
         await site.open(sealer=Sealer([KEY2]))
     # A key retired and dropped from the setting is still needed by older backups: say so.
     assert "backup made before a rotation" in str(lacks.value)

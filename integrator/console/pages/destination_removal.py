@@ -40,6 +40,7 @@ from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.counting import counted
 from integrator.engine import Engine
 from integrator.errors import PermanentError
 from integrator.operators import DestinationBusy, StrandedMessages, UnknownDestination
@@ -225,7 +226,8 @@ def _busy(exc: DestinationBusy) -> Said:
 def _stranded(destination_id: str, waiting: int) -> Said:
     """No file defines it any more, yet messages wait for it: what to do, in the console."""
     return Said(
-        f"{waiting} message(s) wait for {destination_id}, which no file defines any more; "
+        f"{counted(waiting, 'message')} {'waits' if waiting == 1 else 'wait'} for "
+        f"{destination_id}, which no file defines any more; "
         "nothing was done",
         "console.remove_stranded",
         values={"destination": destination_id, "count": waiting},
