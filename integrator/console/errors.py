@@ -64,6 +64,9 @@ class ConsoleError(Exception):
     text_key: str | None = None
     again: str | None = None
     """A page to start again from, linked beside the way back (a search that expired)."""
+    again_key: str = "error.search_again"
+    """What the link to ``again`` says: a search that expired is searched again; a mistyped
+    message id is looked up in the message search."""
 
 
 class LoginNeeded(ConsoleError):

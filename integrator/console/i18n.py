@@ -21,6 +21,7 @@ from integrator.console import (
     i18n_ops,
     i18n_pages,
     i18n_refusals,
+    i18n_support_walk,
     i18n_texts,
     i18n_warnings,
     i18n_why,
@@ -270,7 +271,6 @@ EN: Final[dict[str, str]] = {
     "message.timeline.released": "Released from held and mapped as {version} ({message_type})",
     "message.timeline.attempt": "Attempt {number}: {outcome}",
     "message.timeline.resent_from": "Resent from {original} by {actor}: {reason}",
-    "message.hl7": "HL7 message",
     "message.fields": "Segments and fields",
     "message.field": "Field",
     "message.field_name": "Name",
@@ -417,6 +417,7 @@ EN: Final[dict[str, str]] = {
     **i18n_why.EN,
     **i18n_focus.EN,
     **i18n_elsewhere.EN,
+    **i18n_support_walk.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -672,7 +673,6 @@ NL: Final[dict[str, str]] = {
     ),
     "message.timeline.attempt": "Poging {number}: {outcome}",
     "message.timeline.resent_from": "Herzonden van {original} door {actor}: {reason}",
-    "message.hl7": "HL7-bericht",
     "message.fields": "Segmenten en velden",
     "message.field": "Veld",
     "message.field_name": "Naam",
@@ -822,6 +822,7 @@ NL: Final[dict[str, str]] = {
     **i18n_why.NL,
     **i18n_focus.NL,
     **i18n_elsewhere.NL,
+    **i18n_support_walk.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -266,4 +266,5 @@ async def error_page(
         field=error.field if isinstance(error, BadInput) else None,
         back=back,
         again=error.again,
+        again_key=error.again_key,
     )

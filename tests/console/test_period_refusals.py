@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from tests.console.test_refusals import beside, dutch, problems
 from tests.console.test_saved_searches import post, signed_in
-from tests.integrator.support import settings_for
+from tests.integrator.support import destination, settings_for
+from tests.services import free_port
 
 PAGES = {"/messages": "", "/audit": "a-", "/events": "e-", "/rejected": "r-", "/deadletters": "d-"}
 """Each page with period fields, and how its fields' ids start."""
@@ -27,6 +29,8 @@ GRANTS = (Grant(Role.ADMIN), Grant(Role.RESEND), Grant(Role.REPORTS))
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     settings = settings_for(tmp_path, search_key="a-console-test-search-key")
     settings.destinations_dir.mkdir()
+    noord = destination("noord", free_port(), providers=["ziekenhuis-noord"])
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
     started = Engine(settings)
     await started.start()
     yield started
@@ -82,6 +86,9 @@ async def test_a_refused_date_leaves_every_field_as_it_was_typed(engine: Engine)
                 assert _value_of(answer.text, f"{prefix}{name}") == value, (path, name)
         with_destination = await sam.get("/deadletters", params={**typed, "destination": "noord"})
         assert 'value="noord" selected' in with_destination.text
+        # One there is not is never drawn into the page, whatever the address held.
+        typo = await sam.get("/deadletters", params={**typed, "destination": "nord"})
+        assert 'value="nord"' not in typo.text
         events = await sam.get("/events", params={**typed, "zd_number": "ZD100000001"})
         assert _value_of(events.text, "e-zd_number") == "ZD100000001"
         # A term holding a BSN is never shown back, on any page.

@@ -77,7 +77,7 @@ def test_support_everywhere_lists_opens_and_reveals_the_input_and_it_is_audited(
     assert page.locator("#rejected-more").is_visible()
     row = rows.first.inner_text()
     assert rejected_id[:8] in row and older[:8] not in row
-    assert "event_id: uuid" in row and "http" in row
+    assert "event_id must be a UUID" in row and "http" in row  # the rule in words
     _no_patient_data(page.content())
     screenshot(page, "rejected-list")
 

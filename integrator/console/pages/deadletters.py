@@ -30,6 +30,11 @@ The page shows at most ``SHOWN``; when more match it says how many of how many i
 (``count_dead_letters``, the count the dashboard's tile reads), and each group's count is of
 the shown ones, so a cut-off group is not taken for all and a missing one is looked for.
 
+A dead letter that was resent says, beside its state, as what it was last resent and how that
+went (``dead_letter_summary``'s ``latest_resend``, as ``integrator deadletter list`` says it:
+``open; last resent as 4343f9c8 (dead)``): a resend that died too is a dead letter of its own,
+listed and counted, and the older row alone read as one still to act on.
+
 A destination narrows the groups too (``?destination=``, as ``deadletter list --destination``
 and the API's ``destination`` do; the dashboard's tile links to it). Both filters stay with the
 page's forms: a refusal of the selection itself ("nothing was selected") is the list again,
@@ -305,6 +310,11 @@ async def _listing(
         }
         for number, ((destination, reason), rows) in enumerate(sorted(groups.items()), start=1)
     ]
+    # The listing took the destination (``dead_letter_filter``): one the person may see, so
+    # the form offers it even when only its stored messages still know it. A refused one is
+    # never an option (the form draws only these), whatever the address held.
+    if accepted := filters.get("destination"):
+        destinations = sorted({*destinations, accepted})
     return page(
         request,
         visitor,

@@ -207,7 +207,13 @@ async def _progress(
 
 
 class NoSuchMessage(NotFound):
+    """No message the person may see has the id in the address: a mistyped or half-copied one
+    above all, so the answer leads on to the message search (its route asks ``messages.read``,
+    as the search does), not only back to the start page."""
+
     text_key = "message.lookup.unknown"
+    again = "/messages"
+    again_key = "message.lookup.search"
 
 
 async def _located(request: Request, visitor: Visitor, message_id: str) -> str | Response:

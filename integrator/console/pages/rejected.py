@@ -25,7 +25,9 @@ the dashboard links to ``/rejected?since=24h`` and an empty message search by ZD
 BSN, as the message search does: the service records that search as their view, once, before
 the rows are shown, and its pages record nothing more. The service reads and refuses the terms
 (``find_rejected``), and a term it refuses is said beside its field, without what was typed;
-the page says how many match in all.
+the page says how many match in all. Each row lists the rules its input broke, each its path
+and the rule's own sentence in the person's language (``rule_text.listed``); the row's page
+has the rule's code and its whole sentence.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from integrator.console.answers import show_once
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
+from integrator.console.rule_text import listed
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
@@ -242,7 +245,13 @@ async def _listing(
         return await kept.keep_and_show(
             request, visitor, KIND, "/rejected", kept_terms, flt.bsn_hash
         )
-    return page(**shown, problem=None, rows=listing.rows, total=listing.total)
+    # Each broken rule short, in the person's language: its path and its rule's own sentence,
+    # as the row's page words it (a code alone was read only by the sender's developer).
+    rows = [
+        {**row, "rules": [listed(visitor.lang, problem) for problem in row["problems"]]}
+        for row in listing.rows
+    ]
+    return page(**shown, problem=None, rows=rows, total=listing.total)
 
 
 @router.get("/rejected")
