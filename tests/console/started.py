@@ -45,3 +45,23 @@ async def noord_engine(
         yield started
     finally:
         await started.stop()
+
+
+@asynccontextmanager
+async def card_and_lab_engine(tmp_path: Path, start: datetime) -> AsyncIterator[Engine]:
+    """Started with ``noord`` in cluster CARD and ``zuid`` in LAB (their ports answer nothing:
+    no message is sent, what is resent only waits) and a ``ManualClock`` at ``start``."""
+    catalog = build_catalog(
+        [
+            ("noord.yaml", destination("noord", 2575, providers=["ziekenhuis-noord"])),
+            ("zuid.yaml", destination("zuid", 2576, providers=["lab-zuid"], cluster="LAB")),
+        ],
+        today=date(2026, 11, 27),
+    )
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    started = Engine(settings, catalog=catalog, clock=ManualClock(start))
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()

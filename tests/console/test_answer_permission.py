@@ -9,7 +9,7 @@ Within the minutes an answer is kept, an admin may take the permission its page 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 
 from integrator.access import Grant, Role
 from integrator.access.totp import code_at
-from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
@@ -27,30 +26,18 @@ from integrator.store.tables import console_answers
 from tests.console import answered
 from tests.console.answered import NOT_FOLLOWED
 from tests.console.live import PASSWORD
+from tests.console.started import card_and_lab_engine
 from tests.console.test_saved_searches import BASE, ORIGIN, START, csrf, signed_in
 from tests.console.test_session import accepted
 from tests.http.support import MAKER
-from tests.integrator.support import destination, settings_for
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """Started with ``noord`` in cluster CARD and ``zuid`` in LAB (their ports answer nothing:
     no message is sent), and a manual clock."""
-    catalog = build_catalog(
-        [
-            ("noord.yaml", destination("noord", 2575, providers=["ziekenhuis-noord"])),
-            ("zuid.yaml", destination("zuid", 2576, providers=["lab-zuid"], cluster="LAB")),
-        ],
-        today=date(2026, 11, 27),
-    )
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    started = Engine(settings, catalog=catalog, clock=ManualClock(START))
-    await started.start()
-    try:
+    async with card_and_lab_engine(tmp_path, START) as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def _refused_search(browser: httpx.AsyncClient) -> str:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from integrator.access import Grant, Role
-from integrator.catalog import build_catalog
-from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.store import NewResend
+from tests.console.started import card_and_lab_engine
 from tests.console.test_saved_searches import START, post, signed_in
-from tests.integrator.support import destination, settings_for
 from tests.store.factories import make_event, make_message
 
 NONE_SEEN = {"en": "none you may see", "nl": "geen die je mag zien"}
@@ -30,20 +27,8 @@ NEVER = {"en": "never", "nl": "nooit"}
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """``noord`` in CARD and ``zuid`` in LAB (their ports answer nothing: what is resent only
     waits to be sent)."""
-    catalog = build_catalog(
-        [
-            ("noord.yaml", destination("noord", 2575, providers=["ziekenhuis-noord"])),
-            ("zuid.yaml", destination("zuid", 2576, providers=["lab-zuid"], cluster="LAB")),
-        ],
-        today=date(2026, 11, 27),
-    )
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    started = Engine(settings, catalog=catalog, clock=ManualClock(START))
-    await started.start()
-    try:
+    async with card_and_lab_engine(tmp_path, START) as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def _message(engine: Engine, zd_number: str) -> str:
