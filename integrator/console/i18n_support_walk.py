@@ -12,6 +12,7 @@ EN: Final[dict[str, str]] = {
     # Beside a dead letter's state on the dead letters page, before its newest resend's short
     # id (a link) and that resend's status: "open; last resent as 4343f9c8 (dead)".
     "dead.resent_as": "last resent as",
+    "dead.resend_of": "a resend of",
     # Between the last two values a rule allows ("'routine' or 'urgent'"), as pydantic writes
     # the English; the console writes it again in the person's language (console.rule_text).
     "rule.values_or": "or",
@@ -28,6 +29,7 @@ EN: Final[dict[str, str]] = {
 
 NL: Final[dict[str, str]] = {
     "dead.resent_as": "laatst herzonden als",
+    "dead.resend_of": "herzending van",
     "rule.values_or": "of",
     "message.hl7_sent": "Eerder verstuurd bericht (HL7)",
     "message.hl7_unsent": "HL7-bericht (nog niet verstuurd)",

@@ -92,8 +92,10 @@ async def test_a_dead_letter_resent_says_as_what_and_how_that_went(
     # As the CLI says it (docs/console.md, Dead letters), the resend linked to its page.
     assert _words(older) == said.format(short=resend[:8])
     assert f'<a class="dead-resent" href="/messages/{resend}">{resend[:8]}</a>' in older
-    # The resend itself was not resent: its state alone.
-    assert _words(_state_of(answer.text, resend)) == "open"
+    # The resend itself was not resent: its state, and whose resend it is, linked.
+    whose = "herzending van" if lang == "nl" else "a resend of"
+    assert _words(_state_of(answer.text, resend)) == f"open; {whose} {first[:8]}"
+    assert f'<a class="dead-resend-of" href="/messages/{first}">{first[:8]}</a>' in answer.text
     # Both stay counted: two messages are dead (one group of two).
     assert ("2 berichten" if lang == "nl" else "2 messages") in answer.text
 
