@@ -586,7 +586,8 @@ EN: Final[dict[str, str]] = {
     "audit.summary.views_and_exports": "Views and exports of patient data",
     "audit.summary.make": "Summarise",
     "audit.summary.default": (
-        "Without From: the {days} days up to Until, or up to now. Without an action: {actions}."
+        "Without ‘From’ the summary counts the {days} days up to ‘Until’, or up to now. "
+        "Without an action: {actions}."
     ),
     "audit.summary.period": "From {since} up to {until} (not included)",
     "audit.summary.counted": "Counted: {actions}",
@@ -1400,7 +1401,8 @@ NL: Final[dict[str, str]] = {
     "audit.summary.views_and_exports": "Bekijken en exporteren van patiëntgegevens",
     "audit.summary.make": "Overzicht maken",
     "audit.summary.default": (
-        "Zonder Vanaf: de {days} dagen tot Tot en met, of tot nu. Zonder handeling: {actions}."
+        "Zonder ‘Vanaf’ telt het overzicht de {days} dagen vóór ‘Tot en met’, of vóór nu. "
+        "Zonder handeling: {actions}."
     ),
     "audit.summary.period": "Van {since} tot {until} (niet inbegrepen)",
     "audit.summary.counted": "Geteld: {actions}",

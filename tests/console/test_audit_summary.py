@@ -109,7 +109,9 @@ async def test_the_summary_shows_each_actor_and_the_total(engine: Engine) -> Non
     first, last = rows[2][5:]
     assert first <= last and first[:4] == last[:4] == str(engine.clock.now().year)
     # The default period, said, with what it counts; the page names no patient's BSN.
-    assert "Without From: the 30 days up to Until, or up to now." in shown.text
+    assert (
+        "Without ‘From’ the summary counts the 30 days up to ‘Until’, or up to now." in shown.text
+    )
     assert "Counted: patient_data.view, messages.export, events.export" in shown.text
     assert not any(bsn in shown.text for bsn in (*BSNS, "123456782"))
     # The address holds the period as read, to the microsecond, and nothing else.
@@ -178,7 +180,10 @@ async def test_a_refused_period_is_said_in_dutch(engine: Engine) -> None:
     said = _errors(answer.text)["since"]
     assert said.startswith("geen geldige datum of datum-tijd"), said
     assert "Overzicht van de audittrail" in opened.text
-    assert "Zonder Vanaf: de 30 dagen tot Tot en met, of tot nu." in opened.text
+    assert (
+        "Zonder ‘Vanaf’ telt het overzicht de 30 dagen vóór ‘Tot en met’, of vóór nu."
+        in opened.text
+    )
 
 
 def _errors(page: str) -> dict[str, str]:
