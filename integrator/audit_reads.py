@@ -83,15 +83,33 @@ async def checked_after(store: Store, after: int | None) -> None:
         raise paging.unknown("audit entry")
 
 
+AS_MADE: Final = "before"
+"""A kept search by BSN's bound: the id of the first entry written after the trail was read
+for it (``trail_end``), kept with its terms. Its pages show the trail as the search found
+it: read again, a search by BSN found its own entry among the patient's views (``found 2``
+above three rows), where the command line, which reads before it records, does not."""
+
+
+async def trail_end(store: Store) -> int:
+    """The id the next audit entry will have at least: the bound of a search made now."""
+    newest = await store.list_audit(limit=1)
+    return newest[0].id + 1 if newest else 1
+
+
 async def page_kept_audit(
     engine: Engine, scope: ClusterScope, search: KeptSearch, *, limit: int, offset: int = 0
 ) -> AuditPage:
     """A page of a search by BSN made with ``find_audit`` and kept; recorded when it was
-    made, so its pages record nothing more."""
-    terms: dict[str, str | None] = {name: value or None for name, value in search.terms.items()}
+    made, so its pages record nothing more. The trail as the search found it (``AS_MADE``)."""
+    terms: dict[str, str | None] = {
+        name: value or None for name, value in search.terms.items() if name != AS_MADE
+    }
+    bound = search.terms.get(AS_MADE)
     flt = await checked_audit_filter(engine, scope, **terms)
     flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
-    found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset)
+    found = await engine.store.list_audit(
+        flt, limit=limit + 1, offset=offset, before_id=int(bound) if bound else None
+    )
     return AuditPage(found[:limit], len(found) > limit, flt)
 
 

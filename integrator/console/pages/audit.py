@@ -47,6 +47,7 @@ from integrator.audit import (
 )
 from integrator.audit_actions import ACTIONS
 from integrator.audit_reads import (
+    AS_MADE,
     SUMMARY_ACTIONS,
     SUMMARY_DAYS,
     VIEWS,
@@ -58,6 +59,7 @@ from integrator.audit_reads import (
     page_kept_audit,
     summarise_audit,
     summary_terms,
+    trail_end,
 )
 from integrator.console import kept
 from integrator.console.audit_links import audit_links
@@ -298,6 +300,8 @@ async def audit_by_patient(
         except BadSearch as exc:
             return await _refused(request, visitor, terms, exc)
         return await kept.keep_and_show(request, visitor, KIND, "/audit", kept_terms, None)
+    # Its pages show the trail as this search finds it, not its own entry after it.
+    kept_terms[AS_MADE] = str(await trail_end(engine.store))
     try:
         found = await find_audit(
             engine,
