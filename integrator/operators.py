@@ -1620,7 +1620,10 @@ class DestinationAdmin:
         now = self._now()
         context = mapping_context(self._settings, config, control_id, now, processing_id="T")
         try:
-            mapped = map_event(version, synthetic_event(kind, now), context)
+            # Made in the engine's zone, as a GP's referral is: RF1-7 and ORC-9 said in UTC
+            # beside MSH-7's local time, unlike receivers.md's example of it.
+            made = now.astimezone(self._settings.zone)
+            mapped = map_event(version, synthetic_event(kind, made), context)
         except MappingError as exc:
             raise ConfigurationError(f"cannot build a {version} test message: {exc}") from None
         started = time.perf_counter()

@@ -100,3 +100,22 @@ def test_an_event_type_that_is_none_is_named_as_every_command_names_it(
     )
     assert sent.exit_code == 0, sent.output
     assert json.loads(sent.stdout)["version"] == "ref-v2"
+
+
+def test_a_test_message_is_made_in_the_engine_s_zone(
+    env: dict[str, str], receiver: MllpReceiver
+) -> None:
+    """RF1-7 (the referral's creation) came in UTC beside MSH-7's local time, where
+    receivers.md's example shows both with the engine's offset."""
+    noord = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(
+        dump_destination(noord), encoding="utf-8"
+    )
+    zoned = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    sent = CliRunner().invoke(app, ["destinations", "test", "noord", "--json"], env=zoned)
+    assert sent.exit_code == 0, sent.output
+    [message] = receiver.received
+    segments = {s.split(b"|")[0]: s.split(b"|") for s in message.split(b"\r") if s}
+    msh7, rf17 = segments[b"MSH"][6], segments[b"RF1"][7]
+    assert msh7[-5:] in (b"+0100", b"+0200"), msh7
+    assert rf17[-5:] == msh7[-5:], (msh7, rf17)
