@@ -89,6 +89,10 @@ def submit(
                         f"    message {m['message_id']} → {m['destination']} "
                         f"{m['version']} MSH-10 {m['control_id']} \\[{m['status']}]"
                     )
+                    # A message's own (``8 characters outside ISO 8859-1 were transliterated``):
+                    # only --json gave them, where docs/product.md §6 says submit prints them.
+                    for warning in m.get("warnings", ()):
+                        console.print(f"      [yellow]warning:[/] {escape(warning)}")
                 for warning in data["warnings"]:
                     console.print(f"    [yellow]warning:[/] {escape(warning)}")
             elif outcome.failed is not None:

@@ -143,6 +143,31 @@ def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(
     assert f"in event {referral_data['event_id']}" in new_part
 
 
+def test_submit_says_a_message_s_own_warnings(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A ``ref-v1`` message (ISO 8859-1) of a name with a ``ł`` records that it was
+    transliterated; only ``--json`` said so, where docs/product.md §6 has submit print its
+    warnings."""
+    latin = destination(
+        "noord",
+        free_port(),
+        providers=[referral_data["provider"]["id"]],
+        messages={"referral": "ref-v1", "diagnostic_request": "orm-v3"},
+    )
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"]).mkdir(exist_ok=True)
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(dump_destination(latin))
+    event = copy.deepcopy(referral_data)
+    event["patient"]["name"]["given"] = "Łukasz"
+    path = tmp_path / "latin.json"
+    path.write_text(json.dumps(event))
+    result = cli("submit", str(path), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    [at] = [n for n, line in enumerate(lines) if "→ noord ref-v1" in line]
+    assert "warning: 1 character outside ISO 8859-1 was transliterated" in lines[at + 1]
+
+
 def test_submit_into_the_store_says_each_warning_once_not_also_as_a_log_line(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
