@@ -41,6 +41,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
+from integrator.access.permissions import Permission
 from integrator.console.session import (
     BACKGROUND_HEADER,
     local_path,
@@ -74,9 +75,16 @@ class LoginNeeded(ConsoleError):
 
 
 class Forbidden(ConsoleError):
+    """``needed``: the permission the page asks (``visitor.needs``), which the page names with
+    the roles that give it; an admin told only to "ask an administrator" had nowhere to go."""
+
     status = 403
     title_key = "error.forbidden.title"
     text_key = "error.forbidden"
+
+    def __init__(self, needed: Permission | None = None) -> None:
+        super().__init__()
+        self.needed = needed
 
 
 class NotFound(ConsoleError):

@@ -13,6 +13,10 @@ EN: Final[dict[str, str]] = {
     # id (a link) and that resend's status: "open; last resent as 4343f9c8 (dead)".
     "dead.resent_as": "last resent as",
     "dead.resend_of": "a resend of",
+    "error.forbidden.needs": (
+        "This page needs the permission {permission}, which these roles give: {roles}. An "
+        "administrator grants roles on the People page, per cluster."
+    ),
     # Between the last two values a rule allows ("'routine' or 'urgent'"), as pydantic writes
     # the English; the console writes it again in the person's language (console.rule_text).
     "rule.values_or": "or",
@@ -30,6 +34,10 @@ EN: Final[dict[str, str]] = {
 NL: Final[dict[str, str]] = {
     "dead.resent_as": "laatst herzonden als",
     "dead.resend_of": "herzending van",
+    "error.forbidden.needs": (
+        "Deze pagina vraagt het recht {permission}, dat deze rollen geven: {roles}. Een "
+        "beheerder kent rollen toe op de pagina Personen, per cluster."
+    ),
     "rule.values_or": "of",
     "message.hl7_sent": "Eerder verstuurd bericht (HL7)",
     "message.hl7_unsent": "HL7-bericht (nog niet verstuurd)",

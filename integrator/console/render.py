@@ -21,7 +21,7 @@ from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import audit_text, history_text
 from integrator.console.access_form import refused_controls
-from integrator.console.errors import BadInput, ConsoleError
+from integrator.console.errors import BadInput, ConsoleError, Forbidden
 from integrator.console.form_limits import LIMITS
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
@@ -255,10 +255,19 @@ async def error_page(
     # The way back is a page the person may open: an admin without destinations.read has no
     # dashboard, and a link to it would only lead on to somewhere else.
     back = start_page(request, visitor)
+    needs = None  # what a refused page asks, and which roles give it
+    if isinstance(error, Forbidden) and error.needed is not None:
+        from integrator.access.permissions import roles_with
+
+        needs = {
+            "permission": error.needed.value,
+            "roles": ", ".join(role.value for role in roles_with(error.needed)),
+        }
     return page(
         request,
         visitor,
         "error.html",
+        needs=needs,
         status=error.status,
         title_key=error.title_key,
         text_key=error.text_key,

@@ -153,7 +153,7 @@ def needs(permission: Permission) -> Callable[[Request, Visitor], Awaitable[Visi
 
     async def check(request: Request, visitor: PersonDep) -> Visitor:
         if not visitor.may_somewhere(permission):
-            raise Forbidden()
+            raise Forbidden(permission)
         # A form's answer kept by this request is shown again only while this still holds.
         answer_needs.record(request, visitor.signed_in, permission)
         return visitor

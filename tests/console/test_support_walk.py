@@ -254,3 +254,23 @@ async def test_a_message_id_that_names_none_leads_on_to_the_message_search(
         answer = await sam.get("/messages/47b6c553")
     assert answer.status_code == 404, answer.text
     assert f'<a id="search-again" href="/messages">{link}</a>' in answer.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("nl", "Deze pagina vraagt het recht messages.read, dat deze rollen geven: "),
+        ("en", "This page needs the permission messages.read, which these roles give: "),
+    ],
+)
+async def test_a_page_the_roles_do_not_allow_names_what_it_needs(
+    engine: Engine, lang: str, said: str
+) -> None:
+    """An admin opening the messages was told "ask an administrator": they are one. The page
+    names the permission and the roles that give it (the admin walkthrough)."""
+    async with signed_in(engine, "anna@example.org", Grant(Role.ADMIN), lang=lang) as anna:
+        answer = await anna.get("/messages")
+    assert answer.status_code == 403, answer.text
+    needs = _words(answer.text.split('id="forbidden-needs">', 1)[1].split("</p>", 1)[0])
+    assert needs.startswith(said), needs
+    assert "resend" in needs and "viewer" in needs
