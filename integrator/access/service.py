@@ -1034,7 +1034,14 @@ class AccessService:
 
         def machine_tokens_kept(found: Found) -> dict[str, Any]:
             kept[:] = _machine_tokens_made_by(person, self._views_of(found.after))
-            return {"machine_tokens_kept": len(kept)}
+            # The person's own tokens stop with the account: named here, or a review of one
+            # of them found its making and nothing of when it stopped working.
+            own = [
+                f"token:{view.name}"
+                for view in self._views_of(found.before)
+                if view.owner_id == person.id and view.status == "active"
+            ]
+            return {"machine_tokens_kept": len(kept), "own_tokens_stopped": own}
 
         entry = self._suspending_entry(
             by,

@@ -224,3 +224,18 @@ async def test_an_admin_cannot_give_themselves_roles_with_a_token_they_made(
     # Another person's grants, the token changes as before.
     await onboard(service, clock, "bo@example.nl", Grant(Role.VIEWER))
     await service.set_grants(bot, "bo@example.nl", [INTAKE], reason="moves to intake")
+
+
+async def test_deactivating_a_person_names_their_own_tokens_that_stop(
+    service: AccessService, store: Store, clock: ManualClock
+) -> None:
+    """A review of ``token:sam-own`` found its making and nothing of when it stopped: the
+    deactivation that stopped it names it (the admin walkthrough)."""
+    member = await onboard(service, clock, "sam@example.nl", RESEND)
+    sam = await login_as(service, clock, member)
+    own = await service.create_token(sam, "sam-own", [RESEND])
+    assert own.owner_id is not None  # a person's own token
+    await service.deactivate_person(LOCAL, "sam@example.nl", reason="left")
+    assert await service.authenticate_token(own.token) is None
+    [entry] = [e for e in await store.list_audit() if e.action == "person.deactivate"]
+    assert entry.details["own_tokens_stopped"] == ["token:sam-own"]
