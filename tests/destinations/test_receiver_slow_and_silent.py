@@ -22,9 +22,10 @@ from destinations.ack import parse_ack
 from destinations.client import MllpClient
 from destinations.receiver import MllpReceiver
 from destinations.retry import RetryPolicy
-from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
+from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker
 
 from .helpers import FS_CR, VT, make_message, read_frame
+from .test_skipped_frames import outbound
 
 DELAY = 0.6
 
@@ -120,16 +121,6 @@ async def test_a_silent_receiver_takes_the_message_and_keeps_the_connection_open
         assert receiver.open_connections == 0
 
 
-def _outbound(control_id: str) -> OutboundMessage:
-    return OutboundMessage(
-        message_id=f"m-{control_id}",
-        destination_id="d",
-        control_id=control_id,
-        payload=make_message(control_id),
-        created_at=datetime.now(UTC),
-    )
-
-
 def _worker(port: int, ack_timeout: float) -> tuple[DeliveryWorker, MllpClient]:
     client = MllpClient("127.0.0.1", port, connect_timeout=1, ack_timeout=ack_timeout)
     worker = DeliveryWorker(
@@ -154,7 +145,7 @@ async def test_the_engine_times_out_on_a_silent_receiver_retries_the_same_msh10_
 ):
     async with MllpReceiver(answering=False) as receiver:
         worker, client = _worker(receiver.port, ack_timeout=0.3)
-        message = _outbound("T1")
+        message = outbound("T1")
         first = await worker.attempt(message, 1)
         assert not client.connected  # the engine closed the connection it got no answer on
         second = await worker.attempt(message, 2)
@@ -175,10 +166,10 @@ async def test_an_answer_later_than_ack_timeout_fails_the_attempt_and_one_within
 ):
     async with MllpReceiver(answer_delay=0.5) as receiver:
         late, late_client = _worker(receiver.port, ack_timeout=0.2)
-        timed_out = await late.attempt(_outbound("L1"), 1)
+        timed_out = await late.attempt(outbound("L1"), 1)
         await late_client.close()
         patient, patient_client = _worker(receiver.port, ack_timeout=2)
-        delivered = await patient.attempt(_outbound("L2"), 1)
+        delivered = await patient.attempt(outbound("L2"), 1)
         await patient_client.close()
     assert (timed_out.outcome, timed_out.error) == ("failed", "AckTimeout: no ACK within 0.2s")
     assert (delivered.outcome, delivered.ack_code) == ("delivered", "AA")
