@@ -72,7 +72,7 @@ EXPORTS: Final = ("messages.export", "events.export", "audit.export", "export.cu
 """CSV exports (``exports``), and one that ended before its last row (``export_stream``)."""
 
 AUDIT: Final = ("audit.summary",)
-"""The audit trail itself reviewed: who viewed or exported patient data, per actor
+"""The audit trail itself reviewed: who viewed patient data or exported listings, per actor
 (``audit_reads.summarise_audit``)."""
 
 DATA: Final = (

@@ -137,7 +137,8 @@ PATIENT_EXPORTS: Final = (EXPORTS["messages"], EXPORTS["events"])
 """The exports of what is about patients: their messages and events (identifiers only, and a
 patient's own when made by BSN, whose keyed hash their entry then holds)."""
 SUMMARY_ACTIONS: Final = (*VIEWS, *PATIENT_EXPORTS)
-"""What the review counts unless asked for one action: who viewed or exported patient data."""
+"""What the review counts unless asked for one action: who viewed patient data or exported
+listings."""
 SUMMARY_DAYS: Final = 30
 """A summary without ``since`` covers this many days up to its ``until`` (or now)."""
 
@@ -184,7 +185,7 @@ class ActorSummary:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AuditSummary:
-    """Who viewed or exported patient data in a period: one ``ActorSummary`` each, most
+    """Who viewed patient data or exported listings in a period: one ``ActorSummary`` each, most
     views first, and ``total`` (its ``patients`` counted across everyone: a patient two
     people looked at is one)."""
 
@@ -238,7 +239,7 @@ async def summarise_audit(
     *,
     source: str | None,
 ) -> AuditSummary:
-    """Who viewed or exported patient data in ``terms``' period (NEN 7513's review of the
+    """Who viewed patient data or exported listings in ``terms``' period (NEN 7513's review of the
     access log): counted in the store (``Store.count_audit_by_actor``), one row an actor,
     most views first. Recorded (``audit.summary``, with the period, the actions and how many
     actors it named) before it is answered, as every export of the trail is: the review is

@@ -91,7 +91,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     ("GET", "/api/v1/audit"): P.AUDIT_READ,
     # Who viewed a patient's data, and what was done to their events and messages.
     ("POST", "/api/v1/audit/search"): P.AUDIT_READ,
-    # The access-log review (NEN 7513): who viewed or exported patient data, per actor.
+    # The access-log review (NEN 7513): who viewed patient data or exported listings, per actor.
     ("GET", "/api/v1/audit/summary"): P.AUDIT_READ,
     # The audit trail as CSV, for the reports role.
     ("GET", "/api/v1/audit.csv"): P.REPORTS_EXPORT,

@@ -1,5 +1,5 @@
 """``integrator audit list|verify|summary``: read the audit trail, check its hash chain, and
-count who viewed or exported patient data (the access-log review).
+count who viewed patient data or exported listings (the access-log review).
 
 None of them creates a store (``summary`` records itself in the trail: who reviewed it).
 ``verify`` exits 0 when the chain is intact and 1 naming the first broken entry (edited,
@@ -340,8 +340,8 @@ def audit_summary(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Who viewed or exported patient data in a period, the review of the access log NEN 7513
-    asks for: per actor (person, token, local user) the views, the exports, the distinct
+    """Who viewed patient data or exported listings in a period, the review of the access log
+    NEN 7513 asks for: per actor (person, token, local user) the views, the exports, the distinct
     patients (by the keyed hash of their BSN, never the BSN) and the first and last time, most
     views first, with a total. Without --since: the 30 days up to --until (or up to now).
     Counted in the store, however long the trail; the summary is itself recorded in the audit

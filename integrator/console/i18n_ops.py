@@ -574,16 +574,20 @@ EN: Final[dict[str, str]] = {
     "audit.yes": "yes",
     "audit.no": "no",
     "audit.more": "Older entries",
-    "audit.to_summary": "Summary: who viewed or exported patient data (the NEN 7513 review)",
+    "audit.to_summary": (
+        "Summary: who viewed patient data or exported listings (the NEN 7513 review)"
+    ),
     "audit.summary.title": "Summary of the audit trail",
     "audit.summary.to_trail": "Back to the audit trail",
     "audit.summary.intro": (
-        "Who viewed or exported patient data in a period, per person, API token or user of "
-        "the command line: the review of the access log NEN 7513 asks for. Patients are told "
+        "Who viewed patient data or exported listings in a period, per person, API token or "
+        "user of the command line: the review of the access log NEN 7513 asks for. An export "
+        "holds patient data only where it was made by BSN; the others are counted so that "
+        "every list taken out of the engine is accounted for. Patients are told "
         "apart by the keyed hash of their BSN; no BSN is shown. Each summary is itself "
         "recorded in the audit trail (audit.summary)."
     ),
-    "audit.summary.views_and_exports": "Views and exports of patient data",
+    "audit.summary.views_and_exports": "Views of patient data and exports",
     "audit.summary.make": "Summarise",
     "audit.summary.default": (
         "Without ‘From’ the summary counts the {days} days up to ‘Until’, or up to now. "
@@ -1388,17 +1392,20 @@ NL: Final[dict[str, str]] = {
     "audit.no": "nee",
     "audit.more": "Oudere regels",
     "audit.to_summary": (
-        "Overzicht: wie patiëntgegevens bekeek of exporteerde (de controle volgens NEN 7513)"
+        "Overzicht: wie patiëntgegevens bekeek of lijsten exporteerde (de controle volgens "
+        "NEN 7513)"
     ),
     "audit.summary.title": "Overzicht van de audittrail",
     "audit.summary.to_trail": "Terug naar de audittrail",
     "audit.summary.intro": (
-        "Wie in een periode patiëntgegevens bekeek of exporteerde, per persoon, API-token of "
-        "gebruiker van de opdrachtregel: de controle van de toegangslog die NEN 7513 vraagt. "
+        "Wie in een periode patiëntgegevens bekeek of lijsten exporteerde, per persoon, "
+        "API-token of gebruiker van de opdrachtregel: de controle van de toegangslog die NEN "
+        "7513 vraagt. Een export bevat alleen patiëntgegevens als die op BSN is gemaakt; de "
+        "andere worden meegeteld zodat elke lijst die de engine verlaat verantwoord is. "
         "Patiënten worden onderscheiden met de gesleutelde hash van hun BSN; er wordt geen "
         "BSN getoond. Elk overzicht wordt zelf vastgelegd in de audittrail (audit.summary)."
     ),
-    "audit.summary.views_and_exports": "Bekijken en exporteren van patiëntgegevens",
+    "audit.summary.views_and_exports": "Bekijken van patiëntgegevens en exporteren",
     "audit.summary.make": "Overzicht maken",
     "audit.summary.default": (
         "Zonder ‘Vanaf’ telt het overzicht de {days} dagen vóór ‘Tot en met’, of vóór nu. "

@@ -18,11 +18,12 @@ kept nor put in an address: the service refuses it (``audit.misplaced_terms``), 
 says so beside the field, shows the form again without it, and redirects nowhere. An address
 typed with one (``/audit?actor=<BSN>``) is refused the same way.
 
-The access-log review NEN 7513 asks for (``/audit/summary``): who viewed or exported patient
-data in a period, per actor, counted and recorded (``audit.summary``) by the service the API's
-``GET /api/v1/audit/summary`` calls (``audit_reads.summary_terms``, ``summarise_audit``), with
-the same permission. Opened plain it shows its form and counts nothing, so it records nothing,
-as the trail's plain listing records nothing: a summary is made when the form asks for one.
+The access-log review NEN 7513 asks for (``/audit/summary``): who viewed patient data or
+exported listings in a period, per actor, counted and recorded (``audit.summary``) by the
+service the API's ``GET /api/v1/audit/summary`` calls (``audit_reads.summary_terms``,
+``summarise_audit``), with the same permission. Opened plain it shows its form and counts
+nothing, so it records nothing, as the trail's plain listing records nothing: a summary is
+made when the form asks for one.
 The form posts (what was typed in a period's field stays out of addresses, as the trail's
 search does); once the service takes its terms, the browser is sent to the summary's GET with
 the period as the service read it (``kept.period_moments``) and the action it checked, which

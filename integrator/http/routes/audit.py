@@ -251,7 +251,8 @@ class AuditSummaryTotal(AuditSummaryActor):
 
 
 class AuditSummaryAnswer(BaseModel):
-    """Who viewed or exported patient data in a period, one row an actor, most views first."""
+    """Who viewed patient data or exported listings in a period, one row an actor, most views
+    first."""
 
     start: str = Field(description="The period's start (included: since), in UTC")
     end: str = Field(description="The period's end (not included: until), in UTC")
@@ -269,9 +270,9 @@ async def audit_summary(
     since: Since = None,
     until: Until = None,
 ) -> dict[str, Any]:
-    """The access-log review (NEN 7513): who viewed or exported patient data in a period, per
-    actor (a person, a token, a user of the server's CLI): views, exports, distinct patients
-    (by the keyed hash of their BSN, never the BSN) and the first and last time, most views
+    """The access-log review (NEN 7513): who viewed patient data or exported listings in a
+    period, per actor (a person, a token, a user of the server's CLI): views, exports, distinct
+    patients (by the keyed hash of their BSN, never the BSN) and the first and last time, most views
     first, and a total. Counted in the store, however long the trail.
 
     Without ``until`` the period ends now; without ``since`` it is the 30 days before its
