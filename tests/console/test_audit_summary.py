@@ -113,6 +113,9 @@ async def test_the_summary_shows_each_actor_and_the_total(engine: Engine) -> Non
         "Without ‘From’ the summary counts the 30 days up to ‘Until’, or up to now." in shown.text
     )
     assert "Counted: patient_data.view, messages.export, events.export" in shown.text
+    # A listing's export holds no patient data: the page does not say it did.
+    assert "Who viewed patient data or exported listings in a period" in shown.text
+    assert "exported patient data" not in shown.text
     assert not any(bsn in shown.text for bsn in (*BSNS, "123456782"))
     # The address holds the period as read, to the microsecond, and nothing else.
     query = parse_qs(urlsplit(where).query)
