@@ -168,12 +168,17 @@ class TargetNotConfigured(RefusedValue, ResendRefused):
     def __init__(self, destination_id: str) -> None:
         super().__init__("to", self.RULE, destination_id)
         self.destination_id = destination_id
+        # The destinations there are, where the reader may know them all (the server's command
+        # line, not a token held to clusters): a typo is then mended from the list, as
+        # ``--destination``'s refusal lists them. Empty: not said.
+        self.known: tuple[str, ...] = ()
         self.coded("resend.destination_unknown")
 
     def named_rule(self, option: str) -> str:
+        said = self.rule
         if shown_destination(self.destination_id):
-            return f"destination {self.destination_id} is not configured"
-        return self.rule
+            said = f"destination {self.destination_id} is not configured"
+        return f"{said}; configured: {', '.join(self.known)}" if self.known else said
 
 
 class NeedsRemap(RefusedValue, ResendRefused):

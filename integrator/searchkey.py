@@ -34,12 +34,13 @@ from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import ConfigurationError
 from integrator.settings import MIN_SEARCH_KEY, Settings
+from integrator.store import beside
 from integrator.store.searchcheck import holds_bsn_hashes_in_sqlite, registered_in_sqlite
 
 #: The setting that places a SQLite store, and the key file beside it.
 SETTING = "INTEGRATOR_DATABASE_URL"
 
-KEY_SUFFIX = ".search-key"
+KEY_SUFFIX = beside.KEY_SUFFIX  # the file beside the database, named in the store's package
 
 
 class SearchKeyError(ConfigurationError):

@@ -111,25 +111,6 @@ def value_rule(exc: RefusedValue) -> str:
     return f"{option}: {exc.named_rule(option)}"
 
 
-def configured_said(exc: RefusedValue, settings: Settings) -> str:
-    """For a ``--to`` that names no configured destination (a typo, ``ziekenhuis-zud``): the
-    destinations there are, as ``--destination``'s refusal lists them, by their files (the
-    store is closed by then; a refused file's destination is configured on its last good
-    definition, and its file is there). Nothing typed is repeated. Not for a command acting as
-    a token (``INTEGRATOR_TOKEN``), which sees the destinations of its clusters only."""
-    from deadletter import TargetNotConfigured
-    from destinations.config import destination_entries
-    from integrator.engine_api import TOKEN_VARIABLE
-
-    if not isinstance(exc, TargetNotConfigured) or os.environ.get(TOKEN_VARIABLE):
-        return ""
-    try:
-        ids = sorted({entry.stem for entry in destination_entries(settings.destinations_dir)})
-    except OSError:
-        return ""
-    return f"; configured: {', '.join(ids) or 'none'}"
-
-
 _TERM_OPTIONS = {"message_ids": "message ids", "zd_number": "--zd", "every": "--all"}
 """A request's term as the command line takes it, where it is not ``--term``."""
 

@@ -33,7 +33,6 @@ from rich.markup import escape
 
 from integrator.cli.common import (
     JsonOption,
-    configured_said,
     console,
     elsewhere_said,
     err_console,
@@ -237,11 +236,11 @@ def run_resend(
     rules to the same selection (the named ids go along to the engine), so both report the same
     per message unless the store changed in between.
     """
-    from deadletter import RefusedValue, ResendRequest, TermsRefused
+    from deadletter import RefusedValue, ResendRequest, TargetNotConfigured, TermsRefused
     from integrator.engine_api import EngineGone, LeftRunning
     from integrator.errors import IntegratorError
     from integrator.interruptions import Interrupted, Interruptions
-    from integrator.message_reads import configured_catalog
+    from integrator.message_reads import configured_catalog, configured_destinations
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
@@ -265,6 +264,7 @@ def run_resend(
 
     async def go() -> Outcome:
         store = await open_store_there(settings)  # never a new, empty one
+        live = False
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
             selection = await select(store)
@@ -321,6 +321,10 @@ def run_resend(
                     if len(done) < len(selection):
                         outcome.stopped = interruptions.exit_code or 1
             return outcome
+        except TargetNotConfigured as refused:
+            if not live:  # through the engine, a token sees its clusters' destinations only
+                refused.known = tuple(sorted(await configured_destinations(store, settings)))
+            raise
         finally:
             await store.close()
 
@@ -344,7 +348,7 @@ def run_resend(
     except TokenClustersRefused as exc:  # a named message the token may not resend
         fail(str(exc), 1)
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
-        fail(value_rule(exc) + configured_said(exc, settings), exc.exit_code)
+        fail(value_rule(exc), exc.exit_code)
     except TermsRefused as exc:  # no selector, or too many: names the options
         fail(terms_rule(exc), exc.exit_code)
     except NoStore as exc:  # run elsewhere than the engine's directory: nothing made

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Final
 
 KEY_SUFFIX: Final = ".search-key"
-"""As ``integrator.searchkey`` names the file (said again: the store imports nothing above it)."""
+"""The search key file's ending, beside its database: ``integrator.searchkey`` makes and reads
+it by this name (the store imports nothing above it, so the name lives here)."""
 
 
 def stores_beside(database: Path) -> list[Path]:

@@ -138,12 +138,17 @@ def test_a_table_reaches_a_slow_pipe_whole(env: dict[str, str]) -> None:
     assert len(rows) == AUDIT_ENTRIES, f"{len(out)} bytes"
 
 
-def test_output_to_a_full_disk_exits_1_saying_so(env: dict[str, str]) -> None:
+def to_a_full_disk(env: Mapping[str, str], args: list[str]) -> tuple[int, str]:
+    """``integrator ARGS > /dev/full``: exit code and stderr."""
     with open("/dev/full", "wb") as full:
-        process = start(env, ["messages", "list", "--json"], full.fileno())
+        process = start(env, args, full.fileno())
         _, stderr = process.communicate(timeout=120)
-    said = stderr.decode()
-    assert process.returncode == 1, said
+    return process.returncode, stderr.decode()
+
+
+def test_output_to_a_full_disk_exits_1_saying_so(env: dict[str, str]) -> None:
+    code, said = to_a_full_disk(env, ["messages", "list", "--json"])
+    assert code == 1, said
     assert "error: output not written whole to stdout (No space left on device" in said, said
     assert "Traceback" not in said, said
 
@@ -187,11 +192,8 @@ def test_help_whose_reader_stopped_early_ends_quietly(env: dict[str, str], args:
 
 def test_help_to_a_full_disk_still_exits_1_saying_so(env: dict[str, str]) -> None:
     """Only a reader's choice is quiet: a disk that took none of the help is a fault."""
-    with open("/dev/full", "wb") as full:
-        process = start(env, ["messages", "list", "--help"], full.fileno())
-        _, stderr = process.communicate(timeout=120)
-    said = stderr.decode()
-    assert process.returncode == 1, said
+    code, said = to_a_full_disk(env, ["messages", "list", "--help"])
+    assert code == 1, said
     assert "error: output not written whole to stdout (No space left on device" in said, said
 
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 from collections.abc import MutableMapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,14 @@ from destinations.receiver import MllpReceiver
 from integrator import history_actions
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
-from integrator.store import Store
 from tests.cli_in_process import run_cli
 from tests.integrator import test_operators as operators
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_destination_dir_outage import env_of_store_in_use, store_in_use
+from tests.integrator.test_destination_dir_outage import (
+    env_of_store_in_use,
+    refused_start,
+    store_in_use,
+)
 from tests.integrator.test_not_a_file import _delivered
 from tests.integrator.test_operators import eventually
 from tests.services import free_port
@@ -160,19 +162,13 @@ async def test_an_engine_on_a_store_in_use_with_an_empty_directory_does_not_star
 ) -> None:
     settings = await store_in_use(tmp_path, receiver.port)
     _emptied(settings.destinations_dir)
-    engine = Engine(settings)
-    with pytest.raises(ConfigurationError) as refused:
-        await engine.start()
-    async with await Store.open(f"sqlite:///{tmp_path}/store.db") as store:
-        assert await store.running_engines(datetime.now(UTC)) == []
-    said = str(refused.value)
+    said = await refused_start(settings, tmp_path)
     assert said.startswith(
         f"destinations directory holds no destination files: {settings.destinations_dir} "
         "(INTEGRATOR_DESTINATIONS_DIR); this store has 1 destination in service, so the "
         "engine does not start"
     ), said
     assert "`integrator destinations remove <id>`" in said
-    assert refused.value.exit_code == 2
 
 
 def test_integrator_run_with_an_empty_directory_on_a_store_in_use_exits_2(

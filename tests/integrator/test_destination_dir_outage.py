@@ -204,21 +204,25 @@ async def test_an_engine_started_without_its_directory_on_a_store_in_use_does_no
     taken in. (A new store's engine still starts without it: the test above.)"""
     settings = await store_in_use(tmp_path, receiver.port)
     GONE[how](settings.destinations_dir)
-    engine = Engine(settings)
-    with pytest.raises(ConfigurationError) as refused:
-        await engine.start()
-    # Nothing of it left: its presence row would read as a running engine for a while from
-    # another machine (refusing another engine's start, a prune).
-    async with await Store.open(f"sqlite:///{tmp_path}/store.db") as store:
-        assert await store.running_engines(datetime.now(UTC)) == []
-    said = str(refused.value)
+    said = await refused_start(settings, tmp_path)
     assert said.startswith(
         f"destinations directory unusable: {settings.destinations_dir} "
         f"(INTEGRATOR_DESTINATIONS_DIR) {PROBLEM[how]}; this store has destinations, so the "
         "engine does not start: it would take events in without a destination and store "
         "them unrouted."
     ), said
+
+
+async def refused_start(settings: Settings, tmp_path: Path) -> str:
+    """An engine's start on ``store_in_use``'s store, refused (exit 2): what it said. Nothing
+    of it is left: its presence row would read as a running engine for a while from another
+    machine (refusing another engine's start, a prune)."""
+    with pytest.raises(ConfigurationError) as refused:
+        await Engine(settings).start()
     assert refused.value.exit_code == 2
+    async with await Store.open(f"sqlite:///{tmp_path}/store.db") as store:
+        assert await store.running_engines(datetime.now(UTC)) == []
+    return str(refused.value)
 
 
 def env_of_store_in_use(tmp_path: Path, directory: Path) -> dict[str, str]:
