@@ -40,6 +40,7 @@ import httpx
 
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
+from integrator.callers import caller_term
 from integrator.clock import Clock, SystemClock
 from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.errors import PermanentError
@@ -161,11 +162,13 @@ def build_event_filter(
     since: str | None = None,
     until: str | None = None,
     unrouted: bool = False,
+    caller: str | None = None,
 ) -> EventFilter:
     """The store filter for support's terms, checked as a message search checks them.
 
     The BSN is hashed with the search key here, like ``integrator.search`` does for messages;
-    the period is on the time the event arrived.
+    the period is on the time the event arrived; ``caller`` is who sent it, in the form the
+    engine names callers (``integrator.callers``).
     """
     terms: dict[str, Any] = {
         "zd_number": zd_number,
@@ -181,6 +184,7 @@ def build_event_filter(
             raise EventsRefused.of_search(exc) from None
     try:
         provider = given_term("provider", provider)
+        caller = caller_term(caller)
     except BadSearch as exc:
         raise EventsRefused.of_search(exc) from None
     try:  # each term is good; together the period may still hold nothing
@@ -197,6 +201,7 @@ def build_event_filter(
         until=flt.until,
         bsn_hash=flt.bsn_hash,
         unrouted=unrouted,
+        caller=caller,
     )
 
 
@@ -213,6 +218,7 @@ def listed_event_view(event: ListedEvent, zone: tzinfo | None = None) -> dict[st
         "source": event.source,
         "messages": event.message_count,
         "unrouted": event.unrouted,
+        "caller": event.caller,
     }
 
 

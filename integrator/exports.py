@@ -153,9 +153,12 @@ EVENT_CSV_COLUMNS: Final = (
     "received_at",
     "source",
     "messages",
+    "caller",
 )
 """An event listing's columns: identifiers and routing facts, never patient data (``messages``
-0 is an unrouted event, or one pruned unrouted past its period)."""
+0 is an unrouted event, or one pruned unrouted past its period; ``caller`` empty for one
+accepted before callers were kept). ``caller`` last: a report reading the columns before it
+by position reads them still."""
 
 
 async def export_events(
@@ -213,4 +216,5 @@ def event_cells(
             iso_time(e.received_at, zone),
             e.source,
             e.message_count,
+            e.caller or "",
         ]

@@ -448,6 +448,7 @@ class Intake:
                     source,
                     self._settings,
                     self._zone,
+                    caller=caller,
                 )
             )
             outcomes.extend(
@@ -472,7 +473,9 @@ class Intake:
             return None
         # As the loop routes: what serves each provider now, less what a removal stopped.
         routes = {provider: self._serving(provider) for provider in self._catalog.providers}
-        done = await self._process.prepare(raws, source, self._clock.now(), born_by, routes)
+        done = await self._process.prepare(
+            raws, source, self._clock.now(), born_by, routes, caller=caller
+        )
         if done is None:
             return None
         outcomes: list[InvalidEvent | Prepared] = []

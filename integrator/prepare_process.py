@@ -115,6 +115,7 @@ def _prepare_batch(
     now: datetime,
     born_by: date,
     routes: Mapping[str, Sequence[DestinationConfig]],
+    caller: str | None,
 ) -> list[Outcome]:
     """In the process: each event of the batch prepared, or the rules it broke."""
     assert _settings is not None and _zone is not None
@@ -126,7 +127,7 @@ def _prepare_batch(
             outcomes.append(exc)
             continue
         serving = routes.get(event.provider.id, ())
-        outcomes.append(prepare(event, source, now, serving, _settings, _zone))
+        outcomes.append(prepare(event, source, now, serving, _settings, _zone, caller=caller))
     return outcomes
 
 
@@ -186,17 +187,20 @@ class PrepareProcess:
         now: datetime,
         born_by: date,
         routes: Mapping[str, Sequence[DestinationConfig]],
+        *,
+        caller: str | None = None,
     ) -> list[Outcome] | None:
         """Each event of ``raws`` prepared, in order; None when the process ended under the
         batch (the caller prepares it itself; the next batch goes to a new process).
-        ``routes``: the destinations each provider's events go to, as the caller routes."""
+        ``routes``: the destinations each provider's events go to, as the caller routes.
+        ``caller``: who sent them (``Intake.submit_many``), kept with each event."""
         pool = self._pool
         if pool is None:
             return None
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                pool, _prepare_batch, raws, source, now, born_by, routes
+                pool, _prepare_batch, raws, source, now, born_by, routes, caller
             )
         except _broken():
             log.error(

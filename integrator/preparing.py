@@ -75,10 +75,13 @@ def prepare(
     destinations: Iterable[DestinationConfig],
     settings: Settings,
     zone: tzinfo,
+    *,
+    caller: str | None = None,
 ) -> Prepared:
     """``event``'s record and one message per destination in ``destinations`` (those serving
-    its provider), each mapped in the version the destination takes, or held saying why."""
-    return prepare_all([(event, now, destinations)], source, settings, zone)[0]
+    its provider), each mapped in the version the destination takes, or held saying why.
+    ``caller``: who sent it, as the front door established it (kept with the event)."""
+    return prepare_all([(event, now, destinations)], source, settings, zone, caller=caller)[0]
 
 
 def prepare_all(
@@ -86,6 +89,8 @@ def prepare_all(
     source: str,
     settings: Settings,
     zone: tzinfo,
+    *,
+    caller: str | None = None,
 ) -> list[Prepared]:
     """Each ``(event, now, destinations)`` prepared as ``prepare`` does, a step at a time for
     them all: the JSON of every event, then the BSN hashes, then the messages.
@@ -112,6 +117,7 @@ def prepare_all(
                 source=source,
                 payload=payload,
                 bsn_hash=bsn_hash,
+                caller=caller,
             ),
             event,
             now,

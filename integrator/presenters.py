@@ -303,6 +303,7 @@ def event_summary(event: EventRecord, zone: tzinfo | None = None) -> dict[str, A
         "patient_bsn": patient.get("bsn"),
         "received_at": iso_time(event.received_at, zone),
         "source": event.source,
+        "caller": event.caller,
         "pruned_at": iso_time(event.pruned_at, zone) if event.pruned_at else None,
     }
 

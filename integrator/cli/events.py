@@ -46,7 +46,7 @@ from integrator.cli.common import (
     tell_rejected,
     with_store,
 )
-from integrator.cli.views import Column, fitted_table, messages_table, short_ids
+from integrator.cli.views import ACTOR_MIN, Column, fitted_table, messages_table, short_ids
 from integrator.cli.why import WhyOption, why_stated
 from integrator.counting import counted
 from integrator.period_words import since_help, until_help
@@ -84,6 +84,13 @@ def events_list(
             help="Only events waiting to be routed: no message made of them, not pruned.",
         ),
     ] = False,
+    caller: Annotated[
+        str | None,
+        typer.Option(
+            "--caller",
+            help="Who sent them: token:NAME (an API token), local:USER (this CLI), amqp or demo.",
+        ),
+    ] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many events (newest first).")
     ] = 50,
@@ -94,6 +101,9 @@ def events_list(
     ] = False,
 ) -> None:
     """List events, newest first, with how many messages each has. Filters combine (AND).
+
+    --caller finds every event one sender brought in: all a leaked intake token sent
+    (--caller token:NAME), with --since to bound the search.
 
     A search by --bsn is recorded in the audit log (patient_data.view) before it is shown; a
     --csv export is recorded as events.export before it is written.
@@ -122,10 +132,11 @@ def events_list(
         "since": since,
         "until": until,
         "unrouted": unrouted or None,
+        "caller": caller,
     }
     # A BSN typed as the provider is refused as the API and the console refuse it, never
     # echoed: it belongs in --bsn, where it is hashed and the search audited.
-    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+    if (pasted := misplaced_bsn({"provider": provider, "caller": caller})) is not None:
         fail(option_rule(pasted), 2)
     try:
         flt = build_event_filter(
@@ -137,6 +148,7 @@ def events_list(
             since=since,
             until=until,
             unrouted=unrouted,
+            caller=caller,
         )
     except EventsRefused as exc:
         fail(exc.for_cli(), 2)
@@ -219,12 +231,15 @@ def _table(
             "messages",
             lambda r: "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
         ),
+        "caller": Column(
+            "caller", lambda r: escape(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
+        ),
     }
     return fitted_table(
         rows,
         columns,
         always=("id", "zd", "provider", "received", "messages"),
-        optional=("action", "type"),
+        optional=("action", "type", "caller"),
         width=width,
         title=title,
     )
@@ -266,8 +281,9 @@ def events_show(
         "patient_name",
         "patient_bsn",
         "source",
+        "caller",
     ):
-        summary.add_row(key, str(detail[key] or "-"))
+        summary.add_row(key, escape(str(detail[key] or "-")))
     summary.add_row("received_at", shown_time(detail["received_at"], settings.zone))
     if detail["pruned_at"] is not None:
         summary.add_row("payload pruned on", shown_time(detail["pruned_at"], settings.zone))

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from integrator.console import (
+    i18n_callers,
     i18n_elsewhere,
     i18n_focus,
     i18n_ops,
@@ -418,6 +419,7 @@ EN: Final[dict[str, str]] = {
     **i18n_focus.EN,
     **i18n_elsewhere.EN,
     **i18n_support_walk.EN,
+    **i18n_callers.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -823,6 +825,7 @@ NL: Final[dict[str, str]] = {
     **i18n_focus.NL,
     **i18n_elsewhere.NL,
     **i18n_support_walk.NL,
+    **i18n_callers.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -39,9 +39,16 @@ class TokenListed(_Answer):
     prefix: str
     status: str = Field(description="active, expired, revoked, or stopped (its maker's stopped)")
     owner: str | None = Field(description="the person whose own token it is; null: a machine's")
+    kind: Literal["machine", "own"] = Field(
+        description="`machine`: a machine's token, which goes on working when the person who "
+        "made it is deactivated; `own`: a person's own token, which stops with their account"
+    )
     maker_token: str | None = Field(description="the token that made it, if one did")
     maker_person: str | None = Field(description="the person who made it, in the console")
-    created_by: str
+    created_by: str = Field(
+        description="who made it, as the audit trail names them: `person:<email>`, "
+        "`token:<name>` (the token that made it) or `local:<user>` (the server's CLI)"
+    )
     created_at: datetime
     expires_at: datetime
     last_used_at: datetime | None
@@ -72,6 +79,10 @@ class TokenMade(_Answer):
     prefix: str
     expires_at: datetime
     owner: str | None
+    kind: Literal["machine", "own"] = Field(
+        description="`machine`: goes on working when the person who made it is deactivated; "
+        "`own`: the person's own token, which stops with their account"
+    )
     maker_token: str | None
     grants: list[str] = Field(description="each grant as `role@cluster` (`*`: all clusters)")
 
@@ -159,6 +170,16 @@ class EventListed(_Answer):
         description="waiting to be routed: no destination served its provider (no message), "
         "and its content not pruned (INTEGRATOR_RETAIN_UNROUTED_DAYS)"
     )
+    caller: str | None = Field(
+        description="who sent it, as the front door established it: `token:NAME`, "
+        "`local:USER`, `amqp` or `demo`; null for events accepted before callers were kept"
+    )
+
+
+class RejectedRule(_Answer):
+    path: str = Field(description="the field, like `questions[0].answer`; `$`: the whole input")
+    rule: str = Field(description="the rule's code")
+    message: str = Field(description="the rule's sentence, in English")
 
 
 class RejectedListed(_Answer):
@@ -173,6 +194,10 @@ class RejectedListed(_Answer):
     provider_id: str | None
     bytes: int = Field(ge=0, description="its size as it arrived")
     problems: list[str] = Field(description="each broken rule as `path: rule`")
+    reason: list[RejectedRule] = Field(
+        description="each broken rule with its `message`, as `GET /api/v1/rejected/{id}` "
+        "gives it (never a value from the input)"
+    )
 
 
 MESSAGE_LISTED: Final = model_answer(MessageListed)

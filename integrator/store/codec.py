@@ -44,6 +44,7 @@ def event_row(event: EventRecord, sealer: Sealer) -> dict[str, Any]:
         "source": str(event.source),
         "payload": sealer.seal_text(payload, aad("events", "payload", event.id)),
         "bsn_hash": event.bsn_hash,
+        "caller": event.caller,
     }
 
 
@@ -59,6 +60,7 @@ def event_record(row: Row[Any], sealer: Sealer) -> EventRecord:
         payload=load_json(sealer.open_text(row.payload, aad("events", "payload", row.id))),
         bsn_hash=row.bsn_hash,
         pruned_at=row.pruned_at,
+        caller=row.caller,
     )
 
 

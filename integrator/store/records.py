@@ -80,6 +80,9 @@ class EventRecord:
     bsn_hash: str | None = None
     # Set when retention emptied the payload (then ``{}``); the event's other fields remain.
     pruned_at: datetime | None = None
+    # Who sent it, as the front door established it (``token:<name>``, ``local:<user>``,
+    # ``amqp``, ``demo``); None for events accepted before store revision 0037.
+    caller: str | None = None
 
 
 ROUTE_ACTION = "event.route"
@@ -106,6 +109,9 @@ class EventFilter:
     # Only events with a message for one of these destinations (the clusters an identity may
     # see); None: no such limit. An unrouted event has no message, so it is left out.
     destination_ids: frozenset[str] | None = None
+    # Sent by this caller exactly (``token:<name>``, ``local:<user>``, ``amqp``, ``demo``):
+    # every event a leaked intake token brought in.
+    caller: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,8 @@ class ListedEvent:
     """Waiting to be routed: stored without a message, and neither routed nor pruned since (the
     store's own mark, ``events.unrouted``; a count of none is also an event pruned unrouted
     past its period, or one whose messages lie outside the caller's clusters)."""
+    caller: str | None = None
+    """Who sent it (``EventRecord.caller``); None for events accepted before revision 0037."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -758,6 +758,7 @@ class Store(
             events.c.source,
             message_count.label("message_count"),
             events.c.unrouted,
+            events.c.caller,
         )
         terms = [*self._event_terms(flt), *_event_after(after, oldest_first)]
         if offset:
@@ -781,6 +782,7 @@ class Store(
                     source=row.source,
                     message_count=row.message_count,
                     unrouted=bool(row.unrouted),
+                    caller=row.caller,
                 )
                 for row in result
             ]
@@ -956,6 +958,8 @@ class Store(
             terms.append(events.c.received_at < _require_aware(flt.until, "until"))
         if flt.bsn_hash is not None:
             terms.append(events.c.bsn_hash == flt.bsn_hash)
+        if flt.caller is not None:
+            terms.append(events.c.caller == flt.caller)
         if flt.unrouted:
             # Marked when stored without a message, cleared when its first is added: the
             # partial index holds these alone (0030), where a NOT EXISTS per event read them all.

@@ -57,6 +57,10 @@ events = Table(
     # Stored without any message (0030): no destination served it yet; cleared when routed,
     # and when retention empties its payload (it then waits for nothing).
     Column("unrouted", Boolean(), nullable=False, server_default=text("false")),
+    # Who sent it (0037), as rejected input's ``caller``: token:<name>, local:<user>, amqp or
+    # demo; NULL for events accepted before 0037. Not indexed (a search by it is bounded by a
+    # period, and every accepted event would pay for the index).
+    Column("caller", String(128), nullable=True),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),
     Index(None, "bsn_hash"),

@@ -120,6 +120,7 @@ def test_an_events_export_is_audited_and_holds_identifiers_only(env: dict[str, s
         "received_at",
         "source",
         "messages",
+        "caller",
     ]
     assert BSN not in done.stdout
     [entry] = exports(env)

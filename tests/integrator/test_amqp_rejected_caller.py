@@ -1,4 +1,5 @@
-"""Input refused off the RabbitMQ intake queue is kept with its caller: the channel, ``amqp``.
+"""Input off the RabbitMQ intake queue, refused or accepted, is kept with its caller: the
+channel, ``amqp``.
 
 A message's ``app_id`` and headers are what its publisher chose to write and the broker checks
 none of them, so a name given there is never recorded as who sent it (``amqp_intake.CALLER``).
@@ -85,3 +86,21 @@ async def test_refused_input_off_the_queue_is_kept_with_the_channel_as_its_calle
     assert [(r.source, r.caller) for r in listed] == [("amqp", "amqp"), ("amqp", "amqp")]
     one = await engine.store.get_rejected(listed[0].id)
     assert one is not None and one.caller == "amqp"
+
+
+async def test_an_event_accepted_off_the_queue_is_kept_with_the_channel_as_its_caller(
+    engine_on_rabbitmq: tuple[Engine, str, str], referral_data: dict[str, Any]
+) -> None:
+    """As refused input is (docs/product.md §2): the name its publisher wrote is not taken."""
+    engine, url, prefix = engine_on_rabbitmq
+    event = dict(referral_data)  # its headers and app_id claim a sender (publish_claiming_…)
+    await publish_claiming_a_sender(url, prefix, [json.dumps(event).encode()])
+
+    async def kept() -> bool:
+        return await engine.store.get_event(event["event_id"]) is not None
+
+    assert await eventually(kept, timeout=10)
+    stored = await engine.store.get_event(event["event_id"])
+    assert stored is not None and stored.caller == "amqp"
+    [listed] = await engine.store.list_events()
+    assert listed.caller == "amqp"

@@ -86,7 +86,7 @@ def _without_new(payload: bytes) -> bytes:
 
 async def _outcome(engine: Engine, raws: list[str]) -> dict[str, Any]:
     """What intake answered and stored for ``raws``, without ids and times."""
-    results = await engine.intake.submit_many(raws, source="cli")
+    results = await engine.intake.submit_many(raws, source="cli", caller="local:anna")
     answers: list[Any] = []
     payloads: dict[str, Any] = {}
     for result in results:
@@ -109,6 +109,7 @@ async def _outcome(engine: Engine, raws: list[str]) -> dict[str, Any]:
         bsn = event.payload["patient"].get("bsn")
         assert event.bsn_hash == (engine.settings.bsn_hash(bsn) if bsn else None)
         payloads[result.event_id] = (
+            event.caller,  # who sent it, kept wherever it was prepared
             event.payload,
             sorted((m.destination_id, _without_new(m.payload)) for m in messages),
         )
@@ -143,6 +144,7 @@ async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
     assert kinds.count("refused") == 3 and len(on_loop["rejected"]) == 3
     assert "birth_date_in_future" in json.dumps(on_loop["answers"])
     assert len(on_loop["payloads"]) == 37  # the one for "elders" stored unrouted
+    assert {kept[0] for kept in in_process["payloads"].values()} == {"local:anna"}
 
 
 async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(

@@ -34,7 +34,7 @@ from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
 from integrator.store.errors import EnginesStillRunning
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
-from integrator.store.records import EventFilter, NewRouting
+from integrator.store.records import EventFilter, EventRecord, NewRouting
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.sealing import Sealer
 from integrator.store.tables import (
@@ -113,7 +113,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0036"
+    assert revision == head_revision() == "0037"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -313,6 +313,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("ALTER TABLE events DROP COLUMN caller")
         await conn.exec_driver_sql("ALTER TABLE sessions DROP COLUMN reason")
         await conn.exec_driver_sql("DROP TABLE late_answers")
         await conn.exec_driver_sql("DROP TABLE engine_retention")
@@ -527,7 +528,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0036"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0037"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -705,7 +706,7 @@ async def test_migration_0024_gives_every_resend_of_before_it_its_family_root(
     ]
     ids = {name: f"0e240000-0000-4000-8000-00000000000{n}" for n, (name, _, _) in enumerate(lines)}
     async with raw_connection(site) as conn:
-        await conn.execute(insert(events).values(**event_row(event, Sealer())))
+        await conn.execute(insert(events).values(**row_before_0037(event)))
         for seq, (name, of, status) in enumerate(lines, 1):
             await conn.execute(
                 insert(messages).values(
@@ -800,7 +801,7 @@ async def test_migration_0030_marks_the_events_stored_without_a_message(site: Si
     message = make_message(destination_id="noord")
     async with raw_connection(site) as conn:
         for event in (routed, waiting, other):
-            await conn.execute(insert(events).values(**event_row(event, Sealer())))
+            await conn.execute(insert(events).values(**row_before_0037(event)))
         await conn.execute(
             insert(messages).values(
                 id=message.id,
@@ -891,6 +892,44 @@ async def test_migration_0036_keeps_a_session_from_before_it_working_with_no_rea
         await opened.close()
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+async def test_migration_0037_keeps_events_from_before_it_with_no_caller(site: Site) -> None:
+    """An event accepted before 0037 reads with no caller (shown as ``-``) and is never found
+    by a search for one; an event accepted after it keeps who sent it and is found by it."""
+    await migrate_to(site, "0036")
+    old = make_event(zd_number="ZD100000037")
+    async with raw_connection(site) as conn:
+        await conn.execute(insert(events).values(**row_before_0037(old)))
+        await conn.commit()
+
+    opened = await site.open()
+    try:
+        stored = await opened.get_event(old.id)
+        assert stored is not None and stored.caller is None
+        new = make_event(zd_number="ZD100000037", caller="token:ci-intake")
+        assert await opened.accept_event(new, [])
+        kept = await opened.get_event(new.id)
+        assert kept is not None and kept.caller == "token:ci-intake"
+        listed = await opened.list_events(EventFilter(zd_number="ZD100000037"))
+        assert {(e.id, e.caller) for e in listed} == {
+            (old.id, None),
+            (new.id, "token:ci-intake"),
+        }
+        by_caller = await opened.list_events(EventFilter(caller="token:ci-intake"))
+        assert [e.id for e in by_caller] == [new.id]
+        assert await opened.count_events(EventFilter(caller="token:ci-intake")) == 1
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+def row_before_0037(event: EventRecord) -> dict[str, Any]:
+    """``event``'s row as a store before 0037 holds it: without ``caller``."""
+    row = event_row(event, Sealer())
+    del row["caller"]
+    return row
 
 
 async def test_the_sqlite_head_file_is_what_the_migrations_make() -> None:

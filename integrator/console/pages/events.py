@@ -52,7 +52,7 @@ P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/events", "nav.events", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
-TERMS: Final = ("zd_number", "provider", "event_type", "since", "until")
+TERMS: Final = ("zd_number", "provider", "event_type", "since", "until", "caller")
 KIND: Final = "events"
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
@@ -74,9 +74,10 @@ def _query_terms(
     since: QueryTerm = "",
     until: QueryTerm = "",
     unrouted: QueryTerm = "",
+    caller: QueryTerm = "",
 ) -> dict[str, str]:
     """The identifier terms of a search in the address (never a BSN)."""
-    values = dict(zip(TERMS, (zd_number, provider, event_type, since, until), strict=True))
+    values = dict(zip(TERMS, (zd_number, provider, event_type, since, until, caller), strict=True))
     return _terms({**values, "unrouted": "1" if unrouted else ""})
 
 
@@ -87,9 +88,10 @@ def _form_terms(
     since: Term = "",
     until: Term = "",
     unrouted: Term = "",
+    caller: Term = "",
 ) -> dict[str, str]:
     """The same terms posted in a form (beside a BSN, which only ever travels there)."""
-    return _query_terms(zd_number, provider, event_type, since, until, unrouted)
+    return _query_terms(zd_number, provider, event_type, since, until, unrouted, caller)
 
 
 QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]

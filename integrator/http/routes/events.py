@@ -80,6 +80,9 @@ class EventSearchBody(BaseModel):
     since: str | None = since_field("Arrived", max_length=None)
     until: str | None = until_field("Arrived", max_length=None)
     unrouted: Flag = False
+    caller: str | None = Field(
+        None, description="who sent them: `token:NAME`, `local:USER`, `amqp` or `demo`"
+    )
     limit: PageLimit = 100
     offset: PageOffset = 0
     after: PageAfter = None
@@ -144,6 +147,10 @@ async def _query_terms(
     since: Annotated[str | None, since_query("Arrived", max_length=None)] = None,
     until: Annotated[str | None, until_query("Arrived", max_length=None)] = None,
     unrouted: bool = False,
+    caller: Annotated[
+        str | None,
+        Query(description="who sent them: `token:NAME`, `local:USER`, `amqp` or `demo`"),
+    ] = None,
     bsn: str | None = Query(None, include_in_schema=False),
 ) -> EventSearchBody:
     """An event search's terms in the query; a BSN there is refused rather than ignored, so a
@@ -156,7 +163,7 @@ async def _query_terms(
             status_code=422,
             detail="bsn: never in a URL; search by BSN with POST /api/v1/events/search",
         )
-    if (pasted := misplaced_bsn({"provider": provider})) is not None:
+    if (pasted := misplaced_bsn({"provider": provider, "caller": caller})) is not None:
         raise HTTPException(status_code=422, detail=str(pasted))
     return EventSearchBody(
         zd_number=zd_number,
@@ -165,6 +172,7 @@ async def _query_terms(
         since=since,
         until=until,
         unrouted=unrouted,
+        caller=caller,
     )
 
 
@@ -253,7 +261,7 @@ async def search_events(
     """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL. A
     ``provider`` that holds a BSN is refused as in the query (``search.misplaced_bsn``): it
     belongs in ``bsn``, where it is hashed and its search audited as a view of patient data."""
-    if (pasted := misplaced_bsn({"provider": body.provider})) is not None:
+    if (pasted := misplaced_bsn({"provider": body.provider, "caller": body.caller})) is not None:
         raise HTTPException(status_code=422, detail=str(pasted))
     return await _search(engine, scope, body, source=source)
 
@@ -413,6 +421,7 @@ def _filter(engine: Engine, scope: Scope, body: EventSearchBody) -> EventFilter:
             since=body.since,
             until=body.until,
             unrouted=body.unrouted,
+            caller=body.caller,
         )
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
