@@ -159,7 +159,11 @@ class ActorSummary:
     every entry counted (``entries``: views, exports and any other action asked for), the
     distinct patients named (by keyed BSN hash), the first and last time, and how many of the
     entries say no why (``without_reason``: docs/product.md §8 asks every view and export to
-    say it; a reviewer asks those who gave none)."""
+    say it; a reviewer asks those who gave none).
+
+    ``exports`` split in two: ``exports_by_bsn``, made by BSN, hold that patient's data;
+    ``exports_without_bsn``, listings without a BSN term, identifiers only. A privacy officer
+    questioned the person who took a messages CSV when one figure counted both."""
 
     actor: str | None
     views: int
@@ -169,12 +173,19 @@ class ActorSummary:
     first: datetime | None
     last: datetime | None
     without_reason: int = 0
+    exports_by_bsn: int = 0
+
+    @property
+    def exports_without_bsn(self) -> int:
+        return self.exports - self.exports_by_bsn
 
     def to_json(self, zone: tzinfo) -> dict[str, Any]:
         return {
             "actor": self.actor,
             "views": self.views,
             "exports": self.exports,
+            "exports_by_bsn": self.exports_by_bsn,
+            "exports_without_bsn": self.exports_without_bsn,
             "entries": self.entries,
             "patients": self.patients,
             "first": None if self.first is None else iso_time(self.first, zone),
@@ -273,6 +284,8 @@ async def summarise_audit(
 def _actor_summary(counts: ActorCounts) -> ActorSummary:
     views = sum(counts.actions.get(action, 0) for action in VIEWS)
     exports = sum(n for action, n in counts.actions.items() if action in _EXPORT_ACTIONS)
+    # An export's entry names a patient only when it was made by BSN (its terms' keyed hash).
+    by_bsn = sum(n for action, n in counts.naming_patient.items() if action in _EXPORT_ACTIONS)
     return ActorSummary(
         counts.actor,
         views,
@@ -282,6 +295,7 @@ def _actor_summary(counts: ActorCounts) -> ActorSummary:
         counts.first,
         counts.last,
         counts.unexplained,
+        by_bsn,
     )
 
 

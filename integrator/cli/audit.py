@@ -28,6 +28,7 @@ from integrator.cli.common import (
     Shown,
     console,
     csv_shown,
+    err_console,
     fail,
     first_rows,
     load_settings,
@@ -47,6 +48,7 @@ from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
+    from integrator.settings import Settings
     from integrator.store import Store
 
 HEX = frozenset("0123456789abcdef")
@@ -135,6 +137,8 @@ def audit_list(
     except BadSearch as exc:
         fail(option_rule(exc), 2)  # the option as typed here
 
+    tokens_too: list[str] = []
+
     async def action_on(store: Store) -> tuple[list[AuditRecord], Shown | None]:
         # A destination nobody has is refused (exit 2), not listed as empty; one removed since
         # stays searchable while the trail or a message names it.
@@ -142,6 +146,8 @@ def audit_list(
             await check_audit_destination(store, settings, flt)
         except BadSearch as exc:
             fail(option_rule(exc), 2)
+        if flt.actor is not None:
+            tokens_too[:] = await _token_actors(store, settings, flt.actor)
         found = flt
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
             [full_id] = await resolve_message_ids(store, [flt.message], option="--message")
@@ -186,15 +192,43 @@ def audit_list(
 
     with why_stated(reason, settings):
         entries, shown = with_store(action_on, settings, read_only=True)
-    if shown is None:  # the CSV, written as it was read
-        return
-    say_shown(shown)
-    if as_json:
-        print_json([audit_entry_view(e, settings.zone) for e in entries])
-        return
-    rows = [audit_view(e, settings.zone) for e in entries]
-    for part in _listing(rows, f"Audit ({shown})", zone=settings.zone, width=console.width):
-        console.print(part)
+    if shown is not None:  # else the CSV, written as it was read
+        say_shown(shown)
+        if as_json:
+            print_json([audit_entry_view(e, settings.zone) for e in entries])
+        else:
+            rows = [audit_view(e, settings.zone) for e in entries]
+            title = f"Audit ({shown})"
+            for part in _listing(rows, title, zone=settings.zone, width=console.width):
+                console.print(part)
+    if tokens_too and flt.actor is not None:
+        _say_tokens_too(flt.actor, tokens_too)
+
+
+async def _token_actors(store: Store, settings: Settings, actor: str) -> list[str]:
+    """The actor names of the tokens of the person ``actor`` names, as the access service
+    finds them (``AccessService.token_actors_of``); none for any other actor."""
+    from integrator.access.setup import access_service
+    from integrator.clock import SystemClock
+
+    return await access_service(store, SystemClock(), settings).token_actors_of(
+        local_identity(), actor
+    )
+
+
+def _say_tokens_too(actor: str, tokens: list[str]) -> None:
+    """On stderr, after the entries: what the person did with their tokens is recorded as the
+    tokens (docs/access.md, "Finding entries"), so a review of the person that stopped at
+    ``person:<email>`` would miss it. Named with the command for each, not searched: the
+    listing stays exactly what ``--actor`` asked for."""
+    err_console.print(
+        f"{actor}'s tokens act as {', '.join(tokens)}, which this search does not take in; "
+        "search them too:",
+        markup=False,
+        soft_wrap=True,
+    )
+    for token in tokens:
+        err_console.print(f"  integrator audit list --actor {token}", markup=False, soft_wrap=True)
 
 
 async def _whole_target(store: Store, typed: str) -> str:
@@ -341,7 +375,8 @@ def audit_summary(
     as_json: JsonOption = False,
 ) -> None:
     """Who viewed patient data or exported listings in a period, the review of the access log
-    NEN 7513 asks for: per actor (person, token, local user) the views, the exports, the distinct
+    NEN 7513 asks for: per actor (person, token, local user) the views, the exports made by BSN
+    (which hold patient data) and those without (listings, identifiers only), the distinct
     patients (by the keyed hash of their BSN, never the BSN) and the first and last time, most
     views first, with a total. Without --since: the 30 days up to --until (or up to now).
     Counted in the store, however long the trail; the summary is itself recorded in the audit
@@ -389,7 +424,10 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
         "actor": Column("actor", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
         "views": Column("views", lambda r: f"{r['views']:,}", "right"),
         "patients": Column("patients", lambda r: f"{r['patients']:,}", "right"),
-        "exports": Column("exports", lambda r: f"{r['exports']:,}", "right"),
+        # Apart: only an export made by BSN holds patient data (``audit_reads.ActorSummary``);
+        # the others are listings without it. Short, so an actor stays whole on 80 columns.
+        "by BSN": Column("exports by BSN", lambda r: f"{r['exports_by_bsn']:,}", "right"),
+        "other": Column("other exports", lambda r: f"{r['exports_without_bsn']:,}", "right"),
         "entries": Column("entries", lambda r: f"{r['entries']:,}", "right"),
         "no reason": Column("no reason", lambda r: f"{r['without_reason']:,}", "right"),
         "first": Column("first", lambda r: shown_time(r["first"], zone)),
@@ -404,11 +442,12 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
             "actor",
             "views",
             "patients",
-            "exports",
+            "by BSN",
+            "other",
             *(("entries",) if other else ()),
             *(("no reason",) if summary.asks_why else ()),
         ),
         optional=("first", "last"),
         width=width,
-        title=f"Patient data viewed and exported, {period} ({', '.join(summary.terms.actions)})",
+        title=f"Views of patient data and exports, {period} ({', '.join(summary.terms.actions)})",
     )

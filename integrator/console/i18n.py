@@ -16,14 +16,17 @@ from collections.abc import Mapping
 from typing import Final
 
 from integrator.console import (
+    i18n_audit_exports,
     i18n_callers,
     i18n_elsewhere,
     i18n_focus,
     i18n_ops,
     i18n_pages,
     i18n_refusals,
+    i18n_small_mends,
     i18n_support_walk,
     i18n_texts,
+    i18n_tokens_made,
     i18n_warnings,
     i18n_why,
 )
@@ -420,6 +423,9 @@ EN: Final[dict[str, str]] = {
     **i18n_elsewhere.EN,
     **i18n_support_walk.EN,
     **i18n_callers.EN,
+    **i18n_audit_exports.EN,
+    **i18n_tokens_made.EN,
+    **i18n_small_mends.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -826,6 +832,9 @@ NL: Final[dict[str, str]] = {
     **i18n_elsewhere.NL,
     **i18n_support_walk.NL,
     **i18n_callers.NL,
+    **i18n_audit_exports.NL,
+    **i18n_tokens_made.NL,
+    **i18n_small_mends.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -597,7 +597,6 @@ EN: Final[dict[str, str]] = {
     "audit.summary.counted": "Counted: {actions}",
     "audit.summary.empty": "No entries of these actions in this period.",
     "audit.summary.views": "Views",
-    "audit.summary.exports": "Exports",
     "audit.summary.patients": "Distinct patients",
     # Of the entries counted, those that said no why (docs/access.md, "Why").
     "audit.summary.without_reason": "Without a reason",
@@ -1415,7 +1414,6 @@ NL: Final[dict[str, str]] = {
     "audit.summary.counted": "Geteld: {actions}",
     "audit.summary.empty": "Geen regels van deze handelingen in deze periode.",
     "audit.summary.views": "Bekeken",
-    "audit.summary.exports": "Exports",
     "audit.summary.patients": "Verschillende patiënten",
     "audit.summary.without_reason": "Zonder reden",
     "audit.summary.first": "Eerste",

@@ -8,7 +8,10 @@ two parts, read in one statement, count the same entries.
 
 A patient is told by the keyed hash of their BSN as the entry holds it (``bsn_hash`` in its
 details, a view's; under ``terms`` for an export by BSN: ``integrator.exports``), never by the
-BSN, which the trail does not hold: read out of the details' JSON text (``patient_of``).
+BSN, which the trail does not hold: read out of the details' JSON text (``patient_of``). The
+same reading tells, per action, the entries that name a patient from those that name none
+(``ActorCounts.naming_patient``): an export made by BSN holds that patient's data, one of a
+listing without a BSN term identifiers only, and a review asks who took which.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class ActorCounts:
     unexplained: int = 0
     """Of the entries counted, those that say no why (``reason`` NULL): views and exports
     nobody gave a reason for (``integrator.stated_reason``)."""
+    naming_patient: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Of each action's entries (every one asked for, 0 where none), those that name a
+    patient (``patient_of``): of an export's, those made by BSN, which hold patient data; the
+    others hold none, and a count of them all would not tell the two apart."""
 
     @property
     def entries(self) -> int:
@@ -68,10 +75,10 @@ def counts_statement(
     since: datetime | None,
     until: datetime | None,
 ) -> Any:
-    """Per actor, then (actor NULL) all together: a count per action, the distinct patients,
-    the first and last time, how many say no why; of the entries of ``actions`` from
-    ``since`` (inclusive) to ``until`` (exclusive). Bounds are aware datetimes (the caller
-    checks)."""
+    """Per actor, then (actor NULL) all together: a count per action (``n0``…) and of those
+    naming a patient (``p0``…), the distinct patients, the first and last time, how many say
+    no why; of the entries of ``actions`` from ``since`` (inclusive) to ``until``
+    (exclusive). Bounds are aware datetimes (the caller checks)."""
     terms: list[ColumnElement[bool]] = [audit_log.c.action.in_(list(actions))]
     if since is not None:
         terms.append(audit_log.c.at >= since)
@@ -100,6 +107,14 @@ def counts_statement(
     def measures(patients: Any) -> list[Any]:
         return [
             *(func.sum(pairs.c[f"n{n}"]).label(f"n{n}") for n in range(len(actions))),
+            # A pair names its patient or (NULL) none: the test is read once per entry, in
+            # ``pairs``, and here only its groups are added up.
+            *(
+                func.sum(case((pairs.c.patient.is_not(None), pairs.c[f"n{n}"]), else_=0)).label(
+                    f"p{n}"
+                )
+                for n in range(len(actions))
+            ),
             patients.label("patients"),
             func.min(pairs.c.first).label("first"),
             func.max(pairs.c.last).label("last"),
@@ -133,6 +148,9 @@ def read_counts(
             first=row.first,
             last=row.last,
             unexplained=int(row.unexplained or 0),
+            naming_patient={
+                action: int(row._mapping[f"p{n}"] or 0) for n, action in enumerate(actions)
+            },
         )
         if counts.actor is None:
             together = counts

@@ -26,6 +26,13 @@ async def _fill(engine: Engine) -> None:
     await store.add_audit(
         BERT, "messages.export", "messages.csv", reason="maandrapport", details={"terms": {}}
     )
+    await store.add_audit(  # by BSN: that patient's data, told from the listing above
+        BERT,
+        "events.export",
+        "events.csv",
+        reason="verwijzer belde",
+        details={"terms": {"bsn_hash": key("123456782")}},
+    )
     await store.add_audit(BERT, "destination.update", "noord")
 
 
@@ -37,15 +44,19 @@ async def test_an_admin_gets_each_actors_views_exports_and_patients(engine: Engi
         assert answer.status_code == 200, answer.text
         body = answer.json()
         rows = [(a["actor"], a["views"], a["exports"], a["patients"]) for a in body["actors"]]
-        assert rows == [(ANNA, 3, 0, 2), (BERT, 1, 1, 1)]  # most views first
+        assert rows == [(ANNA, 3, 0, 2), (BERT, 1, 2, 1)]  # most views first
         total = body["total"]
         assert (total["actor"], total["views"], total["exports"], total["patients"]) == (
             None,
             4,
-            1,
+            2,
             3,
         )
         assert total["actors"] == 2
+        # The exports apart: by BSN (patient data) and a listing's without; ``exports`` both.
+        split = [(a["exports_by_bsn"], a["exports_without_bsn"]) for a in body["actors"]]
+        assert split == [(0, 0), (1, 1)]
+        assert (total["exports_by_bsn"], total["exports_without_bsn"]) == (1, 1)
         # Who said no why (docs/product.md §8): Bert's export said it, nothing else did.
         assert [(a["actor"], a["without_reason"]) for a in body["actors"]] == [(ANNA, 3), (BERT, 1)]
         assert total["without_reason"] == 4

@@ -57,6 +57,10 @@ def _fill(env: dict[str, str]) -> None:
             await store.add_audit(
                 BERT, "events.export", "events.csv", details={"terms": {"bsn_hash": key(BSN)}}
             )
+            # A listing without a BSN term: no patient's data, and no patient named.
+            await store.add_audit(
+                BERT, "messages.export", "messages.csv", details={"terms": {"status": "dead"}}
+            )
             await store.add_audit(BERT, "destination.update", "noord")
 
     asyncio.run(fill())
@@ -76,13 +80,17 @@ def test_json_gives_each_actor_and_the_total(cli: Any, env: dict[str, str]) -> N
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     rows = [(a["actor"], a["views"], a["exports"], a["patients"]) for a in body["actors"]]
-    assert rows == [(ANNA, 3, 0, 2), (BERT, 0, 1, 1)]
+    assert rows == [(ANNA, 3, 0, 2), (BERT, 0, 2, 1)]
     total = body["total"]
     # The patient Anna viewed and Bert exported is one patient.
-    assert (total["views"], total["exports"], total["patients"], total["actors"]) == (3, 1, 2, 2)
+    assert (total["views"], total["exports"], total["patients"], total["actors"]) == (3, 2, 2, 2)
+    # Bert's exports apart: by BSN (patient data) and a listing without one.
+    split = [(a["actor"], a["exports_by_bsn"], a["exports_without_bsn"]) for a in body["actors"]]
+    assert split == [(ANNA, 0, 0), (BERT, 1, 1)]
+    assert (total["exports_by_bsn"], total["exports_without_bsn"]) == (1, 1)
     # Who looked without saying why (docs/product.md §8): one of Anna's views said it.
-    assert [(a["actor"], a["without_reason"]) for a in body["actors"]] == [(ANNA, 2), (BERT, 1)]
-    assert total["without_reason"] == 3
+    assert [(a["actor"], a["without_reason"]) for a in body["actors"]] == [(ANNA, 2), (BERT, 2)]
+    assert total["without_reason"] == 4
     assert body["start"].endswith("+01:00") and body["end"] > body["start"]
     assert BSN not in result.stdout
 
@@ -98,11 +106,17 @@ def test_the_table_lists_the_most_views_first_with_a_total(cli: Any, env: dict[s
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     header = next(n for n, line in enumerate(lines) if line.startswith("actor"))
-    assert lines[header].split()[:6] == ["actor", "views", "patients", "exports", "no", "reason"]
-    assert lines[header + 1].split()[:5] == [ANNA, "3", "2", "0", "2"]
-    assert lines[header + 2].split()[:5] == [BERT, "0", "1", "1", "1"]
-    assert lines[header + 3].split()[:7] == ["total", "(2", "actors)", "3", "2", "1", "3"]
+    assert lines[header].split()[:10] == [
+        *("actor", "views", "patients", "exports", "by", "BSN"),
+        *("other", "exports", "no", "reason"),
+    ]
+    assert lines[header + 1].split()[:6] == [ANNA, "3", "2", "0", "0", "2"]
+    assert lines[header + 2].split()[:6] == [BERT, "0", "1", "1", "1", "2"]
+    assert lines[header + 3].split()[:8] == ["total", "(2", "actors)", "3", "2", "1", "1", "4"]
     assert "2000-01-01T00:00:00+01:00" in result.stdout  # the period it covers
+    # A listing's export holds no patient data: the title does not say it was exported.
+    assert "Views of patient data and exports, " in result.stdout
+    assert "Patient data viewed and exported" not in result.stdout
     # Views and exports are to say why; a summary of another action has no such column.
     other = cli("audit", "summary", "--since", "2000-01-01", "--action", "destination.update")
     assert other.exit_code == 0 and "reason" not in other.stdout, other.output

@@ -34,7 +34,7 @@ TYPED = "Jan van der Berg 12-04-1961"
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """An engine on the real clock (a summary's period ends now, not included: entries made
     at the very moment of a manual clock's now would fall outside it), with a trail of views
-    and an export by two actors, and an entry of another action."""
+    and two exports (one by BSN, one not) by two actors, and an entry of another action."""
     settings = settings_for(tmp_path, search_key="a-console-test-search-key")
     settings.destinations_dir.mkdir()
     config = destination("lab-west", 2599, providers=["lab-west"])  # cluster CARD
@@ -53,6 +53,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     )
     await started.store.add_audit(
         BERT, "messages.export", "messages.csv", reason="maandrapport", details={"terms": {}}
+    )
+    # An export by BSN (the patient's data), of the patient Bert viewed: told from the listing.
+    await started.store.add_audit(
+        BERT, "events.export", "events.csv", details={"terms": {"bsn_hash": key("123456782")}}
     )
     await started.store.add_audit(BERT, "destination.update", "noord")
     yield started
@@ -100,13 +104,17 @@ async def test_the_summary_shows_each_actor_and_the_total(engine: Engine) -> Non
         shown = await officer.get(where)
     assert shown.status_code == 200, shown.text
     rows = _rows(shown.text)
-    assert [row[:5] for row in rows] == [
-        [ANNA, "3", "0", "2", "3"],  # most views first
-        [BERT, "1", "1", "1", "1"],  # his export said why, his view did not
-        ["Total (2 actors)", "4", "1", "3", "4"],  # a patient two looked at is one
+    # Actor, views, exports by BSN, other exports, distinct patients, without a reason.
+    assert [row[:6] for row in rows] == [
+        [ANNA, "3", "0", "0", "2", "3"],  # most views first
+        [BERT, "1", "1", "1", "1", "2"],  # his listing's export said why, nothing else did
+        ["Total (2 actors)", "4", "1", "1", "3", "5"],  # a patient two looked at is one
     ]
     assert '<th scope="col">Without a reason</th>' in shown.text
-    first, last = rows[2][5:]
+    # Only an export by BSN holds patient data: the two are apart, each saying which it is.
+    assert '<th scope="col">Exports by BSN (patient data)</th>' in shown.text
+    assert '<th scope="col">Other exports (no patient data)</th>' in shown.text
+    first, last = rows[2][6:]
     assert first <= last and first[:4] == last[:4] == str(engine.clock.now().year)
     # The default period, said, with what it counts; the page names no patient's BSN.
     assert (
@@ -172,6 +180,18 @@ async def test_a_refused_period_is_said_beside_its_field(engine: Engine) -> None
     assert TYPED not in _errors(followed.text)["since"]
     assert _errors(wrong_action.text)["action"].startswith("not an audit action")
     assert await _summaries(engine) == 0
+
+
+async def test_the_summary_tells_the_exports_apart_in_dutch(engine: Engine) -> None:
+    async with signed_in(engine, OFFICER, Grant(Role.ADMIN), lang="nl") as officer:
+        shown = await officer.get((await _asked(officer)).headers["location"])
+    assert shown.status_code == 200, shown.text
+    assert '<th scope="col">Exports op BSN (patiëntgegevens)</th>' in shown.text
+    assert '<th scope="col">Andere exports (geen patiëntgegevens)</th>' in shown.text
+    assert [row[:4] for row in _rows(shown.text)][1:] == [
+        [BERT, "1", "1", "1"],
+        ["Totaal (2 gebruikers)", "4", "1", "1"],
+    ]
 
 
 async def test_a_refused_period_is_said_in_dutch(engine: Engine) -> None:

@@ -40,7 +40,7 @@ def test_from_the_trail_to_its_summary_and_down_to_an_actor(
         page.locator("#summary-table").wait_for()
         row = page.get_by_role("row").filter(has_text=ACTOR)
         cells = [c.strip() for c in row.get_by_role("cell").all_inner_texts()]
-        assert cells[:4] == [ACTOR, "2", "0", "2"]
+        assert cells[:5] == [ACTOR, "2", "0", "0", "2"]  # views, exports by BSN and not
         assert page.locator("#summary-total th").inner_text().startswith("Total (")
         screenshot(page, "audit-summary")
 

@@ -69,6 +69,32 @@ async def test_counts_each_actors_views_exports_and_distinct_patients(
     # Which said no why: all but Bert's second export.
     assert (anna.unexplained, bert.unexplained, together.unexplained) == (4, 2, 6)
     assert (together.first, together.last) == (anna.first, bert.last)
+    # Of each action's entries, those naming a patient: Bert's export by BSN, not his other.
+    assert anna.naming_patient == {VIEW: 3, EXPORT: 0}
+    assert bert.naming_patient == {VIEW: 1, EXPORT: 1}
+    assert together.naming_patient == {VIEW: 4, EXPORT: 1}
+
+
+async def test_an_export_by_bsn_is_told_from_one_without_by_its_terms_key(store: Store) -> None:
+    """Only an export made by BSN holds patient data (its terms hold the keyed hash); a term
+    whose text reads like that key is escaped in the details' JSON, and names no patient."""
+    hashed = _patient("999999990")
+    for terms in (
+        {"bsn_hash": hashed, "status": "dead"},
+        {"status": "dead"},
+        {},
+        {"target": f'"bsn_hash":"{hashed}"'},  # typed text, not a key
+    ):
+        await store.add_audit(BERT, EXPORT, "messages.csv", details={"terms": terms, "rows": 1})
+    await store.add_audit(BERT, "events.export", "events.csv", details={"terms": {}})
+
+    actors, together = await store.count_audit_by_actor([EXPORT, "events.export"])
+
+    assert [(a.actor, a.actions, a.naming_patient, a.patients) for a in actors] == [
+        (BERT, {EXPORT: 4, "events.export": 1}, {EXPORT: 1, "events.export": 0}, 1)
+    ]
+    assert together is not None
+    assert together.naming_patient == {EXPORT: 1, "events.export": 0}
 
 
 async def test_the_period_takes_since_and_leaves_out_until(store: Store, clock: StepClock) -> None:
@@ -96,6 +122,7 @@ async def test_only_the_actions_asked_for_are_counted(store: Store) -> None:
     actors, together = await store.count_audit_by_actor([EXPORT])
     assert [(a.actor, a.actions, a.patients) for a in actors] == [(BERT, {EXPORT: 1}, 0)]
     assert together is not None and together.entries == 1
+    assert together.naming_patient == {EXPORT: 0}
     actors, _ = await store.count_audit_by_actor(["destination.update"])
     assert [(a.actor, a.entries) for a in actors] == [(BERT, 1)]
     assert await store.count_audit_by_actor(["login.failure"]) == ([], None)
@@ -134,6 +161,7 @@ async def test_a_trail_of_many_entries_and_actors_is_counted_whole(
     assert len(actors) == 40 and together is not None
     assert together.entries == 8_000 and together.patients == 5000
     assert sum(a.entries for a in actors) == 8_000
+    assert together.naming_patient == {VIEW: 4_000, EXPORT: 4_000}  # each names one
     # user0 has entries 0, 40, 80, …: every third of them a login, the rest views or exports.
     (first,) = [a for a in actors if a.actor == "person:user0@example.nl"]
     assert first.entries == sum(1 for n in range(0, 12_000, 40) if n % 3 != 2)

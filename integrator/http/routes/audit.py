@@ -229,7 +229,16 @@ class AuditSummaryActor(BaseModel):
     )
     views: int = Field(description="Views of patient data (patient_data.view)")
     exports: int = Field(
-        description="Exports counted (messages.export, events.export; audit.export when asked for)"
+        description="Exports counted (messages.export, events.export; audit.export when asked "
+        "for): exports_by_bsn and exports_without_bsn together"
+    )
+    exports_by_bsn: int = Field(
+        description="Of the exports, those made by BSN (a search by patient): they hold that "
+        "patient's data"
+    )
+    exports_without_bsn: int = Field(
+        description="Of the exports, the listings made without a BSN: identifiers only, no "
+        "patient data"
     )
     entries: int = Field(description="Every entry counted: views, exports and any other action")
     patients: int = Field(
@@ -271,8 +280,9 @@ async def audit_summary(
     until: Until = None,
 ) -> dict[str, Any]:
     """The access-log review (NEN 7513): who viewed patient data or exported listings in a
-    period, per actor (a person, a token, a user of the server's CLI): views, exports, distinct
-    patients (by the keyed hash of their BSN, never the BSN) and the first and last time, most views
+    period, per actor (a person, a token, a user of the server's CLI): views, exports (those
+    made by BSN, which hold patient data, and the listings without, apart), distinct patients
+    (by the keyed hash of their BSN, never the BSN) and the first and last time, most views
     first, and a total. Counted in the store, however long the trail.
 
     Without ``until`` the period ends now; without ``since`` it is the 30 days before its
