@@ -203,6 +203,18 @@ class SessionTimeLeft:
         return self.idle < self.at_most
 
 
+TokenKind = Literal["machine", "own"]
+"""Whose a token is (docs/access.md, "Who may make one"): ``machine``, a machine's token, which
+goes on working when the person who made it leaves (its roles that read patient data only while
+that person holds them); ``own``, a person's own token, which acts only within its owner's
+grants and stops when their account is deactivated."""
+
+
+def token_kind(owner_id: str | None) -> TokenKind:
+    """The one rule that tells the two apart: a token of one's own records its owner."""
+    return "machine" if owner_id is None else "own"
+
+
 @dataclass(frozen=True, slots=True)
 class NewToken:
     """The token as shown once at creation."""
@@ -217,6 +229,13 @@ class NewToken:
     maker_token_id: str | None = None
     """The token that made this one, which it depends on (None: a person or the CLI made it)."""
 
+    @property
+    def kind(self) -> TokenKind:
+        """Said where it is made, as the maker cannot tell from the form which it will be:
+        the same admin makes a machine's token within the clusters they administer and a
+        token of their own beyond them."""
+        return token_kind(self.owner_id)
+
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
         return {
@@ -226,6 +245,7 @@ class NewToken:
             "prefix": self.prefix,
             "expires_at": iso_time(self.expires_at, zone),
             "owner": self.owner_id,
+            "kind": self.kind,
             "maker_token": self.maker_token_id,
             "grants": [str(g) for g in self.grants],
         }
@@ -297,6 +317,19 @@ class TokenView:
     maker_person_id: str | None = None
 
     @property
+    def kind(self) -> TokenKind:
+        """Whether it outlives the person who made it: what an admin reviewing tokens, or
+        deactivating that person, has to know of each."""
+        return token_kind(self.owner_id)
+
+    @property
+    def owner_actor(self) -> str | None:
+        """A token of one's own's owner, as the audit trail names people (``person:<email>``).
+        Only its owner ever makes one, signed in (:meth:`AccessService._token_owner`), so that
+        is who made it."""
+        return self.created_by if self.owner_id is not None else None
+
+    @property
     def in_force(self) -> tuple[Grant, ...]:
         """The grants it acts with now: what it holds, less what is suspended."""
         cut = {held.grant for held in self.suspended}
@@ -320,6 +353,7 @@ class TokenView:
             "prefix": self.prefix,
             "status": self.status,
             "owner": self.owner_id,
+            "kind": self.kind,
             "maker_token": self.maker_token_id,
             "maker_person": self.maker_person_id,
             "created_by": self.created_by,
@@ -1094,6 +1128,41 @@ class AccessService:
             and view.status == "active"
             and self._may_manage_token(by, view)
         ]
+
+    async def token_actors_of(self, by: Identity, actor: str) -> list[str]:
+        """The names the audit trail records the tokens of the person ``actor`` names
+        (``person:<email>``) under, ``token:<name>``: their own tokens, the machines' tokens
+        made in their sessions, and the tokens those made in turn, whatever their state now
+        (a review looks back). What a person does with a token is recorded as the token, so a
+        review of their actions that searched only ``person:<email>`` would miss it
+        (docs/access.md, "Finding entries"). Empty for any other actor. Asked by who reads the
+        whole trail, which names these tokens anyway."""
+        if not by.may(Permission.AUDIT_READ):
+            raise AccessDenied("reviewing the audit trail needs the admin role for all clusters")
+        kind, _, address = actor.partition(":")
+        if kind != "person" or not address.strip():
+            return []
+        address = address.strip().lower()  # as the trail's actor term reads an address
+        person = await self._store.get_person(email=address)
+        person_id = person.id if person is not None else None
+        records = await self._store.list_tokens()
+        theirs = {
+            token.id
+            for token in records
+            if (person_id is not None and person_id in (token.owner_id, token.maker_person_id))
+            # Before revision 0018 a token recorded its maker only so.
+            or token.created_by == _person_target(address)
+        }
+        grown = True
+        while grown:  # and the tokens those made, through the API
+            more = {
+                token.id
+                for token in records
+                if token.maker_token_id in theirs and token.id not in theirs
+            }
+            theirs |= more
+            grown = bool(more)
+        return [_token_target(token.name) for token in records if token.id in theirs]
 
     async def reset_second_factor(
         self,

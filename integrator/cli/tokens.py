@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta, tzinfo
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.markup import escape
@@ -30,9 +30,22 @@ from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
     from integrator.access import AccessService, Identity, TokenView
-    from integrator.access.service import RevokedToken
+    from integrator.access.service import RevokedToken, TokenKind
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+KIND_SAID: Final[dict[TokenKind, str]] = {
+    "machine": (
+        "A machine's token: it goes on working when the person who made it is deactivated, "
+        "until it expires or is revoked."
+    ),
+    "own": (
+        "A token of your own: it acts only within your grants and stops when your account is "
+        "deactivated."
+    ),
+}
+"""Said when a token is made (``AccessService.create_token`` decides which it is): whether it
+outlives whoever made it is what decides who must revoke it when they leave."""
 
 _VALIDITY = re.compile(r"^(\d{1,5})([dh])$")
 
@@ -67,14 +80,19 @@ def create(
         return
     err_console.print(
         f"Token {token.name} ({token.id}), valid until {shown_time(token.expires_at, zone)}, "
-        f"grants {', '.join(str(g) for g in token.grants)}. It is shown once; store it now:"
+        f"grants {', '.join(str(g) for g in token.grants)}. {KIND_SAID[token.kind]} "
+        "It is shown once; store it now:",
+        markup=False,
     )
     console.print(token.token, markup=False, soft_wrap=True)
 
 
 @tokens_app.command("list")
 def list_tokens(as_json: JsonOption = False) -> None:
-    """Every token with its status, prefix, grants, expiry and last use; never the token.
+    """Every token with its status, prefix, grants, expiry, last use, kind and maker; never
+    the token. A machine's token goes on working when the person who made it is deactivated;
+    a person's own token stops with their account. The maker is named as the audit trail
+    names it (person:<email>, token:<name>, local:<user>).
 
     Ids are shortened as in every table, so the one copied from it is what tokens revoke
     takes; --json has them whole. A grant the token holds but may not use now (its maker no
@@ -97,8 +115,9 @@ def _table(
 ) -> Table:
     """Tokens as ``tokens list`` shows them: what ``revoke`` also lists to pick from. No id
     and no time is cut (``views.fitted_table``; a boxed table cut the expiry to ``2027-0…``):
-    the id, name, status and expiry always, the grants, prefix, last use and maker as the
-    width allows (``--json`` has everything)."""
+    the id, name, status and expiry always, the grants, kind (``machine`` or ``own``), maker
+    (as the audit trail names them), prefix and last use as the width allows (``--json`` has
+    everything)."""
     short = short_ids(view.id for view in views)
     rows = [{"view": view} for view in views]
 
@@ -116,13 +135,15 @@ def _table(
         "grants": of("grants", grants_text, free_text=True),
         "expires": of("expires", lambda v: shown_time(v.expires_at, zone)),
         "last used": of("last used", used),
-        "by": of("by", lambda v: v.created_by, free_text=True, least=ACTOR_MIN),
+        "kind": of("kind", lambda v: v.kind),
+        "made by": of("made by", lambda v: v.created_by, free_text=True, least=ACTOR_MIN),
     }
     return fitted_table(
         rows,
         columns,
         always=("id", "name", "status", "expires"),
-        optional=("grants", "prefix", "last used", "by"),
+        # Who made it and whether it outlives them before the rest: what a review asks.
+        optional=("grants", "kind", "made by", "prefix", "last used"),
         width=console.width if width is None else width,
         title=title,
     )

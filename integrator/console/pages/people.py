@@ -227,6 +227,7 @@ async def _person_page(
         problem_elsewhere=problem is not None and problem.form not in forms,
         typed=typed,
         made_tokens=made,
+        review=await _review(engine, visitor, found),
         manageable=manageable,
         takeable=takeable,
         may_act_on_account=whole,
@@ -235,6 +236,16 @@ async def _person_page(
         seen=grants_seen(visitor.signed_in, found.grants),
         done=done,
     )
+
+
+async def _review(engine: Engine, visitor: Visitor, found: PersonView) -> list[str]:
+    """The actors whose entries make up what ``found`` did: the person, then their tokens
+    (``AccessService.token_actors_of``), whose actions the trail records under the token's name
+    only; each offered as a search of the trail. None for who may not read the whole trail."""
+    if not visitor.may(Permission.AUDIT_READ):
+        return []
+    actor = f"person:{found.email}"
+    return [actor, *await engine.access.token_actors_of(visitor.signed_in, actor)]
 
 
 Done = Literal["roles", "role_taken", "deactivated"]
