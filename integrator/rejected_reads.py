@@ -46,6 +46,7 @@ from integrator.store.records import (
     RejectedFilter,
     RejectedSummary,
 )
+from schemas.rules import message_for
 from schemas.translate import withhold_stored_keys
 
 LISTING: Final = Permission.MESSAGES_READ
@@ -117,6 +118,7 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
     sent it as the front door established it (``Intake.keep_rejected``), so support knows
     whom to call; None for input kept before the store recorded it (revision 0020)."""
     size = record.size if isinstance(record, RejectedSummary) else len(record.raw)
+    kept = _reason(record)
     return {
         "id": record.id,
         "received_at": record.received_at,
@@ -125,8 +127,19 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
         "zd_number": record.zd_number,
         "provider_id": record.provider_id,
         "bytes": size,
-        "problems": [f"{r['path']}: {r.get('rule', '?')}" for r in _reason(record)],
+        "problems": [f"{r['path']}: {r.get('rule', '?')}" for r in kept],
+        "reason": [_rule(r) for r in kept],
     }
+
+
+def _rule(kept: dict[str, Any]) -> dict[str, str]:
+    """One broken rule as a listing gives it: its path, its code and its message, the words one
+    piece's ``reason`` has, so a script reading the listing words it without a request per row
+    (``problems``, ``path: rule``, has no words). The message is the rule's sentence as intake
+    kept it, which never quotes a value (``schemas.errors``); one kept without a message, the
+    rule's own sentence."""
+    rule = kept.get("rule", "?")
+    return {"path": kept["path"], "rule": rule, "message": kept.get("message") or message_for(rule)}
 
 
 def _reason(record: RejectedSummary | RejectedEventRecord) -> list[dict[str, Any]]:

@@ -33,7 +33,12 @@ from integrator.reasons import MAX_REASON
 if TYPE_CHECKING:
     from integrator.access import AccessService, Grant
     from integrator.access.permissions import Identity
-    from integrator.access.service import InvitationLink, PersonView, SuspendedToken
+    from integrator.access.service import (
+        Deactivated,
+        InvitationLink,
+        PersonView,
+        SuspendedToken,
+    )
     from integrator.store import Store
 
 T = TypeVar("T")
@@ -324,7 +329,12 @@ def deactivate(
     if role is None:
         if cluster is not None:
             fail("--cluster: only together with --role", 2)
-        done = with_access(lambda access, me: access.deactivate_person(me, email, reason=reason))
+
+        async def deactivating(access: AccessService, me: Identity) -> Deactivated:
+            await _known_account(access, me, email)
+            return await access.deactivate_person(me, email, reason=reason)
+
+        done = with_access(deactivating)
         zone = engine_zone()
         if as_json:
             print_json(done.to_json(zone))
@@ -347,9 +357,22 @@ def deactivate(
         _print_suspended(done.email, done.tokens_suspended)
         return
     [taken] = grants_from([role], [cluster] if cluster is not None else None)
-    view = with_access(
-        lambda access, me: access.deactivate_role(
-            me, email, taken.role, taken.cluster, reason=reason
-        )
-    )
+
+    async def taking_away(access: AccessService, me: Identity) -> PersonView:
+        await _known_account(access, me, email)
+        return await access.deactivate_role(me, email, taken.role, taken.cluster, reason=reason)
+
+    view = with_access(taking_away)
     _print_person(view, as_json)
+
+
+async def _known_account(access: AccessService, me: Identity, email: str) -> None:
+    """Refuse an address no account has (``EMAIL: no account has …``, exit 2) before the
+    service asks for ``--reason``: "a reason is required" first, for an address with a typo
+    in it, had people write a reason only to learn then that the address was wrong, the
+    thing to mend all along.
+
+    ``may_act_on_account`` is the service's own lookup of the account, with the refusal every
+    ``users`` command gives an unknown address; what it answers is not used here: whether the
+    CLI may act, the deactivation judges itself, in its own words."""
+    await access.may_act_on_account(me, email)

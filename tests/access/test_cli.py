@@ -85,7 +85,7 @@ def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
         ("users", "invite", "anna@example.nl"): "--role: an invitation needs at least one role",
         ("users", "invite", "anna@example.nl", "--role", "boss"): "--role: unknown role 'boss'",
         ("users", "deactivate", "nobody@example.nl", "--reason", "x"): "EMAIL: no account has",
-        ("users", "deactivate", "a@example.nl"): "--reason: a reason is required",
+        ("users", "deactivate", "nobody@example.nl"): "EMAIL: no account has",
         ("users", "grant", "a@example.nl", "--role", "viewer"): "--reason: a reason is required",
         ("users", "deactivate", "a@example.nl", "--cluster", "CARD"): "--cluster: only together",
     }
@@ -93,6 +93,38 @@ def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)
         assert rule in " ".join(result.stderr.split()), (args, result.stderr)
+
+
+def test_deactivating_an_address_with_no_account_says_so_before_asking_for_a_reason(
+    cli: Any, env: dict[str, str]
+) -> None:
+    """docs/access.md, "Commands": `users deactivate` needs `--reason`, but an
+    address no account has is said first, as every `users` command says it (exit 2, naming
+    EMAIL): asked for a reason first, people wrote one, only to learn then that the address
+    they typed was wrong. A real account without a reason is still asked for one."""
+    nobody = "nobody@example.org"
+    for args in (
+        (),
+        ("--role", "viewer"),
+        ("--role", "viewer", "--cluster", "CARD"),
+        ("--reason", "x" * 1001),
+    ):
+        refused = cli("users", "deactivate", nobody, *args, "--json")
+        error = json_error(refused.stdout, 2)
+        assert error["fields"] == ["EMAIL"], (args, error)
+        assert error["message"].startswith("EMAIL: no account has this e-mail address"), args
+        assert nobody not in refused.stdout + refused.stderr  # the address is not said back
+
+    invited = ("users", "invite", "anna@example.nl", "--role", "viewer", "--cluster", "CARD")
+    assert cli(*invited).exit_code == 0
+    for args in ((), ("--role", "viewer", "--cluster", "CARD")):
+        asked = cli("users", "deactivate", "anna@example.nl", *args)
+        assert asked.exit_code == 2, (args, asked.output)
+        assert "--reason: a reason is required" in " ".join(asked.stderr.split()), args
+    listed = json.loads(cli("users", "list", "--json").stdout)
+    assert [(p["status"], p["grants"]) for p in listed] == [
+        ("invited", [{"role": "viewer", "cluster": "CARD"}])
+    ]
 
 
 def test_invite_list_grant_and_deactivate(cli: Any, env: dict[str, str]) -> None:

@@ -199,3 +199,47 @@ async def test_its_times_are_written_as_every_other_answers_are(
     one = (await api.get(f"/api/v1/rejected/{rejected_id}")).json()
     for row in (listed, searched, one):
         assert row["received_at"].endswith("+00:00"), row["received_at"]
+
+
+async def test_the_listing_words_each_rule_as_the_detail_does(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """docs/support.md (the API's table, `GET /api/v1/rejected`): each listed piece gives its
+    broken rules with their `message` (`reason`), the words `GET /api/v1/rejected/{id}` has,
+    so a script words them without a request per row; `problems` stays as clients read it.
+    Read with `messages.read` alone (a viewer): the words hold no value from the input."""
+    rejected_id = await _rejected(api)
+    viewer = await token_for(engine, Grant(Role.VIEWER))
+    async with api_client(engine, viewer) as as_viewer:
+        listed = await as_viewer.get("/api/v1/rejected")
+    searched = await api.post("/api/v1/rejected/search", json={})
+    assert listed.status_code == searched.status_code == 200, listed.text
+    [row] = [r for r in listed.json() if r["id"] == rejected_id]
+    assert searched.json() == listed.json()
+    one = (await api.get(f"/api/v1/rejected/{rejected_id}")).json()
+    assert row["reason"] == one["reason"]
+    assert row["reason"] and all(set(r) == {"path", "rule", "message"} for r in row["reason"])
+    assert [f"{r['path']}: {r['rule']}" for r in row["reason"]] == row["problems"]
+    assert "event_id: uuid_format" in row["problems"]
+    for said in (r["message"] for r in row["reason"]):
+        assert said and "not-a-uuid" not in said and "123456782" not in said
+    assert "not-a-uuid" not in listed.text and "123456782" not in listed.text
+
+
+async def test_a_rule_kept_without_its_message_is_listed_with_the_rules_own_sentence(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """Input kept by an older engine may lack a rule's message or its code: listed all the
+    same, with the sentence the rule has now, never a bare key error (a 500)."""
+    from schemas.rules import message_for
+
+    kept = [{"path": "event_id", "rule": "uuid_format"}, {"path": "$"}]
+    rejected_id = await engine.store.reject_event(b"{}", "http", kept)
+    listed = await api.get("/api/v1/rejected")
+    assert listed.status_code == 200, listed.text
+    [row] = [r for r in listed.json() if r["id"] == rejected_id]
+    assert row["reason"] == [
+        {"path": "event_id", "rule": "uuid_format", "message": message_for("uuid_format")},
+        {"path": "$", "rule": "?", "message": message_for("?")},
+    ]
+    assert row["problems"] == ["event_id: uuid_format", "$: ?"]

@@ -45,6 +45,11 @@ def test_the_listing_names_the_rules_and_no_byte_of_the_body(tmp_path: Path) -> 
     assert {r["id"] for r in rows} == {first, second}
     by_id = {r["id"]: r for r in rows}
     assert by_id[first]["problems"] == ["event_id: uuid"]
+    # Each rule worded as `rejected show` and the API's listing word it (docs/support.md).
+    assert by_id[first]["reason"] == [
+        {"path": "event_id", "rule": "uuid", "message": "must be a UUID"}
+    ]
+    assert by_id[second]["reason"] == [{"path": "$", "rule": "json", "message": "not JSON"}]
     assert by_id[first]["source"] == "http" and by_id[second]["source"] == "amqp"
     assert "123456782" not in listed.stdout and "body" not in rows[0]
     table = cli(env, "rejected", "list")

@@ -274,6 +274,14 @@ async def _results(
             bsn_went = went
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
+    # A search by status sending finds nothing, certainly: said, as the CLI and API do.
+    note = status_note(terms.get("status")) if shown else None
+    told = bool(outside or refused or unrouted or unseen or note) or (
+        bsn_went is not None and bool(bsn_went.rejected or bsn_went.unrouted or bsn_went.unseen)
+    )
+    everywhere = visitor.signed_in.may(
+        P.PATIENT_DATA_READ if search is not None else P.MESSAGES_READ
+    )
     problems = dict([problem]) if problem is not None else {}
     if problem is not None:
         problems |= _others_refused(engine.settings, terms, problem[0])
@@ -325,13 +333,27 @@ async def _results(
         problem=problem,
         problems=problems,
         refused=refused,
-        # A search by status sending finds nothing, certainly: said, as the CLI and API do.
-        status_note=status_note(terms.get("status")) if shown else None,
+        status_note=note,
+        none_hints=_none_hints(terms, everywhere)
+        if shown and not rows and not offset and not told
+        else (),
         destinations=scope.searchable_destinations(engine.catalog),  # removed ones too
         statuses=SEARCH_STATUSES,  # with waiting, which the dashboard's figure links to
         versions=sorted(REGISTRY),
         event_types=EVENT_TYPES,
     )
+
+
+def _none_hints(terms: Mapping[str, str], everywhere: bool) -> tuple[str, ...]:
+    """What to try when a search found nothing and nothing else on the page says where the
+    referral went (intake refused it, it arrived unrouted, other terms left it out, a status
+    nothing is ever in): "no messages found" alone was a dead end, read as "never sent". Not
+    beside those notes, whose own advice (search by the ZD number alone, look at the rejected
+    input) it would contradict. An identifier typed is the likeliest slip; a person who reads
+    some clusters only is told the search stays inside them (``everywhere``: all clusters)."""
+    typed = ("messages.none_typed",) if {"zd_number", "control_id"} & terms.keys() else ()
+    clusters = () if everywhere else ("messages.none_clusters",)
+    return (*typed, "messages.none_widen", *clusters)
 
 
 async def search_page(

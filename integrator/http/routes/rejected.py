@@ -134,8 +134,9 @@ async def rejected(
     the API token that submitted it as ``token:<name>``, the server's CLI as
     ``local:<user>``, RabbitMQ as ``amqp``; null for input kept before the engine recorded
     it), the ``zd_number`` and ``provider_id`` read from it (null when they could not be), its
-    size in ``bytes`` and the rules it broke (``problems``, as ``field: rule``); no byte of
-    the body. Terms combine
+    size in ``bytes`` and the rules it broke (``problems``, as ``field: rule``, and
+    ``reason``, each ``path``, ``rule`` and ``message`` as ``GET /api/v1/rejected/{id}`` words
+    it); no byte of the body. Terms combine
     (AND); ``X-Total-Count`` says how many they match in all. By BSN:
     ``POST /api/v1/rejected/search``."""
     terms = {
