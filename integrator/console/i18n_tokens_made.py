@@ -47,10 +47,7 @@ EN: Final[dict[str, str]] = {
         "What a person does with an API token is recorded under the token's name "
         "(token:<name>), so this search does not take it in."
     ),
-    "tokens_made.audit_person_link": "Their page names their tokens, each with its own search",
-    "tokens_made.audit_people_link": (
-        "A person's page names their tokens, each with its own search"
-    ),
+    "tokens_made.audit_person_search": "This person's tokens; search each of them too:",
 }
 
 NL: Final[dict[str, str]] = {
@@ -90,8 +87,5 @@ NL: Final[dict[str, str]] = {
         "Wat iemand met een API-token doet, wordt onder de naam van het token vastgelegd "
         "(token:<naam>), dus deze zoekopdracht vindt dat niet."
     ),
-    "tokens_made.audit_person_link": "Hun pagina noemt hun tokens, elk met een eigen zoekopdracht",
-    "tokens_made.audit_people_link": (
-        "De pagina van een persoon noemt hun tokens, elk met een eigen zoekopdracht"
-    ),
+    "tokens_made.audit_person_search": "De tokens van deze persoon; zoek ook op elk daarvan:",
 }

@@ -94,14 +94,21 @@ def test_a_review_of_a_person_offers_a_search_for_each_of_their_tokens(
     try:
         page = english.new_page()
         open_session(page, live, ada)
-        # The trail searched for the person says their tokens' actions are not in it.
+        # The trail searched for the person says their tokens' actions are not in it, and
+        # offers a search of each token; none is offered for a person without tokens.
         page.goto("/audit")
+        page.locator("#a-actor").fill(f"person:{ada.email}")
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.wait_for_url("**/audit?search=*")
+        assert page.locator("#a-actor").input_value() == f"person:{ada.email}"
+        assert page.locator("#audit-person-tokens").count() == 0
         page.locator("#a-actor").fill(f"person:{sam.email}")
         page.get_by_role("button", name="Search", exact=True).click()
         page.locator("#audit-person-tokens").wait_for()
         assert "recorded under the token's name" in page.inner_text("#audit-person-tokens")
-        page.locator("#audit-person-tokens a").click()
-        page.wait_for_url(f"**/people/{person_id(live, sam.email)}")
+        offered = page.locator("#audit-person-token-searches button")
+        assert offered.all_inner_texts() == ["Search token:sam-review-cli"]
+        page.goto(f"/people/{person_id(live, sam.email)}")
         review = page.locator("#person-review button")
         assert review.all_inner_texts() == [
             f"Search person:{sam.email}",

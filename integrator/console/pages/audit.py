@@ -159,6 +159,13 @@ async def _listing(
     engine = engine_of(request)
     zone = engine.settings.zone
     query = {name: value for name, value in terms.items() if value}
+    # What a person did with an API token is recorded under the token's name: offered too.
+    actor = terms.get("actor", "").strip()
+    person_tokens = (
+        await engine.access.token_actors_of(visitor.signed_in, actor)
+        if actor.lower().startswith("person:")
+        else []
+    )
     paged = {kept.FIELD: handle} if handle else query
     csv = None if by_bsn else "/audit.csv?" + urlencode(paged)
     return page(
@@ -183,6 +190,7 @@ async def _listing(
             more=found.more,
         ),
         csv=csv,
+        person_tokens=person_tokens,
     )
 
 
