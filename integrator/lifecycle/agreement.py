@@ -69,6 +69,8 @@ class KeptLonger:
 
     def text(self) -> str:
         said = ", ".join(p.text() for p in self.periods)
+        if not self.running and self.engine.host == UNRECORDED_HOST:
+            return f"a version from before engines recorded their periods: {said}"
         if not self.running:
             engine, started = self.engine, iso_time(self.engine.started_at)
             return f"pid {engine.pid} on host {engine.host}, started {started}: {said}"
@@ -133,6 +135,11 @@ def _engines_keep(found: Sequence[KeptLonger]) -> str:
 def _said(found: Sequence[KeptLonger]) -> str:
     return "; ".join(kept.text() for kept in found)
 
+
+UNRECORDED_HOST = ""
+"""The host of the last engine that started on a store, as store revision 0038 records it for
+a store that held data before engines recorded their periods: that engine is unknown, and what
+it kept of each kind is ``KEPT_BEFORE_RECORDED``."""
 
 KEPT_BEFORE_RECORDED = {"unrouted_days": 0}
 """What an engine that recorded its periods without this kind kept of it: a version from

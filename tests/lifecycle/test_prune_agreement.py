@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -23,10 +24,11 @@ from integrator.engine import Engine
 from integrator.lifecycle.agreement import kept_longer, presence_text
 from integrator.lifecycle.retention import Retention
 from integrator.logging import configure_logging
-from integrator.store import EnginePresence
+from integrator.store import EnginePresence, Store
 from tests.cli_in_process import json_error
 from tests.integrator.support import settings_for
 from tests.lifecycle.test_cli import LONG_AGO, cli, env, fill
+from tests.store.factories import make_event
 
 __all__ = ["env"]
 
@@ -188,3 +190,43 @@ async def test_a_prune_while_no_engine_runs_keeps_to_the_last_engines_periods(
     shorter = await asyncio.to_thread(cli, env, "prune", "--json")
     assert shorter.exit_code == 0, shorter.output
     assert json.loads(shorter.stdout)["counts"]["messages"] == 3
+
+
+async def test_a_store_upgraded_from_before_recorded_periods_keeps_its_unrouted_events(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Upgraded from a version from before engines recorded their periods, and pruned before
+    any new engine started: the unrouted events that version kept for ever were emptied
+    (docs/deploy.md promised a refusal). Store revision 0038 records that last engine."""
+    store = await Store.open(env["INTEGRATOR_DATABASE_URL"], clock=lambda: LONG_AGO)
+    try:
+        waiting = make_event(received_at=LONG_AGO, provider_id="nobody-serves-it")
+        assert await store.accept_event(waiting, [])
+    finally:
+        await store.close()
+    # As such a store stands: no periods recorded, its schema from before 0038.
+    path = env["INTEGRATOR_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM engine_retention").fetchone() == (0,)
+        conn.execute("UPDATE alembic_version SET version_num = '0037'")
+
+    refused = await asyncio.to_thread(cli, env, "prune")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "no engine runs, but the last one that started on this store keeps data longer" in said
+    assert (
+        "a version from before engines recorded their periods: "
+        "INTEGRATOR_RETAIN_UNROUTED_DAYS is 0 (for ever) there, 90 days here"
+    ) in said
+    assert "nothing was pruned" in said
+    kept = {**env, "INTEGRATOR_RETAIN_UNROUTED_DAYS": "0"}
+    agreed = await asyncio.to_thread(cli, kept, "prune", "--json")
+    assert agreed.exit_code == 0, agreed.output
+    assert json.loads(agreed.stdout)["counts"]["unrouted"] == 0
+
+    # An engine of this version started: its own periods stand from then on.
+    async with engine_keeping(env, tmp_path):
+        pass
+    pruned = await asyncio.to_thread(cli, env, "prune", "--json")
+    assert pruned.exit_code == 0, pruned.output
+    assert json.loads(pruned.stdout)["counts"]["unrouted"] == 1

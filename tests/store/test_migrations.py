@@ -29,6 +29,8 @@ from integrator.access import tokens as secrets_
 from integrator.access.permissions import Identity, IdentityKind
 from integrator.clock import ManualClock
 from integrator.kept_searches import LASTS
+from integrator.lifecycle.agreement import kept_longer
+from integrator.lifecycle.retention import Retention
 from integrator.store import EnginePresence, Store, StoreError, sqlite_head
 from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
@@ -113,7 +115,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0037"
+    assert revision == head_revision() == "0038"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -528,7 +530,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0037"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0038"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -923,6 +925,33 @@ async def test_migration_0037_keeps_events_from_before_it_with_no_caller(site: S
         await opened.close()
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["with-events", "empty"])
+async def test_migration_0038_stands_in_for_the_last_engine_of_a_store_that_held_data(
+    site: Site, held: bool
+) -> None:
+    """A store with events and no recorded periods was last run by a version from before
+    engines recorded them, which kept unrouted events for ever: ``prune`` must be judged
+    against that (docs/deploy.md, Upgrades). A store with no event was not: no row."""
+    await migrate_to(site, "0037")
+    if held:
+        async with raw_connection(site) as conn:
+            await conn.execute(insert(events).values(**event_row(make_event(), Sealer())))
+            await conn.commit()
+    opened = await site.open()
+    try:
+        last = await opened.last_engine_retention()
+    finally:
+        await opened.close()
+    if not held:
+        assert last is None
+        return
+    assert last is not None and (last.host, last.pid, last.retention) == ("", 0, "{}")
+    assert kept_longer(last, Retention()) == [
+        "INTEGRATOR_RETAIN_UNROUTED_DAYS is 0 (for ever) there, 90 days here"
+    ]
+    assert kept_longer(last, Retention(unrouted_days=0)) == []
 
 
 def row_before_0037(event: EventRecord) -> dict[str, Any]:
