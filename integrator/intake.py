@@ -28,6 +28,8 @@ from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
 from integrator.prepare_process import PrepareProcess, worth_it
 from integrator.preparing import (
+    CREATED_LATER,
+    CREATED_LATER_SHAPE,
     HELD,
     Event,
     Prepared,
@@ -51,13 +53,21 @@ from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.transport.outbox import outbound_message
 from integrator.turnstile import Ticket, Turn, Turnstile
-from integrator.zd_sequence import zd_warnings
+from integrator.zd_sequence import CREATED_AT_IN_FUTURE, zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
 from schemas.refused import EVENT_BODY_LIMIT, over_limit
 from schemas.rules import message_for
 from shapes import Shape
 
-__all__ = ["HELD", "NOT_RELEASED", "Intake", "IntakeResult", "RoutedMessage", "mapping_context"]
+__all__ = [
+    "CREATED_LATER_SHAPE",
+    "HELD",
+    "NOT_RELEASED",
+    "Intake",
+    "IntakeResult",
+    "RoutedMessage",
+    "mapping_context",
+]
 
 NOT_RELEASED: Final = Shape(
     "held_not_released",
@@ -92,17 +102,27 @@ RELEASE_CHUNK = 200
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """``changed``: a duplicate whose content differs from the event accepted under its
+    ``event_id``; the change was not taken, and this copy is kept as rejected input
+    ``rejected_id``. Said apart from ``duplicate``: an identical retry and a dropped change
+    (a cancel sent under its referral's ``event_id``) both answer ``duplicate: true``, and a
+    program that reads only that lost the cancel without noticing."""
+
     event_id: str
     zd_number: str
     duplicate: bool
     messages: tuple[RoutedMessage, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    changed: bool = False
+    rejected_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id,
             "zd_number": self.zd_number,
             "duplicate": self.duplicate,
+            "changed": self.changed,
+            "rejected_id": self.rejected_id,
             "messages": [
                 {
                     "message_id": m.message_id,
@@ -312,16 +332,25 @@ class Intake:
                 if outbound:
                     to_publish.extend(outbound)
                     publishing.append(index)
+                found = zd.report(outcome.record, source, self._count_zd, answered=self._answered)
+                routed = outcome.routed
+                if found:  # as its messages are stored (``ZdCheck.noted``), and a repeat shows
+                    routed = tuple(replace(m, warnings=m.warnings + found) for m in routed)
+                if outcome.warnings and outcome.warnings[0] == CREATED_LATER:
+                    # An AMQP event has no answer: this line is its warning, as for ZD findings.
+                    self._said_in_answer(
+                        "event created_at is in the future",
+                        event_id=outcome.record.id,
+                        rule=CREATED_AT_IN_FUTURE,
+                        source=source,
+                    )
                 results.append(
                     IntakeResult(
                         outcome.record.id,
                         outcome.record.zd_number,
                         False,
-                        outcome.routed,
-                        outcome.warnings
-                        + zd.report(
-                            outcome.record, source, self._count_zd, answered=self._answered
-                        ),
+                        routed,
+                        outcome.warnings + found,
                     )
                 )
                 log.info(
@@ -791,15 +820,24 @@ class Intake:
                 counted=False,
             )
             warnings.append(
-                f"this copy differs from the one accepted in {described(changed)}; the "
-                "change was not taken: a changed event needs an event_id of its own "
+                f"{rule}: this copy differs from the one accepted in {described(changed)}; "
+                "the change was not taken: a changed event needs an event_id of its own "
                 f"(this copy is kept as rejected input {kept})"
             )
         else:
+            kept = None
             log.info("duplicate event ignored", event_id=record.id)
         # Gone only if deleted since this batch found it stored: then this copy's is all there is.
         keys = stored if stored is not None else record
-        return IntakeResult(keys.id, keys.zd_number, True, routed, tuple(warnings))
+        return IntakeResult(
+            keys.id,
+            keys.zd_number,
+            True,
+            routed,
+            tuple(warnings),
+            changed=kept is not None,
+            rejected_id=kept,
+        )
 
     @staticmethod
     def _changed_fields(stored: EventRecord | None, record: EventRecord) -> list[str]:

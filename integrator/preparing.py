@@ -9,17 +9,21 @@ settings), and what they return pickles: a ``Prepared`` or the rules an event br
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final, Literal
+
+from pydantic_core import PydanticCustomError, from_json
 
 from destinations.config import DestinationConfig
 from integrator.deprecation import resolve_version
 from integrator.ids import new_message_id, new_message_ids
 from integrator.settings import Settings
 from integrator.store import EventRecord, NewMessage
+from integrator.zd_sequence import CREATED_AT_IN_FUTURE
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
+from schemas.fields import parse_iso_date
 from schemas.rules import message_for
 from shapes import TEXT, Shape
 
@@ -30,7 +34,38 @@ BORN_LATER: Final = FieldError(
 )
 """A birth date after the day the event arrives. Schemas read no clock, so they hold a birth
 date to ``created_at`` only; an event whose ``created_at`` a sender's clock put in the future
-let a future birth date through to the hospital. Intake, which has the clock, refuses it."""
+let a future birth date through to the hospital. Intake, which has the clock, refuses it.
+
+It is the one rule said of such a date: a birth date in the future is after ``created_at`` too
+when that is in the past, and the schemas' ``birth_date_after_created_at`` then told the sender
+to look at the wrong field's relation, where the birth date alone is wrong (``validated``)."""
+
+_AFTER_CREATED: Final = "birth_date_after_created_at"
+_BIRTH_DATE: Final = BORN_LATER.path
+
+CLOCK_SLACK: Final = timedelta(days=1)
+"""How far ``created_at`` may be after the moment its event arrives before the answer warns:
+a day, as a birth date's slack (a sender's clock a little ahead passes unremarked)."""
+CREATED_LATER_SHAPE: Final = Shape(
+    CREATED_AT_IN_FUTURE,
+    f"{CREATED_AT_IN_FUTURE}: created_at is more than a day after the moment the event arrived; "
+    "the event is accepted and sent as it is, and its messages carry that time (RF1-7 of a "
+    "referral, ORC-9 of a request): check the sending system's clock",
+)
+CREATED_LATER: Final = CREATED_LATER_SHAPE()
+"""Not a refusal (the contract does not forbid it), but a sender whose clock is years ahead
+sent that year to the hospital without a word. Said in the answer and kept on the messages,
+as a ZD warning is (``zd_sequence.zd_warnings`` keeps it when a message is mapped again)."""
+
+UNROUTED: Final = (
+    "no destination serves this event's provider (provider.id); the event is stored unrouted "
+    "and nothing was sent: the engine keeps it, and its operators route it once a destination "
+    "serves that provider; do not send it again"
+)
+"""Names no value: upstream has written a BSN, or a name and birth date, into ``provider.id``
+(the API refuses a BSN in ``?provider=`` for that reason), and the answer goes back over the
+wire and into the sender's logs. Its advice is the sender's to follow: routing is an
+operator's command the sender cannot run."""
 
 #: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
 HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
@@ -62,10 +97,49 @@ def validated(raw: bytes | str | Mapping[str, Any], born_by: date) -> Event:
 
     ``born_by``: the latest birth date an event may give (the day it arrives, with a day of
     slack for a sender whose "today" is ahead of the engine's zone)."""
-    event = parse_event(raw)
+    try:
+        event = parse_event(raw)
+    except EventValidationError as refused:
+        raise _born_later(raw, refused, born_by) from None
     if event.patient.birth_date > born_by:
         raise EventValidationError((BORN_LATER,))
     return event
+
+
+def _born_later(
+    raw: bytes | str | Mapping[str, Any], refused: EventValidationError, born_by: date
+) -> EventValidationError:
+    """``refused`` with ``BORN_LATER`` when the birth date, valid in itself, is after
+    ``born_by``: in place of ``birth_date_after_created_at`` (the one rule said of that date),
+    else after the others, so a sender learns it in the same round as the rest.
+
+    Only on the refusal's path, which decodes the body once more: an accepted event pays
+    nothing. Not added to an answer that named as many rules as one names (``more_errors``):
+    the cross-field rules wait for the next round there too."""
+    errors = refused.errors
+    own = [e for e in errors if e.path == _BIRTH_DATE and e.rule != _AFTER_CREATED]
+    if own or any(e.rule == "more_errors" for e in errors):
+        return refused
+    born = _birth_date(raw)
+    if born is None or born <= born_by:
+        return refused
+    if any(e.rule == _AFTER_CREATED for e in errors):
+        return EventValidationError(
+            BORN_LATER if e.path == _BIRTH_DATE and e.rule == _AFTER_CREATED else e for e in errors
+        )
+    return EventValidationError((*errors, BORN_LATER))
+
+
+def _birth_date(raw: bytes | str | Mapping[str, Any]) -> date | None:
+    """The patient's birth date in ``raw``, as its field reads it; None when there is none
+    that the field takes (never raises: it only adds to a refusal)."""
+    try:
+        body = raw if isinstance(raw, Mapping) else from_json(raw)
+        patient = body.get("patient") if isinstance(body, Mapping) else None
+        given = patient.get("birth_date") if isinstance(patient, Mapping) else None
+        return None if given is None else parse_iso_date(given)
+    except (ValueError, PydanticCustomError):
+        return None
 
 
 def prepare(
@@ -143,12 +217,11 @@ def _prepared(
     messages: list[NewMessage] = []
     routed: list[RoutedMessage] = []
     warnings: list[str] = []
+    # About the event, so on each of its messages too (a comparison per event, no more).
+    about = (CREATED_LATER,) if event.created_at > now + CLOCK_SLACK else ()
     serving = list(destinations)
     if not serving:
-        warnings.append(
-            f"no destination serves provider {event.provider.id!r}; the event is stored "
-            "unrouted: once a destination serves it, send it with `integrator events route`"
-        )
+        warnings.append(UNROUTED)
     for destination in serving:
         version = destination.messages.get(event.type)
         if version is None:
@@ -157,6 +230,8 @@ def _prepared(
             )
             continue
         message = render(event, destination, version, now, settings, zone)
+        if about:
+            message = replace(message, warnings=message.warnings + about)
         messages.append(message)
         routed.append(
             RoutedMessage(
@@ -168,7 +243,7 @@ def _prepared(
                 message.warnings,
             )
         )
-    return Prepared(record, tuple(messages), tuple(routed), tuple(warnings))
+    return Prepared(record, tuple(messages), tuple(routed), (*about, *warnings))
 
 
 def render(

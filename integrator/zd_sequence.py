@@ -54,6 +54,12 @@ NEW_REPEATED = "new_repeated"
 NEW_AFTER_CANCEL = "new_after_cancel"
 RULES = (CANCEL_WITHOUT_NEW, CANCEL_REPEATED, NEW_REPEATED, NEW_AFTER_CANCEL)
 _PREFIXES = tuple(f"{rule}: " for rule in RULES)  # every warning starts with its rule
+CREATED_AT_IN_FUTURE: Final = "created_at_in_future"
+"""The rule of intake's other warning about the event itself rather than its mapping: a
+``created_at`` ahead of its arrival (``preparing.CREATED_LATER``). Named here, not there, so
+that the commands that only read messages do not load the mappers to know it."""
+# What a message mapped again keeps of the one it replaces: these, and that one.
+_KEPT = (*_PREFIXES, f"{CREATED_AT_IN_FUTURE}: ")
 
 KINDS: Final = {"referral": "referral", "diagnostic_request": "diagnostic request"}
 """How a warning names each event type."""
@@ -211,9 +217,10 @@ class ZdCheck:
 
 
 def zd_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
-    """This module's warnings among a message's: what a message mapped again keeps of the one
-    it replaces or resends (its mapping notes are made anew; these are about the event)."""
-    return tuple(w for w in warnings if w.startswith(_PREFIXES))
+    """This module's warnings among a message's, with intake's ``created_at_in_future``: what
+    a message mapped again keeps of the one it replaces or resends (its mapping notes are made
+    anew; these are about the event, as intake found it when it arrived)."""
+    return tuple(w for w in warnings if w.startswith(_KEPT))
 
 
 class BatchCheck:

@@ -99,6 +99,12 @@ EN: Final[dict[str, str]] = {
         "new_after_cancel: this ZD number's {kind} was cancelled before, in event {earlier}; "
         "this new one is sent as well, after the cancel"
     ),
+    # The event's created_at ahead of its arrival (integrator.preparing)
+    "warning.created_at_in_future": (
+        "created_at_in_future: created_at is more than a day after the moment the event "
+        "arrived; the event is accepted and sent as it is, and its messages carry that time "
+        "(RF1-7 of a referral, ORC-9 of a request): check the sending system's clock"
+    ),
 }
 
 NL: Final[dict[str, str]] = {
@@ -174,6 +180,12 @@ NL: Final[dict[str, str]] = {
     "warning.zd.new_after_cancel": (
         "new_after_cancel: de {kind} met dit ZD-nummer is eerder geannuleerd, in gebeurtenis "
         "{earlier}; deze nieuwe wordt ook verstuurd, na de annulering"
+    ),
+    "warning.created_at_in_future": (
+        "created_at_in_future: created_at ligt meer dan een dag na het moment waarop de "
+        "gebeurtenis binnenkwam; ze is aangenomen en wordt verstuurd zoals ze is, en haar "
+        "berichten dragen die tijd (RF1-7 van een verwijzing, ORC-9 van een aanvraag): laat de "
+        "klok van het verzendende systeem nakijken"
     ),
 }
 

@@ -41,6 +41,7 @@ SHAPES: Final[tuple[Shape, ...]] = (
     deprecation.UPGRADED,
     intake.HELD,
     intake.NOT_RELEASED,
+    intake.CREATED_LATER_SHAPE,
     errors.UNKNOWN_VERSION,
     errors.RETIRED,
     errors.RETIRED_NO_SUCCESSOR,

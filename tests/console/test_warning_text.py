@@ -13,7 +13,7 @@ import dataclasses
 import json
 import string
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ from integrator.console.i18n import EN, NL, Translator
 from integrator.console.refusals import say
 from integrator.console.warning_text import SHAPES, read, word, worded_in
 from integrator.intake import Intake
+from integrator.preparing import prepare
 from integrator.refusal import Note
 from integrator.store import EventRecord, Store
 from integrator.store.records import ZdEvent
@@ -157,6 +158,12 @@ def written(
     # see the earlier event (message_reads.messages_in_sight).
     found += _zd_warnings()
     found += [zd_sequence.unnamed(w) for w in _zd_warnings() if zd_sequence.earlier_event(w)]
+    # An event whose created_at is more than a day after it arrived (``preparing._prepared``).
+    ahead = referral.model_copy(update={"created_at": BEFORE_LFDV1_SUNSET + timedelta(days=400)})
+    target = destination("noord", 2575, providers=["p"])
+    keyed = settings_for(tmp_path, search_key="k" * 32)
+    made = prepare(ahead, "http", BEFORE_LFDV1_SUNSET, [target], keyed, UTC)
+    found += [w for m in made.messages for w in m.warnings]
     return found
 
 

@@ -59,3 +59,47 @@ async def test_a_day_of_slack_for_the_senders_today(
         await intake.submit(
             born(referral_data, date(2026, 11, 29), "2026-11-29T09:00:00+01:00"), source="http"
         )
+
+
+async def test_a_future_birth_date_is_in_future_also_when_created_at_is_in_the_past(
+    store: Store, tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Born in 2030 in a referral made last week was refused as ``birth_date_after_created_at``
+    (the schemas' rule, which ran first), as if ``created_at`` were what to fix: the one rule
+    said of a birth date after the day it arrived is ``birth_date_in_future``."""
+    intake = intake_on(store, tmp_path, ManualClock(ARRIVES))
+    with pytest.raises(InvalidEvent) as refused:
+        await intake.submit(
+            born(referral_data, date(2030, 1, 1), "2026-11-20T09:15:00+01:00"), source="http"
+        )
+    assert [(e.path, e.rule) for e in refused.value.errors] == [
+        ("patient.birth_date", "birth_date_in_future")
+    ]
+    # After created_at but not after the day it arrived: the schemas' rule, as before.
+    with pytest.raises(InvalidEvent) as before:
+        await intake.submit(
+            born(referral_data, date(2026, 11, 25), "2026-11-20T09:15:00+01:00"), source="http"
+        )
+    assert [(e.path, e.rule) for e in before.value.errors] == [
+        ("patient.birth_date", "birth_date_after_created_at")
+    ]
+
+
+async def test_a_future_birth_date_is_named_beside_the_other_broken_rules(
+    store: Store, tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Every broken rule in one answer: a refusal for another field left the future birth date
+    for the next round. A birth date that breaks its own rule is not judged again."""
+    intake = intake_on(store, tmp_path, ManualClock(ARRIVES))
+    event = json.loads(born(referral_data, date(2030, 1, 1), "2026-11-20T09:15:00+01:00"))
+    event["priority"] = "asap"
+    with pytest.raises(InvalidEvent) as refused:
+        await intake.submit(json.dumps(event), source="http")
+    assert [(e.path, e.rule) for e in refused.value.errors] == [
+        ("priority", "allowed_values"),
+        ("patient.birth_date", "birth_date_in_future"),
+    ]
+    event["patient"]["birth_date"] = "2030-02-30"
+    with pytest.raises(InvalidEvent) as invalid:
+        await intake.submit(event, source="http")
+    assert "birth_date_in_future" not in {e.rule for e in invalid.value.errors}

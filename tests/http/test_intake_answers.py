@@ -4,7 +4,9 @@ stored event's, and a publish the transport could not make does not turn the 202
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -102,3 +104,76 @@ async def test_a_batch_counts_each_event_once_by_its_outcome(
     assert len(results) == 5
     after = {o: count(o) - before[o] for o in before}
     assert after == {"accepted": 3, "duplicate": 1, "rejected": 1}
+
+
+async def test_a_changed_copy_says_so_in_fields_a_program_reads(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """A cancel sent under its referral's ``event_id`` answered ``duplicate: true`` as an
+    identical retry does, its warning prose without a rule: a client that reused an event_id
+    per ZD number lost its cancels without noticing. ``changed`` and ``rejected_id`` tell the
+    two apart, and the warning starts with its rule as the ZD warnings do."""
+    assert (await api.post("/api/v1/events", json=referral_data)).status_code == 202
+    retry = (await api.post("/api/v1/events", json=referral_data)).json()
+    assert retry["duplicate"] is True
+    assert retry["changed"] is False and retry["rejected_id"] is None
+    cancel = await api.post("/api/v1/events", json={**referral_data, "action": "cancel"})
+    assert cancel.status_code == 202, cancel.text
+    body = cancel.json()
+    assert body["duplicate"] is True and body["changed"] is True
+    [note] = [w for w in body["warnings"] if "differs" in w]
+    assert note.startswith("changed_duplicate: ") and "action" in note
+    assert body["rejected_id"] is not None and body["rejected_id"] in note
+    kept = await engine.store.get_rejected(body["rejected_id"])
+    assert kept is not None
+    assert [r["rule"] for r in kept.reason] == ["changed_duplicate"]
+
+
+async def test_the_first_answer_s_messages_carry_the_zd_warning_as_a_repeat_s_do(
+    api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """The first 202 had ``new_repeated`` only at its top level, the same event's repeat on its
+    message too (as stored): one message, two stories."""
+    assert (await api.post("/api/v1/events", json=referral_data)).status_code == 202
+    second = {**referral_data, "event_id": "0b6a4d2e-6f1c-4c35-9d8e-2a7b5c000043"}
+    first = (await api.post("/api/v1/events", json=second)).json()
+    [found] = [w for w in first["warnings"] if w.startswith("new_repeated: ")]
+    [message] = first["messages"]
+    assert found in message["warnings"]
+    again = (await api.post("/api/v1/events", json=second)).json()
+    [repeated] = again["messages"]
+    assert repeated["warnings"] == message["warnings"]
+
+
+async def test_an_unrouted_event_s_answer_quotes_no_provider_id_and_names_no_command(
+    api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """Upstream has written a BSN into ``provider.id``: the answer echoed it back verbatim, with
+    advice only an operator could follow (``integrator events route``)."""
+    unrouted = {**referral_data, "provider": {"id": BSN, "name": "Elders"}}
+    answer = await api.post("/api/v1/events", json=unrouted)
+    assert answer.status_code == 202, answer.text
+    assert BSN not in answer.text
+    [note] = answer.json()["warnings"]
+    assert "provider.id" in note and "do not send it again" in note
+    assert "integrator" not in note
+
+
+async def test_a_created_at_far_ahead_is_accepted_with_a_warning_kept_on_its_messages(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """A sender's clock years ahead put 2031 in RF1-7 without a word. Not a refusal (the
+    contract does not forbid it); a day ahead is a sender's zone, and passes unremarked."""
+    ahead = {**referral_data, "created_at": "2031-01-01T09:00:00+01:00"}
+    answer = await api.post("/api/v1/events", json=ahead)
+    assert answer.status_code == 202, answer.text
+    [note] = [w for w in answer.json()["warnings"] if w.startswith("created_at_in_future: ")]
+    assert "2031" not in note
+    [message] = answer.json()["messages"]
+    assert note in message["warnings"]
+    [stored] = await engine.store.get_messages([message["message_id"]])
+    assert note in stored.warnings
+    tomorrow = (datetime.now(UTC) + timedelta(hours=20)).isoformat()
+    close = {**referral_data, "event_id": str(uuid.uuid4()), "created_at": tomorrow}
+    near = (await api.post("/api/v1/events", json=close)).json()
+    assert not [w for w in near["warnings"] if "created_at" in w], near

@@ -219,6 +219,9 @@ def test_submit_of_a_duplicate_with_another_zd_number_prints_the_stored_one(
     [outcome] = json.loads(as_json.stdout)
     assert outcome["duplicate"] is True and outcome["zd_number"] == "ZD100000001"
     assert any("not taken" in w for w in outcome["warnings"])
+    # Said where a program reads it: the copy is kept as rejected input, under this id.
+    assert outcome["changed"] is True and outcome["rejected_id"]
+    assert any(w.startswith("changed_duplicate: ") for w in outcome["warnings"])
 
 
 def test_submit_bad_input_exits_2_with_field_errors(

@@ -147,6 +147,36 @@ async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
     assert {kept[0] for kept in in_process["payloads"].values()} == {"local:anna"}
 
 
+async def test_a_future_birth_date_and_a_created_at_ahead_are_judged_alike_in_the_process(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    """The process runs the same ``validated`` and ``prepare``: a birth date in the future
+    with a ``created_at`` in the past is ``birth_date_in_future`` there too (it was
+    ``birth_date_after_created_at``), and a ``created_at`` years ahead is warned of alike."""
+    unborn = copy.deepcopy(referral_data)
+    unborn["event_id"], unborn["patient"]["birth_date"] = str(uuid.uuid4()), "2999-01-01"
+    ahead = copy.deepcopy(referral_data)
+    ahead["event_id"], ahead["created_at"] = str(uuid.uuid4()), "2999-01-02T10:00:00+01:00"
+    raws = [*_batch(referral_data, diagnostic_request_data), json.dumps(unborn), json.dumps(ahead)]
+    outcomes = []
+    for name, apart in (("loop", False), ("process", True)):
+        engine = Engine(settings_for(tmp_path / name, prepare_process=apart), catalog=_catalog())
+        await engine.start()
+        try:
+            assert (engine._prepare_process is not None) is apart
+            outcomes.append(await _outcome(engine, raws))
+        finally:
+            await engine.stop()
+    on_loop, in_process = outcomes
+    assert in_process == on_loop
+    refused = on_loop["answers"][-2]
+    assert refused[0] == "refused"
+    assert [e["rule"] for e in refused[1]] == ["birth_date_in_future"]
+    accepted = on_loop["answers"][-1]
+    assert accepted[0] == "accepted" and accepted[2][0].startswith("created_at_in_future: ")
+    assert all(accepted[2][0] in message[3] for message in accepted[3]) and accepted[3]
+
+
 async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
     tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
 ) -> None:

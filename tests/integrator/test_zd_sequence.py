@@ -25,6 +25,7 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.intake import IntakeResult
+from integrator.preparing import CREATED_LATER
 from integrator.resending import resend_in_engine
 from integrator.store import EventRecord, MessageFilter, NewMessage
 from integrator.store.records import ZdEvent
@@ -178,6 +179,9 @@ def test_the_check_notes_messages_and_keeps_their_payload() -> None:
     assert noted.warnings[0] == "PID-5 shortened"
     assert noted.warnings[1].startswith("cancel_without_new: ")
     assert zd_warnings(noted.warnings) == noted.warnings[1:]
+    # Intake's other warning about the event itself stays too when a message is mapped again
+    # (released, remapped): its RF1-7 carries the same time, and support must see why.
+    assert zd_warnings((*noted.warnings, CREATED_LATER)) == (*noted.warnings[1:], CREATED_LATER)
     fits = record(zd="ZD100000009")
     assert check.noted(fits, [message]) == [message]  # the same list: nothing made
     assert check.report(fits, "http") == ()
@@ -235,7 +239,7 @@ async def test_a_cancel_of_nothing_is_sent_with_a_warning_and_a_log_line_of_ids(
     # Kept on the message for support (messages show, the console, the API).
     assert warning in message.warnings
     [routed] = result.messages
-    assert warning not in routed.warnings  # the answer says it once, for the event
+    assert routed.warnings == message.warnings  # as stored, and as a repeat's answer says
     [line] = zd_lines(logs)
     assert line["log_level"] == "warning"
     assert line == {
