@@ -33,8 +33,9 @@ parses it) hold one number: a larger body cost the engine several times its size
 once parsed, for an event that could only be refused."""
 
 REJECTED_ID_HEADER: Final = "x-integrator-rejected-id"
-"""On a 413 for a declared size: the id the submission is kept under as rejected input, sent
-only when it was kept (its caller may submit events), so a client knows which it was."""
+"""On every refusal of ``POST /api/v1/events`` that kept the submission (413, 415, 422): the id
+it is kept under as rejected input, sent only when it was kept (its caller may submit events),
+so a client knows which it was and support finds it by that id."""
 
 BODY_TOO_LARGE: Final = "body_too_large"
 MEDIA_TYPE: Final = "media_type"

@@ -22,6 +22,9 @@ The rule:
 - at most :data:`MOST_REMEMBERED` tokens are kept (a Prometheus pair needs one or two); past
   that, the one checked longest ago goes.
 
+Every check also says when the token expires, and tells the log of a token that is refused
+or expires soon (``integrator.access.token_notices``), from what it reads here anyway.
+
 Revocation, weighed: a token revoked before the outage is refused during it when a check ran
 after the revocation, as Prometheus's next scrape is (every 15 to 60 s). A token revoked less
 than a scrape interval before the store went down still reads the metrics until
@@ -38,6 +41,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from integrator.access.permissions import Identity, Permission
+from integrator.access.token_notices import TokenNotices
 from integrator.access.tokens import hash_secret
 from integrator.logging import get_logger
 from integrator.store import Store, StoreUnavailable
@@ -58,6 +62,15 @@ MOST_REMEMBERED: Final = 16
 
 REMEMBERED_PERMISSION: Final = Permission.METRICS_READ
 """The one permission answered from memory; ``GET /metrics`` is the one route declaring it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """A token's check: its identity (None: it does not work) and when it expires (None: not
+    known now, the store did not answer when it was to be read)."""
+
+    identity: Identity | None
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +99,17 @@ class RememberedTokens:
         self._for = remember_for
         self._most = most
         self._checked: OrderedDict[str, _Checked] = OrderedDict()
+        self.notices = TokenNotices(store, now)
+        """What is told of a token's use besides its answer (``token_notices``)."""
 
     async def authenticate(self, raw: str, permission: Permission | None) -> Identity | None:
         """``AccessService.authenticate_token(raw)`` for a request needing ``permission``; its
         ``StoreUnavailable`` is answered from memory for :data:`REMEMBERED_PERMISSION` only."""
+        return (await self.check(raw, permission)).identity
+
+    async def check(self, raw: str, permission: Permission | None) -> TokenCheck:
+        """:meth:`authenticate`, with when the token expires, and the token's use or refusal
+        told in the log as ``integrator.access.token_notices`` says."""
         key = hash_secret(raw)
         try:
             identity = await self._access.authenticate_token(raw)
@@ -97,9 +117,14 @@ class RememberedTokens:
             remembered = self._recall(key, permission)
             if remembered is None:
                 raise
-            return remembered
+            return TokenCheck(remembered, self._checked[key].expires_at)
+        if identity is None:
+            await self.notices.refused(raw)
+            await self._note(key, None)
+            return TokenCheck(None, None)
+        expires_at = await self.notices.used(key, identity)
         await self._note(key, identity)
-        return identity
+        return TokenCheck(identity, expires_at)
 
     def _recall(self, key: str, permission: Permission | None) -> Identity | None:
         known = self._checked.get(key)
@@ -134,10 +159,6 @@ class RememberedTokens:
             self._checked.popitem(last=False)
 
     async def _expiry(self, key: str) -> datetime | None:
-        """When the token expires, read once, the first time it is remembered (it never
-        changes); None when the store stopped answering since its check."""
-        try:
-            token = await self._store.get_token(token_hash=key)
-        except StoreUnavailable:
-            return None
-        return None if token is None else token.expires_at
+        """When the token expires, read once (it never changes; ``TokenNotices.expiry`` keeps
+        it); None when the store stopped answering since its check."""
+        return await self.notices.expiry(key)

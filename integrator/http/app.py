@@ -31,12 +31,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.types import Receive, Scope, Send
 
 from integrator.engine import Engine
-from integrator.http.auth import authorize
+from integrator.http.auth import SaysTokenExpiry, authorize
 from integrator.http.caching import NoStore
 from integrator.http.deps import state_reason
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
 from integrator.http.head import HeadAsGet
+from integrator.http.idempotency import refuse_on_intake
 from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
 from integrator.http.methods import install_allow
@@ -86,8 +87,9 @@ class EngineApp:
         self.jobs = jobs
         # Outside every check: a 413 comes before anything else; a refused event submission
         # is kept as rejected input (integrator.http.refused_intake). Outermost of all,
-        # NoStore: every answer, a 413 or a 500 included, says not to keep it.
-        self._served = NoStore(BodyLimits(app, refused=body_refused))
+        # NoStore: every answer, a 413 or a 500 included, says not to keep it. Within it, the
+        # token's expiry on the answer of a request whose token worked (http.auth).
+        self._served = NoStore(SaysTokenExpiry(BodyLimits(app, refused=body_refused)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -109,7 +111,9 @@ async def admit(request: Request) -> None:
 
 
 async def request_rules(request: Request) -> None:
-    """The app-wide rules on what a request may carry, in this order."""
+    """The app-wide rules on what a request may carry, in this order. An event submission's
+    ``Idempotency-Key`` first: it is refused before anything of the request is kept."""
+    refuse_on_intake(request)
     await require_json_body(request)
     try:
         await refuse_unclear_parameters(request)

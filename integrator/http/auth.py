@@ -18,7 +18,11 @@ For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
   through the engine's ``RememberedTokens`` (``integrator.access.remembered``), which answers
   for the metrics permission from the token's last check while the store is unavailable. A
   missing, malformed, unknown, expired or revoked token, or one whose owner was deactivated,
-  gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which;
+  gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which (it lists
+  them all, so a sender whose token expired does not read it as "no token sent"); the log does,
+  for a token the store knows (``integrator.access.token_notices``);
+- keeps when the token expires on the request's state, which every answer then says in
+  ``X-Integrator-Token-Expires`` (:class:`SaysTokenExpiry`), so a client sees it coming;
 - answers 403 when the identity holds the permission in no cluster (for a route in
   ``EVERY_CLUSTER``: not in all of them), naming the token's grants that would carry it but
   are suspended, with the service's reason (a role that reads patient data its maker no
@@ -33,11 +37,14 @@ The rule itself (which roles carry a permission, which grants reach a cluster) i
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.access.permissions import Identity, Permission, roles_with
 from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, SIGNED_IN
@@ -47,9 +54,15 @@ from integrator.logging import get_logger
 log = get_logger("integrator.http")
 
 UNAUTHENTICATED: Final = (
-    "authentication required: send an API token as 'Authorization: Bearer itg_…' "
-    "(`integrator tokens create` makes one on the server)"
+    "authentication required: no valid API token was sent; it may be missing, unknown, "
+    "expired or revoked, or its owner deactivated (this answer does not say which; the "
+    "engine's log names a known token that no longer works). Send one as 'Authorization: "
+    "Bearer itg_…' (`integrator tokens create` makes one on the server)"
 )
+TOKEN_EXPIRES: Final = "X-Integrator-Token-Expires"  # noqa: S105 (a header's name)
+"""The answer's header saying when the request's token expires (ISO 8601, UTC)."""
+_EXPIRES_KEY: Final = "token_expires"
+"""Where ``authorize`` keeps it in the request's state, for :class:`SaysTokenExpiry`."""
 _CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 
 
@@ -142,11 +155,41 @@ def _allowed(identity: Identity, permission: Permission, *, everywhere: bool) ->
 
 
 async def _authenticate(request: Request, permission: Permission | None) -> Identity | None:
-    """The token's identity, for a route needing ``permission`` (None: any identity)."""
+    """The token's identity, for a route needing ``permission`` (None: any identity); when it
+    expires goes on the request's state, for the answer's header."""
     token = bearer_token(request)
     if token is None:
         return None
-    return await engine_of(request).tokens.authenticate(token, permission)
+    checked = await engine_of(request).tokens.check(token, permission)
+    if checked.expires_at is not None:
+        setattr(request.state, _EXPIRES_KEY, checked.expires_at.astimezone(UTC).isoformat())
+    return checked.identity
+
+
+class SaysTokenExpiry:
+    """Adds ``X-Integrator-Token-Expires`` to the answer of a request whose token worked
+    (``authorize`` found when it expires); ``create_app`` installs it around the app.
+
+    On every such answer, not only in a token's last weeks: a client can then warn its own
+    operators as early as it likes, and one header costs nothing. The engine's log says it too
+    from two weeks before (``integrator.access.token_notices``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_expiry(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                expires = scope.get("state", {}).get(_EXPIRES_KEY)
+                if expires is not None:
+                    MutableHeaders(scope=message).setdefault(TOKEN_EXPIRES, expires)
+            await send(message)
+
+        await self.app(scope, receive, send_expiry)
 
 
 def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) -> str:

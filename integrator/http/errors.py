@@ -8,6 +8,9 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 - a JSON body that cannot be read (no JSON, nested too deep) is that shape too, with ``loc``
   ``["body"]`` (``integrator.http.json_body``), also where FastAPI's own parser gave up, which
   FastAPI answers with an undocumented 400;
+- a refusal of an event submission that kept it as rejected input (a 415, a 422 for a query
+  parameter, a 413 of a body cut off) names the id it is kept under, in
+  ``X-Integrator-Rejected-Id`` and ``rejected_id`` (``integrator.http.refused_intake``);
 - an unexpected error is a plain 500 and one log line with the route and the error's type only:
   exception texts (a database driver's, say) may quote parameters. A store error's text is the
   exception: it is made without the driver's text (``integrator.store.failures``), names the
@@ -26,6 +29,7 @@ failure is logged every time.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
@@ -40,6 +44,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrator.destination_dir import DirectoryUnusable
 from integrator.http.body_keys import UNKNOWN_KEY, keys_taken
 from integrator.http.json_body import NOT_JSON, TOO_DEEP, JsonBodyRoute, bad_json
+from integrator.http.limits import KEPT_KEY
+from integrator.http.refused_intake import kept_under
 from integrator.log_throttle import EVERY, Clock, Line, LogThrottle, Outage
 from integrator.logging import get_logger
 from integrator.stated_reason import NEEDED, ReasonNeeded
@@ -47,6 +53,7 @@ from integrator.store import StoreUnavailable
 from integrator.store.errors import StoreError, UnknownDataKey
 from integrator.transport.committed import UNAVAILABLE
 from integrator.transport.errors import TransportUnavailable
+from schemas.refused import REJECTED_ID_HEADER
 
 log = get_logger("integrator.http")
 
@@ -149,7 +156,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             taken = keys_taken(request.scope.get("route"), error["loc"])
             if taken:
                 error["msg"] = UNKNOWN_KEY.format(keys=", ".join(taken))
-    return JSONResponse({"detail": errors}, status_code=422)
+    return _with_kept(request, JSONResponse({"detail": errors}, status_code=422))
+
+
+def _with_kept(request: Request, refusal: JSONResponse) -> JSONResponse:
+    """``refusal`` naming the id its event submission was kept under as rejected input
+    (``refused_intake.kept_under``), in ``X-Integrator-Rejected-Id`` and ``rejected_id``
+    beside its ``detail``; as it is when nothing was kept. Without it, a sender of a 415 or of
+    a 422 for a query parameter had no id to quote, and the docs read that as nothing kept."""
+    kept = kept_under(request.state)
+    if kept is None:
+        return refusal
+    body = json.loads(bytes(refusal.body))
+    headers = {k: v for k, v in refusal.headers.items() if k != "content-length"}
+    headers[REJECTED_ID_HEADER] = kept
+    return JSONResponse({**body, KEPT_KEY: kept}, status_code=refusal.status_code, headers=headers)
 
 
 class ContainUnexpectedErrors:
@@ -371,7 +392,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         cause = exc.__cause__
         refusal = bad_json(TOO_DEEP if isinstance(cause, RecursionError) else NOT_JSON)
         return JSONResponse({"detail": refusal.detail}, status_code=refusal.status_code)
-    return await http_exception_handler(request, exc)
+    answered = await http_exception_handler(request, exc)
+    if isinstance(answered, JSONResponse):
+        return _with_kept(request, answered)
+    return answered
 
 
 async def _reason_needed(request: Request, exc: Exception) -> Response:

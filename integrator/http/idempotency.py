@@ -7,6 +7,11 @@ body; the status goes on the route's ``Response``, and a kept answer says so in
 answer (the note about a batch's search, ``X-Integrator-Note``) must be one the request alone
 decides, handed over as ``headers``, so that a replay, whose request is the same, carries it
 too. Set on the ``Response`` inside the work, it would be lost on the replay, where no work runs.
+
+``POST /api/v1/events`` takes no ``Idempotency-Key``: an event's ``event_id`` is its key. A
+client whose generic helper adds the header believed itself protected while each attempt with
+a fresh ``event_id`` sent the referral again; so the header is refused there (422 naming it and
+the rule, :func:`refuse_on_intake`), before the body is read and before anything is kept.
 """
 
 from __future__ import annotations
@@ -14,14 +19,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Final
 
-from fastapi import Header, HTTPException, Response
+from fastapi import Header, HTTPException, Request, Response
 
 from integrator import idempotency
 from integrator.access.permissions import Identity
 from integrator.engine import Engine
 from integrator.http.openapi import answer
+from integrator.http.refused_intake import IDEMPOTENCY_KEY, is_intake
 
 REPLAYED: Final = "Idempotency-Replayed"
+NOT_ON_INTAKE: Final = (
+    "Idempotency-Key: POST /api/v1/events takes no Idempotency-Key; the event's event_id is "
+    "its idempotency key: to retry safely, send the same event with the same event_id again "
+    "(it is accepted once; a repeat answers duplicate: true). Nothing was kept"
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -75,3 +86,10 @@ async def answered_once(
     if done.replayed:
         response.headers[REPLAYED] = "true"
     return done.body
+
+
+def refuse_on_intake(request: Request) -> None:
+    """A 422 for an event submission that carries an ``Idempotency-Key`` (any, well formed or
+    not), see the module's docstring; nothing for any other request."""
+    if IDEMPOTENCY_KEY in request.headers and is_intake(request):
+        raise HTTPException(status_code=422, detail=NOT_ON_INTAKE)

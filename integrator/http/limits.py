@@ -12,7 +12,9 @@ it passes the limit: nothing beyond the limit is kept.
 A refused event submission (``POST /api/v1/events``) is kept as rejected input, without its
 body, when its caller may submit events: ``refused`` is told the limit and the size declared,
 or seen when the body was cut off (``integrator.http.refused_intake``; ``create_app`` passes
-it). Other routes' refusals are only answered.
+it). Other routes' refusals are only answered. It is kept before the 413 is answered, so the
+answer says the id (``X-Integrator-Rejected-Id`` and ``rejected_id``); a body cut off was kept
+only after its answer had gone, which then named none, as if nothing had been kept.
 
 Memory stays bounded with many senders at once: only ``LARGE_BODY_SLOTS`` requests with a body
 above ``BODY_LIMIT`` (or of unknown length) are read and handled at the same time; the others
@@ -47,6 +49,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # The one definition, shared with the AMQP intake and ``integrator submit``; named here too.
 from schemas.refused import EVENT_BODY_LIMIT as EVENT_BODY_LIMIT
 from schemas.refused import REJECTED_ID_HEADER
+
+KEPT_KEY: Final = "rejected_id"
+"""The answer's key beside ``detail`` naming the id a refused submission is kept under, as
+intake's own refusal (``EventRefused``) names it."""
 
 MIB: Final = 1024 * 1024
 BODY_LIMIT: Final = 1 * MIB
@@ -157,13 +163,14 @@ class BodyLimits:
         received = 0
         started = False
         cut_off = False
+        kept: str | None = None
         holding = False
         body_done = False
         loop = asyncio.get_running_loop()
         began: float | None = None
 
         async def counted() -> Message:
-            nonlocal received, cut_off, holding, body_done, began
+            nonlocal received, cut_off, holding, body_done, began, kept
             if body_done:  # what follows the body (a disconnect) may take any time
                 return await receive()
             if slot is not None and not holding:
@@ -185,7 +192,11 @@ class BodyLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    cut_off = True
+                    # Kept before the answer, which names the id (the route ran its
+                    # dependencies before it read the body, so the caller is known).
+                    if not cut_off:
+                        cut_off = True
+                        kept = await self._tell_refused(scope, limit, received, declared=False)
                     raise BodyTooLarge(limit)
                 body_done = not message.get("more_body", False)
                 if slot is not None and not body_done:
@@ -209,16 +220,16 @@ class BodyLimits:
             if started:
                 raise
             await _answer(
-                send, refusal.status_code, refusal.detail, retry_after=isinstance(refusal, NoSlot)
+                send,
+                refusal.status_code,
+                refusal.detail,
+                retry_after=isinstance(refusal, NoSlot),
+                rejected_id=kept,
             )
         finally:
             if holding:
                 assert slot is not None
                 slot.release()
-            # The app answered the 413 itself (its handler of HTTPException) or above. The
-            # route ran its dependencies before it read the body, so the caller is known.
-            if cut_off:
-                await self._tell_refused(scope, limit, received, declared=False)
 
     async def _tell_refused(
         self, scope: Scope, limit: int, size: int, *, declared: bool
@@ -252,9 +263,11 @@ async def _answer(
     headers = {"connection": "close"}
     if retry_after:
         headers["retry-after"] = "5"
+    body = {"detail": detail}
     if rejected_id is not None:
         headers[REJECTED_ID_HEADER] = rejected_id
-    response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        body[KEPT_KEY] = rejected_id
+    response = JSONResponse(body, status_code=status, headers=headers)
     await response({"type": "http"}, _no_body, send)
 
 

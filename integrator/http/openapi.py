@@ -256,7 +256,14 @@ COMPONENTS[ERROR_DETAIL] = {
     "title": ERROR_DETAIL,
     "description": "A refusal or failure, in a sentence that never quotes what was sent.",
     "required": ["detail"],
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        "rejected_id": {
+            "type": "string",
+            "description": "on a refused `POST /api/v1/events` that was kept as rejected input "
+            "(a 413 or a 415): the id it is kept under, as `X-Integrator-Rejected-Id` says",
+        },
+    },
 }
 COMPONENTS["EventFieldError"] = {
     "type": "object",
@@ -318,11 +325,31 @@ COMPONENTS[EVENT_ACCEPTED] = {
         "that event's (its `zd_number` and messages), whatever this copy says."
     ),
     "additionalProperties": False,
-    "required": ["event_id", "zd_number", "duplicate", "messages", "warnings"],
+    "required": [
+        "event_id",
+        "zd_number",
+        "duplicate",
+        "changed",
+        "rejected_id",
+        "messages",
+        "warnings",
+    ],
     "properties": {
         "event_id": {"type": "string", "format": "uuid"},
         "zd_number": {"type": "string"},
         "duplicate": {"type": "boolean"},
+        "changed": {
+            "type": "boolean",
+            "description": "true for a duplicate whose content differs from the event accepted "
+            "under its `event_id` (a `cancel`, another `zd_number`): the change was NOT taken "
+            "and nothing was sent for it; a changed event needs an `event_id` of its own. "
+            "`warnings` names the fields (`changed_duplicate: …`)",
+        },
+        "rejected_id": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": "when `changed`: the id this copy is kept under as rejected input, "
+            "to quote to support; else null",
+        },
         "messages": {
             "type": "array",
             "items": _MESSAGE_MADE,
@@ -484,25 +511,45 @@ RETRY_AFTER: Final[dict[str, Any]] = {
     "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
 }
 
+ACCEPT_IDENTITY: Final[dict[str, Any]] = {
+    "Accept-Encoding": {
+        "description": "on a refused `Content-Encoding`: `identity`, the only coding taken",
+        "schema": {"type": "string", "enum": ["identity"]},
+    }
+}
+KEPT_UNDER: Final[dict[str, Any]] = {
+    "X-Integrator-Rejected-Id": {
+        "description": "the id the submission is kept under as rejected input (also "
+        "`rejected_id` in the body), sent only when it was kept: without it nothing was",
+        "schema": {"type": "string"},
+    }
+}
+
 EVENT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     202: answer("Accepted: the event and its messages are stored", EVENT_ACCEPTED),
     413: answer(
         "The body is larger than an event may be (74,099,372 bytes: 50 MiB of attachments in "
         "base64 and 4 MiB for the rest); kept as rejected input, without its body, when the "
         "token may submit events",
-        headers={
-            "X-Integrator-Rejected-Id": {
-                "description": "the id it is kept under as rejected input, on a 413 for a "
-                "declared Content-Length, sent only when it was kept",
-                "schema": {"type": "string"},
-            }
-        },
+        headers=KEPT_UNDER,
+    ),
+    415: answer(
+        "A body not declared as JSON, or declared in a charset other than UTF-8: kept as "
+        "rejected input as it arrived, when the token may submit events (its id in "
+        "`X-Integrator-Rejected-Id` and `rejected_id`). Or a body sent with a "
+        "`Content-Encoding`: refused before anything of it is read or kept",
+        headers={**KEPT_UNDER, **ACCEPT_IDENTITY},
     ),
     422: answer(
         "The event is refused (`EventRefused`: the rules it broke, and the id it is kept "
-        "under as rejected input), or a query parameter is (`HTTPValidationError`)",
+        "under as rejected input), or a query parameter is (`HTTPValidationError`, kept as "
+        "rejected input too, its id in `rejected_id`), or an `Idempotency-Key` header was "
+        "sent (`ErrorDetail`; nothing kept: the event's `event_id` is its idempotency key, "
+        "send the same event_id again to retry safely)",
         EVENT_REFUSED,
         VALIDATION_ERROR,
+        ERROR_DETAIL,
+        headers=KEPT_UNDER,
     ),
     503: answer(
         "Too many large bodies at once (more than two above 1 MiB, waited 30 s), or the store "
@@ -663,12 +710,7 @@ _NOT_JSON: Final = answer(
     "is read or kept. Or a body not declared as JSON: send `Content-Type: application/json` "
     "(or a `+json` type); or declared in a charset other than UTF-8 (JSON is UTF-8, RFC 8259): "
     "no charset, or `charset=utf-8`",
-    headers={
-        "Accept-Encoding": {
-            "description": "on a refused `Content-Encoding`: `identity`, the only coding taken",
-            "schema": {"type": "string", "enum": ["identity"]},
-        }
-    },
+    headers=ACCEPT_IDENTITY,
 )
 _TOO_SLOW: Final = answer(
     f"The body came too slowly: one above {BODY_LIMIT // MIB} MiB, or of unknown length "
@@ -711,7 +753,9 @@ def _document_access(document: dict[str, Any]) -> None:
         "type": "http",
         "scheme": "bearer",
         "description": "An API token (`integrator tokens create` on the server); see "
-        "docs/access.md",
+        "docs/access.md. Every answer to a request whose token worked says when that token "
+        "expires, in `X-Integrator-Token-Expires` (ISO 8601, UTC): make its successor before "
+        "then; an expired one is answered 401 like any token that does not work",
     }
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():

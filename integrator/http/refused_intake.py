@@ -18,6 +18,14 @@ as a rejected event like a body that broke a rule, by the same service
   as it arrived; it is bounded by the size limit, which was checked while it was read.
 - Keeping the record never changes the answer: when the store cannot take it, the refusal is
   still answered and the failure logged (by kind only).
+- Every refusal that kept the input says the id it is kept under: ``X-Integrator-Rejected-Id``,
+  and ``rejected_id`` beside its ``detail``. The id is noted in the request's state
+  (:func:`kept_under`), where the answer is made (``integrator.http.errors``,
+  ``integrator.http.limits``); a 415 or a 422 for a query parameter carried none, while a 413
+  did, and docs/product.md tells senders that no id means nothing was kept.
+- A submission with an ``Idempotency-Key`` is refused first (``integrator.http.idempotency``)
+  and never kept, also when its declared size is refused: it changes nothing, so a client
+  whose helper sends one learns the rule and keeps no rows behind it.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 from typing import Final
 
 from fastapi import Request
+from starlette.datastructures import State
 from starlette.types import Scope
 
 from integrator.access.permissions import Identity
@@ -40,6 +49,10 @@ log = get_logger("integrator.http")
 
 INTAKE: Final = ("POST", EVENTS_PATH)
 SOURCE: Final = "http"
+IDEMPOTENCY_KEY: Final = "idempotency-key"
+"""The header ``POST /api/v1/events`` refuses (``integrator.http.idempotency``)."""
+KEPT: Final = "rejected_id"
+"""Where ``_keep`` notes the id in the request's state (``kept_under`` reads it)."""
 
 
 def is_intake(request: Request) -> bool:
@@ -60,7 +73,7 @@ async def keep_too_large(request: Request, *, limit: int, size: int, declared: b
     ``declared``: refused by its ``Content-Length`` before any dependency ran, so the caller is
     authenticated here; otherwise cut off while the route read it, after ``authorize``.
     """
-    if not is_intake(request):
+    if not is_intake(request) or IDEMPOTENCY_KEY in request.headers:
         return None
     caller = await _caller(request) if declared else _authorized(request)
     if caller is None:
@@ -69,17 +82,18 @@ async def keep_too_large(request: Request, *, limit: int, size: int, declared: b
     return await _keep(request, caller, b"", error, RejectedKeys())
 
 
-async def keep_not_json(request: Request) -> None:
-    """Keep a submission refused with 415, its body as it arrived; ``authorize`` ran first."""
-    await _keep_as_arrived(request, not_json(request.headers.get("content-type")))
+async def keep_not_json(request: Request) -> str | None:
+    """Keep a submission refused with 415, its body as it arrived; ``authorize`` ran first.
+    The id it is kept under (noted for the answer too), or None."""
+    return await _keep_as_arrived(request, not_json(request.headers.get("content-type")))
 
 
-async def keep_not_utf8(request: Request) -> None:
+async def keep_not_utf8(request: Request) -> str | None:
     """Keep a submission refused with 415 for a charset other than UTF-8, as it arrived."""
-    await _keep_as_arrived(request, not_utf8(request.headers.get("content-type")))
+    return await _keep_as_arrived(request, not_utf8(request.headers.get("content-type")))
 
 
-async def keep_with_query(request: Request) -> None:
+async def keep_with_query(request: Request) -> str | None:
     """Keep a submission refused with 422 for query parameters (``query.
     refuse_unclear_parameters``: the intake route takes none), its body as it arrived;
     ``authorize`` ran first. A valid referral sent with a proxy's cache-buster was answered
@@ -87,16 +101,25 @@ async def keep_with_query(request: Request) -> None:
     reads given twice; the intake route reads none but ``Authorization``, which ``authorize``
     answers first, so a refusal without a query is not kept under the query's rule.)"""
     if request.query_params:
-        await _keep_as_arrived(request, with_query())
+        return await _keep_as_arrived(request, with_query())
+    return None
 
 
-async def _keep_as_arrived(request: Request, error: FieldError) -> None:
+def kept_under(state: State) -> str | None:
+    """The id this request's submission was kept under as rejected input, for its answer;
+    None when nothing was kept."""
+    kept: str | None = getattr(state, KEPT, None)
+    return kept
+
+
+async def _keep_as_arrived(request: Request, error: FieldError) -> str | None:
     """Keep an event submission the app refused after ``authorize``, its body as it arrived,
-    with ``error``; nothing for another route, or for a caller not authorized."""
+    with ``error``; nothing for another route, for a caller not authorized, or for one that
+    sent an ``Idempotency-Key`` (refused for it before this is asked)."""
     caller = _authorized(request)
-    if route_key(request) != INTAKE or caller is None:
-        return
-    await _keep(request, caller, await request.body(), error, None)
+    if route_key(request) != INTAKE or caller is None or IDEMPOTENCY_KEY in request.headers:
+        return None
+    return await _keep(request, caller, await request.body(), error, None)
 
 
 async def _caller(request: Request) -> Identity | None:
@@ -117,9 +140,11 @@ async def _keep(
 ) -> str | None:
     engine = engine_of(request)
     try:
-        return await engine.intake.keep_rejected(
+        kept = await engine.intake.keep_rejected(
             raw, SOURCE, [error], keys=keys, caller=caller.display
         )
     except Exception as exc:  # the refusal is answered whatever happens here
         log.error("refused submission not kept", rule=error.rule, error_type=type(exc).__name__)
         return None
+    setattr(request.state, KEPT, kept)
+    return kept

@@ -68,8 +68,8 @@ async def test_a_body_declared_in_another_charset_is_a_415_and_kept(
     body = json.dumps(referral_data, ensure_ascii=False).encode("latin-1")
     response = await api.post(EVENTS, content=body, headers={"content-type": content_type})
     assert response.status_code == 415, response.text
-    assert response.json() == {"detail": NOT_UTF8}
     [record] = await kept(engine)
+    assert response.json() == {"detail": NOT_UTF8, "rejected_id": record.id}
     assert record.raw == body and record.source == "http"
     [reason] = record.reason
     assert (reason["path"], reason["rule"]) == ("$", "charset")

@@ -303,16 +303,17 @@ async def test_an_accepted_event_answers_exactly_its_documented_model(
         assert_conforms(document, EVENTS, "post", answered)
 
 
-def test_the_event_submission_says_how_to_retry_and_that_it_reads_no_idempotency_key(
+def test_the_event_submission_says_how_to_retry_and_that_it_refuses_an_idempotency_key(
     document: dict[str, Any],
 ) -> None:
     """The resends and routings document an ``Idempotency-Key``; the submission documented
     nothing, so a client sending that header with a fresh ``event_id`` per attempt had each
-    retry sent to the hospital again."""
+    retry sent to the hospital again. It refuses the header now, and says so."""
     operation = document["paths"][EVENTS]["post"]
     described = " ".join(operation["description"].split())
     assert "`event_id` is its idempotency key" in described
-    assert "No `Idempotency-Key` header is read here" in described
+    assert "`Idempotency-Key` header (the resends and routings take one) is refused" in described
+    assert "Idempotency-Key" in operation["responses"]["422"]["description"]
     assert "duplicate: true" in described and "rejected_id" in described
     assert "Needs `events.submit`" in described  # the access note still follows it
     assert "Idempotency-Key" not in {p["name"] for p in operation.get("parameters", [])}

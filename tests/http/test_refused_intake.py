@@ -57,10 +57,12 @@ async def test_a_declared_size_above_the_limit_is_kept_without_its_body(
     sent, asked = await call(app, http_scope(EVENTS, headers), [CHUNK])
     assert asked == 0  # still not a byte read
     assert sent[0]["status"] == 413
-    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:])) == {
-        "detail": too_large(EVENT_BODY_LIMIT)
-    }
     [record] = await kept(engine)
+    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:])) == {
+        "detail": too_large(EVENT_BODY_LIMIT),
+        "rejected_id": record.id,
+    }
+    assert (b"x-integrator-rejected-id", record.id.encode()) in sent[0]["headers"]
     assert record.source == "http" and record.raw == b""
     assert record.reason == [
         {
@@ -84,8 +86,10 @@ async def test_a_chunked_body_cut_off_is_kept_without_its_body(
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
-    assert response.json() == {"detail": too_large(EVENT_BODY_LIMIT)}
     [record] = await kept(engine)
+    # Kept before the answer, which names it (it was kept after, and named nothing).
+    assert response.json() == {"detail": too_large(EVENT_BODY_LIMIT), "rejected_id": record.id}
+    assert response.headers["x-integrator-rejected-id"] == record.id
     assert record.raw == b""
     [reason] = record.reason
     assert reason["rule"] == "body_too_large" and reason["path"] == "$"
@@ -107,8 +111,9 @@ async def test_a_body_not_sent_as_json_is_kept_as_it_arrived(
         EVENTS, content=body, headers={"content-type": "text/plain; charset=utf-8"}
     )
     assert response.status_code == 415
-    assert response.json() == {"detail": NOT_JSON}
     [record] = await kept(engine)
+    assert response.json() == {"detail": NOT_JSON, "rejected_id": record.id}
+    assert response.headers["x-integrator-rejected-id"] == record.id
     assert record.raw == body
     assert record.reason == [
         {
