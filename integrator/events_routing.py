@@ -205,6 +205,21 @@ def build_event_filter(
     )
 
 
+def never_routed_filter(flt: EventFilter) -> EventFilter:
+    """``flt`` narrowed to the events pruned before any message was made of them: the
+    referrals no destination got, whose ZD numbers only upstream can send again. An unrouted
+    one (waiting, its content kept) never is one: asked for both, none could be found, which
+    would read as "none lost", so it is refused."""
+    if flt.unrouted:
+        refused = EventsRefused(
+            "never_routed",
+            "an unrouted event waits with its content; a never-routed one lost it: choose one",
+        )
+        refused.cli_text = f"--unrouted and --never-routed: {refused.rule}"
+        raise refused
+    return dataclasses.replace(flt, never_routed=True)
+
+
 def listed_event_view(event: ListedEvent, zone: tzinfo | None = None) -> dict[str, Any]:
     """An event as listings show it: identifiers and routing facts, no patient data; its time
     in ``zone`` if given, as ``presenters`` gives times (the CLI gives the engine's zone)."""
@@ -219,6 +234,7 @@ def listed_event_view(event: ListedEvent, zone: tzinfo | None = None) -> dict[st
         "messages": event.message_count,
         "unrouted": event.unrouted,
         "caller": event.caller,
+        "pruned_at": None if event.pruned_at is None else iso_time(event.pruned_at, zone),
     }
 
 

@@ -154,11 +154,14 @@ EVENT_CSV_COLUMNS: Final = (
     "source",
     "messages",
     "caller",
+    "pruned_at",
 )
 """An event listing's columns: identifiers and routing facts, never patient data (``messages``
 0 is an unrouted event, or one pruned unrouted past its period; ``caller`` empty for one
 accepted before callers were kept). ``caller`` last: a report reading the columns before it
-by position reads them still."""
+by position reads them still; ``pruned_at`` (when retention emptied its JSON, empty while it
+is kept) after it, for the same reason: with ``messages`` 0 it names a referral no hospital
+got whose content is gone, which only upstream can send again."""
 
 
 async def export_events(
@@ -217,4 +220,5 @@ def event_cells(
             e.source,
             e.message_count,
             e.caller or "",
+            "" if e.pruned_at is None else iso_time(e.pruned_at, zone),
         ]

@@ -51,12 +51,15 @@ CSV_COLUMNS = (
     "last_error",
     "resend_of",
     "dead_letter_state",
+    "pruned_at",
 )
 """No BSN and no name: the export is for reports, identifiers and delivery facts only. A dead
 message's ``dead_letter_state`` (``open``, ``resending``, ``resolved``; empty for one not dead)
 is what the table shows as ``dead (resolved)``: without it a report counted the dead letters
 support had dealt with among those still to act on. It is the last column, so that a report
-reading the columns by position reads the others where they were. Times are
+reading the columns by position reads the others where they were; ``pruned_at`` (when
+retention emptied its HL7, empty while it is kept) came after it, last for the same reason,
+as ``--json`` had it and the CSV did not. Times are
 as ``--json`` gives them (``presenters.iso_time``): in full, with their offset, in the engine's
 zone when the front door gives it, so a report agrees with the table it was exported from."""
 
@@ -782,6 +785,7 @@ def csv_row(
         "last_error": short_reason(m.last_error) or "",  # no receiver's words in reports
         "resend_of": m.resend_of or "",
         "dead_letter_state": dead_state or "",
+        "pruned_at": "" if m.pruned_at is None else iso_time(m.pruned_at, zone),
     }
 
 

@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from typing import Final
 
-HEAD_REVISION: Final = "0038"
+HEAD_REVISION: Final = "0039"
 """The newest revision in ``migrations/versions``. A test compares it with Alembic's head, so
 adding a revision without updating this fails there, not in a store that skips its upgrade."""

@@ -84,6 +84,14 @@ def events_list(
             help="Only events waiting to be routed: no message made of them, not pruned.",
         ),
     ] = False,
+    never_routed: Annotated[
+        bool,
+        typer.Option(
+            "--never-routed",
+            help="Only events pruned before any message was made of them: their ZD numbers "
+            "are what to ask upstream to send again.",
+        ),
+    ] = False,
     caller: Annotated[
         str | None,
         typer.Option(
@@ -113,6 +121,7 @@ def events_list(
         EventsRefused,
         build_event_filter,
         listed_event_view,
+        never_routed_filter,
         unknown_provider,
     )
     from integrator.listing_totals import Total
@@ -132,6 +141,7 @@ def events_list(
         "since": since,
         "until": until,
         "unrouted": unrouted or None,
+        "never_routed": never_routed or None,
         "caller": caller,
     }
     # A BSN typed as the provider is refused as the API and the console refuse it, never
@@ -150,6 +160,8 @@ def events_list(
             unrouted=unrouted,
             caller=caller,
         )
+        if never_routed:
+            flt = never_routed_filter(flt)
     except EventsRefused as exc:
         fail(exc.for_cli(), 2)
 
@@ -229,7 +241,13 @@ def _table(
         "received": Column("received", lambda r: shown_time(r["received_at"], zone)),
         "messages": Column(
             "messages",
-            lambda r: "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
+            lambda r: (
+                "[yellow]none: unrouted[/]"
+                if r["unrouted"]
+                else "[red]none: pruned[/]"
+                if not r["messages"] and r["pruned_at"]
+                else str(r["messages"])
+            ),
         ),
         "caller": Column(
             "caller", lambda r: escape(r["caller"] or "-"), free_text=True, least=ACTOR_MIN

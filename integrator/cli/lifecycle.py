@@ -102,6 +102,7 @@ def prune_command(
                 progress=advance,
                 vacuum=vacuum,
                 stop=lambda: interruptions.stopped,
+                zone=settings.zone,
             )
 
     with interruptions:
@@ -135,8 +136,8 @@ def prune_command(
             kept = "for ever" if number == 0 else f"{number} day{'' if number == 1 else 's'}"
         table.add_row(LABELS[kind], kept, str(count))
     console.print(table)
-    if report.space is not None:
-        console.print(f"space: {report.space}")
+    if report.space_said is not None:
+        console.print(f"space: {report.space_said}", soft_wrap=True, markup=False)
     _warn(report)
     _stopped(report, interruptions.exit_code)
 

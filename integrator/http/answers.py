@@ -174,6 +174,11 @@ class EventListed(_Answer):
         description="who sent it, as the front door established it: `token:NAME`, "
         "`local:USER`, `amqp` or `demo`; null for events accepted before callers were kept"
     )
+    pruned_at: datetime | None = Field(
+        description="when retention emptied its content (INTEGRATOR_RETAIN_*); null while it "
+        "is kept. With `messages` 0: a referral no destination got, which only upstream can "
+        "send again (`never_routed=true` lists these)"
+    )
 
 
 class RejectedRule(_Answer):

@@ -66,13 +66,16 @@ class KeptLonger:
     engine: EnginePresence
     periods: tuple[LongerPeriod, ...]
     running: bool = True
+    zone: tzinfo | None = None
+    """The zone its start is said in: the settings' (``INTEGRATOR_TIMEZONE``), as every time the
+    command line prints; said in UTC, it read as hours off beside the other times."""
 
     def text(self) -> str:
         said = ", ".join(p.text() for p in self.periods)
         if not self.running and self.engine.host == UNRECORDED_HOST:
             return f"a version from before engines recorded their periods: {said}"
         if not self.running:
-            engine, started = self.engine, iso_time(self.engine.started_at)
+            engine, started = self.engine, iso_time(self.engine.started_at, self.zone)
             return f"pid {engine.pid} on host {engine.host}, started {started}: {said}"
         return f"{describe_engine(self.engine)}: {said}"
 
@@ -185,7 +188,9 @@ def longer_periods(engine: EnginePresence, retention: Retention) -> list[LongerP
     return found
 
 
-async def engines_keeping_longer(store: Store, retention: Retention) -> list[KeptLonger]:
+async def engines_keeping_longer(
+    store: Store, retention: Retention, *, zone: tzinfo | None = None
+) -> list[KeptLonger]:
     """The running engines that keep any kind longer than ``retention``, newest first; with
     none running, the last one that started on the store if it does (its periods are kept
     after it stops: a prune on an upgrade day, every engine stopped, took the defaults)."""
@@ -198,12 +203,14 @@ async def engines_keeping_longer(store: Store, retention: Retention) -> list[Kep
     if not running and (last := await store.last_engine_retention()) is not None:
         periods = longer_periods(last, retention)
         if periods:
-            found.append(KeptLonger(last, tuple(periods), running=False))
+            found.append(KeptLonger(last, tuple(periods), running=False, zone=zone))
     return found
 
 
-async def refuse_if_engines_keep_longer(store: Store, retention: Retention) -> None:
+async def refuse_if_engines_keep_longer(
+    store: Store, retention: Retention, *, zone: tzinfo | None = None
+) -> None:
     """Raise ``RetentionDisagrees`` when a running engine keeps any kind longer."""
-    found = await engines_keeping_longer(store, retention)
+    found = await engines_keeping_longer(store, retention, zone=zone)
     if found:
         raise RetentionDisagrees(found)

@@ -51,6 +51,7 @@ from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import IntegratorError, PermanentError
 from integrator.interruptions import Interruptions
+from integrator.lifecycle.room import free_on, is_full, sized
 from integrator.searchkey import KEY_SUFFIX, key_file_for
 from integrator.store import Store
 from integrator.store.keycheck import keys_in_use_in_sqlite
@@ -421,10 +422,26 @@ def _stage(
     except BaseException as exc:
         said = _discarded([partial, key_partial])
         if isinstance(exc, (sqlite3.Error, OSError)):
-            raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}; {said}") from None
+            full = _target_full(exc, plan.target.parent)
+            raise BackupFailed(
+                f"backup failed: {type(exc).__name__}: {exc}{full}; {said}"
+            ) from None
         exc.add_note(said)
         raise
     return _Staged(plan, partial, copied_key, pages, data_keys)
+
+
+def _target_full(exc: BaseException, directory: Path) -> str:
+    """Which disk is full, when one is: SQLite says "database or disk is full" of the copy it
+    writes, which read as the live store being full, where it is the backup's directory."""
+    if not is_full(exc, directory):
+        return ""
+    free = free_on(directory)
+    room = "" if free is None else f", {sized(free)} free"
+    return (
+        f" (the disk of the backup's directory {directory} is full{room}: make room there, "
+        "or back up to another disk; the store was only read)"
+    )
 
 
 def _put_in_place(staged: _Staged) -> BackupReport:

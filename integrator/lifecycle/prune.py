@@ -51,6 +51,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from deadletter.family import Families
@@ -61,6 +62,7 @@ from integrator.lifecycle.agreement import (
     refuse_if_engines_keep_longer,
 )
 from integrator.lifecycle.retention import SESSION_DAYS, Retention
+from integrator.lifecycle.room import free_on, sized
 from integrator.presenters import iso_time
 from integrator.store import Store
 from integrator.store.audit_prune import RUN_ACTION
@@ -104,6 +106,12 @@ class PruneReport:
     at: datetime
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     space: str | None = None
+    file_bytes: tuple[int, int] | None = None
+    """The SQLite store file's size before and after the space was given back: what a prune
+    said it did ("incremental_vacuum") read as bytes freed, where emptied payloads that leave
+    part-filled pages free none. None on PostgreSQL, or when nothing was given back."""
+    free_bytes: int | None = None
+    """Bytes free on the store file's disk after the run: what ``--vacuum`` would need."""
     old_pages_left: bool = False
     """A reader (a backup, an export) kept the SQLite store's checkpoint from finishing: the
     pruned values may stay in its files until the engine's own checkpoints, or the next prune
@@ -120,6 +128,24 @@ class PruneReport:
         return dry_run_warning(self.kept_longer)
 
     @property
+    def space_said(self) -> str | None:
+        """What was given back, in bytes; when nothing was, that ``--vacuum`` rewrites the file
+        and how much room that needs and has. PostgreSQL reuses the space itself."""
+        if self.space is None:
+            return None
+        if self.file_bytes is None:
+            return f"{self.space} (the database reuses the space of pruned rows)"
+        before, after = self.file_bytes
+        if after < before:
+            return f"{self.space}: gave back {sized(before - after)} (store file {sized(after)})"
+        free = "" if self.free_bytes is None else f"; {sized(self.free_bytes)} free there now"
+        return (
+            f"{self.space}: gave back nothing (store file {sized(after)}): pruned values left "
+            "part-filled pages. `integrator prune --vacuum` rewrites the file, needing about "
+            f"{sized(after)} free on its disk{free}"
+        )
+
+    @property
     def total(self) -> int:
         return sum(self.counts.values())
 
@@ -131,6 +157,9 @@ class PruneReport:
             "retention": self.retention.to_json(),
             "counts": dict(self.counts),
             "space": self.space,
+            "file_bytes_before": None if self.file_bytes is None else self.file_bytes[0],
+            "file_bytes_after": None if self.file_bytes is None else self.file_bytes[1],
+            "space_said": self.space_said,
             "old_pages_left": self.old_pages_left,
             "stopped": self.stopped,
             "warning": self.warning,
@@ -150,6 +179,7 @@ async def prune(
     audit_empty: bool = True,
     vacuum: bool = False,
     stop: Callable[[], bool] | None = None,
+    zone: tzinfo | None = None,
 ) -> PruneReport:
     """Prune (or, with ``dry_run``, count) what is past its period at ``now``.
 
@@ -157,7 +187,8 @@ async def prune(
     the daily run's empty days are not). ``vacuum``: give space back with a full ``VACUUM``
     (SQLite) instead of the incremental one. ``stop``: asked before each batch; once it says
     True the run ends there, audits what it did with ``"stopped": true`` and returns a report
-    saying ``stopped``. Cancelled (``asyncio``), it audits the same before it ends.
+    saying ``stopped``. Cancelled (``asyncio``), it audits the same before it ends. ``zone``:
+    the one a refusal or warning says a time in (the command line's, ``INTEGRATOR_TIMEZONE``).
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
@@ -165,9 +196,9 @@ async def prune(
     # the real run; the dry run, which changes nothing, counts and says so.
     kept: list[KeptLonger] = []
     if dry_run:
-        kept = await engines_keeping_longer(store, retention)
+        kept = await engines_keeping_longer(store, retention, zone=zone)
     else:
-        await refuse_if_engines_keep_longer(store, retention)
+        await refuse_if_engines_keep_longer(store, retention, zone=zone)
     report = PruneReport(dry_run=dry_run, retention=retention, at=now, kept_longer=tuple(kept))
     walk = _Walk(store, report, batch=batch, now=now, progress=progress, stop=stop)
     try:
@@ -182,16 +213,30 @@ async def prune(
         raise
     if dry_run:
         return report
+    path = store.sqlite_file()
+    before = _file_size(path)
     if (report.total or vacuum) and not report.stopped:
         report.space = await store.reclaim_space(full=vacuum)
     if not report.stopped:
         # Every real run, also one that found nothing: a run after a reader kept the last
         # one's checkpoint short finishes it (the pruned values out of the files too).
         report.old_pages_left = not await store.without_old_pages()
+    after = _file_size(path)
+    if report.space is not None and path is not None and before is not None and after is not None:
+        # Measured after the checkpoint: in WAL mode the file shrinks only then.
+        report.file_bytes = (before, after)
+        report.free_bytes = free_on(path.parent)
     # A run that said it began always says how it ended, so a start alone means it was killed.
     if report.total or audit_empty or walk.started:
         await _record(store, report, actor=actor, retention=retention)
     return report
+
+
+def _file_size(path: Path | None) -> int | None:
+    try:
+        return None if path is None else path.stat().st_size
+    except OSError:
+        return None
 
 
 async def _walk_all(

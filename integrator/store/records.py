@@ -105,6 +105,9 @@ class EventFilter:
     until: datetime | None = None
     bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
     unrouted: bool = False
+    # Pruned with no message ever made of it (``events.unrouted`` kept, ``pruned_at`` set): the
+    # referrals nobody received whose content is gone, which only upstream can send again.
+    never_routed: bool = False
     event_ids: tuple[str, ...] | None = None  # any of these (at most a few hundred at a time)
     # Only events with a message for one of these destinations (the clusters an identity may
     # see); None: no such limit. An unrouted event has no message, so it is left out.
@@ -129,10 +132,14 @@ class ListedEvent:
     message_count: int
     unrouted: bool
     """Waiting to be routed: stored without a message, and neither routed nor pruned since (the
-    store's own mark, ``events.unrouted``; a count of none is also an event pruned unrouted
-    past its period, or one whose messages lie outside the caller's clusters)."""
+    store's own mark, ``events.unrouted``, on a row not pruned; a count of none is also an
+    event pruned unrouted past its period, or one whose messages lie outside the caller's
+    clusters)."""
     caller: str | None = None
     """Who sent it (``EventRecord.caller``); None for events accepted before revision 0037."""
+    pruned_at: datetime | None = None
+    """When retention emptied its JSON: listed, so the referrals pruned before any destination
+    got them (``EventFilter.never_routed``) can be asked of upstream by ZD number."""
 
 
 @dataclass(frozen=True, slots=True)

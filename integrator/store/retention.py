@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
@@ -369,7 +370,11 @@ class RetentionMixin:
                     await conn.execute(
                         select(func.count())
                         .select_from(events)
-                        .where(events.c.unrouted, events.c.received_at < unrouted_before)
+                        .where(
+                            events.c.unrouted,
+                            events.c.pruned_at.is_(None),
+                            events.c.received_at < unrouted_before,
+                        )
                     )
                 ).scalar_one()
         return int(total)
@@ -386,7 +391,12 @@ class RetentionMixin:
         ``before``, by id after ``after_id``: read through the unrouted events' own index."""
         page = (
             select(events.c.id)
-            .where(events.c.unrouted, events.c.received_at < before, events.c.id > after_id)
+            .where(
+                events.c.unrouted,
+                events.c.pruned_at.is_(None),
+                events.c.received_at < before,
+                events.c.id > after_id,
+            )
             .order_by(events.c.id)
             .limit(limit)
         )
@@ -398,11 +408,11 @@ class RetentionMixin:
         """Empty the JSON of these events if they still have no message (one routed meanwhile
         keeps it), and take them off the unrouted list: with nothing left to map, they wait for
         nothing (``events route`` would have nothing to send). Their row stays, as a pruned
-        event's does: type, ZD number, provider, arrival, BSN search hash."""
+        event's does: type, ZD number, provider, arrival, BSN search hash; and so does their
+        mark (0039), which with ``pruned_at`` lists them as never routed
+        (``EventFilter.never_routed``): the referrals only upstream can send again."""
         no_message = ~select(messages.c.id).where(messages.c.event_id == events.c.id).exists()
-        return await _empty_events(
-            self, event_ids, now, events.c.unrouted, no_message, unrouted=False
-        )
+        return await _empty_events(self, event_ids, now, events.c.unrouted, no_message)
 
     @guarded("find rejected input past retention")
     async def old_rejected(
@@ -497,6 +507,13 @@ class RetentionMixin:
                 await auto.exec_driver_sql("PRAGMA incremental_vacuum")
                 done = "incremental_vacuum"
             return done
+
+    def sqlite_file(self: _StoreParts) -> Path | None:
+        """The SQLite store's file, whose size says what a prune gave back; None on
+        PostgreSQL, whose disk is the server's."""
+        if self.backend != "sqlite" or not self._engine.url.database:
+            return None
+        return Path(self._engine.url.database)
 
     @guarded("give space back")
     async def without_old_pages(self: _StoreParts) -> bool:

@@ -13,7 +13,7 @@ import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from datetime import UTC, datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -42,6 +42,7 @@ from integrator import history_actions
 from integrator.counting import counted
 from integrator.logging import get_logger
 from integrator.resend_skips import destination_not_configured
+from integrator.store import engine as sqlite_engine
 from integrator.store.audit_chain import (
     GENESIS,
     append_audit,
@@ -759,6 +760,7 @@ class Store(
             message_count.label("message_count"),
             events.c.unrouted,
             events.c.caller,
+            events.c.pruned_at,
         )
         terms = [*self._event_terms(flt), *_event_after(after, oldest_first)]
         if offset:
@@ -781,8 +783,9 @@ class Store(
                     received_at=row.received_at,
                     source=row.source,
                     message_count=row.message_count,
-                    unrouted=bool(row.unrouted),
+                    unrouted=bool(row.unrouted) and row.pruned_at is None,
                     caller=row.caller,
+                    pruned_at=row.pruned_at,
                 )
                 for row in result
             ]
@@ -963,7 +966,11 @@ class Store(
         if flt.unrouted:
             # Marked when stored without a message, cleared when its first is added: the
             # partial index holds these alone (0030), where a NOT EXISTS per event read them all.
-            terms.append(events.c.unrouted)
+            # A pruned one keeps its mark (0039) but waits for nothing.
+            terms.extend((events.c.unrouted, events.c.pruned_at.is_(None)))
+        if flt.never_routed:
+            # Read through the same partial index: those it holds that retention emptied.
+            terms.extend((events.c.unrouted, events.c.pruned_at.is_not(None)))
         if flt.event_ids is not None:
             terms.append(events.c.id.in_(list(flt.event_ids)))
         if flt.destination_ids is not None:
@@ -1005,7 +1012,7 @@ class Store(
             "bsn_hash": found_by.bsn_hash,
             "caller": caller,
         }
-        async with self._transaction() as conn:
+        async with self._bounded_transaction("reject an event") as conn:
             await conn.execute(insert(rejected_events), row)
         return rejected_id
 
@@ -2118,6 +2125,53 @@ class Store(
             return
         async with self._write_turn.exclusive(), watched, self._engine.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _bounded_transaction(self, operation: str) -> AsyncIterator[AsyncConnection]:
+        """:meth:`_transaction`, waiting for this process's other writers and SQLite's lock
+        together at most the busy timeout (``engine.SQLITE_BUSY_TIMEOUT_MS``), then
+        ``StoreUnavailable``; on PostgreSQL, :meth:`_transaction` itself.
+
+        For keeping rejected input, which a request waits for: with another process holding
+        SQLite's lock, the pooled writers of this process queued at the write turn fail one
+        after the other, each after its own busy timeout, and a refused event behind two of
+        them was answered 503 after 45 s, where a valid one (a hot write) got its 503 after
+        15 s. What is left of the wait once the turn is had is the connection's busy timeout
+        for this transaction (set before its first statement, which must still be the write:
+        a pragma reads nothing), and the usual one again after it."""
+        if self._write_turn is None:
+            async with self._transaction() as conn:
+                yield conn
+            return
+        budget = sqlite_engine.SQLITE_BUSY_TIMEOUT_MS / 1000
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        async with AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(budget):
+                    await stack.enter_async_context(self._write_turn.exclusive())
+            except TimeoutError:
+                failure = StoreUnavailable(
+                    f"{operation} failed (SQLITE_BUSY: this engine's other writers waited "
+                    f"{budget:g} s for the store's write lock before it)"
+                )
+                failure.code = "SQLITE_BUSY"
+                raise failure from None
+            left_ms = max(1, round((deadline - loop.time()) * 1000))
+            async with self._engine.connect() as conn:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={left_ms}")
+                await conn.commit()  # SQLAlchemy's own begin only: the pragma took no lock
+                try:
+                    async with self._writes.watch(), conn.begin():
+                        yield conn
+                finally:
+                    try:
+                        await conn.exec_driver_sql(
+                            f"PRAGMA busy_timeout={sqlite_engine.SQLITE_BUSY_TIMEOUT_MS}"
+                        )
+                        await conn.commit()
+                    except Exception:  # never back to the pool with a shorter wait
+                        await conn.invalidate()
 
     def _hot_turn(self) -> AbstractAsyncContextManager[None]:
         """A hot write's turn: shared with the other hot writes (``write_turn``)."""

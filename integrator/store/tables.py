@@ -54,8 +54,9 @@ events = Table(
     Column("bsn_hash", String(64), nullable=True),
     # When retention emptied ``payload`` (0006); the row stays for listings and the audit.
     Column("pruned_at", UTCDateTime(), nullable=True),
-    # Stored without any message (0030): no destination served it yet; cleared when routed,
-    # and when retention empties its payload (it then waits for nothing).
+    # Stored without any message (0030): no destination served it yet; cleared when routed.
+    # Kept when retention empties its payload (0039): with ``pruned_at`` it then says "never
+    # routed", and waits for nothing.
     Column("unrouted", Boolean(), nullable=False, server_default=text("false")),
     # Who sent it (0037), as rejected input's ``caller``: token:<name>, local:<user>, amqp or
     # demo; NULL for events accepted before 0037. Not indexed (a search by it is bounded by a

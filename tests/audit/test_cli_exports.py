@@ -121,6 +121,7 @@ def test_an_events_export_is_audited_and_holds_identifiers_only(env: dict[str, s
         "source",
         "messages",
         "caller",
+        "pruned_at",
     ]
     assert BSN not in done.stdout
     [entry] = exports(env)

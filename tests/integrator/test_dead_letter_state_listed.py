@@ -120,9 +120,10 @@ def _csv_states(text: str, ids: dict[str, str]) -> dict[str, str]:
     return {zd: rows[i]["dead_letter_state"] for zd, i in ids.items()}
 
 
-def test_messages_list_csv_says_it_in_its_last_column(tmp_path: Path) -> None:
+def test_messages_list_csv_says_it_in_a_column_of_its_own(tmp_path: Path) -> None:
     """A report of the dead messages counted the ones support had dealt with (``dead
-    (resolved)`` in the table) among those still to act on: the CSV said only ``dead``."""
+    (resolved)`` in the table) among those still to act on: the CSV said only ``dead``. Added
+    after the columns before it, so a report reading those by position reads them still."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
 
     async def fill() -> dict[str, str]:
@@ -132,7 +133,7 @@ def test_messages_list_csv_says_it_in_its_last_column(tmp_path: Path) -> None:
     ids = asyncio.run(fill())
     exported = cli(env_for(url, tmp_path), "messages", "list", "--csv")
     assert exported.exit_code == 0, exported.output
-    assert exported.stdout.splitlines()[0].endswith(",resend_of,dead_letter_state")
+    assert ",resend_of,dead_letter_state," in exported.stdout.splitlines()[0] + ","
     assert _csv_states(exported.stdout, ids) == EXPECTED
     not_dead = [r for r in csv.DictReader(io.StringIO(exported.stdout)) if r["status"] != "dead"]
     assert not_dead and {r["dead_letter_state"] for r in not_dead} == {""}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -230,3 +231,18 @@ async def test_a_store_upgraded_from_before_recorded_periods_keeps_its_unrouted_
     pruned = await asyncio.to_thread(cli, env, "prune", "--json")
     assert pruned.exit_code == 0, pruned.output
     assert json.loads(pruned.stdout)["counts"]["unrouted"] == 1
+
+
+async def test_the_refusal_says_the_last_engines_start_in_the_settings_zone(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Every other time the command line prints is in ``INTEGRATOR_TIMEZONE`` with its offset;
+    the refusal said the last engine's start in UTC, hours off beside them."""
+    await fill(env, 3, at=LONG_AGO)
+    async with engine_keeping(env, tmp_path, retain_payload_days=365):
+        pass
+    amsterdam = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    refused = await asyncio.to_thread(cli, amsterdam, "prune")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert re.search(r"started \d{4}-\d\d-\d\dT[\d:.]+\+0[12]:00:", said), said

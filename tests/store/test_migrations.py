@@ -115,7 +115,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0038"
+    assert revision == head_revision() == "0039"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -530,7 +530,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0038"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0039"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -952,6 +952,33 @@ async def test_migration_0038_stands_in_for_the_last_engine_of_a_store_that_held
         "INTEGRATOR_RETAIN_UNROUTED_DAYS is 0 (for ever) there, 90 days here"
     ]
     assert kept_longer(last, Retention(unrouted_days=0)) == []
+
+
+async def test_migration_0039_lists_the_events_pruned_before_any_message_as_never_routed(
+    site: Site,
+) -> None:
+    """Retention cleared a pruned unrouted event's mark, so no listing could name the referrals
+    no hospital got: 0039 marks those pruned before, and they list as never routed."""
+    await migrate_to(site, "0038")
+    pruned = make_event()
+    waiting = make_event()
+    async with raw_connection(site) as conn:
+        at = datetime(2026, 12, 1, 3, tzinfo=UTC)
+        await conn.execute(
+            insert(events).values(**event_row(pruned, Sealer()), pruned_at=at, unrouted=False)
+        )
+        await conn.execute(insert(events).values(**event_row(waiting, Sealer()), unrouted=True))
+        await conn.commit()
+    opened = await site.open()
+    try:
+        never = await opened.list_events(EventFilter(never_routed=True))
+        unrouted = await opened.list_events(EventFilter(unrouted=True))
+    finally:
+        await opened.close()
+    assert [(e.id, e.unrouted, e.pruned_at is not None) for e in never] == [
+        (pruned.id, False, True)
+    ]
+    assert [e.id for e in unrouted] == [waiting.id]
 
 
 def row_before_0037(event: EventRecord) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from integrator.events_routing import (
     RouteRequest,
     build_event_filter,
     listed_event_view,
+    never_routed_filter,
     route_in_engine,
     route_report,
     select_events,
@@ -64,6 +65,7 @@ from integrator.search import BadSearch, misplaced_bsn
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix, could_start_id
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
+from schemas.refused import REJECTED_ID_HEADER
 
 router = APIRouter(prefix="/api/v1", tags=["events"], route_class=JsonBodyRoute)
 
@@ -80,6 +82,11 @@ class EventSearchBody(BaseModel):
     since: str | None = since_field("Arrived", max_length=None)
     until: str | None = until_field("Arrived", max_length=None)
     unrouted: Flag = False
+    never_routed: Flag = Field(
+        False,
+        description="only events pruned before any message was made of them: the referrals "
+        "no destination got, which only upstream can send again",
+    )
     caller: str | None = Field(
         None, description="who sent them: `token:NAME`, `local:USER`, `amqp` or `demo`"
     )
@@ -114,13 +121,21 @@ async def post_event(request: Request, engine: EngineDep, identity: IdentityDep)
     connection or a 503, send the same event again with the same `event_id`. If the first
     was taken, the answer is 202 with `duplicate: true` and that event's messages, and nothing
     is sent twice; a copy whose content differs is not taken either (its `warnings` name the
-    fields). A new `event_id` is a new event, sent again to the hospital. No
-    `Idempotency-Key` header is read here (the resends and routings take one): generate the
-    `event_id` once per event, not once per attempt.
+    fields, and the answer says `changed: true` with the copy's `rejected_id`): a cancel is an
+    event of its own, with an `event_id` of its own. A new `event_id` is a new event, sent
+    again to the hospital. Requests have no order among them: send a cancel only after its
+    `new` was answered with a 2xx (docs/product.md §2 says what to do on `new_after_cancel`
+    or `cancel_without_new`). An
+    `Idempotency-Key` header (the resends and routings take one) is refused here with 422
+    naming it, before the body is read and with nothing kept: generate the `event_id` once
+    per event, not once per attempt, and send the event without the header.
 
     **Refusals** (422, `EventRefused`) name every broken rule at once, each with its field's
     `path` and `rule`, never the value sent; the input is kept as rejected input under
-    `rejected_id`. Correct the event and send it again; its `event_id` was not taken.
+    `rejected_id`. Correct the event and send it again; its `event_id` was not taken. Every
+    refusal that keeps the input (this 422, a 413, a 415, a 422 for a query parameter) names
+    the id in `X-Integrator-Rejected-Id`, and beside its `detail` as `rejected_id`; without
+    it nothing was kept.
     """
     # The docstring above is the operation's description in the OpenAPI document.
     raw = await request.body()
@@ -136,6 +151,7 @@ async def post_event(request: Request, engine: EngineDep, identity: IdentityDep)
                 "rejected_id": exc.rejected_id,
             },
             status_code=422,
+            headers={} if exc.rejected_id is None else {REJECTED_ID_HEADER: exc.rejected_id},
         )
     return JSONResponse(result.to_json(), status_code=202)
 
@@ -152,6 +168,10 @@ async def _query_terms(
         Query(description="who sent them: `token:NAME`, `local:USER`, `amqp` or `demo`"),
     ] = None,
     bsn: str | None = Query(None, include_in_schema=False),
+    never_routed: Annotated[
+        bool,
+        Query(description="only events pruned before any message was made of them"),
+    ] = False,
 ) -> EventSearchBody:
     """An event search's terms in the query; a BSN there is refused rather than ignored, so a
     caller who sent it learns it is in their logs. So is a ``provider`` that holds one
@@ -173,6 +193,7 @@ async def _query_terms(
         until=until,
         unrouted=unrouted,
         caller=caller,
+        never_routed=never_routed,
     )
 
 
@@ -225,6 +246,7 @@ async def export_events_csv(
     and audits nothing."""
     given = terms.model_dump(exclude={"bsn", "limit", "offset", "after"})
     given["unrouted"] = terms.unrouted or None
+    given["never_routed"] = terms.never_routed or None
     flt = _filter(engine, scope, terms)
     try:
         start = await page_start(engine.store, flt, offset=offset, after=after)
@@ -423,9 +445,17 @@ def _filter(engine: Engine, scope: Scope, body: EventSearchBody) -> EventFilter:
             unrouted=body.unrouted,
             caller=body.caller,
         )
+        if body.never_routed:
+            flt = never_routed_filter(flt)
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     visible = scope.destination_ids(engine.catalog)
+    if body.never_routed and visible is not None:  # no message: in no cluster, as below
+        raise HTTPException(
+            status_code=403,
+            detail=f"never_routed: such events lie in no cluster; listing them needs the "
+            f"{scope.permission.value} permission for all clusters",
+        )
     if body.unrouted and visible is not None:
         # An unrouted event lies in no cluster: narrowed to some clusters, the answer would
         # always be empty, read as "none waiting" while hundreds may (the console's page
