@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
@@ -191,10 +191,21 @@ class _StoreParts(Protocol):
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
+    def _bounded_transaction(
+        self, operation: str, *, budget_s: float | None = None
+    ) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
     @property
     def schema(self) -> str | None: ...
 
     def _now(self) -> datetime: ...
+
+
+TOUCH_WAIT_S: Final = 0.25
+"""The longest a request waits to note when its token was last used: the note is bookkeeping
+(written again by a later request), and a SQLite store locked by another process held every API
+request's authentication for the whole busy timeout (15 s), where the token itself is read off
+the write path and answers at once (docs/architecture.md)."""
 
 
 class PeopleMixin:
@@ -864,8 +875,9 @@ class PeopleMixin:
     async def touch_token(
         self: _StoreParts, token_id: str, *, now: datetime, used_before: datetime
     ) -> bool:
-        """Set ``last_used_at`` to ``now`` unless it was set later than ``used_before``."""
-        async with self._transaction() as conn:
+        """Set ``last_used_at`` to ``now`` unless it was set later than ``used_before``;
+        ``StoreUnavailable`` after ``TOUCH_WAIT_S`` while the store's write lock is held."""
+        async with self._bounded_transaction("note a token's use", budget_s=TOUCH_WAIT_S) as conn:
             result = await conn.execute(
                 update(api_tokens)
                 .where(

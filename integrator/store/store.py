@@ -2127,10 +2127,13 @@ class Store(
             yield conn
 
     @asynccontextmanager
-    async def _bounded_transaction(self, operation: str) -> AsyncIterator[AsyncConnection]:
+    async def _bounded_transaction(
+        self, operation: str, *, budget_s: float | None = None
+    ) -> AsyncIterator[AsyncConnection]:
         """:meth:`_transaction`, waiting for this process's other writers and SQLite's lock
-        together at most the busy timeout (``engine.SQLITE_BUSY_TIMEOUT_MS``), then
-        ``StoreUnavailable``; on PostgreSQL, :meth:`_transaction` itself.
+        together at most ``budget_s`` (by default the busy timeout,
+        ``engine.SQLITE_BUSY_TIMEOUT_MS``), then ``StoreUnavailable``; on PostgreSQL,
+        :meth:`_transaction` itself.
 
         For keeping rejected input, which a request waits for: with another process holding
         SQLite's lock, the pooled writers of this process queued at the write turn fail one
@@ -2143,7 +2146,7 @@ class Store(
             async with self._transaction() as conn:
                 yield conn
             return
-        budget = sqlite_engine.SQLITE_BUSY_TIMEOUT_MS / 1000
+        budget = sqlite_engine.SQLITE_BUSY_TIMEOUT_MS / 1000 if budget_s is None else budget_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         async with AsyncExitStack() as stack:
