@@ -233,7 +233,7 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
     if code.startswith("SQLITE_FULL") or (code.startswith("SQLITE_IOERR") and _no_room(url)):
         # An I/O error on a full disk too: the shared-memory file that could not grow
         # (SQLITE_IOERR_SHMSIZE) at the open of a store on a full disk read "no answer".
-        return f"the disk is full{_sqlite_where(url, 'of')}"
+        return f"the disk is full{_sqlite_where(url, 'of')}{FREE_SOME}"
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
         return _sqlite_unwritable(url)
     if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
@@ -287,6 +287,10 @@ def _no_room(url: URL | None) -> bool:
     free = _free(url)
     return free is not None and free < NO_ROOM
 
+
+FREE_SOME = ": free some space there first; nothing is written until then, a prune included"
+"""What to do about a full disk, said with it: a prune, run to make room, needs a little itself
+(its journal, its audit entry) and failed on that disk with only SQLite's words."""
 
 ROOM_AGAIN = 16 * 1024 * 1024
 """Bytes free on a SQLite store's disk at which a full disk is taken to have been freed

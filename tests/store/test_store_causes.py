@@ -390,9 +390,11 @@ def test_an_io_error_on_a_full_disk_is_said_as_a_full_disk(
     room = shutil.disk_usage(tmp_path)
     assert cause("SQLITE_IOERR_SHMSIZE", url) is None  # this disk has room: not a full disk
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: room._replace(free=4096))
-    assert cause("SQLITE_IOERR_SHMSIZE", url) == f"the disk is full (of {tmp_path})"
-    assert cause("SQLITE_IOERR_WRITE", url) == f"the disk is full (of {tmp_path})"
-    assert cause("SQLITE_FULL", url) == f"the disk is full (of {tmp_path})"
+    full = f"the disk is full (of {tmp_path}): free some space there first; nothing is written "
+    full += "until then, a prune included"  # the prune an operator runs to make room, too
+    assert cause("SQLITE_IOERR_SHMSIZE", url) == full
+    assert cause("SQLITE_IOERR_WRITE", url) == full
+    assert cause("SQLITE_FULL", url) == full
 
 
 def damage_every_index_of(path: Path, table: str) -> None:
