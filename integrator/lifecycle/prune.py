@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from deadletter.family import Families
+from integrator.errors import IntegratorError
 from integrator.lifecycle.agreement import (
     KeptLonger,
     dry_run_warning,
@@ -62,10 +63,11 @@ from integrator.lifecycle.agreement import (
     refuse_if_engines_keep_longer,
 )
 from integrator.lifecycle.retention import SESSION_DAYS, Retention
-from integrator.lifecycle.room import free_on, sized
+from integrator.lifecycle.room import free_on, is_full, sized
 from integrator.presenters import iso_time
 from integrator.store import Store
 from integrator.store.audit_prune import RUN_ACTION
+from integrator.store.errors import StoreError
 
 PRUNE_ACTION = RUN_ACTION
 START_ACTION = "data.prune_start"
@@ -215,8 +217,16 @@ async def prune(
         return report
     path = store.sqlite_file()
     before = _file_size(path)
+    no_room: VacuumNeedsRoom | None = None
     if (report.total or vacuum) and not report.stopped:
-        report.space = await store.reclaim_space(full=vacuum)
+        try:
+            report.space = await store.reclaim_space(full=vacuum)
+        except StoreError as exc:
+            if not (vacuum and path is not None and is_full(exc, path.parent)):
+                raise
+            # The pruned rows are committed: recorded below, then the rewrite is said.
+            no_room = VacuumNeedsRoom(path, before)
+            report.space = "none: the disk is full"
     if not report.stopped:
         # Every real run, also one that found nothing: a run after a reader kept the last
         # one's checkpoint short finishes it (the pruned values out of the files too).
@@ -229,7 +239,28 @@ async def prune(
     # A run that said it began always says how it ended, so a start alone means it was killed.
     if report.total or audit_empty or walk.started:
         await _record(store, report, actor=actor, retention=retention)
+    if no_room is not None:
+        raise no_room
     return report
+
+
+class VacuumNeedsRoom(IntegratorError):
+    """``--vacuum`` could not rewrite a SQLite store for lack of room on its disk (exit 1).
+
+    SQLite's "database or disk is full" said neither how much room the rewrite needs (about the
+    file's size, for the copy it writes beside it) nor how much there is. What the run pruned
+    is committed and recorded all the same."""
+
+    def __init__(self, path: Path, size: int | None) -> None:
+        free = free_on(path.parent)
+        needs = "about the store file's size" if size is None else f"about {sized(size)}"
+        has = "" if free is None else f"; {sized(free)} free there now"
+        super().__init__(
+            f"--vacuum rewrites the store file {path} and needs {needs} free on the disk of "
+            f"{path.parent}{has}: free some space there (or move the store to a larger disk) "
+            "and run `integrator prune --vacuum` again; what this run pruned is kept and "
+            "recorded"
+        )
 
 
 def _file_size(path: Path | None) -> int | None:
