@@ -31,7 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.types import Receive, Scope, Send
 
 from integrator.engine import Engine
-from integrator.http.auth import SaysTokenExpiry, authorize
+from integrator.http.auth import authorize
 from integrator.http.caching import NoStore
 from integrator.http.deps import state_reason
 from integrator.http.docs import docs_router
@@ -87,9 +87,9 @@ class EngineApp:
         self.jobs = jobs
         # Outside every check: a 413 comes before anything else; a refused event submission
         # is kept as rejected input (integrator.http.refused_intake). Outermost of all,
-        # NoStore: every answer, a 413 or a 500 included, says not to keep it. Within it, the
-        # token's expiry on the answer of a request whose token worked (http.auth).
-        self._served = NoStore(SaysTokenExpiry(BodyLimits(app, refused=body_refused)))
+        # NoStore: every answer, a 413 or a 500 included, says not to keep it, and the
+        # token's expiry on the answer of a request whose token worked (http.caching).
+        self._served = NoStore(BodyLimits(app, refused=body_refused))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):

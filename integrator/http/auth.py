@@ -22,7 +22,7 @@ For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
   them all, so a sender whose token expired does not read it as "no token sent"); the log does,
   for a token the store knows (``integrator.access.token_notices``);
 - keeps when the token expires on the request's state, which every answer then says in
-  ``X-Integrator-Token-Expires`` (:class:`SaysTokenExpiry`), so a client sees it coming;
+  ``X-Integrator-Token-Expires`` (added by ``caching.NoStore``), so a client sees it coming;
 - answers 403 when the identity holds the permission in no cluster (for a route in
   ``EVERY_CLUSTER``: not in all of them), naming the token's grants that would carry it but
   are suspended, with the service's reason (a role that reads patient data its maker no
@@ -43,11 +43,10 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.access.permissions import Identity, Permission, roles_with
 from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, SIGNED_IN
+from integrator.http.caching import EXPIRES_KEY
 from integrator.http.served import engine_of
 from integrator.logging import get_logger
 
@@ -59,10 +58,6 @@ UNAUTHENTICATED: Final = (
     "engine's log names a known token that no longer works). Send one as 'Authorization: "
     "Bearer itg_…' (`integrator tokens create` makes one on the server)"
 )
-TOKEN_EXPIRES: Final = "X-Integrator-Token-Expires"  # noqa: S105 (a header's name)
-"""The answer's header saying when the request's token expires (ISO 8601, UTC)."""
-_EXPIRES_KEY: Final = "token_expires"
-"""Where ``authorize`` keeps it in the request's state, for :class:`SaysTokenExpiry`."""
 _CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 
 
@@ -162,34 +157,8 @@ async def _authenticate(request: Request, permission: Permission | None) -> Iden
         return None
     checked = await engine_of(request).tokens.check(token, permission)
     if checked.expires_at is not None:
-        setattr(request.state, _EXPIRES_KEY, checked.expires_at.astimezone(UTC).isoformat())
+        setattr(request.state, EXPIRES_KEY, checked.expires_at.astimezone(UTC).isoformat())
     return checked.identity
-
-
-class SaysTokenExpiry:
-    """Adds ``X-Integrator-Token-Expires`` to the answer of a request whose token worked
-    (``authorize`` found when it expires); ``create_app`` installs it around the app.
-
-    On every such answer, not only in a token's last weeks: a client can then warn its own
-    operators as early as it likes, and one header costs nothing. The engine's log says it too
-    from two weeks before (``integrator.access.token_notices``)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_expiry(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                expires = scope.get("state", {}).get(_EXPIRES_KEY)
-                if expires is not None:
-                    MutableHeaders(scope=message).setdefault(TOKEN_EXPIRES, expires)
-            await send(message)
-
-        await self.app(scope, receive, send_expiry)
 
 
 def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) -> str:

@@ -14,6 +14,10 @@ DENY`` (``/docs``, which takes the console's cookie, is framed by no other site)
 ``Referrer-Policy: same-origin`` (no address of the engine's leaves with a link). The console's
 pages set these and more themselves.
 
+And the one header an answer takes from its request: ``X-Integrator-Token-Expires``, when the
+request's API token worked (``auth.authorize`` notes when it expires on the request's state), so
+a client can warn its own operators long before its intake stops at a 401.
+
 Over HTTPS, also ``Strict-Transport-Security``: a browser that reached the engine over TLS once
 (the engine's own certificate, ``INTEGRATOR_HTTP_TLS_CERT_FILE``, or a trusted proxy that says
 it was HTTPS) never falls back to plain HTTP for it, where a network in between could read the
@@ -37,10 +41,15 @@ DEFAULT_HEADERS: Final = (
 )
 HSTS: Final = ("Strict-Transport-Security", "max-age=31536000")
 """A year, the common choice: long enough that a browser seldom asks over plain HTTP again."""
+TOKEN_EXPIRES: Final = "X-Integrator-Token-Expires"  # noqa: S105 (a header's name)
+"""When the request's token expires (ISO 8601, UTC)."""
+EXPIRES_KEY: Final = "token_expires"
+"""Where ``auth.authorize`` notes it on the request's state."""
 
 
 class NoStore:
-    """Adds each of ``DEFAULT_HEADERS`` to each HTTP answer that does not set it."""
+    """Adds each of ``DEFAULT_HEADERS`` to each HTTP answer that does not set it, and the
+    token's expiry where the request noted one: one pass over the answer's start for both."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,6 +66,9 @@ class NoStore:
                     headers.setdefault(name, value)
                 if scope.get("scheme") == "https":
                     headers.setdefault(*HSTS)
+                expires = scope.get("state", {}).get(EXPIRES_KEY)
+                if expires is not None:
+                    headers.setdefault(TOKEN_EXPIRES, expires)
             await send(message)
 
         await self.app(scope, receive, send_no_store)

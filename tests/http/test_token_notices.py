@@ -19,7 +19,8 @@ from integrator.access.tokens import hash_secret
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http.app import EngineApp
-from integrator.http.auth import TOKEN_EXPIRES, UNAUTHENTICATED
+from integrator.http.auth import UNAUTHENTICATED
+from integrator.http.caching import TOKEN_EXPIRES
 from tests.http.support import MAKER, api_client, bearer, token_for
 
 EVENTS = "/api/v1/events"
