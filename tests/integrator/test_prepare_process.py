@@ -124,11 +124,11 @@ async def _outcome(engine: Engine, raws: list[str]) -> dict[str, Any]:
     }
 
 
-async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
-    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
-) -> None:
-    raws = _batch(referral_data, diagnostic_request_data)
-    assert len(raws) >= MIN_BATCH
+async def _on_the_loop_and_in_the_process(
+    tmp_path: Path, raws: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``_outcome`` of ``raws`` by an engine preparing on its loop and by one preparing in its
+    process, each on a store of its own; checked to be the same."""
     outcomes = []
     for name, apart in (("loop", False), ("process", True)):
         engine = Engine(settings_for(tmp_path / name, prepare_process=apart), catalog=_catalog())
@@ -140,6 +140,15 @@ async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
             await engine.stop()
     on_loop, in_process = outcomes
     assert in_process == on_loop
+    return on_loop, in_process
+
+
+async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    raws = _batch(referral_data, diagnostic_request_data)
+    assert len(raws) >= MIN_BATCH
+    on_loop, in_process = await _on_the_loop_and_in_the_process(tmp_path, raws)
     kinds = [answer[0] for answer in on_loop["answers"]]
     assert kinds.count("refused") == 3 and len(on_loop["rejected"]) == 3
     assert "birth_date_in_future" in json.dumps(on_loop["answers"])
@@ -158,17 +167,7 @@ async def test_a_future_birth_date_and_a_created_at_ahead_are_judged_alike_in_th
     ahead = copy.deepcopy(referral_data)
     ahead["event_id"], ahead["created_at"] = str(uuid.uuid4()), "2999-01-02T10:00:00+01:00"
     raws = [*_batch(referral_data, diagnostic_request_data), json.dumps(unborn), json.dumps(ahead)]
-    outcomes = []
-    for name, apart in (("loop", False), ("process", True)):
-        engine = Engine(settings_for(tmp_path / name, prepare_process=apart), catalog=_catalog())
-        await engine.start()
-        try:
-            assert (engine._prepare_process is not None) is apart
-            outcomes.append(await _outcome(engine, raws))
-        finally:
-            await engine.stop()
-    on_loop, in_process = outcomes
-    assert in_process == on_loop
+    on_loop, _ = await _on_the_loop_and_in_the_process(tmp_path, raws)  # the same, checked
     refused = on_loop["answers"][-2]
     assert refused[0] == "refused"
     assert [e["rule"] for e in refused[1]] == ["birth_date_in_future"]
