@@ -42,6 +42,7 @@ from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from integrator.access.permissions import Identity, Permission, roles_with
@@ -69,8 +70,23 @@ def route_key(request: Request) -> tuple[str, str] | None:
     return request.method, route.path
 
 
+def _one_authorization(request: Request) -> None:
+    """A 422 for a request with two ``Authorization`` headers, before either is read: which
+    caller it is cannot be told, and a route refused it only once its first token had been
+    let through (or named in a 403 for a permission the other may have held)."""
+    if len(request.headers.getlist("authorization")) > 1:
+        from integrator.http.query import GIVEN_TWICE  # query imports this module, through errors
+
+        raise RequestValidationError(
+            [{"type": "duplicate_key", "loc": ("header", "Authorization"), "msg": GIVEN_TWICE}]
+        )
+
+
 def bearer_token(request: Request) -> str | None:
-    """The token of an ``Authorization: Bearer …`` header, or None for anything else."""
+    """The token of an ``Authorization: Bearer …`` header, or None for anything else (two such
+    headers included: no one token is meant)."""
+    if len(request.headers.getlist("authorization")) > 1:
+        return None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -92,6 +108,7 @@ async def authorize(request: Request) -> None:
     if permission is None:
         request.state.authorized = True
         return
+    _one_authorization(request)
     if permission is SIGNED_IN:
         request.state.identity = await _signed_in(request)
         request.state.authorized = True
