@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from integrator.search import holds_bsn
 from integrator.store.records import RejectedKeys
 from schemas.fields import MAX_PROVIDER_ID
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
@@ -67,6 +68,8 @@ def _provider(value: object) -> str | None:
         return None
     provider = given.strip()
     if not provider or len(provider) > MAX_PROVIDER or not provider.isprintable():
+        return None
+    if holds_bsn(provider):  # the patient's number, refused as such: never a search key
         return None
     return provider
 

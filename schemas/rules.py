@@ -65,6 +65,9 @@ RULE_MESSAGES: Final[dict[str, str]] = {
         "must not be later than the event's created_at date (in any time zone)"
     ),
     "birth_date_in_future": "must not be later than the day the event arrived",
+    "provider_id_holds_bsn": (
+        "must not hold a BSN: the provider's own id goes here, never the patient's number"
+    ),
     "changed_duplicate": (
         "names an event accepted before, with other content; the change was not taken"
     ),

@@ -363,6 +363,10 @@ NL: Final[dict[str, str]] = {
     "text.rule.birth_date_in_future": (
         "mag niet later zijn dan de dag waarop de gebeurtenis binnenkwam"
     ),
+    "text.rule.provider_id_holds_bsn": (
+        "mag geen BSN bevatten: hier hoort de eigen id van de zorgaanbieder, nooit het nummer "
+        "van de patiënt"
+    ),
     "text.rule.changed_duplicate": (
         "noemt een eerder geaccepteerde gebeurtenis, met andere inhoud; de wijziging is niet "
         "overgenomen"

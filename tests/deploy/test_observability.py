@@ -20,6 +20,7 @@ from destinations.config import dump_destination
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
+from integrator.errors import InvalidEvent
 from integrator.http import create_app
 from integrator.http.app import EngineApp
 from integrator.metrics import SPECS, Metrics, metrics_table, provider_label
@@ -128,7 +129,7 @@ async def test_only_a_provider_a_destination_names_is_a_label_also_after_a_resta
     sent = [
         (referral_data, "lab-west"),  # named by a recorded revision only
         (diagnostic_request_data, "ziekenhuis-noord"),  # served, but not this type
-        (referral_data, "999990019"),  # a BSN
+        (referral_data, "999990019"),  # a BSN: refused at intake (provider_id_holds_bsn)
         (referral_data, "1961-04-12"),  # a birth date
         (referral_data, "ziekenhuis-oost"),  # the form of an id, but no operator wrote it
     ]
@@ -138,6 +139,10 @@ async def test_only_a_provider_a_destination_names_is_a_label_also_after_a_resta
         try:
             if not restarted:
                 for n, (data, provider) in enumerate(sent):
+                    if provider == "999990019":
+                        with pytest.raises(InvalidEvent):
+                            await engine.intake.submit(event(data, provider, 10 + n), source="cli")
+                        continue
                     await engine.intake.submit(event(data, provider, 10 + n), source="cli")
             await engine.unrouted.refresh()
             async with api_client(engine) as client:
@@ -147,7 +152,7 @@ async def test_only_a_provider_a_destination_names_is_a_label_also_after_a_resta
         assert all(p not in text for p in ("999990019", "1961-04-12", "ziekenhuis-oost"))
         assert value(text, 'integrator_unrouted_events{provider="lab-west"}') == 1
         assert value(text, 'integrator_unrouted_events{provider="ziekenhuis-noord"}') == 1
-        assert value(text, 'integrator_unrouted_events{provider="other"}') == 3
+        assert value(text, 'integrator_unrouted_events{provider="other"}') == 2
 
 
 def test_a_provider_label_is_an_id_the_configuration_names_and_the_rest_add_up() -> None:
