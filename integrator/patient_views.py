@@ -37,19 +37,37 @@ from integrator.store import Store, StoreError
 PATIENT_DATA_VIEW: Final = "patient_data.view"
 NOT_SHOWN: Final = "nothing was shown: patient data is shown only once its view is in the audit log"
 
-_HEADERS_ONLY: Final[ContextVar[bool]] = ContextVar("integrator.headers_only", default=False)
+
+class Withheld:
+    """An answer made within ``headers_only``; ``patient_data`` once it would have been a view
+    of patient data (its ``GET`` would have recorded one)."""
+
+    __slots__ = ("patient_data",)
+
+    def __init__(self) -> None:
+        self.patient_data = False
+
+
+_HEADERS_ONLY: Final[ContextVar[Withheld | None]] = ContextVar(
+    "integrator.headers_only", default=None
+)
 """Set while an answer is made that goes out without its content (``headers_only``)."""
 
 
 @contextmanager
-def headers_only() -> Iterator[None]:
+def headers_only() -> Iterator[Withheld]:
     """Within it, the answer being made goes out without its content (an HTTP ``HEAD``, RFC
     9110 §9.3.2): it is read and checked as for its ``GET``, but no view is recorded, since
     nothing is shown. A context variable, so it holds for this request alone (and the tasks it
-    starts), whatever runs concurrently."""
-    token = _HEADERS_ONLY.set(True)
+    starts, which share the one ``Withheld``), whatever runs concurrently.
+
+    What it yields says whether the answer would have been a view of patient data: its size
+    (``Content-Length``) is then left out too (``http.head``), as RFC 9110 lets a ``HEAD`` do,
+    or an unrecorded ``HEAD`` told how long a patient's record is."""
+    withheld = Withheld()
+    token = _HEADERS_ONLY.set(withheld)
     try:
-        yield
+        yield withheld
     finally:
         _HEADERS_ONLY.reset(token)
 
@@ -57,7 +75,7 @@ def headers_only() -> Iterator[None]:
 def answering_headers_only() -> bool:
     """Whether the answer being made goes out without its content (within ``headers_only``):
     for whatever else a ``GET`` would write that nobody will see (a form's one-time token)."""
-    return _HEADERS_ONLY.get()
+    return _HEADERS_ONLY.get() is not None
 
 
 async def record_view(
@@ -79,7 +97,9 @@ async def record_view(
     for a ``HEAD`` too, which answers with its ``GET``'s status.
     """
     reason = why()  # refused where one is required, a HEAD too: it answers as its GET
-    if _HEADERS_ONLY.get():
+    withheld = _HEADERS_ONLY.get()
+    if withheld is not None:
+        withheld.patient_data = True
         return
     try:
         await store.add_audit(

@@ -14,7 +14,8 @@ says ``HEAD`` (a copy goes on), so it frames the answer as one without a body.
 The ``GET`` is made within ``patient_views.headers_only``: a message, event or rejected input
 read for a ``HEAD`` is checked as for its ``GET`` but not recorded as a view of patient data
 (``patient_data.view``), since none of it leaves; the rule is the service's, so no route repeats
-it. A route that can tell a ``HEAD`` from its ``GET`` asks ``head_only``: the CSV exports then
+it. Nor does its ``Content-Length`` leave: unrecorded, it told how long a patient's record
+is. A route that can tell a ``HEAD`` from its ``GET`` asks ``head_only``: the CSV exports then
 export nothing (no rows read, no ``*.export`` audit entry for a file that never left) and
 answer the headers they know without the file (RFC 9110 lets a ``HEAD`` leave out what only
 making the body determines: its ``Content-Length``, the next page's ``Link``).
@@ -25,6 +26,7 @@ from __future__ import annotations
 from typing import Final
 
 from fastapi import Request
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,11 +61,15 @@ class HeadAsGet:
             return
 
         async def without_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
+            if message["type"] == "http.response.start" and withheld.patient_data:
+                # Its view is not recorded, so not even its size goes out (RFC 9110 §9.3.2).
+                del MutableHeaders(scope=message)["content-length"]
+            elif message["type"] == "http.response.body":
                 if message.get("more_body", False):
                     return  # a part of the body: none of it goes out
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        with headers_only():  # nothing is shown, so no view of patient data is recorded
+        # Nothing is shown, so no view of patient data is recorded.
+        with headers_only() as withheld:
             await self.app({**scope, "method": "GET", HEAD_ONLY: True}, receive, without_body)

@@ -115,6 +115,9 @@ async def test_every_get_route_answers_head_as_its_get_without_a_body(
         if path in CHANGING:
             assert set(head.headers) == set(got.headers), path
             continue
+        if path in VIEWED and got.status == 200:  # an unrecorded view: not even its size
+            assert set(head.headers) == set(got.headers) - {"content-length"}, path
+            continue
         assert head.headers == got.headers, path
         assert int(head.headers["content-length"]) == len(got.body) > 0, path
 
@@ -166,7 +169,8 @@ async def test_head_records_no_view_of_patient_data(world: World) -> None:  # no
         if await views(store) > before:
             assert await views(store) == before + 1, path
             assert head.status == 200, path
-            assert int(head.headers["content-length"]) == len(got.body), path
+            # Unrecorded, it said how long the patient's record is (a security review).
+            assert "content-length" not in head.headers, path
             recorded.add(path)
     assert recorded == VIEWED
 
