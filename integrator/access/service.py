@@ -267,6 +267,10 @@ class PersonView:
     invitation_expires_at: datetime | None = None
     """Someone invited: when their link stops working (in the past: it has, and only sending
     the invitation again lets them in). None for everybody else."""
+    links_stopped: bool | None = None
+    """In the answer to a change of grants: whether it stopped the person's open invitation
+    or setup link (:meth:`AccessService.set_grants`), so a new one must be sent. None in any
+    other answer."""
 
     @property
     def status_text(self) -> str:
@@ -292,6 +296,7 @@ class PersonView:
                 if self.tokens_suspended is not None
                 else {}
             ),
+            **({"links_stopped": self.links_stopped} if self.links_stopped is not None else {}),
         }
 
 
@@ -920,6 +925,22 @@ class AccessService:
         answer's ``tokens_suspended`` (and the audit entry) name the tokens that lose grants
         with the change: a role that reads patient data taken from the person is taken from
         the tokens they made too (:meth:`_in_force`).
+
+        A change that gives an account a role that reads patient data where it held none
+        (``resend@CARD`` to a viewer, ``resend`` for all clusters to one with ``resend@CARD``)
+        stops the account's open invitation or setup link at once, in the same transaction
+        (refused from then on as a replaced link is), and the answer's ``links_stopped`` and
+        the audit entry (``links_stopped``: how many) say so. Without a mail server that link
+        may have been shown to an admin who was allowed to see it then (no such role to read
+        patient data) and is not now (:meth:`_refuse_link_beyond_own`); kept, it would let that
+        admin choose the account's password and second factor and read patient data as the
+        account. The link is stopped rather than checked at its acceptance: who saw a link is
+        not stored (only its maker's name), grants of its viewer may change as well, and a
+        link stopped here is refused by the one check every link already passes, whatever
+        front door it comes through. The way on is a new link (:meth:`reinvite`): mailed to
+        the person, or shown only to someone who may see it (who holds that role there). The
+        link is stopped whether or not mail is configured now: one made earlier, before a
+        mail server was set, may have been shown.
         """
         # Every refusal of the form at once (the grants, the reason), then those of the
         # person's own state; an address nobody has is refused alone, as before.
@@ -967,21 +988,31 @@ class AccessService:
             return _specs([*outside, *grants])
 
         cut: list[SuspendedToken] = []
-        entry = self._suspending_entry(
-            by,
-            "person.grants",
-            person,
-            reason=why,
-            source=source,
-            cut=cut,
-            details=lambda found: {
+        stopped: list[int] = [0]
+
+        def details(found: Found) -> dict[str, Any]:
+            stopped[0] = found.links_stopped
+            return {
                 "added": [str(_grant(*spec)) for spec in found.added],
                 "removed": [str(_grant(*spec)) for spec in found.removed],
-            },
+                **({"links_stopped": found.links_stopped} if found.links_stopped else {}),
+            }
+
+        entry = self._suspending_entry(
+            by, "person.grants", person, reason=why, source=source, cut=cut, details=details
         )
-        await self._store.set_person_grants(person.id, [], now=self._now(), plan=plan, audit=entry)
+        await self._store.set_person_grants(
+            person.id,
+            [],
+            now=self._now(),
+            plan=plan,
+            stop_links=_links_stop,
+            audit=entry,
+        )
         view = await self._view(by, person.email)
-        return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
+        return dataclasses.replace(
+            view, tokens_suspended=self._shown(by, cut), links_stopped=stopped[0] > 0
+        )
 
     async def deactivate_role(
         self,
@@ -2648,6 +2679,15 @@ def _sees(by: Identity, grant: Grant) -> bool:
 
 def _grant_json(grant: Grant) -> dict[str, Any]:
     return {"role": grant.role.value, "cluster": grant.cluster}
+
+
+def _links_stop(before: Sequence[GrantSpec], after: Sequence[GrantSpec]) -> bool:
+    """Whether a change of a person's grants from ``before`` to ``after`` stops their open
+    links (:meth:`AccessService.set_grants`): it gives a role that reads patient data beyond
+    what they held of it, so a link shown to someone who did not hold it is no longer theirs
+    to hold."""
+    held = _grants(_active_records(before), active=True)
+    return any(not _may_hold(grant, held) for grant in _grants(_active_records(after), active=True))
 
 
 def _may_hold(grant: Grant, makers: Iterable[Grant]) -> bool:

@@ -46,6 +46,11 @@ EN: Final[dict[str, str]] = {
     "dest.title": "Destination {id}",
     "dest.saved": "Saved as revision {revision}.",
     "people.done.roles": "Roles saved.",
+    "people.done.roles_links_stopped": (
+        "Roles saved. The role given reads patient data, so the link this person had not used "
+        "yet stopped working: send the invitation again (by e-mail, or shown only to an admin "
+        "who holds that role there)."
+    ),
     "people.done.role_taken": "Role taken away.",
     "people.done.deactivated": "Account deactivated.",
     "dest.history": "History",
@@ -829,6 +834,11 @@ NL: Final[dict[str, str]] = {
     "dest.title": "Bestemming {id}",
     "dest.saved": "Opgeslagen als revisie {revision}.",
     "people.done.roles": "Rollen opgeslagen.",
+    "people.done.roles_links_stopped": (
+        "Rollen opgeslagen. De gegeven rol leest patiëntgegevens, dus de link die deze persoon "
+        "nog niet had gebruikt werkt niet meer: verstuur de uitnodiging opnieuw (per e-mail, "
+        "of alleen getoond aan een beheerder die die rol daar heeft)."
+    ),
     "people.done.role_taken": "Rol ingetrokken.",
     "people.done.deactivated": "Account gedeactiveerd.",
     "dest.history": "Geschiedenis",

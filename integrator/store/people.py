@@ -43,6 +43,9 @@ GrantSpec = tuple[str, str | None]
 GrantsPlan = Callable[[Sequence[GrantSpec], str], Sequence[GrantSpec]]
 """``set_person_grants``' ``plan``: given the person's active grants and status as they are in
 the change's transaction, the grants to make theirs (or it raises, and nothing is changed)."""
+LinksStop = Callable[[Sequence[GrantSpec], Sequence[GrantSpec]], bool]
+"""``set_person_grants``' ``stop_links``: given the person's active grants before the change and
+after it, in the change's transaction, whether their open links stop working with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,9 @@ class Found:
     after: AccessState
     added: tuple[GrantSpec, ...] = ()
     removed: tuple[GrantSpec, ...] = ()
+    links_stopped: int = 0
+    """The person's open invitation or setup links the change stopped (``set_person_grants``'
+    ``stop_links``): links that still worked, now refused as a replaced one is."""
 
 
 EntryOf = Callable[[Found], AuditEntry]
@@ -281,6 +287,7 @@ class PeopleMixin:
         now: datetime,
         plan: GrantsPlan | None = None,
         invitation: NewInvitation | None = None,
+        stop_links: LinksStop | None = None,
         audit: Audit = None,
     ) -> tuple[list[GrantSpec], list[GrantSpec]]:
         """Make ``grant_specs`` the person's active grants; returns (added, removed).
@@ -294,9 +301,14 @@ class PeopleMixin:
         written first, so a second change waits for the first's commit (PostgreSQL's row lock,
         SQLite's write lock) and its plan sees what the first made.
 
-        ``invitation``: it replaces the person's open ones, in the same transaction. ``audit``:
-        the change's entry, appended in its transaction (made from what it found, when a
-        function); an entry that cannot be appended undoes the change.
+        ``invitation``: it replaces the person's open ones, in the same transaction.
+        ``stop_links``: when it says so of the grants before and after the change, the person's
+        open invitation and setup links that still work are revoked in the same transaction
+        (refused from then on as a replaced one is; ``Found.links_stopped`` counts them). A
+        link being accepted at the same time waits for this change (``complete_invitation``
+        takes the person's row first), so it is either accepted before the change or refused
+        after it. ``audit``: the change's entry, appended in its transaction (made from what it
+        found, when a function); an entry that cannot be appended undoes the change.
         """
         async with self._transaction() as conn:
             # First statement writes (see Store._transaction): touch the person row.
@@ -321,9 +333,21 @@ class PeopleMixin:
                     .values(active=False)
                 )
             await _insert_grants(conn, added, now, person_id=person_id)
+            stopped = 0
+            if stop_links is not None and stop_links(list(current), wanted):
+                revoked = await conn.execute(
+                    update(invitations)
+                    .where(
+                        invitations.c.person_id == person_id,
+                        _open_invitation(),
+                        invitations.c.expires_at > now,
+                    )
+                    .values(revoked_at=now)
+                )
+                stopped = int(revoked.rowcount)
             if invitation is not None:
                 await _swap_invitation(conn, person_id, invitation)
-            await _audited(self, conn, audit, before, added, removed)
+            await _audited(self, conn, audit, before, added, removed, stopped)
         return added, removed
 
     @guarded("change a person's grants")
@@ -548,6 +572,11 @@ class PeopleMixin:
         """
         try:
             async with self._transaction() as conn:
+                # First statement writes (see Store._transaction): the person's row, so a
+                # change of their grants that stops their links (``set_person_grants``) is
+                # either wholly before this or wholly after it, never interleaved.
+                if await _touch_person(conn, person_id) != "invited":
+                    raise _Refused
                 used = await conn.execute(
                     update(invitations)
                     .where(
@@ -961,6 +990,7 @@ async def _audited(
     before: AccessState | None,
     added: Sequence[GrantSpec] = (),
     removed: Sequence[GrantSpec] = (),
+    links_stopped: int = 0,
 ) -> None:
     """Append the change's entry in its transaction (made from what it found, when a function:
     the state ``before`` and as it is now). ``append_audit`` is looked up on its module at each
@@ -971,7 +1001,8 @@ async def _audited(
         entry = audit
     else:
         assert before is not None  # read by ``_before`` for an entry made from what was found
-        entry = audit(Found(before, await _state(conn), tuple(added), tuple(removed)))
+        after = await _state(conn)
+        entry = audit(Found(before, after, tuple(added), tuple(removed), links_stopped))
     row = audit_chain.audit_row(
         store._now(),
         entry.actor,

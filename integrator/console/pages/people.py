@@ -248,7 +248,7 @@ async def _review(engine: Engine, visitor: Visitor, found: PersonView) -> list[s
     return [actor, *await engine.access.token_actors_of(visitor.signed_in, actor)]
 
 
-Done = Literal["roles", "role_taken", "deactivated"]
+Done = Literal["roles", "roles_links_stopped", "role_taken", "deactivated"]
 """What the person's page says was done, after the redirect of a change that did it: a save
 that answered only with the same page said nothing."""
 
@@ -275,7 +275,7 @@ async def set_grants(
     found = await _person(engine, visitor, person_id)
     preset = (await offered(engine.access, visitor.signed_in, to="person")).preset
     try:
-        await engine.access.set_grants(
+        changed = await engine.access.set_grants(
             visitor.signed_in,
             found.email,
             grants_of(role, cluster, preset=preset),
@@ -297,7 +297,9 @@ async def set_grants(
             typed=typed,
             status=409 if stale else status,
         )
-    return RedirectResponse(f"/people/{person_id}?done=roles", status_code=303)
+    # A role that reads patient data given to someone not yet set up stopped their link.
+    done = "roles_links_stopped" if changed.links_stopped else "roles"
+    return RedirectResponse(f"/people/{person_id}?done={done}", status_code=303)
 
 
 @router.post("/people/{person_id}/deactivate-role")
