@@ -19,7 +19,6 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.bsn_input import bsn_help, given_bsn
@@ -41,6 +40,7 @@ from integrator.cli.common import (
     stream_csv,
     with_store,
 )
+from integrator.cli.shown import shown
 from integrator.cli.views import ACTOR_MIN, Column, fits, fitted_table, short_ids
 from integrator.cli.why import WhyOption, why_stated
 from integrator.ids import ID_PATTERN
@@ -259,10 +259,10 @@ def _listing(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int
     columns = {
         "id": Column("id", lambda r: str(r["id"]), "right"),
         "at": Column("at", lambda r: shown_time(r["at"], zone)),
-        "actor": Column("actor", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
-        "action": Column("action", lambda r: escape(r["action"])),
-        "target": Column("target", lambda r: escape(short.get(r["target"], r["target"]))),
-        "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
+        "actor": Column("actor", lambda r: shown(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "action": Column("action", lambda r: shown(r["action"])),
+        "target": Column("target", lambda r: shown(short.get(r["target"], r["target"]))),
+        "reason": Column("reason", lambda r: shown(r["reason"] or ""), free_text=True),
         "details": Column("details", lambda r: _details_cell(r, zone), free_text=True),
     }
     always = ("at", "actor", "action", "target")
@@ -295,7 +295,7 @@ def _details_cell(row: dict[str, Any], zone: tzinfo) -> str:
     from integrator.audit_details import detail_pairs
 
     pairs = detail_pairs(row["details"], times=lambda moment: shown_time(moment, zone))
-    return escape("; ".join(f"{key}: {value}" for key, value in pairs))
+    return shown("; ".join(f"{key}: {value}" for key, value in pairs))
 
 
 @audit_app.command("verify")
@@ -421,7 +421,7 @@ def _summary_table(summary: Any, zone: tzinfo, *, width: int) -> Any:
     total = summary.total.to_json(zone)
     rows.append({**total, "actor": f"total ({len(summary.actors)} actors)"})
     columns = {
-        "actor": Column("actor", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "actor": Column("actor", lambda r: shown(r["actor"]), free_text=True, least=ACTOR_MIN),
         "views": Column("views", lambda r: f"{r['views']:,}", "right"),
         "patients": Column("patients", lambda r: f"{r['patients']:,}", "right"),
         # Apart: only an export made by BSN holds patient data (``audit_reads.ActorSummary``);

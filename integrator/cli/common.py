@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cas
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from integrator.cli.json_errors import BAD_SETTINGS, INTERRUPTED, json_written, note_json, say_error
+from integrator.cli.shown import shown, shown_lines
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -128,7 +128,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     names the option it refuses first (``--since: rule``), as ``option_rule`` does: the JSON
     gives that option and the rule apart."""
     # Not wrapped by us: an id or a store's URL in it stays whole for copying.
-    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+    err_console.print(f"[red]error:[/] {shown_lines(message)}", soft_wrap=True)
     say_error(code, message)
     raise typer.Exit(code)
 
@@ -458,7 +458,7 @@ def with_store(
     async def go() -> T:
         if read_only:
             store = await open_store(settings, existing=True)
-            err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
+            err_console.print(f"store: {shown(store.location)}", soft_wrap=True)
         elif existing:
             store = await open_store_there(settings)
         else:
@@ -476,7 +476,7 @@ def with_store(
                 made = True
             store = await open_store(settings)
             if made:
-                err_console.print(f"[yellow]warning:[/] {escape(new_store_said(store))}")
+                err_console.print(f"[yellow]warning:[/] {shown_lines(new_store_said(store))}")
         try:
             return await action(store)
         finally:

@@ -28,7 +28,6 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -50,6 +49,7 @@ from integrator.cli.common import (
     value_rule,
     with_store,
 )
+from integrator.cli.shown import shown, visible
 from integrator.cli.views import (
     Column,
     attempts_table,
@@ -250,14 +250,14 @@ def _table(
     short = short_ids(_ids(rows), at_least=unique)
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
-        "destination": Column("destination", lambda r: r["destination"]),
-        "zd": Column("ZD number", lambda r: r["zd_number"]),
-        "control_id": Column("MSH-10", lambda r: r["control_id"]),
+        "destination": Column("destination", lambda r: shown(r["destination"])),
+        "zd": Column("ZD number", lambda r: shown(r["zd_number"])),
+        "control_id": Column("MSH-10", lambda r: shown(r["control_id"])),
         "attempts": Column("tries", lambda r: str(r["attempts"]), "right"),
         "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
         "died": Column("died", lambda r: _died(r, lambda at: shown_time(at, zone), listed=True)),
-        "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
-        "state": Column("state", lambda r: escape(_state(r, short, zone)), free_text=True),
+        "reason": Column("reason", lambda r: shown(r["reason"] or ""), free_text=True),
+        "state": Column("state", lambda r: shown(_state(r, short, zone)), free_text=True),
     }
     always: tuple[str, ...] = ("id", "destination", "zd", "ack", "state")
     if not fits(columns, rows, {*always, "reason", "died"}, width=width):
@@ -277,8 +277,8 @@ def _table(
         width=width,
         title=title,
     )
-    shown = any(column.header == "died" for column in table.columns)
-    if shown and any(r["dead_since"] is None for r in rows):
+    died_shown = any(column.header == "died" for column in table.columns)
+    if died_shown and any(r["dead_since"] is None for r in rows):
         table.caption = NOT_KEPT_LEGEND
         table.caption_justify = "left"
     return table
@@ -344,16 +344,16 @@ def deadletter_show(
             value = shown_time(value, settings.zone)
         # ``reason`` may quote the receiver's words: a remote system's, shown safe (and as
         # text: a ``[`` in them is no markup).
-        summary.add_row(key, escape(shown_text(str(value))) if value is not None else "-")
-    summary.add_row("state", escape(_state(detail, zone=settings.zone)))
+        summary.add_row(key, shown(shown_text(str(value))) if value is not None else "-")
+    summary.add_row("state", shown(_state(detail, zone=settings.zone)))
     if detail["state"] == "discarded":
-        summary.add_row("discard reason", escape(detail["discard_reason"] or "-"))
+        summary.add_row("discard reason", shown(detail["discard_reason"] or "-"))
     for member in detail["resend_chain"]:
         summary.add_row(
             "resend chain", f"{member['id']} (the same message, dead too; discarded with it)"
         )
     for stays in detail["stays_open"]:
-        summary.add_row("stays open", escape(f"{stays['id']}: {stays['why']}"))
+        summary.add_row("stays open", shown(f"{stays['id']}: {stays['why']}"))
     console.print(summary)
     attempts = attempts_table(detail["attempt_history"], settings.zone, width=console.width)
     console.print(attempts)
@@ -469,10 +469,13 @@ def deadletter_discard(
     if dry_run:
         console.print(f"Dry run: would discard {what}; nothing was changed", soft_wrap=True)
     else:
-        console.print(f"Discarded {what} (now cancelled), by {who}: {reason}", soft_wrap=True)
+        console.print(
+            f"Discarded {what} (now cancelled), by {shown(who)}: {shown(reason or '')}",
+            soft_wrap=True,
+        )
     for stays in result.stays_open:
         console.print(
-            f"  stays open: {stays.message_id} ({stays.status}): {stays.why}",
+            f"  stays open: {stays.message_id} ({stays.status}): {visible(stays.why)}",
             markup=False,
             soft_wrap=True,
         )
@@ -635,16 +638,18 @@ def _say_discarded(
     else:
         console.print(
             f"Discarded {len(discarded)} of {counted(len(selection), 'dead letter')}{chains} (now "
-            f"cancelled), by {escape(who)}: {escape(reason or '')}",
+            f"cancelled), by {shown(who)}: {shown(reason or '')}",
             soft_wrap=True,
         )
     for d in refused:
         assert d.refused is not None
         console.print(
-            f"  not discarded: {d.message_id}: {why(d.refused)}", markup=False, soft_wrap=True
+            f"  not discarded: {d.message_id}: {visible(why(d.refused))}",
+            markup=False,
+            soft_wrap=True,
         )
     for x in left_out:
-        console.print(f"  left out: {x['id']}: {x['note']}", markup=False, soft_wrap=True)
+        console.print(f"  left out: {x['id']}: {visible(x['note'])}", markup=False, soft_wrap=True)
 
 
 @deadletter_app.command("resend")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -32,6 +31,7 @@ from integrator.cli.common import (
     with_admin,
 )
 from integrator.cli.json_errors import INTERRUPTED
+from integrator.cli.shown import shown, shown_lines
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
 from integrator.cli.views import Column, fitted_table, shown_ack, shown_text
 from integrator.counting import counted
@@ -86,12 +86,12 @@ def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = 
         if said is None:
             console.print(f"[green]✓[/] {head}")
         elif in_force:
-            console.print(f"[green]✓[/] {escape(head)}; {escape(said)}", soft_wrap=True)
+            console.print(f"[green]✓[/] {shown(head)}; {shown(said)}", soft_wrap=True)
         else:
-            console.print(f"{escape(head)} recorded, not in force yet", soft_wrap=True)
+            console.print(f"{shown(head)} recorded, not in force yet", soft_wrap=True)
     elif change.rewrote_refused_file:
         console.print(
-            f"[green]✓[/] {change.destination_id}: {escape(change.rewrote_refused_file)} "
+            f"[green]✓[/] {change.destination_id}: {shown(change.rewrote_refused_file)} "
             "rewritten from the definition in service (which this does not change; no revision "
             "recorded)"
         )
@@ -103,10 +103,10 @@ def _report(change: Change, as_json: bool, *, engine: tuple[str, bool] | None = 
     if change.diff:
         console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
     for warning in change.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {shown_lines(warning)}")
     if said is not None and not in_force:
         err_console.print(
-            f"[yellow]warning:[/] {escape(change.destination_id)}: {escape(said)}", soft_wrap=True
+            f"[yellow]warning:[/] {shown(change.destination_id)}: {shown(said)}", soft_wrap=True
         )
 
 
@@ -194,12 +194,12 @@ def list_destinations(
             1,
         )
     for problem in stray:
-        err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
+        err_console.print(f"[yellow]refused file, not in service:[/] {shown(problem)}")
     for note in shared:  # a copied file with its providers unchanged shows here too
-        err_console.print(f"[yellow]warning:[/] {escape(note)}")
+        err_console.print(f"[yellow]warning:[/] {shown_lines(note)}")
     for destination_id, waiting in stranded.items():  # its file deleted by hand
         err_console.print(
-            f"[yellow]warning:[/] {escape(stranded_said(destination_id, waiting))}",
+            f"[yellow]warning:[/] {shown_lines(stranded_said(destination_id, waiting))}",
             soft_wrap=True,
         )
     if as_json:
@@ -220,13 +220,11 @@ def list_destinations(
             )
             more = len(r["problems"]) - 1
             also = (
-                f" (and {more} more: integrator destinations show {escape(r['id'])})"
-                if more
-                else ""
+                f" (and {more} more: integrator destinations show {shown(r['id'])})" if more else ""
             )
             console.print(
-                f"[red]broken[/] {escape(r['id'])}: {escape(problem['file'])}: "
-                f"{escape(problem['key'])}: {escape(problem['rule'])}{also} — {running}"
+                f"[red]broken[/] {shown(r['id'])}: {shown(problem['file'])}: "
+                f"{shown(problem['key'])}: {shown(problem['rule'])}{also} — {running}"
             )
     for r in rows:
         if r["refused_copies"]:
@@ -234,15 +232,15 @@ def list_destinations(
     for r in rows:
         attempt = r["last_attempt"]
         if attempt is not None and (attempt["outcome"] != "delivered" or attempt["retrying"]):
-            said = escape(attempt_said(attempt))
-            console.print(f"[yellow]last attempt[/] {escape(r['id'])}: {said}", soft_wrap=True)
+            said = shown(attempt_said(attempt))
+            console.print(f"[yellow]last attempt[/] {shown(r['id'])}: {said}", soft_wrap=True)
     _say_orphaned(orphaned)
 
 
 def _refused_copies_line(destination_id: str, copies: list[dict[str, Any]]) -> str:
     """One destination's kept refused edits in the list, below the table."""
-    said = escape(_refused_copies_said(copies))
-    return f"[yellow]refused edits kept[/] {escape(destination_id)}: {said}"
+    said = shown(_refused_copies_said(copies))
+    return f"[yellow]refused edits kept[/] {shown(destination_id)}: {said}"
 
 
 def _refused_copies_said(copies: list[dict[str, Any]]) -> str:
@@ -268,7 +266,7 @@ def _say_orphaned(orphaned: list[RefusedCopy]) -> None:
     now = SystemClock().now()
     for kept in orphaned:
         err_console.print(
-            f"[yellow]refused edit kept, its destination's file is gone:[/] {escape(kept.name)}"
+            f"[yellow]refused edit kept, its destination's file is gone:[/] {shown(kept.name)}"
             f" ({shown_age(kept.age(now))} old)"
         )
 
@@ -287,9 +285,9 @@ def destinations_table(rows: Sequence[dict[str, Any]], *, width: int) -> Table:
         return Column(status, lambda r: str(r["counts"][status]), "right")
 
     columns = {
-        "id": Column("id", lambda r: escape(r["id"])),
-        "name": Column("name", lambda r: escape(r["name"] or "-"), free_text=True),
-        "address": Column("address", lambda r: escape(r["address"] or "-")),
+        "id": Column("id", lambda r: shown(r["id"])),
+        "name": Column("name", lambda r: shown(r["name"] or "-"), free_text=True),
+        "address": Column("address", lambda r: shown(r["address"] or "-")),
         "versions": Column(
             "versions",
             lambda r: ", ".join(f"{k}={v}" for k, v in r["messages"].items()) or "-",
@@ -377,7 +375,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
         )
         return
     for notice in notices:  # a deprecated or retired version, as the API and console say it
-        err_console.print(f"[yellow]warning:[/] {escape(notice)}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {shown_lines(notice)}", soft_wrap=True)
     console.print(f"# {view.file}", markup=False, style="dim")
     for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
         console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")
@@ -537,7 +535,7 @@ def _say_checked(checked: FilesChecked) -> None:
         if verdict.refused:
             count = len(verdict.problems)
             mistakes = f"{count} mistake{'s' if count != 1 else ''}"
-            console.print(f"[red]✗[/] {escape(verdict.file)}: refused, {mistakes}", soft_wrap=True)
+            console.print(f"[red]✗[/] {shown(verdict.file)}: refused, {mistakes}", soft_wrap=True)
         else:
             what = (
                 f"replaces {verdict.replaces}"
@@ -547,8 +545,8 @@ def _say_checked(checked: FilesChecked) -> None:
                 else "its file in the destinations directory"
             )
             console.print(
-                f"[green]✓[/] {escape(verdict.file)}: accepted: destination "
-                f"{escape(verdict.destination_id or '')}, {escape(what)}",
+                f"[green]✓[/] {shown(verdict.file)}: accepted: destination "
+                f"{shown(verdict.destination_id or '')}, {shown(what)}",
                 soft_wrap=True,
             )
         for problem in verdict.problems:

@@ -19,7 +19,6 @@ from datetime import tzinfo
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.bsn_input import bsn_help, given_bsn
@@ -46,6 +45,7 @@ from integrator.cli.common import (
     tell_rejected,
     with_store,
 )
+from integrator.cli.shown import shown
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, messages_table, short_ids
 from integrator.cli.why import WhyOption, why_stated
 from integrator.counting import counted
@@ -200,7 +200,7 @@ def events_list(
             if served is not None:
                 err_console.print(
                     "no events of that provider (--provider), and no destination serves it; "
-                    f"providers served: {escape(', '.join(served) or 'none')}",
+                    f"providers served: {shown(', '.join(served) or 'none')}",
                     soft_wrap=True,
                 )
         rows = [listed_event_view(e, settings.zone) for e in found]
@@ -212,16 +212,16 @@ def events_list(
 
     with why_stated(reason, settings):
         every, refused, total, unique = with_store(action, settings, read_only=True)
-    rows, shown = first_rows(every, limit)
+    rows, listed = first_rows(every, limit)
     if total is not None:
-        shown = Shown(len(rows), total=total.count, beyond=total.beyond)
-    say_shown(shown)
+        listed = Shown(len(rows), total=total.count, beyond=total.beyond)
+    say_shown(listed)
     if flt.zd_number is not None:
         tell_rejected("no events", flt.zd_number, refused)
     if as_json:
         print_json(rows)
         return
-    title = f"Events ({shown})"
+    title = f"Events ({listed})"
     console.print(_table(rows, title, zone=settings.zone, width=console.width, unique=unique))
 
 
@@ -234,10 +234,10 @@ def _table(
     short = short_ids((r["id"] for r in rows), at_least=unique)
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
-        "zd": Column("ZD number", lambda r: r["zd_number"]),
-        "type": Column("type", lambda r: r["type"]),
-        "action": Column("action", lambda r: r["action"]),
-        "provider": Column("provider", lambda r: escape(r["provider_id"])),
+        "zd": Column("ZD number", lambda r: shown(r["zd_number"])),
+        "type": Column("type", lambda r: shown(r["type"])),
+        "action": Column("action", lambda r: shown(r["action"])),
+        "provider": Column("provider", lambda r: shown(r["provider_id"])),
         "received": Column("received", lambda r: shown_time(r["received_at"], zone)),
         "messages": Column(
             "messages",
@@ -250,7 +250,7 @@ def _table(
             ),
         ),
         "caller": Column(
-            "caller", lambda r: escape(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
+            "caller", lambda r: shown(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
         ),
     }
     return fitted_table(
@@ -301,17 +301,17 @@ def events_show(
         "source",
         "caller",
     ):
-        summary.add_row(key, escape(str(detail[key] or "-")))
+        summary.add_row(key, shown(str(detail[key] or "-")))
     summary.add_row("received_at", shown_time(detail["received_at"], settings.zone))
     if detail["pruned_at"] is not None:
         summary.add_row("payload pruned on", shown_time(detail["pruned_at"], settings.zone))
     console.print(summary)
     for warning in detail["zd_warnings"]:
-        console.print(f"[yellow]Warning:[/] {escape(warning)}")
+        console.print(f"[yellow]Warning:[/] {shown(warning)}")
     if detail["unrouted"]:
         console.print(
             f"[yellow]Unrouted:[/] no message was made of it. Once a destination serves provider "
-            f"{escape(detail['provider_id'])}, send it with: integrator events route "
+            f"{shown(detail['provider_id'])}, send it with: integrator events route "
             f'{detail["id"]} --reason "..."'
         )
     elif detail["pruned_at"] is not None and not detail["messages"]:
@@ -330,8 +330,8 @@ def events_show(
         made = ", ".join(m["destination"] for m in entry["details"].get("messages", []))
         at = shown_time(entry["at"], settings.zone)
         console.print(
-            f"Routed to {escape(made)} by {escape(entry['actor'])} at {at}: "
-            f"{escape(entry['reason'] or '')}"
+            f"Routed to {shown(made)} by {shown(entry['actor'])} at {at}: "
+            f"{shown(entry['reason'] or '')}"
         )
 
 
@@ -423,13 +423,13 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
     total = report["total"]
     if total == 0:
         what = f"for provider {provider}" if provider else "selected"
-        console.print(f"No unrouted events {escape(what)}: nothing to route.")
+        console.print(f"No unrouted events {shown(what)}: nothing to route.")
         return
     routed = report["routed"]
     where = "the store (sent when the engine runs)"
     if report["via"] == "engine":
         where = "the running engine"
-    actor = escape(report["actor"])
+    actor = shown(report["actor"])
     of_total = counted(total, "event")
     if report["dry_run"]:
         console.print(
@@ -445,17 +445,17 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
             status = m["status"] if not report["dry_run"] else f"would be {m['status']}"
             line = (
                 f"{mark} {r['event_id']}  {r['zd_number']}  {r['action']} → "
-                f"{escape(m['destination'])} ({m['version']}, {status}"
+                f"{shown(m['destination'])} ({m['version']}, {status}"
             )
             line += f", message {m['message_id']})" if not report["dry_run"] else ")"
             console.print(line)
             for warning in m["warnings"]:
-                console.print(f"    [yellow]note:[/] {escape(warning)}")
+                console.print(f"    [yellow]note:[/] {shown(warning)}")
         if r["note"]:
-            console.print(f"    [yellow]note:[/] {escape(r['note'])}")
+            console.print(f"    [yellow]note:[/] {shown(r['note'])}")
     label = "would skip" if report["dry_run"] else "skipped"
     for r in report["skipped"]:
-        console.print(f"[yellow]{label}[/] {r['event_id']}  {r['zd_number']}: {escape(r['note'])}")
+        console.print(f"[yellow]{label}[/] {r['event_id']}  {r['zd_number']}: {shown(r['note'])}")
 
 
 def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:

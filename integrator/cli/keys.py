@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -35,6 +34,7 @@ from integrator.cli.common import (
     stopped,
     with_store,
 )
+from integrator.cli.shown import shown, shown_lines
 from integrator.counting import counted
 
 UNSEALED = (
@@ -143,7 +143,7 @@ def keys_list(as_json: JsonOption = False) -> None:
     for column in ("key", "configured", "in the store"):
         table.add_column(column)
     for row in rows:
-        table.add_row(escape(str(row["key"])), row["configured"] or "-", row["store"] or "-")
+        table.add_row(shown(str(row["key"])), row["configured"] or "-", row["store"] or "-")
     console.print(table)
     for warning in warnings:
         console.print(warning)
@@ -193,7 +193,7 @@ def keys_rotate(
         for engine in await engines_unsure_of_key(store, current):
             err_console.print(
                 f"[yellow]warning:[/] a running engine did not say which data keys it has "
-                f"({escape(describe_engine(engine))}): it must have {escape(current)}, or its "
+                f"({shown(describe_engine(engine))}): it must have {shown(current)}, or its "
                 "reads of the values sealed now fail until it is restarted with it",
                 soft_wrap=True,
             )
@@ -247,7 +247,7 @@ def keys_rotate(
             interruptions.exit_code,
         )
     if report.old_pages_left:
-        err_console.print(f"[yellow]warning:[/] {escape(OLD_PAGES_LEFT)}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {shown_lines(OLD_PAGES_LEFT)}", soft_wrap=True)
     view: dict[str, Any] = {
         "key": report.to_kid,
         "counts": report.counts,
@@ -261,10 +261,10 @@ def keys_rotate(
         print_json(view)
     else:
         console.print(
-            f"{counted(report.resealed, 'value')} sealed with data key {escape(report.to_kid)}"
+            f"{counted(report.resealed, 'value')} sealed with data key {shown(report.to_kid)}"
         )
         if report.retired:
-            names = ", ".join(escape(kid) for kid in report.retired)
+            names = ", ".join(shown(kid) for kid in report.retired)
             console.print(
                 f"no value is sealed with {names} any more: it may be removed from "
                 f"{keycheck.SETTING}, but keep it in your secret store, with the backups, as "
@@ -298,7 +298,7 @@ def _show_counts(current: str | None, counts: dict[str, int], *, as_json: bool) 
     if as_json:
         print_json({"key": current, "counts": counts, "total": sum(counts.values())})
         return
-    table = Table(title=f"Values to seal with data key {escape(current or '')} (dry run)")
+    table = Table(title=f"Values to seal with data key {shown(current or '')} (dry run)")
     table.add_column("column")
     table.add_column("values", justify="right")
     for name, number in counts.items():

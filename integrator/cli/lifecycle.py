@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -27,6 +26,7 @@ from integrator.cli.common import (
     stopped,
     with_store,
 )
+from integrator.cli.shown import shown_lines
 
 if TYPE_CHECKING:
     from integrator.lifecycle.prune import PruneReport
@@ -108,7 +108,7 @@ def prune_command(
     with interruptions:
         report = with_store(action_on, settings, read_only=True)
     if report.old_pages_left:
-        err_console.print(f"[yellow]warning:[/] {escape(OLD_PAGES_LEFT)}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {shown_lines(OLD_PAGES_LEFT)}", soft_wrap=True)
     if as_json:
         print_json(report.to_json(settings.zone))
         _warn(report)
@@ -146,7 +146,7 @@ def _warn(report: PruneReport) -> None:
     """A dry run beside an engine that keeps some kind longer: on stderr, after the counts, that
     the real prune would be refused (with ``--json`` the report carries it too)."""
     if report.warning is not None:
-        err_console.print(f"[yellow]warning:[/] {escape(report.warning)}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {shown_lines(report.warning)}", soft_wrap=True)
 
 
 def _stopped(report: PruneReport, exit_code: int) -> None:

@@ -17,7 +17,6 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.bsn_input import bsn_help, given_bsn
@@ -39,6 +38,7 @@ from integrator.cli.common import (
     tell_elsewhere,
     with_store,
 )
+from integrator.cli.shown import shown, shown_lines, visible
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
 from integrator.cli.views import (
     ACTOR_MIN,
@@ -301,14 +301,14 @@ def messages_show(
         if key.endswith("_at"):
             value = shown_time(value, zone)
         # ``last_error`` may quote the receiver's words: a remote system's, shown safe.
-        summary.add_row(key, escape(shown_text(str(value))) if value is not None else "-")
+        summary.add_row(key, shown(shown_text(str(value))) if value is not None else "-")
     for warning in detail["warnings"]:
-        summary.add_row("warning", escape(warning))
+        summary.add_row("warning", shown(warning))
     console.print(summary)
     if detail["event"] is not None:
         event = Table(show_header=False, title="Event")
         for key in ("type", "action", "zd_number", "provider", "patient_name", "patient_bsn"):
-            event.add_row(key, escape(str(detail["event"][key] or "-")))
+            event.add_row(key, shown(str(detail["event"][key] or "-")))
         event.add_row("received_at", shown_time(detail["event"]["received_at"], zone))
         if detail["event"]["pruned_at"] is not None:
             event.add_row("payload pruned on", shown_time(detail["event"]["pruned_at"], zone))
@@ -333,14 +333,14 @@ def messages_show(
             reads = reads_as(position, value, delimiters)
             # A value with escapes also as text (a letter's \.br\ as its line breaks).
             fields.add_row(
-                position, escape(value) + ("" if reads is None else f"\nreads: {escape(reads)}")
+                position, shown(value) + ("" if reads is None else f"\nreads: {shown_lines(reads)}")
             )
         console.print(fields)
         # Unframed, on lines of their own: folded inside the table, 5 MiB of base64 took
         # seconds to lay out and could not be copied whole (a border every line).
         for position, value in whole:
             console.print(f"{position}, whole ({len(value):,} characters):")
-            console.out(value, highlight=False)
+            console.out(visible(value), highlight=False)
     console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
     if said := last_ack_said(detail["attempt_history"]):
         console.print("\n".join(said), markup=False, highlight=False)
@@ -357,8 +357,8 @@ def _discard_said(gone: dict[str, Any], zone: tzinfo) -> str:
     """The line under the attempts, from the detail's ``discarded``: ``Discarded by … at …:
     reason``; who and why are gone once the audit trail's period pruned the discard's entry,
     and the line says so."""
-    by = escape(gone["by"]) if gone["by"] else "someone no longer recorded (audit entry pruned)"
-    why = f": {escape(gone['reason'])}" if gone["reason"] else ""
+    by = shown(gone["by"]) if gone["by"] else "someone no longer recorded (audit entry pruned)"
+    why = f": {shown(gone['reason'])}" if gone["reason"] else ""
     return f"Discarded by {by} at {shown_time(gone['at'], zone)}{why}"
 
 
@@ -374,8 +374,8 @@ def _print_resends(detail: dict[str, Any], zone: tzinfo) -> None:
     if origin is not None:
         console.print(
             f"This message resends {origin['original_id']} ({origin['mode']}), "
-            f"by {escape(origin['actor'])} at {shown_time(origin['at'], zone)}: "
-            f"{escape(origin['reason'])}"
+            f"by {shown(origin['actor'])} at {shown_time(origin['at'], zone)}: "
+            f"{shown(origin['reason'])}"
         )
     if not detail["resends"]:
         console.print("Resends: none")
@@ -384,12 +384,12 @@ def _print_resends(detail: dict[str, Any], zone: tzinfo) -> None:
     columns = {
         "message": Column("message", lambda r: short[r["message_id"]]),
         "at": Column("at", lambda r: shown_time(r["at"], zone)),
-        "by": Column("by", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
-        "mode": Column("mode", lambda r: r["mode"]),
-        "destination": Column("destination", lambda r: r["destination"]),
-        "control_id": Column("MSH-10", lambda r: r["control_id"]),
-        "status": Column("status", lambda r: r["status"]),
-        "reason": Column("reason", lambda r: escape(r["reason"]), free_text=True),
+        "by": Column("by", lambda r: shown(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "mode": Column("mode", lambda r: shown(r["mode"])),
+        "destination": Column("destination", lambda r: shown(r["destination"])),
+        "control_id": Column("MSH-10", lambda r: shown(r["control_id"])),
+        "status": Column("status", lambda r: shown(r["status"])),
+        "reason": Column("reason", lambda r: shown(r["reason"]), free_text=True),
     }
     console.print(
         fitted_table(

@@ -14,7 +14,6 @@ from datetime import tzinfo
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.bsn_input import bsn_help, given_bsn
@@ -31,6 +30,7 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
+from integrator.cli.shown import shown, shown_lines
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
 from integrator.cli.why import WhyOption, why_stated
 from integrator.period_words import since_help, until_help
@@ -135,13 +135,13 @@ def _table(
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
         "received": Column("received", lambda r: shown_time(r["received_at"], zone)),
-        "zd": Column("ZD number", lambda r: r["zd_number"] or "-"),
-        "source": Column("source", lambda r: r["source"]),
+        "zd": Column("ZD number", lambda r: shown(r["zd_number"] or "-")),
+        "source": Column("source", lambda r: shown(r["source"])),
         "caller": Column(
-            "caller", lambda r: escape(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
+            "caller", lambda r: shown(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
         ),
         "bytes": Column("bytes", lambda r: str(r["bytes"]), "right"),
-        "rules": Column("broken rules", lambda r: escape("; ".join(r["problems"])), free_text=True),
+        "rules": Column("broken rules", lambda r: shown("; ".join(r["problems"])), free_text=True),
     }
     return fitted_table(
         rows,
@@ -188,10 +188,10 @@ def rejected_show(
         return
     summary = Table(show_header=False, title=f"Rejected input {detail['id']}")
     summary.add_row("received", shown_time(detail["received_at"], settings.zone))
-    summary.add_row("ZD number", detail["zd_number"] or "-")
-    summary.add_row("provider", escape(detail["provider_id"] or "-"))
-    summary.add_row("source", detail["source"])
-    summary.add_row("caller", escape(detail["caller"] or "-"))
+    summary.add_row("ZD number", shown(detail["zd_number"] or "-"))
+    summary.add_row("provider", shown(detail["provider_id"] or "-"))
+    summary.add_row("source", shown(detail["source"]))
+    summary.add_row("caller", shown(detail["caller"] or "-"))
     summary.add_row("bytes", str(detail["bytes"]))
     console.print(summary)
     rules = Table(title="Broken rules")
@@ -199,7 +199,7 @@ def rejected_show(
         rules.add_column(column)
     for r in detail["reason"]:
         rules.add_row(
-            escape(r.get("path") or "$"), escape(r.get("rule", "")), escape(r.get("message", ""))
+            shown(r.get("path") or "$"), shown(r.get("rule", "")), shown(r.get("message", ""))
         )
     console.print(rules)
     console.print("[bold]Body as it arrived:[/]")
@@ -207,4 +207,4 @@ def rejected_show(
         # Refused unread (too large): the rule says why and how large it was.
         console.print("nothing kept: it was refused before it was read", highlight=False)
         return
-    console.print(escape(detail["body"]), soft_wrap=True, highlight=False)
+    console.print(shown_lines(detail["body"]), soft_wrap=True, highlight=False)

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 
 from integrator.cli.common import (
     JsonOption,
@@ -52,6 +51,7 @@ from integrator.cli.common import (
     terms_rule,
     value_rule,
 )
+from integrator.cli.shown import shown
 from integrator.counting import counted
 from integrator.period_words import since_help, until_help
 from integrator.reasons import MAX_REASON
@@ -443,7 +443,7 @@ def _print(
     where = "the store (sent when the engine runs)"
     if outcome.via == "engine":
         where = "the running engine"
-    actor = escape(outcome.request.actor)
+    actor = shown(outcome.request.actor)
     if outcome.dry_run and total:
         console.print(
             f"Dry run: {len(sent)} of {chosen} would be resent via {where}, as {actor}{aside}."
@@ -453,16 +453,16 @@ def _print(
     for r in sent:
         target = f"{r['destination']}, {r['version']}, {r['mode']}"
         if outcome.dry_run:
-            console.print(f"  would resend {r['original_id']} → {escape(target)}")
+            console.print(f"  would resend {r['original_id']} → {shown(target)}")
         else:
             console.print(
                 f"[green]✓[/] {r['original_id']} → new message {r['message_id']} "
-                f"({escape(target)}, MSH-10 {r['control_id']})"
+                f"({shown(target)}, MSH-10 {r['control_id']})"
             )
             if r["note"]:  # stored, but the broker is away: it goes out when it is back
-                console.print(f"    [yellow]note:[/] {escape(r['note'])}")
+                console.print(f"    [yellow]note:[/] {shown(r['note'])}")
     label = "  would skip" if outcome.dry_run else "skipped"
     for r in skipped:
-        console.print(f"[yellow]{label}[/] {r['original_id']}: {escape(r['note'] or '')}")
+        console.print(f"[yellow]{label}[/] {r['original_id']}: {shown(r['note'] or '')}")
     for x in left_out:
-        console.print(f"left out {x['id']}: {escape(x['note'])}")
+        console.print(f"left out {x['id']}: {shown(x['note'])}")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from integrator.cli.common import (
     JsonOption,
@@ -19,6 +18,7 @@ from integrator.cli.common import (
     run,
     said,
 )
+from integrator.cli.shown import shown, shown_lines
 
 
 def submit(
@@ -92,18 +92,20 @@ def submit(
                     # A message's own (``8 characters outside ISO 8859-1 were transliterated``):
                     # only --json gave them, where docs/product.md §6 says submit prints them.
                     for warning in m.get("warnings", ()):
-                        console.print(f"      [yellow]warning:[/] {escape(warning)}")
+                        console.print(f"      [yellow]warning:[/] {shown_lines(warning)}")
                 for warning in data["warnings"]:
-                    console.print(f"    [yellow]warning:[/] {escape(warning)}")
+                    console.print(f"    [yellow]warning:[/] {shown_lines(warning)}")
             elif outcome.failed is not None:
-                console.print(f"[red]✗[/] {data['file']}: {escape(outcome.failed)}")
+                console.print(f"[red]✗[/] {data['file']}: {shown(outcome.failed)}")
             else:
                 console.print(
                     f"[red]✗[/] {data['file']}: refused "
                     f"(kept as rejected event {data['rejected_id']})"
                 )
                 for e in data["errors"]:
-                    console.print(f"    {e['path']}: {e['message']} \\[{e['rule']}]")
+                    console.print(
+                        f"    {shown(e['path'])}: {shown(e['message'])} \\[{shown(e['rule'])}]"
+                    )
     if any(o.failed is not None for o in outcomes):
         raise typer.Exit(1)  # not taken at all: try those files again
     if any(not o.to_json()["accepted"] for o in outcomes):

@@ -13,10 +13,10 @@ from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import JsonOption, console, err_console, fail, print_json
+from integrator.cli.shown import shown, visible
 from integrator.cli.users import (
     ClustersOption,
     ReasonOption,
@@ -107,7 +107,10 @@ def list_tokens(as_json: JsonOption = False) -> None:
     console.print(_table(views, zone, title=f"API tokens ({len(views)})"))
     for view in views:
         for held in view.suspended:
-            console.print(f"{view.name}: {held.grant} is suspended: {held.reason}.", markup=False)
+            console.print(
+                f"{visible(view.name)}: {held.grant} is suspended: {visible(held.reason)}.",
+                markup=False,
+            )
 
 
 def _table(
@@ -122,7 +125,7 @@ def _table(
     rows = [{"view": view} for view in views]
 
     def of(header: str, cell: Callable[[TokenView], str], **options: Any) -> Column:
-        return Column(header, lambda r: escape(cell(r["view"])), **options)
+        return Column(header, lambda r: shown(cell(r["view"])), **options)
 
     def used(view: TokenView) -> str:
         return shown_time(view.last_used_at, zone) if view.last_used_at else "never"

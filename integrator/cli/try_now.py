@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from integrator.cli.common import (
     console,
     fail,
@@ -28,6 +26,7 @@ from integrator.cli.common import (
     resolve_message_ids,
     with_admin,
 )
+from integrator.cli.shown import shown
 from integrator.counting import counted
 
 if TYPE_CHECKING:
@@ -99,11 +98,11 @@ def try_now_in_store(
     if tried.due_already:
         console.print(f"Its next attempt is due now already: {tried.due_already[0]}.")
     elif not tried.message_ids:
-        console.print(f"No message of {escape(tried.destination_id)} waits for a retry.")
+        console.print(f"No message of {shown(tried.destination_id)} waits for a retry.")
         return
     else:
         console.print(
-            f"{counted(len(tried.message_ids), 'message')} of {escape(tried.destination_id)} "
+            f"{counted(len(tried.message_ids), 'message')} of {shown(tried.destination_id)} "
             "due now:"
         )
         for made_due in tried.message_ids:
@@ -115,7 +114,7 @@ def try_now_in_store(
     else:
         them = "it" if len(tried.message_ids) + len(tried.due_already) == 1 else "them"
         console.print(
-            f"The running engine ({escape(engine)}) attempts {them} within seconds, with the "
+            f"The running engine ({shown(engine)}) attempts {them} within seconds, with the "
             "same MSH-10 (`integrator messages show ID` shows the attempt)."
         )
 

@@ -13,7 +13,6 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.markup import escape
 
 from integrator.cli.common import (
     JsonOption,
@@ -25,6 +24,7 @@ from integrator.cli.common import (
     print_json,
     with_store,
 )
+from integrator.cli.shown import shown, shown_lines, visible
 from integrator.cli.views import Column, fitted_table
 from integrator.counting import counted
 from integrator.presenters import shown_time
@@ -136,11 +136,11 @@ def _print_link(
 
     warning = wildcard_link_warning(load_settings(), base_url)
     if warning is not None:  # stderr, also with --json: the link is still made and shown
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {shown_lines(warning)}", soft_wrap=True)
     if link.invited_before_with:  # create-admin of someone invited already: not without a word
         err_console.print(
-            f"[yellow]warning:[/] {escape(link.email)} was invited already "
-            f"({escape(_grants_text(link.invited_before_with))}); they now hold admin for all "
+            f"[yellow]warning:[/] {shown(link.email)} was invited already "
+            f"({shown(_grants_text(link.invited_before_with))}); they now hold admin for all "
             "clusters as well, and the link they were given before no longer works",
             soft_wrap=True,
         )
@@ -161,8 +161,10 @@ def _plain(text: str) -> None:
     """Print ``text`` as it is: an e-mail address may hold ``[`` (``a[/]b@x.nl`` passes the
     address rule), which rich read as markup. A closing tag with nothing to close crashed the
     command after the invitation was made, its one-time link never printed, and every later
-    command printing that address crashed alike. (Emoji codes the CLI's consoles read nowhere.)"""
-    console.print(text, markup=False)
+    command printing that address crashed alike. (Emoji codes the CLI's consoles read nowhere.)
+    Its control characters are shown, not sent (``shown.visible``): a name or an address comes
+    from whoever made the account."""
+    console.print(visible(text), markup=False)
 
 
 def _grants_text(grants: Sequence[Grant]) -> str:
@@ -174,6 +176,12 @@ def _print_person(view: PersonView, as_json: bool) -> None:
         print_json(view.to_json(engine_zone()))
         return
     _plain(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
+    if view.links_stopped:
+        _plain(
+            f"{view.email}: the link they had not used yet stopped working (a role given "
+            "reads patient data, and whoever was shown the link may not see that); send the "
+            f"invitation again: integrator users reinvite {view.email}"
+        )
     _print_suspended(view.email, view.tokens_suspended or ())
 
 
@@ -189,7 +197,9 @@ def _print_suspended(email: str, cut: Sequence[SuspendedToken]) -> None:
     )
     for token in cut:
         lost = ", ".join(str(g) for g in token.lost)
-        console.print(f"  {token.token.id}  {token.token.name}  suspended: {lost}", markup=False)
+        console.print(
+            f"  {token.token.id}  {visible(token.token.name)}  suspended: {lost}", markup=False
+        )
 
 
 @users_app.command("create-admin")
@@ -283,11 +293,11 @@ def list_users(as_json: JsonOption = False) -> None:
         return
     # The e-mail address is what every users command takes: never cut.
     columns = {
-        "email": Column("e-mail", lambda v: escape(v["email"])),
-        "name": Column("name", lambda v: escape(v["name"]), free_text=True),
-        "status": Column("status", lambda v: escape(v["status"]), free_text=True),
-        "grants": Column("grants", lambda v: escape(v["grants"]), free_text=True),
-        "taken": Column("taken away", lambda v: escape(v["taken"]), free_text=True),
+        "email": Column("e-mail", lambda v: shown(v["email"])),
+        "name": Column("name", lambda v: shown(v["name"]), free_text=True),
+        "status": Column("status", lambda v: shown(v["status"]), free_text=True),
+        "grants": Column("grants", lambda v: shown(v["grants"]), free_text=True),
+        "taken": Column("taken away", lambda v: shown(v["taken"]), free_text=True),
         "locked": Column("locked until", lambda v: v["locked"]),
     }
     rows = [

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -19,6 +18,7 @@ from integrator.cli.common import (
     print_json,
     with_admin,
 )
+from integrator.cli.shown import shown_lines
 
 if TYPE_CHECKING:
     from integrator.catalog import Catalog
@@ -100,6 +100,6 @@ def versions(
         )
     console.print(table)
     for warning in catalog.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {shown_lines(warning)}")
     for error in catalog.errors:
-        err_console.print(f"[red]refused:[/] {escape(str(error))}")
+        err_console.print(f"[red]refused:[/] {shown_lines(str(error))}")

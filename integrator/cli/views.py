@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from rich.cells import cell_len
 from rich.console import JustifyMethod
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from integrator.cli.shown import shown, visible
 from integrator.presenters import shown_time
 
 SHORT_ID = 8
@@ -104,13 +104,13 @@ def fitted_table(
         if _span([measured[k].least for k in order if k in wider]) <= width:
             chosen = wider
     table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    shown = [k for k in order if k in chosen]
+    kept = [k for k in order if k in chosen]
     # Even the columns always shown may not fit (a long actor, target and time on 80
     # columns): then every cell folds onto a next line rather than be cut short, which rich
     # does to a column that may not wrap, silently.
-    squeezed = _span([measured[k].floor for k in shown]) > width
-    shares = [] if squeezed else _shared([measured[k] for k in shown], width)
-    for n, name in enumerate(shown):
+    squeezed = _span([measured[k].floor for k in kept]) > width
+    shares = [] if squeezed else _shared([measured[k] for k in kept], width)
+    for n, name in enumerate(kept):
         column = columns[name]
         table.add_column(
             column.header,
@@ -121,8 +121,16 @@ def fitted_table(
             overflow="fold",
         )
     for r in rows:
-        table.add_row(*(_shown(columns[name].cell(r)) for name in shown))
+        table.add_row(*(_shown(_cell(columns[name], r)) for name in kept))
     return table
+
+
+def _cell(column: Column, row: dict[str, Any]) -> str:
+    """``column``'s cell of ``row`` with its control characters made visible
+    (``shown.visible``), whatever the column made of it: no value from outside (a reason, a
+    name) clears the screen or fakes a row of a listing, even one a column forgot to pass
+    through ``shown``. A column's own markup holds no control character, and is kept."""
+    return visible(column.cell(row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +153,11 @@ def _measure(column: Column, rows: Sequence[dict[str, Any]]) -> _Measured:
     natural = cell_len(column.header)
     if not column.free_text:
         for r in rows:
-            natural = max(natural, _shown_len(column.cell(r)))
+            natural = max(natural, _shown_len(_cell(column, r)))
         return _Measured(natural, natural, natural)
     word = _longest_word(column.header)
     for r in rows:
-        length, plain = _shown_plain(column.cell(r))
+        length, plain = _shown_plain(_cell(column, r))
         natural = max(natural, length)
         if word < min(length, WORD_MAX):  # no word is wider than its cell
             word = max(word, _longest_word(plain))
@@ -221,10 +229,10 @@ def messages_table(
     )
     columns = {
         "id": Column("id", lambda r: short[r["id"]]),
-        "zd": Column("ZD number", lambda r: r["zd_number"]),
-        "destination": Column("destination", lambda r: r["destination"]),
-        "version": Column("version", lambda r: r["version"]),
-        "control_id": Column("MSH-10", lambda r: r["control_id"]),
+        "zd": Column("ZD number", lambda r: shown(r["zd_number"])),
+        "destination": Column("destination", lambda r: shown(r["destination"])),
+        "version": Column("version", lambda r: shown(r["version"])),
+        "control_id": Column("MSH-10", lambda r: shown(r["control_id"])),
         "status": Column("status", status_cell),
         "tries": Column("tries", lambda r: str(r["attempts"]), "right"),
         "created": Column("created", lambda r: shown_time(r["created_at"], zone)),
@@ -232,7 +240,7 @@ def messages_table(
         # Why it is retrying or dead, in the listings' words (``short_reason``: no receiver's
         # text): an operator listing `--status retrying` opened each message to learn it.
         "last_error": Column(
-            "last error", lambda r: escape(r.get("last_error") or ""), free_text=True
+            "last error", lambda r: shown(r.get("last_error") or ""), free_text=True
         ),
     }
     return fitted_table(
@@ -277,8 +285,9 @@ SHOWN_TEXT_MAX = 10_000
 """The most characters of a receiver's text (a raw ACK, an error quoting it) the CLI's human
 output shows; ``--json`` gives it whole."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 control characters but tab and line feed, DEL, and C1."""
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""C0 control characters but tab and line feed, DEL, C1, and the line and paragraph separators
+and bidi controls (``shown.visible``)."""
 
 
 def terminal_safe(text: str) -> str:
@@ -302,7 +311,7 @@ def _stand_in(found: re.Match[str]) -> str:
         return chr(0x2400 + code)
     if code == 0x7F:
         return "\u2421"
-    return f"\\x{code:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def shown_text(text: str, limit: int = SHOWN_TEXT_MAX) -> str:
@@ -351,7 +360,7 @@ def late_answers_said(late: Sequence[dict[str, Any]], zone: tzinfo | None = None
     lines = ["Answered again after its answer (the first answer stood; ask the receiver why):"]
     for answer in late:
         when = shown_time(answer["received_at"], zone)
-        lines.append(f"  {answer['ack_code']} at {when}: {LATE_HOW[answer['how']]}")
+        lines.append(f"  {visible(answer['ack_code'])} at {when}: {LATE_HOW[answer['how']]}")
     return lines
 
 
@@ -364,9 +373,9 @@ def attempts_table(
         "number": Column("#", lambda a: str(a["number"]), "right"),
         "started": Column("started", lambda a: shown_time(a["started_at"], zone)),
         "ms": Column("ms", lambda a: f"{a['duration_ms']:.1f}", "right"),
-        "outcome": Column("outcome", lambda a: a["outcome"]),
+        "outcome": Column("outcome", lambda a: shown(a["outcome"])),
         "ack": Column("ACK", lambda a: a["ack_code"] or "-"),
-        "error": Column("error", lambda a: escape(shown_text(a["error"] or "")), free_text=True),
+        "error": Column("error", lambda a: shown(shown_text(a["error"] or "")), free_text=True),
     }
     return fitted_table(
         history,
