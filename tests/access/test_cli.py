@@ -558,3 +558,21 @@ def test_users_invite_says_every_mistake_at_once(cli: Any, env: dict[str, str]) 
     said = " ".join(result.stderr.split())
     assert "EMAIL: not an e-mail address" in said and "--name: at most 200 characters" in said
     assert _audit(env, "person:anna@localhost") == []
+
+
+def test_users_grant_says_when_a_link_not_yet_used_stopped_working(cli: Any) -> None:
+    """A role that reads patient data given to an account still invited stops its link
+    (docs/access.md): the CLI says so, and how to send a new one, never the link."""
+    invited = cli("users", "invite", "vera@example.nl", "--role", "viewer", "--cluster", "CARD")
+    assert invited.exit_code == 0, invited.output
+    given = cli(
+        "users", "grant", "vera@example.nl", "--role", "viewer", "--role", "resend",
+        "--cluster", "CARD", "--cluster", "CARD", "--reason", "joins support",
+    )  # fmt: skip
+    assert given.exit_code == 0, given.output
+    said = " ".join(given.stdout.split())
+    assert "vera@example.nl: the link they had not used yet stopped working" in said
+    assert "integrator users reinvite vera@example.nl" in said and "/invitation#" not in said
+    again = cli("users", "grant", "vera@example.nl", "--role", "viewer", "--cluster", "CARD",
+                "--reason", "back to viewing")  # fmt: skip
+    assert again.exit_code == 0 and "stopped working" not in again.stdout
