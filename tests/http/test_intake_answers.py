@@ -148,12 +148,14 @@ async def test_the_first_answer_s_messages_carry_the_zd_warning_as_a_repeat_s_do
 async def test_an_unrouted_event_s_answer_quotes_no_provider_id_and_names_no_command(
     api: httpx.AsyncClient, referral_data: dict[str, Any]
 ) -> None:
-    """Upstream has written a BSN into ``provider.id``: the answer echoed it back verbatim, with
-    advice only an operator could follow (``integrator events route``)."""
-    unrouted = {**referral_data, "provider": {"id": BSN, "name": "Elders"}}
+    """Upstream has written a name and birth date into ``provider.id`` (a BSN there is refused:
+    ``provider_id_holds_bsn``): the answer echoed it back verbatim, with advice only an
+    operator could follow (``integrator events route``)."""
+    typed = "Jan Jansen 1961-04-12"
+    unrouted = {**referral_data, "provider": {"id": typed, "name": "Elders"}}
     answer = await api.post("/api/v1/events", json=unrouted)
     assert answer.status_code == 202, answer.text
-    assert BSN not in answer.text
+    assert "Jansen" not in answer.text and "1961" not in answer.text
     [note] = answer.json()["warnings"]
     assert "provider.id" in note and "do not send it again" in note
     assert "integrator" not in note
