@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, open_session, person_id, screenshot
+from tests.console.conftest import person_id, screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -31,21 +31,13 @@ def test_whose_token_is_said_at_the_making_and_in_the_list(
 ) -> None:
     ada = live.person("ada.kinds@example.org", Grant(Role.ADMIN))
     sam = live.person("sam.kinds@example.org", Grant(Role.VIEWER, "CARD"))
-    english = new_context(browser, live)
-    try:
-        page = english.new_page()
-        open_session(page, live, sam)
+    with signed_in_page(browser, live, sam) as page:
         page.goto("/tokens")
         assert "Each token you make here is your own token" in page.inner_text("#token-kind-help")
         said = _make(page, "sam-kinds-cli", "viewer", "CARD")
         assert said.startswith("This is your own token"), said
         screenshot(page, "token-created-own")
-    finally:
-        english.close()
-    english = new_context(browser, live)
-    try:
-        page = english.new_page()
-        open_session(page, live, ada)
+    with signed_in_page(browser, live, ada) as page:
         page.goto("/tokens")
         help_text = page.inner_text("#token-kind-help")
         assert "machine token" in help_text and "your own token" in help_text, help_text
@@ -62,20 +54,13 @@ def test_whose_token_is_said_at_the_making_and_in_the_list(
         assert machine.locator("[data-made-by]").inner_text() == f"person:{ada.email}"
         assert machine.locator("[data-kind]").inner_text().startswith("machine token")
         screenshot(page, "tokens-made-by")
-    finally:
-        english.close()
     bo = live.person("bo.kinds@example.org", Grant(Role.ADMIN))
-    dutch = new_context(browser, live, lang="nl")
-    try:
-        page = dutch.new_page()
-        open_session(page, live, bo)
+    with signed_in_page(browser, live, bo, lang="nl") as page:
         page.goto("/tokens")
         said = page.locator("#tokens tbody tr").filter(has_text="sam-kinds-cli").inner_text()
         assert f"eigen token van person:{sam.email}" in said, said
         assert "Gemaakt door" in page.inner_text("#tokens thead")
         assert "machinetoken" in page.inner_text("#token-kind-help")
-    finally:
-        dutch.close()
 
 
 def test_a_review_of_a_person_offers_a_search_for_each_of_their_tokens(
@@ -83,17 +68,9 @@ def test_a_review_of_a_person_offers_a_search_for_each_of_their_tokens(
 ) -> None:
     ada = live.person("ada.review@example.org", Grant(Role.ADMIN))
     sam = live.person("sam.review@example.org", Grant(Role.VIEWER, "CARD"))
-    english = new_context(browser, live)
-    try:
-        page = english.new_page()
-        open_session(page, live, sam)
+    with signed_in_page(browser, live, sam) as page:
         _make(page, "sam-review-cli", "viewer", "CARD")
-    finally:
-        english.close()
-    english = new_context(browser, live)
-    try:
-        page = english.new_page()
-        open_session(page, live, ada)
+    with signed_in_page(browser, live, ada) as page:
         # The trail searched for the person says their tokens' actions are not in it, and
         # offers a search of each token; none is offered for a person without tokens.
         page.goto("/audit")
@@ -118,5 +95,3 @@ def test_a_review_of_a_person_offers_a_search_for_each_of_their_tokens(
         page.locator("#person-review button[data-actor='token:sam-review-cli']").click()
         page.wait_for_url("**/audit?search=*")
         assert page.locator("#a-actor").input_value() == "token:sam-review-cli"
-    finally:
-        english.close()
