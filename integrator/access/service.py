@@ -1410,7 +1410,10 @@ class AccessService:
         if activity and now - session.last_seen_at >= self._settings.touch_interval:
             with _bookkeeping():
                 await self._store.touch_session(
-                    session.id, now=now, seen_before=now - self._settings.touch_interval
+                    session.id,
+                    now=now,
+                    seen_before=now - self._settings.touch_interval,
+                    bookkeeping=True,
                 )
         return Identity(
             kind=IdentityKind.PERSON,

@@ -208,10 +208,11 @@ class _StoreParts(Protocol):
 
 
 TOUCH_WAIT_S: Final = 0.25
-"""The longest a request waits to note when its token was last used: the note is bookkeeping
-(written again by a later request), and a SQLite store locked by another process held every API
-request's authentication for the whole busy timeout (15 s), where the token itself is read off
-the write path and answers at once (docs/architecture.md)."""
+"""The longest a request waits to note when its token or console session was last used: the
+note is bookkeeping (written again by a later request), and a SQLite store locked by another
+process held every API request's authentication, and every console page, for the whole busy
+timeout (15 s), where the token or session itself is read off the write path and answers at
+once (docs/architecture.md)."""
 
 
 class PeopleMixin:
@@ -744,10 +745,18 @@ class PeopleMixin:
 
     @guarded("touch a session")
     async def touch_session(
-        self: _StoreParts, session_hash: str, *, now: datetime, seen_before: datetime
+        self: _StoreParts,
+        session_hash: str,
+        *,
+        now: datetime,
+        seen_before: datetime,
+        bookkeeping: bool = False,
     ) -> bool:
-        """Move ``last_seen_at`` to ``now`` unless it is later than ``seen_before`` already."""
-        async with self._transaction() as conn:
+        """Move ``last_seen_at`` to ``now`` unless it is later than ``seen_before`` already.
+        ``bookkeeping``: a note a later request writes again (a page's request, not the person's
+        "keep me signed in"), so it waits ``TOUCH_WAIT_S`` at most, as a token's use does."""
+        wait = TOUCH_WAIT_S if bookkeeping else None
+        async with self._bounded_transaction("note a session's use", budget_s=wait) as conn:
             result = await conn.execute(
                 update(sessions)
                 .where(sessions.c.id == session_hash, sessions.c.last_seen_at <= seen_before)
