@@ -30,10 +30,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 from integrator.cli.json_errors import BAD_SETTINGS, INTERRUPTED, json_written, note_json, say_error
-from integrator.cli.shown import shown, shown_lines
+from integrator.cli.shown import PlainSafeConsole, shown, shown_lines
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -67,8 +66,8 @@ def _width(stream: TextIO) -> int | None:
 # No emoji codes: what people typed (an address, a name, a reason) may hold ``:smile:``, which
 # rich would print as a picture (``a:smile:@x.nl`` listed as something else); no text of the
 # CLI's own uses one.
-console = Console(highlight=False, emoji=False, width=_width(sys.stdout))
-err_console = Console(stderr=True, highlight=False, emoji=False, width=_width(sys.stderr))
+console = PlainSafeConsole(highlight=False, emoji=False, width=_width(sys.stdout))
+err_console = PlainSafeConsole(stderr=True, highlight=False, emoji=False, width=_width(sys.stderr))
 
 JsonOption = Annotated[
     bool,

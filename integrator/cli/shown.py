@@ -13,7 +13,9 @@ tables and lines (``views.fitted_table`` passes every cell through ``visible`` b
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 
 _UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -49,9 +51,30 @@ def shown(value: object) -> str:
     return escape(visible(str(value)))
 
 
+def visible_lines(text: str) -> str:
+    """``text`` with its control characters written out (``visible``) but its line feeds kept
+    as line breaks: what the CLI prints as plain text (``markup=False``: a destination's diff,
+    a file's name, a receiver's words) passes through it (``PlainSafeConsole``)."""
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
 def shown_lines(value: object) -> str:
     """As ``shown``, but keeping line feeds as line breaks: for text whose lines are meant (a
     message or warning the CLI or engine wrote on several lines, an HL7 value's ``\\.br\\``
     read as the line breaks it stands for), where a line of its own cannot pass for a row of a
     listing. Every other control, a carriage return too, is written out."""
     return "\n".join(shown(line) for line in str(value).split("\n"))
+
+
+class PlainSafeConsole(Console):
+    """The CLI's consoles: what is printed as plain text (``markup=False``) has its control
+    characters written out, line breaks kept (``visible_lines``). A value from outside printed
+    so, beside the CLI's own words (a destination's diff, a refused file's problem, a prune's
+    ``space:`` line), reached the terminal with its escape sequences; ``shown`` covers what is
+    printed with markup. Other objects (tables, rich's own renderables) pass as they are: their
+    cells went through ``shown`` or ``visible`` already."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if kwargs.get("markup") is False:
+            objects = tuple(visible_lines(o) if isinstance(o, str) else o for o in objects)
+        super().print(*objects, **kwargs)

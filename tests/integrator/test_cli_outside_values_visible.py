@@ -130,3 +130,21 @@ def test_rejected_input_is_shown_visibly(env: dict[str, str]) -> None:
     assert "GP called\\x1b[2J\\x1b[31m\nfake row" in body
     exact = json.loads(cli("rejected", "list", "--json", env=env).stdout)
     assert [r["caller"] for r in exact] == [HOSTILE]
+
+
+def test_plain_text_the_cli_prints_has_its_controls_written_out_and_its_lines_kept() -> None:
+    """What the CLI prints as plain text (``markup=False``: a destination's diff, a refused
+    file's problem, a receiver's words beside the CLI's own) reached the terminal with its
+    escape sequences; line breaks are the text's own and stay."""
+    import io
+
+    from integrator.cli.shown import PlainSafeConsole
+
+    out = io.StringIO()
+    plain = PlainSafeConsole(file=out, highlight=False, emoji=False, width=200)
+    plain.print("name: Noord\x1b[2J\r\n+ name: Zuid\u202e", markup=False)
+    plain.print("[bold]own words[/]")  # the CLI's own markup is not plain text: styled
+    written = out.getvalue()
+    assert "\x1b" not in written and "\r" not in written and "\u202e" not in written
+    assert written.splitlines()[:2] == ["name: Noord\\x1b[2J\\r", "+ name: Zuid\\u202e"]
+    assert written.splitlines()[2] == "own words"
