@@ -8,10 +8,8 @@ The busy timeout is cut to two seconds, as the connections are made, so the test
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,38 +23,18 @@ from integrator.access.passwords import Passwords
 from integrator.access.settings import AccessSettings
 from integrator.clock import ManualClock
 from integrator.store import Store
-from integrator.store import engine as store_engine
 from tests.access.conftest import BASE_URL, T0, next_code, onboard
+from tests.store.helpers import cut_busy_timeout, write_locked
 
 BUSY_MS = 2000
 
 
 @pytest.fixture
 async def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
-    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", BUSY_MS)
-    monkeypatch.setattr(
-        store_engine,
-        "SQLITE_PRAGMAS",
-        tuple(
-            f"PRAGMA busy_timeout={BUSY_MS}" if pragma.startswith("PRAGMA busy_timeout") else pragma
-            for pragma in store_engine.SQLITE_PRAGMAS
-        ),
-    )
+    cut_busy_timeout(monkeypatch, BUSY_MS)
     store = await Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     yield store
     await store.close()
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """SQLite's write lock held by another connection, as another process would hold it."""
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN EXCLUSIVE")
-        yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
 
 
 async def test_a_page_is_not_held_up_by_noting_its_session_s_use(
@@ -72,7 +50,7 @@ async def test_a_page_is_not_held_up_by_noting_its_session_s_use(
     member = await onboard(service, clock, "sanne@example.org", Grant(Role.VIEWER))
     opened = await service.login(member.email, member.password, next_code(member, clock))
     clock.advance(timedelta(minutes=5))  # past the touch interval: this request notes its use
-    with locked(tmp_path / "store.db"):
+    with write_locked(tmp_path / "store.db"):
         started = time.monotonic()
         identity = await service.authenticate_session(opened.session)
         took = time.monotonic() - started

@@ -10,7 +10,6 @@ two seconds here, as the connections are made (``engine.SQLITE_PRAGMAS``), so th
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import pytest
 
 from integrator.engine import Engine
 from integrator.store import StoreUnavailable
-from integrator.store import engine as store_engine
+from tests.store.helpers import cut_busy_timeout, write_locked
 
 BUSY_MS = 2000
 EVENTS = "/api/v1/events"
@@ -30,28 +29,14 @@ EVENTS = "/api/v1/events"
 @pytest.fixture(autouse=True)
 def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Before the engine fixture opens its store: every connection waits ``BUSY_MS``."""
-    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", BUSY_MS)
-    monkeypatch.setattr(
-        store_engine,
-        "SQLITE_PRAGMAS",
-        tuple(
-            f"PRAGMA busy_timeout={BUSY_MS}" if pragma.startswith("PRAGMA busy_timeout") else pragma
-            for pragma in store_engine.SQLITE_PRAGMAS
-        ),
-    )
+    cut_busy_timeout(monkeypatch, BUSY_MS)
 
 
 @contextmanager
 def locked(engine: Engine) -> Iterator[None]:
     """SQLite's write lock held by another connection, as another process would hold it."""
-    path = engine.settings.database_url.split("///", 1)[1]
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN EXCLUSIVE")
+    with write_locked(engine.settings.database_url.split("///", 1)[1]):
         yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
 
 
 async def timed(api: httpx.AsyncClient, body: dict[str, Any]) -> tuple[httpx.Response, float]:

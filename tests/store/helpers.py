@@ -169,3 +169,34 @@ async def stored_message(store: Store) -> MessageRecord:
     record = await store.get_message(message.id)
     assert record is not None
     return record
+
+
+def cut_busy_timeout(monkeypatch: Any, ms: int) -> None:
+    """Every SQLite connection made from now on waits ``ms`` for another's write lock (the
+    store's busy timeout, 15 s), so a test of a locked store stays short."""
+    from integrator.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", ms)
+    monkeypatch.setattr(
+        store_engine,
+        "SQLITE_PRAGMAS",
+        tuple(
+            f"PRAGMA busy_timeout={ms}" if pragma.startswith("PRAGMA busy_timeout") else pragma
+            for pragma in store_engine.SQLITE_PRAGMAS
+        ),
+    )
+
+
+@contextmanager
+def write_locked(path: Any) -> Iterator[None]:
+    """SQLite's write lock on the store at ``path`` held by another connection, as another
+    process would hold it."""
+    import sqlite3
+
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
